@@ -1,0 +1,73 @@
+"""Base class of every result: named fields, provenance, a short human summary and a JSON form."""
+
+from __future__ import annotations
+
+import dataclasses
+import enum
+import json
+import math
+from typing import Any
+
+
+def _jsonable(value: Any) -> Any:
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        if hasattr(value, "to_dict"):
+            return value.to_dict()
+        return {f.name: _jsonable(getattr(value, f.name)) for f in dataclasses.fields(value)}
+    if isinstance(value, enum.Enum):
+        return value.value
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, complex):
+        return [value.real, value.imag]
+    if isinstance(value, float) and not math.isfinite(value):
+        return None if math.isnan(value) else ("inf" if value > 0 else "-inf")
+    if hasattr(value, "item") and callable(value.item):  # numpy scalars
+        return _jsonable(value.item())
+    if hasattr(value, "tolist"):  # numpy arrays
+        return _jsonable(value.tolist())
+    if isinstance(value, (str, int, float, bool)) or value is None:
+        return value
+    return str(value)
+
+
+class Verdict(str, enum.Enum):
+    """A three-valued answer: a decision is made only with evidence."""
+
+    YES = "yes"
+    NO = "no"
+    UNKNOWN = "unknown"
+
+
+@dataclasses.dataclass(frozen=True)
+class Result:
+    """Base of all results.
+
+    Subclasses are frozen dataclasses; they implement :meth:`title` and :meth:`bullets`, and get
+    ``summary()``, ``__repr__``, ``to_dict()`` and ``to_json()`` from here.
+    """
+
+    def title(self) -> str:
+        return type(self).__name__
+
+    def bullets(self) -> list[str]:
+        return []
+
+    def summary(self) -> str:
+        lines = [self.title()]
+        lines += [f"• {b}" for b in self.bullets()]
+        return "\n".join(lines)
+
+    def __repr__(self) -> str:
+        return self.summary()
+
+    def __str__(self) -> str:
+        return self.summary()
+
+    def to_dict(self) -> dict[str, Any]:
+        return {f.name: _jsonable(getattr(self, f.name)) for f in dataclasses.fields(self)}
+
+    def to_json(self, **kwargs: Any) -> str:
+        return json.dumps(self.to_dict(), **kwargs)
