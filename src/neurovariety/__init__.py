@@ -1,5 +1,15 @@
 """neurovariety: the neuroalgebraic geometry of polynomial neural networks."""
 
+from .architectures import CNN as CNN
+from .architectures import LCN as LCN
+from .architectures import MLP as MLP
+from .architectures import Activation as Activation
+from .architectures import Architecture as Architecture
+from .architectures import GenericPolynomial as GenericPolynomial
+from .architectures import Monomial as Monomial
+from .architectures import Polynomial as Polynomial
+from .architectures import parse_activation as parse_activation
+from .architectures import parse_architecture as parse_architecture
 from .errors import ActivationError as ActivationError
 from .errors import ArchitectureError as ArchitectureError
 from .errors import BackendUnavailableError as BackendUnavailableError

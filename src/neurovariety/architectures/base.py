@@ -1,0 +1,143 @@
+"""The common shape of every architecture: a stack of structured linear layers with σ between.
+
+Every architecture compiles to :class:`Layer` objects: layer i is a linear (or affine) map whose
+matrix entries are either a parameter or zero. MLPs have dense layers, convolutions have Toeplitz
+layers with shared weights. The exact and numeric parametrizations are written once against this
+representation.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+from functools import cached_property
+from math import comb
+
+import numpy as np
+
+from .activations import Activation
+
+MAX_WIDTH = 100_000
+MAX_DEPTH = 64
+MAX_PARAMS = 50_000_000
+
+
+@dataclasses.dataclass(frozen=True)
+class Layer:
+    """One linear layer: ``z = W h (+ b)``, ``W[a, b] = θ[offset + pattern[a, b]]`` (−1 means 0)."""
+
+    n_in: int
+    n_out: int
+    pattern: np.ndarray  # int64, shape (n_out, n_in + bias)
+    n_params: int
+    offset: int
+    bias: bool
+    dense: bool  # pattern is arange(n_params).reshape(n_out, n_in + bias)
+
+
+def dense_layer(n_in: int, n_out: int, offset: int, bias: bool) -> Layer:
+    cols = n_in + int(bias)
+    pattern = np.arange(n_out * cols, dtype=np.int64).reshape(n_out, cols)
+    return Layer(n_in, n_out, pattern, n_out * cols, offset, bias, True)
+
+
+def reachable_degrees(exponents: tuple[int, ...], depth: int, bias: bool) -> frozenset[int]:
+    """Degrees of the homogeneous parts that can occur in the output of ``depth`` layers.
+
+    Layer outputs start with degree {1} (plus {0} with bias); σ with exponents E maps a degree set S
+    to the union over e ∈ E of the e-fold sumsets of S.
+    """
+    degs: frozenset[int] = frozenset({1} | ({0} if bias else set()))
+    for _ in range(depth - 1):
+        new: set[int] = set()
+        for e in exponents:
+            acc = {0}
+            for _ in range(e):
+                acc = {a + b for a in acc for b in degs}
+            new |= acc
+        if bias:
+            new.add(0)
+        degs = frozenset(new)
+    return degs
+
+
+class Architecture:
+    """Interface shared by :class:`MLP`, :class:`CNN` and :class:`LCN`."""
+
+    kind: str
+    activation: Activation
+
+    @property
+    def spec(self) -> str:
+        raise NotImplementedError
+
+    def __str__(self) -> str:
+        return self.spec
+
+    @property
+    def key(self) -> str:
+        """Stable hash of the canonical spec (the key of stored results)."""
+        return hashlib.sha256(self.spec.encode()).hexdigest()[:16]
+
+    @cached_property
+    def layers(self) -> tuple[Layer, ...]:
+        return self._build_layers()
+
+    def _build_layers(self) -> tuple[Layer, ...]:
+        raise NotImplementedError
+
+    @property
+    def depth(self) -> int:
+        return len(self.layers)
+
+    @property
+    def n_inputs(self) -> int:
+        return self.layers[0].n_in
+
+    @property
+    def n_outputs(self) -> int:
+        return self.layers[-1].n_out
+
+    @property
+    def n_params(self) -> int:
+        return sum(layer.n_params for layer in self.layers)
+
+    @property
+    def bias(self) -> bool:
+        return False
+
+    @property
+    def output_degrees(self) -> frozenset[int]:
+        """Degrees in x of the homogeneous parts the network's outputs can have."""
+        return reachable_degrees(self.activation.exponents, self.depth, self.bias)
+
+    @property
+    def ambient_dim_per_output(self) -> int:
+        """Dimension of the span of reachable monomials, for one output coordinate."""
+        n = self.n_inputs
+        return sum(comb(d + n - 1, n - 1) for d in self.output_degrees)
+
+    @property
+    def ambient_dim(self) -> int:
+        """Dimension of the ambient function space: reachable monomials times outputs."""
+        return self.n_outputs * self.ambient_dim_per_output
+
+    @property
+    def symmetry_dim(self) -> int:
+        """Dimension of the known continuous symmetry group acting with finite generic stabilizer."""
+        raise NotImplementedError
+
+    @property
+    def expected_dim(self) -> int:
+        """min(ambient dimension, parameters − symmetry dimension)."""
+        return min(self.ambient_dim, self.n_params - self.symmetry_dim)
+
+    @property
+    def total_degree(self) -> int:
+        """Total degree of an output as a polynomial in parameters and inputs together."""
+        t = 1
+        for i, _ in enumerate(self.layers):
+            t = t + 1
+            if i < len(self.layers) - 1:
+                t = t * self.activation.degree
+        return t

@@ -1,0 +1,105 @@
+"""The text spec of architectures: ``mlp 2-3-1 x^2 [bias]``, ``cnn k=3,2 s=2 x^2``, ``lcn k=3,2``.
+
+Grammar (whitespace separates fields)::
+
+    spec  := "mlp" WIDTHS ACT ["bias"]
+           | "cnn" "k=" INTS ["s=" INTS] ACT
+           | "lcn" "k=" INTS ["s=" INTS]
+    WIDTHS := INT ("-" INT)+          input width first
+    INTS   := INT ("," INT)*          filters from the input side; strides of layers 1..L−1
+    ACT    := polynomial in x (x^2, x^3+x^2, 2*x^3-1/2*x) | generic:DEGREE[@SEED]
+
+The printed form :attr:`Architecture.spec` parses back to an equal architecture.
+"""
+
+from __future__ import annotations
+
+import re
+
+from ..errors import ArchitectureError
+from .activations import parse_activation
+from .base import Architecture
+from .cnn import CNN, LCN
+from .mlp import MLP
+
+_EXAMPLES = "e.g. 'mlp 2-3-1 x^2', 'mlp 2-3-1 generic:4 bias', 'cnn k=3,2 s=2 x^2', 'lcn k=3,2 s=2'"
+
+
+def _ints(text: str, what: str, sep: str) -> tuple[int, ...]:
+    parts = text.split(sep)
+    out = []
+    for p in parts:
+        p = p.strip()
+        if not re.fullmatch(r"\d+", p):
+            raise ArchitectureError(
+                f"{what} {text!r} must be positive integers separated by {sep!r}; {_EXAMPLES}"
+            )
+        if len(p) > 7:
+            raise ArchitectureError(f"{what} value {p} is absurdly large; {_EXAMPLES}")
+        out.append(int(p))
+    return tuple(out)
+
+
+def parse_architecture(text: str) -> Architecture:
+    """Parse an architecture spec.
+
+    >>> parse_architecture("mlp 2-3-1 x^2")
+    MLP(widths=(2, 3, 1), activation=Monomial(r=2), bias=False)
+    >>> parse_architecture("cnn k=3,2 s=2 x^2+x").spec
+    'cnn k=3,2 s=2 x^2+x'
+    >>> parse_architecture("lcn k=3,2,2 s=2,1").strides
+    (2, 1)
+    """
+    if not isinstance(text, str):
+        raise ArchitectureError(f"a spec is a string, got {type(text).__name__}; {_EXAMPLES}")
+    tokens = text.strip().split()
+    if not tokens:
+        raise ArchitectureError(f"empty architecture spec; {_EXAMPLES}")
+    kind = tokens[0].lower()
+    rest = tokens[1:]
+    if kind == "mlp":
+        if not rest:
+            raise ArchitectureError(f"'mlp' needs widths and an activation; {_EXAMPLES}")
+        widths = _ints(rest[0], "widths", "-")
+        if len(widths) < 2:
+            raise ArchitectureError(
+                f"widths {rest[0]!r} need at least an input and an output width, e.g. 2-3-1"
+            )
+        bias = False
+        if rest and rest[-1].lower() == "bias":
+            bias, rest = True, rest[:-1]
+        act_text = " ".join(rest[1:])
+        if not act_text:
+            raise ArchitectureError(
+                f"missing activation in {text!r}; add one such as x^2 or generic:4"
+            )
+        return MLP(widths, parse_activation(act_text), bias=bias)
+    if kind in ("cnn", "lcn"):
+        filters: tuple[int, ...] | None = None
+        strides: tuple[int, ...] = (1,)
+        act_tokens = []
+        for tok in rest:
+            low = tok.lower()
+            if low.startswith("k="):
+                filters = _ints(tok[2:], "filters", ",")
+            elif low.startswith("s="):
+                strides = _ints(tok[2:], "strides", ",")
+            else:
+                act_tokens.append(tok)
+        if filters is None:
+            raise ArchitectureError(f"{kind} spec {text!r} has no filter sizes; add k=3,2")
+        if len(strides) == 1:
+            strides = strides * (len(filters) - 1)
+        act_text = " ".join(act_tokens)
+        if kind == "lcn":
+            if act_text and parse_activation(act_text).spec != "x":
+                raise ArchitectureError(
+                    f"an LCN is linear; drop the activation {act_text!r} or use 'cnn' instead"
+                )
+            return LCN(filters, strides)
+        if not act_text:
+            raise ArchitectureError(
+                f"missing activation in {text!r}; add one such as x^2 or generic:4"
+            )
+        return CNN(filters, strides, parse_activation(act_text))
+    raise ArchitectureError(f"unknown architecture kind {tokens[0]!r}; {_EXAMPLES}")
