@@ -1,0 +1,88 @@
+"""The ``neurovariety`` command line: ``dim``, ``profile`` (and ``solve`` from :mod:`nag`)."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Callable
+from functools import wraps
+from typing import Any, TypeVar
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from .architectures import parse_architecture
+from .errors import NeurovarietyError
+
+app = typer.Typer(
+    help="Neuroalgebraic geometry of polynomial neural networks.",
+    no_args_is_help=True,
+    add_completion=False,
+)
+console = Console()
+err_console = Console(stderr=True)
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def clean_errors(fn: F) -> F:
+    """Print a NeurovarietyError as its message (what is wrong + the fix) and exit with code 2."""
+
+    @wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return fn(*args, **kwargs)
+        except NeurovarietyError as e:
+            err_console.print(f"[bold red]error:[/] {e}", highlight=False)
+            raise typer.Exit(code=2) from None
+
+    return wrapper  # type: ignore[return-value]
+
+
+@app.command("dim")
+@clean_errors
+def dim_command(
+    spec: str = typer.Argument(..., help="architecture, e.g. 'mlp 2-3-2-3-4 x^2'"),
+    method: str = typer.Option("exact", help="exact (certified ranks mod p) or numeric (SVD)"),
+    primes: int = typer.Option(2, help="number of random primes for the exact rank"),
+    seed: int = typer.Option(0, help="seed of the primes and sample points"),
+    as_json: bool = typer.Option(False, "--json", help="print the result as JSON"),
+) -> None:
+    """Dimension of the neuromanifold, certified when an exact rank meets a proven bound."""
+    from .invariants.dimension import dimension
+
+    arch = parse_architecture(spec)
+    result = dimension(arch, method=method, primes=primes, seed=seed)
+    if as_json:
+        sys.stdout.write(json.dumps(result.to_dict(), indent=2) + "\n")
+    else:
+        console.print(result.summary(), highlight=False)
+
+
+@app.command("profile")
+@clean_errors
+def profile_command(
+    spec: str = typer.Argument(..., help="architecture, e.g. 'mlp 2-3-2-3-4 x^2'"),
+    seed: int = typer.Option(0, help="seed of all randomized computations"),
+    as_json: bool = typer.Option(False, "--json", help="print the profile as JSON"),
+) -> None:
+    """Everything known about an architecture's neuromanifold, with how it was decided."""
+    from .invariants.profile import profile
+
+    arch = parse_architecture(spec)
+    prof = profile(arch, seed=seed)
+    if as_json:
+        sys.stdout.write(json.dumps(prof.to_dict(), indent=2) + "\n")
+        return
+    table = Table(title=f"neurovariety profile  {arch.spec}", show_lines=False)
+    table.add_column("invariant")
+    table.add_column("value", justify="right")
+    table.add_column("how it was decided")
+    for row in prof.rows:
+        table.add_row(row.name, str(row.value), row.how)
+    console.print(table)
+
+
+def main() -> None:  # pragma: no cover - console entry point
+    app()

@@ -1,0 +1,176 @@
+"""Exact parametrization: the forward pass and the Jacobian of θ ↦ (f_θ(x_1), …, f_θ(x_S)) over
+GF(p), and the coefficient polynomials of φ over Q for small architectures.
+
+Residues are float64 for p < 2^26 (products are exact below 2^52, matrix products are split by
+:func:`neurovariety.exact.matmul_mod`), and Python integers for larger p (up to 2^63).
+"""
+
+from __future__ import annotations
+
+from fractions import Fraction
+
+import numpy as np
+
+from ..architectures.base import Architecture, Layer
+from ..errors import FieldError
+from ..exact import matmul_mod
+from .points import FLOAT_EXACT_PRIME_LIMIT, residue_array
+
+
+def _check_prime(p: int) -> None:
+    if not isinstance(p, int) or p < 3 or p >= 1 << 63:
+        raise FieldError(f"modulus {p!r} must be a prime in [3, 2^63); e.g. 2**31 - 1")
+
+
+def _residue(c: Fraction, p: int) -> int:
+    if c.denominator % p == 0:
+        raise FieldError(
+            f"the activation coefficient {c} has a denominator divisible by p={p}; "
+            "choose another prime"
+        )
+    return c.numerator * pow(c.denominator, -1, p) % p
+
+
+def _mul(a: np.ndarray, b: np.ndarray, p: int) -> np.ndarray:
+    return (a * b) % p
+
+
+def _matmul(a: np.ndarray, b: np.ndarray, p: int) -> np.ndarray:
+    if a.dtype == object or b.dtype == object:
+        return (a.astype(object) @ b.astype(object)) % p
+    return matmul_mod(a, b, p)
+
+
+class ModularActivation:
+    """σ and σ' with coefficients reduced mod p, evaluated by Horner's rule."""
+
+    def __init__(self, coefficients: tuple[Fraction, ...], p: int) -> None:
+        self.p = p
+        self.c = [_residue(c, p) for c in coefficients]
+        self.dc = [i * c % p for i, c in enumerate(self.c)][1:]
+
+    def _horner(self, cs: list[int], z: np.ndarray) -> np.ndarray:
+        y = np.zeros_like(z) + cs[-1]
+        for c in reversed(cs[:-1]):
+            y = (_mul(y, z, self.p) + c) % self.p
+        return y
+
+    def value(self, z: np.ndarray) -> np.ndarray:
+        return self._horner(self.c, z)
+
+    def derivative(self, z: np.ndarray) -> np.ndarray:
+        return self._horner(self.dc, z) if self.dc else np.zeros_like(z)
+
+
+def layer_matrix(layer: Layer, theta: np.ndarray) -> np.ndarray:
+    """The matrix ``[W | b]`` of one layer filled from the flat parameter vector."""
+    vals = theta[layer.offset : layer.offset + layer.n_params]
+    if layer.dense:
+        return vals.reshape(layer.pattern.shape)
+    out = np.zeros(layer.pattern.shape, dtype=theta.dtype)
+    if theta.dtype == object:
+        out[:] = 0
+    mask = layer.pattern >= 0
+    out[mask] = vals[layer.pattern[mask]]
+    return out
+
+
+def _with_bias(h: np.ndarray, layer: Layer) -> np.ndarray:
+    if not layer.bias:
+        return h
+    ones = np.ones((h.shape[0], 1), dtype=h.dtype)
+    return np.concatenate([h, ones], axis=1)
+
+
+def forward_mod_p(arch: Architecture, theta: np.ndarray, x: np.ndarray, p: int) -> np.ndarray:
+    """Outputs ``f_θ(x_s)`` mod p, shape ``(S, n_outputs)``.
+
+    >>> from neurovariety import MLP, Monomial
+    >>> import numpy as np
+    >>> f = MLP((1, 1, 1), Monomial(2))      # f(x) = w2 (w1 x)^2
+    >>> forward_mod_p(f, np.array([3., 5.]), np.array([[2.]]), 101)
+    array([[79.]])
+    """
+    _check_prime(p)
+    sigma = ModularActivation(arch.activation.coefficients, p)
+    h = x
+    for i, layer in enumerate(arch.layers):
+        W = layer_matrix(layer, theta)
+        h = _matmul(_with_bias(h, layer), W.T, p)
+        if i < len(arch.layers) - 1:
+            h = sigma.value(h)
+    return h
+
+
+def _layer_jacobian(layer: Layer, G: np.ndarray, hb: np.ndarray, p: int) -> np.ndarray:
+    """∂f/∂θ for one layer's parameters: Σ_{pattern[a,b]=j} G[s,o,a]·hb[s,b], shape (S·O, n_j)."""
+    S, O, _ = G.shape
+    if layer.dense:
+        block = _mul(G[:, :, :, None], hb[:, None, None, :], p)
+        return block.reshape(S * O, layer.n_params)
+    out = np.zeros((S * O, layer.n_params), dtype=G.dtype)
+    if G.dtype == object:
+        out[:] = 0
+    for j in range(layer.n_params):
+        a_idx, b_idx = np.nonzero(layer.pattern == j)
+        terms = _mul(G[:, :, a_idx], hb[:, None, b_idx], p)
+        out[:, j] = (terms.sum(axis=2) % p).reshape(S * O)
+    return out
+
+
+def jacobian_mod_p(arch: Architecture, theta: np.ndarray, x: np.ndarray, p: int) -> np.ndarray:
+    """Jacobian of θ ↦ (f_θ(x_1), …, f_θ(x_S)) mod p, shape ``(S·n_outputs, n_params)``.
+
+    Rows are ordered by sample, then output. Computed by exact back-propagation: no expansion of
+    the network polynomial, so it scales to thousands of parameters.
+
+    >>> from neurovariety import MLP, Monomial
+    >>> import numpy as np
+    >>> f = MLP((1, 1, 1), Monomial(2))      # f = w2 (w1 x)^2: ∂/∂w1 = 2 w2 w1 x², ∂/∂w2 = w1² x²
+    >>> jacobian_mod_p(f, np.array([3., 5.]), np.array([[2.]]), 101)
+    array([[19., 36.]])
+    """
+    _check_prime(p)
+    sigma = ModularActivation(arch.activation.coefficients, p)
+    layers = arch.layers
+    S = x.shape[0]
+    hbs, zs, Ws = [], [], []
+    h = x
+    for i, layer in enumerate(layers):
+        W = layer_matrix(layer, theta)
+        hb = _with_bias(h, layer)
+        z = _matmul(hb, W.T, p)
+        hbs.append(hb)
+        Ws.append(W)
+        if i < len(layers) - 1:
+            zs.append(z)
+            h = sigma.value(z)
+    O = layers[-1].n_out
+    G = np.zeros((S, O, O), dtype=x.dtype)
+    if x.dtype == object:
+        G[:] = 0
+    G[:, np.arange(O), np.arange(O)] = 1
+    blocks: list[np.ndarray] = [np.empty(0)] * len(layers)
+    for i in range(len(layers) - 1, -1, -1):
+        layer = layers[i]
+        blocks[i] = _layer_jacobian(layer, G, hbs[i], p)
+        if i > 0:
+            Wx = Ws[i][:, : layer.n_in]
+            G = _matmul(G.reshape(S * O, layer.n_out), Wx, p).reshape(S, O, layer.n_in)
+            G = _mul(G, sigma.derivative(zs[i - 1])[:, None, :], p)
+    return np.concatenate(blocks, axis=1)
+
+
+def random_point_mod_p(
+    arch: Architecture, n_samples: int, p: int, *, seed: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """Uniformly random parameters θ ∈ GF(p)^N and inputs x ∈ GF(p)^{S×n}."""
+    _check_prime(p)
+    rng = np.random.default_rng([seed, p])
+    theta = residue_array((arch.n_params,), p, rng)
+    x = residue_array((n_samples, arch.n_inputs), p, rng)
+    return theta, x
+
+
+def uses_float_residues(p: int) -> bool:
+    return p < FLOAT_EXACT_PRIME_LIMIT
