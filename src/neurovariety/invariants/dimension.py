@@ -1,0 +1,348 @@
+"""Dimension of a neuromanifold: exact Jacobian ranks against proven upper bounds.
+
+The rank of the Jacobian of θ ↦ (f_θ(x_1), …, f_θ(x_S)) at one point, computed exactly over GF(p)
+from integer parameters and inputs, is a **certified lower bound** of dim M: a non-zero minor mod p
+is a non-zero minor over Q, and the rank at a point never exceeds the generic rank. Upper bounds
+come from the ambient space, parameter counts minus symmetries, the composition bound and the
+closed formulas of the literature. When the two meet, the dimension is ``certified``; otherwise it
+is ``probable``, with the Schwartz–Zippel bound on the chance that every random point was unlucky.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import time
+from typing import Any
+
+import numpy as np
+
+from ..architectures.base import Architecture
+from ..architectures.cnn import CNN
+from ..architectures.mlp import MLP
+from ..errors import NeurovarietyError, RankDisagreementError
+from ..exact import primes_below, rank_mod
+from ..parametrization.exact import jacobian_mod_p, random_point_mod_p
+from ..parametrization.numeric import jacobian as numeric_jacobian
+from ..results import Result
+from . import formulas
+
+NUMERIC_RTOL = 1e-9  # relative cut for numerical ranks (float64, moderately conditioned)
+DEFAULT_PRIME_BITS = 23  # residues in float64 with exact BLAS blocks (see neurovariety.exact)
+
+
+@dataclasses.dataclass(frozen=True)
+class Bound:
+    """An upper bound of the dimension and where it comes from."""
+
+    name: str
+    value: int
+    source: str
+
+
+def upper_bounds(arch: Architecture) -> list[Bound]:
+    """Every proven upper bound of dim M that applies to ``arch``, smallest first.
+
+    >>> from neurovariety import parse_architecture
+    >>> [(b.name, b.value) for b in upper_bounds(parse_architecture("mlp 2-3-2-3-4 x^2"))][:2]
+    [('composition', 16), ('symmetry', 22)]
+    """
+    act = arch.activation
+    out = [
+        Bound("ambient", arch.ambient_dim, "span of the reachable monomials"),
+        Bound("parameters", arch.n_params, "dim M ≤ number of parameters"),
+    ]
+    if isinstance(arch, MLP):
+        w = arch.widths
+        if act.is_linear and not arch.bias:
+            out.append(
+                Bound(
+                    "determinantal",
+                    formulas.linear_network_dim(w),
+                    "linear network: matrices of rank ≤ min width (Invitation, appendix)",
+                )
+            )
+        elif act.is_monomial:
+            out.append(
+                Bound(
+                    "symmetry",
+                    arch.n_params - arch.symmetry_dim,
+                    "parameters − hidden-neuron rescalings (naive bound)",
+                )
+            )
+            if not arch.bias:
+                r = act.exponents[0]
+                out.append(
+                    Bound(
+                        "composition",
+                        formulas.mlp_composition_bound(w, r),
+                        "composition bound (KTB, arXiv:1905.12207)",
+                    )
+                )
+                if len(w) == 3 and w[2] == 1:
+                    out.append(
+                        Bound(
+                            "alexander-hirschowitz",
+                            formulas.shallow_mlp_dim(w[0], w[1], r),
+                            "secant varieties of Veronese varieties (Alexander–Hirschowitz)",
+                        )
+                    )
+    elif isinstance(arch, CNN) and act.is_monomial:
+        out.append(
+            Bound(
+                "symmetry",
+                arch.n_params - arch.symmetry_dim,
+                "parameters − filter rescalings (PCN/KMST: |k| − L + 1)",
+            )
+        )
+    out.sort(key=lambda b: b.value)
+    return out
+
+
+@dataclasses.dataclass(frozen=True, repr=False)
+class DimensionResult(Result):
+    """The dimension of a neuromanifold, with how it was decided.
+
+    ``certified`` is true only when the exact lower bound meets a proven upper bound.
+    """
+
+    architecture: str
+    n_params: int
+    ambient_dimension: int
+    expected_dimension: int
+    dimension: int
+    lower_bound: int | None
+    upper_bound: int
+    upper_bound_source: str
+    bounds: dict[str, int]
+    defect: int
+    fiber_dimension: int
+    filling: bool
+    certified: bool
+    status: str
+    method: str
+    primes: list[int]
+    ranks: list[int]
+    n_samples: int
+    error_bound: float
+    seed: int
+    seconds: float
+    singular_values: list[float] = dataclasses.field(default_factory=list)
+    gap: float | None = None
+
+    def title(self) -> str:
+        return f"DimensionResult  {self.architecture}"
+
+    def bullets(self) -> list[str]:
+        b = [
+            f"dimension {self.dimension} of ambient {self.ambient_dimension} "
+            f"(expected {self.expected_dimension}, defect {self.defect})"
+            + (" · filling" if self.filling else ""),
+        ]
+        if self.method == "exact":
+            how = (
+                f"exact rank mod {len(self.primes)} primes ({self.n_samples} samples) "
+                f"{'meets' if self.certified else 'is below'} the {self.upper_bound_source} "
+                f"bound {self.upper_bound}"
+            )
+            if self.certified:
+                b.append(f"certified: {how}")
+            else:
+                b.append(
+                    f"probable: {how}; P(true dimension is larger) ≤ {self.error_bound:.2e} "
+                    "(Schwartz–Zippel)"
+                )
+        else:
+            b.append(
+                f"numeric: SVD of a float64 Jacobian, gap σ_{self.dimension}/σ_{self.dimension + 1}"
+                f" = {self.gap:.3g}; not certified"
+            )
+        b.append(f"{self.n_params} parameters, generic fiber dimension {self.fiber_dimension}")
+        b.append(f"seed {self.seed} · {self.seconds:.3g} s")
+        return b
+
+
+def _n_samples_min(arch: Architecture, target: int) -> int:
+    return max(1, math.ceil(target / arch.n_outputs))
+
+
+def _n_samples_safe(arch: Architecture, upper: int) -> int:
+    # Each output coordinate of a tangent vector lies in a space of dimension ≤ min(upper, A_1);
+    # evaluation at that many generic points is injective on it, so the rank is not cut short.
+    return max(1, min(upper, arch.ambient_dim_per_output))
+
+
+def _exact_rank(arch: Architecture, n_samples: int, p: int, seed: int) -> int:
+    theta, x = random_point_mod_p(arch, n_samples, p, seed=seed)
+    J = jacobian_mod_p(arch, theta, x, p)
+    return int(rank_mod(J, p))
+
+
+def dimension(
+    arch: Architecture,
+    *,
+    method: str = "exact",
+    primes: int = 2,
+    seed: int = 0,
+    prime_bits: int = DEFAULT_PRIME_BITS,
+) -> DimensionResult:
+    """Dimension of the neuromanifold of ``arch``.
+
+    Parameters
+    ----------
+    arch
+        An :class:`MLP`, :class:`CNN` or :class:`LCN`.
+    method
+        ``"exact"``: ranks of the Jacobian over ``primes`` random primes of ``prime_bits`` bits at
+        random points (a certified lower bound), compared with proven upper bounds.
+        ``"numeric"``: SVD of a float64 Jacobian at a Gaussian point, reporting the gap.
+    primes
+        Number of primes (≥ 2 for ``exact``); each gets its own random point.
+    seed
+        Seeds the primes and the points; stored in the result.
+
+    Examples
+    --------
+    >>> from neurovariety import parse_architecture
+    >>> r = dimension(parse_architecture("mlp 2-3-2-3-4 x^2"), seed=1)
+    >>> r.dimension, r.expected_dimension, r.certified
+    (16, 22, True)
+    """
+    if method not in ("exact", "numeric"):
+        raise NeurovarietyError(f"unknown method {method!r}; use 'exact' or 'numeric'")
+    if method == "exact" and (not isinstance(primes, int) or primes < 2):
+        raise NeurovarietyError(f"primes={primes!r}: exact dimensions need at least 2 primes")
+    if not 10 <= prime_bits <= 62:
+        raise NeurovarietyError(f"prime_bits={prime_bits} must lie in [10, 62]")
+    t0 = time.perf_counter()
+    bounds = upper_bounds(arch)
+    best = bounds[0]
+    if method == "numeric":
+        return _numeric_dimension(arch, bounds, seed, t0)
+
+    ps = primes_below(1 << prime_bits, primes, seed=seed)
+    n_samples = _n_samples_min(arch, best.value)
+    ranks = [_exact_rank(arch, n_samples, p, seed + i) for i, p in enumerate(ps)]
+    if max(ranks) < best.value and _n_samples_safe(arch, best.value) > n_samples:
+        n_samples = _n_samples_safe(arch, best.value)
+        ranks = [_exact_rank(arch, n_samples, p, seed + i) for i, p in enumerate(ps)]
+    if len(set(ranks)) > 1:
+        # A point may be unlucky (probability ≤ deg/p); retry the low ones at fresh points.
+        top = max(ranks)
+        ranks = [
+            r if r == top else _exact_rank(arch, n_samples, p, seed + 1000 + i)
+            for i, (r, p) in enumerate(zip(ranks, ps, strict=True))
+        ]
+        if len(set(ranks)) > 1:
+            raise RankDisagreementError(
+                f"exact Jacobian ranks of {arch.spec} disagree across primes {ps}: {ranks}, "
+                "even after retrying at fresh points; a prime may divide a structural constant — "
+                "rerun with another seed or more primes (--primes 4)"
+            )
+    lower = max(ranks)
+    if lower > best.value:
+        raise NeurovarietyError(
+            f"internal error: exact rank {lower} exceeds the {best.name} bound {best.value} "
+            f"for {arch.spec}; please report this"
+        )
+    certified = lower == best.value
+    deg_minor = lower * max(1, arch.total_degree - 1)
+    error = 0.0 if certified else math.prod(formulas.schwartz_zippel_bound(deg_minor, p) for p in ps)
+    return _result(
+        arch, bounds, lower, lower, certified, "exact", ps, ranks, n_samples, float(error), seed, t0
+    )
+
+
+def _result(
+    arch: Architecture,
+    bounds: list[Bound],
+    dim: int,
+    lower: int | None,
+    certified: bool,
+    method: str,
+    ps: list[int],
+    ranks: list[int],
+    n_samples: int,
+    error: float,
+    seed: int,
+    t0: float,
+    **extra: Any,
+) -> DimensionResult:
+    best = bounds[0]
+    expected = arch.expected_dim
+    if method == "exact":
+        status = "certified" if certified else "probable"
+    else:
+        status = "numeric"
+    return DimensionResult(
+        architecture=arch.spec,
+        n_params=arch.n_params,
+        ambient_dimension=arch.ambient_dim,
+        expected_dimension=expected,
+        dimension=dim,
+        lower_bound=lower,
+        upper_bound=best.value,
+        upper_bound_source=best.name,
+        bounds={b.name: b.value for b in bounds},
+        defect=expected - dim,
+        fiber_dimension=arch.n_params - dim,
+        filling=dim == arch.ambient_dim,
+        certified=certified,
+        status=status,
+        method=method,
+        primes=list(ps),
+        ranks=list(ranks),
+        n_samples=n_samples,
+        error_bound=error,
+        seed=seed,
+        seconds=time.perf_counter() - t0,
+        **extra,
+    )
+
+
+def numeric_rank(singular_values: np.ndarray, rtol: float = NUMERIC_RTOL) -> tuple[int, float]:
+    """Numerical rank: singular values above ``rtol·σ_max`` count; returns (rank, gap ratio).
+
+    The gap σ_r/σ_{r+1} is reported so a reader can judge the cut (∞ when nothing is cut).
+
+    >>> numeric_rank(np.array([3.0, 2.0, 1e-15]))
+    (2, 2000000000000000.0)
+    """
+    s = np.asarray(singular_values, dtype=float)
+    if s.size == 0 or s[0] == 0:
+        return 0, math.inf
+    rank = int(np.count_nonzero(s > rtol * s[0]))
+    if rank == s.size:
+        return rank, math.inf
+    below = s[rank]
+    return rank, float(s[rank - 1] / below) if below > 0 else math.inf
+
+
+def _numeric_dimension(
+    arch: Architecture, bounds: list[Bound], seed: int, t0: float
+) -> DimensionResult:
+    rng = np.random.default_rng(seed)
+    best = bounds[0]
+    n_samples = 2 * _n_samples_safe(arch, best.value)  # oversample: better conditioned
+    theta = rng.standard_normal(arch.n_params)
+    x = rng.standard_normal((n_samples, arch.n_inputs))
+    J = numeric_jacobian(arch, theta, x)
+    s = np.linalg.svd(J, compute_uv=False)
+    rank, gap = numeric_rank(s)
+    lo, hi = max(0, rank - 3), min(s.size, rank + 3)
+    return _result(
+        arch,
+        bounds,
+        rank,
+        None,
+        False,
+        "numeric",
+        [],
+        [],
+        n_samples,
+        math.nan,
+        seed,
+        t0,
+        singular_values=[float(v) for v in s[lo:hi]],
+        gap=gap,
+    )

@@ -1,0 +1,144 @@
+"""A profile: everything the library knows about an architecture, each value with its provenance."""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any
+
+from ..architectures.base import Architecture
+from ..architectures.cnn import CNN, LCN
+from ..architectures.mlp import MLP
+from ..results import Result
+from . import formulas
+from .dimension import DimensionResult, dimension, upper_bounds
+
+
+@dataclasses.dataclass(frozen=True)
+class ProfileRow:
+    name: str
+    value: Any
+    how: str
+
+
+@dataclasses.dataclass(frozen=True, repr=False)
+class ProfileResult(Result):
+    """A table of invariants of one architecture; each row says how its value was decided."""
+
+    architecture: str
+    rows: list[ProfileRow]
+    dimension: DimensionResult
+
+    def title(self) -> str:
+        return f"Profile  {self.architecture}"
+
+    def bullets(self) -> list[str]:
+        return [f"{r.name}: {r.value}  ({r.how})" for r in self.rows]
+
+
+def _group_text(arch: Architecture) -> str:
+    act = arch.activation
+    if isinstance(arch, MLP):
+        if act.is_linear:
+            return "GL(d_i) on each hidden layer"
+        if act.is_monomial:
+            return "rescaling of each hidden neuron (plus permutations)"
+        return "permutations of hidden neurons only (finite)"
+    if act.is_monomial:
+        return "rescaling of the filters (torus of dimension L − 1)"
+    return "none continuous (generic σ)"
+
+
+def profile(arch: Architecture, *, seed: int = 0) -> ProfileResult:
+    """Profile of ``arch``: sizes, ambient space, bounds, certified dimension, closed formulas.
+
+    >>> from neurovariety import parse_architecture
+    >>> p = profile(parse_architecture("lcn k=3,2 s=2"))
+    >>> [r.value for r in p.rows if r.name == "degree"]
+    [2]
+    """
+    dim = dimension(arch, seed=seed)
+    rows = [
+        ProfileRow("parameters", arch.n_params, "count"),
+        ProfileRow(
+            "inputs → outputs",
+            f"{arch.n_inputs} → {arch.n_outputs}",
+            "receptive field of the first output" if isinstance(arch, CNN) else "widths",
+        ),
+        ProfileRow(
+            "ambient dimension",
+            arch.ambient_dim,
+            f"reachable monomials of degrees {sorted(arch.output_degrees)}",
+        ),
+        ProfileRow("symmetry dimension", arch.symmetry_dim, _group_text(arch)),
+        ProfileRow("expected dimension", arch.expected_dim, "min(ambient, parameters − symmetry)"),
+        ProfileRow(
+            "dimension",
+            dim.dimension,
+            dim.summary().splitlines()[2].removeprefix("• "),
+        ),
+        ProfileRow("defect", dim.defect, "expected − dimension"),
+        ProfileRow("generic fiber dimension", dim.fiber_dimension, "parameters − dimension"),
+        ProfileRow(
+            "filling",
+            "yes" if dim.filling else "no",
+            "dimension = ambient" if dim.certified else "from the probable dimension",
+        ),
+    ]
+    for b in upper_bounds(arch):
+        rows.append(ProfileRow(f"upper bound: {b.name}", b.value, b.source))
+    rows += _formula_rows(arch)
+    return ProfileResult(architecture=arch.spec, rows=rows, dimension=dim)
+
+
+def _formula_rows(arch: Architecture) -> list[ProfileRow]:
+    rows: list[ProfileRow] = []
+    if isinstance(arch, LCN):
+        k = arch.filters
+        if all(s > 1 for s in arch.strides):  # type: ignore[union-attr]
+            rows.append(
+                ProfileRow("degree", formulas.lcn_degree(k), "Segre degree (KMST, strides > 1)")
+            )
+            rows.append(
+                ProfileRow(
+                    "generic ED degree",
+                    formulas.lcn_ed_degree(k),
+                    "generic ED degree of the Segre variety (KMST, DHOST Thm 5.8)",
+                )
+            )
+        elif formulas.lcn_is_filling(k, arch.strides):  # type: ignore[arg-type]
+            rows.append(ProfileRow("degree", 1, "stride 1: the function space is filling"))
+    elif isinstance(arch, CNN) and arch.activation.is_monomial:
+        k, r = arch.filters, arch.activation.exponents[0]
+        rows.append(
+            ProfileRow(
+                "degree",
+                formulas.pcn_degree(k, r),
+                "Segre–Veronese degree (PCN, arXiv:2410.00722)",
+            )
+        )
+        rows.append(
+            ProfileRow(
+                "generic ED degree",
+                formulas.pcn_ed_degree(k, r),
+                "critical points of the MSE for generic large data (PCN)",
+            )
+        )
+    elif isinstance(arch, MLP) and arch.activation.is_linear and not arch.bias:
+        w = arch.widths
+        rho, m, n = min(w), w[-1], w[0]
+        if rho < min(m, n):
+            rows.append(
+                ProfileRow(
+                    "degree",
+                    formulas.determinantal_degree(m, n, rho),
+                    f"{m}×{n} matrices of rank ≤ {rho} (determinantal variety)",
+                )
+            )
+            rows.append(
+                ProfileRow(
+                    "ED degree (Frobenius)",
+                    formulas.eckart_young_ed_degree(m, n, rho),
+                    "Eckart–Young",
+                )
+            )
+    return rows
