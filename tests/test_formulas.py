@@ -378,8 +378,9 @@ def test_linear_space_has_ed_degree_one(n: int) -> None:
 
 @pytest.mark.parametrize(("n", "d"), [(2, 2), (3, 2), (4, 2), (2, 3), (3, 3), (2, 4)])
 def test_veronese_closed_form(n: int, d: int) -> None:
-    # DHOST (Veronese section): gED(ν_d(P^n)) = ((2d-1)^{n+1} - (d-1)^{n+1}) / d,
-    # e.g. ν_2(P^2): (27 - 1)/2 = 13.
+    # gED(ν_d(P^n)) = ((2d-1)^{n+1} - (d-1)^{n+1}) / d, e.g. ν_2(P^2): (27 - 1)/2 = 13.
+    # Closed form as recalled from DHOST's Veronese section (theorem number not verified); for
+    # n = 1 it reduces to 3d - 2.
     expected = Fraction((2 * d - 1) ** (n + 1) - (d - 1) ** (n + 1), d)
     assert segre_veronese_generic_ed_degree((n,), (d,)) == expected
 
@@ -501,10 +502,20 @@ def _sympy_fo(shape: tuple[int, ...]) -> int:
 
 @pytest.mark.parametrize(
     ("shape", "count"),
-    [((2, 2), 2), ((2, 2, 2), 6), ((3, 3, 3), 37), ((2, 2, 3), 8), ((2, 3, 3), 15)],
+    [
+        ((2, 2), 2),
+        ((2, 2, 2), 6),
+        ((3, 3, 3), 37),
+        ((2, 2, 3), 8),
+        ((2, 3, 3), 15),
+        ((4, 4, 4), 240),
+        ((5, 5, 5), 1621),
+    ],
 )
 def test_friedland_ottaviani_known_values(shape: tuple[int, ...], count: int) -> None:
-    # FO, arXiv:1210.8316, table of singular-vector-tuple counts
+    # FO (Found. Comput. Math. 2014), table of singular-vector-tuple counts;
+    # n×n×n: 6, 37, 240, 1621 for n = 2..5 (n = 4, 5 recalled from that table; the formula
+    # itself is also checked against sympy below).
     assert friedland_ottaviani_count(shape) == count
 
 

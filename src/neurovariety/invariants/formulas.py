@@ -23,7 +23,7 @@ Sources (short names as in THEORY.md):
 - DHOST: Draisma, Horobeț, Ottaviani, Sturmfels, Thomas, *The Euclidean distance degree of an
   algebraic variety*, arXiv:1309.0049 (Found. Comput. Math. 2016).
 - FO: Friedland, Ottaviani, *The number of singular vector tuples and uniqueness of best rank-one
-  approximation of tensors*, arXiv:1210.8316 (Found. Comput. Math. 2014).
+  approximation of tensors*, Found. Comput. Math. 14 (2014), doi:10.1007/s10208-014-9194-z.
 - Harris: J. Harris, *Algebraic Geometry: A First Course*, Example 19.10 (degree of determinantal
   varieties).
 
@@ -448,8 +448,9 @@ def mlp_known_dim(widths: Sequence[int], r: int) -> int | None:
     Notes
     -----
     FRWY, arXiv:2408.04569: equi-width architectures have activation degree threshold one,
-    i.e. attain the expected dimension for every ``r`` (stated there for ``d_0 = ... = d_L``;
-    only that case is used here). The other cases: see the functions named above.
+    i.e. attain the expected dimension for every ``r``. Only the case of all widths equal
+    (``d_0 = ... = d_L``) is used here; the tests confirm it by exact Jacobian ranks. For the
+    other cases see the functions named above.
 
     Examples
     --------
@@ -572,7 +573,7 @@ def eckart_young_ed_degree(m: int, n: int, rank: int) -> int:
 
     Notes
     -----
-    Eckart–Young theorem; DHOST, arXiv:1309.0049, Example 2.3; Invitation, arXiv:2501.18915,
+    Eckart–Young theorem (see DHOST, arXiv:1309.0049, §2); Invitation, arXiv:2501.18915,
     appendix. This is the **Frobenius** ED degree, not the generic one (for ``2 × 2`` rank one:
     2 versus 6).
 
@@ -995,9 +996,10 @@ def friedland_ottaviani_count(shape: Sequence[int]) -> int:
 
     Notes
     -----
-    FO, arXiv:1210.8316, Theorem 1. This is the ED degree of the Segre variety
-    ``P^{n_1-1} × ⋯ × P^{n_k-1}`` for the **Frobenius** (invariant) inner product — *not* the
-    generic ED degree (``2 × 2``: 2 here versus 6 from
+    FO (Found. Comput. Math. 2014, doi:10.1007/s10208-014-9194-z), the main counting formula;
+    beyond the boundary format ``n_k - 1 >= Σ_{i<k} (n_i - 1)`` it no longer grows. This is the
+    ED degree of the Segre variety ``P^{n_1-1} × ⋯ × P^{n_k-1}`` for the **Frobenius**
+    (invariant) inner product — *not* the generic ED degree (``2 × 2``: 2 here versus 6 from
     :func:`segre_veronese_generic_ed_degree`). The critical-point counts of CNNs/LCNs with
     generic data are generic ED degrees. Cost grows like ``(Π n_i)^2``; keep ``Π n_i`` in the
     low thousands.
