@@ -145,8 +145,9 @@ def test_mlp_spec_round_trip(widths: list[int], act: object, bias: bool) -> None
     r=st.integers(1, 3),
 )
 def test_cnn_spec_round_trip(filters: list[int], data: st.DataObject, r: int) -> None:
-    strides = tuple(data.draw(st.lists(st.integers(1, 3), min_size=len(filters) - 1,
-                                        max_size=len(filters) - 1)))
+    strides = tuple(
+        data.draw(st.lists(st.integers(1, 3), min_size=len(filters) - 1, max_size=len(filters) - 1))
+    )
     f = LCN(tuple(filters), strides) if r == 1 else CNN(tuple(filters), strides, Monomial(r))
     g = parse_architecture(f.spec)
     assert g == f

@@ -58,8 +58,9 @@ def test_alexander_hirschowitz_largest_case() -> None:
     assert res.dimension == comb(8, 4) - 1 and res.certified
 
 
-@pytest.mark.parametrize("spec", ["mlp 3-3-3 x^2", "mlp 3-3-3-3 x^2", "mlp 2-2-2-2 x^3",
-                                  "mlp 4-4-4 x^3"])
+@pytest.mark.parametrize(
+    "spec", ["mlp 3-3-3 x^2", "mlp 3-3-3-3 x^2", "mlp 2-2-2-2 x^3", "mlp 4-4-4 x^3"]
+)
 def test_equi_width_is_not_defective(spec: str) -> None:
     # FRWY: equi-width architectures have activation threshold one (no defect).
     f = parse_architecture(spec)
@@ -94,8 +95,9 @@ def test_pcn_dimension_formula(filters: tuple[int, ...], stride: int, r: int) ->
     assert res.certified
 
 
-@pytest.mark.parametrize("spec", ["cnn k=3,2 s=2 x^2+x", "cnn k=2,2 s=1 generic:3",
-                                  "cnn k=3,2,2 s=2 generic:3"])
+@pytest.mark.parametrize(
+    "spec", ["cnn k=3,2 s=2 x^2+x", "cnn k=2,2 s=1 generic:3", "cnn k=3,2,2 s=2 generic:3"]
+)
 def test_generic_cnn_is_injective(spec: str) -> None:
     # Razor: for generic σ the CNN parametrization is generically one-to-one: dim = Σ k_i.
     f = parse_architecture(spec)

@@ -33,7 +33,7 @@ def _jsonable(value: Any) -> Any:
     return str(value)
 
 
-class Verdict(str, enum.Enum):
+class Verdict(enum.StrEnum):
     """A three-valued answer: a decision is made only with evidence."""
 
     YES = "yes"

@@ -10,7 +10,7 @@ import dataclasses
 import random
 import re
 from fractions import Fraction
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..errors import ActivationError
 
@@ -78,7 +78,10 @@ class Activation:
     def spec(self) -> str:
         raise NotImplementedError
 
-    degree: int
+    if TYPE_CHECKING:
+
+        @property
+        def degree(self) -> int: ...
 
     def __str__(self) -> str:
         return self.spec
@@ -112,14 +115,17 @@ class Monomial(Activation):
 
     def __post_init__(self) -> None:
         if not isinstance(self.r, int) or isinstance(self.r, bool):
-            raise ActivationError(f"monomial degree must be an int, got {self.r!r}; e.g. Monomial(2)")
+            raise ActivationError(
+                f"monomial degree must be an int, got {self.r!r}; e.g. Monomial(2)"
+            )
         if self.r < 1:
             raise ActivationError(
                 f"monomial degree r={self.r} must be ≥ 1 (r=0 is a constant, not an activation)"
             )
         if self.r > MAX_DEGREE:
             raise ActivationError(
-                f"monomial degree r={self.r} is absurdly large (limit {MAX_DEGREE}); use a smaller r"
+                f"monomial degree r={self.r} is absurdly large (limit {MAX_DEGREE}); "
+                "use a smaller r"
             )
 
     @property
@@ -193,7 +199,7 @@ class GenericPolynomial(Activation):
     True
     """
 
-    degree: int  # type: ignore[assignment]
+    degree: int  # type: ignore[misc]
     seed: int = 0
 
     def __post_init__(self) -> None:

@@ -124,7 +124,7 @@ class Architecture:
 
     @property
     def symmetry_dim(self) -> int:
-        """Dimension of the known continuous symmetry group acting with finite generic stabilizer."""
+        """Dimension of the known continuous symmetry group (finite generic stabilizer)."""
         raise NotImplementedError
 
     @property

@@ -53,8 +53,8 @@ def profile(arch: Architecture, *, seed: int = 0) -> ProfileResult:
 
     >>> from neurovariety import parse_architecture
     >>> p = profile(parse_architecture("lcn k=3,2 s=2"))
-    >>> [r.value for r in p.rows if r.name == "degree"]
-    [2]
+    >>> [r.value for r in p.rows if r.name == "degree"]  # the cubic c1c2c3 − c0c3² − c1²c4
+    [3]
     """
     dim = dimension(arch, seed=seed)
     rows = [
@@ -94,18 +94,21 @@ def _formula_rows(arch: Architecture) -> list[ProfileRow]:
     rows: list[ProfileRow] = []
     if isinstance(arch, LCN):
         k = arch.filters
-        if all(s > 1 for s in arch.strides):  # type: ignore[union-attr]
+        strides = tuple(arch.strides) + (1,)  # type: ignore[arg-type]  # last one is moot
+        if not formulas.lcn_is_filling(k, strides):
             rows.append(
-                ProfileRow("degree", formulas.lcn_degree(k), "Segre degree (KMST, strides > 1)")
+                ProfileRow(
+                    "degree", formulas.lcn_degree(k, strides), "Segre degree (KMST, strides > 1)"
+                )
             )
             rows.append(
                 ProfileRow(
                     "generic ED degree",
-                    formulas.lcn_ed_degree(k),
+                    formulas.lcn_ed_degree(k, strides),
                     "generic ED degree of the Segre variety (KMST, DHOST Thm 5.8)",
                 )
             )
-        elif formulas.lcn_is_filling(k, arch.strides):  # type: ignore[arg-type]
+        else:
             rows.append(ProfileRow("degree", 1, "stride 1: the function space is filling"))
     elif isinstance(arch, CNN) and arch.activation.is_monomial:
         k, r = arch.filters, arch.activation.exponents[0]

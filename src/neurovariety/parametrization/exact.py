@@ -8,6 +8,7 @@ Residues are float64 for p < 2^26 (products are exact below 2^52, matrix product
 from __future__ import annotations
 
 from fractions import Fraction
+from typing import Any
 
 import numpy as np
 
@@ -32,7 +33,10 @@ def _residue(c: Fraction, p: int) -> int:
 
 
 def _mul(a: np.ndarray, b: np.ndarray, p: int) -> np.ndarray:
-    return (a * b) % p
+    prod = a * b
+    if prod.dtype == object:
+        return prod % p
+    return np.fmod(prod, p, out=prod)  # non-negative residues: fmod is % and much faster
 
 
 def _matmul(a: np.ndarray, b: np.ndarray, p: int) -> np.ndarray:
@@ -52,7 +56,8 @@ class ModularActivation:
     def _horner(self, cs: list[int], z: np.ndarray) -> np.ndarray:
         y = np.zeros_like(z) + cs[-1]
         for c in reversed(cs[:-1]):
-            y = (_mul(y, z, self.p) + c) % self.p
+            y = _mul(y, z, self.p) + c
+            y = y % self.p if y.dtype == object else np.fmod(y, self.p, out=y)
         return y
 
     def value(self, z: np.ndarray) -> np.ndarray:
@@ -174,3 +179,72 @@ def random_point_mod_p(
 
 def uses_float_residues(p: int) -> bool:
     return p < FLOAT_EXACT_PRIME_LIMIT
+
+
+DEFAULT_MAX_TERMS = 200_000
+
+
+def coefficient_polynomials(
+    arch: Architecture, *, max_terms: int = DEFAULT_MAX_TERMS
+) -> tuple[list[dict[tuple[int, ...], object]], object]:
+    """The parametrization φ over Q: each output's coefficients as polynomials in θ.
+
+    Returns ``(outputs, ctx)``: ``outputs[o]`` maps an exponent vector of the inputs to an
+    ``flint.fmpq_mpoly`` in the parameters ``t0, …, t{N−1}`` (context ``ctx``). Convolutional
+    networks have one output (the first position). The network polynomial is expanded, so this is
+    for small architectures only; :class:`~neurovariety.BudgetExceededError` is raised past
+    ``max_terms`` terms.
+
+    >>> from neurovariety import MLP, Monomial
+    >>> outs, ctx = coefficient_polynomials(MLP((2, 1, 1), Monomial(2)))
+    >>> sorted((e, str(c)) for e, c in outs[0].items())
+    [((0, 2), 't1^2*t2'), ((1, 1), '2*t0*t1*t2'), ((2, 0), 't0^2*t2')]
+    """
+    import flint
+
+    from ..errors import BudgetExceededError
+
+    n, m = arch.n_params, arch.n_inputs
+    ctx = flint.fmpq_mpoly_ctx.get((("t", n), ("x", m)), "degrevlex")
+    gens = ctx.gens()
+    theta = np.empty(n, dtype=object)  # np.array would iterate into the polynomials
+    for j in range(n):
+        theta[j] = gens[j]
+    h: list[Any] = list(gens[n:])
+    coeffs: list[Any] = [
+        flint.fmpq(c.numerator, c.denominator) for c in arch.activation.coefficients
+    ]
+    zero = ctx.from_dict({})
+    for i, layer in enumerate(arch.layers):
+        W = layer_matrix(layer, theta)
+        hb = h + ([ctx.from_dict({(0,) * (n + m): 1})] if layer.bias else [])
+        new = []
+        for a in range(layer.n_out):
+            acc = zero
+            for b, w in enumerate(W[a]):
+                if not (isinstance(w, int) and w == 0):
+                    acc = acc + w * hb[b]
+            new.append(acc)
+        h = new
+        if i < len(arch.layers) - 1:
+            h = [_horner_mpoly(coeffs, z) for z in h]
+        if sum(len(z) for z in h) > max_terms:
+            raise BudgetExceededError(
+                f"expanding {arch.spec} exceeds {max_terms} terms; the coefficient map is only "
+                "for small architectures — use the Jacobian-based invariants instead"
+            )
+    theta_ctx = flint.fmpq_mpoly_ctx.get((("t", n),), "degrevlex")
+    outputs: list[dict[tuple[int, ...], object]] = []
+    for z in h:
+        parts: dict[tuple[int, ...], dict[tuple[int, ...], Any]] = {}
+        for exp, c in z.to_dict().items():
+            parts.setdefault(tuple(exp[n:]), {})[tuple(exp[:n])] = c
+        outputs.append({e: theta_ctx.from_dict(d) for e, d in parts.items()})
+    return outputs, theta_ctx
+
+
+def _horner_mpoly(coeffs: list[Any], z: Any) -> Any:
+    y = coeffs[-1] + 0 * z
+    for c in reversed(coeffs[:-1]):
+        y = y * z + c
+    return y

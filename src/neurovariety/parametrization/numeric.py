@@ -36,8 +36,8 @@ def forward_fn(arch: Architecture) -> Callable[[jax.Array, jax.Array], jax.Array
     >>> import jax.numpy as jnp
     >>> from neurovariety import MLP, Monomial
     >>> f = forward_fn(MLP((1, 1, 1), Monomial(2)))    # w2 (w1 x)^2
-    >>> float(f(jnp.array([3.0, 5.0]), jnp.array([2.0])))
-    180.0
+    >>> f(jnp.array([3.0, 5.0]), jnp.array([2.0])).tolist()
+    [180.0]
     """
     layers = arch.layers
     coeffs = [float(c) for c in arch.activation.coefficients]
