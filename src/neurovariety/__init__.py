@@ -20,6 +20,9 @@ from .errors import NeurovarietyError as NeurovarietyError
 from .errors import PathTrackingError as PathTrackingError
 from .errors import PolynomialSystemError as PolynomialSystemError
 from .errors import RankDisagreementError as RankDisagreementError
+from .invariants.dimension import DimensionResult as DimensionResult
+from .invariants.dimension import dimension as dimension
+from .invariants.profile import profile as profile
 from .results import Result as Result
 from .results import Verdict as Verdict
 

@@ -149,14 +149,19 @@ class DimensionResult(Result):
                 b.append(f"certified: {how}")
             else:
                 b.append(
-                    f"probable: {how}; P(true dimension is larger) ≤ {self.error_bound:.2e} "
-                    "(Schwartz–Zippel)"
+                    f"probable: {how}; chance that every random point undercounts ≤ "
+                    f"{self.error_bound:.2e} (Schwartz–Zippel)"
                 )
         else:
-            b.append(
-                f"numeric: SVD of a float64 Jacobian, gap σ_{self.dimension}/σ_{self.dimension + 1}"
-                f" = {self.gap:.3g}; not certified"
-            )
+            r = self.dimension
+            if self.gap is None or math.isinf(self.gap):
+                cut = f"no singular value below {NUMERIC_RTOL:g}·σ_max"
+            else:
+                cut = f"gap σ_{r}/σ_{r + 1} = {self.gap:.3g} at the cut {NUMERIC_RTOL:g}·σ_max"
+            b.append(f"numeric: SVD of a float64 Jacobian ({self.n_samples} samples), {cut}")
+            if self.singular_values:
+                sv = ", ".join(f"{v:.3g}" for v in self.singular_values)
+                b.append(f"singular values around the cut: {sv}; not certified")
         b.append(f"{self.n_params} parameters, generic fiber dimension {self.fiber_dimension}")
         b.append(f"seed {self.seed} · {self.seconds:.3g} s")
         return b

@@ -84,6 +84,13 @@ def profile(arch: Architecture, *, seed: int = 0) -> ProfileResult:
             "dimension = ambient" if dim.certified else "from the probable dimension",
         ),
     ]
+    rows.append(
+        ProfileRow(
+            "provenance",
+            f"seed {dim.seed}",
+            f"primes {', '.join(map(str, dim.primes))} · {dim.seconds:.2g} s",
+        )
+    )
     for b in upper_bounds(arch):
         rows.append(ProfileRow(f"upper bound: {b.name}", b.value, b.source))
     rows += _formula_rows(arch)
