@@ -45,3 +45,11 @@ class PathTrackingError(NeurovarietyError, RuntimeError):
 
 class CertificationError(NeurovarietyError, RuntimeError):
     """A certification routine was asked for something it cannot decide."""
+
+
+class FamilyError(NeurovarietyError, ValueError):
+    """A sweep family (TOML file or CLI options) is malformed: bad ranges, kinds or invariants."""
+
+
+class StoreError(NeurovarietyError, RuntimeError):
+    """A results store cannot be opened, written or queried (bad path, schema, ``--where``)."""
