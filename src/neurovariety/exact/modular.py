@@ -144,6 +144,10 @@ def _gemm_sub(
 def _matmul_reduced(a: FloatArray, b: FloatArray, f: _Field) -> FloatArray:
     """Return ``a @ b`` reduced (new array), for reduced ``a``, ``b`` (small operands)."""
     k = a.shape[1]
+    if k <= f.kmax:
+        out = a @ b
+        _reduce(out, f)
+        return out
     out = np.zeros((a.shape[0], b.shape[1]))
     cb = 0.0
     for s in range(0, k, f.kmax):
@@ -176,25 +180,43 @@ def _inv_unit_lower(n_strict: FloatArray, f: _Field) -> FloatArray:
 
 
 def _trsm_lower_unit(
-    l_mat: FloatArray, b: FloatArray, bb: float, f: _Field, ws: _Workspace
+    l_mat: FloatArray,
+    b: FloatArray,
+    bb: float,
+    f: _Field,
+    ws: _Workspace,
+    g0: int = 0,
+    cache: dict[tuple[int, int], FloatArray] | None = None,
 ) -> None:
     """Solve ``L X = B`` in place in ``b``; ``L`` unit lower triangular given by its strict lower
     part (the diagonal and upper part of ``l_mat`` are ignored), ``|b| <= bb``. ``b`` ends reduced.
+
+    Row ``i`` of ``l_mat`` has the global index ``g0 + i``; the recursion splits at global
+    multiples of ``_TRSM_BASE``, so the diagonal base blocks are the same in every call that
+    shares them and their inverses are kept in ``cache`` (keyed by global row range).
     """
     k = l_mat.shape[0]
     if k == 0 or b.shape[1] == 0:
         return
-    if k <= _TRSM_BASE:
+    if g0 // _TRSM_BASE == (g0 + k - 1) // _TRSM_BASE:  # inside one aligned base block
         _reduce(b, f)
         if k == 1:
             return
-        inv = _inv_unit_lower(np.tril(l_mat, -1), f)
+        key = (g0, g0 + k)
+        inv = cache.get(key) if cache is not None else None
+        if inv is None:
+            inv = _inv_unit_lower(np.tril(l_mat, -1), f)
+            if cache is not None:
+                cache[key] = inv
         b[...] = _matmul_reduced(inv, b, f)
         return
-    k1 = k // 2
-    _trsm_lower_unit(l_mat[:k1, :k1], b[:k1], bb, f, ws)
+    first = (g0 // _TRSM_BASE + 1) * _TRSM_BASE  # aligned split points inside (g0, g0 + k)
+    last = (g0 + k - 1) // _TRSM_BASE * _TRSM_BASE
+    split = (g0 + k // 2 + _TRSM_BASE // 2) // _TRSM_BASE * _TRSM_BASE
+    k1 = min(max(split, first), last) - g0
+    _trsm_lower_unit(l_mat[:k1, :k1], b[:k1], bb, f, ws, g0, cache)
     bb2 = _gemm_sub(b[k1:], bb, l_mat[k1:, :k1], b[:k1], f, ws)
-    _trsm_lower_unit(l_mat[k1:, k1:], b[k1:], bb2, f, ws)
+    _trsm_lower_unit(l_mat[k1:, k1:], b[k1:], bb2, f, ws, g0 + k1, cache)
 
 
 # --------------------------------------------------------------------------------------------
@@ -209,6 +231,7 @@ class _Elim:
         self.f = f
         self.cb = np.full(w.shape[1], f.h)  # bound on |w[:, j]|
         self.ws = _Workspace()
+        self.inv_cache: dict[tuple[int, int], FloatArray] = {}
 
     def run(self) -> list[int]:
         return self._rec(0, 0, self.w.shape[1])
@@ -227,7 +250,7 @@ class _Elim:
             lfull = self.ws.get("L", (m - r0, k1))
             np.take(w[r0:], piv1, axis=1, out=lfull, mode="clip")
             bb = float(self.cb[cm:c1].max())
-            _trsm_lower_unit(lfull[:k1], w[r0 : r0 + k1, cm:c1], bb, f, self.ws)
+            _trsm_lower_unit(lfull[:k1], w[r0 : r0 + k1, cm:c1], bb, f, self.ws, r0, self.inv_cache)
             if r0 + k1 < m:
                 nb = _gemm_sub(
                     w[r0 + k1 :, cm:c1], bb, lfull[k1:], w[r0 : r0 + k1, cm:c1], f, self.ws
@@ -237,13 +260,18 @@ class _Elim:
         return piv1 + piv2
 
     def _leaf(self, r0: int, c0: int, c1: int) -> list[int]:
-        """Eliminate the panel ``w[r0:, c0:c1]`` column by column (right-looking, vectorised)."""
+        """Eliminate the panel ``w[r0:, c0:c1]`` column by column (right-looking, vectorised).
+
+        The panel is copied transposed (a column is a contiguous row of ``pt``); the trailing
+        part is reduced lazily; each pivot column is reduced before its zero test (exact: a
+        reduced entry is 0 mod p only when it is 0, for p >= 5; tiny primes use ``np.mod``).
+        """
         w, f = self.w, self.f
-        p = f.p
-        panel = np.array(w[r0:, c0:c1])
+        p, pf, pinv, half = f.p, f.pf, f.pinv, f.p // 2
+        pt = np.ascontiguousarray(w[r0:, c0:c1].T)
         if float(self.cb[c0:c1].max()) > f.h:
-            _reduce(panel, f)
-        mp, b = panel.shape
+            _reduce(pt, f)
+        b, mp = pt.shape
         perm = np.arange(mp)
         piv: list[int] = []
         bound = f.h  # bound on the not-yet-reduced trailing part of the panel
@@ -251,41 +279,40 @@ class _Elim:
         for j in range(b):
             if r == mp:
                 break
-            col = np.mod(panel[r:, j], p)  # canonical residues: the zero test is exact
-            nz = np.flatnonzero(col)
-            if nz.size == 0:
-                panel[r:, j] = 0.0
-                continue
-            i = r + int(nz[0])
-            pv = int(col[nz[0]])
-            if i != r:
-                panel[[r, i]] = panel[[i, r]]
-                perm[[r, i]] = perm[[i, r]]
-                col[[0, nz[0]]] = col[[nz[0], 0]]
-            _center_canonical(col, p)
-            panel[r, j] = col[0]
+            if p < 64:
+                canon = np.mod(pt[j, r:], pf)  # canonical residues in [0, p)
+            else:  # |canon| <= p/2 + 2 < p, so canon == 0 exactly when the entry is 0 mod p
+                canon = pt[j, r:] - np.rint(pt[j, r:] * pinv) * pf
+            if canon[0] == 0.0:
+                nz = np.flatnonzero(canon)
+                if nz.size == 0:
+                    pt[j, r:] = 0.0
+                    continue
+                i0 = int(nz[0])
+                pt[:, [r, r + i0]] = pt[:, [r + i0, r]]
+                perm[[r, r + i0]] = perm[[r + i0, r]]
+                canon[0], canon[i0] = canon[i0], canon[0]
+            pv = int(canon[0]) % p
+            pt[j, r] = pv - p if pv > half else pv
             if r + 1 < mp:
-                inv = pow(pv, -1, p)
-                if inv > p // 2:
-                    inv -= p
-                mult = col[1:] * float(inv)
-                _reduce(mult, f)
-                panel[r + 1 :, j] = mult
+                mult = canon[1:] * float(pow(pv, -1, p))  # < p**2 < 2**52: exact
+                mult -= np.rint(mult * pinv) * pf
+                pt[j, r + 1 :] = mult
                 if j + 1 < b:
-                    u = panel[r, j + 1 :]
-                    _reduce(u, f)
+                    u = pt[j + 1 :, r]
+                    u -= np.rint(u * pinv) * pf
                     if bound + f.h2 > _LIMIT:
-                        _reduce(panel[r + 1 :, j + 1 :], f)
+                        _reduce(pt[j + 1 :, r + 1 :], f)
                         bound = f.h
-                    panel[r + 1 :, j + 1 :] -= np.multiply.outer(mult, u)
+                    pt[j + 1 :, r + 1 :] -= np.multiply.outer(u, mult)
                     bound += f.h2
             piv.append(c0 + j)
             r += 1
-        _reduce(panel, f)
+        _reduce(pt, f)
         moved = np.flatnonzero(perm != np.arange(mp))
         if moved.size:
             w[r0 + moved] = w[r0 + perm[moved]]
-        w[r0:, c0:c1] = panel
+        w[r0:, c0:c1] = pt.T
         self.cb[c0:c1] = f.h
         return piv
 
@@ -363,20 +390,32 @@ def reduce_mod(a: Any, p: int) -> npt.NDArray[np.int64]:
 
 
 def _to_working(a: Any, p: int) -> FloatArray:
-    """Centered float64 copy (C-contiguous) of ``a mod p``."""
+    """Centered float64 copy (C-contiguous) of ``a mod p``, converted in cache-sized row blocks."""
     arr = _as_matrix(a)
-    if arr.dtype.kind == "f" and arr.dtype.itemsize == 8:
-        if not np.all(np.isfinite(arr)) or not np.all(arr == np.floor(arr)):
-            raise FieldError(
-                "the matrix has non-integral or non-finite float entries; exact arithmetic mod p "
-                "needs integers (scale rationals to integers, or map them to GF(p) first)."
-            )
-        w = np.fmod(arr, float(p))  # exact; in (-p, p)
-        w = np.ascontiguousarray(w)
-        w[w < 0] += p
-    else:
-        w = np.ascontiguousarray(reduce_mod(arr, p), dtype=np.float64)
-    _center_canonical(w, p)
+    if arr.dtype.kind not in "iuf" or (arr.dtype.kind == "u" and arr.dtype.itemsize == 8):
+        arr = reduce_mod(arr, p)  # object, bool, uint64: canonical int64 first
+    f = _Field.of(p)
+    m, n = arr.shape
+    w = np.empty((m, n))
+    is_float = arr.dtype.kind == "f"
+    big = 2**53 - 2**30
+    rows = max(1, (1 << 16) // max(1, n))
+    for i in range(0, m, rows):
+        src = arr[i : i + rows]
+        blk = w[i : i + rows]
+        if not is_float and src.size and (int(src.max()) > big or int(src.min()) < -big):
+            src = np.mod(src.astype(np.int64), p)
+        blk[...] = src
+        if is_float:
+            if not np.isfinite(blk).all() or (np.rint(blk) != blk).any():
+                raise FieldError(
+                    "the matrix has non-integral or non-finite float entries; exact arithmetic "
+                    "mod p needs integers (scale rationals to integers, or map them to GF(p) "
+                    "first)."
+                )
+            if blk.size and float(np.abs(blk).max()) > _LIMIT:
+                np.fmod(blk, f.pf, out=blk)  # exact
+        _reduce(blk, f)
     return w
 
 
