@@ -84,5 +84,67 @@ def profile_command(
     console.print(table)
 
 
+@app.command("strata")
+@clean_errors
+def strata_command(
+    spec: str = typer.Argument(..., help="architecture, e.g. 'cnn k=2,2 x^2'"),
+    seed: int = typer.Option(0, help="seed of the exact computations"),
+    as_json: bool = typer.Option(False, "--json", help="print the strata as JSON"),
+) -> None:
+    """Subnetwork strata (inactive / redundant neurons, zero-padded filters) and their images."""
+    from .invariants.dimension import dimension
+    from .invariants.strata import strata
+
+    arch = parse_architecture(spec)
+    rows = []
+    for s in strata(arch):
+        red = s.reduced
+        d = dimension(red, seed=seed) if red is not None else None
+        rows.append(
+            {
+                "stratum": s.name,
+                "kind": s.kind,
+                "image": red.spec if red is not None else "0",
+                "image_dimension": d.dimension if d is not None else 0,
+                "certified": d.certified if d is not None else True,
+            }
+        )
+    if as_json:
+        sys.stdout.write(json.dumps({"architecture": arch.spec, "strata": rows}, indent=2) + "\n")
+        return
+    table = Table(title=f"subnetwork strata  {arch.spec}")
+    for col in ("stratum", "image", "image dim", "how"):
+        table.add_column(col)
+    for r in rows:
+        how = "certified" if r["certified"] else "probable"
+        table.add_row(r["stratum"], r["image"], str(r["image_dimension"]), how)
+    console.print(table)
+
+
+@app.command("singular")
+@clean_errors
+def singular_command(
+    spec: str = typer.Argument(..., help="architecture, e.g. 'cnn k=2,2 x^2'"),
+    stratum: str = typer.Option(None, help="one stratum, as printed by `strata` (default: all)"),
+    seed: int = typer.Option(0, help="seed of the exact computations"),
+    as_json: bool = typer.Option(False, "--json", help="print the verdicts as JSON"),
+) -> None:
+    """Is the generic point of each subnetwork stratum singular? (tangent-span test)"""
+    from .invariants.singularities import singular, singular_strata
+    from .invariants.strata import parse_stratum
+
+    arch = parse_architecture(spec)
+    if stratum is not None:
+        results = [singular(arch, parse_stratum(arch, stratum), seed=seed)]
+    else:
+        results = singular_strata(arch, seed=seed)
+    if as_json:
+        out = [r.to_dict() for r in results]
+        sys.stdout.write(json.dumps(out[0] if stratum else out, indent=2) + "\n")
+        return
+    for r in results:
+        console.print(r.summary(), highlight=False)
+
+
 def main() -> None:  # pragma: no cover - console entry point
     app()
