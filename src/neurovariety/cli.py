@@ -117,7 +117,7 @@ def strata_command(
         table.add_column(col)
     for r in rows:
         how = "certified" if r["certified"] else "probable"
-        table.add_row(r["stratum"], r["image"], str(r["image_dimension"]), how)
+        table.add_row(str(r["stratum"]), str(r["image"]), str(r["image_dimension"]), how)
     console.print(table)
 
 

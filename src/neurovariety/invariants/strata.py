@@ -148,8 +148,11 @@ def strata(arch: Architecture) -> list[Stratum]:
     pair (width ≥ 2). CNN/LCN: every zero-padding of the filters that leaves each filter non-zero.
 
     >>> from neurovariety import parse_architecture
-    >>> [s.name for s in strata(parse_architecture("mlp 2-2-1 x^2"))]
-    ['inactive-out layer 1 neurons 0', 'inactive-in layer 1 neurons 0', 'redundant layer 1 neurons 0,1']
+    >>> for s in strata(parse_architecture("mlp 2-2-1 x^2")):
+    ...     print(s.name)
+    inactive-out layer 1 neurons 0
+    inactive-in layer 1 neurons 0
+    redundant layer 1 neurons 0,1
     >>> len(strata(parse_architecture("cnn k=2,2 x^2")))
     8
     """
