@@ -186,7 +186,7 @@ DEFAULT_MAX_TERMS = 200_000
 
 def coefficient_polynomials(
     arch: Architecture, *, max_terms: int = DEFAULT_MAX_TERMS
-) -> tuple[list[dict[tuple[int, ...], object]], object]:
+) -> tuple[list[dict[tuple[int, ...], Any]], Any]:
     """The parametrization φ over Q: each output's coefficients as polynomials in θ.
 
     Returns ``(outputs, ctx)``: ``outputs[o]`` maps an exponent vector of the inputs to an
@@ -234,7 +234,7 @@ def coefficient_polynomials(
                 "for small architectures — use the Jacobian-based invariants instead"
             )
     theta_ctx = flint.fmpq_mpoly_ctx.get((("t", n),), "degrevlex")
-    outputs: list[dict[tuple[int, ...], object]] = []
+    outputs: list[dict[tuple[int, ...], Any]] = []
     for z in h:
         parts: dict[tuple[int, ...], dict[tuple[int, ...], Any]] = {}
         for exp, c in z.to_dict().items():
