@@ -1,0 +1,150 @@
+"""Power-series endgame: endpoints at ``t = 0`` of singular and diverging paths.
+
+Near ``t = 0`` a path is a Puiseux series ``X(t) = X* + a1 s + a2 s^2 + ...`` in ``s = t^(1/c)``,
+``c`` the winding (cycle) number. The endgame samples each path on a geometric sequence
+``t_k = t_e lambda^k``, estimates ``c`` from the ratio of successive differences
+(``|X_{k+2} - X_{k+1}| / |X_{k+1} - X_k| ~ lambda^(1/c)``) and extrapolates ``X*`` by Richardson
+extrapolation in ``s``; it stops when two successive estimates agree. In projective patch
+coordinates a path diverging in affine space converges to a point with ``x0 = 0``, so the same
+procedure handles paths going to infinity.
+
+Reference: Morgan, Sommese & Wampler, *A power series method for computing singular solutions to
+nonlinear analytic systems*, Numer. Math. 63 (1992); Bates, Hauenstein, Sommese & Wampler,
+*Numerically Solving Polynomial Systems with Bertini* (SIAM, 2013), ch. 3.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from .homotopy import Homotopy
+from .tracker import TrackerOptions, TrackStatus, track
+
+
+@dataclass(frozen=True)
+class EndgameOptions:
+    """Controls of the endgame.
+
+    ``start``: the ``t`` where the endgame begins; ``ratio``: ``lambda``; ``min_t``: smallest
+    ``t`` sampled; ``tol``: relative agreement of two successive estimates; ``max_winding``:
+    largest cycle number considered.
+    """
+
+    start: float = 0.1
+    ratio: float = 0.3
+    min_t: float = 1e-13
+    tol: float = 1e-9
+    max_winding: int = 8
+
+
+@dataclass(frozen=True)
+class EndgameResult:
+    """Per-path endgame output (arrays of length ``B``)."""
+
+    X: np.ndarray  # extrapolated endpoints (or last samples where not converged)
+    winding: np.ndarray  # estimated cycle numbers (0 where unknown)
+    converged: np.ndarray  # bool
+    failed: np.ndarray  # bool: tracking failed inside the endgame
+    t_last: np.ndarray  # smallest t reached
+    steps: np.ndarray
+    accuracy: np.ndarray  # last change of the estimate, relative
+
+
+def _richardson(samples: list[np.ndarray], mu: np.ndarray) -> np.ndarray:
+    """Extrapolate ``X(s -> 0)`` from samples at ``s_j = s_0 mu^j`` (per path ``mu``)."""
+    table = list(samples)
+    order = 1
+    while len(table) > 1:
+        m = (mu**order)[:, None]
+        table = [(table[j + 1] - m * table[j]) / (1 - m) for j in range(len(table) - 1)]
+        order += 1
+    return table[0]
+
+
+def power_series_endgame(
+    H: Homotopy,
+    X: np.ndarray,
+    *,
+    options: EndgameOptions | None = None,
+    tracker: TrackerOptions | None = None,
+    deadline: float | None = None,
+) -> EndgameResult:
+    """Run the endgame on paths already tracked to ``t = options.start``.
+
+    Examples
+    --------
+    A double root: both paths of ``(x - 2)^2`` wind around each other (cycle number 2).
+
+    >>> from neurovariety.nag.system import parse_system
+    >>> from neurovariety.nag.homotopy import total_degree_homotopy
+    >>> F = parse_system("x^2 - 4x + 4")
+    >>> H, X0 = total_degree_homotopy(F, np.zeros(0), np.random.default_rng(0))
+    >>> seg = track(H, X0, 1.0, 0.1)
+    >>> eg = power_series_endgame(H, seg.X)
+    >>> eg.winding.tolist(), np.round((eg.X[:, 1] / eg.X[:, 0]).real, 6).tolist()
+    ([2, 2], [2.0, 2.0])
+    """
+    opts = options or EndgameOptions()
+    B = X.shape[0]
+    lam = opts.ratio
+    samples: list[np.ndarray] = [X.copy()]
+    converged = np.zeros(B, bool)
+    failed = np.zeros(B, bool)
+    estimate = X.copy()
+    prev_est = np.full_like(X, np.nan)
+    winding = np.zeros(B, int)
+    prev_c = np.zeros(B, int)
+    accuracy = np.full(B, np.inf)
+    steps = np.zeros(B, int)
+    t = opts.start
+    t_last = np.full(B, t)
+    cands = np.arange(1, opts.max_winding + 1)
+    while t * lam >= opts.min_t:
+        t_next = t * lam
+        active = ~(converged | failed)
+        if not np.any(active):
+            break
+        t0 = np.where(active, t, t_next)
+        seg = track(H, samples[-1], t0, np.full(B, t_next), options=tracker, deadline=deadline)
+        ok = seg.status == TrackStatus.DONE
+        failed |= active & ~ok
+        steps += np.where(active, seg.steps, 0)
+        Xn = np.where((active & ok)[:, None], seg.X, samples[-1])
+        t_last = np.where(active & ok, t_next, t_last)
+        samples.append(Xn)
+        t = t_next
+        if len(samples) < 3:
+            continue
+        d1 = np.linalg.norm(samples[-2] - samples[-3], axis=1)
+        d2 = np.linalg.norm(samples[-1] - samples[-2], axis=1)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            r = d2 / d1
+            # lambda^(1/c) closest to the observed ratio, over integer c.
+            c = cands[np.argmin(np.abs(r[:, None] - lam ** (1.0 / cands[None, :])), axis=1)]
+        c = np.where(np.isfinite(r) & (d1 > 0), c, 1)
+        use = min(len(samples), 4)
+        est = _richardson(samples[-use:], lam ** (1.0 / c))
+        scale = 1.0 + np.linalg.norm(est, axis=1)
+        change = np.linalg.norm(est - prev_est, axis=1) / scale
+        tiny = d2 <= 1e-14 * scale  # path no longer moves: a regular endpoint reached
+        newly = active & ~failed & (((change <= opts.tol) & (c == prev_c)) | tiny)
+        upd = active & ~failed
+        estimate = np.where(upd[:, None], est, estimate)
+        winding = np.where(upd, np.where(tiny, 1, c), winding)
+        accuracy = np.where(upd, np.where(tiny, d2 / scale, change), accuracy)
+        converged |= newly
+        prev_est = np.where(upd[:, None], est, prev_est)
+        prev_c = np.where(upd, c, prev_c)
+    last = samples[-1]
+    X_out = np.where(converged[:, None], estimate, last)
+    return EndgameResult(
+        X=X_out,
+        winding=np.where(converged, winding, 0),
+        converged=converged,
+        failed=failed,
+        t_last=t_last,
+        steps=steps,
+        accuracy=accuracy,
+    )

@@ -1,0 +1,200 @@
+"""Homotopies ``H(X, t)``, ``t`` from 1 (start) to 0 (target), on a random affine patch.
+
+All homotopies work in projective coordinates ``X = (x0, x1, ..., xn)`` with one extra linear
+equation ``a . X = 1`` for a random complex ``a``: a path whose affine coordinates diverge ends at a
+finite point with ``x0 = 0`` and is classified ``at_infinity`` instead of failing.
+
+A homotopy is a static function ``fn(data, pdata, X, t) -> (H, H_X, H_t)`` plus its arrays:
+``data`` is shared by all paths, ``pdata`` holds per-path arrays (e.g. each path's target
+parameters). ``fn`` is built by cached factories so ``jit`` reuses compiled code across seeds and
+parameter values.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from .system import Kernel, System
+
+HomotopyFn = Callable[[Any, Any, jax.Array, jax.Array], tuple[jax.Array, jax.Array, jax.Array]]
+
+
+@dataclass(frozen=True, eq=False)
+class Homotopy:
+    """A homotopy ready for the tracker: static ``fn`` and its ``data`` / per-path ``pdata``."""
+
+    fn: HomotopyFn
+    data: dict[str, Any]
+    pdata: dict[str, Any]
+    n_unknowns: int  # length of X = n + 1
+
+
+def _square_up(
+    F: jax.Array, J: jax.Array, x0: jax.Array, R: jax.Array, pows: tuple[tuple[int, ...], ...]
+) -> tuple[jax.Array, jax.Array]:
+    """Randomize an overdetermined system to as many equations as unknowns.
+
+    ``F[:n] + R (x0^(d_i - d_j) F[n:])``: equations are sorted by degree beforehand, so every
+    power of ``x0`` is non-negative and the result stays homogeneous. ``J`` is carried along
+    (its column 0 is the ``x0`` derivative).
+    """
+    n = len(pows)
+    if n == F.shape[0]:
+        return F, J
+    rows, jrows = [], []
+    for i in range(n):
+        f, g = F[i], J[i]
+        for j, k in enumerate(pows[i]):
+            c = R[i, j]
+            f = f + c * x0**k * F[n + j]
+            g = g + c * x0**k * J[n + j]
+            if k > 0:
+                g = g.at[0].add(c * k * x0 ** (k - 1) * F[n + j])
+        rows.append(f)
+        jrows.append(g)
+    return jnp.stack(rows), jnp.stack(jrows)
+
+
+def square_layout(system: System) -> tuple[tuple[int, ...], tuple[tuple[int, ...], ...]]:
+    """Equation order (by degree, descending) and ``x0`` powers for squaring up."""
+    n = system.n_variables
+    order = tuple(int(i) for i in np.argsort([-d for d in system.degrees], kind="stable"))
+    degs = [system.degrees[i] for i in order]
+    pows = tuple(tuple(degs[i] - degs[j] for j in range(n, len(degs))) for i in range(n))
+    return order, pows
+
+
+@functools.cache
+def _total_degree_fn(
+    kernel: Kernel,
+    order: tuple[int, ...],
+    pows: tuple[tuple[int, ...], ...],
+    start_degrees: tuple[int, ...],
+) -> HomotopyFn:
+    perm = jnp.asarray(order)
+    n = len(start_degrees)
+
+    def fn(data: Any, pdata: Any, X: jax.Array, t: jax.Array):
+        F, Jz = kernel(data["sys"], X, data["p"])
+        F, J = _square_up(F[perm], Jz[perm, : n + 1], X[0], data["R"], pows)
+        G, dG0, dGi = [], [], []
+        for i, d in enumerate(start_degrees):
+            G.append(X[i + 1] ** d - X[0] ** d)
+            dG0.append(-d * X[0] ** (d - 1))
+            dGi.append(d * X[i + 1] ** (d - 1))
+        G_, JG = jnp.stack(G), jnp.zeros((n, n + 1), X.dtype)
+        JG = (
+            JG.at[:, 0]
+            .set(jnp.stack(dG0))
+            .at[jnp.arange(n), jnp.arange(1, n + 1)]
+            .set(jnp.stack(dGi))
+        )
+        g = data["gamma"]
+        H = jnp.concatenate([t * g * G_ + (1 - t) * F, (data["a"] @ X - 1)[None]])
+        Hx = jnp.concatenate([t * g * JG + (1 - t) * J, data["a"][None, :]])
+        Ht = jnp.concatenate([g * G_ - F, jnp.zeros(1, X.dtype)])
+        return H, Hx, Ht
+
+    return fn
+
+
+@functools.cache
+def _parameter_fn(
+    kernel: Kernel, order: tuple[int, ...], pows: tuple[tuple[int, ...], ...]
+) -> HomotopyFn:
+    perm = jnp.asarray(order)
+    n = len(pows)
+
+    def fn(data: Any, pdata: Any, X: jax.Array, t: jax.Array):
+        dp = pdata["p0"] - pdata["p1"]
+        F, Jz = kernel(data["sys"], X, pdata["p1"] + t * dp)
+        Fp = Jz[perm, n + 1 :] @ dp  # dF/dt through the parameters
+        F, J = _square_up(F[perm], Jz[perm, : n + 1], X[0], data["R"], pows)
+        Ft, _ = _square_up(Fp, Jz[perm, : n + 1], X[0], data["R"], pows)
+        H = jnp.concatenate([F, (data["a"] @ X - 1)[None]])
+        Hx = jnp.concatenate([J, data["a"][None, :]])
+        Ht = jnp.concatenate([Ft, jnp.zeros(1, X.dtype)])
+        return H, Hx, Ht
+
+    return fn
+
+
+def _random_complex(rng: np.random.Generator, *shape: int) -> np.ndarray:
+    return (rng.normal(size=shape) + 1j * rng.normal(size=shape)) / np.sqrt(2)
+
+
+def random_patch(rng: np.random.Generator, n_unknowns: int) -> np.ndarray:
+    """A random unit complex vector ``a`` defining the affine patch ``a . X = 1``."""
+    a = _random_complex(rng, n_unknowns)
+    return a / np.linalg.norm(a)
+
+
+def to_patch(x: np.ndarray, a: np.ndarray) -> np.ndarray:
+    """Affine points ``x`` (rows) to patch coordinates ``X = (1, x) / (a . (1, x))``."""
+    x = np.atleast_2d(np.asarray(x, dtype=complex))
+    X = np.concatenate([np.ones((x.shape[0], 1), dtype=complex), x], axis=1)
+    return X / (X @ a)[:, None]
+
+
+def total_degree_homotopy(
+    system: System, p: np.ndarray, rng: np.random.Generator
+) -> tuple[Homotopy, np.ndarray]:
+    """The total-degree homotopy ``t gamma G + (1 - t) F`` with ``G_i = x_i^d_i - x0^d_i``.
+
+    Returns the homotopy and its start solutions (patch coordinates), one per element of
+    ``prod_i {d_i-th roots of unity}``.
+
+    Notes
+    -----
+    The gamma trick: for all but finitely many complex ``gamma`` the paths for ``t`` in ``(0, 1]``
+    are non-singular (Sommese & Wampler, *The Numerical Solution of Systems of Polynomials*, 2005,
+    Thm 8.4.1); a random ``gamma`` on the unit circle avoids the bad ones with probability one.
+    """
+    n = system.n_variables
+    order, pows = square_layout(system)
+    degs = tuple(system.degrees[i] for i in order[:n])
+    a = random_patch(rng, n + 1)
+    gamma = np.exp(2j * np.pi * rng.uniform())
+    R = _random_complex(rng, n, max(system.n_equations - n, 1))
+    data = {
+        "sys": system.data,
+        "p": jnp.asarray(p, dtype=complex),
+        "gamma": jnp.asarray(gamma),
+        "a": jnp.asarray(a),
+        "R": jnp.asarray(R),
+    }
+    fn = _total_degree_fn(system.kernel, order, pows, degs)
+    grids = np.meshgrid(*[np.arange(d) for d in degs], indexing="ij")
+    idx = np.stack([g.reshape(-1) for g in grids], axis=1)
+    roots = np.exp(2j * np.pi * idx / np.asarray(degs)[None, :])
+    return Homotopy(fn, data, {}, n + 1), to_patch(roots, a)
+
+
+def parameter_homotopy(
+    system: System,
+    p0: np.ndarray,
+    p1: np.ndarray,
+    rng: np.random.Generator,
+    *,
+    a: np.ndarray | None = None,
+    R: np.ndarray | None = None,
+) -> Homotopy:
+    """Straight-line parameter homotopy ``F(X; t p0 + (1 - t) p1)``.
+
+    ``p0`` and ``p1`` are ``(k,)`` or per-path ``(batch, k)`` arrays. Start parameters should be
+    generic complex (then the open segment avoids the discriminant with probability one).
+    """
+    n = system.n_variables
+    order, pows = square_layout(system)
+    a = random_patch(rng, n + 1) if a is None else a
+    R = _random_complex(rng, n, max(system.n_equations - n, 1)) if R is None else R
+    data = {"sys": system.data, "a": jnp.asarray(a), "R": jnp.asarray(R)}
+    pdata = {"p0": jnp.asarray(p0, dtype=complex), "p1": jnp.asarray(p1, dtype=complex)}
+    return Homotopy(_parameter_fn(system.kernel, order, pows), data, pdata, n + 1)

@@ -1,0 +1,376 @@
+"""Monodromy solving of parametric systems, with a stopping rule and a trace test.
+
+Starting from one solution ``x0`` at generic parameters ``p0``, the known solutions are carried
+around random loops ``p0 -> p1 -> p2 -> p0`` in parameter space (three straight-line parameter
+homotopies through random complex ``p1``, ``p2``); the monodromy action permutes the fiber, so new
+solutions appear. The search stops when ``target_count`` is reached, or after
+``max_loops_without_progress`` consecutive loops found nothing new, or at ``max_loops`` or the
+time budget. Completeness is then checked by a **trace test**: the solutions are moved along a
+random line ``p0 + s v`` and the sum of their coordinates (the trace) must be affine in ``s``.
+
+Reference: Duff, Hill, Jensen, Lee, Leykin & Sommars, *Solving polynomial systems via homotopy
+continuation and monodromy*, IMA J. Numer. Anal. 39 (2019); Leykin, Rodriguez & Sottile,
+*Trace test*, Arnold Math. J. 4 (2018); Sommese, Verschelde & Wampler, *Symmetric functions applied
+to decomposing solution sets of polynomial systems*, SIAM J. Numer. Anal. 40 (2002).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from ..errors import PolynomialSystemError
+from ..results import Result, Verdict
+from .homotopy import parameter_homotopy, to_patch
+from .result import cluster
+from .solve import _seed, _tracker_options
+from .system import System
+from .tracker import TrackerOptions, TrackStatus, newton, track
+
+TraceMap = Callable[[np.ndarray], np.ndarray]
+
+
+@dataclass(frozen=True)
+class TraceTest(Result):
+    """Outcome of a trace test: the verdict, the relative deviation from affine, and why."""
+
+    verdict: Verdict
+    residual: float
+    tolerance: float
+    note: str = ""
+
+    def title(self) -> str:
+        return f"TraceTest: complete = {self.verdict.value}"
+
+    def bullets(self) -> list[str]:
+        out = [f"trace deviation from affine {self.residual:.1e} (tolerance {self.tolerance:g})"]
+        return out + ([self.note] if self.note else [])
+
+
+@dataclass(frozen=True)
+class MonodromyResult(Result):
+    """Solutions of ``F(x; p0) = 0`` found by monodromy, and whether they are verified complete."""
+
+    solutions: np.ndarray = field(repr=False)
+    parameters: np.ndarray = field(repr=False)
+    loops: int
+    stop_reason: str
+    trace: TraceTest | None
+    seed: int
+    seconds: float
+    paths_tracked: int
+    paths_failed: int
+
+    @property
+    def nsolutions(self) -> int:
+        return int(self.solutions.shape[0])
+
+    @property
+    def complete(self) -> Verdict:
+        return self.trace.verdict if self.trace is not None else Verdict.UNKNOWN
+
+    def title(self) -> str:
+        return f"MonodromyResult with {self.nsolutions} solutions"
+
+    def bullets(self) -> list[str]:
+        out = [
+            f"{self.loops} loops; stopped: {self.stop_reason}",
+            f"{self.paths_tracked} paths tracked, {self.paths_failed} failed (dropped)",
+        ]
+        if self.trace is None:
+            out.append("completeness not tested (trace_test=False)")
+        else:
+            out.append(
+                f"trace test: complete = {self.complete.value} (deviation "
+                f"{self.trace.residual:.1e}, tolerance {self.trace.tolerance:g})"
+                + (f"; {self.trace.note}" if self.trace.note else "")
+            )
+        out.append(f"random seed: {self.seed} · {self.seconds:.2f} s")
+        return out
+
+
+def _random_params(rng: np.random.Generator, p0: np.ndarray) -> np.ndarray:
+    scale = max(1.0, float(np.linalg.norm(p0)) / np.sqrt(max(p0.size, 1)))
+    return scale * (rng.normal(size=p0.size) + 1j * rng.normal(size=p0.size)) / np.sqrt(2)
+
+
+def move(
+    system: System,
+    S: np.ndarray,
+    p_from: np.ndarray,
+    p_to: np.ndarray,
+    rng: np.random.Generator,
+    *,
+    options: TrackerOptions | None = None,
+    deadline: float | None = None,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Carry affine solutions ``S`` from ``p_from`` to ``p_to`` (generic); ``(X, ok)``.
+
+    No endgame: both ends must be generic. Rows of the returned ``X`` where ``ok`` is false are
+    undefined (the path failed or ended singular or at infinity).
+    """
+    n = system.n_variables
+    if S.shape[0] == 0:
+        return np.zeros((0, n), complex), np.zeros(0, bool)
+    B = S.shape[0]
+    H = parameter_homotopy(
+        system,
+        np.broadcast_to(p_from, (B, p_from.size)),
+        np.broadcast_to(p_to, (B, p_to.size)),
+        rng,
+    )
+    X0 = to_patch(S, np.asarray(H.data["a"]))
+    seg = track(H, X0, 1.0, 0.0, options=options, deadline=deadline)
+    Xr, nrm, J = newton(H, seg.X, 0.0, iters=2)
+    with np.errstate(all="ignore"):
+        cond = np.linalg.cond(J)
+        x = Xr[:, 1:] / Xr[:, :1]
+    scale = 1.0 + np.linalg.norm(Xr, axis=1)
+    ok = (
+        (seg.status == TrackStatus.DONE)
+        & np.isfinite(cond)
+        & (cond < 1e10)
+        & (nrm <= 1e-8 * scale)
+        & (np.abs(Xr[:, 0]) * 1e8 > np.linalg.norm(Xr[:, 1:], axis=1))
+        & np.all(np.isfinite(x), axis=1)
+    )
+    return np.where(ok[:, None], x, 0), ok
+
+
+def trace_test(
+    system: System,
+    solutions: np.ndarray,
+    parameters: Sequence[complex] | np.ndarray,
+    *,
+    seed: int | None = None,
+    trace_map: TraceMap | None = None,
+    tol: float = 1e-7,
+    decisive: bool = False,
+    options: TrackerOptions | None = None,
+    deadline: float | None = None,
+) -> TraceTest:
+    """Is ``solutions`` the whole fiber at ``parameters``? Trace along a random parameter line.
+
+    The solutions are moved to ``p0 + s v`` for two random complex ``s``; the trace
+    ``tau(s) = sum_i trace_map(x_i(s))`` of a complete fiber of a linear-slice family is affine in
+    ``s``. ``decisive=True`` (set by :func:`~neurovariety.nag.witness_set`, whose parameters are
+    the constant terms of generic linear slices) turns a failed test into ``no``; for other
+    families an affine trace still gives ``yes`` (a proper subset of a fiber has an affine trace
+    only by accident), but a non-affine one is ``unknown``.
+
+    Examples
+    --------
+    >>> from neurovariety.nag import parse_system
+    >>> F = parse_system("parameters: a, b\\nx^3 + a*x + b")
+    >>> p0 = np.array([1.0 + 2j, -0.5 + 1j])
+    >>> roots = np.roots([1, 0, p0[0], p0[1]]).reshape(-1, 1)
+    >>> trace_test(F, roots, p0, seed=0).verdict.value, trace_test(F, roots[:2], p0, seed=0).verdict
+    ('yes', <Verdict.UNKNOWN: 'unknown'>)
+    """
+    rng = np.random.default_rng(_seed(seed))
+    p0 = system.check_parameters(parameters)
+    S = np.atleast_2d(np.asarray(solutions, dtype=complex))
+    if S.shape[0] == 0:
+        return TraceTest(Verdict.UNKNOWN, float("nan"), tol, "no solutions to test")
+    tmap: TraceMap = trace_map or (lambda x: x)
+    v = _random_params(rng, p0)
+    v = v / max(np.linalg.norm(v), 1e-300) * max(1.0, float(np.linalg.norm(p0)))
+    s_values = [0.3 * np.exp(2j * np.pi * rng.uniform()), 0.3 * np.exp(2j * np.pi * rng.uniform())]
+    traces = [np.sum([tmap(x) for x in S], axis=0)]
+    size = sum(float(np.linalg.norm(tmap(x))) for x in S)
+    for s in s_values:
+        X, ok = move(system, S, p0, p0 + s * v, rng, options=options, deadline=deadline)
+        if not np.all(ok):
+            return TraceTest(
+                Verdict.UNKNOWN,
+                float("nan"),
+                tol,
+                f"{int(np.sum(~ok))} path(s) failed while moving the fiber",
+            )
+        traces.append(np.sum([tmap(x) for x in X], axis=0))
+        size = max(size, sum(float(np.linalg.norm(tmap(x))) for x in X))
+    t0, t1, t2 = traces
+    s1, s2 = s_values
+    dev = float(np.linalg.norm((t2 - t0) - (s2 / s1) * (t1 - t0)) / max(size, 1e-300))
+    if dev <= tol:
+        return TraceTest(Verdict.YES, dev, tol)
+    if decisive:
+        return TraceTest(Verdict.NO, dev, tol, "trace not affine: solutions are missing")
+    return TraceTest(
+        Verdict.UNKNOWN,
+        dev,
+        tol,
+        "trace not affine; for a family that is not a generic linear slice this is inconclusive",
+    )
+
+
+def monodromy_solve(
+    system: System,
+    start_pair: tuple[Any, Any],
+    *,
+    seed: int | None = None,
+    target_count: int | None = None,
+    max_loops_without_progress: int = 5,
+    max_loops: int = 200,
+    trace_test: bool = True,
+    trace_map: TraceMap | None = None,
+    decisive_trace: bool = False,
+    dedup_tol: float = 1e-7,
+    time_limit: float = 600.0,
+    tracker: str | TrackerOptions = "default",
+) -> MonodromyResult:
+    """All solutions of ``F(x; p0) = 0`` from one start pair ``(x0, p0)``, by monodromy.
+
+    Parameters
+    ----------
+    start_pair : (x0, p0)
+        A solution ``x0`` of the system at parameters ``p0``; ``p0`` should be generic complex
+        (see :func:`find_start_pair` for systems affine in their parameters).
+    target_count : int, optional
+        Stop as soon as this many solutions are known (e.g. a known root count).
+    max_loops_without_progress : int
+        Stopping rule: stop after this many consecutive loops that found no new solution.
+    trace_test : bool
+        Run :func:`trace_test` on the result (``complete`` in the result).
+
+    Examples
+    --------
+    >>> from neurovariety.nag import parse_system
+    >>> F = parse_system("parameters: a, b\\nx^2 + y^2 - a\\nx*y - b")
+    >>> r = monodromy_solve(F, (np.array([1.0, 2.0]), np.array([5.0, 2.0])), seed=3)
+    >>> r.nsolutions, r.complete.value
+    (4, 'yes')
+    """
+    t_start = time.monotonic()
+    deadline = t_start + time_limit
+    seed = _seed(seed)
+    rng = np.random.default_rng(seed)
+    opts = _tracker_options(tracker)
+    x0 = np.asarray(start_pair[0], dtype=complex).reshape(1, -1)
+    p0 = system.check_parameters(start_pair[1])
+    if x0.shape[1] != system.n_variables:
+        raise PolynomialSystemError(
+            f"start solution has {x0.shape[1]} coordinates, expected {system.n_variables}"
+        )
+    res = system.evaluate(x0[0], p0) * np.asarray(system.data["scale"])
+    if np.max(np.abs(res)) > 1e-8 * max(1.0, float(np.max(np.abs(x0)))) ** max(system.degrees):
+        raise PolynomialSystemError(
+            f"the start pair is not a solution (residual {np.max(np.abs(res)):.1e}). Fix: pass "
+            "x0 with F(x0; p0) = 0, e.g. from find_start_pair"
+        )
+    S = x0
+    loops = stale = tracked = failed = 0
+    reason = ""
+    while True:
+        if target_count is not None and S.shape[0] >= target_count:
+            reason = f"target count {target_count} reached"
+            break
+        if stale >= max_loops_without_progress:
+            reason = f"no new solutions in {stale} consecutive loops"
+            break
+        if loops >= max_loops:
+            reason = f"max_loops={max_loops} reached"
+            break
+        if time.monotonic() > deadline:
+            reason = f"time budget ({time_limit:g} s) exhausted"
+            break
+        p1, p2 = _random_params(rng, p0), _random_params(rng, p0)
+        X, ok = S, np.ones(S.shape[0], bool)
+        for a, b in ((p0, p1), (p1, p2), (p2, p0)):
+            X, ok2 = move(system, X, a, b, rng, options=opts, deadline=deadline)
+            ok = ok & ok2
+            X = np.where(ok[:, None], X, 0)  # keep rows aligned; failed rows are dropped below
+        tracked += 3 * S.shape[0]
+        failed += int(np.sum(~ok))
+        found = X[ok]
+        loops += 1
+        if found.shape[0] == 0:
+            stale += 1
+            continue
+        both = np.concatenate([S, found])
+        labels = cluster(both, dedup_tol)
+        known = set(labels[: S.shape[0]].tolist())
+        new_rows, new_labels = [], set()
+        for j in range(S.shape[0], both.shape[0]):
+            if labels[j] not in known and labels[j] not in new_labels:
+                new_labels.add(int(labels[j]))
+                new_rows.append(both[j])
+        if new_rows:
+            S = np.concatenate([S, np.array(new_rows)])
+            stale = 0
+        else:
+            stale += 1
+    trace = None
+    if trace_test:
+        from . import monodromy as _m  # the parameter shadows the module-level function
+
+        trace = _m.trace_test(
+            system,
+            S,
+            p0,
+            seed=int(rng.integers(2**31)),
+            trace_map=trace_map,
+            decisive=decisive_trace,
+            options=opts,
+            deadline=deadline + 60.0,
+        )
+    return MonodromyResult(
+        solutions=S,
+        parameters=p0,
+        loops=loops,
+        stop_reason=reason,
+        trace=trace,
+        seed=seed,
+        seconds=time.monotonic() - t_start,
+        paths_tracked=tracked,
+        paths_failed=failed,
+    )
+
+
+def find_start_pair(system: System, *, seed: int | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """A start pair ``(x0, p0)`` for a system affine in its parameters.
+
+    Picks a random complex ``x0`` and solves the (linear) equations ``F(x0; p) = 0`` for ``p`` by
+    least squares; refuses when the system is not affine in ``p`` or the linear system has no
+    solution.
+
+    Examples
+    --------
+    >>> from neurovariety.nag import parse_system
+    >>> F = parse_system("parameters: a, b\\nx^2 + y^2 - a\\nx*y - b")
+    >>> x0, p0 = find_start_pair(F, seed=0)
+    >>> bool(np.max(np.abs(F.evaluate(x0, p0))) < 1e-12)
+    True
+    """
+    rng = np.random.default_rng(_seed(seed))
+    k = system.n_parameters
+    if k == 0:
+        raise PolynomialSystemError("the system has no parameters. Fix: use solve() instead")
+    x0 = (rng.normal(size=system.n_variables) + 1j * rng.normal(size=system.n_variables)) / 2
+    b = system.evaluate(x0, np.zeros(k))
+    A = np.stack([system.evaluate(x0, np.eye(k)[j]) - b for j in range(k)], axis=1)
+    p = np.linalg.lstsq(A, -b, rcond=None)[0]
+    # Add a random kernel element so p is generic when there are more parameters than equations.
+    _, sv, Vh = np.linalg.svd(A)
+    rank = int(np.sum(sv > 1e-10 * max(sv.max(initial=0.0), 1e-300)))
+    kernel = Vh[rank:].conj().T
+    if kernel.shape[1]:
+        z = rng.normal(size=kernel.shape[1]) + 1j * rng.normal(size=kernel.shape[1])
+        p = p + kernel @ z
+    q = (rng.normal(size=k) + 1j * rng.normal(size=k)) / 2
+    affine = np.allclose(system.evaluate(x0, q), A @ q + b, rtol=1e-9, atol=1e-9 * np.abs(b).max())
+    if not affine:
+        raise PolynomialSystemError(
+            "find_start_pair needs a system affine in its parameters. Fix: pass start_pair "
+            "(x0, p0) with F(x0; p0) = 0 yourself"
+        )
+    if np.max(np.abs(A @ p + b)) > 1e-8 * max(1.0, float(np.max(np.abs(b)))):
+        raise PolynomialSystemError(
+            "no parameters make the random point a solution (the linear system in p is "
+            "inconsistent). Fix: pass start_pair yourself"
+        )
+    return x0, p

@@ -1,0 +1,253 @@
+"""Path results, the solve result with its ledger, and deduplication of endpoints."""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from ..results import Result
+
+
+class PathStatus(enum.StrEnum):
+    """Final status of a path.
+
+    ``success``
+        ends at a finite, non-singular solution;
+    ``singular``
+        ends at a finite solution where the Jacobian is singular (winding number > 1 or condition
+        number above the threshold); several paths ending there give its multiplicity;
+    ``at_infinity``
+        diverges in affine space (its projective endpoint has ``x0 = 0``);
+    ``failed``
+        could not be completed even after re-tracking; ``reason`` says why;
+    ``excess``
+        (overdetermined systems only, squared up by random combinations) ends at a solution of the
+        randomized system that does not solve the original one.
+    """
+
+    SUCCESS = "success"
+    SINGULAR = "singular"
+    AT_INFINITY = "at_infinity"
+    FAILED = "failed"
+    EXCESS = "excess"
+
+
+@dataclass(frozen=True)
+class PathResult(Result):
+    """One tracked path: status, endpoint and diagnostics.
+
+    ``solution`` is the affine endpoint (``None`` for paths at infinity or failed),
+    ``endpoint`` the projective one on the random patch. ``residual`` is the max-norm of the
+    (coefficient-scaled) equations at the solution, ``condition`` the 2-norm condition number of
+    the Jacobian (with the patch row) at the endpoint, ``winding_number`` the endgame's cycle
+    number (0 where the endgame did not decide), ``multiplicity`` the number of paths ending at the
+    same solution.
+    """
+
+    index: int
+    status: PathStatus
+    solution: np.ndarray | None = field(repr=False)
+    endpoint: np.ndarray = field(repr=False)
+    residual: float
+    condition: float
+    winding_number: int
+    steps: int
+    rejected_steps: int
+    reason: str = ""
+    retracked: bool = False
+    multiplicity: int = 1
+    accuracy: float = float("nan")
+
+    def is_success(self) -> bool:
+        return self.status == PathStatus.SUCCESS
+
+    def is_singular(self) -> bool:
+        return self.status == PathStatus.SINGULAR
+
+    def is_at_infinity(self) -> bool:
+        return self.status == PathStatus.AT_INFINITY
+
+    def is_failed(self) -> bool:
+        return self.status == PathStatus.FAILED
+
+    def is_real(self, tol: float = 1e-8) -> bool:
+        x = self.solution
+        return x is not None and float(np.max(np.abs(x.imag), initial=0.0)) <= tol * (
+            1 + float(np.max(np.abs(x), initial=0.0))
+        )
+
+    def title(self) -> str:
+        return f"PathResult #{self.index}: {self.status.value}"
+
+    def bullets(self) -> list[str]:
+        out = []
+        if self.solution is not None:
+            out.append("solution " + np.array2string(self.solution, precision=6))
+        out.append(
+            f"residual {self.residual:.1e} · condition {self.condition:.1e} · winding number "
+            f"{self.winding_number} · multiplicity {self.multiplicity}"
+        )
+        out.append(f"{self.steps} steps ({self.rejected_steps} rejected)")
+        if self.reason:
+            out.append(f"reason: {self.reason}")
+        if self.retracked:
+            out.append("re-tracked with the conservative preset")
+        return out
+
+
+def cluster(points: np.ndarray, tol: float) -> np.ndarray:
+    """Group points closer than ``tol * max(1, |x|)`` (max-norm); returns a label per point.
+
+    Examples
+    --------
+    >>> cluster(np.array([[1.0], [1.0 + 1e-12], [2.0]]), 1e-8).tolist()
+    [0, 0, 1]
+    """
+    n = len(points)
+    labels = -np.ones(n, dtype=int)
+    if n == 0:
+        return labels
+    # Sort by a random projection so only neighbours in that order need comparing.
+    rng = np.random.default_rng(0)
+    v = rng.normal(size=points.shape[1]) + 1j * rng.normal(size=points.shape[1])
+    key = (points @ v).real
+    order = np.argsort(key)
+    scale = np.maximum(1.0, np.max(np.abs(points), axis=1))
+    radius = tol * scale * np.sum(np.abs(v))
+    nxt = 0
+    for a_pos, a in enumerate(order):
+        if labels[a] >= 0:
+            continue
+        labels[a] = nxt
+        for b in order[a_pos + 1 :]:
+            if key[b] - key[a] > radius[a] + radius[b]:
+                break
+            if labels[b] < 0 and np.max(np.abs(points[b] - points[a])) <= tol * scale[a]:
+                labels[b] = nxt
+        nxt += 1
+    return labels
+
+
+@dataclass(frozen=True)
+class SolveResult(Result):
+    """Result of :func:`~neurovariety.nag.solve`: paths, distinct solutions and the ledger.
+
+    The ledger counts **paths**: ``tracked = success + singular + at_infinity + failed``
+    (``+ excess`` for overdetermined systems, which are squared up by random combinations).
+    ``nsolutions`` counts **distinct** finite solutions (non-singular plus singular) after
+    deduplication with ``dedup_tol``.
+    """
+
+    paths: tuple[PathResult, ...] = field(repr=False)
+    seed: int
+    method: str
+    start_count: int
+    dedup_tol: float
+    seconds: float
+    system: str = ""
+    real_tol: float = 1e-8
+    overdetermined: bool = False
+    distinct: tuple[int, ...] = field(default=(), repr=False)
+
+    # ---- ledger
+    @property
+    def ledger(self) -> dict[str, int]:
+        counts = {s.value: 0 for s in PathStatus}
+        for p in self.paths:
+            counts[p.status.value] += 1
+        if not self.overdetermined:
+            del counts["excess"]
+        return {"tracked": len(self.paths), **counts}
+
+    def _representatives(self) -> list[PathResult]:
+        return [self.paths[i] for i in self.distinct]
+
+    @property
+    def nsolutions(self) -> int:
+        return len(self.distinct)
+
+    @property
+    def nreal(self) -> int:
+        return sum(p.is_real(self.real_tol) for p in self._representatives())
+
+    # ---- filters (HomotopyContinuation.jl names)
+    def solutions(self, *, only_nonsingular: bool = False) -> np.ndarray:
+        """Distinct finite solutions as rows (singular ones included unless asked)."""
+        reps = [p for p in self._representatives() if not (only_nonsingular and p.is_singular())]
+        return _stack(reps)
+
+    def real_solutions(self, *, tol: float | None = None) -> np.ndarray:
+        """Distinct real solutions (imaginary parts below ``tol`` relative), real arrays."""
+        t = self.real_tol if tol is None else tol
+        return _stack([p for p in self._representatives() if p.is_real(t)]).real
+
+    def nonsingular(self) -> list[PathResult]:
+        """One path result per distinct non-singular solution."""
+        return [p for p in self._representatives() if p.is_success()]
+
+    def singular(self) -> list[PathResult]:
+        """One path result per distinct singular solution; ``multiplicity`` = paths ending there."""
+        return [p for p in self._representatives() if p.is_singular()]
+
+    def at_infinity(self) -> list[PathResult]:
+        return [p for p in self.paths if p.is_at_infinity()]
+
+    def failed(self) -> list[PathResult]:
+        return [p for p in self.paths if p.is_failed()]
+
+    def multiplicities(self) -> list[int]:
+        """Multiplicity of each distinct solution, in the order of :meth:`solutions`."""
+        return [p.multiplicity for p in self._representatives()]
+
+    # ---- printing
+    def title(self) -> str:
+        return f"Result with {self.nsolutions} solutions"
+
+    def bullets(self) -> list[str]:
+        L = self.ledger
+        nons = self.nonsingular()
+        sing = self.singular()
+        out = [
+            f"{len(nons)} non-singular solutions "
+            f"({sum(p.is_real(self.real_tol) for p in nons)} real)",
+        ]
+        if sing:
+            mult = sum(p.multiplicity for p in sing)
+            out.append(
+                f"{len(sing)} singular solutions "
+                f"({sum(p.is_real(self.real_tol) for p in sing)} real; {mult} paths, "
+                "multiplicities counted)"
+            )
+        out.append(
+            f"{L['tracked']} paths tracked: {L['success']} success, {L['singular']} singular, "
+            f"{L['at_infinity']} at infinity, {L['failed']} failed"
+            + (f", {L['excess']} excess" if "excess" in L else "")
+        )
+        out.append(f"{self.method}; dedup tolerance {self.dedup_tol:g} (relative)")
+        out.append(f"random seed: {self.seed} · {self.seconds:.2f} s")
+        return out
+
+    def to_dict(self) -> dict[str, Any]:
+        sols = self.solutions()
+        return {
+            "nsolutions": self.nsolutions,
+            "nreal": self.nreal,
+            "ledger": self.ledger,
+            "seed": self.seed,
+            "method": self.method,
+            "dedup_tol": self.dedup_tol,
+            "seconds": self.seconds,
+            "solutions": [[[float(z.real), float(z.imag)] for z in row] for row in sols],
+            "multiplicities": self.multiplicities(),
+            "singular": [p.is_singular() for p in self._representatives()],
+        }
+
+
+def _stack(paths: list[PathResult]) -> np.ndarray:
+    sols = [p.solution for p in paths if p.solution is not None]
+    if not sols:
+        return np.zeros((0, 0), dtype=complex)
+    return np.stack(sols)

@@ -1,0 +1,458 @@
+"""``solve`` (total-degree homotopy) and ``solve_many`` (parameter homotopy): paths to a ledger.
+
+Each path is tracked to ``t = 0.1`` by the batched tracker, finished by the power-series endgame,
+refined by Newton when regular, then classified (``success``, ``singular``, ``at_infinity``,
+``failed``). Failed paths, and paths that meet another path at a non-singular solution (path
+jumping), are re-tracked once with the ``conservative`` preset before being reported. Every call has
+a wall-clock budget (``time_limit``) and a step budget per path (``TrackerOptions.max_steps``).
+"""
+
+from __future__ import annotations
+
+import secrets
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from typing import Any
+
+import jax.numpy as jnp
+import numpy as np
+
+from ..errors import BudgetExceededError, PolynomialSystemError
+from .endgame import EndgameOptions, power_series_endgame
+from .homotopy import Homotopy, parameter_homotopy, to_patch, total_degree_homotopy
+from .result import PathResult, PathStatus, SolveResult, cluster
+from .system import System
+from .tracker import TrackerOptions, TrackStatus, newton, track
+
+#: Affine norm above which an endpoint is "at infinity" (|x0| / |X| below its inverse).
+INFINITY_NORM = 1e8
+#: Condition number of the Jacobian above which a finite endpoint is called singular.
+SINGULAR_CONDITION = 1e10
+
+
+@dataclass(frozen=True)
+class _Batch:
+    X: np.ndarray
+    status: list[PathStatus]
+    reason: list[str]
+    winding: np.ndarray
+    steps: np.ndarray
+    rejected: np.ndarray
+    condition: np.ndarray
+    residual: np.ndarray
+    accuracy: np.ndarray
+
+
+def _seed(seed: int | None) -> int:
+    return int(secrets.randbelow(2**31)) if seed is None else int(seed)
+
+
+def _tracker_options(tracker: str | TrackerOptions) -> TrackerOptions:
+    return TrackerOptions.preset(tracker) if isinstance(tracker, str) else tracker
+
+
+def _residuals(system: System, X: np.ndarray, p: np.ndarray) -> np.ndarray:
+    """Max-norm of the scaled homogenized equations at ``X / |X|_inf`` (scale-free)."""
+    from .tracker import _evaluate
+
+    Xn = X / np.maximum(np.max(np.abs(X), axis=1, keepdims=True), 1e-300)
+    P = np.broadcast_to(p, (X.shape[0], system.n_parameters))
+    F = _evaluate(system.kernel, system.data, jnp.asarray(Xn), jnp.asarray(P))
+    return np.max(np.abs(np.asarray(F)), axis=1)
+
+
+def _run(
+    H: Homotopy,
+    system: System,
+    X0: np.ndarray,
+    p_target: np.ndarray,
+    opts: TrackerOptions,
+    eg: EndgameOptions,
+    deadline: float,
+) -> _Batch:
+    """Track, endgame, refine and classify a batch of paths (``p_target``: ``(B, k)``)."""
+    B = X0.shape[0]
+    status: list[PathStatus] = [PathStatus.FAILED] * B
+    reason = [""] * B
+    seg = track(H, X0, 1.0, eg.start, options=opts, deadline=deadline)
+    steps = seg.steps.astype(int).copy()
+    rejected = seg.rejected.astype(int).copy()
+    X = seg.X.copy()
+    winding = np.zeros(B, int)
+    condition = np.full(B, np.inf)
+    residual = np.full(B, np.inf)
+    accuracy = np.full(B, np.nan)
+    alive = seg.status == TrackStatus.DONE
+    for i in np.nonzero(~alive)[0]:
+        reason[i] = _track_reason(int(seg.status[i]), float(seg.t[i]), deadline)
+    idx = np.nonzero(alive)[0]
+    if idx.size:
+        sub = _subset(H, idx)
+        res = power_series_endgame(sub, X[idx], options=eg, tracker=opts, deadline=deadline)
+        steps[idx] += res.steps
+        X[idx] = res.X
+        winding[idx] = res.winding
+        accuracy[idx] = res.accuracy
+        # Regular endpoints: polish with Newton at t = 0; singular ones keep the extrapolation.
+        Xr, _, J = newton(sub, res.X, 0.0, iters=3)
+        regular = res.converged & (res.winding == 1)
+        X[idx] = np.where(regular[:, None], Xr, res.X)
+        with np.errstate(all="ignore"):
+            cond = np.linalg.cond(J)
+        condition[idx] = np.where(np.isfinite(cond), cond, np.inf)
+        residual[idx] = _residuals(system, X[idx], p_target[idx])
+        for j, i in enumerate(idx):
+            x0 = abs(X[i, 0])
+            big = np.linalg.norm(X[i, 1:])
+            if res.failed[j]:
+                reason[i] = f"tracking failed in the endgame near t = {res.t_last[j]:.1e}"
+            elif x0 * INFINITY_NORM < big:
+                status[i] = PathStatus.AT_INFINITY
+            elif not res.converged[j]:
+                if x0 * 1e5 < big:  # still diverging when the endgame ran out of t
+                    status[i] = PathStatus.AT_INFINITY
+                else:
+                    reason[i] = "endgame did not converge (estimates kept changing to t = 1e-13)"
+            elif not np.all(np.isfinite(X[i])):
+                reason[i] = "non-finite endpoint"
+            elif res.winding[j] > 1 or condition[i] > SINGULAR_CONDITION:
+                status[i] = PathStatus.SINGULAR
+            else:
+                status[i] = PathStatus.SUCCESS
+    return _Batch(X, status, reason, winding, steps, rejected, condition, residual, accuracy)
+
+
+def _track_reason(code: int, t: float, deadline: float) -> str:
+    if time.monotonic() > deadline:
+        return f"time budget exhausted at t = {t:.2e}"
+    if code == TrackStatus.STEP_TOO_SMALL:
+        return f"step size below the minimum at t = {t:.2e}"
+    if code == TrackStatus.MAX_STEPS:
+        return f"step budget (max_steps) exhausted at t = {t:.2e}"
+    if code == TrackStatus.NONFINITE:
+        return f"non-finite values at t = {t:.2e}"
+    return f"tracking stopped at t = {t:.2e}"
+
+
+def _subset(H: Homotopy, idx: np.ndarray) -> Homotopy:
+    pdata = {k: (v[idx] if np.ndim(v) == 2 else v) for k, v in H.pdata.items()}
+    return replace(H, pdata=pdata)
+
+
+def _merge(a: _Batch, b: _Batch, idx: np.ndarray) -> _Batch:
+    def put(x: Any, y: Any) -> Any:
+        x = np.array(x, copy=True)
+        x[idx] = y
+        return x
+
+    status, reason = list(a.status), list(a.reason)
+    for j, i in enumerate(idx):
+        status[i], reason[i] = b.status[j], b.reason[j]
+    return _Batch(
+        put(a.X, b.X),
+        status,
+        reason,
+        put(a.winding, b.winding),
+        put(a.steps, a.steps[idx] + b.steps),
+        put(a.rejected, a.rejected[idx] + b.rejected),
+        put(a.condition, b.condition),
+        put(a.residual, b.residual),
+        put(a.accuracy, b.accuracy),
+    )
+
+
+def _jumped(batch: _Batch, dedup_tol: float) -> np.ndarray:
+    """Indices of paths that share a non-singular endpoint with another path."""
+    ok = np.array([s == PathStatus.SUCCESS for s in batch.status])
+    idx = np.nonzero(ok)[0]
+    if idx.size < 2:
+        return np.zeros(0, int)
+    x = batch.X[idx, 1:] / batch.X[idx, :1]
+    labels = cluster(x, dedup_tol)
+    counts = np.bincount(labels)
+    return idx[counts[labels] > 1]
+
+
+def _execute(
+    H: Homotopy,
+    system: System,
+    X0: np.ndarray,
+    p_target: np.ndarray,
+    opts: TrackerOptions,
+    eg: EndgameOptions,
+    deadline: float,
+    dedup_tol: float,
+    batch_size: int,
+) -> tuple[_Batch, np.ndarray]:
+    """Run all paths in batches, then re-track failed and jumped paths once, conservatively."""
+    parts = []
+    for lo in range(0, X0.shape[0], batch_size):
+        sl = np.arange(lo, min(lo + batch_size, X0.shape[0]))
+        parts.append(_run(_subset(H, sl), system, X0[sl], p_target[sl], opts, eg, deadline))
+    batch = _concat(parts)
+    retracked = np.zeros(X0.shape[0], bool)
+    redo = np.union1d(
+        np.nonzero([s == PathStatus.FAILED for s in batch.status])[0], _jumped(batch, dedup_tol)
+    ).astype(int)
+    if redo.size and time.monotonic() < deadline:
+        careful = TrackerOptions.preset("conservative")
+        careful = replace(careful, max_steps=max(careful.max_steps, opts.max_steps))
+        again = _run(_subset(H, redo), system, X0[redo], p_target[redo], careful, eg, deadline)
+        batch = _merge(batch, again, redo)
+        retracked[redo] = True
+    # Still sharing a non-singular endpoint: keep the first path, report the others as failed.
+    jumped = _jumped(batch, dedup_tol)
+    if jumped.size:
+        x = batch.X[jumped, 1:] / batch.X[jumped, :1]
+        labels = cluster(x, dedup_tol)
+        seen: set[int] = set()
+        for j, i in enumerate(jumped):
+            if labels[j] in seen:
+                batch.status[i] = PathStatus.FAILED
+                batch.reason[i] = "path jumping: ends at a non-singular solution reached twice"
+            seen.add(int(labels[j]))
+    return batch, retracked
+
+
+def _concat(parts: list[_Batch]) -> _Batch:
+    if len(parts) == 1:
+        return parts[0]
+    return _Batch(
+        np.concatenate([p.X for p in parts]),
+        sum((p.status for p in parts), []),
+        sum((p.reason for p in parts), []),
+        *(np.concatenate([getattr(p, f) for p in parts]) for f in _ARRAYS),
+    )
+
+
+_ARRAYS = ("winding", "steps", "rejected", "condition", "residual", "accuracy")
+
+
+def _finish(
+    system: System,
+    batch: _Batch,
+    retracked: np.ndarray,
+    p: np.ndarray,
+    *,
+    seed: int,
+    method: str,
+    dedup_tol: float,
+    t_start: float,
+) -> SolveResult:
+    n = system.n_variables
+    status = list(batch.status)
+    reason = list(batch.reason)
+    finite = [i for i, s in enumerate(status) if s in (PathStatus.SUCCESS, PathStatus.SINGULAR)]
+    sols: dict[int, np.ndarray] = {}
+    for i in finite:
+        sols[i] = batch.X[i, 1:] / batch.X[i, 0]
+    if system.n_equations > n and finite:
+        # Squared-up systems: keep only endpoints that solve every original equation.
+        F = np.array([system.evaluate(sols[i], p) for i in finite])
+        scale = np.asarray(system.data["scale"])[None, :]
+        size = np.maximum(1.0, np.max(np.abs(np.array([sols[i] for i in finite])), axis=1))
+        degs = np.asarray(system.degrees)[None, :]
+        rel = np.max(np.abs(F) * scale / size[:, None] ** degs, axis=1)
+        for i, r in zip(finite, rel, strict=True):
+            if r > 1e-6:
+                status[i] = PathStatus.EXCESS
+                reason[i] = f"excess: residual {r:.1e} on the original equations"
+        finite = [i for i in finite if status[i] != PathStatus.EXCESS]
+    multiplicity = np.ones(len(status), int)
+    distinct: list[int] = []
+    for kind, tol in ((PathStatus.SUCCESS, dedup_tol), (PathStatus.SINGULAR, max(dedup_tol, 1e-4))):
+        idx = [i for i in finite if status[i] == kind]
+        if not idx:
+            continue
+        labels = cluster(np.array([sols[i] for i in idx]), tol)
+        for lab in range(labels.max() + 1):
+            members = [idx[j] for j in np.nonzero(labels == lab)[0]]
+            rep = min(members, key=lambda i: batch.accuracy[i])
+            multiplicity[members] = len(members)
+            distinct.append(rep)
+    paths = tuple(
+        PathResult(
+            index=i,
+            status=status[i],
+            solution=sols.get(i),
+            endpoint=batch.X[i],
+            residual=float(batch.residual[i]),
+            condition=float(batch.condition[i]),
+            winding_number=int(batch.winding[i]),
+            steps=int(batch.steps[i]),
+            rejected_steps=int(batch.rejected[i]),
+            reason=reason[i],
+            retracked=bool(retracked[i]),
+            multiplicity=int(multiplicity[i]),
+            accuracy=float(batch.accuracy[i]),
+        )
+        for i in range(len(status))
+    )
+    return SolveResult(
+        paths=paths,
+        seed=seed,
+        method=method,
+        start_count=len(paths),
+        dedup_tol=dedup_tol,
+        seconds=time.monotonic() - t_start,
+        system=repr(system),
+        overdetermined=system.n_equations > n,
+        distinct=tuple(sorted(distinct)),
+    )
+
+
+def solve(
+    system: System,
+    *,
+    parameters: Sequence[complex] | np.ndarray | None = None,
+    seed: int | None = None,
+    tracker: str | TrackerOptions = "default",
+    endgame: EndgameOptions | None = None,
+    time_limit: float = 600.0,
+    dedup_tol: float = 1e-7,
+    max_paths: int = 2_000_000,
+    batch_size: int = 1024,
+) -> SolveResult:
+    """All isolated solutions of a polynomial system by a total-degree homotopy.
+
+    Parameters
+    ----------
+    system : System
+        From :func:`parse_system`, :func:`read_system` or :func:`system_from_callable`;
+        overdetermined systems are squared up by random combinations (solutions of the
+        combination that do not solve the original are reported as ``excess``).
+    parameters : sequence of complex, optional
+        Values of the system's parameters.
+    seed : int, optional
+        Seeds the random ``gamma``, patch and squaring-up; drawn at random and recorded when
+        omitted.
+    tracker : str or TrackerOptions
+        ``"default"``, ``"fast"`` or ``"conservative"``, or explicit options.
+    time_limit : float
+        Wall-clock budget in seconds; paths unfinished when it runs out are ``failed``.
+    dedup_tol : float
+        Non-singular endpoints closer than ``dedup_tol * max(1, |x|)`` (max-norm) are one
+        solution; singular endpoints use ``max(dedup_tol, 1e-4)`` since the endgame's
+        extrapolation is less accurate.
+
+    Returns
+    -------
+    SolveResult
+        Ledger, distinct solutions and per-path results.
+
+    Examples
+    --------
+    >>> from neurovariety.nag import parse_system
+    >>> F = parse_system("x^2 + y^2 - 5\\nx*y - 2")
+    >>> r = solve(F, seed=1)
+    >>> r.nsolutions, r.nreal, r.ledger["tracked"], r.ledger["at_infinity"]
+    (4, 4, 4, 0)
+    >>> sorted(np.round(r.real_solutions()[:, 0], 8).tolist())
+    [-2.0, -1.0, 1.0, 2.0]
+    """
+    t_start = time.monotonic()
+    deadline = t_start + time_limit
+    seed = _seed(seed)
+    p = system.check_parameters(parameters)
+    opts = _tracker_options(tracker)
+    eg = endgame or EndgameOptions()
+    count = system.bezout_number
+    if count > max_paths:
+        raise BudgetExceededError(
+            f"the total-degree homotopy needs {count} paths, above max_paths={max_paths}. Fix: "
+            "raise max_paths, or use monodromy_solve for a parametric formulation"
+        )
+    rng = np.random.default_rng(seed)
+    H, X0 = total_degree_homotopy(system, p, rng)
+    P = np.broadcast_to(p, (X0.shape[0], p.size))
+    batch, retracked = _execute(H, system, X0, P, opts, eg, deadline, dedup_tol, batch_size)
+    return _finish(
+        system,
+        batch,
+        retracked,
+        p,
+        seed=seed,
+        method=f"total-degree homotopy ({count} paths, Bézout)",
+        dedup_tol=dedup_tol,
+        t_start=t_start,
+    )
+
+
+def solve_many(
+    system: System,
+    start_solutions: np.ndarray,
+    start_parameters: Sequence[complex] | np.ndarray,
+    targets: np.ndarray | Sequence[Sequence[complex]],
+    *,
+    seed: int | None = None,
+    tracker: str | TrackerOptions = "default",
+    endgame: EndgameOptions | None = None,
+    time_limit: float = 600.0,
+    dedup_tol: float = 1e-7,
+    batch_size: int = 1024,
+) -> list[SolveResult]:
+    """Move the solutions at ``start_parameters`` to each target by a parameter homotopy.
+
+    ``start_parameters`` should be generic (random complex): then every path from them is regular
+    on ``(0, 1]`` with probability one. All ``len(start_solutions) * len(targets)`` paths are
+    tracked in one batch; one :class:`SolveResult` is returned per target.
+
+    Examples
+    --------
+    >>> from neurovariety.nag import parse_system
+    >>> F = parse_system("parameters: a\\nx^2 - a")
+    >>> r = solve_many(F, np.array([[1.0], [-1.0]]), [1.0], [[4.0], [9.0]], seed=0)
+    >>> [sorted(np.round(x.real.ravel(), 8).tolist()) for x in (r[0].solutions(),
+    ...                                                           r[1].solutions())]
+    [[-2.0, 2.0], [-3.0, 3.0]]
+    """
+    t_start = time.monotonic()
+    deadline = t_start + time_limit
+    seed = _seed(seed)
+    p0 = system.check_parameters(start_parameters)
+    T = np.array([system.check_parameters(t) for t in targets]).reshape(-1, p0.size)
+    S = np.atleast_2d(np.asarray(start_solutions, dtype=complex))
+    if S.shape[1] != system.n_variables:
+        raise PolynomialSystemError(
+            f"start solutions have {S.shape[1]} coordinates, the system has "
+            f"{system.n_variables} variables"
+        )
+    rng = np.random.default_rng(seed)
+    n_s, n_t = S.shape[0], T.shape[0]
+    P1 = np.repeat(T, n_s, axis=0)
+    H = parameter_homotopy(system, np.broadcast_to(p0, P1.shape), P1, rng)
+    X0 = to_patch(np.tile(S, (n_t, 1)), np.asarray(H.data["a"]))
+    batch, retracked = _execute(
+        H,
+        system,
+        X0,
+        P1,
+        _tracker_options(tracker),
+        endgame or EndgameOptions(),
+        deadline,
+        dedup_tol,
+        batch_size,
+    )
+    out = []
+    for j in range(n_t):
+        sl = np.arange(j * n_s, (j + 1) * n_s)
+        sub = _Batch(
+            batch.X[sl],
+            [batch.status[i] for i in sl],
+            [batch.reason[i] for i in sl],
+            *(getattr(batch, f)[sl] for f in _ARRAYS),
+        )
+        out.append(
+            _finish(
+                system,
+                sub,
+                retracked[sl],
+                T[j],
+                seed=seed,
+                method=f"parameter homotopy ({n_s} paths per target)",
+                dedup_tol=dedup_tol,
+                t_start=t_start,
+            )
+        )
+    return out

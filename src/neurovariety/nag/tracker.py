@@ -1,0 +1,327 @@
+"""Batched predictor-corrector path tracker (JAX, complex128).
+
+All paths advance together inside one ``jax.lax.while_loop`` (``vmap`` over paths, ``jit`` over
+the loop); each path has its own ``t``, step size and status, so finished paths simply stop
+moving. The loop runs in chunks of iterations so the Python driver can enforce a wall-clock budget
+and stop early, and the compiled chunk is reused by every call with the same shapes.
+
+Step: a classical RK4 predictor on the Davidenko equation ``dX/dt = -H_X^{-1} H_t``, then Newton
+at the new ``t``. The size of the first Newton correction measures the predictor's error; the step
+is accepted only if Newton converges fast (contraction) and that error is small, and the step size
+is adapted as ``h (tol / err)^(1/5)`` (RK4 has local error ``O(h^5)``), halved on rejection.
+"""
+
+from __future__ import annotations
+
+import enum
+import functools
+import time
+from dataclasses import dataclass
+from typing import Any
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from ..errors import BudgetExceededError, PathTrackingError
+from .homotopy import Homotopy, HomotopyFn
+
+
+class TrackStatus(enum.IntEnum):
+    """Low-level status of a tracked segment."""
+
+    TRACKING = 0
+    DONE = 1
+    STEP_TOO_SMALL = 2
+    MAX_STEPS = 3
+    NONFINITE = 4
+
+
+@dataclass(frozen=True)
+class TrackerOptions:
+    """Step-size and corrector controls (hashable: part of the compiled code's key).
+
+    Use :meth:`preset` for the named presets ``"default"``, ``"fast"`` and ``"conservative"``.
+
+    Examples
+    --------
+    >>> TrackerOptions.preset("conservative").max_step
+    0.02
+    >>> TrackerOptions.preset("slow")
+    Traceback (most recent call last):
+    ...
+    ValueError: unknown tracker preset 'slow'; valid: default, fast, conservative
+    """
+
+    max_step: float = 0.1
+    min_step: float = 1e-14
+    max_steps: int = 3000
+    predictor_tol: float = 1e-5
+    max_correction: float = 1e-2
+    newton_tol: float = 1e-9
+    newton_iters: int = 3
+
+    @staticmethod
+    def preset(name: str) -> TrackerOptions:
+        presets = {
+            "default": TrackerOptions(),
+            "fast": TrackerOptions(max_step=0.2, predictor_tol=1e-4, newton_iters=2),
+            "conservative": TrackerOptions(
+                max_step=0.02, predictor_tol=1e-7, max_correction=1e-3, max_steps=20000
+            ),
+        }
+        if name not in presets:
+            raise ValueError(f"unknown tracker preset {name!r}; valid: {', '.join(presets)}")
+        return presets[name]
+
+    def __post_init__(self) -> None:
+        if not (0 < self.min_step < self.max_step <= 1):
+            raise ValueError("need 0 < min_step < max_step <= 1")
+        if self.max_steps < 1 or self.newton_iters < 1:
+            raise ValueError("max_steps and newton_iters must be positive")
+
+
+def _jac_and_value(fn: HomotopyFn, data: Any, pdata: Any, X: jax.Array, t: jax.Array):
+    H, Hx, Ht = fn(data, pdata, X, t)
+    return Hx, Ht, H
+
+
+_RK4_NODES = (0.0, 0.5, 0.5, 1.0)
+
+
+def _step(fn: HomotopyFn, opts: TrackerOptions, data: Any, pdata: Any, s: dict[str, Any]):
+    """One predictor-corrector step of one path (vmapped over paths).
+
+    The four RK4 stages and the Newton iterations share one loop body, so the homotopy (often a
+    large unrolled polynomial kernel) is traced and compiled once, not ``4 + newton_iters`` times.
+    """
+    X, t, h, t1 = s["X"], s["t"], s["h"], s["t1"]
+    active = s["status"] == TrackStatus.TRACKING
+    dt = jnp.minimum(h, t - t1)
+    ds = (-dt) + 0j
+    tn = t - dt
+    nodes = jnp.asarray(_RK4_NODES)
+    iters = opts.newton_iters
+
+    def body(i: Any, c: tuple[Any, Any, Any]) -> tuple[Any, Any, Any]:
+        ks, Y, norms = c
+        rk = i < 4
+        stage = jnp.minimum(i, 3)
+        Y = jnp.where(i == 4, X + ds / 6 * (ks[0] + 2 * ks[1] + 2 * ks[2] + ks[3]), Y)
+        node = nodes[stage]
+        Z = jnp.where(rk, X + node * ds * ks[jnp.maximum(stage - 1, 0)], Y)
+        tz = jnp.where(rk, t - node * dt, tn)
+        H, Hx, Ht = fn(data, pdata, Z, tz + 0j)
+        sol = jnp.linalg.solve(Hx, jnp.stack([Ht, H], axis=1))
+        ks = ks.at[stage].set(jnp.where(rk, -sol[:, 0], ks[stage]))
+        d = sol[:, 1]
+        k = jnp.maximum(i - 4, 0)
+        norms = norms.at[k].set(jnp.where(rk, norms[k], jnp.linalg.norm(d)))
+        return ks, jnp.where(rk, Y, Y - d), norms
+
+    ks0 = jnp.zeros((4,) + X.shape, X.dtype)
+    # A traced trip count keeps XLA from unrolling the loop (compile time grows with copies).
+    trips = 4 + iters + 0 * s["steps"]
+    _, Y, norms = jax.lax.fori_loop(0, trips, body, (ks0, X, jnp.zeros(iters)))
+    scale = 1.0 + jnp.linalg.norm(Y)
+    err = norms[0] / scale
+    finite = jnp.all(jnp.isfinite(Y)) & jnp.all(jnp.isfinite(norms))
+    converged = norms[-1] <= opts.newton_tol * scale
+    if iters > 1:
+        # Newton must contract (quadratically near a regular path): guards against path jumping.
+        converged &= (norms[1] <= 0.25 * norms[0]) | (norms[0] <= opts.newton_tol * scale)
+    ok = finite & converged & (err <= opts.max_correction)
+    factor = jnp.clip(0.9 * (opts.predictor_tol / jnp.maximum(err, 1e-300)) ** 0.2, 0.5, 2.0)
+    h_new = jnp.where(ok, jnp.minimum(h * factor, opts.max_step), 0.5 * h)
+    done = ok & (tn <= t1)
+    too_small = h_new < opts.min_step
+    status = jnp.where(
+        done,
+        TrackStatus.DONE,
+        jnp.where(
+            too_small,
+            jnp.where(finite, TrackStatus.STEP_TOO_SMALL, TrackStatus.NONFINITE),
+            TrackStatus.TRACKING,
+        ),
+    )
+    new = {
+        "X": jnp.where(ok, Y, X),
+        "t": jnp.where(ok, tn, t),
+        "h": h_new,
+        "t1": t1,
+        "status": status.astype(jnp.int32),
+        "steps": s["steps"] + 1,
+        "rejected": s["rejected"] + jnp.where(ok, 0, 1),
+    }
+    return jax.tree_util.tree_map(lambda a, b: jnp.where(active, a, b), new, s)
+
+
+@functools.partial(jax.jit, static_argnums=(0, 1))
+def _advance(fn: HomotopyFn, opts: TrackerOptions, data: Any, pdata: Any, state: Any, n: Any):
+    step = jax.vmap(functools.partial(_step, fn, opts), in_axes=(None, 0, 0))
+
+    def cond(c: tuple[Any, Any]) -> Any:
+        i, s = c
+        return (i < n) & jnp.any(s["status"] == TrackStatus.TRACKING)
+
+    def body(c: tuple[Any, Any]) -> tuple[Any, Any]:
+        i, s = c
+        s = step(data, pdata, s)
+        s["status"] = jnp.where(
+            (s["status"] == TrackStatus.TRACKING) & (s["steps"] >= opts.max_steps),
+            TrackStatus.MAX_STEPS,
+            s["status"],
+        ).astype(jnp.int32)
+        return i + 1, s
+
+    _, state = jax.lax.while_loop(cond, body, (jnp.asarray(0), state))
+    return state
+
+
+@functools.partial(jax.jit, static_argnums=(0, 1))
+def _newton(fn: HomotopyFn, iters: int, data: Any, pdata: Any, X: jax.Array, t: jax.Array):
+    """``iters`` Newton steps at fixed ``t``; returns ``X``, last correction, Jacobian ``H_X``."""
+
+    def one(pd: Any, Y: jax.Array, tt: jax.Array) -> tuple[jax.Array, jax.Array, jax.Array]:
+        # One traced copy of the homotopy; the Jacobian returned is the one of the last step.
+        def body(_: Any, c: tuple[Any, Any, Any]) -> tuple[Any, Any, Any]:
+            Z, _nrm, _J = c
+            H, Hx, _ = fn(data, pd, Z, tt + 0j)
+            d = jnp.linalg.solve(Hx, H)
+            return Z - d, jnp.linalg.norm(d), Hx
+
+        J0 = jnp.zeros((Y.shape[0], Y.shape[0]), Y.dtype)
+        trips = iters + 0 * jnp.asarray(tt, dtype=jnp.int32)  # traced: not unrolled
+        Y, nrm, Hx = jax.lax.fori_loop(0, trips, body, (Y, jnp.zeros(()), J0))
+        return Y, nrm, Hx
+
+    return jax.vmap(one, in_axes=(0, 0, 0))(pdata, X, t)
+
+
+@functools.partial(jax.jit, static_argnums=0)
+def _evaluate(kernel: Any, data: Any, X: jax.Array, P: jax.Array) -> jax.Array:
+    """Batched evaluation of a system kernel at rows of ``X`` with parameters rows of ``P``."""
+    return jax.vmap(lambda x, p: kernel(data, x, p)[0])(X, P)
+
+
+def bucket(n: int) -> int:
+    """Batch size used for ``n`` paths: a power of two (>= 8), so few shapes are compiled."""
+    return max(8, 1 << max(0, (n - 1).bit_length()))
+
+
+def _pad(a: np.ndarray, size: int) -> np.ndarray:
+    if a.shape[0] == size:
+        return a
+    reps = np.repeat(a[:1], size - a.shape[0], axis=0)
+    return np.concatenate([a, reps], axis=0)
+
+
+@dataclass(frozen=True)
+class Segment:
+    """Endpoints of one tracker call: per-path ``X``, ``t``, status and step counts."""
+
+    X: np.ndarray
+    t: np.ndarray
+    status: np.ndarray
+    steps: np.ndarray
+    rejected: np.ndarray
+
+
+def track(
+    H: Homotopy,
+    X0: np.ndarray,
+    t0: np.ndarray | float,
+    t1: np.ndarray | float,
+    *,
+    options: TrackerOptions | None = None,
+    deadline: float | None = None,
+    chunk: int = 100,
+) -> Segment:
+    """Track paths of ``H`` from ``t0`` down to ``t1`` (per path, ``t0 >= t1``).
+
+    Parameters
+    ----------
+    X0 : (B, N) complex array
+        Start points, solutions of ``H(., t0)``.
+    deadline : float, optional
+        ``time.monotonic()`` value after which tracking stops; paths still moving are reported
+        with status ``MAX_STEPS`` (so a solve never hangs).
+
+    Examples
+    --------
+    >>> from neurovariety.nag.system import parse_system
+    >>> from neurovariety.nag.homotopy import total_degree_homotopy
+    >>> F = parse_system("x^2 - 2")
+    >>> H, X0 = total_degree_homotopy(F, np.zeros(0), np.random.default_rng(1))
+    >>> seg = track(H, X0, 1.0, 0.0)
+    >>> sorted(np.round((seg.X[:, 1] / seg.X[:, 0]).real, 10).tolist())
+    [-1.4142135624, 1.4142135624]
+    """
+    opts = options or TrackerOptions()
+    X0 = np.asarray(X0, dtype=complex)
+    B = X0.shape[0]
+    if X0.ndim != 2 or X0.shape[1] != H.n_unknowns:
+        raise PathTrackingError(f"start points must have shape (B, {H.n_unknowns})")
+    size = bucket(B)
+    t0a = np.broadcast_to(np.asarray(t0, dtype=float), (B,)).copy()
+    t1a = np.broadcast_to(np.asarray(t1, dtype=float), (B,)).copy()
+    status = np.where(t0a <= t1a, TrackStatus.DONE, TrackStatus.TRACKING).astype(np.int32)
+    state = {
+        "X": jnp.asarray(_pad(X0, size)),
+        "t": jnp.asarray(_pad(t0a, size)),
+        "h": jnp.asarray(np.full(size, min(opts.max_step, 0.05))),
+        "t1": jnp.asarray(_pad(t1a, size)),
+        "status": jnp.asarray(np.concatenate([status, np.full(size - B, 1, np.int32)])),
+        "steps": jnp.zeros(size, dtype=jnp.int32),
+        "rejected": jnp.zeros(size, dtype=jnp.int32),
+    }
+    pdata = jax.tree_util.tree_map(
+        lambda v: (
+            jnp.asarray(_pad(np.broadcast_to(np.asarray(v), (B,) + v.shape[-1:]), size))
+            if np.ndim(v) >= 1
+            else v
+        ),
+        H.pdata,
+    )
+    while True:
+        state = _advance(H.fn, opts, H.data, pdata, state, chunk)
+        st = np.asarray(state["status"])
+        if not np.any(st == TrackStatus.TRACKING):
+            break
+        if deadline is not None and time.monotonic() > deadline:
+            state["status"] = jnp.where(
+                state["status"] == TrackStatus.TRACKING, TrackStatus.MAX_STEPS, state["status"]
+            )
+            break
+    return Segment(
+        X=np.asarray(state["X"])[:B],
+        t=np.asarray(state["t"])[:B],
+        status=np.asarray(state["status"])[:B],
+        steps=np.asarray(state["steps"])[:B],
+        rejected=np.asarray(state["rejected"])[:B],
+    )
+
+
+def newton(
+    H: Homotopy, X: np.ndarray, t: np.ndarray | float, iters: int = 3
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Batched Newton refinement at fixed ``t``: ``(X, last correction norm, H_X)``."""
+    B = X.shape[0]
+    size = bucket(B)
+    ta = np.broadcast_to(np.asarray(t, dtype=float), (B,))
+    pdata = jax.tree_util.tree_map(
+        lambda v: jnp.asarray(_pad(np.broadcast_to(np.asarray(v), (B,) + v.shape[-1:]), size)),
+        H.pdata,
+    )
+    Y, nrm, J = _newton(
+        H.fn, iters, H.data, pdata, jnp.asarray(_pad(X, size)), jnp.asarray(_pad(ta, size))
+    )
+    return np.asarray(Y)[:B], np.asarray(nrm)[:B], np.asarray(J)[:B]
+
+
+def check_budget(deadline: float | None, what: str) -> None:
+    """Raise :class:`BudgetExceededError` when ``deadline`` has passed."""
+    if deadline is not None and time.monotonic() > deadline:
+        raise BudgetExceededError(
+            f"{what} ran past its time budget. Fix: raise time_limit=..., or simplify the system"
+        )
