@@ -250,6 +250,7 @@ def monodromy_solve(
     seed = _seed(seed)
     rng = np.random.default_rng(seed)
     opts = _tracker_options(tracker)
+    system.require_square()
     x0 = np.asarray(start_pair[0], dtype=complex).reshape(1, -1)
     p0 = system.check_parameters(start_pair[1])
     if x0.shape[1] != system.n_variables:

@@ -10,7 +10,8 @@ Grammar (one polynomial per line)::
     atom    := NUMBER | NAME | '(' expr ')'
 
 ``#`` starts a comment; ``variables: x, y`` fixes the variable order (otherwise the names are
-sorted); ``parameters: a, b`` names parameters. ``I`` is the imaginary unit unless declared as a name.
+sorted); ``parameters: a, b`` names parameters. ``I`` is the imaginary unit unless declared
+as a name.
 Division is allowed only by a non-zero constant. Anything else (functions, negative or fractional
 exponents, division by a variable, undeclared names once ``variables:`` is given) is refused with
 a :class:`~neurovariety.errors.PolynomialSystemError` naming the line and the fix.

@@ -22,7 +22,7 @@ from ..errors import BudgetExceededError, PolynomialSystemError
 from .endgame import EndgameOptions, power_series_endgame
 from .homotopy import Homotopy, parameter_homotopy, to_patch, total_degree_homotopy
 from .result import PathResult, PathStatus, SolveResult, cluster
-from .system import System
+from .system import System, _evaluate
 from .tracker import TrackerOptions, TrackStatus, newton, track
 
 #: Affine norm above which an endpoint is "at infinity" (|x0| / |X| below its inverse).
@@ -54,11 +54,9 @@ def _tracker_options(tracker: str | TrackerOptions) -> TrackerOptions:
 
 def _residuals(system: System, X: np.ndarray, p: np.ndarray) -> np.ndarray:
     """Max-norm of the scaled homogenized equations at ``X / |X|_inf`` (scale-free)."""
-    from .tracker import _evaluate
-
     Xn = X / np.maximum(np.max(np.abs(X), axis=1, keepdims=True), 1e-300)
     P = np.broadcast_to(p, (X.shape[0], system.n_parameters))
-    F = _evaluate(system.kernel, system.data, jnp.asarray(Xn), jnp.asarray(P))
+    F, _ = _evaluate(system.kernel, system.data, jnp.asarray(Xn), jnp.asarray(P))
     return np.max(np.abs(np.asarray(F)), axis=1)
 
 
@@ -354,6 +352,7 @@ def solve(
     t_start = time.monotonic()
     deadline = t_start + time_limit
     seed = _seed(seed)
+    system.require_square()
     p = system.check_parameters(parameters)
     opts = _tracker_options(tracker)
     eg = endgame or EndgameOptions()
@@ -410,6 +409,7 @@ def solve_many(
     t_start = time.monotonic()
     deadline = t_start + time_limit
     seed = _seed(seed)
+    system.require_square()
     p0 = system.check_parameters(start_parameters)
     T = np.array([system.check_parameters(t) for t in targets]).reshape(-1, p0.size)
     S = np.atleast_2d(np.asarray(start_solutions, dtype=complex))

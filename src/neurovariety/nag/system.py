@@ -61,6 +61,8 @@ class System:
     data: dict[str, Any] = field(repr=False)
     source: str = "callable"
     polynomials: tuple[Poly, ...] | None = field(default=None, repr=False)
+    function: Callable[..., Any] | None = field(default=None, repr=False)
+    allow_underdetermined: bool = field(default=False, repr=False)
 
     def __post_init__(self) -> None:
         n, m = len(self.variables), len(self.degrees)
@@ -70,7 +72,7 @@ class System:
             raise PolynomialSystemError(
                 "the system has no variables. Fix: use at least one variable name"
             )
-        if n > m:
+        if n > m and not self.allow_underdetermined:
             raise PolynomialSystemError(
                 f"{n} unknowns but only {m} equations: the solution set is not finite. Fix: add "
                 f"{n - m} equation(s), or declare the extra names on a 'parameters:' line and "
@@ -100,6 +102,15 @@ class System:
         """Product of the ``n`` largest degrees: the number of total-degree start solutions."""
         return int(np.prod(sorted(self.degrees, reverse=True)[: self.n_variables]))
 
+    def require_square(self) -> None:
+        """Raise unless there are at least as many equations as unknowns."""
+        n, m = self.n_variables, self.n_equations
+        if n > m:
+            raise PolynomialSystemError(
+                f"{n} unknowns but only {m} equations: the solution set is not finite. Fix: add "
+                f"{n - m} equation(s), or slice it with witness_set(equations=..., dim={n - m})"
+            )
+
     def check_parameters(self, p: Any) -> np.ndarray:
         """Return ``p`` as a complex vector of the right length, or raise with the fix."""
         arr = np.asarray([] if p is None else p, dtype=complex).reshape(-1)
@@ -123,17 +134,19 @@ class System:
         [-1.0, 2.0]
         """
         x = np.asarray(x, dtype=complex).reshape(-1)
-        X = jnp.asarray(np.concatenate([[1.0], x]))
-        out, _ = self.kernel(self.data, X, jnp.asarray(self.check_parameters(p)))
-        return np.asarray(out) / np.asarray(self.data["scale"])
+        X = jnp.asarray(np.concatenate([[1.0], x]))[None, :]
+        P = jnp.asarray(self.check_parameters(p))[None, :]
+        out, _ = _evaluate(self.kernel, self.data, X, P)
+        return np.asarray(out)[0] / np.asarray(self.data["scale"])
 
     def jacobian(self, x: Any, p: Any = None) -> np.ndarray:
         """Jacobian ``dF/dx`` (affine, unscaled) at ``x``, shape ``(m, n)``."""
         x = np.asarray(x, dtype=complex).reshape(-1)
-        X = jnp.asarray(np.concatenate([[1.0], x]))
-        _, J = self.kernel(self.data, X, jnp.asarray(self.check_parameters(p)))
+        X = jnp.asarray(np.concatenate([[1.0], x]))[None, :]
+        P = jnp.asarray(self.check_parameters(p))[None, :]
+        _, J = _evaluate(self.kernel, self.data, X, P)
         n = self.n_variables
-        return np.asarray(J)[:, 1 : n + 1] / np.asarray(self.data["scale"])[:, None]
+        return np.asarray(J)[0, :, 1 : n + 1] / np.asarray(self.data["scale"])[:, None]
 
     def __repr__(self) -> str:
         return (
@@ -141,6 +154,12 @@ class System:
             + (f"; parameters {', '.join(self.parameters)}" if self.parameters else "")
             + f"; degrees {list(self.degrees)} ({self.degree_source}))"
         )
+
+
+@functools.partial(jax.jit, static_argnums=0)
+def _evaluate(kernel: Kernel, data: Any, X: jax.Array, P: jax.Array) -> tuple[jax.Array, jax.Array]:
+    """Batched kernel (values and Jacobians) at rows of ``X`` with parameter rows ``P``."""
+    return jax.vmap(lambda x, p: kernel(data, x, p))(X, P)
 
 
 # ---------------------------------------------------------------- sparse polynomial systems
@@ -208,7 +227,11 @@ def _gather_kernel(max_power: int) -> Kernel:
 
 
 def _from_polys(
-    variables: Sequence[str], parameters: Sequence[str], polys: Sequence[Poly], lines: Sequence[int]
+    variables: Sequence[str],
+    parameters: Sequence[str],
+    polys: Sequence[Poly],
+    lines: Sequence[int],
+    allow_underdetermined: bool = False,
 ) -> System:
     n = len(variables)
     degrees: list[int] = []
@@ -257,11 +280,15 @@ def _from_polys(
         data,
         source="text",
         polynomials=tuple(polys),
+        allow_underdetermined=allow_underdetermined,
     )
 
 
-def parse_system(text: str) -> System:
+def parse_system(text: str, *, allow_underdetermined: bool = False) -> System:
     """Build a :class:`System` from text (grammar in :mod:`neurovariety.nag.parse`).
+
+    ``allow_underdetermined=True`` accepts fewer equations than unknowns (a positive-dimensional
+    variety, e.g. for :func:`~neurovariety.nag.witness_set`); :func:`solve` still refuses it.
 
     Examples
     --------
@@ -274,15 +301,15 @@ def parse_system(text: str) -> System:
     neurovariety.errors.PolynomialSystemError: line 1: function sin(...) is not polynomial ...
     """
     ps: ParsedSystem = parse_text(text)
-    return _from_polys(ps.variables, ps.parameters, ps.polynomials, ps.lines)
+    return _from_polys(ps.variables, ps.parameters, ps.polynomials, ps.lines, allow_underdetermined)
 
 
-def read_system(path: str | Path) -> System:
+def read_system(path: str | Path, *, allow_underdetermined: bool = False) -> System:
     """Read a system file (see :func:`parse_system`)."""
     p = Path(path)
     if not p.is_file():
         raise PolynomialSystemError(f"no such file: {str(p)!r}. Fix: check the path")
-    return parse_system(p.read_text())
+    return parse_system(p.read_text(), allow_underdetermined=allow_underdetermined)
 
 
 # ---------------------------------------------------------------- callables
@@ -311,7 +338,7 @@ def detect_degrees(
         a = rng.normal(size=n_variables) + 1j * rng.normal(size=n_variables)
         b = 10 * (rng.normal(size=n_variables) + 1j * rng.normal(size=n_variables))
         xs = jnp.asarray(a[None, :] + s[:, None] * b[None, :])
-        vals = np.asarray(jax.vmap(lambda x: jnp.asarray(f(x, pj)).reshape(-1))(xs))
+        vals = np.asarray(jax.jit(jax.vmap(lambda x: jnp.asarray(f(x, pj)).reshape(-1)))(xs))
         if not np.all(np.isfinite(vals)):
             raise PolynomialSystemError(
                 "the function returned NaN or inf at a random point. Fix: make f(x, p) a "
@@ -367,6 +394,7 @@ def system_from_callable(
     variables: Sequence[str] | None = None,
     parameters: Sequence[str] | None = None,
     seed: int = 0,
+    allow_underdetermined: bool = False,
 ) -> System:
     """Wrap a JAX function ``f(x, p) -> (m,)`` as a :class:`System`.
 
@@ -400,7 +428,8 @@ def system_from_callable(
         source = "given"
     # Scale by the size of f near the unit ball so tolerances are relative.
     x = rng.normal(size=(8, n_variables)) + 1j * rng.normal(size=(8, n_variables))
-    vals = np.asarray(jax.vmap(lambda z: jnp.asarray(f(z, jnp.asarray(p))).reshape(-1))(x))
+    pj = jnp.asarray(p)
+    vals = np.asarray(jax.jit(jax.vmap(lambda z: jnp.asarray(f(z, pj)).reshape(-1)))(x))
     if not np.all(np.isfinite(vals)):
         raise PolynomialSystemError("f returned NaN or inf. Fix: use finite coefficients")
     if vals.shape[1] != len(degs):
@@ -416,4 +445,6 @@ def system_from_callable(
         source,
         _callable_kernel(f, degs),
         {"scale": jnp.asarray(scale)},
+        function=f,
+        allow_underdetermined=allow_underdetermined,
     )

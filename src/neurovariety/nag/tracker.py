@@ -198,12 +198,6 @@ def _newton(fn: HomotopyFn, iters: int, data: Any, pdata: Any, X: jax.Array, t: 
     return jax.vmap(one, in_axes=(0, 0, 0))(pdata, X, t)
 
 
-@functools.partial(jax.jit, static_argnums=0)
-def _evaluate(kernel: Any, data: Any, X: jax.Array, P: jax.Array) -> jax.Array:
-    """Batched evaluation of a system kernel at rows of ``X`` with parameters rows of ``P``."""
-    return jax.vmap(lambda x, p: kernel(data, x, p)[0])(X, P)
-
-
 def bucket(n: int) -> int:
     """Batch size used for ``n`` paths: a power of two (>= 8), so few shapes are compiled."""
     return max(8, 1 << max(0, (n - 1).bit_length()))
