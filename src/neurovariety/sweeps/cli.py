@@ -1,0 +1,284 @@
+"""``neurovariety sweep`` and ``neurovariety atlas query|export|plot``.
+
+:func:`register` adds the commands to the main typer app (``neurovariety.cli``). Errors of the
+library are printed as their message, exit code 2.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Callable
+from functools import wraps
+from pathlib import Path
+from typing import Annotated, Any, TypeVar
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from ..errors import FamilyError, NeurovarietyError
+
+__all__ = ["register"]
+
+F = TypeVar("F", bound=Callable[..., Any])
+console = Console()
+err_console = Console(stderr=True)
+
+
+def _clean_errors(fn: F) -> F:
+    @wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return fn(*args, **kwargs)
+        except NeurovarietyError as e:
+            err_console.print(f"[bold red]error:[/] {e}", highlight=False)
+            raise typer.Exit(code=2) from None
+
+    return wrapper  # type: ignore[return-value]
+
+
+def _family(
+    family_file: Path | None,
+    specs: list[str],
+    invariants: list[str],
+    timeout: float | None,
+    memory_limit: str | None,
+) -> Any:
+    import tomllib
+
+    from .family import family_from_dict
+
+    data: dict[str, Any] = {}
+    name, source = "cli", "command line"
+    if family_file is not None:
+        try:
+            data = tomllib.loads(family_file.read_text(encoding="utf-8"))
+        except OSError as e:
+            raise FamilyError(f"cannot read family file {str(family_file)!r}: {e.strerror}") from e
+        except tomllib.TOMLDecodeError as e:
+            raise FamilyError(f"{family_file}: not valid TOML: {e}") from None
+        name, source = family_file.stem, str(family_file)
+    if specs:
+        data["specs"] = [*data.get("specs", []), *specs]
+    if invariants:
+        data["invariants"] = list(invariants)
+    if timeout is not None:
+        data["timeout"] = timeout
+    if memory_limit is not None:
+        data["memory_limit"] = memory_limit
+    if not data:
+        raise FamilyError("give a FAMILY_FILE or --spec/--invariant, e.g. --spec 'mlp 2-3-1 x^2'")
+    data.setdefault("invariants", ["dim"])
+    return family_from_dict(data, default_name=name, source=source)
+
+
+def sweep_command(
+    store: Annotated[Path, typer.Option("--store", help="SQLite atlas file (created if missing)")],
+    family_file: Annotated[
+        Path | None,
+        typer.Argument(help="TOML family file (see docs/sweeps.md); optional with --spec"),
+    ] = None,
+    scheduler: Annotated[
+        str | None,
+        typer.Option("--scheduler", help="address of a Dask scheduler; default: a local cluster"),
+    ] = None,
+    workers: Annotated[
+        int | None,
+        typer.Option("--workers", min=1, help="local worker processes (default: CPU count)"),
+    ] = None,
+    spec: Annotated[
+        list[str] | None, typer.Option("--spec", help="an architecture to add (repeatable)")
+    ] = None,
+    invariant: Annotated[
+        list[str] | None,
+        typer.Option("--invariant", help="invariant to compute (repeatable; default: dim)"),
+    ] = None,
+    timeout: Annotated[float | None, typer.Option("--timeout", help="seconds per task")] = None,
+    memory_limit: Annotated[
+        str | None, typer.Option("--memory-limit", help="per task and per worker, e.g. 2GiB")
+    ] = None,
+    batch_size: Annotated[
+        int | None,
+        typer.Option("--batch-size", min=1, help="tasks per Dask task (default: adaptive)"),
+    ] = None,
+    retry_failed: Annotated[
+        bool, typer.Option("--retry-failed", help="recompute tasks stored as failed or timeout")
+    ] = False,
+    no_progress: Annotated[bool, typer.Option("--no-progress", help="no progress bar")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="print the sweep report as JSON")] = False,
+) -> None:
+    """Compute invariants over a family of architectures into a resumable store."""
+    from .run import run_sweep
+
+    fam = _family(family_file, spec or [], invariant or [], timeout, memory_limit)
+    show = not no_progress
+    if not show:
+        report = run_sweep(
+            fam,
+            store,
+            scheduler=scheduler,
+            workers=workers,
+            batch_size=batch_size,
+            retry_failed=retry_failed,
+        )
+    else:
+        from rich.progress import (
+            BarColumn,
+            MofNCompleteColumn,
+            Progress,
+            TextColumn,
+            TimeElapsedColumn,
+            TimeRemainingColumn,
+        )
+
+        with Progress(
+            TextColumn("[bold]{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TextColumn(
+                "done {task.fields[done]} · running {task.fields[running]} · "
+                "[red]failed {task.fields[failed]}[/] · timeout {task.fields[timeout]} · "
+                "skipped {task.fields[skipped]}"
+            ),
+            TimeElapsedColumn(),
+            TextColumn("ETA"),
+            TimeRemainingColumn(),
+            console=err_console,
+            transient=False,
+        ) as bar:
+            tid = bar.add_task(
+                fam.name, total=None, done=0, running=0, failed=0, timeout=0, skipped=0
+            )
+
+            def update(p: Any) -> None:
+                bar.update(
+                    tid,
+                    total=p.total - p.skipped,  # skipped work does not count toward the ETA
+                    completed=p.finished,
+                    done=p.done,
+                    running=p.running,
+                    failed=p.failed,
+                    timeout=p.timeout,
+                    skipped=p.skipped,
+                )
+
+            report = run_sweep(
+                fam,
+                store,
+                scheduler=scheduler,
+                workers=workers,
+                batch_size=batch_size,
+                retry_failed=retry_failed,
+                progress=update,
+            )
+    if as_json:
+        sys.stdout.write(json.dumps(report.to_dict(), indent=2) + "\n")
+    else:
+        console.print(report.summary(), highlight=False)
+
+
+QUERY_FIELDS = (
+    "architecture",
+    "invariant",
+    "value",
+    "status",
+    "certified",
+    "defect",
+    "expected_dim",
+    "seconds",
+)
+
+
+def query_command(
+    store: Annotated[Path, typer.Option("--store", help="SQLite atlas file")],
+    where: Annotated[
+        str | None, typer.Option("--where", help='SQL condition, e.g. "defect > 0 AND degree = 2"')
+    ] = None,
+    limit: Annotated[
+        int | None, typer.Option("--limit", min=1, help="at most this many rows")
+    ] = None,
+    full: Annotated[
+        bool, typer.Option("--full", help="include the full result (JSON only)")
+    ] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="print a JSON list of rows")] = False,
+) -> None:
+    """Rows of the atlas matching a condition (columns: docs/sweeps.md)."""
+    from .store import Store
+
+    with Store(store, readonly=True) as st:
+        rows = st.query(where, limit=limit, with_result=full)
+    if as_json:
+        sys.stdout.write(json.dumps(rows, indent=2) + "\n")
+        return
+    table = Table(title=f"atlas {store}  ({len(rows)} rows)")
+    for c in QUERY_FIELDS:
+        table.add_column(c, justify="right" if c not in ("architecture", "invariant") else "left")
+    for r in rows:
+        table.add_row(*("" if r[c] is None else str(r[c]) for c in QUERY_FIELDS))
+    console.print(table)
+
+
+def export_command(
+    store: Annotated[Path, typer.Option("--store", help="SQLite atlas file")],
+    out: Annotated[
+        Path, typer.Option("--out", "-o", help="output .csv (or .parquet with pyarrow)")
+    ],
+    where: Annotated[str | None, typer.Option("--where", help="SQL condition on the rows")] = None,
+) -> None:
+    """Export atlas rows (with full result JSON) to CSV or Parquet."""
+    from .store import Store
+
+    with Store(store, readonly=True) as st:
+        n = st.export(out, where)
+    err_console.print(f"wrote {n} rows to {out}", highlight=False)
+
+
+def plot_command(
+    store: Annotated[Path, typer.Option("--store", help="SQLite atlas file")],
+    out: Annotated[Path, typer.Option("--out", "-o", help="figure file (.png, .pdf, .svg)")],
+    kind: Annotated[
+        str, typer.Option("--kind", help="heatmap (defects over width × depth) or thresholds")
+    ] = "heatmap",
+    where: Annotated[str | None, typer.Option("--where", help="SQL condition on the rows")] = None,
+) -> None:
+    """Plot defect heatmaps or activation-degree thresholds of MLP dimension results."""
+    from . import plots
+    from .store import Store
+
+    makers = {"heatmap": plots.defect_heatmap, "thresholds": plots.threshold_plot}
+    if kind not in makers:
+        raise FamilyError(f"--kind {kind!r}: use one of {sorted(makers)}")
+    with Store(store, readonly=True) as st:
+        rows = st.query(where)
+    plots.save(makers[kind](rows), out)
+    err_console.print(f"wrote {out}", highlight=False)
+
+
+def register(app: typer.Typer) -> None:
+    """Add ``sweep`` and the ``atlas`` group (``query``, ``export``, ``plot``) to ``app``.
+
+    >>> import typer
+    >>> app = typer.Typer()
+    >>> register(app)
+    >>> sorted(c.name for c in app.registered_commands), [g.name for g in app.registered_groups]
+    (['sweep'], ['atlas'])
+    """
+    app.command("sweep")(_clean_errors(sweep_command))
+    atlas = typer.Typer(
+        help="Query, export and plot a sweep's results store.", no_args_is_help=True
+    )
+    atlas.command("query")(_clean_errors(query_command))
+    atlas.command("export")(_clean_errors(export_command))
+    atlas.command("plot")(_clean_errors(plot_command))
+    app.add_typer(atlas, name="atlas")
+
+
+def _main() -> None:  # pragma: no cover - `python -m neurovariety.sweeps.cli …`
+    app = typer.Typer(add_completion=False, no_args_is_help=True)
+    register(app)
+    app()
+
+
+if __name__ == "__main__":  # pragma: no cover
+    _main()

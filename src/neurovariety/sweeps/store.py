@@ -1,0 +1,509 @@
+"""The atlas: an SQLite file of every computed invariant, keyed so nothing is stored twice.
+
+One row per task, ``key`` = hash of (architecture key, invariant, options, library version),
+``UNIQUE``. Rows are inserted with ``INSERT … ON CONFLICT(key) DO NOTHING`` (or, when retrying
+failures, replace only a row that is not ``ok``), each batch in one transaction, in WAL mode with a
+busy timeout — so several sweeps may write one store at once, readers never block writers, and a
+process killed mid-write leaves the file consistent. Queries go through the ``atlas`` view, whose
+columns are listed in :data:`ATLAS_COLUMNS`.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import sqlite3
+import time
+from collections.abc import Iterable, Iterator, Sequence
+from pathlib import Path
+from typing import Any
+
+from ..architectures import parse_architecture
+from ..architectures.base import Architecture
+from ..architectures.cnn import CNN
+from ..architectures.mlp import MLP
+from ..errors import StoreError
+from .family import Task
+from .sandbox import Outcome
+
+__all__ = ["ATLAS_COLUMNS", "STATUSES", "Store"]
+
+SCHEMA_VERSION = "1"
+STATUSES = ("ok", "failed", "timeout")
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS results (
+    id INTEGER PRIMARY KEY,
+    key TEXT NOT NULL UNIQUE,
+    arch_key TEXT NOT NULL,
+    architecture TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    depth INTEGER,
+    widths TEXT,
+    min_hidden_width INTEGER,
+    activation TEXT,
+    degree INTEGER,
+    n_params INTEGER,
+    ambient_dim INTEGER,
+    expected_dim INTEGER,
+    invariant TEXT NOT NULL,
+    options TEXT NOT NULL,
+    version TEXT NOT NULL,
+    status TEXT NOT NULL CHECK (status IN ('ok', 'failed', 'timeout')),
+    value,
+    defect INTEGER,
+    certified INTEGER,
+    method TEXT,
+    seed INTEGER,
+    seconds REAL,
+    result TEXT,
+    error TEXT,
+    host TEXT,
+    pid INTEGER,
+    sweep INTEGER,
+    created REAL NOT NULL
+);
+CREATE INDEX IF NOT EXISTS results_invariant ON results (invariant, status);
+CREATE INDEX IF NOT EXISTS results_arch ON results (arch_key);
+CREATE TABLE IF NOT EXISTS sweeps (
+    id INTEGER PRIMARY KEY,
+    name TEXT NOT NULL,
+    started REAL NOT NULL,
+    finished REAL,
+    host TEXT,
+    pid INTEGER,
+    version TEXT,
+    scheduler TEXT,
+    n_tasks INTEGER,
+    summary TEXT
+);
+CREATE VIEW IF NOT EXISTS atlas AS
+    SELECT architecture, kind, depth, widths, min_hidden_width, activation, degree,
+           n_params, ambient_dim, expected_dim, invariant, options, status, value,
+           value AS dimension, defect, certified, method, seed, seconds, error, version,
+           host, sweep, created, key, arch_key
+    FROM results WHERE invariant = 'dim'
+    UNION ALL
+    SELECT architecture, kind, depth, widths, min_hidden_width, activation, degree,
+           n_params, ambient_dim, expected_dim, invariant, options, status, value,
+           NULL AS dimension, defect, certified, method, seed, seconds, error, version,
+           host, sweep, created, key, arch_key
+    FROM results WHERE invariant != 'dim';
+"""
+
+ATLAS_COLUMNS = (
+    "architecture",
+    "kind",
+    "depth",
+    "widths",
+    "min_hidden_width",
+    "activation",
+    "degree",
+    "n_params",
+    "ambient_dim",
+    "expected_dim",
+    "invariant",
+    "options",
+    "status",
+    "value",
+    "dimension",
+    "defect",
+    "certified",
+    "method",
+    "seed",
+    "seconds",
+    "error",
+    "version",
+    "host",
+    "sweep",
+    "created",
+    "key",
+    "arch_key",
+)
+
+_INSERT_COLUMNS = (
+    "key",
+    "arch_key",
+    "architecture",
+    "kind",
+    "depth",
+    "widths",
+    "min_hidden_width",
+    "activation",
+    "degree",
+    "n_params",
+    "ambient_dim",
+    "expected_dim",
+    "invariant",
+    "options",
+    "version",
+    "status",
+    "value",
+    "defect",
+    "certified",
+    "method",
+    "seed",
+    "seconds",
+    "result",
+    "error",
+    "host",
+    "pid",
+    "sweep",
+    "created",
+)
+
+
+def _arch_columns(arch: Architecture) -> dict[str, Any]:
+    if isinstance(arch, MLP):
+        shape = list(arch.widths)
+        hidden = arch.hidden_widths
+    elif isinstance(arch, CNN):  # LCN derives from CNN in spirit: filters are its shape
+        shape = list(arch.filters)
+        hidden = ()
+    else:
+        shape = list(getattr(arch, "filters", ()))
+        hidden = ()
+    act = arch.activation
+    return {
+        "kind": arch.kind,
+        "depth": arch.depth,
+        "widths": json.dumps(shape),
+        "min_hidden_width": min(hidden) if hidden else None,
+        "activation": act.spec,
+        "degree": act.degree,
+        "n_params": arch.n_params,
+        "ambient_dim": arch.ambient_dim,
+        "expected_dim": arch.expected_dim,
+    }
+
+
+def _scalar(value: Any) -> Any:
+    if value is None or isinstance(value, int | float | str):
+        return int(value) if isinstance(value, bool) else value
+    return json.dumps(value)
+
+
+class Store:
+    """An atlas file. Open with ``Store(path)``; use as a context manager to close it.
+
+    Examples
+    --------
+    >>> import tempfile, os
+    >>> from neurovariety.sweeps import family_from_dict
+    >>> from neurovariety.sweeps.sandbox import run_in_process
+    >>> path = os.path.join(tempfile.mkdtemp(), "atlas.db")
+    >>> task = family_from_dict({"specs": ["mlp 3-2-1 x^2"], "invariants": ["expected"]}).tasks()[0]
+    >>> with Store(path) as store:
+    ...     store.add([(task, run_in_process(task.target, task.spec, task.options))])
+    ...     store.add([(task, run_in_process(task.target, task.spec, task.options))])
+    ...     rows = store.query()
+    1
+    0
+    >>> [(r["architecture"], r["invariant"], r["value"]) for r in rows]
+    [('mlp 3-2-1 x^2', 'expected', 6)]
+    """
+
+    def __init__(self, path: str | Path, *, readonly: bool = False, timeout: float = 60.0) -> None:
+        self.path = Path(path)
+        self.readonly = readonly
+        self._arch_cache: dict[str, dict[str, Any]] = {}
+        try:
+            if readonly:
+                if not self.path.exists():
+                    raise StoreError(f"no store at {str(self.path)!r}; run a sweep first")
+                uri = f"file:{self.path.resolve()}?mode=ro"
+                self.conn = sqlite3.connect(uri, uri=True, timeout=timeout)
+            else:
+                if self.path.parent and not self.path.parent.exists():
+                    raise StoreError(
+                        f"directory {str(self.path.parent)!r} does not exist; create it first"
+                    )
+                self.conn = sqlite3.connect(self.path, timeout=timeout, isolation_level=None)
+                self.conn.execute("PRAGMA journal_mode=WAL")
+                self.conn.execute("PRAGMA synchronous=NORMAL")
+                self._init_schema()
+            self.conn.row_factory = sqlite3.Row
+            if readonly:
+                self._check_schema()
+        except sqlite3.DatabaseError as e:
+            raise StoreError(f"cannot open store {str(self.path)!r}: {e}") from None
+
+    # -- lifecycle ---------------------------------------------------------------------------
+
+    def close(self) -> None:
+        self.conn.close()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def _transaction(self) -> _Txn:
+        return _Txn(self.conn)
+
+    def _init_schema(self) -> None:
+        for attempt in range(50):
+            try:
+                self.conn.executescript(_SCHEMA)
+                self.conn.execute(
+                    "INSERT OR IGNORE INTO meta (name, value) VALUES ('schema', ?)",
+                    (SCHEMA_VERSION,),
+                )
+                break
+            except sqlite3.OperationalError as e:  # another process is creating it
+                if "locked" not in str(e) or attempt == 49:
+                    raise
+                time.sleep(0.1)
+        self._check_schema()
+
+    def _check_schema(self) -> None:
+        try:
+            row = self.conn.execute("SELECT value FROM meta WHERE name = 'schema'").fetchone()
+        except sqlite3.DatabaseError:
+            raise StoreError(f"{str(self.path)!r} is not a neurovariety store") from None
+        if row is None or row[0] != SCHEMA_VERSION:
+            raise StoreError(
+                f"{str(self.path)!r} has store schema {row and row[0]!r}, this library writes "
+                f"{SCHEMA_VERSION!r}; use a new store file"
+            )
+
+    # -- writing -----------------------------------------------------------------------------
+
+    def _arch(self, spec: str) -> dict[str, Any]:
+        cols = self._arch_cache.get(spec)
+        if cols is None:
+            cols = _arch_columns(parse_architecture(spec))
+            if len(self._arch_cache) < 100_000:
+                self._arch_cache[spec] = cols
+        return cols
+
+    def _row(self, task: Task, o: Outcome, sweep: int | None, host: str) -> tuple[Any, ...]:
+        if o.status not in STATUSES:
+            raise StoreError(f"status {o.status!r} is not one of {STATUSES}")
+        res = o.result or {}
+        value = res.get(task.value_field) if o.status == "ok" else None
+        certified = res.get("certified")
+        row = {
+            "key": task.key,
+            "arch_key": task.arch_key,
+            "architecture": task.spec,
+            **self._arch(task.spec),
+            "invariant": task.invariant,
+            "options": task.options_json,
+            "version": task.version,
+            "status": o.status,
+            "value": _scalar(value),
+            "defect": res.get("defect"),
+            "certified": None if certified is None else int(bool(certified)),
+            "method": res.get("method"),
+            "seed": res.get("seed", task.options.get("seed")),
+            "seconds": o.seconds,
+            "result": json.dumps(res) if o.result is not None else None,
+            "error": o.error,
+            "host": host,
+            "pid": os.getpid(),
+            "sweep": sweep,
+            "created": time.time(),
+        }
+        return tuple(row[c] for c in _INSERT_COLUMNS)
+
+    def add(
+        self,
+        items: Iterable[tuple[Task, Outcome]],
+        *,
+        sweep: int | None = None,
+        retry_failed: bool = False,
+    ) -> int:
+        """Insert results in one transaction; return how many rows were written.
+
+        An existing row with the same key is kept (another sweep got there first), except that
+        with ``retry_failed`` a ``failed``/``timeout`` row is replaced by the new outcome.
+        """
+        self._writable()
+        host = socket.gethostname()
+        rows = [self._row(t, o, sweep, host) for t, o in items]
+        if not rows:
+            return 0
+        cols = ", ".join(_INSERT_COLUMNS)
+        marks = ", ".join("?" for _ in _INSERT_COLUMNS)
+        if retry_failed:
+            updates = ", ".join(f"{c} = excluded.{c}" for c in _INSERT_COLUMNS if c != "key")
+            conflict = f"DO UPDATE SET {updates} WHERE results.status != 'ok'"
+        else:
+            conflict = "DO NOTHING"
+        sql = f"INSERT INTO results ({cols}) VALUES ({marks}) ON CONFLICT(key) {conflict}"
+        with self._transaction():
+            before = self.conn.total_changes
+            self.conn.executemany(sql, rows)
+            return self.conn.total_changes - before
+
+    def _writable(self) -> None:
+        if self.readonly:
+            raise StoreError("this store was opened read-only")
+
+    def begin_sweep(self, name: str, n_tasks: int, scheduler: str) -> int:
+        """Record the start of a sweep (provenance); returns its id."""
+        from .. import __version__
+
+        self._writable()
+        with self._transaction():
+            cur = self.conn.execute(
+                "INSERT INTO sweeps (name, started, host, pid, version, scheduler, n_tasks) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (
+                    name,
+                    time.time(),
+                    socket.gethostname(),
+                    os.getpid(),
+                    __version__,
+                    scheduler,
+                    n_tasks,
+                ),
+            )
+            return int(cur.lastrowid or 0)
+
+    def end_sweep(self, sweep: int, summary: dict[str, Any]) -> None:
+        self._writable()
+        with self._transaction():
+            self.conn.execute(
+                "UPDATE sweeps SET finished = ?, summary = ? WHERE id = ?",
+                (time.time(), json.dumps(summary), sweep),
+            )
+
+    # -- reading -----------------------------------------------------------------------------
+
+    def done_keys(self, keys: Sequence[str], *, retry_failed: bool = False) -> set[str]:
+        """Those of ``keys`` already stored (with ``retry_failed``: stored with status ``ok``)."""
+        out: set[str] = set()
+        extra = " AND status = 'ok'" if retry_failed else ""
+        for i in range(0, len(keys), 500):
+            chunk = list(keys[i : i + 500])
+            marks = ", ".join("?" for _ in chunk)
+            cur = self.conn.execute(f"SELECT key FROM results WHERE key IN ({marks}){extra}", chunk)
+            out.update(r[0] for r in cur)
+        return out
+
+    def count(self, where: str | None = None) -> int:
+        """Number of atlas rows matching ``where``."""
+        return int(self._select("SELECT COUNT(*) FROM atlas", where, None).fetchone()[0])
+
+    def query(
+        self,
+        where: str | None = None,
+        *,
+        limit: int | None = None,
+        with_result: bool = False,
+    ) -> list[dict[str, Any]]:
+        """Atlas rows (dictionaries) matching an SQL condition on :data:`ATLAS_COLUMNS`.
+
+        ``where`` is an SQL expression such as ``"defect > 0 AND degree = 2"``; it is run on a
+        read-only view, and a single statement only. ``with_result`` adds the full result JSON
+        (parsed) under ``result``.
+        """
+        return list(self.iter_rows(where, limit=limit, with_result=with_result))
+
+    def iter_rows(
+        self, where: str | None = None, *, limit: int | None = None, with_result: bool = False
+    ) -> Iterator[dict[str, Any]]:
+        cols = "*" if not with_result else "atlas.*, results.result AS result"
+        base = f"SELECT {cols} FROM atlas"
+        if with_result:
+            base += " JOIN results USING (key)"
+        cur = self._select(base, where, limit, order=" ORDER BY created, key")
+        for r in cur:
+            d = dict(r)
+            if with_result and d.get("result") is not None:
+                d["result"] = json.loads(d["result"])
+            d["options"] = json.loads(d["options"])
+            if d.get("certified") is not None:
+                d["certified"] = bool(d["certified"])
+            yield d
+
+    def _select(
+        self, base: str, where: str | None, limit: int | None, order: str = ""
+    ) -> sqlite3.Cursor:
+        sql = base
+        if where is not None and where.strip():
+            if ";" in where:
+                raise StoreError(f"--where {where!r}: a single condition, without ';'")
+            sql += f" WHERE ({where})"
+        sql += order
+        if limit is not None:
+            sql += f" LIMIT {int(limit)}"
+        try:
+            if not self.readonly:
+                # the condition is user text: forbid writes while it runs
+                self.conn.execute("PRAGMA query_only = ON")
+            try:
+                return self.conn.execute(sql)
+            finally:
+                if not self.readonly:
+                    self.conn.execute("PRAGMA query_only = OFF")
+        except sqlite3.Error as e:
+            raise StoreError(
+                f"bad --where {where!r}: {e}; columns: {', '.join(ATLAS_COLUMNS)}"
+            ) from None
+
+    def export(self, path: str | Path, where: str | None = None) -> int:
+        """Write matching atlas rows (with the full result JSON) to ``.csv`` or ``.parquet``.
+
+        Parquet needs the optional ``pyarrow``; returns the number of rows written.
+        """
+        p = Path(path)
+        suffix = p.suffix.lower()
+        if suffix not in (".csv", ".parquet"):
+            raise StoreError(f"export file {str(p)!r}: use a .csv or .parquet suffix")
+        columns = [*ATLAS_COLUMNS, "result"]
+        rows = self.iter_rows(where, with_result=True)
+        flat = (
+            {c: (json.dumps(r[c]) if isinstance(r[c], dict | list) else r[c]) for c in columns}
+            for r in rows
+        )
+        if suffix == ".parquet":
+            try:
+                import pyarrow as pa
+                import pyarrow.parquet as pq
+            except ImportError:
+                raise StoreError(
+                    "Parquet export needs pyarrow (pip install pyarrow); or export to .csv"
+                ) from None
+            data = list(flat)
+            table = pa.Table.from_pylist(data) if data else pa.table({c: [] for c in columns})
+            pq.write_table(table, p)
+            return len(data)
+        import csv
+
+        n = 0
+        with p.open("w", newline="", encoding="utf-8") as fh:
+            writer = csv.DictWriter(fh, fieldnames=columns)
+            writer.writeheader()
+            for row in flat:
+                writer.writerow(row)
+                n += 1
+        return n
+
+    def summary(self) -> dict[str, int]:
+        """Row counts by status."""
+        cur = self.conn.execute("SELECT status, COUNT(*) FROM results GROUP BY status")
+        out = dict.fromkeys(STATUSES, 0)
+        out.update({s: int(n) for s, n in cur})
+        return out
+
+
+class _Txn:
+    """``BEGIN IMMEDIATE`` … ``COMMIT`` (rollback on error) on an autocommit connection."""
+
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        self.conn = conn
+
+    def __enter__(self) -> None:
+        self.conn.execute("BEGIN IMMEDIATE")
+
+    def __exit__(self, exc_type: object, *rest: object) -> None:
+        if exc_type is None:
+            self.conn.execute("COMMIT")
+        else:
+            self.conn.execute("ROLLBACK")
