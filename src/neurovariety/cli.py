@@ -146,5 +146,82 @@ def singular_command(
         console.print(r.summary(), highlight=False)
 
 
+def _read_data(path: str, arch: object) -> tuple[object, object]:
+    import numpy as np
+
+    from .errors import NeurovarietyError
+
+    n_in, n_out = arch.n_inputs, arch.n_outputs  # type: ignore[attr-defined]
+    try:
+        if path.endswith(".npz"):
+            data = np.load(path)
+            X, Y = data["X"], data["Y"]
+        else:
+            table = np.loadtxt(path, delimiter=",", ndmin=2)
+            X, Y = table[:, :n_in], table[:, n_in:]
+    except (OSError, KeyError, ValueError) as e:
+        raise NeurovarietyError(
+            f"cannot read data {path!r} ({e}); give an .npz with arrays X, Y or a CSV with "
+            f"{n_in} input columns then {n_out} output columns"
+        ) from None
+    if X.shape[1] != n_in or Y.reshape(len(Y), -1).shape[1] != n_out:
+        raise NeurovarietyError(
+            f"data {path!r} has {X.shape[1]} inputs / {Y.shape[1:]} outputs; the architecture "
+            f"needs {n_in} inputs and {n_out} outputs"
+        )
+    return X, Y
+
+
+@app.command("critical")
+@clean_errors
+def critical_command(
+    specs: list[str] = typer.Argument(..., help="one or more architectures"),
+    data: str = typer.Option(None, help="dataset: .npz (X, Y) or CSV (inputs, then outputs)"),
+    samples: int = typer.Option(0, help="random Gaussian dataset size (default 2·params)"),
+    trials: int = typer.Option(0, help="estimate critical exposure over this many datasets"),
+    stratum: str = typer.Option(None, help="one stratum (default: all)"),
+    plot: str = typer.Option(None, help="write the exposure figure (PNG) here (needs --trials)"),
+    seed: int = typer.Option(0, help="seed of data and optimization"),
+    as_json: bool = typer.Option(False, "--json", help="print results as JSON"),
+) -> None:
+    """Critical points of the squared-error loss inside subnetwork strata (critical exposure)."""
+    import numpy as np
+
+    from .errors import NeurovarietyError
+    from .invariants.strata import parse_stratum, strata
+    from .landscape import critical_exposure, stratum_critical_point
+    from .landscape.plots import exposure_figure
+
+    if plot and not trials:
+        raise NeurovarietyError("--plot shows exposure over random datasets; add --trials T")
+    results = []
+    for spec in specs:
+        arch = parse_architecture(spec)
+        chosen = [parse_stratum(arch, stratum)] if stratum else strata(arch)
+        for s in chosen:
+            if trials:
+                results.append(
+                    critical_exposure(arch, s, trials=trials, samples=samples or None, seed=seed)
+                )
+                continue
+            if data:
+                X, Y = _read_data(data, arch)
+            else:
+                rng = np.random.default_rng(seed)
+                n = samples or max(2 * arch.n_params, 8)
+                X = rng.standard_normal((n, arch.n_inputs))
+                Y = rng.standard_normal((n, arch.n_outputs))
+            results.append(stratum_critical_point(arch, s, X, Y, seed=seed))
+    if plot:
+        exposure_figure(results, plot)  # type: ignore[arg-type]
+    if as_json:
+        sys.stdout.write(json.dumps([r.to_dict() for r in results], indent=2) + "\n")
+        return
+    for r in results:
+        console.print(r.summary(), highlight=False)
+    if plot:
+        console.print(f"figure written to {plot}")
+
+
 def main() -> None:  # pragma: no cover - console entry point
     app()

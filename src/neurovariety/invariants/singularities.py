@@ -25,7 +25,7 @@ from ..parametrization.exact import forward_mod_p, jacobian_mod_p
 from ..parametrization.points import residue_array
 from ..results import Result, Verdict
 from .dimension import DEFAULT_PRIME_BITS, DimensionResult, dimension
-from .strata import Stratum, equivalent_paddings, strata
+from .strata import Stratum, embed_neuron, equivalent_paddings, strata
 
 
 @dataclasses.dataclass(frozen=True, repr=False)
@@ -64,28 +64,6 @@ class SingularityResult(Result):
         return b
 
 
-def _mlp_embed(
-    arch: MLP, layer: int, theta_red: np.ndarray, row0: np.ndarray, col0: np.ndarray
-) -> np.ndarray:
-    """Full parameters from the reduced network's, with neuron 0 of hidden ``layer`` given by
-    its incoming row ``row0`` (with bias) and outgoing column ``col0``; neurons 1.. are the
-    reduced network's."""
-    red = MLP(
-        tuple(w - (i == layer) for i, w in enumerate(arch.widths)), arch.activation, arch.bias
-    )
-    theta = np.zeros(arch.n_params, dtype=theta_red.dtype)
-    for i, (lf, lr) in enumerate(zip(arch.layers, red.layers, strict=True)):
-        Wr = theta_red[lr.offset : lr.offset + lr.n_params].reshape(lr.pattern.shape)
-        if i == layer - 1:  # incoming weights of the hidden layer: prepend row 0
-            W = np.concatenate([row0[None, :], Wr], axis=0)
-        elif i == layer:  # outgoing weights: prepend column 0 (before the bias column)
-            W = np.concatenate([col0[:, None], Wr], axis=1)
-        else:
-            W = Wr
-        theta[lf.offset : lf.offset + lf.n_params] = W.reshape(-1)
-    return theta
-
-
 def _fiber_points(
     stratum: Stratum, theta0: np.ndarray, p: int, rng: np.random.Generator, count: int
 ) -> list[np.ndarray]:
@@ -113,16 +91,16 @@ def _fiber_points(
         zero_row, zero_col = np.zeros(rin), np.zeros(nout)
         points = []
         for _ in range(count):
-            points.append(_mlp_embed(arch, i, theta_red, residue_array((rin,), p, rng), zero_col))
+            points.append(embed_neuron(arch, i, theta_red, residue_array((rin,), p, rng), zero_col))
             if arch.activation.coefficients[0] == 0 and not arch.bias:
                 points.append(
-                    _mlp_embed(arch, i, theta_red, zero_row, residue_array((nout,), p, rng))
+                    embed_neuron(arch, i, theta_red, zero_row, residue_array((nout,), p, rng))
                 )
             t = residue_array((nout,), p, rng)
             red_split = theta_red.copy()
             col1 = np.mod(red_out[:, 0] - t, p)
             red_split[lr_out.offset + lr_out.pattern[:, 0]] = col1
-            points.append(_mlp_embed(arch, i, red_split, red_in[0].copy(), t))
+            points.append(embed_neuron(arch, i, red_split, red_in[0].copy(), t))
         return points
     assert isinstance(arch, CNN)
     # Reduced filters read off θ0 at the stratum's padding, placed at every equivalent padding.

@@ -112,6 +112,36 @@ class Stratum:
         return f"{self.name}  (image: {self.reduced.spec if self.reduced else 'the zero function'})"
 
 
+def embed_neuron(
+    arch: MLP, layer: int, theta_red: np.ndarray, row0: np.ndarray, col0: np.ndarray
+) -> np.ndarray:
+    """Full MLP parameters from the reduced network's (hidden ``layer`` one neuron narrower).
+
+    Neuron 0 of hidden ``layer`` gets incoming row ``row0`` (with its bias) and outgoing column
+    ``col0``; neurons 1.. are the reduced network's, in order.
+
+    >>> import numpy as np
+    >>> from neurovariety import MLP, Monomial
+    >>> embed_neuron(MLP((1, 2, 1), Monomial(2)), 1, np.array([3.0, 5.0]),
+    ...              np.array([0.0]), np.array([0.0])).tolist()
+    [0.0, 3.0, 0.0, 5.0]
+    """
+    red = MLP(
+        tuple(w - (i == layer) for i, w in enumerate(arch.widths)), arch.activation, arch.bias
+    )
+    theta = np.zeros(arch.n_params, dtype=theta_red.dtype)
+    for i, (lf, lr) in enumerate(zip(arch.layers, red.layers, strict=True)):
+        Wr = theta_red[lr.offset : lr.offset + lr.n_params].reshape(lr.pattern.shape)
+        if i == layer - 1:  # incoming weights of the hidden layer: prepend row 0
+            W = np.concatenate([row0[None, :], Wr], axis=0)
+        elif i == layer:  # outgoing weights: prepend column 0 (before the bias column)
+            W = np.concatenate([col0[:, None], Wr], axis=1)
+        else:
+            W = Wr
+        theta[lf.offset : lf.offset + lf.n_params] = W.reshape(-1)
+    return theta
+
+
 def cnn_offset(arch: CNN, padding: tuple[tuple[int, int], ...]) -> int:
     """Input offset of a padded CNN's reduced network: Σ_i a_i · s_1⋯s_{i−1}."""
     offset, prod = 0, 1
