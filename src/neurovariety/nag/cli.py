@@ -1,0 +1,107 @@
+"""The ``neurovariety solve FILE`` command (registered on the main typer app)."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from ..errors import NeurovarietyError, PolynomialSystemError
+
+
+def _parameters(text: str | None) -> list[complex] | None:
+    if text is None:
+        return None
+    try:
+        return [complex(s.strip().replace("i", "j").replace("I", "j")) for s in text.split(",")]
+    except ValueError as exc:
+        raise PolynomialSystemError(
+            f"--parameters {text!r} is not a comma-separated list of numbers. Fix: e.g. "
+            "--parameters 1.5,2 or --parameters 1+2j,3"
+        ) from exc
+
+
+def _format(z: complex) -> str:
+    if abs(z.imag) <= 1e-12 * max(1.0, abs(z)):
+        return f"{z.real:.10g}"
+    return f"{z.real:.10g}{z.imag:+.10g}i"
+
+
+def run_solve(
+    file: Path,
+    seed: int | None,
+    as_json: bool,
+    parameters: str | None,
+    certify: bool,
+    time_limit: float,
+    max_rows: int = 20,
+) -> None:
+    """Body of the command (separate from typer for testing)."""
+    from .certify import certify as certify_fn
+    from .solve import solve
+    from .system import read_system
+
+    system = read_system(file)
+    result = solve(system, parameters=_parameters(parameters), seed=seed, time_limit=time_limit)
+    cert = certify_fn(system, result, parameters=_parameters(parameters)) if certify else None
+    if as_json:
+        out = result.to_dict()
+        out["variables"] = list(system.variables)
+        if cert is not None:
+            out["certified"] = cert.n_certified
+            out["certified_real"] = cert.n_certified_real
+            out["certified_distinct"] = cert.n_distinct
+        sys.stdout.write(json.dumps(out) + "\n")
+        return
+    console = Console()
+    console.print(f"[bold]{result.title()}[/bold]  ({system!r})")
+    for b in result.bullets():
+        console.print(f"• {b}")
+    if cert is not None:
+        for b in cert.bullets():
+            console.print(f"• {b}")
+    ledger = Table(title="ledger (paths)")
+    for key in result.ledger:
+        ledger.add_column(key, justify="right")
+    ledger.add_row(*(str(v) for v in result.ledger.values()))
+    console.print(ledger)
+    sols = result.solutions()
+    reps = [result.paths[i] for i in result.distinct]
+    if len(reps):
+        table = Table(title=f"solutions (first {min(max_rows, len(reps))} of {len(reps)})")
+        table.add_column("#", justify="right")
+        for v in system.variables:
+            table.add_column(v)
+        table.add_column("status")
+        table.add_column("mult.", justify="right")
+        for k, (row, p) in enumerate(zip(sols[:max_rows], reps[:max_rows], strict=False)):
+            table.add_row(
+                str(k + 1), *(_format(complex(z)) for z in row), p.status.value, str(p.multiplicity)
+            )
+        console.print(table)
+
+
+def register(app: typer.Typer) -> None:
+    """Add the ``solve`` command to ``app``."""
+
+    @app.command("solve")
+    def solve_command(
+        file: Path = typer.Argument(..., help="system file: one polynomial per line"),
+        seed: int | None = typer.Option(None, help="random seed (drawn and printed if omitted)"),
+        as_json: bool = typer.Option(False, "--json", help="machine-readable output"),
+        parameters: str | None = typer.Option(
+            None, help="parameter values, comma-separated, in the order of 'parameters:'"
+        ),
+        certify: bool = typer.Option(False, help="certify regular solutions (Krawczyk)"),
+        time_limit: float = typer.Option(600.0, help="wall-clock budget in seconds"),
+    ) -> None:
+        """Solve a polynomial system by homotopy continuation; print the ledger and solutions."""
+        try:
+            run_solve(file, seed, as_json, parameters, certify, time_limit)
+        except NeurovarietyError as exc:
+            Console(stderr=True).print(f"[red]error:[/red] {exc}", highlight=False)
+            raise typer.Exit(code=2) from None
