@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
+from typing import Annotated
 
 import typer
 from rich.console import Console
@@ -90,14 +91,17 @@ def register(app: typer.Typer) -> None:
 
     @app.command("solve")
     def solve_command(
-        file: Path = typer.Argument(..., help="system file: one polynomial per line"),
-        seed: int | None = typer.Option(None, help="random seed (drawn and printed if omitted)"),
-        as_json: bool = typer.Option(False, "--json", help="machine-readable output"),
-        parameters: str | None = typer.Option(
-            None, help="parameter values, comma-separated, in the order of 'parameters:'"
-        ),
-        certify: bool = typer.Option(False, help="certify regular solutions (Krawczyk)"),
-        time_limit: float = typer.Option(600.0, help="wall-clock budget in seconds"),
+        file: Annotated[Path, typer.Argument(help="system file: one polynomial per line")],
+        seed: Annotated[
+            int | None, typer.Option(help="random seed (drawn and printed if omitted)")
+        ] = None,
+        as_json: Annotated[bool, typer.Option("--json", help="machine-readable output")] = False,
+        parameters: Annotated[
+            str | None,
+            typer.Option(help="parameter values, comma-separated, in the order of 'parameters:'"),
+        ] = None,
+        certify: Annotated[bool, typer.Option(help="certify regular solutions (Krawczyk)")] = False,
+        time_limit: Annotated[float, typer.Option(help="wall-clock budget in seconds")] = 600.0,
     ) -> None:
         """Solve a polynomial system by homotopy continuation; print the ledger and solutions."""
         try:
