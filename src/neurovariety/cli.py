@@ -194,7 +194,7 @@ def critical_command(
 
     if plot and not trials:
         raise NeurovarietyError("--plot shows exposure over random datasets; add --trials T")
-    results = []
+    results: list[Any] = []
     for spec in specs:
         arch = parse_architecture(spec)
         chosen = [parse_stratum(arch, stratum)] if stratum else strata(arch)
@@ -213,7 +213,7 @@ def critical_command(
                 Y = rng.standard_normal((n, arch.n_outputs))
             results.append(stratum_critical_point(arch, s, X, Y, seed=seed))
     if plot:
-        exposure_figure(results, plot)  # type: ignore[arg-type]
+        exposure_figure(results, plot)
     if as_json:
         sys.stdout.write(json.dumps([r.to_dict() for r in results], indent=2) + "\n")
         return

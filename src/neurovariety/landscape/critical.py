@@ -7,8 +7,8 @@ MLP (σ(0) = 0): put the stratum's extra neuron back with zero incoming row and 
 column. Its gradient entries are products with those zeros — exactly 0 in any arithmetic — and the
 rest is the reduced network's gradient. So every critical point of the smaller network is a
 critical point of the larger one, for every dataset (Razor: MLP strata are *critically exposed*).
-CNN: at a critical point of a zero-padded filter the gradient in the padded directions is generically
-non-zero, so the stratum carries no critical point for an open set of data.
+CNN: at a critical point of a zero-padded filter the gradient in the padded directions is
+generically non-zero, so the stratum carries no critical point for an open set of data.
 """
 
 from __future__ import annotations
