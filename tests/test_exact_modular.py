@@ -285,6 +285,7 @@ def test_nullspace_large_prime() -> None:
     a = np.array([[1, 2, 3], [2, 4, 6]], dtype=np.int64)
     k = nullspace_mod(a, q)
     assert k.shape == (3, 2) and not np.any(exact_product(a, k, q))
+    assert k[1:].tolist() == [[1, 0], [0, 1]]  # same reduced form as nullspace_mod_p
 
 
 # -------------------------------------------------------------------------------- properties

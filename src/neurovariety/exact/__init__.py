@@ -5,6 +5,7 @@ The hot path is a float64-BLAS elimination engine for primes below ``2**26``
 See ``docs/exact.md``.
 """
 
+from .modular import BLAS_FAST_PRIME as BLAS_FAST_PRIME
 from .modular import FLINT_CROSSOVER as FLINT_CROSSOVER
 from .modular import column_rank_profile_mod_p as column_rank_profile_mod_p
 from .modular import matmul_mod as matmul_mod
