@@ -408,10 +408,12 @@ class Store:
     def iter_rows(
         self, where: str | None = None, *, limit: int | None = None, with_result: bool = False
     ) -> Iterator[dict[str, Any]]:
-        cols = "*" if not with_result else "atlas.*, results.result AS result"
-        base = f"SELECT {cols} FROM atlas"
+        base = "SELECT * FROM atlas"
         if with_result:
-            base += " JOIN results USING (key)"
+            base = (
+                "SELECT * FROM (SELECT a.*, r.result AS result FROM atlas a "
+                "JOIN results r ON r.key = a.key)"
+            )
         cur = self._select(base, where, limit, order=" ORDER BY created, key")
         for r in cur:
             d = dict(r)
