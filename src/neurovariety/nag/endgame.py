@@ -50,6 +50,7 @@ class EndgameResult:
     t_last: np.ndarray  # smallest t reached
     steps: np.ndarray
     accuracy: np.ndarray  # last change of the estimate, relative
+    valuation: np.ndarray  # exponent v in |x0| / |X| ~ t^v over the last samples (nan: unstable)
 
 
 def _richardson(samples: list[np.ndarray], mu: np.ndarray) -> np.ndarray:
@@ -101,6 +102,8 @@ def power_series_endgame(
     t = opts.start
     t_last = np.full(B, t)
     cands = np.arange(1, opts.max_winding + 1)
+    hist = np.full((3, B), np.nan)  # |x0| / |X| at the last three samples reached
+    hist[2] = np.abs(X[:, 0]) / np.maximum(np.linalg.norm(X, axis=1), 1e-300)
     while t * lam >= opts.min_t:
         t_next = t * lam
         active = ~(converged | failed)
@@ -114,6 +117,9 @@ def power_series_endgame(
         Xn = np.where((active & ok)[:, None], seg.X, samples[-1])
         t_last = np.where(active & ok, t_next, t_last)
         samples.append(Xn)
+        good = active & ok
+        ratio = np.abs(Xn[:, 0]) / np.maximum(np.linalg.norm(Xn, axis=1), 1e-300)
+        hist = np.where(good[None, :], np.stack([hist[1], hist[2], ratio]), hist)
         t = t_next
         if len(samples) < 3:
             continue
@@ -139,6 +145,13 @@ def power_series_endgame(
         prev_c = np.where(upd, c, prev_c)
     last = samples[-1]
     X_out = np.where(converged[:, None], estimate, last)
+    # Valuation of x0 over each path's last three good samples: paths to infinity have
+    # |x0| / |X| ~ t^v with v > 0 (v = 1/c for a cycle of c paths).
+    with np.errstate(divide="ignore", invalid="ignore"):
+        v1 = np.log(hist[1] / hist[0]) / np.log(lam)
+        v2 = np.log(hist[2] / hist[1]) / np.log(lam)
+    stable = np.isfinite(v1) & np.isfinite(v2) & (np.abs(v1 - v2) <= 0.05 * np.abs(v2))
+    valuation = np.where(stable, v2, np.nan)
     return EndgameResult(
         X=X_out,
         winding=np.where(converged, winding, 0),
@@ -147,4 +160,5 @@ def power_series_endgame(
         t_last=t_last,
         steps=steps,
         accuracy=accuracy,
+        valuation=valuation,
     )

@@ -103,12 +103,17 @@ def _run(
         for j, i in enumerate(idx):
             x0 = abs(X[i, 0])
             big = np.linalg.norm(X[i, 1:])
-            if res.failed[j]:
+            v = res.valuation[j]
+            diverging = np.isfinite(v) and v > 0.02 and x0 < 0.1 * big
+            if res.failed[j] and diverging:
+                status[i] = PathStatus.AT_INFINITY  # |x0| ~ t^v, v > 0, until tracking stopped
+            elif res.failed[j]:
                 reason[i] = f"tracking failed in the endgame near t = {res.t_last[j]:.1e}"
             elif x0 * INFINITY_NORM < big:
                 status[i] = PathStatus.AT_INFINITY
             elif not res.converged[j]:
-                if x0 * 1e5 < big:  # still diverging when the endgame ran out of t
+                if diverging or x0 * 1e5 < big:
+                    # still diverging (|x0| ~ t^v, v > 0) when the endgame ran out of t
                     status[i] = PathStatus.AT_INFINITY
                 else:
                     reason[i] = "endgame did not converge (estimates kept changing to t = 1e-13)"
