@@ -185,6 +185,17 @@ def test_rank_prescribed_small_blocks(small_blocks: None, p: int) -> None:
         assert rank_mod_p(a, p) == flint_rank(a, p), (m, n, r)
 
 
+@pytest.mark.parametrize("p", [3, 1048573, 67108859])
+def test_rank_numpy_gemm_fallback(monkeypatch: pytest.MonkeyPatch, p: int) -> None:
+    """The engine gives the same ranks without the in-place ctypes BLAS call."""
+    rng = np.random.default_rng(5)
+    a = random_of_rank(rng, 120, 100, 70, p)
+    with_blas = rank_mod_p(a, p)
+    monkeypatch.setattr(_modular, "_DGEMM_SUB", None)
+    assert rank_mod_p(a, p) == with_blas == flint_rank(a, p)
+    assert np.array_equal(matmul_mod(a, a.T, p).astype(np.int64), exact_product(a, a.T, p))
+
+
 def test_rank_degenerate_structures() -> None:
     p = 1048573
     rng = np.random.default_rng(7)

@@ -106,6 +106,65 @@ def _center_canonical(x: FloatArray, p: int) -> None:
     x -= p * (x > p // 2)
 
 
+def _load_dgemm() -> Any:
+    """numpy's own BLAS ``cblas_dgemm`` (ILP64 OpenBLAS of the numpy wheels) via ctypes, or None.
+
+    It lets a trailing update ``C -= A @ B`` run in place on strided views of the working matrix
+    (numpy's ``matmul`` has no ``beta``: it needs a temporary and a second pass over ``C``). The
+    very library numpy uses is called, so no second BLAS thread pool competes for the cores.
+    """
+    try:
+        import ctypes
+        import importlib
+
+        try:
+            umath = importlib.import_module("numpy._core._multiarray_umath")
+        except ImportError:  # numpy < 2
+            umath = importlib.import_module("numpy.core._multiarray_umath")
+        lib = ctypes.CDLL(umath.__file__)
+        fn = None
+        for name in ("scipy_cblas_dgemm64_", "cblas_dgemm64_"):
+            fn = getattr(lib, name, None)
+            if fn is not None:
+                break
+        if fn is None:
+            return None
+        i64, dbl, vp = ctypes.c_int64, ctypes.c_double, ctypes.c_void_p
+        fn.restype = None
+        fn.argtypes = [i64, i64, i64, i64, i64, i64, dbl, vp, i64, vp, i64, dbl, vp, i64]
+        row_major, no_trans = 101, 111
+
+        def dgemm_sub(
+            c: FloatArray, a: FloatArray, b: FloatArray, lds: tuple[int, int, int]
+        ) -> None:
+            m, k = a.shape
+            n = b.shape[1]
+            lda, ldb, ldc = lds
+            fn(
+                row_major, no_trans, no_trans, m, n, k, -1.0, a.ctypes.data, lda,
+                b.ctypes.data, ldb, 1.0, c.ctypes.data, ldc,
+            )  # fmt: skip
+
+        x = np.arange(6.0).reshape(2, 3)  # self-check before trusting it
+        y = np.arange(6.0).reshape(3, 2) + 1.0
+        z = np.zeros((2, 2))
+        dgemm_sub(z, x, y, (3, 2, 2))
+        return dgemm_sub if np.array_equal(z, -(x @ y)) else None
+    except Exception:  # pragma: no cover - any failure: fall back to numpy
+        return None
+
+
+def _lead(x: FloatArray) -> int:
+    """Leading dimension of row-major ``x`` for BLAS, or 0 when BLAS cannot take it as it is."""
+    if x.dtype != np.float64 or (x.shape[1] > 1 and x.strides[1] != 8) or x.strides[0] % 8:
+        return 0
+    ld = x.strides[0] // 8 if x.shape[0] > 1 else x.shape[1]
+    return ld if ld >= max(1, x.shape[1]) else 0
+
+
+_DGEMM_SUB = _load_dgemm()
+
+
 class _Workspace:
     """Reusable flat buffers (large temporaries would page-fault on every allocation)."""
 
@@ -133,14 +192,19 @@ def _gemm_sub(
     n = b.shape[1]
     if m == 0 or n == 0 or k == 0:
         return cb
-    t = ws.get("gemm", (m, n))
+    lds = (_lead(a), _lead(b), _lead(c)) if _DGEMM_SUB is not None else (0, 0, 0)
+    in_place = min(lds) > 0 and c.flags.writeable
+    t = None if in_place else ws.get("gemm", (m, n))
     for s in range(0, k, f.kmax):
         e = min(k, s + f.kmax)
         if cb + (e - s) * f.h2 > _LIMIT:
             _reduce(c, f)
             cb = f.h
-        np.matmul(a[:, s:e], b[s:e], out=t)
-        c -= t
+        if t is None:
+            _DGEMM_SUB(c, a[:, s:e], b[s:e], lds)
+        else:
+            np.matmul(a[:, s:e], b[s:e], out=t)
+            c -= t
         cb += (e - s) * f.h2
     return cb
 
