@@ -225,3 +225,15 @@ def critical_command(
 
 def main() -> None:  # pragma: no cover - console entry point
     app()
+
+
+def _register_subcommands() -> None:
+    # Each subpackage owns its commands; this file is the table of contents.
+    from .nag.cli import register as register_nag
+    from .sweeps.cli import register as register_sweeps
+
+    register_nag(app)
+    register_sweeps(app)
+
+
+_register_subcommands()
