@@ -190,6 +190,14 @@ QUERY_FIELDS = (
 )
 
 
+def _cell(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float):
+        return f"{value:.3g}"
+    return str(value)
+
+
 def query_command(
     store: Annotated[Path, typer.Option("--store", help="SQLite atlas file")],
     where: Annotated[
@@ -213,9 +221,10 @@ def query_command(
         return
     table = Table(title=f"atlas {store}  ({len(rows)} rows)")
     for c in QUERY_FIELDS:
-        table.add_column(c, justify="right" if c not in ("architecture", "invariant") else "left")
+        left = c in ("architecture", "invariant")
+        table.add_column(c, justify="left" if left else "right", no_wrap=c == "architecture")
     for r in rows:
-        table.add_row(*("" if r[c] is None else str(r[c]) for c in QUERY_FIELDS))
+        table.add_row(*(_cell(r[c]) for c in QUERY_FIELDS))
     console.print(table)
 
 
