@@ -1,0 +1,295 @@
+"""Degree of a neurovariety, each value with its evidence.
+
+Methods
+-------
+``projection``
+    A generic linear projection ``K^A → K^{d+1}`` (``d = dim V``, affine cone) maps V
+    birationally onto a hypersurface of the same degree. Its equation is the lowest-degree
+    polynomial vanishing on the projected sample points over GF(p): the first degree ``D`` whose
+    evaluation matrix drops rank, confirmed over a second prime. As evidence the equation is
+    restricted to a random line, where it must have ``D`` distinct roots (a squarefree
+    univariate polynomial mod p): the slice of V by a random linear space of complementary
+    dimension has ``D`` points.
+``hilbert``
+    From the Hilbert function of the interpolated ideal (:func:`~.equations.equations`): for
+    ``k`` past the regularity, ``Δ^{d−1} HF(k) = deg V``; accepted when two consecutive values
+    agree. For a hypersurface the degree of its generator (proven once the dimension is).
+``witness``
+    Witness sets by homotopy continuation (slice, monodromy, trace test) — needs the
+    :mod:`neurovariety.nag` monodromy solver, not available yet.
+
+Every result carries the closed formula that applies (PCN, LCN, determinantal), if any.
+Degrees here are computed in function space, so no division by a fiber size is needed; a count
+of parameter-space solutions would be divided by the generic fiber size.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import itertools
+import math
+import time
+from typing import Any
+
+import numpy as np
+
+from ..architectures.base import Architecture
+from ..architectures.cnn import CNN, LCN
+from ..architectures.mlp import MLP
+from ..errors import BackendUnavailableError, BudgetExceededError, NeurovarietyError
+from ..exact import nullspace_mod_p, primes_below
+from ..results import Result
+from . import formulas
+from .equations import MARGIN, PRIME_BITS, coordinates, equations, sample_points_mod_p
+
+__all__ = ["DegreeResult", "degree", "degree_formula"]
+
+METHODS = ("auto", "projection", "hilbert", "witness")
+DEFAULT_MAX_MONOMIALS = 6_000
+
+
+@dataclasses.dataclass(frozen=True, repr=False)
+class DegreeResult(Result):
+    """The degree of a neurovariety, how it was computed, and the formula it was compared with."""
+
+    architecture: str
+    degree: int
+    method: str
+    dimension: int
+    ambient_dimension: int
+    evidence: list[str]
+    trace_test: bool | None
+    formula: dict[str, Any] | None
+    agrees_with_formula: bool | None
+    primes: list[int]
+    seed: int
+    seconds: float
+
+    def title(self) -> str:
+        return f"DegreeResult  {self.architecture}"
+
+    def bullets(self) -> list[str]:
+        b = [f"degree {self.degree} (dimension {self.dimension} in {self.ambient_dimension})"]
+        b.append(f"method {self.method}: " + "; ".join(self.evidence))
+        if self.formula is not None:
+            verdict = "agrees" if self.agrees_with_formula else "DISAGREES"
+            b.append(f"{verdict} with {self.formula['name']} = {self.formula['value']} "
+                     f"({self.formula['source']})")  # fmt: skip
+        b.append(f"trace test: {'n/a' if self.trace_test is None else self.trace_test}")
+        b.append(f"primes {self.primes} · seed {self.seed} · {self.seconds:.3g} s")
+        return b
+
+
+def degree_formula(arch: Architecture) -> dict[str, Any] | None:
+    """The closed formula for the degree of ``arch``'s neurovariety, when one applies.
+
+    >>> from neurovariety import Monomial
+    >>> degree_formula(LCN((3, 2), 2))["value"]
+    3
+    >>> degree_formula(MLP((3, 2, 3), Monomial(1)))["name"]
+    'determinantal degree'
+    """
+    if isinstance(arch, LCN):
+        strides = tuple(arch.strides) + (1,)  # type: ignore[arg-type]
+        return {
+            "name": "LCN degree",
+            "value": formulas.lcn_degree(arch.filters, strides),
+            "source": "Segre degree (Σ(k_i−1))!/Π(k_i−1)!, LCN arXiv:2401.16613 / KMST",
+        }
+    if isinstance(arch, CNN) and arch.activation.is_monomial and arch.activation.degree >= 2:
+        return {
+            "name": "PCN degree",
+            "value": formulas.pcn_degree(arch.filters, arch.activation.degree),
+            "source": "Segre–Veronese degree, PCN arXiv:2410.00722",
+        }
+    if isinstance(arch, MLP) and arch.activation.is_linear and not arch.bias:
+        d = arch.widths
+        return {
+            "name": "determinantal degree",
+            "value": formulas.linear_network_degree(d),
+            "source": f"{d[-1]}×{d[0]} matrices of rank ≤ {min(d)}, Invitation appendix",
+        }
+    return None
+
+
+def _projection_degree(
+    arch: Architecture, dim: int, seed: int, max_monomials: int
+) -> tuple[int, list[str], list[int]]:
+    import flint
+
+    A = len(coordinates(arch))
+    if dim == A:
+        return 1, ["filling: the neurovariety is the whole space"], []
+    ps = primes_below(1 << PRIME_BITS, 2, seed=seed + 17)
+    m = dim + 1
+    found: list[int] = []
+    evidence: list[str] = []
+    for p in ps:
+        rng = np.random.default_rng([seed, p, 3])
+        lam = rng.integers(0, p, size=(A, m))
+        pts_cache = np.zeros((0, m), dtype=np.int64)
+        # the second prime only confirms: full rank in degree D−1, a one-dimensional kernel in D
+        scan = itertools.count(1) if not found else iter([found[0] - 1, found[0]])
+        for D in scan:
+            if D == 0:
+                continue
+            N = math.comb(D + m - 1, D)
+            if max_monomials < N:
+                raise BudgetExceededError(
+                    f"the projected hypersurface of {arch.spec} has degree > {D - 1}: degree {D} "
+                    f"needs {N} monomials (limit {max_monomials}); raise max_monomials"
+                )
+            if pts_cache.shape[0] < N + MARGIN:
+                new = sample_points_mod_p(arch, N + MARGIN - pts_cache.shape[0], p,
+                                          seed=seed + 31 * (pts_cache.shape[0] + 1))  # fmt: skip
+                proj = np.zeros((new.shape[0], m), dtype=np.int64)
+                for j in range(A):  # new @ lam mod p without int64 overflow
+                    proj = (proj + new[:, j : j + 1] * lam[j][None, :]) % p
+                pts_cache = np.concatenate([pts_cache, proj])
+            mons = np.array(list(itertools.combinations_with_replacement(range(m), D)))
+            vals = pts_cache[: N + MARGIN, mons[:, 0]]
+            for j in range(1, D):
+                vals = vals * pts_cache[: N + MARGIN, mons[:, j]] % p
+            ker = nullspace_mod_p(vals, p)
+            if ker.shape[1]:
+                break
+        if ker.shape[1] != 1:
+            raise NeurovarietyError(
+                f"the projected variety of {arch.spec} has {ker.shape[1]} equations of degree "
+                f"{D} mod {p}; expected a hypersurface — rerun with another seed"
+            )
+        found.append(D)
+        # restrict to a random line a + t b: D distinct roots mod p witness D slice points
+        a, b = rng.integers(0, p, size=m), rng.integers(0, p, size=m)
+        ctx = flint.nmod_poly
+        line = [ctx([int(a[i]), int(b[i])], p) for i in range(m)]
+        h = ctx([0], p)
+        for row, c in zip(mons, ker[:, 0], strict=True):
+            if c:
+                term = ctx([int(c)], p)
+                for v in row:
+                    term = term * line[int(v)]
+                h = h + term
+        squarefree = h.degree() == D and h.gcd(h.derivative()).degree() == 0
+        evidence.append(
+            f"mod {p}: lowest-degree equation of a random projection to K^{m} has degree {D}; "
+            f"on a random line it has {D} {'distinct' if squarefree else 'not all distinct'} "
+            "roots"
+        )
+    if len(set(found)) != 1:
+        raise NeurovarietyError(
+            f"projection degrees disagree across primes {ps}: {found}; rerun with another seed"
+        )
+    return found[0], evidence, ps
+
+
+def _hilbert_degree(
+    arch: Architecture, dim: int, seed: int, max_degree: int | None
+) -> tuple[int, list[str], list[int]]:
+    K = max_degree if max_degree is not None else dim + 2
+    res = equations(
+        arch, max_degree=K, seed=seed, verify=False, minimize=dim >= len(coordinates(arch)) - 1
+    )
+    if res.generated and res.method == "filling":
+        return 1, ["filling: the neurovariety is the whole space"], res.primes
+    if res.generated and len(res.equations) == 1:
+        d = res.equations[0].degree
+        return (
+            d,
+            [f"hypersurface with one generator of degree {d} ({res.generated_reason})"],
+            (res.primes),
+        )
+    h = res.hilbert_function
+    order = dim - 1
+    if len(h) < order + 3:
+        raise BudgetExceededError(
+            f"the Hilbert function of {arch.spec} is known through degree {len(h) - 1}; the "
+            f"degree needs Δ^{order} HF at two consecutive degrees ≥ {order + 1}; raise "
+            "max_degree or use method='projection'"
+        )
+    diffs = list(h)
+    for _ in range(order):
+        diffs = [diffs[i + 1] - diffs[i] for i in range(len(diffs) - 1)]
+    if diffs[-1] != diffs[-2]:
+        raise BudgetExceededError(
+            f"Δ^{order} HF is not yet constant ({diffs[-3:]}) through degree {len(h) - 1}; "
+            "the Hilbert polynomial is not reached: raise max_degree or use 'projection'"
+        )
+    return (
+        diffs[-1],
+        [
+            f"Δ^{order} of the Hilbert function {h} is {diffs[-1]} at degrees "
+            f"{len(h) - 2} and {len(h) - 1} (regularity assumed reached)"
+        ],
+        res.primes,
+    )
+
+
+def degree(
+    arch: Architecture,
+    *,
+    method: str = "auto",
+    seed: int = 0,
+    max_degree: int | None = None,
+    max_monomials: int = DEFAULT_MAX_MONOMIALS,
+) -> DegreeResult:
+    """Degree of the neurovariety of ``arch``.
+
+    Parameters
+    ----------
+    arch
+        An :class:`MLP`, :class:`CNN` or :class:`LCN`.
+    method
+        ``"projection"`` (modular interpolation of a generic projection), ``"hilbert"`` (Hilbert
+        function of the interpolated ideal), ``"witness"`` (homotopy continuation; needs the
+        nag monodromy solver), or ``"auto"``: ``hilbert`` for hypersurfaces and small
+        dimensions, else ``projection``.
+    seed
+        Seeds the primes, projections and sample points; stored in the result.
+    max_degree
+        For ``hilbert``: interpolate through this degree (default ``dim + 2``).
+    max_monomials
+        For ``projection``: the largest evaluation matrix (bounds the degree it can find).
+
+    Examples
+    --------
+    >>> r = degree(LCN((3, 3), 2), method="projection")
+    >>> r.degree, r.formula["value"], r.agrees_with_formula
+    (6, 6, True)
+    """
+    from .dimension import dimension as _dimension
+
+    if method not in METHODS:
+        raise NeurovarietyError(f"unknown method {method!r}; use one of {', '.join(METHODS)}")
+    t0 = time.perf_counter()
+    dim_res = _dimension(arch, seed=seed)
+    dim = dim_res.dimension
+    A = len(coordinates(arch))
+    formula = degree_formula(arch)
+    if method == "witness":
+        raise BackendUnavailableError(
+            "witness-set degrees need neurovariety.nag's monodromy solver and trace test, which "
+            "are not available yet; use method='projection' or 'hilbert'"
+        )
+    if method == "auto":
+        method = "hilbert" if (dim >= A - 1 or dim <= 4) else "projection"
+    if method == "hilbert":
+        deg, evidence, ps = _hilbert_degree(arch, dim, seed, max_degree)
+    else:
+        deg, evidence, ps = _projection_degree(arch, dim, seed, max_monomials)
+    if not dim_res.certified:
+        evidence.append(f"dimension {dim} is probable, not certified")
+    return DegreeResult(
+        architecture=arch.spec,
+        degree=deg,
+        method=method,
+        dimension=dim,
+        ambient_dimension=A,
+        evidence=evidence,
+        trace_test=None,
+        formula=formula,
+        agrees_with_formula=None if formula is None else formula["value"] == deg,
+        primes=ps,
+        seed=seed,
+        seconds=time.perf_counter() - t0,
+    )
