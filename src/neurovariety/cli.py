@@ -227,6 +227,30 @@ def main() -> None:  # pragma: no cover - console entry point
     app()
 
 
+@app.command("edd")
+@clean_errors
+def edd_command(
+    spec: str = typer.Argument(..., help="architecture, e.g. 'lcn k=3,2 s=2'"),
+    form: str = typer.Option("generic", help="generic (ED degree) or data (learning degree)"),
+    samples: int = typer.Option(0, help="data points for --form data (default 2·ambient)"),
+    whiten: bool = typer.Option(False, help="orthonormalize the data (Eckart–Young setting)"),
+    seed: int = typer.Option(0, help="seed of the form, the data and the monodromy"),
+    time_limit: float = typer.Option(600.0, help="seconds for the monodromy"),
+    as_json: bool = typer.Option(False, "--json", help="print the result as JSON"),
+) -> None:
+    """Number of complex critical points of the loss (ED / learning degree), by monodromy."""
+    from .landscape.edd import edd
+
+    arch = parse_architecture(spec)
+    result = edd(
+        arch, form=form, n_data=samples or None, whiten=whiten, seed=seed, time_limit=time_limit
+    )
+    if as_json:
+        sys.stdout.write(json.dumps(result.to_dict(), indent=2) + "\n")
+    else:
+        console.print(result.summary(), highlight=False)
+
+
 def _register_subcommands() -> None:
     # Each subpackage owns its commands; this file is the table of contents.
     from .nag.cli import register as register_nag

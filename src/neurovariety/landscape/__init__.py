@@ -5,3 +5,6 @@ from .critical import ExposureResult as ExposureResult
 from .critical import critical_exposure as critical_exposure
 from .critical import hessian_signature as hessian_signature
 from .critical import stratum_critical_point as stratum_critical_point
+from .edd import EDDegreeResult as EDDegreeResult
+from .edd import edd as edd
+from .edd import gauge_chart as gauge_chart

@@ -1,0 +1,233 @@
+"""Counts of complex critical points of the squared-error loss: ED and learning degrees.
+
+Let y(θ) = (f_θ(e_1), …, f_θ(e_A)) be the network evaluated at A points that are unisolvent for
+the ambient space (a linear isomorphism onto function space), and Q a quadratic form. The critical
+points of Q(y(θ) − u) are the solutions of  J_y(θ)ᵀ Q (y(θ) − u) = 0  in a gauge-fixed chart θ(z)
+(one weight per rescaling fixed to 1), a square polynomial system with parameters u. We solve it
+for one generic u by monodromy (start: a random z₀ and a u₀ that makes it critical), drop the
+solutions where dφ has rank below dim M (degenerate parameters, THEORY §4), and count the distinct
+**functions** y(θ) among the rest — so the count lives in function space, fibers divided out.
+
+``form="generic"``: Q = BᵀB for a random B — the generic ED degree (DHOST).
+``form="data"``: Q = identity on n_data random data points (or a user's), i.e. the loss
+Σ_j (f_θ(x_j) − u_j)² itself — the learning degree (KLW); ``whiten=True`` orthonormalizes the
+data first (for linear networks this is the Eckart–Young problem).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+from typing import Any
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from ..architectures.base import Architecture
+from ..architectures.cnn import CNN, LCN
+from ..architectures.mlp import MLP
+from ..errors import NeurovarietyError
+from ..invariants import formulas
+from ..invariants.dimension import dimension
+from ..nag import monodromy_solve, system_from_callable
+from ..nag.result import cluster
+from ..parametrization.numeric import forward_fn
+from ..results import Result, Verdict
+
+
+@dataclasses.dataclass(frozen=True, repr=False)
+class EDDegreeResult(Result):
+    """Number of complex critical points of the loss on the neurovariety, with its ledger."""
+
+    architecture: str
+    form: str
+    count: int
+    formula: int | None
+    formula_source: str | None
+    parameter_solutions: int
+    degenerate_removed: int
+    fiber_size: float
+    trace_test: str
+    ledger: dict[str, Any]
+    seed: int
+    seconds: float
+
+    def title(self) -> str:
+        what = "generic ED degree" if self.form == "generic" else "learning degree"
+        return f"EDDegreeResult  {self.architecture}  ({what})"
+
+    def bullets(self) -> list[str]:
+        b = [
+            f"{self.count} critical functions ({self.parameter_solutions} parameter solutions "
+            f"in the gauge chart, {self.degenerate_removed} degenerate removed, "
+            f"fiber size {self.fiber_size:g})",
+        ]
+        if self.formula is not None:
+            agree = "agrees with" if self.formula == self.count else "DISAGREES with"
+            b.append(f"{agree} the formula {self.formula} ({self.formula_source})")
+        led = self.ledger
+        b.append(
+            f"monodromy: {led['loops']} loops, {led['paths_tracked']} paths, "
+            f"{led['paths_failed']} failed; stopped: {led['stop_reason']}; "
+            f"trace test: {self.trace_test}"
+        )
+        b.append(f"seed {self.seed} · {self.seconds:.3g} s")
+        return b
+
+
+def gauge_chart(arch: Architecture) -> tuple[np.ndarray, np.ndarray]:
+    """Indices of the parameters fixed to 1 (one per rescaling) and of the free ones.
+
+    Monomial MLP: the first incoming weight of every hidden neuron; monomial CNN/LCN: the first
+    entry of filters 1..L−1. Generic σ: nothing is fixed.
+
+    >>> from neurovariety import parse_architecture
+    >>> fixed, free = gauge_chart(parse_architecture("lcn k=3,2 s=2"))
+    >>> fixed.tolist(), free.tolist()
+    ([0], [1, 2, 3, 4])
+    """
+    fixed: list[int] = []
+    if arch.activation.is_monomial:
+        if isinstance(arch, MLP):
+            for layer in arch.layers[:-1]:
+                fixed += [int(layer.offset + layer.pattern[j, 0]) for j in range(layer.n_out)]
+        elif isinstance(arch, CNN):
+            fixed += [layer.offset for layer in arch.layers[:-1]]
+    free = np.setdiff1d(np.arange(arch.n_params), fixed)
+    return np.array(fixed, dtype=int), free
+
+
+def _formula(arch: Architecture, form: str) -> tuple[int | None, str | None]:
+    if form != "generic" or not isinstance(arch, CNN):
+        return None, None
+    if isinstance(arch, LCN):
+        strides = tuple(arch.strides) + (1,)  # type: ignore[arg-type]
+        if formulas.lcn_is_filling(arch.filters, strides):
+            return 1, "filling: the function space itself"
+        return (
+            formulas.lcn_ed_degree(arch.filters, strides),
+            "generic ED degree of the Segre variety (KMST)",
+        )
+    if arch.activation.is_monomial and arch.activation.degree >= 2:
+        return (
+            formulas.pcn_ed_degree(arch.filters, arch.activation.degree),
+            "generic ED degree of the Segre–Veronese variety (PCN)",
+        )
+    return None, None
+
+
+def edd(
+    arch: Architecture,
+    *,
+    form: str = "generic",
+    n_data: int | None = None,
+    data: Any = None,
+    whiten: bool = False,
+    seed: int = 0,
+    time_limit: float = 600.0,
+    max_loops_without_progress: int = 5,
+) -> EDDegreeResult:
+    """Number of complex critical points of the loss on the smooth part of the neurovariety.
+
+    Examples
+    --------
+    >>> from neurovariety import parse_architecture
+    >>> r = edd(parse_architecture("lcn k=2,2 s=2"), seed=1)
+    >>> r.count, r.formula
+    (6, 6)
+    """
+    t0 = time.perf_counter()
+    if form not in ("generic", "data"):
+        raise NeurovarietyError(f"form={form!r}: use 'generic' or 'data'")
+    dim = dimension(arch, seed=seed)
+    fixed, free = gauge_chart(arch)
+    if len(free) != dim.dimension:
+        raise NeurovarietyError(
+            f"{arch.spec}: the gauge chart has {len(free)} free parameters but dim M = "
+            f"{dim.dimension}, so the fiber stays positive-dimensional (a defect or hidden "
+            "symmetries); critical points are not isolated in parameter space — edd needs a "
+            "finite generic fiber"
+        )
+    rng = np.random.default_rng(seed)
+    n_out = arch.n_outputs
+    if form == "generic":
+        E = rng.standard_normal((arch.ambient_dim_per_output, arch.n_inputs))
+        B = rng.standard_normal((E.shape[0] * n_out, E.shape[0] * n_out))
+        Q = B.T @ B
+    else:
+        if data is not None:
+            E = np.asarray(data, dtype=float)
+        else:
+            E = rng.standard_normal((n_data or 2 * arch.ambient_dim_per_output, arch.n_inputs))
+        if whiten:
+            E = np.linalg.qr(E)[0] if E.shape[0] >= E.shape[1] else E
+        Q = np.eye(E.shape[0] * n_out)
+    f = jax.vmap(forward_fn(arch), in_axes=(None, 0))
+    Ej, Qj = jnp.asarray(E), jnp.asarray(Q)
+    free_j, fixed_j = jnp.asarray(free), jnp.asarray(fixed)
+
+    def theta_of(z: jax.Array) -> jax.Array:
+        theta = jnp.zeros(arch.n_params, dtype=z.dtype)
+        theta = theta.at[free_j].set(z)
+        return theta.at[fixed_j].set(1.0) if len(fixed) else theta
+
+    def y_of(z: jax.Array) -> jax.Array:
+        return f(theta_of(z), Ej).reshape(-1)
+
+    def gradient_system(z: jax.Array, u: jax.Array) -> jax.Array:
+        J = jax.jacfwd(y_of, holomorphic=True)(z)
+        return J.T @ (Qj @ (y_of(z) - u))
+
+    n = len(free)
+    system = system_from_callable(gradient_system, n, n_parameters=Q.shape[0], seed=seed)
+    # Start pair: any z0, and u0 with Q(y0 − u0) in the kernel of J0ᵀ.
+    z0 = (rng.standard_normal(n) + 1j * rng.standard_normal(n)) / np.sqrt(2)
+    y0 = np.asarray(y_of(jnp.asarray(z0, dtype=complex)))
+    J0 = np.asarray(jax.jacfwd(y_of, holomorphic=True)(jnp.asarray(z0, dtype=complex)))
+    _, s, vh = np.linalg.svd(J0.T)
+    kernel = vh[len(s[s > 1e-10 * s[0]]) :].conj().T
+    c = rng.standard_normal(kernel.shape[1]) + 1j * rng.standard_normal(kernel.shape[1])
+    u0 = y0 - np.linalg.solve(Q, kernel @ c)
+    mono = monodromy_solve(
+        system,
+        (z0, u0),
+        seed=seed,
+        time_limit=time_limit,
+        max_loops_without_progress=max_loops_without_progress,
+    )
+    sols = np.asarray(mono.solutions).reshape(-1, n)
+    keep, ys = [], []
+    jac = jax.jit(jax.jacfwd(y_of, holomorphic=True))
+    for z in sols:
+        sv = np.linalg.svd(np.asarray(jac(jnp.asarray(z, dtype=complex))), compute_uv=False)
+        if np.all(np.isfinite(sv)) and np.sum(sv > 1e-8 * sv[0]) == dim.dimension:
+            keep.append(z)
+            ys.append(np.asarray(y_of(jnp.asarray(z, dtype=complex))))
+    n_functions = 0
+    if ys:
+        Y = np.stack(ys)
+        scale = np.maximum(1.0, np.abs(Y).max(axis=1, keepdims=True))
+        n_functions = len(np.unique(cluster(Y / scale, 1e-6)))  # relative dedup
+    formula, source = _formula(arch, form)
+    trace = mono.complete
+    return EDDegreeResult(
+        architecture=arch.spec,
+        form=form,
+        count=n_functions,
+        formula=formula,
+        formula_source=source,
+        parameter_solutions=len(sols),
+        degenerate_removed=len(sols) - len(keep),
+        fiber_size=len(keep) / n_functions if n_functions else 0.0,
+        trace_test=trace.value if isinstance(trace, Verdict) else str(trace),
+        ledger={
+            "loops": mono.loops,
+            "paths_tracked": mono.paths_tracked,
+            "paths_failed": mono.paths_failed,
+            "stop_reason": mono.stop_reason,
+            "solutions": mono.nsolutions,
+        },
+        seed=seed,
+        seconds=time.perf_counter() - t0,
+    )

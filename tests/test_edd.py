@@ -1,0 +1,53 @@
+"""ED and learning degrees by monodromy, against the closed formulas of THEORY.md."""
+
+from __future__ import annotations
+
+import pytest
+
+from neurovariety import NeurovarietyError, parse_architecture
+from neurovariety.invariants import formulas
+from neurovariety.landscape import edd, gauge_chart
+
+
+def test_lcn_stride_two_generic_ed_degree() -> None:
+    # KMST: generic ED degree of the Segre P¹×P¹ is 6 (DHOST's 2×2 rank-one matrices).
+    r = edd(parse_architecture("lcn k=2,2 s=2"), seed=1)
+    assert r.count == 6 == formulas.segre_veronese_generic_ed_degree((1, 1), (1, 1))
+    assert r.ledger["paths_failed"] == 0 or r.count == 6
+
+
+def test_gauge_chart_removes_the_rescalings() -> None:
+    f = parse_architecture("mlp 2-3-1 x^3")
+    fixed, free = gauge_chart(f)
+    assert len(fixed) == 3 and len(free) == f.n_params - 3
+
+
+def test_positive_dimensional_fiber_is_refused() -> None:
+    # r = 2 shallow nets have orthogonal hidden symmetries: the chart leaves a positive fiber.
+    with pytest.raises(NeurovarietyError, match="positive-dimensional"):
+        edd(parse_architecture("mlp 3-2-1 x^2"))
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    ("spec", "expected"),
+    [("lcn k=3,2 s=2", 10), ("cnn k=2,2 x^2", 14), ("cnn k=2,2 s=2 x^2", 14)],
+)
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_ed_degrees_match_formulas_over_seeds(spec: str, expected: int, seed: int) -> None:
+    r = edd(parse_architecture(spec), seed=seed)
+    assert r.count == expected == r.formula
+
+
+@pytest.mark.slow
+def test_stride_one_lcn_counts_functions_not_parameters() -> None:
+    # THEORY §4: k = (2, 2), stride 1: 2 parameter critical points (swap the factors), 1 function.
+    r = edd(parse_architecture("lcn k=2,2"), seed=0)
+    assert r.count == 1 and r.parameter_solutions == 2 and r.fiber_size == 2
+
+
+@pytest.mark.slow
+def test_eckart_young_for_whitened_data() -> None:
+    # Linear 3→1→3 network, whitened data: Frobenius problem for rank ≤ 1 3×3 matrices: C(3,1).
+    r = edd(parse_architecture("mlp 3-1-3 x"), form="data", n_data=6, whiten=True, seed=0)
+    assert r.count == formulas.eckart_young_ed_degree(3, 3, 1) == 3
