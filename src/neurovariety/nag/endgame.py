@@ -29,7 +29,8 @@ class EndgameOptions:
 
     ``start``: the ``t`` where the endgame begins; ``ratio``: ``lambda``; ``min_t``: smallest
     ``t`` sampled; ``tol``: relative agreement of two successive estimates; ``max_winding``:
-    largest cycle number considered.
+    largest cycle number considered; ``diverged_ratio``: a path whose ``|x0| / |X|`` is below
+    this and shrinks like ``t^v`` (stable ``v > 0``) stops early as diverging.
     """
 
     start: float = 0.1
@@ -37,6 +38,7 @@ class EndgameOptions:
     min_t: float = 1e-13
     tol: float = 1e-9
     max_winding: int = 8
+    diverged_ratio: float = 1e-3
 
 
 @dataclass(frozen=True)
@@ -51,6 +53,19 @@ class EndgameResult:
     steps: np.ndarray
     accuracy: np.ndarray  # last change of the estimate, relative
     valuation: np.ndarray  # exponent v in |x0| / |X| ~ t^v over the last samples (nan: unstable)
+
+
+def _valuation(hist: np.ndarray, lam: float) -> np.ndarray:
+    """Exponent ``v`` in ``|x0| / |X| ~ t^v`` from three samples; nan unless two estimates agree.
+
+    Paths to infinity have ``v > 0`` (``v = 1/c`` for a cycle of ``c`` paths), the test
+    HomotopyContinuation.jl's endgame uses as well.
+    """
+    with np.errstate(divide="ignore", invalid="ignore"):
+        v1 = np.log(hist[1] / hist[0]) / np.log(lam)
+        v2 = np.log(hist[2] / hist[1]) / np.log(lam)
+    stable = np.isfinite(v1) & np.isfinite(v2) & (np.abs(v1 - v2) <= 0.05 * np.abs(v2))
+    return np.where(stable, v2, np.nan)
 
 
 def _richardson(samples: list[np.ndarray], mu: np.ndarray) -> np.ndarray:
@@ -102,11 +117,12 @@ def power_series_endgame(
     t = opts.start
     t_last = np.full(B, t)
     cands = np.arange(1, opts.max_winding + 1)
+    diverged = np.zeros(B, bool)
     hist = np.full((3, B), np.nan)  # |x0| / |X| at the last three samples reached
     hist[2] = np.abs(X[:, 0]) / np.maximum(np.linalg.norm(X, axis=1), 1e-300)
     while t * lam >= opts.min_t:
         t_next = t * lam
-        active = ~(converged | failed)
+        active = ~(converged | failed | diverged)
         if not np.any(active):
             break
         t0 = np.where(active, t, t_next)
@@ -121,6 +137,9 @@ def power_series_endgame(
         ratio = np.abs(Xn[:, 0]) / np.maximum(np.linalg.norm(Xn, axis=1), 1e-300)
         hist = np.where(good[None, :], np.stack([hist[1], hist[2], ratio]), hist)
         t = t_next
+        # Clearly diverging paths (|x0| / |X| small and ~ t^v with a stable v > 0) stop here.
+        v_now = _valuation(hist, lam)
+        diverged |= good & np.isfinite(v_now) & (v_now > 0.02) & (hist[2] < opts.diverged_ratio)
         if len(samples) < 3:
             continue
         d1 = np.linalg.norm(samples[-2] - samples[-3], axis=1)
@@ -145,13 +164,7 @@ def power_series_endgame(
         prev_c = np.where(upd, c, prev_c)
     last = samples[-1]
     X_out = np.where(converged[:, None], estimate, last)
-    # Valuation of x0 over each path's last three good samples: paths to infinity have
-    # |x0| / |X| ~ t^v with v > 0 (v = 1/c for a cycle of c paths).
-    with np.errstate(divide="ignore", invalid="ignore"):
-        v1 = np.log(hist[1] / hist[0]) / np.log(lam)
-        v2 = np.log(hist[2] / hist[1]) / np.log(lam)
-    stable = np.isfinite(v1) & np.isfinite(v2) & (np.abs(v1 - v2) <= 0.05 * np.abs(v2))
-    valuation = np.where(stable, v2, np.nan)
+    valuation = _valuation(hist, lam)
     return EndgameResult(
         X=X_out,
         winding=np.where(converged, winding, 0),

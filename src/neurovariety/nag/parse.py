@@ -223,8 +223,9 @@ class _Parser:
             return {tuple(e): 1.0 + 0j}
         if val == "(":
             p = self.expr()
-            if self.take() != ("op", ")"):
+            if self.peek() != ("op", ")"):
                 raise self.err("missing ')'", "balance the parentheses")
+            self.take()
             return p
         raise self.err(f"unexpected {val!r}", "check the expression")
 

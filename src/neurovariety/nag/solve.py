@@ -52,6 +52,26 @@ def _tracker_options(tracker: str | TrackerOptions) -> TrackerOptions:
     return TrackerOptions.preset(tracker) if isinstance(tracker, str) else tracker
 
 
+def condition_numbers(system: System, X: np.ndarray, P: np.ndarray, a: np.ndarray) -> np.ndarray:
+    """2-norm condition numbers of ``[dF/dX; a]`` (original equations plus the patch row).
+
+    Rows of ``X`` are scaled to unit max-norm first, so the number does not depend on where the
+    patch puts the point.
+    """
+    if X.shape[0] == 0:
+        return np.zeros(0)
+    n = system.n_variables
+    Xn = X / np.maximum(np.max(np.abs(X), axis=1, keepdims=True), 1e-300)
+    P = np.broadcast_to(P, (X.shape[0], system.n_parameters))
+    _, Jz = _evaluate(system.kernel, system.data, jnp.asarray(Xn), jnp.asarray(P))
+    J = np.asarray(Jz)[:, :, : n + 1]
+    M = np.concatenate([J, np.broadcast_to(a, (X.shape[0], 1, n + 1))], axis=1)
+    with np.errstate(all="ignore"):
+        sv = np.linalg.svd(M, compute_uv=False)
+        cond = sv[:, 0] / sv[:, -1]
+    return np.where(np.isfinite(cond), cond, np.inf)
+
+
 def _residuals(system: System, X: np.ndarray, p: np.ndarray) -> np.ndarray:
     """Max-norm of the scaled homogenized equations at ``X / |X|_inf`` (scale-free)."""
     Xn = X / np.maximum(np.max(np.abs(X), axis=1, keepdims=True), 1e-300)
@@ -93,12 +113,10 @@ def _run(
         winding[idx] = res.winding
         accuracy[idx] = res.accuracy
         # Regular endpoints: polish with Newton at t = 0; singular ones keep the extrapolation.
-        Xr, _, J = newton(sub, res.X, 0.0, iters=3)
-        regular = res.converged & (res.winding == 1)
+        Xr, polished = newton(sub, res.X, 0.0, options=opts)
+        regular = res.converged & (res.winding == 1) & polished
         X[idx] = np.where(regular[:, None], Xr, res.X)
-        with np.errstate(all="ignore"):
-            cond = np.linalg.cond(J)
-        condition[idx] = np.where(np.isfinite(cond), cond, np.inf)
+        condition[idx] = condition_numbers(system, X[idx], p_target[idx], np.asarray(H.data["a"]))
         residual[idx] = _residuals(system, X[idx], p_target[idx])
         for j, i in enumerate(idx):
             x0 = abs(X[i, 0])

@@ -1,0 +1,109 @@
+"""Monodromy solving, its stopping rule and the trace test; witness sets and degrees."""
+
+from __future__ import annotations
+
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+from neurovariety.errors import PolynomialSystemError
+from neurovariety.nag import (
+    find_start_pair,
+    monodromy_solve,
+    parse_system,
+    trace_test,
+    witness_set,
+)
+from neurovariety.results import Verdict
+
+# Two generic conics with parameters in every coefficient that matters: 4 solutions (Bézout,
+# all finite for generic parameters).
+CONICS = """variables: x, y
+parameters: a, b, c, d, e, f
+x^2 + a*x*y + b*y^2 + c
+y^2 + d*x*y + e*x^2 + f
+"""
+
+
+def test_monodromy_finds_all_four_and_the_trace_test_verifies():
+    F = parse_system(CONICS)
+    x0, p0 = find_start_pair(F, seed=1)
+    r = monodromy_solve(F, (x0, p0), seed=1)
+    assert r.nsolutions == 4
+    assert r.complete == Verdict.YES and r.trace is not None and r.trace.residual < 1e-9
+    assert "no new solutions" in r.stop_reason
+    for x in r.solutions:
+        assert np.max(np.abs(F.evaluate(x, p0))) < 1e-9
+    assert "random seed: 1" in r.summary()
+
+
+def test_target_count_stops_early():
+    F = parse_system(CONICS)
+    x0, p0 = find_start_pair(F, seed=2)
+    r = monodromy_solve(F, (x0, p0), seed=2, target_count=4, trace_test=False)
+    assert r.nsolutions == 4 and "target count" in r.stop_reason and r.trace is None
+    assert r.complete == Verdict.UNKNOWN
+
+
+def test_trace_test_rejects_an_incomplete_witness_family():
+    # A line slice of the circle has 2 points; one alone fails the (decisive) trace test.
+    F = parse_system("parameters: b\nx^2 + y^2 - 1\nx + 2*y - b")
+    b0 = np.array([0.3 + 0.2j])
+    y = np.roots([5, -4 * b0[0], b0[0] ** 2 - 1])
+    pts = np.stack([b0[0] - 2 * y, y], axis=1)
+    assert trace_test(F, pts, b0, seed=0, decisive=True).verdict == Verdict.YES
+    one = trace_test(F, pts[:1], b0, seed=0, decisive=True)
+    assert one.verdict == Verdict.NO and one.residual > 1e-3
+
+
+def test_bad_start_pairs_are_refused():
+    F = parse_system(CONICS)
+    x0, p0 = find_start_pair(F, seed=0)
+    with pytest.raises(PolynomialSystemError, match="not a solution"):
+        monodromy_solve(F, (x0 + 1, p0), seed=0)
+    with pytest.raises(PolynomialSystemError, match="no parameters"):
+        find_start_pair(parse_system("x^2 - 1"), seed=0)
+    with pytest.raises(PolynomialSystemError, match="affine in its parameters"):
+        find_start_pair(parse_system("parameters: a\nx^2 - a^2"), seed=0)
+
+
+def test_degree_of_twisted_cubic_by_parametrization_and_by_equations():
+    W = witness_set(
+        parametrization=lambda t: jnp.stack([t[0], t[0] ** 2, t[0] ** 3]), n_parameters=1, seed=0
+    )
+    assert (W.degree, W.dim, W.ambient_dim, W.complete) == (3, 1, 3, Verdict.YES)
+    C = parse_system("y - x^2\nz - x^3", allow_underdetermined=True)
+    W = witness_set(equations=C, dim=1, seed=1)
+    assert W.degree == 3 and W.complete == Verdict.YES
+
+
+def test_degree_of_rank_one_2x3_matrices_with_positive_dimensional_fibers():
+    # (u, v) -> u v^T: 5 parameters, dimension 4 (one rescaling), degree 3 (= C(3, 1) ... the
+    # determinantal formula of THEORY.md for N0=2, N2=3, N1=1: C(3, 1) / C(1, 1) = 3).
+    W = witness_set(
+        parametrization=lambda t: jnp.outer(t[:2], t[2:]).reshape(-1), n_parameters=5, seed=1
+    )
+    assert (W.degree, W.dim, W.complete) == (3, 4, Verdict.YES)
+    assert W.singular_values is not None and W.singular_values[-1] < 1e-8 * W.singular_values[0]
+
+
+@pytest.mark.slow
+def test_degree_of_segre_p1_x_p1_and_the_cone_over_the_twisted_cubic():
+    W = witness_set(
+        parametrization=lambda t: jnp.stack([t[0] * t[2], t[0] * t[3], t[1] * t[2], t[1] * t[3]]),
+        n_parameters=4,
+        seed=0,
+    )
+    assert (W.degree, W.dim, W.complete) == (2, 3, Verdict.YES)
+    # Three quadrics in 4 unknowns cut the (affine cone over the) twisted cubic: overdetermined.
+    E = parse_system("x*z - y^2\ny*w - z^2\nx*w - y*z", allow_underdetermined=True)
+    W = witness_set(equations=E, dim=2, seed=0)
+    assert W.degree == 3 and W.complete == Verdict.YES
+
+
+def test_witness_set_arguments_are_checked():
+    with pytest.raises(PolynomialSystemError, match="exactly one"):
+        witness_set(seed=0)
+    C = parse_system("y - x^2\nz - x^3", allow_underdetermined=True)
+    with pytest.raises(PolynomialSystemError, match="dim"):
+        witness_set(equations=C, seed=0)
