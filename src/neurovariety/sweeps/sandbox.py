@@ -43,6 +43,7 @@ class Outcome:
     result: dict[str, Any] | None
     error: str | None
     seconds: float
+    arch: dict[str, Any] | None = None  # the row's architecture columns, computed by the worker
 
 
 def _as_dict(result: Any) -> dict[str, Any]:
@@ -70,7 +71,8 @@ def run_in_process(target: str, spec: str, options: Mapping[str, Any]) -> Outcom
     t0 = time.perf_counter()
     try:
         fn = resolve(target)
-        result = _as_dict(fn(parse_architecture(spec), **options))
+        arch = parse_architecture(spec)
+        result = _as_dict(fn(arch, **options))
     except BudgetExceededError as e:
         return Outcome("timeout", None, f"BudgetExceededError: {e}", time.perf_counter() - t0)
     except Exception as e:  # every failure is recorded, never dropped
@@ -79,7 +81,10 @@ def run_in_process(target: str, spec: str, options: Mapping[str, Any]) -> Outcom
             tb = traceback.extract_tb(e.__traceback__)[-3:]
             msg += " | " + " < ".join(f"{f.name}:{f.lineno}" for f in reversed(tb))
         return Outcome("failed", None, msg, time.perf_counter() - t0)
-    return Outcome("ok", result, None, time.perf_counter() - t0)
+    seconds = time.perf_counter() - t0
+    from .store import arch_columns
+
+    return Outcome("ok", result, None, seconds, arch_columns(arch, result))
 
 
 def _write(stream: IO[bytes], obj: Any) -> None:
@@ -345,7 +350,7 @@ def _child_main() -> None:  # pragma: no cover - runs in the child process
             continue
         _, target, spec, options = msg
         o = run_in_process(target, spec, options)
-        _write(proto_out, (o.status, o.result, o.error, o.seconds))
+        _write(proto_out, (o.status, o.result, o.error, o.seconds, o.arch))
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -15,19 +15,18 @@ import os
 import socket
 import sqlite3
 import time
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 from ..architectures import parse_architecture
 from ..architectures.base import Architecture
-from ..architectures.cnn import CNN
 from ..architectures.mlp import MLP
 from ..errors import StoreError
 from .family import Task
 from .sandbox import Outcome
 
-__all__ = ["ATLAS_COLUMNS", "STATUSES", "Store"]
+__all__ = ["ATLAS_COLUMNS", "STATUSES", "Store", "arch_columns"]
 
 SCHEMA_VERSION = "1"
 STATUSES = ("ok", "failed", "timeout")
@@ -155,17 +154,28 @@ _INSERT_COLUMNS = (
 )
 
 
-def _arch_columns(arch: Architecture) -> dict[str, Any]:
+def arch_columns(arch: Architecture, result: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """The architecture's columns of an atlas row (shape, activation, counts).
+
+    Counts already in ``result`` (``n_params``, ``ambient_dimension``, ``expected_dimension``) are
+    reused. Computed where the task ran, so that the client, the one writer, stays light.
+
+    >>> from neurovariety import parse_architecture
+    >>> c = arch_columns(parse_architecture("mlp 3-2-4-1 x^2"))
+    >>> c["widths"], c["min_hidden_width"], c["degree"], c["n_params"], c["expected_dim"]
+    ('[3, 2, 4, 1]', 2, 2, 18, 12)
+    """
+    res = result or {}
     if isinstance(arch, MLP):
         shape = list(arch.widths)
         hidden = arch.hidden_widths
-    elif isinstance(arch, CNN):  # LCN derives from CNN in spirit: filters are its shape
-        shape = list(arch.filters)
-        hidden = ()
-    else:
+    else:  # CNN and LCN: the filter sizes are the shape
         shape = list(getattr(arch, "filters", ()))
         hidden = ()
     act = arch.activation
+    n_params = res.get("n_params")
+    ambient = res.get("ambient_dimension")
+    expected = res.get("expected_dimension")
     return {
         "kind": arch.kind,
         "depth": arch.depth,
@@ -173,9 +183,9 @@ def _arch_columns(arch: Architecture) -> dict[str, Any]:
         "min_hidden_width": min(hidden) if hidden else None,
         "activation": act.spec,
         "degree": act.degree,
-        "n_params": arch.n_params,
-        "ambient_dim": arch.ambient_dim,
-        "expected_dim": arch.expected_dim,
+        "n_params": n_params if isinstance(n_params, int) else arch.n_params,
+        "ambient_dim": ambient if isinstance(ambient, int) else arch.ambient_dim,
+        "expected_dim": expected if isinstance(expected, int) else arch.expected_dim,
     }
 
 
@@ -275,7 +285,7 @@ class Store:
     def _arch(self, spec: str) -> dict[str, Any]:
         cols = self._arch_cache.get(spec)
         if cols is None:
-            cols = _arch_columns(parse_architecture(spec))
+            cols = arch_columns(parse_architecture(spec))
             if len(self._arch_cache) < 100_000:
                 self._arch_cache[spec] = cols
         return cols
@@ -290,7 +300,7 @@ class Store:
             "key": task.key,
             "arch_key": task.arch_key,
             "architecture": task.spec,
-            **self._arch(task.spec),
+            **(o.arch if o.arch is not None else self._arch(task.spec)),
             "invariant": task.invariant,
             "options": task.options_json,
             "version": task.version,
