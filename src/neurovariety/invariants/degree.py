@@ -15,8 +15,11 @@ Methods
     ``k`` past the regularity, ``Δ^{d−1} HF(k) = deg V``; accepted when two consecutive values
     agree. For a hypersurface the degree of its generator (proven once the dimension is).
 ``witness``
-    Witness sets by homotopy continuation (slice, monodromy, trace test) — needs the
-    :mod:`neurovariety.nag` monodromy solver, not available yet.
+    Witness sets by homotopy continuation (:func:`neurovariety.nag.witness_set`): slice the
+    image of θ ↦ (f_θ(x_1), …, f_θ(x_S)) at generic complex inputs by a random affine space of
+    complementary dimension, fill the slice by monodromy, confirm it by the trace test.
+    Parameter-space solutions of one fiber are merged by their image (the count is divided by
+    the fiber size that way).
 
 Every result carries the closed formula that applies (PCN, LCN, determinantal), if any.
 Degrees here are computed in function space, so no division by a fiber size is needed; a count
@@ -36,7 +39,7 @@ import numpy as np
 from ..architectures.base import Architecture
 from ..architectures.cnn import CNN, LCN
 from ..architectures.mlp import MLP
-from ..errors import BackendUnavailableError, BudgetExceededError, NeurovarietyError
+from ..errors import BudgetExceededError, NeurovarietyError
 from ..exact import nullspace_mod_p, primes_below
 from ..results import Result
 from . import formulas
@@ -183,6 +186,40 @@ def _projection_degree(
     return found[0], evidence, ps
 
 
+def _witness_degree(
+    arch: Architecture, dim: int, seed: int, time_limit: float
+) -> tuple[int, list[str], bool]:
+    """Witness set of the image of θ ↦ (f_θ(x_1), …, f_θ(x_S)) at S generic complex inputs (an
+    injective linear image of V: same degree), by monodromy + trace test in :mod:`nag`; points
+    of one fiber are identified by their image, so no division by the fiber size is left."""
+    import jax.numpy as jnp
+
+    from ..nag import witness_set
+    from ..parametrization.numeric import forward_fn
+
+    A = len(coordinates(arch))
+    if dim == A:
+        return 1, ["filling: the neurovariety is the whole space"], True
+    f = forward_fn(arch)
+    rng = np.random.default_rng([seed, 5])
+    S = arch.ambient_dim_per_output
+    X = rng.standard_normal((S, arch.n_inputs)) + 1j * rng.standard_normal((S, arch.n_inputs))
+    Xj = jnp.asarray(X)
+
+    def phi(theta: Any) -> Any:
+        return jnp.stack([f(theta, Xj[i]) for i in range(S)]).reshape(-1)
+
+    W = witness_set(
+        parametrization=phi, n_parameters=arch.n_params, dim=dim, seed=seed, time_limit=time_limit
+    )
+    ok = W.complete.value == "yes"
+    ev = [
+        f"{W.degree} witness points of a random slice of codimension {dim} ({W.method})",
+        f"trace test {'passed' if ok else 'not passed: the count is only a lower bound'}",
+    ]
+    return W.degree, ev, ok
+
+
 def _hilbert_degree(
     arch: Architecture, dim: int, seed: int, max_degree: int | None
 ) -> tuple[int, list[str], list[int]]:
@@ -232,6 +269,7 @@ def degree(
     seed: int = 0,
     max_degree: int | None = None,
     max_monomials: int = DEFAULT_MAX_MONOMIALS,
+    time_limit: float = 300.0,
 ) -> DegreeResult:
     """Degree of the neurovariety of ``arch``.
 
@@ -241,8 +279,8 @@ def degree(
         An :class:`MLP`, :class:`CNN` or :class:`LCN`.
     method
         ``"projection"`` (modular interpolation of a generic projection), ``"hilbert"`` (Hilbert
-        function of the interpolated ideal), ``"witness"`` (homotopy continuation; needs the
-        nag monodromy solver), or ``"auto"``: ``hilbert`` for hypersurfaces and small
+        function of the interpolated ideal), ``"witness"`` (homotopy continuation, monodromy
+        and trace test), or ``"auto"``: ``hilbert`` for hypersurfaces and small
         dimensions, else ``projection``.
     seed
         Seeds the primes, projections and sample points; stored in the result.
@@ -250,6 +288,8 @@ def degree(
         For ``hilbert``: interpolate through this degree (default ``dim + 2``).
     max_monomials
         For ``projection``: the largest evaluation matrix (bounds the degree it can find).
+    time_limit
+        For ``witness``: seconds allowed to the monodromy solver.
 
     Examples
     --------
@@ -266,16 +306,15 @@ def degree(
     dim = dim_res.dimension
     A = len(coordinates(arch))
     formula = degree_formula(arch)
+    trace: bool | None = None
     if method == "witness":
-        raise BackendUnavailableError(
-            "witness-set degrees need neurovariety.nag's monodromy solver and trace test, which "
-            "are not available yet; use method='projection' or 'hilbert'"
-        )
+        deg, evidence, trace = _witness_degree(arch, dim, seed, time_limit)
+        ps: list[int] = []
     if method == "auto":
         method = "hilbert" if (dim >= A - 1 or dim <= 4) else "projection"
     if method == "hilbert":
         deg, evidence, ps = _hilbert_degree(arch, dim, seed, max_degree)
-    else:
+    elif method == "projection":
         deg, evidence, ps = _projection_degree(arch, dim, seed, max_monomials)
     if not dim_res.certified:
         evidence.append(f"dimension {dim} is probable, not certified")
@@ -286,7 +325,7 @@ def degree(
         dimension=dim,
         ambient_dimension=A,
         evidence=evidence,
-        trace_test=None,
+        trace_test=trace,
         formula=formula,
         agrees_with_formula=None if formula is None else formula["value"] == deg,
         primes=ps,
