@@ -25,7 +25,11 @@ from neurovariety.invariants.equations import (
 from neurovariety.invariants.equations_cli import register
 from neurovariety.parametrization.exact import coefficient_polynomials
 
-CUBIC = {(0, 1, 1, 1, 0): 1, (1, 0, 0, 2, 0): -1, (0, 2, 0, 0, 1): -1}  # c1c2c3 − c0c3² − c1²c4
+CUBIC: dict[tuple[int, ...], int] = {
+    (0, 1, 1, 1, 0): 1,
+    (1, 0, 0, 2, 0): -1,
+    (0, 2, 0, 0, 1): -1,
+}  # c1c2c3 − c0c3² − c1²c4
 
 
 def _as_dict(e: Equation) -> dict[tuple[int, ...], int]:
@@ -59,6 +63,7 @@ def test_lcn_recursion_gives_the_cubic_and_agrees_with_interpolation() -> None:
 )  # fmt: skip
 def test_lcn_recursion_lies_in_the_interpolated_ideal(spec: str) -> None:
     arch = parse_architecture(spec)
+    assert isinstance(arch, LCN)
     rec = lcn_equations(arch)  # verified exactly inside (raises otherwise)
     interp = equations(arch, max_degree=4)
     assert rec.equations and rec.verified.startswith("exact")
@@ -90,8 +95,10 @@ def test_stride_one_lcn_zero_ideal_by_interpolation_too() -> None:
             assert rank_mod(M, 1_000_003) == pc.monomials.shape[0]
 
 
-@pytest.mark.parametrize(("widths", "n_eq", "deg"), [((3, 2, 3), 1, 3), ((3, 1, 3), 9, 2),
-                                                     ((2, 1, 3), 3, 2), ((4, 2, 3), 4, 3)])  # fmt: skip
+LINEAR = [((3, 2, 3), 1, 3), ((3, 1, 3), 9, 2), ((2, 1, 3), 3, 2), ((4, 2, 3), 4, 3)]
+
+
+@pytest.mark.parametrize(("widths", "n_eq", "deg"), LINEAR)
 def test_two_layer_linear_network_gives_determinantal_ideal(
     widths: tuple[int, ...], n_eq: int, deg: int
 ) -> None:
