@@ -158,7 +158,8 @@ def main() -> None:
     load = os.getloadavg()
     header = [
         "",
-        f"## Implicitization: modular interpolation vs Macaulay2 / Singular ({time.strftime('%Y-%m-%d')})",
+        "## Implicitization: modular interpolation vs Macaulay2 / Singular "
+        f"({time.strftime('%Y-%m-%d')})",
         "",
         f"`python benchmarks/equations.py{' --quick' if args.quick else ''}`; cap {cap:.0f} s per "
         f"external run; 2 shared cores, load average {load[0]:.1f} / {load[1]:.1f} / "
@@ -168,7 +169,8 @@ def main() -> None:
         "`eliminate` + `minbase`. Speed-up = fastest reference / ours. Same = same number of "
         "minimal generators in each degree.",
         "",
-        "| case | K | generators (ours) | ours s | M2 s | Singular s | speed-up | same | verified |",
+        "| case | K | generators (ours) | ours s | M2 s | Singular s | speed-up | same "
+        "| verified |",
         "|---|---|---|---|---|---|---|---|---|",
     ]
     text = "\n".join(header + rows) + "\n"
