@@ -251,6 +251,26 @@ def edd_command(
         console.print(result.summary(), highlight=False)
 
 
+@app.command("fiber")
+@clean_errors
+def fiber_command(
+    spec: str = typer.Argument(..., help="architecture, e.g. 'mlp 2-3-1 generic:4'"),
+    seed: int = typer.Option(0, help="seed of the slice and the monodromy"),
+    time_limit: float = typer.Option(300.0, help="seconds for the monodromy"),
+    as_json: bool = typer.Option(False, "--json", help="print the result as JSON"),
+) -> None:
+    """Generic fiber: dimension, size (by monodromy on a witness set) vs the symmetry group."""
+    from .invariants.identifiability import fiber
+
+    result = fiber(parse_architecture(spec), seed=seed, time_limit=time_limit)
+    if as_json:
+        d = result.to_dict()
+        d["dimension"], d["size"] = result.dimension, result.size
+        sys.stdout.write(json.dumps(d, indent=2) + "\n")
+    else:
+        console.print(result.summary(), highlight=False)
+
+
 def _register_subcommands() -> None:
     # Each subpackage owns its commands; this file is the table of contents.
     from .nag.cli import register as register_nag
