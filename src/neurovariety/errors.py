@@ -53,3 +53,7 @@ class FamilyError(NeurovarietyError, ValueError):
 
 class StoreError(NeurovarietyError, RuntimeError):
     """A results store cannot be opened, written or queried (bad path, schema, ``--where``)."""
+
+
+class ExperimentError(NeurovarietyError, ValueError):
+    """An experiment's options, data file or output folder are invalid (training, Fisher, APO)."""

@@ -1,0 +1,297 @@
+"""``neurovariety train | bias | fisher | apo``.
+
+:func:`register` adds the commands to a typer app. Library errors print as their message (exit
+code 2); an interruption (Ctrl-C) says where the finished runs are (exit code 130) — rerunning
+the same command resumes from them.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from functools import wraps
+from pathlib import Path
+from typing import Any, TypeVar
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from ..errors import ExperimentError, NeurovarietyError
+
+__all__ = ["register"]
+
+F = TypeVar("F", bound=Callable[..., Any])
+console = Console()
+err_console = Console(stderr=True)
+
+
+def _clean_errors(fn: F) -> F:
+    @wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return fn(*args, **kwargs)
+        except NeurovarietyError as e:
+            err_console.print(f"[bold red]error:[/] {e}", highlight=False)
+            raise typer.Exit(code=2) from None
+        except KeyboardInterrupt:
+            out = kwargs.get("out")
+            where = f" in {out}" if out else ""
+            err_console.print(
+                f"interrupted: finished runs are saved{where}; rerun the same command to resume",
+                highlight=False,
+            )
+            raise typer.Exit(code=130) from None
+
+    return wrapper  # type: ignore[return-value]
+
+
+@contextmanager
+def _progress(total: int, label: str) -> Iterator[Callable[[int], None]]:
+    with Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=err_console,
+        transient=True,
+    ) as bar:
+        task = bar.add_task(label, total=total)
+        yield lambda k: bar.advance(task, k)
+
+
+def _emit(data: dict[str, Any]) -> None:
+    sys.stdout.write(json.dumps(data, indent=2) + "\n")
+
+
+def _training_figures(results: list[Any], out: Path, prefix: str) -> list[Path]:
+    from .plots import distance_histogram, loss_curves, trajectory_projection
+
+    return [
+        distance_histogram(results, out / f"{prefix}distance_histogram.png"),
+        loss_curves(results, out / f"{prefix}loss_curves.png"),
+        trajectory_projection(results, out / f"{prefix}trajectories.png"),
+    ]
+
+
+def _config(
+    optimizer: str,
+    lr: float,
+    steps: int,
+    batch_size: int,
+    threshold: float,
+    records: int,
+    batch_seeds: int,
+) -> Any:
+    from .training import TrainConfig
+
+    return TrainConfig(
+        optimizer=optimizer,
+        lr=lr,
+        steps=steps,
+        batch_size=batch_size,
+        threshold=threshold,
+        records=records,
+        batch_seeds=batch_seeds,
+    )
+
+
+def register(app: typer.Typer) -> None:
+    """Add ``train``, ``bias``, ``fisher`` and ``apo`` to ``app``."""
+
+    @app.command("train")
+    @_clean_errors
+    def train_command(
+        spec: str = typer.Argument(..., help="student architecture, e.g. 'mlp 2-2-1 x^3+x^2'"),
+        seeds: int = typer.Option(20, help="number of training runs (random starts)"),
+        teacher: str | None = typer.Option(None, help="teacher architecture (may be smaller)"),
+        data: Path | None = typer.Option(None, help="CSV or NPZ data file instead of a teacher"),
+        samples: int = typer.Option(50, help="training samples (teacher / random targets)"),
+        steps: int = typer.Option(2000, help="optimizer steps per run"),
+        optimizer: str = typer.Option("adam", help="adam, sgd or gd"),
+        lr: float = typer.Option(0.01, help="learning rate"),
+        batch_size: int = typer.Option(32, help="minibatch size for sgd"),
+        threshold: float = typer.Option(1e-2, help="relative distance counted as on a stratum"),
+        records: int = typer.Option(40, help="recorded points along each trajectory"),
+        batch_seeds: int = typer.Option(32, help="runs per vmapped batch"),
+        out: Path | None = typer.Option(None, help="output folder (resumable runs, figures)"),
+        seed: int = typer.Option(0, help="seed of data, starts and minibatches"),
+        as_json: bool = typer.Option(False, "--json", help="print the result as JSON"),
+    ) -> None:
+        """Train many seeds at once; report how many runs end on a subnetwork stratum."""
+        from ..architectures import parse_architecture
+        from .data import load_data, random_targets, teacher_data
+        from .store import RunStore
+        from .training import train
+
+        arch = parse_architecture(spec)
+        cfg = _config(optimizer, lr, steps, batch_size, threshold, records, batch_seeds)
+        if data is not None and teacher is not None:
+            raise ExperimentError("give either --teacher or --data, not both")
+        if data is not None:
+            ds = load_data(data, arch.n_inputs, arch.n_outputs)
+        elif teacher is not None:
+            ds = teacher_data(parse_architecture(teacher), samples, seed=seed)
+        else:
+            ds = random_targets(arch, samples, seed=seed)
+        ds.check(arch)
+        store = RunStore(out) if out is not None else None
+        with _progress(seeds, f"train {arch.spec}") as advance:
+            result = train(
+                arch, ds, seeds=seeds, config=cfg, seed=seed, store=store, progress=advance
+            )
+        if out is not None:
+            store.write_json("summary.json", result.to_dict())  # type: ignore[union-attr]
+            _training_figures([result], out, "")
+        payload = result.to_dict()
+        payload.pop("runs")
+        if as_json:
+            _emit(payload)
+        else:
+            console.print(result.summary(), highlight=False)
+
+    @app.command("bias")
+    @_clean_errors
+    def bias_command(
+        mlp_spec: str = typer.Argument(..., help="MLP, e.g. 'mlp 2-2-1 x^3+x^2'"),
+        cnn_spec: str = typer.Argument(..., help="CNN of matched size, e.g. 'cnn k=3,3 x^3+x^2'"),
+        seeds: int = typer.Option(100, help="training runs per architecture"),
+        samples: int = typer.Option(50, help="training samples"),
+        targets: str = typer.Option("teacher", help="teacher (own architecture) or random"),
+        steps: int = typer.Option(4000, help="optimizer steps per run"),
+        optimizer: str = typer.Option("gd", help="adam, sgd or gd"),
+        lr: float = typer.Option(0.005, help="learning rate"),
+        batch_size: int = typer.Option(32, help="minibatch size for sgd"),
+        threshold: float = typer.Option(1e-2, help="relative distance counted as on a stratum"),
+        records: int = typer.Option(40, help="recorded points along each trajectory"),
+        batch_seeds: int = typer.Option(32, help="runs per vmapped batch"),
+        out: Path = typer.Option(Path("bias-out"), help="output folder (runs, JSON, figures)"),
+        seed: int = typer.Option(0, help="seed of data, starts and minibatches"),
+        as_json: bool = typer.Option(False, "--json", help="print the result as JSON"),
+    ) -> None:
+        """Singularity bias: fraction of runs ending on a stratum, MLP vs CNN, with figures."""
+        from ..architectures import parse_architecture
+        from .bias import singularity_bias
+        from .store import RunStore
+
+        mlp, cnn = parse_architecture(mlp_spec), parse_architecture(cnn_spec)
+        cfg = _config(optimizer, lr, steps, batch_size, threshold, records, batch_seeds)
+        store = RunStore(out)
+        with _progress(2 * seeds, "bias: MLP then CNN") as advance:
+            result = singularity_bias(
+                mlp,
+                cnn,
+                seeds=seeds,
+                samples=samples,
+                targets=targets,
+                config=cfg,
+                seed=seed,
+                store=store,
+                progress=lambda _name, k: advance(k),
+            )
+        figures = _training_figures([result.mlp, result.cnn], out, "bias_")
+        payload = {
+            "mlp": {k: v for k, v in result.mlp.to_dict().items() if k != "runs"},
+            "cnn": {k: v for k, v in result.cnn.to_dict().items() if k != "runs"},
+            "targets": result.targets,
+            "difference": result.difference,
+            "p_value": result.p_value,
+            "figures": [str(p) for p in figures],
+        }
+        store.write_json("bias_summary.json", payload)
+        if as_json:
+            _emit(payload)
+        else:
+            console.print(result.summary(), highlight=False)
+            console.print(f"figures: {', '.join(str(p) for p in figures)}", highlight=False)
+
+    @app.command("fisher")
+    @_clean_errors
+    def fisher_command(
+        spec: str = typer.Argument(..., help="architecture, e.g. 'mlp 2-2-1 x^3+x^2'"),
+        method: str = typer.Option("auto", help="auto, exact (Gauss–Hermite) or monte-carlo"),
+        samples: int = typer.Option(4096, help="Monte-Carlo inputs"),
+        seed: int = typer.Option(0, help="seed of the points and primes"),
+        as_json: bool = typer.Option(False, "--json", help="print the results as JSON"),
+    ) -> None:
+        """Fisher information at a regular point and at a point of every subnetwork stratum."""
+        from ..architectures import parse_architecture
+        from .fisher import fisher_study
+
+        arch = parse_architecture(spec)
+        results = fisher_study(arch, seed=seed, method=method, samples=samples)
+        if as_json:
+            _emit({"architecture": arch.spec, "points": [r.to_dict() for r in results]})
+            return
+        table = Table(title=f"Fisher information  {arch.spec}  ({arch.n_params} parameters)")
+        for col in ("point", "rank", "certified", "num. rank", "λ_min", "λ_max"):
+            table.add_column(col)
+        for r in results:
+            ev = r.eigenvalues
+            table.add_row(
+                r.point,
+                str(r.rank),
+                "yes" if r.certified else f"≤ {r.rank_upper}",
+                str(r.numerical_rank),
+                f"{min(ev):.3g}",
+                f"{max(ev):.3g}",
+            )
+        console.print(table)
+
+    @app.command("apo")
+    @_clean_errors
+    def apo_command(
+        model: list[str] = typer.Option(
+            ["mlp 2-1-1 x^3+x^2", "mlp 2-2-1 x^3+x^2"], help="MLP models (repeat the option)"
+        ),
+        ns: str = typer.Option("50,100,200,400,800", help="sample sizes, comma-separated"),
+        trials: int = typer.Option(200, help="Monte-Carlo datasets per sample size"),
+        sigma: float = typer.Option(0.5, help="noise standard deviation"),
+        restarts: int = typer.Option(6, help="MLE starts (the truth and random ones)"),
+        iters: int = typer.Option(60, help="Levenberg–Marquardt iterations"),
+        out: Path = typer.Option(Path("apo-out"), help="output folder (runs, JSON, figure)"),
+        seed: int = typer.Option(0, help="seed of truths, data and starts"),
+        as_json: bool = typer.Option(False, "--json", help="print the results as JSON"),
+    ) -> None:
+        """MLE training/generalization errors at regular vs singular truths against d/(2n)."""
+        from ..architectures import parse_architecture
+        from .apo import apo_curve
+        from .plots import apo_figure
+        from .store import RunStore
+
+        try:
+            sizes = [int(s) for s in ns.split(",") if s.strip()]
+        except ValueError:
+            raise ExperimentError(f"--ns {ns!r} must be comma-separated integers") from None
+        archs = [parse_architecture(m) for m in model]
+        store = RunStore(out)
+        results = []
+        with _progress(2 * len(archs) * len(sizes), "apo") as advance:
+            for arch in archs:
+                for truth in ("regular", "singular"):
+                    results.append(
+                        apo_curve(
+                            arch,
+                            truth,
+                            sizes,
+                            trials=trials,
+                            sigma=sigma,
+                            restarts=restarts,
+                            iters=iters,
+                            seed=seed,
+                            store=store,
+                            progress=advance,
+                        )
+                    )
+        fig = apo_figure(results, out / "apo_errors.png")
+        payload = {"results": [r.to_dict() for r in results], "figure": str(fig)}
+        store.write_json("apo_summary.json", payload)
+        if as_json:
+            _emit(payload)
+        else:
+            for r in results:
+                console.print(r.summary(), highlight=False)
+            console.print(f"figure: {fig}", highlight=False)
