@@ -91,7 +91,7 @@ def main() -> None:
 
     header = (
         f"{'n':>6} {'kind':>10} {'rank':>6} {'ours s':>8} {'LU s':>7} {'ours/LU':>8} "
-        f"{'flint s':>8} {'(conv s)':>9} {'flint/ours':>10}"
+        f"{'flint s':>8} {'(conv s)':>9} {'flint/ours':>10}   1-min load"
     )
     print(f"p = {p}, threads: OPENBLAS_NUM_THREADS={os.environ.get('OPENBLAS_NUM_THREADS', '-')}")
     print(header)
@@ -115,11 +115,12 @@ def main() -> None:
                 t_flint = time.perf_counter() - t0
                 if frank != rank:
                     raise SystemExit(f"RANK MISMATCH n={n} {kind}: ours {rank} flint {frank}")
+            load = os.getloadavg()[0]
             row = (n, kind, rank, t_ours, t_lu, t_ours / t_lu, t_flint, t_conv, t_flint / t_ours)
-            rows.append(row)
+            rows.append(row + (load,))
             print(
                 f"{n:>6} {kind:>10} {rank:>6} {t_ours:>8.2f} {t_lu:>7.2f} {t_ours / t_lu:>8.2f} "
-                f"{t_flint:>8.2f} {t_conv:>9.2f} {t_flint / t_ours:>10.1f}",
+                f"{t_flint:>8.2f} {t_conv:>9.2f} {t_flint / t_ours:>10.1f}   load {load:.1f}",
                 flush=True,
             )
 
@@ -133,17 +134,19 @@ def main() -> None:
             f"{os.cpu_count()} cores, numpy {np.__version__} (OpenBLAS), python-flint "
             f"{flint.__version__}. Best of {args.repeat} for ours and LU; FLINT once (its "
             "numpy-to-nmod_mat conversion is timed apart). Deficient: rank n - n/10 by dependent "
-            "rows and columns, shuffled.",
+            "rows and columns, shuffled. load: 1-minute load average when the row finished (the "
+            "machine is shared; 2 = both cores busy).",
             "",
             "| n | matrix | rank | ours (s) | float LU (s) | ours / LU | FLINT rank (s) "
-            "| FLINT / ours |",
-            "|---:|---|---:|---:|---:|---:|---:|---:|",
+            "| FLINT / ours | load |",
+            "|---:|---|---:|---:|---:|---:|---:|---:|---:|",
         ]
-        for n, kind, rank, t_o, t_l, ratio, t_f, _t_c, speedup in rows:
+        for n, kind, rank, t_o, t_l, ratio, t_f, _t_c, speedup, load in rows:
             f_s = "—" if np.isnan(t_f) else f"{t_f:.2f}"
             sp = "—" if np.isnan(speedup) else f"{speedup:.1f}×"
             lines.append(
-                f"| {n} | {kind} | {rank} | {t_o:.2f} | {t_l:.2f} | {ratio:.2f} | {f_s} | {sp} |"
+                f"| {n} | {kind} | {rank} | {t_o:.2f} | {t_l:.2f} | {ratio:.2f} | {f_s} | {sp} "
+                f"| {load:.1f} |"
             )
         with path.open("a") as fh:
             fh.write("\n".join(lines) + "\n")
