@@ -13,8 +13,9 @@ a reduced value is always congruent to the original one.
 The rank engine is a recursive, column-splitting Gaussian elimination with row pivoting and
 column skipping (Toledo's recursive LU, as in FFPACK's PLUQ): almost all of its work is
 ``matmul_mod`` trailing updates and recursive triangular solves; only a narrow panel (the leaf)
-is eliminated column by column, with vectorised numpy. The result is exact for every input: the
-pivot search tests canonical residues (``np.mod``) for zero, so no decision is probabilistic.
+is eliminated column by column, with vectorised numpy. The result is exact for every input: a
+pivot candidate is reduced first, and a reduced entry is zero mod p exactly when it equals 0 (for
+p >= 5; tiny primes use canonical residues from ``np.mod``), so no decision is probabilistic.
 """
 
 from __future__ import annotations
