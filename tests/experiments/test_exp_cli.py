@@ -1,0 +1,107 @@
+"""The train / bias / fisher / apo commands through typer's test runner."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import typer
+from typer.testing import CliRunner
+
+from neurovariety.experiments.cli import register
+
+app = typer.Typer()
+register(app)
+runner = CliRunner()
+SMALL = ["--steps", "50", "--records", "5", "--batch-seeds", "2", "--samples", "20"]
+
+
+def test_train_json_keys_and_resume(tmp_path: Path) -> None:
+    args = ["train", "mlp 2-2-1 x^2", "--seeds", "2", *SMALL, "--out", str(tmp_path), "--json"]
+    res = runner.invoke(app, args)
+    assert res.exit_code == 0, res.output
+    data = json.loads(res.stdout)
+    for key in ("fraction_on_strata", "ci_low", "ci_high", "seeds", "final_loss_median"):
+        assert key in data
+    assert data["seeds"] == 2 and data["computed"] == 2
+    assert (tmp_path / "summary.json").exists()
+    assert (tmp_path / "distance_histogram.png").stat().st_size > 1000
+    again = json.loads(runner.invoke(app, args).stdout)
+    assert (again["computed"], again["resumed"]) == (0, 2)
+    assert again["final_loss_median"] == data["final_loss_median"]
+
+
+def test_train_with_teacher_and_errors(tmp_path: Path) -> None:
+    res = runner.invoke(
+        app, ["train", "mlp 2-2-1 x^2", "--teacher", "mlp 2-1-1 x^2", "--seeds", "2", *SMALL]
+    )
+    assert res.exit_code == 0, res.output
+    assert "teacher mlp 2-1-1 x^2" in res.stdout
+    res = runner.invoke(app, ["train", "mlp 2-2-1 x^2", "--teacher", "mlp 3-1-1 x^2"])
+    assert res.exit_code == 2 and "inputs" in res.output and "Traceback" not in res.output
+    res = runner.invoke(app, ["train", "mlp 2-x-1 x^2"])
+    assert res.exit_code == 2
+    res = runner.invoke(app, ["train", "mlp 2-2-1 x^2", "--optimizer", "lbfgs"])
+    assert res.exit_code == 2 and "adam, sgd, gd" in res.output
+
+
+def test_bias_runs_both_and_plots(tmp_path: Path) -> None:
+    res = runner.invoke(
+        app,
+        [
+            "bias",
+            "mlp 2-2-1 x^2",
+            "cnn k=2,2 x^2",
+            "--seeds",
+            "2",
+            "--optimizer",
+            "adam",
+            "--lr",
+            "0.01",
+            *SMALL,
+            "--targets",
+            "random",
+            "--out",
+            str(tmp_path),
+            "--json",
+        ],
+    )
+    assert res.exit_code == 0, res.output
+    data = json.loads(res.stdout)
+    assert data["mlp"]["seeds"] == data["cnn"]["seeds"] == 2
+    for name in ("bias_distance_histogram.png", "bias_loss_curves.png", "bias_trajectories.png"):
+        assert (tmp_path / name).stat().st_size > 1000
+    res = runner.invoke(app, ["bias", "cnn k=2,2 x^2", "mlp 2-2-1 x^2", "--out", str(tmp_path)])
+    assert res.exit_code == 2 and "MLP with a CNN" in res.output
+
+
+def test_fisher_and_apo_commands(tmp_path: Path) -> None:
+    res = runner.invoke(app, ["fisher", "mlp 2-2-1 x^3+x^2", "--json"])
+    assert res.exit_code == 0, res.output
+    points = json.loads(res.stdout)["points"]
+    assert [p["certified"] for p in points] == [True] * 4
+    res = runner.invoke(app, ["fisher", "mlp 2-2-1 x^3+x^2"])
+    assert "inactive-out" in res.stdout
+    res = runner.invoke(
+        app,
+        [
+            "apo",
+            "--model",
+            "mlp 1-1-1 x^3+x^2",
+            "--ns",
+            "50",
+            "--trials",
+            "8",
+            "--restarts",
+            "2",
+            "--out",
+            str(tmp_path),
+            "--json",
+        ],
+    )
+    assert res.exit_code == 0, res.output
+    data = json.loads(res.stdout)
+    assert [r["truth"] for r in data["results"]] == ["regular", "singular"]
+    assert (tmp_path / "apo_errors.png").stat().st_size > 1000
+    res = runner.invoke(app, ["apo", "--ns", "5O", "--out", str(tmp_path)])
+    assert res.exit_code == 2
