@@ -86,8 +86,11 @@ def power_series_endgame(
     options: EndgameOptions | None = None,
     tracker: TrackerOptions | None = None,
     deadline: float | None = None,
+    size: int | None = None,
 ) -> EndgameResult:
     """Run the endgame on paths already tracked to ``t = options.start``.
+
+    ``size`` is passed to :func:`~neurovariety.nag.tracker.track` (padding of the batch).
 
     Examples
     --------

@@ -15,20 +15,25 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
-import jax.numpy as jnp
 import numpy as np
 
 from ..errors import BudgetExceededError, PolynomialSystemError
 from .endgame import EndgameOptions, power_series_endgame
 from .homotopy import Homotopy, parameter_homotopy, to_patch, total_degree_homotopy
 from .result import PathResult, PathStatus, SolveResult, cluster
-from .system import System, _evaluate
-from .tracker import TrackerOptions, TrackStatus, newton, track
+from .system import System, evaluate_batch
+from .tracker import TrackerOptions, TrackStatus, bucket, newton, track
 
 #: Affine norm above which an endpoint is "at infinity" (|x0| / |X| below its inverse).
 INFINITY_NORM = 1e8
 #: Condition number of the Jacobian above which a finite endpoint is called singular.
 SINGULAR_CONDITION = 1e10
+#: Endpoints reached directly (no endgame) count as regular only below this condition number.
+REGULAR_CONDITION = 1e8
+#: Iteration cap of the direct attempt from the endgame's start to t = 0.
+DIRECT = 30
+#: Largest batch the endgame runs at once (its pieces are padded to one compiled size).
+ENDGAME_BATCH = 64
 
 
 @dataclass(frozen=True)
@@ -62,9 +67,8 @@ def condition_numbers(system: System, X: np.ndarray, P: np.ndarray, a: np.ndarra
         return np.zeros(0)
     n = system.n_variables
     Xn = X / np.maximum(np.max(np.abs(X), axis=1, keepdims=True), 1e-300)
-    P = np.broadcast_to(P, (X.shape[0], system.n_parameters))
-    _, Jz = _evaluate(system.kernel, system.data, jnp.asarray(Xn), jnp.asarray(P))
-    J = np.asarray(Jz)[:, :, : n + 1]
+    _, Jz = evaluate_batch(system, Xn, P)
+    J = Jz[:, :, : n + 1]
     M = np.concatenate([J, np.broadcast_to(a, (X.shape[0], 1, n + 1))], axis=1)
     with np.errstate(all="ignore"):
         sv = np.linalg.svd(M, compute_uv=False)
@@ -75,9 +79,8 @@ def condition_numbers(system: System, X: np.ndarray, P: np.ndarray, a: np.ndarra
 def _residuals(system: System, X: np.ndarray, p: np.ndarray) -> np.ndarray:
     """Max-norm of the scaled homogenized equations at ``X / |X|_inf`` (scale-free)."""
     Xn = X / np.maximum(np.max(np.abs(X), axis=1, keepdims=True), 1e-300)
-    P = np.broadcast_to(p, (X.shape[0], system.n_parameters))
-    F, _ = _evaluate(system.kernel, system.data, jnp.asarray(Xn), jnp.asarray(P))
-    return np.max(np.abs(np.asarray(F)), axis=1)
+    F, _ = evaluate_batch(system, Xn, p)
+    return np.max(np.abs(F), axis=1)
 
 
 def _run(
@@ -93,7 +96,8 @@ def _run(
     B = X0.shape[0]
     status: list[PathStatus] = [PathStatus.FAILED] * B
     reason = [""] * B
-    seg = track(H, X0, 1.0, eg.start, options=opts, deadline=deadline)
+    size = bucket(B)
+    seg = track(H, X0, 1.0, eg.start, options=opts, deadline=deadline, size=size)
     steps = seg.steps.astype(int).copy()
     rejected = seg.rejected.astype(int).copy()
     X = seg.X.copy()
@@ -104,16 +108,87 @@ def _run(
     alive = seg.status == TrackStatus.DONE
     for i in np.nonzero(~alive)[0]:
         reason[i] = _track_reason(int(seg.status[i]), float(seg.t[i]), deadline)
+    # Most endpoints are regular: try to reach t = 0 directly with a small iteration cap; a path
+    # that gets there with a well-conditioned Jacobian needs no endgame.
     idx = np.nonzero(alive)[0]
     if idx.size:
         sub = _subset(H, idx)
-        res = power_series_endgame(sub, X[idx], options=eg, tracker=opts, deadline=deadline)
+        direct = track(
+            sub,
+            X[idx],
+            eg.start,
+            0.0,
+            options=opts,
+            deadline=deadline,
+            max_iterations=DIRECT,
+            size=size,
+        )
+        steps[idx] += direct.steps
+        cond = condition_numbers(system, direct.X, p_target[idx], np.asarray(H.data["a"]))
+        ok = (direct.status == TrackStatus.DONE) & (cond < REGULAR_CONDITION)
+        for j in np.nonzero(ok)[0]:
+            i = idx[j]
+            X[i], condition[i], accuracy[i] = direct.X[j], cond[j], 0.0
+            winding[i] = 1
+            x0, big = abs(X[i, 0]), np.linalg.norm(X[i, 1:])
+            status[i] = PathStatus.AT_INFINITY if x0 * INFINITY_NORM < big else PathStatus.SUCCESS
+        residual[idx[ok]] = _residuals(system, X[idx[ok]], p_target[idx[ok]])
+        idx = idx[~ok]
+    # The endgame runs in pieces of at most ENDGAME_BATCH paths, padded to one size, so that
+    # whatever number of paths needs it, at most one more program is compiled.
+    eg_size = min(size, ENDGAME_BATCH)
+    for lo in range(0, idx.size, eg_size):
+        _endgame_piece(
+            H,
+            system,
+            idx[lo : lo + eg_size],
+            eg_size,
+            X,
+            p_target,
+            opts,
+            eg,
+            deadline,
+            status,
+            reason,
+            steps,
+            winding,
+            accuracy,
+            condition,
+            residual,
+        )
+    return _Batch(X, status, reason, winding, steps, rejected, condition, residual, accuracy)
+
+
+def _endgame_piece(
+    H: Homotopy,
+    system: System,
+    idx: np.ndarray,
+    size: int,
+    X: np.ndarray,
+    p_target: np.ndarray,
+    opts: TrackerOptions,
+    eg: EndgameOptions,
+    deadline: float,
+    status: list[PathStatus],
+    reason: list[str],
+    steps: np.ndarray,
+    winding: np.ndarray,
+    accuracy: np.ndarray,
+    condition: np.ndarray,
+    residual: np.ndarray,
+) -> None:
+    """Endgame, polish and classify the paths ``idx`` (arrays updated in place)."""
+    if idx.size:
+        sub = _subset(H, idx)
+        res = power_series_endgame(
+            sub, X[idx], options=eg, tracker=opts, deadline=deadline, size=size
+        )
         steps[idx] += res.steps
         X[idx] = res.X
         winding[idx] = res.winding
         accuracy[idx] = res.accuracy
         # Regular endpoints: polish with Newton at t = 0; singular ones keep the extrapolation.
-        Xr, polished = newton(sub, res.X, 0.0, options=opts)
+        Xr, polished = newton(sub, res.X, 0.0, options=opts, size=size)
         regular = res.converged & (res.winding == 1) & polished
         X[idx] = np.where(regular[:, None], Xr, res.X)
         condition[idx] = condition_numbers(system, X[idx], p_target[idx], np.asarray(H.data["a"]))
@@ -141,7 +216,6 @@ def _run(
                 status[i] = PathStatus.SINGULAR
             else:
                 status[i] = PathStatus.SUCCESS
-    return _Batch(X, status, reason, winding, steps, rejected, condition, residual, accuracy)
 
 
 def _track_reason(code: int, t: float, deadline: float) -> str:

@@ -162,6 +162,21 @@ def _evaluate(kernel: Kernel, data: Any, X: jax.Array, P: jax.Array) -> tuple[ja
     return jax.vmap(lambda x, p: kernel(data, x, p))(X, P)
 
 
+def evaluate_batch(system: System, X: np.ndarray, P: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Homogenized values and Jacobians at rows of ``X`` (padded to few shapes: few compiles)."""
+    B = X.shape[0]
+    size = max(8, 1 << max(0, (B - 1).bit_length()))
+    Xp = np.concatenate([X, np.repeat(X[:1], size - B, axis=0)]) if B else np.ones((8, X.shape[1]))
+    P = np.broadcast_to(P, (B, system.n_parameters))
+    Pp = (
+        np.concatenate([P, np.repeat(P[:1], size - B, axis=0)])
+        if B
+        else np.ones((8, system.n_parameters))
+    )
+    F, J = _evaluate(system.kernel, system.data, jnp.asarray(Xp), jnp.asarray(Pp))
+    return np.asarray(F)[:B], np.asarray(J)[:B]
+
+
 # ---------------------------------------------------------------- sparse polynomial systems
 
 

@@ -227,8 +227,14 @@ def track(
     options: TrackerOptions | None = None,
     deadline: float | None = None,
     chunk: int = 100,
+    max_iterations: int | None = None,
+    size: int | None = None,
 ) -> Segment:
     """Track paths of ``H`` from ``t0`` down to ``t1`` (per path, ``t0 >= t1``).
+
+    ``max_iterations`` caps the batched loop (paths still moving keep status ``TRACKING``).
+    ``size`` pads the batch to exactly that many lanes (default: :func:`bucket`), so callers can
+    reuse one compiled program for batches of different sizes.
 
     Parameters
     ----------
@@ -253,7 +259,7 @@ def track(
     B = X0.shape[0]
     if X0.ndim != 2 or X0.shape[1] != H.n_unknowns:
         raise PathTrackingError(f"start points must have shape (B, {H.n_unknowns})")
-    size = bucket(B)
+    size = bucket(B) if size is None or size < B else size
     t0a = np.broadcast_to(np.asarray(t0, dtype=float), (B,)).copy()
     t1a = np.broadcast_to(np.asarray(t1, dtype=float), (B,)).copy()
     status = np.where(t0a <= t1a, TrackStatus.DONE, TrackStatus.TRACKING).astype(np.int32)
@@ -274,13 +280,16 @@ def track(
         ),
         H.pdata,
     )
-    while True:
+    done_iters = 0
+    while max_iterations is None or done_iters < max_iterations:
         if deadline is not None and time.monotonic() > deadline:
             state["status"] = jnp.where(
                 state["status"] == TrackStatus.TRACKING, TrackStatus.MAX_STEPS, state["status"]
             )
             break
-        state = _advance(H.fn, opts, H.data, pdata, state, chunk)
+        n = chunk if max_iterations is None else min(chunk, max_iterations - done_iters)
+        state = _advance(H.fn, opts, H.data, pdata, state, n)
+        done_iters += n
         if not np.any(np.asarray(state["status"]) == TrackStatus.TRACKING):
             break
     return Segment(
@@ -293,7 +302,12 @@ def track(
 
 
 def newton(
-    H: Homotopy, X: np.ndarray, t: float, *, options: TrackerOptions | None = None
+    H: Homotopy,
+    X: np.ndarray,
+    t: float,
+    *,
+    options: TrackerOptions | None = None,
+    size: int | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Newton refinement at fixed ``t``: ``(X, converged)``; unconverged rows are unchanged.
 
@@ -304,7 +318,7 @@ def newton(
     B = X.shape[0]
     if B == 0:
         return X, np.zeros(0, bool)
-    size = bucket(B)
+    size = bucket(B) if size is None or size < B else size
     tt = np.full(size, float(t))
     state = {
         "X": jnp.asarray(_pad(np.asarray(X, dtype=complex), size)),

@@ -1,0 +1,230 @@
+"""Benchmark neurovariety.nag against PHCpack (``phc -b``) and Macaulay2 (NumericalAlgebraicGeometry).
+
+The same systems go through all three in the same run; for each we print the paths tracked, the
+wall time, paths per second and the solutions found. PHCpack and Macaulay2 are skipped when their
+binaries (``phc``, ``M2``) are absent.
+
+Our solver is timed twice: ``cold`` (first call: includes JAX/XLA compilation of the system's
+tracker) and ``warm`` (a second call with another seed, same compiled program); paths/second is
+reported for the warm run, the compile-inclusive time is printed too. PHCpack's blackbox chooses
+its own start system (total degree, multi-homogeneous or polyhedral): we report the number of
+paths it tracked. Macaulay2's ``solveSystem`` uses a total-degree homotopy.
+
+Usage::
+
+    python benchmarks/nag.py                       # default set
+    python benchmarks/nag.py --systems katsura10 --threads 2
+    python benchmarks/nag.py --json results.json   # also write the numbers
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "nag"))
+from nag_systems import cyclic, dense, katsura  # noqa: E402
+
+SYSTEMS: dict[str, Any] = {
+    "cyclic5": lambda: cyclic(5),
+    "katsura7": lambda: katsura(7),
+    "katsura8": lambda: katsura(8),
+    "cyclic6": lambda: cyclic(6),
+    "dense-2^10": lambda: dense((2,) * 10, 0),
+    "katsura10": lambda: katsura(10),
+}
+DEFAULT = ["cyclic5", "katsura7", "katsura8", "katsura10"]
+
+
+def _equations(text: str) -> tuple[list[str], list[str]]:
+    lines = [ln for ln in text.splitlines() if ln.strip()]
+    names = [s.strip() for s in lines[0].split(":", 1)[1].split(",")]
+    return names, lines[1:]
+
+
+def run_ours(text: str, seeds: tuple[int, int] = (1, 2)) -> dict[str, Any]:
+    from neurovariety.nag import parse_system, solve
+
+    F = parse_system(text)
+    t = time.perf_counter()
+    cold = solve(F, seed=seeds[0])
+    t_cold = time.perf_counter() - t
+    t = time.perf_counter()
+    warm = solve(F, seed=seeds[1])
+    t_warm = time.perf_counter() - t
+    return {
+        "paths": warm.ledger["tracked"],
+        "seconds": t_warm,
+        "seconds_cold": t_cold,
+        "solutions": warm.nsolutions,
+        "solutions_cold": cold.nsolutions,
+        "nonsingular": len(warm.nonsingular()),
+        "real": warm.nreal,
+        "ledger": warm.ledger,
+        "ledger_cold": cold.ledger,
+    }
+
+
+def run_phc(text: str, threads: int, timeout: float) -> dict[str, Any] | None:
+    phc = shutil.which("phc")
+    if phc is None:
+        return None
+    names, eqs = _equations(text)
+    with tempfile.TemporaryDirectory() as d:
+        src, out = Path(d) / "in.txt", Path(d) / "out.txt"
+        src.write_text(f"{len(eqs)} {len(names)}\n" + "\n".join(e + ";" for e in eqs) + "\n")
+        cmd = [phc, "-b", f"-t{threads}", str(src), str(out)] if threads > 1 else [
+            phc, "-b", str(src), str(out)
+        ]
+        t = time.perf_counter()
+        try:
+            subprocess.run(cmd, capture_output=True, timeout=timeout, check=False, cwd=d)
+        except subprocess.TimeoutExpired:
+            return {"error": f"timeout after {timeout:g} s"}
+        wall = time.perf_counter() - t
+        log = out.read_text(errors="replace") if out.exists() else ""
+
+    def grab(pattern: str) -> int | None:
+        m = re.findall(pattern, log)
+        return int(m[-1]) if m else None
+
+    paths = grab(r"A list of (\d+) solutions has been refined")
+    regular = grab(r"Number of regular solutions\s*:\s*(\d+)")
+    singular = grab(r"Number of singular solutions\s*:\s*(\d+)")
+    clustered = grab(r"Number of clustered solutions\s*:\s*(\d+)") or 0
+    if paths is None or regular is None:
+        return {"error": "could not parse phc output", "seconds": wall}
+    return {
+        "paths": paths,
+        "seconds": wall,
+        "solutions": regular + (singular or 0) - clustered,
+        "nonsingular": regular,
+        "real": grab(r"Number of real solutions\s*:\s*(\d+)"),
+        "at_infinity": grab(r"Number of solutions at infinity\s*:\s*(\d+)"),
+        "failures": grab(r"Number of failures\s*:\s*(\d+)"),
+    }
+
+
+def run_m2(text: str, timeout: float) -> dict[str, Any] | None:
+    m2 = shutil.which("M2")
+    if m2 is None:
+        return None
+    names, eqs = _equations(text)
+    script = f"""
+needsPackage "NumericalAlgebraicGeometry";
+R = CC[{",".join(names)}];
+F = {{{", ".join(eqs)}}};
+r = elapsedTiming solveSystem F;
+S = last r;
+print("time " | toString(first r));
+print("endpoints " | toString(#S));
+print("regular " | toString(#select(S, s -> status s === Regular)));
+print("singular " | toString(#select(S, s -> status s === Singular)));
+"""
+    with tempfile.TemporaryDirectory() as d:
+        f = Path(d) / "bench.m2"
+        f.write_text(script)
+        t = time.perf_counter()
+        try:
+            p = subprocess.run(
+                [m2, "--script", str(f)], capture_output=True, text=True, timeout=timeout, cwd=d
+            )
+        except subprocess.TimeoutExpired:
+            return {"error": f"timeout after {timeout:g} s"}
+        wall = time.perf_counter() - t
+    vals = dict(re.findall(r"^(\w+) ([0-9.e+-]+)$", p.stdout, flags=re.M))
+    if "time" not in vals:
+        return {"error": (p.stderr or p.stdout)[-300:], "seconds": wall}
+    from neurovariety.nag import parse_system
+
+    paths = parse_system(text).bezout_number  # solveSystem: total-degree homotopy
+    return {
+        "paths": paths,
+        "seconds": float(vals["time"]),
+        "seconds_wall": wall,
+        "solutions": int(vals["endpoints"]),
+        "nonsingular": int(vals["regular"]),
+    }
+
+
+def _row(name: str, tool: str, r: dict[str, Any] | None) -> str:
+    if r is None:
+        return f"{name:<12} {tool:<14} {'(not installed)':>10}"
+    if "error" in r:
+        return f"{name:<12} {tool:<14} error: {r['error']}"
+    rate = r["paths"] / r["seconds"] if r["seconds"] > 0 else float("inf")
+    extra = f"  (cold {r['seconds_cold']:.2f} s)" if "seconds_cold" in r else ""
+    return (
+        f"{name:<12} {tool:<14} {r['paths']:>6} paths {r['seconds']:>8.2f} s "
+        f"{rate:>9.1f} paths/s {r['solutions']:>6} solutions{extra}"
+    )
+
+
+def machine() -> str:
+    import jax
+
+    cpu = platform.processor() or platform.machine()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    dev = ", ".join(str(d) for d in jax.devices())
+    return f"{cpu}; {os.cpu_count()} CPUs visible; JAX {jax.__version__} on {dev}"
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--systems", default=",".join(DEFAULT), help=f"from {', '.join(SYSTEMS)}")
+    ap.add_argument("--threads", type=int, default=2, help="phc -t threads (default 2)")
+    ap.add_argument("--timeout", type=float, default=900.0, help="per external run (s)")
+    ap.add_argument("--no-phc", action="store_true")
+    ap.add_argument("--no-m2", action="store_true")
+    ap.add_argument("--json", type=Path, help="write all numbers to this file")
+    args = ap.parse_args(argv)
+    names = [s.strip() for s in args.systems.split(",") if s.strip()]
+    unknown = [s for s in names if s not in SYSTEMS]
+    if unknown:
+        ap.error(f"unknown systems {unknown}; valid: {', '.join(SYSTEMS)}")
+    print(f"# {time.strftime('%Y-%m-%d %H:%M')} · {machine()}")
+    results: dict[str, Any] = {"machine": machine(), "date": time.strftime("%Y-%m-%d")}
+    for name in names:
+        text = SYSTEMS[name]()
+        rows = {"neurovariety": run_ours(text)}
+        rows["phc -b"] = None if args.no_phc else run_phc(text, args.threads, args.timeout)
+        rows["M2 NAG"] = None if args.no_m2 else run_m2(text, args.timeout)
+        for tool, r in rows.items():
+            print(_row(name, tool, r), flush=True)
+        ours = rows["neurovariety"]
+        for tool in ("phc -b", "M2 NAG"):
+            ref = rows[tool]
+            if ref and "error" not in ref and ref["solutions"] > ours["solutions"]:
+                print(f"  !! fewer solutions than {tool}: {ours['solutions']} < {ref['solutions']}")
+        results[name] = rows
+    if args.json:
+        args.json.write_text(json.dumps(results, indent=1, default=_default))
+    return 0
+
+
+def _default(o: Any) -> Any:
+    if isinstance(o, np.generic):
+        return o.item()
+    return str(o)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
