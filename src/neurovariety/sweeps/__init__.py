@@ -17,6 +17,7 @@ from .registry import register_invariant as register_invariant
 from .registry import unregister_invariant as unregister_invariant
 from .run import SweepProgress as SweepProgress
 from .run import SweepReport as SweepReport
+from .run import open_client as open_client
 from .run import run_sweep as run_sweep
 from .sandbox import Outcome as Outcome
 from .sandbox import Sandbox as Sandbox

@@ -28,6 +28,7 @@ the sweep sees only valid, canonical architectures; duplicates are dropped.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import hashlib
 import itertools
 import json
@@ -93,11 +94,12 @@ class Task:
     options_json: str
     version: str
 
-    @property
+    @functools.cached_property
     def key(self) -> str:
+        """The store key, :func:`task_key` of this task's fields."""
         return task_key(self.arch_key, self.invariant, self.options_json, self.version)
 
-    @property
+    @functools.cached_property
     def options(self) -> dict[str, Any]:
         return dict(json.loads(self.options_json))
 

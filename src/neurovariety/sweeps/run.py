@@ -29,7 +29,7 @@ from .family import Family, Task
 from .sandbox import Outcome, thread_sandbox
 from .store import Store
 
-__all__ = ["SweepProgress", "SweepReport", "run_batch", "run_sweep"]
+__all__ = ["SweepProgress", "SweepReport", "open_client", "run_batch", "run_sweep"]
 
 TARGET_BATCH_SECONDS = 0.5
 MAX_BATCH = 512
@@ -106,9 +106,14 @@ def run_batch(
     return thread_sandbox().run_many(items, timeout=timeout, memory_limit=memory_limit)
 
 
-def _open_client(
-    scheduler: str | None, workers: int | None, memory_limit: int | None
+def open_client(
+    scheduler: str | None = None, workers: int | None = None, memory_limit: int | None = None
 ) -> tuple[Any, Any, str]:
+    """A Dask client: on ``scheduler``, or on a new LocalCluster of ``workers`` processes.
+
+    Returns ``(client, cluster or None, description)``; close both when done. Reuse one client
+    for several :func:`run_sweep` calls (``client=``) to pay the cluster start-up once.
+    """
     import distributed
 
     if scheduler is not None:
@@ -124,14 +129,18 @@ def _open_client(
     n = workers if workers is not None else max(1, os.cpu_count() or 1)
     if n < 1:
         raise BackendUnavailableError(f"--workers {n}: need at least one worker")
-    cluster = distributed.LocalCluster(
-        n_workers=n,
-        threads_per_worker=1,
-        processes=True,
-        dashboard_address=None,
-        memory_limit=memory_limit if memory_limit is not None else "auto",
-        silence_logs=logging.ERROR,
-    )
+    import dask
+
+    # no dashboard, so no use for the workers' statistical profiler (it samples every 10 ms)
+    with dask.config.set({"distributed.worker.profile.enabled": False}):
+        cluster = distributed.LocalCluster(
+            n_workers=n,
+            threads_per_worker=1,
+            processes=True,
+            dashboard_address=None,
+            memory_limit=memory_limit if memory_limit is not None else "auto",
+            silence_logs=logging.ERROR,
+        )
     return distributed.Client(cluster), cluster, f"LocalCluster({n} workers)"
 
 
@@ -240,12 +249,18 @@ def _run(
     own = client is None
     cluster = None
     if own:
-        client, cluster, where = _open_client(scheduler, workers, family.memory_limit)
+        client, cluster, where = open_client(scheduler, workers, family.memory_limit)
     else:
         where = f"client {client.scheduler.address}"
     sweep_id = st.begin_sweep(family.name, len(tasks), where)
     try:
-        client.wait_for_workers(1, timeout=120)
+        try:
+            client.wait_for_workers(1, timeout=120)
+        except TimeoutError:
+            raise BackendUnavailableError(
+                f"no Dask worker joined {where} within 120 s; start workers with "
+                "`dask worker ADDRESS`"
+            ) from None
         nthreads = max(1, sum(client.nthreads().values()))
         window = 2 * nthreads
         queue = list(reversed(pending))  # pop() from the end = family order
