@@ -273,11 +273,15 @@ def fiber_command(
 
 def _register_subcommands() -> None:
     # Each subpackage owns its commands; this file is the table of contents.
+    from .experiments.cli import register as register_experiments
+    from .invariants.equations_cli import register as register_equations
     from .nag.cli import register as register_nag
     from .sweeps.cli import register as register_sweeps
 
+    register_equations(app)
     register_nag(app)
     register_sweeps(app)
+    register_experiments(app)
 
 
 _register_subcommands()
