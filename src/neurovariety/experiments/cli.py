@@ -295,3 +295,14 @@ def register(app: typer.Typer) -> None:
             for r in results:
                 console.print(r.summary(), highlight=False)
             console.print(f"figure: {fig}", highlight=False)
+
+
+def main() -> None:
+    """Entry point of ``python -m neurovariety.experiments.cli`` (the same four commands)."""
+    app = typer.Typer(add_completion=False, no_args_is_help=True)
+    register(app)
+    app()
+
+
+if __name__ == "__main__":
+    main()
