@@ -65,13 +65,15 @@ def dim_command(
 def profile_command(
     spec: str = typer.Argument(..., help="architecture, e.g. 'mlp 2-3-2-3-4 x^2'"),
     seed: int = typer.Option(0, help="seed of all randomized computations"),
+    budget: float = typer.Option(60.0, help="seconds for the homotopy-continuation items"),
     as_json: bool = typer.Option(False, "--json", help="print the profile as JSON"),
 ) -> None:
     """Everything known about an architecture's neuromanifold, with how it was decided."""
     from .invariants.profile import profile
 
     arch = parse_architecture(spec)
-    prof = profile(arch, seed=seed)
+    with console.status("computing the profile…"):
+        prof = profile(arch, seed=seed, budget=budget)
     if as_json:
         sys.stdout.write(json.dumps(prof.to_dict(), indent=2) + "\n")
         return

@@ -70,7 +70,7 @@ class FiberResult(Result):
         return b
 
 
-def _symmetry(arch: Architecture) -> tuple[str, int | None, int]:
+def symmetry(arch: Architecture) -> tuple[str, int | None, int]:
     """(description, order of the finite group left in the gauge chart, continuous dimension)."""
     act = arch.activation
     if isinstance(arch, MLP):
@@ -103,7 +103,7 @@ def fiber(arch: Architecture, *, seed: int = 0, time_limit: float = 300.0) -> Fi
     t0 = time.perf_counter()
     dim = dimension(arch, seed=seed)
     fdim = arch.n_params - dim.dimension
-    text, order, cont = _symmetry(arch)
+    text, order, cont = symmetry(arch)
     if fdim > cont:
         return FiberResult(
             architecture=arch.spec,

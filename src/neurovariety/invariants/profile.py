@@ -3,14 +3,19 @@
 from __future__ import annotations
 
 import dataclasses
+import time
 from typing import Any
 
 from ..architectures.base import Architecture
 from ..architectures.cnn import CNN, LCN
 from ..architectures.mlp import MLP
+from ..errors import NeurovarietyError
 from ..results import Result
 from . import formulas
 from .dimension import DimensionResult, dimension, upper_bounds
+
+MAX_PROFILE_STRATA = 12
+MIN_MONODROMY_BUDGET = 10.0
 
 
 @dataclasses.dataclass(frozen=True)
@@ -48,8 +53,15 @@ def _group_text(arch: Architecture) -> str:
     return "none continuous (generic σ)"
 
 
-def profile(arch: Architecture, *, seed: int = 0) -> ProfileResult:
-    """Profile of ``arch``: sizes, ambient space, bounds, certified dimension, closed formulas.
+DEFAULT_BUDGET = 60.0
+
+
+def profile(arch: Architecture, *, seed: int = 0, budget: float = DEFAULT_BUDGET) -> ProfileResult:
+    """Profile of ``arch``: sizes, ambient space, bounds, certified dimension, closed formulas,
+    subnetwork strata with singularity verdicts, the fiber, and the degree.
+
+    Items that need homotopy continuation (fiber size, degree by witness sets) run only while the
+    time ``budget`` (seconds) lasts; a skipped item says so.
 
     >>> from neurovariety import parse_architecture
     >>> p = profile(parse_architecture("lcn k=3,2 s=2"))
@@ -94,7 +106,88 @@ def profile(arch: Architecture, *, seed: int = 0) -> ProfileResult:
     for b in upper_bounds(arch):
         rows.append(ProfileRow(f"upper bound: {b.name}", b.value, b.source))
     rows += _formula_rows(arch)
+    start = time.perf_counter()
+    rows += _strata_rows(arch, dim, seed)
+    rows += _fiber_rows(arch, dim, seed, budget - (time.perf_counter() - start))
+    rows += _degree_rows(arch, seed, budget - (time.perf_counter() - start))
     return ProfileResult(architecture=arch.spec, rows=rows, dimension=dim)
+
+
+def _strata_rows(arch: Architecture, dim: DimensionResult, seed: int) -> list[ProfileRow]:
+    from .singularities import singular
+    from .strata import strata
+
+    try:
+        all_strata = strata(arch)
+    except NeurovarietyError as e:
+        return [ProfileRow("strata", "skipped", str(e))]
+    rows = []
+    for s in all_strata[:MAX_PROFILE_STRATA]:
+        r = singular(arch, s, seed=seed, dim=dim)
+        how = "certified" if r.certified else "not certified"
+        rows.append(
+            ProfileRow(
+                f"stratum {s.name}",
+                f"singular: {r.verdict.value}",
+                f"image {r.image} (dim {r.image_dimension}); {r.kind}; {how}",
+            )
+        )
+    if len(all_strata) > MAX_PROFILE_STRATA:
+        rows.append(
+            ProfileRow(
+                "strata",
+                f"{len(all_strata)} in all",
+                f"first {MAX_PROFILE_STRATA} shown; `neurovariety singular` lists every one",
+            )
+        )
+    return rows
+
+
+def _fiber_rows(
+    arch: Architecture, dim: DimensionResult, seed: int, budget: float
+) -> list[ProfileRow]:
+    from .identifiability import fiber, symmetry
+
+    positive = dim.fiber_dimension > symmetry(arch)[2]  # decided without monodromy
+    if budget < MIN_MONODROMY_BUDGET and not positive:
+        return [ProfileRow("fiber size", "skipped", f"time budget left {budget:.0f} s")]
+    try:
+        r = fiber(arch, seed=seed, time_limit=budget)
+    except NeurovarietyError as e:
+        return [ProfileRow("fiber size", "skipped", str(e))]
+    if r.size is None:
+        return [
+            ProfileRow(
+                "identifiable up to symmetry",
+                r.identifiable.value,
+                f"fiber dimension {r.dimension} > symmetries ({r.symmetry})",
+            )
+        ]
+    return [
+        ProfileRow(
+            "fiber size (gauge chart)",
+            r.size,
+            f"monodromy on a witness set, trace test {r.evidence['trace']}",
+        ),
+        ProfileRow(
+            "identifiable up to symmetry",
+            r.identifiable.value,
+            f"{r.symmetry}, order {r.symmetry_order}",
+        ),
+    ]
+
+
+def _degree_rows(arch: Architecture, seed: int, budget: float) -> list[ProfileRow]:
+    from .degree import degree
+
+    if budget < MIN_MONODROMY_BUDGET:
+        return [ProfileRow("degree (computed)", "skipped", f"time budget left {budget:.0f} s")]
+    try:
+        r = degree(arch, seed=seed, time_limit=budget)
+    except NeurovarietyError as e:
+        return [ProfileRow("degree (computed)", "skipped", str(e))]
+    d = r.to_dict()
+    return [ProfileRow("degree (computed)", d.get("degree"), f"method {d.get('method')}")]
 
 
 def _formula_rows(arch: Architecture) -> list[ProfileRow]:
