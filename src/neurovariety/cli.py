@@ -4,15 +4,13 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Callable
-from functools import wraps
-from typing import Any, TypeVar
+from typing import Any
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
 from .architectures import parse_architecture
+from .clitools import clean_errors, console
 from .errors import NeurovarietyError
 
 app = typer.Typer(
@@ -20,24 +18,6 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
 )
-console = Console()
-err_console = Console(stderr=True)
-
-F = TypeVar("F", bound=Callable[..., Any])
-
-
-def clean_errors(fn: F) -> F:
-    """Print a NeurovarietyError as its message (what is wrong + the fix) and exit with code 2."""
-
-    @wraps(fn)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return fn(*args, **kwargs)
-        except NeurovarietyError as e:
-            err_console.print(f"[bold red]error:[/] {e}", highlight=False)
-            raise typer.Exit(code=2) from None
-
-    return wrapper  # type: ignore[return-value]
 
 
 @app.command("dim")
@@ -151,8 +131,6 @@ def singular_command(
 def _read_data(path: str, arch: object) -> tuple[object, object]:
     import numpy as np
 
-    from .errors import NeurovarietyError
-
     n_in, n_out = arch.n_inputs, arch.n_outputs  # type: ignore[attr-defined]
     try:
         if path.endswith(".npz"):
@@ -189,7 +167,7 @@ def critical_command(
     """Critical points of the squared-error loss inside subnetwork strata (critical exposure)."""
     import numpy as np
 
-    from .errors import NeurovarietyError
+    from .clitools import console
     from .invariants.strata import parse_stratum, strata
     from .landscape import critical_exposure, stratum_critical_point
     from .landscape.plots import exposure_figure

@@ -15,32 +15,15 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Callable
-from functools import wraps
 from pathlib import Path
-from typing import Any, TypeVar
 
 import typer
 
 from ..architectures import parse_architecture
+from ..clitools import clean_errors
 from ..errors import NeurovarietyError
 
-F = TypeVar("F", bound=Callable[..., Any])
 FORMATS = ("text", "latex", "m2", "singular", "json")
-
-
-def _clean(fn: F) -> F:
-    """Print a NeurovarietyError's message (no traceback) and exit with code 2."""
-
-    @wraps(fn)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return fn(*args, **kwargs)
-        except NeurovarietyError as e:
-            typer.echo(f"error: {e}", err=True)
-            raise typer.Exit(code=2) from None
-
-    return wrapper  # type: ignore[return-value]
 
 
 def equations_command(
@@ -107,6 +90,6 @@ def member_command(
 
 def register(app: typer.Typer) -> None:
     """Add ``equations``, ``degree`` and ``member`` to ``app``."""
-    app.command("equations")(_clean(equations_command))
-    app.command("degree")(_clean(degree_command))
-    app.command("member")(_clean(member_command))
+    app.command("equations")(clean_errors(equations_command))
+    app.command("degree")(clean_errors(degree_command))
+    app.command("member")(clean_errors(member_command))

@@ -1,0 +1,45 @@
+"""What every command-line command shares: consoles and the clean-error wrapper."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+from typing import Any, TypeVar
+
+import typer
+from rich.console import Console
+
+from .errors import NeurovarietyError
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+console = Console()
+err_console = Console(stderr=True)
+
+
+def clean_errors(
+    fn: F | None = None, *, on_interrupt: Callable[[dict[str, Any]], str] | None = None
+) -> Any:
+    """Print a NeurovarietyError as its message (what is wrong + the fix), exit with code 2.
+
+    With ``on_interrupt``, Ctrl-C prints the message it builds from the command's keyword
+    arguments (e.g. where finished work was saved) and exits with code 130.
+    """
+
+    def decorate(f: F) -> F:
+        @wraps(f)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            try:
+                return f(*args, **kwargs)
+            except NeurovarietyError as e:
+                err_console.print(f"[bold red]error:[/] {e}", highlight=False)
+                raise typer.Exit(code=2) from None
+            except KeyboardInterrupt:
+                if on_interrupt is None:
+                    raise
+                err_console.print(on_interrupt(kwargs), highlight=False)
+                raise typer.Exit(code=130) from None
+
+        return wrapper  # type: ignore[return-value]
+
+    return decorate(fn) if fn is not None else decorate
