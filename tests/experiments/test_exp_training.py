@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from pathlib import Path
 
@@ -61,16 +62,20 @@ def test_distances_to_strata_are_exact_euclidean_distances() -> None:
 
 
 def test_same_seed_identical_outputs_whatever_the_batch() -> None:
+    # SGD: the minibatches come from per-run keys, so they too must not depend on the batch
     arch = parse_architecture("mlp 2-2-1 x^2")
     data = random_targets(arch, 20, seed=0)
-    a = train(arch, data, seeds=4, config=SMALL, seed=3)
-    b = train(arch, data, seeds=4, config=SMALL, seed=3)
+    cfg = TrainConfig(optimizer="sgd", lr=0.01, batch_size=5, steps=50, records=5, batch_seeds=2)
+    a = train(arch, data, seeds=4, config=cfg, seed=3)
+    b = train(arch, data, seeds=4, config=cfg, seed=3)
     assert a.to_dict() | {"seconds": 0} == b.to_dict() | {"seconds": 0}
     assert a.trajectories == b.trajectories
-    alone = train(arch, data, seeds=[2], config=SMALL, seed=3)  # another batch composition
+    alone = train(arch, data, seeds=[2], config=cfg, seed=3)  # another batch composition
     assert alone.trajectories[0] == a.trajectories[2]
-    other = train(arch, data, seeds=1, config=SMALL, seed=4)
+    other = train(arch, data, seeds=1, config=cfg, seed=4)
     assert other.trajectories[0]["theta"][0] != a.trajectories[0]["theta"][0]
+    gd = train(arch, data, seeds=[2], config=dataclasses.replace(cfg, optimizer="gd"), seed=3)
+    assert gd.trajectories[0]["loss"] != a.trajectories[2]["loss"]  # minibatches were used
 
 
 def test_resume_skips_finished_runs_and_survives_interruption(tmp_path: Path) -> None:
