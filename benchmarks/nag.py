@@ -1,4 +1,5 @@
-"""Benchmark neurovariety.nag against PHCpack (``phc -b``) and Macaulay2 (NumericalAlgebraicGeometry).
+"""Benchmark neurovariety.nag against PHCpack (``phc -b``) and Macaulay2 (NAG package).
+
 
 The same systems go through all three in the same run; for each we print the paths tracked, the
 wall time, paths per second and the solutions found. PHCpack and Macaulay2 are skipped when their
@@ -61,10 +62,11 @@ def run_ours(text: str, seeds: tuple[int, int] = (1, 2)) -> dict[str, Any]:
     t = time.perf_counter()
     cold = solve(F, seed=seeds[0])
     t_cold = time.perf_counter() - t
-    t = time.perf_counter()
+    t, c = time.perf_counter(), time.process_time()
     warm = solve(F, seed=seeds[1])
-    t_warm = time.perf_counter() - t
+    t_warm, c_warm = time.perf_counter() - t, time.process_time() - c
     return {
+        "cpu_seconds": c_warm,
         "paths": warm.ledger["tracked"],
         "seconds": t_warm,
         "seconds_cold": t_cold,
@@ -85,22 +87,26 @@ def run_phc(text: str, threads: int, timeout: float) -> dict[str, Any] | None:
     with tempfile.TemporaryDirectory() as d:
         src, out = Path(d) / "in.txt", Path(d) / "out.txt"
         src.write_text(f"{len(eqs)} {len(names)}\n" + "\n".join(e + ";" for e in eqs) + "\n")
-        cmd = [phc, "-b", f"-t{threads}", str(src), str(out)] if threads > 1 else [
-            phc, "-b", str(src), str(out)
-        ]
-        t = time.perf_counter()
+        cmd = (
+            [phc, "-b", f"-t{threads}", str(src), str(out)]
+            if threads > 1
+            else [phc, "-b", str(src), str(out)]
+        )
+        t, c = time.perf_counter(), _child_cpu()
         try:
             subprocess.run(cmd, capture_output=True, timeout=timeout, check=False, cwd=d)
         except subprocess.TimeoutExpired:
             return {"error": f"timeout after {timeout:g} s"}
-        wall = time.perf_counter() - t
+        wall, cpu = time.perf_counter() - t, _child_cpu() - c
         log = out.read_text(errors="replace") if out.exists() else ""
 
     def grab(pattern: str) -> int | None:
         m = re.findall(pattern, log)
         return int(m[-1]) if m else None
 
-    paths = grab(r"A list of (\d+) solutions has been refined")
+    paths = len(re.findall(r"^== \d+ =\s+#step", log, flags=re.M)) or grab(
+        r"A list of (\d+) solutions has been refined"
+    )
     regular = grab(r"Number of regular solutions\s*:\s*(\d+)")
     singular = grab(r"Number of singular solutions\s*:\s*(\d+)")
     clustered = grab(r"Number of clustered solutions\s*:\s*(\d+)") or 0
@@ -109,6 +115,7 @@ def run_phc(text: str, threads: int, timeout: float) -> dict[str, Any] | None:
     return {
         "paths": paths,
         "seconds": wall,
+        "cpu_seconds": cpu,
         "solutions": regular + (singular or 0) - clustered,
         "nonsingular": regular,
         "real": grab(r"Number of real solutions\s*:\s*(\d+)"),
@@ -136,14 +143,14 @@ print("singular " | toString(#select(S, s -> status s === Singular)));
     with tempfile.TemporaryDirectory() as d:
         f = Path(d) / "bench.m2"
         f.write_text(script)
-        t = time.perf_counter()
+        t, c = time.perf_counter(), _child_cpu()
         try:
             p = subprocess.run(
                 [m2, "--script", str(f)], capture_output=True, text=True, timeout=timeout, cwd=d
             )
         except subprocess.TimeoutExpired:
             return {"error": f"timeout after {timeout:g} s"}
-        wall = time.perf_counter() - t
+        wall, cpu = time.perf_counter() - t, _child_cpu() - c
     vals = dict(re.findall(r"^(\w+) ([0-9.e+-]+)$", p.stdout, flags=re.M))
     if "time" not in vals:
         return {"error": (p.stderr or p.stdout)[-300:], "seconds": wall}
@@ -154,9 +161,17 @@ print("singular " | toString(#select(S, s -> status s === Singular)));
         "paths": paths,
         "seconds": float(vals["time"]),
         "seconds_wall": wall,
+        "cpu_seconds": cpu,
         "solutions": int(vals["endpoints"]),
         "nonsingular": int(vals["regular"]),
     }
+
+
+def _child_cpu() -> float:
+    import resource
+
+    ru = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return ru.ru_utime + ru.ru_stime
 
 
 def _row(name: str, tool: str, r: dict[str, Any] | None) -> str:
@@ -166,8 +181,10 @@ def _row(name: str, tool: str, r: dict[str, Any] | None) -> str:
         return f"{name:<12} {tool:<14} error: {r['error']}"
     rate = r["paths"] / r["seconds"] if r["seconds"] > 0 else float("inf")
     extra = f"  (cold {r['seconds_cold']:.2f} s)" if "seconds_cold" in r else ""
+    cpu = r.get("cpu_seconds")
+    cpu_s = f"{cpu:>8.2f} s cpu" if cpu is not None else " " * 14
     return (
-        f"{name:<12} {tool:<14} {r['paths']:>6} paths {r['seconds']:>8.2f} s "
+        f"{name:<12} {tool:<14} {r['paths']:>6} paths {r['seconds']:>8.2f} s {cpu_s} "
         f"{rate:>9.1f} paths/s {r['solutions']:>6} solutions{extra}"
     )
 
@@ -200,7 +217,7 @@ def main(argv: list[str] | None = None) -> int:
     unknown = [s for s in names if s not in SYSTEMS]
     if unknown:
         ap.error(f"unknown systems {unknown}; valid: {', '.join(SYSTEMS)}")
-    print(f"# {time.strftime('%Y-%m-%d %H:%M')} · {machine()}")
+    print(f"# {time.strftime('%Y-%m-%d %H:%M')} · {machine()} · load {os.getloadavg()[0]:.1f}")
     results: dict[str, Any] = {"machine": machine(), "date": time.strftime("%Y-%m-%d")}
     for name in names:
         text = SYSTEMS[name]()

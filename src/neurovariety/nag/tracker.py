@@ -280,6 +280,8 @@ def track(
         ),
         H.pdata,
     )
+    out = {k: np.array(np.asarray(v)[:B]) for k, v in state.items() if k not in ("h", "t1")}
+    lanes = np.arange(B)  # original path held by each real lane
     done_iters = 0
     while max_iterations is None or done_iters < max_iterations:
         if deadline is not None and time.monotonic() > deadline:
@@ -290,15 +292,37 @@ def track(
         n = chunk if max_iterations is None else min(chunk, max_iterations - done_iters)
         state = _advance(H.fn, opts, H.data, pdata, state, n)
         done_iters += n
-        if not np.any(np.asarray(state["status"]) == TrackStatus.TRACKING):
+        st = np.asarray(state["status"])[: lanes.size]
+        moving = st == TrackStatus.TRACKING
+        if not np.any(moving):
             break
+        if size >= COMPACT_FROM and moving.sum() <= size // 4:
+            # Lockstep cost is per lane: move the stragglers into a smaller batch.
+            _write_back(out, state, lanes)
+            keep = np.nonzero(moving)[0]
+            size //= 4  # a fixed ladder of sizes: compiled once, reused by every later solve
+            state = {k: _take(v, keep, size) for k, v in state.items()}
+            pdata = {k: _take(v, keep, size) if np.ndim(v) >= 2 else v for k, v in pdata.items()}
+            # padded lanes repeat a moving path: mark them done so they cost nothing extra
+            state["status"] = state["status"].at[keep.size :].set(TrackStatus.DONE)
+            lanes = lanes[keep]
+    _write_back(out, state, lanes)
     return Segment(
-        X=np.asarray(state["X"])[:B],
-        t=np.asarray(state["t"])[:B],
-        status=np.asarray(state["status"])[:B],
-        steps=np.asarray(state["steps"])[:B],
-        rejected=np.asarray(state["rejected"])[:B],
+        X=out["X"], t=out["t"], status=out["status"], steps=out["steps"], rejected=out["rejected"]
     )
+
+
+#: Batches at least this large are compacted when three quarters of their paths are done.
+COMPACT_FROM = 256
+
+
+def _take(v: Any, keep: np.ndarray, size: int) -> jax.Array:
+    return jnp.asarray(_pad(np.asarray(v)[keep], size))
+
+
+def _write_back(out: dict[str, np.ndarray], state: dict[str, Any], lanes: np.ndarray) -> None:
+    for k in out:
+        out[k][lanes] = np.asarray(state[k])[: lanes.size]
 
 
 def newton(
