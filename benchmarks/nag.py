@@ -1,6 +1,5 @@
 """Benchmark neurovariety.nag against PHCpack (``phc -b``) and Macaulay2 (NAG package).
 
-
 The same systems go through all three in the same run; for each we print the paths tracked, the
 wall time, paths per second and the solutions found. PHCpack and Macaulay2 are skipped when their
 binaries (``phc``, ``M2``) are absent.
