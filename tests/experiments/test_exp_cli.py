@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import numpy as np
+import pytest
 import typer
 from typer.testing import CliRunner
 
@@ -105,3 +107,39 @@ def test_fisher_and_apo_commands(tmp_path: Path) -> None:
     assert (tmp_path / "apo_errors.png").stat().st_size > 1000
     res = runner.invoke(app, ["apo", "--ns", "5O", "--out", str(tmp_path)])
     assert res.exit_code == 2
+
+
+def test_train_on_a_user_csv_file(tmp_path: Path) -> None:
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((20, 2))
+    Y = (X[:, :1] - X[:, 1:]) ** 2
+    np.savetxt(tmp_path / "data.csv", np.hstack([X, Y]), delimiter=",", header="x0,x1,y")
+    args = [
+        "train",
+        "mlp 2-2-1 x^2",
+        "--data",
+        str(tmp_path / "data.csv"),
+        "--seeds",
+        "2",
+        *SMALL,
+        "--json",
+    ]
+    res = runner.invoke(app, args)
+    assert res.exit_code == 0, res.output
+    assert json.loads(res.stdout)["data"] == "file data.csv"
+    res = runner.invoke(app, [*args[:4], "--teacher", "mlp 2-1-1 x^2"])
+    assert res.exit_code == 2 and "not both" in res.output
+
+
+def test_interruption_message_and_exit_code(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import neurovariety.experiments.training as training
+
+    def interrupted(*args: object, **kwargs: object) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(training, "train", interrupted)
+    res = runner.invoke(app, ["train", "mlp 2-2-1 x^2", "--out", str(tmp_path)])
+    assert res.exit_code == 130
+    assert "rerun the same command to resume" in res.output

@@ -35,7 +35,7 @@ def _clean_errors(fn: F) -> F:
         try:
             return fn(*args, **kwargs)
         except NeurovarietyError as e:
-            err_console.print(f"[bold red]error:[/] {e}", highlight=False)
+            err_console.print(f"[bold red]error:[/] {e}", highlight=False, soft_wrap=True)
             raise typer.Exit(code=2) from None
         except KeyboardInterrupt:
             out = kwargs.get("out")
@@ -43,6 +43,7 @@ def _clean_errors(fn: F) -> F:
             err_console.print(
                 f"interrupted: finished runs are saved{where}; rerun the same command to resume",
                 highlight=False,
+                soft_wrap=True,
             )
             raise typer.Exit(code=130) from None
 
