@@ -6,9 +6,10 @@ library are printed as their message, exit code 2.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from functools import wraps
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
@@ -73,6 +74,49 @@ def _family(
     return family_from_dict(data, default_name=name, source=source)
 
 
+@contextlib.contextmanager
+def _progress_bar(name: str) -> Iterator[Callable[[Any], None]]:
+    """A rich progress bar on stderr (done / running / failed / timeout / skipped, ETA)."""
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeElapsedColumn,
+        TimeRemainingColumn,
+    )
+
+    with Progress(
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn(
+            "done {task.fields[done]} · running {task.fields[running]} · "
+            "[red]failed {task.fields[failed]}[/] · timeout {task.fields[timeout]} · "
+            "skipped {task.fields[skipped]}"
+        ),
+        TimeElapsedColumn(),
+        TextColumn("ETA"),
+        TimeRemainingColumn(),
+        console=err_console,
+    ) as bar:
+        tid = bar.add_task(name, total=None, done=0, running=0, failed=0, timeout=0, skipped=0)
+
+        def update(p: Any) -> None:
+            bar.update(
+                tid,
+                total=p.total - p.skipped,  # skipped work does not count toward the ETA
+                completed=p.finished,
+                done=p.done,
+                running=p.running,
+                failed=p.failed,
+                timeout=p.timeout,
+                skipped=p.skipped,
+            )
+
+        yield update
+
+
 def sweep_command(
     store: Annotated[Path, typer.Option("--store", help="SQLite atlas file (created if missing)")],
     family_file: Annotated[
@@ -112,8 +156,8 @@ def sweep_command(
     from .run import run_sweep
 
     fam = _family(family_file, spec or [], invariant or [], timeout, memory_limit)
-    show = not no_progress
-    if not show:
+    with contextlib.ExitStack() as stack:
+        update = None if no_progress else stack.enter_context(_progress_bar(fam.name))
         report = run_sweep(
             fam,
             store,
@@ -121,57 +165,8 @@ def sweep_command(
             workers=workers,
             batch_size=batch_size,
             retry_failed=retry_failed,
+            progress=update,
         )
-    else:
-        from rich.progress import (
-            BarColumn,
-            MofNCompleteColumn,
-            Progress,
-            TextColumn,
-            TimeElapsedColumn,
-            TimeRemainingColumn,
-        )
-
-        with Progress(
-            TextColumn("[bold]{task.description}"),
-            BarColumn(),
-            MofNCompleteColumn(),
-            TextColumn(
-                "done {task.fields[done]} · running {task.fields[running]} · "
-                "[red]failed {task.fields[failed]}[/] · timeout {task.fields[timeout]} · "
-                "skipped {task.fields[skipped]}"
-            ),
-            TimeElapsedColumn(),
-            TextColumn("ETA"),
-            TimeRemainingColumn(),
-            console=err_console,
-            transient=False,
-        ) as bar:
-            tid = bar.add_task(
-                fam.name, total=None, done=0, running=0, failed=0, timeout=0, skipped=0
-            )
-
-            def update(p: Any) -> None:
-                bar.update(
-                    tid,
-                    total=p.total - p.skipped,  # skipped work does not count toward the ETA
-                    completed=p.finished,
-                    done=p.done,
-                    running=p.running,
-                    failed=p.failed,
-                    timeout=p.timeout,
-                    skipped=p.skipped,
-                )
-
-            report = run_sweep(
-                fam,
-                store,
-                scheduler=scheduler,
-                workers=workers,
-                batch_size=batch_size,
-                retry_failed=retry_failed,
-                progress=update,
-            )
     if as_json:
         sys.stdout.write(json.dumps(report.to_dict(), indent=2) + "\n")
     else:

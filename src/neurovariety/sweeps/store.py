@@ -78,79 +78,26 @@ CREATE TABLE IF NOT EXISTS sweeps (
     n_tasks INTEGER,
     summary TEXT
 );
-CREATE VIEW IF NOT EXISTS atlas AS
-    SELECT architecture, kind, depth, widths, min_hidden_width, activation, degree,
-           n_params, ambient_dim, expected_dim, invariant, options, status, value,
-           value AS dimension, defect, certified, method, seed, seconds, error, version,
-           host, sweep, created, key, arch_key
-    FROM results WHERE invariant = 'dim'
-    UNION ALL
-    SELECT architecture, kind, depth, widths, min_hidden_width, activation, degree,
-           n_params, ambient_dim, expected_dim, invariant, options, status, value,
-           NULL AS dimension, defect, certified, method, seed, seconds, error, version,
-           host, sweep, created, key, arch_key
-    FROM results WHERE invariant != 'dim';
 """
 
 ATLAS_COLUMNS = (
     "architecture",
-    "kind",
-    "depth",
-    "widths",
-    "min_hidden_width",
-    "activation",
-    "degree",
-    "n_params",
-    "ambient_dim",
-    "expected_dim",
-    "invariant",
-    "options",
-    "status",
-    "value",
-    "dimension",
-    "defect",
-    "certified",
-    "method",
-    "seed",
-    "seconds",
-    "error",
-    "version",
-    "host",
-    "sweep",
-    "created",
-    "key",
-    "arch_key",
+    *("kind", "depth", "widths", "min_hidden_width", "activation", "degree"),
+    *("n_params", "ambient_dim", "expected_dim"),
+    *("invariant", "options", "status", "value", "dimension", "defect", "certified"),
+    *("method", "seed", "seconds", "error", "version", "host", "sweep", "created"),
+    *("key", "arch_key"),
 )
+"""Columns of the ``atlas`` view, the rows of ``atlas query`` and ``--where``; ``dimension`` is
+``value`` for the ``dim`` invariant and NULL otherwise."""
 
-_INSERT_COLUMNS = (
-    "key",
-    "arch_key",
-    "architecture",
-    "kind",
-    "depth",
-    "widths",
-    "min_hidden_width",
-    "activation",
-    "degree",
-    "n_params",
-    "ambient_dim",
-    "expected_dim",
-    "invariant",
-    "options",
-    "version",
-    "status",
-    "value",
-    "defect",
-    "certified",
-    "method",
-    "seed",
-    "seconds",
-    "result",
-    "error",
-    "host",
-    "pid",
-    "sweep",
-    "created",
+_INSERT_COLUMNS = (*(c for c in ATLAS_COLUMNS if c != "dimension"), "result", "pid")
+
+_VIEW = "CREATE VIEW IF NOT EXISTS atlas AS SELECT {} FROM results;".format(
+    ", ".join(
+        "CASE WHEN invariant = 'dim' THEN value END AS dimension" if c == "dimension" else c
+        for c in ATLAS_COLUMNS
+    )
 )
 
 
@@ -257,7 +204,7 @@ class Store:
     def _init_schema(self) -> None:
         for attempt in range(50):
             try:
-                self.conn.executescript(_SCHEMA)
+                self.conn.executescript(_SCHEMA + _VIEW)
                 self.conn.execute(
                     "INSERT OR IGNORE INTO meta (name, value) VALUES ('schema', ?)",
                     (SCHEMA_VERSION,),
