@@ -32,11 +32,25 @@ def _residue(c: Fraction, p: int) -> int:
     return c.numerator * pow(c.denominator, -1, p) % p
 
 
+def _reduce(x: np.ndarray, p: int) -> np.ndarray:
+    """Reduce mod p. Float residues are kept *centered* (|x| ≤ 1.5 p): one rint and one fused
+    subtraction, several times faster than ``np.fmod``; exact while |x| < 2^52."""
+    if x.dtype == object:
+        return x % p
+    q = np.multiply(x, 1.0 / p)
+    np.rint(q, out=q)
+    q *= p
+    x -= q
+    return x
+
+
 def _mul(a: np.ndarray, b: np.ndarray, p: int) -> np.ndarray:
-    prod = a * b
-    if prod.dtype == object:
-        return prod % p
-    return np.fmod(prod, p, out=prod)  # non-negative residues: fmod is % and much faster
+    return _reduce(a * b, p)
+
+
+def _canonical(x: np.ndarray, p: int) -> np.ndarray:
+    """Residues in [0, p)."""
+    return x % p if x.dtype == object else np.mod(x, p, out=x)
 
 
 def _matmul(a: np.ndarray, b: np.ndarray, p: int) -> np.ndarray:
@@ -56,8 +70,7 @@ class ModularActivation:
     def _horner(self, cs: list[int], z: np.ndarray) -> np.ndarray:
         y = np.zeros_like(z) + cs[-1]
         for c in reversed(cs[:-1]):
-            y = _mul(y, z, self.p) + c
-            y = y % self.p if y.dtype == object else np.fmod(y, self.p, out=y)
+            y = _reduce(_mul(y, z, self.p) + c, self.p)
         return y
 
     def value(self, z: np.ndarray) -> np.ndarray:
@@ -104,7 +117,7 @@ def forward_mod_p(arch: Architecture, theta: np.ndarray, x: np.ndarray, p: int) 
         h = _matmul(_with_bias(h, layer), W.T, p)
         if i < len(arch.layers) - 1:
             h = sigma.value(h)
-    return h
+    return _canonical(h, p)
 
 
 def _layer_jacobian(layer: Layer, G: np.ndarray, hb: np.ndarray, p: int) -> np.ndarray:
@@ -119,15 +132,18 @@ def _layer_jacobian(layer: Layer, G: np.ndarray, hb: np.ndarray, p: int) -> np.n
     for j in range(layer.n_params):
         a_idx, b_idx = np.nonzero(layer.pattern == j)
         terms = _mul(G[:, :, a_idx], hb[:, None, b_idx], p)
-        out[:, j] = (terms.sum(axis=2) % p).reshape(S * O)
+        out[:, j] = _reduce(terms.sum(axis=2), p).reshape(S * O)
     return out
 
 
-def jacobian_mod_p(arch: Architecture, theta: np.ndarray, x: np.ndarray, p: int) -> np.ndarray:
+def jacobian_mod_p(
+    arch: Architecture, theta: np.ndarray, x: np.ndarray, p: int, *, canonical: bool = True
+) -> np.ndarray:
     """Jacobian of θ ↦ (f_θ(x_1), …, f_θ(x_S)) mod p, shape ``(S·n_outputs, n_params)``.
 
     Rows are ordered by sample, then output. Computed by exact back-propagation: no expansion of
-    the network polynomial, so it scales to thousands of parameters.
+    the network polynomial, so it scales to thousands of parameters. Entries are in [0, p); with
+    ``canonical=False`` float residues may be any representatives (cheaper; ranks don't care).
 
     >>> from neurovariety import MLP, Monomial
     >>> import numpy as np
@@ -163,7 +179,8 @@ def jacobian_mod_p(arch: Architecture, theta: np.ndarray, x: np.ndarray, p: int)
             Wx = Ws[i][:, : layer.n_in]
             G = _matmul(G.reshape(S * O, layer.n_out), Wx, p).reshape(S, O, layer.n_in)
             G = _mul(G, sigma.derivative(zs[i - 1])[:, None, :], p)
-    return np.concatenate(blocks, axis=1)
+    J = np.concatenate(blocks, axis=1)
+    return _canonical(J, p) if canonical else J
 
 
 def random_point_mod_p(
