@@ -28,7 +28,7 @@ def test_train_json_keys_and_resume(tmp_path: Path) -> None:
     assert data["seeds"] == 2 and data["computed"] == 2
     assert (tmp_path / "summary.json").exists()
     assert (tmp_path / "distance_histogram.png").stat().st_size > 1000
-    again = json.loads(runner.invoke(app, args).stdout)
+    again = json.loads(runner.invoke(app, [*args, "--no-plots"]).stdout)
     assert (again["computed"], again["resumed"]) == (0, 2)
     assert again["final_loss_median"] == data["final_loss_median"]
 

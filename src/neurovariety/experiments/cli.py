@@ -119,6 +119,7 @@ def register(app: typer.Typer) -> None:
         records: int = typer.Option(40, help="recorded points along each trajectory"),
         batch_seeds: int = typer.Option(32, help="runs per vmapped batch"),
         out: Path | None = typer.Option(None, help="output folder (resumable runs, figures)"),
+        plots: bool = typer.Option(True, help="write the figures to --out"),
         seed: int = typer.Option(0, help="seed of data, starts and minibatches"),
         as_json: bool = typer.Option(False, "--json", help="print the result as JSON"),
     ) -> None:
@@ -146,7 +147,8 @@ def register(app: typer.Typer) -> None:
             )
         if out is not None:
             store.write_json("summary.json", result.to_dict())  # type: ignore[union-attr]
-            _training_figures([result], out, "")
+            if plots:
+                _training_figures([result], out, "")
         payload = result.to_dict()
         payload.pop("runs")
         if as_json:
