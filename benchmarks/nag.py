@@ -103,23 +103,32 @@ def run_phc(text: str, threads: int, timeout: float) -> dict[str, Any] | None:
         m = re.findall(pattern, log)
         return int(m[-1]) if m else None
 
-    paths = len(re.findall(r"^== \d+ =\s+#step", log, flags=re.M)) or grab(
-        r"A list of (\d+) solutions has been refined"
-    )
-    regular = grab(r"Number of regular solutions\s*:\s*(\d+)")
-    singular = grab(r"Number of singular solutions\s*:\s*(\d+)")
-    clustered = grab(r"Number of clustered solutions\s*:\s*(\d+)") or 0
-    if paths is None or regular is None:
+    def total(pattern: str) -> int:
+        return sum(int(v) for v in re.findall(pattern, log))
+
+    # The blackbox picks its root count: the stable mixed volume (mixed volume plus solutions with
+    # zero coordinates, tracked as a second list) when it computes one, else the smaller of the
+    # total degree and the mixed volume.
+    degree = grab(r"total degree\s*:\s*(\d+)")
+    mixed = grab(r"(?m)^mixed volume\s*:\s*(\d+)")
+    stable = grab(r"stable mixed volume\s*:\s*(\d+)")
+    counts = [c for c in (degree, mixed) if c is not None]
+    paths = stable if stable is not None else (min(counts) if counts else None)
+    lists = total(r"A list of (\d+) solutions has been refined")
+    if paths is None or not lists:
         return {"error": "could not parse phc output", "seconds": wall}
+    regular = total(r"Number of regular solutions\s*:\s*(\d+)")
+    singular = total(r"Number of singular solutions\s*:\s*(\d+)")
+    clustered = total(r"Number of clustered solutions\s*:\s*(\d+)")
     return {
         "paths": paths,
         "seconds": wall,
         "cpu_seconds": cpu,
-        "solutions": regular + (singular or 0) - clustered,
+        "solutions": regular + singular - clustered,
         "nonsingular": regular,
-        "real": grab(r"Number of real solutions\s*:\s*(\d+)"),
-        "at_infinity": grab(r"Number of solutions at infinity\s*:\s*(\d+)"),
-        "failures": grab(r"Number of failures\s*:\s*(\d+)"),
+        "real": total(r"Number of real solutions\s*:\s*(\d+)"),
+        "at_infinity": total(r"Number of solutions at infinity\s*:\s*(\d+)"),
+        "failures": total(r"Number of failures\s*:\s*(\d+)"),
     }
 
 

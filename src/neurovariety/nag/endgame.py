@@ -129,7 +129,9 @@ def power_series_endgame(
         if not np.any(active):
             break
         t0 = np.where(active, t, t_next)
-        seg = track(H, samples[-1], t0, np.full(B, t_next), options=tracker, deadline=deadline)
+        seg = track(
+            H, samples[-1], t0, np.full(B, t_next), options=tracker, deadline=deadline, size=size
+        )
         ok = seg.status == TrackStatus.DONE
         failed |= active & ~ok
         steps += np.where(active, seg.steps, 0)

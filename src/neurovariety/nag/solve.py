@@ -31,7 +31,7 @@ SINGULAR_CONDITION = 1e10
 #: Endpoints reached directly (no endgame) count as regular only below this condition number.
 REGULAR_CONDITION = 1e8
 #: Iteration cap of the direct attempt from the endgame's start to t = 0.
-DIRECT = 30
+DIRECT = 60
 #: Largest batch the endgame runs at once (its pieces are padded to one compiled size).
 ENDGAME_BATCH = 64
 
@@ -47,6 +47,22 @@ class _Batch:
     condition: np.ndarray
     residual: np.ndarray
     accuracy: np.ndarray
+
+
+@dataclass(frozen=True)
+class _Job:
+    """What every stage of a solve needs: the homotopy, the system, targets, controls, budget."""
+
+    H: Homotopy
+    system: System
+    p_target: np.ndarray  # (B, k): target parameters of each path
+    opts: TrackerOptions
+    eg: EndgameOptions
+    deadline: float
+
+    def part(self, idx: np.ndarray, **changes: Any) -> _Job:
+        """The same job restricted to the paths ``idx``."""
+        return replace(self, H=_subset(self.H, idx), p_target=self.p_target[idx], **changes)
 
 
 def _seed(seed: int | None) -> int:
@@ -83,39 +99,36 @@ def _residuals(system: System, X: np.ndarray, p: np.ndarray) -> np.ndarray:
     return np.max(np.abs(F), axis=1)
 
 
-def _run(
-    H: Homotopy,
-    system: System,
-    X0: np.ndarray,
-    p_target: np.ndarray,
-    opts: TrackerOptions,
-    eg: EndgameOptions,
-    deadline: float,
-) -> _Batch:
-    """Track, endgame, refine and classify a batch of paths (``p_target``: ``(B, k)``)."""
+def _run(job: _Job, X0: np.ndarray, size: int | None = None) -> _Batch:
+    """Track, finish (directly or by the endgame), polish and classify a batch of paths.
+
+    ``size``: lanes of the compiled batch (default: the next power of two).
+    """
+    H, system, opts, eg, deadline = job.H, job.system, job.opts, job.eg, job.deadline
     B = X0.shape[0]
-    status: list[PathStatus] = [PathStatus.FAILED] * B
-    reason = [""] * B
-    size = bucket(B)
+    size = bucket(B) if size is None or size < B else size
     seg = track(H, X0, 1.0, eg.start, options=opts, deadline=deadline, size=size)
-    steps = seg.steps.astype(int).copy()
-    rejected = seg.rejected.astype(int).copy()
-    X = seg.X.copy()
-    winding = np.zeros(B, int)
-    condition = np.full(B, np.inf)
-    residual = np.full(B, np.inf)
-    accuracy = np.full(B, np.nan)
+    b = _Batch(
+        X=seg.X.copy(),
+        status=[PathStatus.FAILED] * B,
+        reason=[""] * B,
+        winding=np.zeros(B, int),
+        steps=seg.steps.astype(int).copy(),
+        rejected=seg.rejected.astype(int).copy(),
+        condition=np.full(B, np.inf),
+        residual=np.full(B, np.inf),
+        accuracy=np.full(B, np.nan),
+    )
     alive = seg.status == TrackStatus.DONE
     for i in np.nonzero(~alive)[0]:
-        reason[i] = _track_reason(int(seg.status[i]), float(seg.t[i]), deadline)
+        b.reason[i] = _track_reason(int(seg.status[i]), float(seg.t[i]), deadline)
     # Most endpoints are regular: try to reach t = 0 directly with a small iteration cap; a path
     # that gets there with a well-conditioned Jacobian needs no endgame.
     idx = np.nonzero(alive)[0]
     if idx.size:
-        sub = _subset(H, idx)
         direct = track(
-            sub,
-            X[idx],
+            _subset(H, idx),
+            b.X[idx],
             eg.start,
             0.0,
             options=opts,
@@ -123,99 +136,65 @@ def _run(
             max_iterations=DIRECT,
             size=size,
         )
-        steps[idx] += direct.steps
-        cond = condition_numbers(system, direct.X, p_target[idx], np.asarray(H.data["a"]))
+        b.steps[idx] += direct.steps
+        cond = condition_numbers(system, direct.X, job.p_target[idx], np.asarray(H.data["a"]))
         ok = (direct.status == TrackStatus.DONE) & (cond < REGULAR_CONDITION)
         for j in np.nonzero(ok)[0]:
             i = idx[j]
-            X[i], condition[i], accuracy[i] = direct.X[j], cond[j], 0.0
-            winding[i] = 1
-            x0, big = abs(X[i, 0]), np.linalg.norm(X[i, 1:])
-            status[i] = PathStatus.AT_INFINITY if x0 * INFINITY_NORM < big else PathStatus.SUCCESS
-        residual[idx[ok]] = _residuals(system, X[idx[ok]], p_target[idx[ok]])
+            b.X[i], b.condition[i], b.accuracy[i], b.winding[i] = direct.X[j], cond[j], 0.0, 1
+            x0, big = abs(b.X[i, 0]), np.linalg.norm(b.X[i, 1:])
+            at_inf = x0 * INFINITY_NORM < big
+            b.status[i] = PathStatus.AT_INFINITY if at_inf else PathStatus.SUCCESS
+        b.residual[idx[ok]] = _residuals(system, b.X[idx[ok]], job.p_target[idx[ok]])
         idx = idx[~ok]
     # The endgame runs in pieces of at most ENDGAME_BATCH paths, padded to one size, so that
     # whatever number of paths needs it, at most one more program is compiled.
     eg_size = min(size, ENDGAME_BATCH)
     for lo in range(0, idx.size, eg_size):
-        _endgame_piece(
-            H,
-            system,
-            idx[lo : lo + eg_size],
-            eg_size,
-            X,
-            p_target,
-            opts,
-            eg,
-            deadline,
-            status,
-            reason,
-            steps,
-            winding,
-            accuracy,
-            condition,
-            residual,
-        )
-    return _Batch(X, status, reason, winding, steps, rejected, condition, residual, accuracy)
+        _endgame_piece(job, idx[lo : lo + eg_size], eg_size, b)
+    return b
 
 
-def _endgame_piece(
-    H: Homotopy,
-    system: System,
-    idx: np.ndarray,
-    size: int,
-    X: np.ndarray,
-    p_target: np.ndarray,
-    opts: TrackerOptions,
-    eg: EndgameOptions,
-    deadline: float,
-    status: list[PathStatus],
-    reason: list[str],
-    steps: np.ndarray,
-    winding: np.ndarray,
-    accuracy: np.ndarray,
-    condition: np.ndarray,
-    residual: np.ndarray,
-) -> None:
-    """Endgame, polish and classify the paths ``idx`` (arrays updated in place)."""
-    if idx.size:
-        sub = _subset(H, idx)
-        res = power_series_endgame(
-            sub, X[idx], options=eg, tracker=opts, deadline=deadline, size=size
-        )
-        steps[idx] += res.steps
-        X[idx] = res.X
-        winding[idx] = res.winding
-        accuracy[idx] = res.accuracy
-        # Regular endpoints: polish with Newton at t = 0; singular ones keep the extrapolation.
-        Xr, polished = newton(sub, res.X, 0.0, options=opts, size=size)
-        regular = res.converged & (res.winding == 1) & polished
-        X[idx] = np.where(regular[:, None], Xr, res.X)
-        condition[idx] = condition_numbers(system, X[idx], p_target[idx], np.asarray(H.data["a"]))
-        residual[idx] = _residuals(system, X[idx], p_target[idx])
-        for j, i in enumerate(idx):
-            x0 = abs(X[i, 0])
-            big = np.linalg.norm(X[i, 1:])
-            v = res.valuation[j]
-            diverging = np.isfinite(v) and v > 0.02 and x0 < 0.1 * big
-            if res.failed[j] and diverging:
-                status[i] = PathStatus.AT_INFINITY  # |x0| ~ t^v, v > 0, until tracking stopped
-            elif res.failed[j]:
-                reason[i] = f"tracking failed in the endgame near t = {res.t_last[j]:.1e}"
-            elif x0 * INFINITY_NORM < big:
-                status[i] = PathStatus.AT_INFINITY
-            elif not res.converged[j]:
-                if diverging or x0 * 1e5 < big:
-                    # still diverging (|x0| ~ t^v, v > 0) when the endgame ran out of t
-                    status[i] = PathStatus.AT_INFINITY
-                else:
-                    reason[i] = "endgame did not converge (estimates kept changing to t = 1e-13)"
-            elif not np.all(np.isfinite(X[i])):
-                reason[i] = "non-finite endpoint"
-            elif res.winding[j] > 1 or condition[i] > SINGULAR_CONDITION:
-                status[i] = PathStatus.SINGULAR
+def _endgame_piece(job: _Job, idx: np.ndarray, size: int, b: _Batch) -> None:
+    """Endgame, polish and classify the paths ``idx`` of ``b`` (updated in place)."""
+    sub = _subset(job.H, idx)
+    X = b.X
+    res = power_series_endgame(
+        sub, X[idx], options=job.eg, tracker=job.opts, deadline=job.deadline, size=size
+    )
+    b.steps[idx] += res.steps
+    b.winding[idx] = res.winding
+    b.accuracy[idx] = res.accuracy
+    # Regular endpoints: polish with Newton at t = 0; singular ones keep the extrapolation.
+    Xr, polished = newton(sub, res.X, 0.0, options=job.opts, size=size)
+    regular = res.converged & (res.winding == 1) & polished
+    X[idx] = np.where(regular[:, None], Xr, res.X)
+    a = np.asarray(job.H.data["a"])
+    b.condition[idx] = condition_numbers(job.system, X[idx], job.p_target[idx], a)
+    b.residual[idx] = _residuals(job.system, X[idx], job.p_target[idx])
+    for j, i in enumerate(idx):
+        x0 = abs(X[i, 0])
+        big = np.linalg.norm(X[i, 1:])
+        v = res.valuation[j]
+        diverging = np.isfinite(v) and v > 0.02 and x0 < 0.1 * big
+        if res.failed[j] and diverging:
+            b.status[i] = PathStatus.AT_INFINITY  # |x0| ~ t^v, v > 0, until tracking stopped
+        elif res.failed[j]:
+            b.reason[i] = f"tracking failed in the endgame near t = {res.t_last[j]:.1e}"
+        elif x0 * INFINITY_NORM < big:
+            b.status[i] = PathStatus.AT_INFINITY
+        elif not res.converged[j]:
+            if diverging or x0 * 1e5 < big:
+                # still diverging (|x0| ~ t^v, v > 0) when the endgame ran out of t
+                b.status[i] = PathStatus.AT_INFINITY
             else:
-                status[i] = PathStatus.SUCCESS
+                b.reason[i] = "endgame did not converge (estimates kept changing to t = 1e-13)"
+        elif not np.all(np.isfinite(X[i])):
+            b.reason[i] = "non-finite endpoint"
+        elif res.winding[j] > 1 or b.condition[i] > SINGULAR_CONDITION:
+            b.status[i] = PathStatus.SINGULAR
+        else:
+            b.status[i] = PathStatus.SUCCESS
 
 
 def _track_reason(code: int, t: float, deadline: float) -> str:
@@ -270,31 +249,27 @@ def _jumped(batch: _Batch, dedup_tol: float) -> np.ndarray:
 
 
 def _execute(
-    H: Homotopy,
-    system: System,
-    X0: np.ndarray,
-    p_target: np.ndarray,
-    opts: TrackerOptions,
-    eg: EndgameOptions,
-    deadline: float,
-    dedup_tol: float,
-    batch_size: int,
+    job: _Job, X0: np.ndarray, dedup_tol: float, batch_size: int
 ) -> tuple[_Batch, np.ndarray]:
     """Run all paths in batches, then re-track failed and jumped paths once, conservatively."""
     parts = []
     for lo in range(0, X0.shape[0], batch_size):
         sl = np.arange(lo, min(lo + batch_size, X0.shape[0]))
-        parts.append(_run(_subset(H, sl), system, X0[sl], p_target[sl], opts, eg, deadline))
+        parts.append(_run(job.part(sl), X0[sl]))
     batch = _concat(parts)
     retracked = np.zeros(X0.shape[0], bool)
     redo = np.union1d(
         np.nonzero([s == PathStatus.FAILED for s in batch.status])[0], _jumped(batch, dedup_tol)
     ).astype(int)
-    if redo.size and time.monotonic() < deadline:
+    if redo.size and time.monotonic() < job.deadline:
         careful = TrackerOptions.preset("conservative")
-        careful = replace(careful, max_steps=max(careful.max_steps, opts.max_steps))
-        again = _run(_subset(H, redo), system, X0[redo], p_target[redo], careful, eg, deadline)
-        batch = _merge(batch, again, redo)
+        careful = replace(careful, max_steps=max(careful.max_steps, job.opts.max_steps))
+        # In pieces of the endgame's size: the programs compiled for it are reused.
+        piece = min(bucket(min(X0.shape[0], batch_size)), ENDGAME_BATCH)
+        for lo in range(0, redo.size, piece):
+            sl = redo[lo : lo + piece]
+            again = _run(job.part(sl, opts=careful), X0[sl], size=piece)
+            batch = _merge(batch, again, sl)
         retracked[redo] = True
     # Still sharing a non-singular endpoint: keep the first path, report the others as failed.
     jumped = _jumped(batch, dedup_tol)
@@ -462,7 +437,8 @@ def solve(
     rng = np.random.default_rng(seed)
     H, X0 = total_degree_homotopy(system, p, rng)
     P = np.broadcast_to(p, (X0.shape[0], p.size))
-    batch, retracked = _execute(H, system, X0, P, opts, eg, deadline, dedup_tol, batch_size)
+    job = _Job(H, system, np.array(P), opts, eg, deadline)
+    batch, retracked = _execute(job, X0, dedup_tol, batch_size)
     return _finish(
         system,
         batch,
@@ -520,17 +496,8 @@ def solve_many(
     P1 = np.repeat(T, n_s, axis=0)
     H = parameter_homotopy(system, np.broadcast_to(p0, P1.shape), P1, rng)
     X0 = to_patch(np.tile(S, (n_t, 1)), np.asarray(H.data["a"]))
-    batch, retracked = _execute(
-        H,
-        system,
-        X0,
-        P1,
-        _tracker_options(tracker),
-        endgame or EndgameOptions(),
-        deadline,
-        dedup_tol,
-        batch_size,
-    )
+    job = _Job(H, system, P1, _tracker_options(tracker), endgame or EndgameOptions(), deadline)
+    batch, retracked = _execute(job, X0, dedup_tol, batch_size)
     out = []
     for j in range(n_t):
         sl = np.arange(j * n_s, (j + 1) * n_s)

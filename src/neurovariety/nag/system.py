@@ -163,18 +163,31 @@ def _evaluate(kernel: Kernel, data: Any, X: jax.Array, P: jax.Array) -> tuple[ja
 
 
 def evaluate_batch(system: System, X: np.ndarray, P: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Homogenized values and Jacobians at rows of ``X`` (padded to few shapes: few compiles)."""
+    """Homogenized values and Jacobians at rows of ``X``, parameters rows of ``P``.
+
+    Rows go through in pieces of ``EVAL_PIECE`` padded to that size: one compiled shape per system.
+    """
     B = X.shape[0]
-    size = max(8, 1 << max(0, (B - 1).bit_length()))
-    Xp = np.concatenate([X, np.repeat(X[:1], size - B, axis=0)]) if B else np.ones((8, X.shape[1]))
     P = np.broadcast_to(P, (B, system.n_parameters))
-    Pp = (
-        np.concatenate([P, np.repeat(P[:1], size - B, axis=0)])
-        if B
-        else np.ones((8, system.n_parameters))
-    )
-    F, J = _evaluate(system.kernel, system.data, jnp.asarray(Xp), jnp.asarray(Pp))
-    return np.asarray(F)[:B], np.asarray(J)[:B]
+    Fs, Js = [], []
+    for lo in range(0, max(B, 1), EVAL_PIECE):
+        x, p = X[lo : lo + EVAL_PIECE], P[lo : lo + EVAL_PIECE]
+        k = x.shape[0]
+        if k == 0:
+            break
+        x = np.concatenate([x, np.repeat(x[:1], EVAL_PIECE - k, axis=0)])
+        p = np.concatenate([p, np.repeat(p[:1], EVAL_PIECE - k, axis=0)])
+        F, J = _evaluate(system.kernel, system.data, jnp.asarray(x), jnp.asarray(p))
+        Fs.append(np.asarray(F)[:k])
+        Js.append(np.asarray(J)[:k])
+    if not Fs:
+        m, L = system.n_equations, system.n_variables + 1 + system.n_parameters
+        return np.zeros((0, m), complex), np.zeros((0, m, L), complex)
+    return np.concatenate(Fs), np.concatenate(Js)
+
+
+#: Rows per call of the compiled evaluation.
+EVAL_PIECE = 64
 
 
 # ---------------------------------------------------------------- sparse polynomial systems

@@ -89,7 +89,7 @@ def _jac_and_value(fn: HomotopyFn, data: Any, pdata: Any, X: jax.Array, t: jax.A
 _RK4_NODES = (0.0, 0.5, 0.5, 1.0)
 
 
-def _step(fn: HomotopyFn, opts: TrackerOptions, data: Any, pdata: Any, s: dict[str, Any]):
+def _step(fn: HomotopyFn, iters: int, ctl: Any, data: Any, pdata: Any, s: dict[str, Any]):
     """One predictor-corrector step of one path (vmapped over paths).
 
     The four RK4 stages and the Newton iterations share one loop body, so the homotopy (often a
@@ -101,7 +101,6 @@ def _step(fn: HomotopyFn, opts: TrackerOptions, data: Any, pdata: Any, s: dict[s
     ds = (-dt) + 0j
     tn = t - dt
     nodes = jnp.asarray(_RK4_NODES)
-    iters = opts.newton_iters
 
     def body(i: Any, c: tuple[Any, Any, Any]) -> tuple[Any, Any, Any]:
         ks, Y, norms = c
@@ -126,15 +125,15 @@ def _step(fn: HomotopyFn, opts: TrackerOptions, data: Any, pdata: Any, s: dict[s
     scale = 1.0 + jnp.linalg.norm(Y)
     err = norms[0] / scale
     finite = jnp.all(jnp.isfinite(Y)) & jnp.all(jnp.isfinite(norms))
-    converged = norms[-1] <= opts.newton_tol * scale
+    converged = norms[-1] <= ctl["newton_tol"] * scale
     if iters > 1:
         # Newton must contract (quadratically near a regular path): guards against path jumping.
-        converged &= (norms[1] <= 0.25 * norms[0]) | (norms[0] <= opts.newton_tol * scale)
-    ok = finite & converged & (err <= opts.max_correction)
-    factor = jnp.clip(0.9 * (opts.predictor_tol / jnp.maximum(err, 1e-300)) ** 0.2, 0.5, 2.0)
-    h_new = jnp.where(ok, jnp.minimum(h * factor, opts.max_step), 0.5 * h)
+        converged &= (norms[1] <= 0.25 * norms[0]) | (norms[0] <= ctl["newton_tol"] * scale)
+    ok = finite & converged & (err <= ctl["max_correction"])
+    factor = jnp.clip(0.9 * (ctl["predictor_tol"] / jnp.maximum(err, 1e-300)) ** 0.2, 0.5, 2.0)
+    h_new = jnp.where(ok, jnp.minimum(h * factor, ctl["max_step"]), 0.5 * h)
     done = ok & (tn <= t1)
-    too_small = h_new < opts.min_step
+    too_small = h_new < ctl["min_step"]
     status = jnp.where(
         done,
         TrackStatus.DONE,
@@ -156,8 +155,8 @@ def _step(fn: HomotopyFn, opts: TrackerOptions, data: Any, pdata: Any, s: dict[s
     return jax.tree_util.tree_map(lambda a, b: jnp.where(active, a, b), new, s)
 
 
-def _advance_impl(fn: HomotopyFn, opts: TrackerOptions, data: Any, pdata: Any, state: Any, n: Any):
-    step = jax.vmap(functools.partial(_step, fn, opts), in_axes=(None, 0, 0))
+def _advance_impl(fn: HomotopyFn, iters: int, ctl: Any, data: Any, pdata: Any, state: Any, n: Any):
+    step = jax.vmap(functools.partial(_step, fn, iters, ctl), in_axes=(None, 0, 0))
 
     def cond(c: tuple[Any, Any]) -> Any:
         i, s = c
@@ -167,7 +166,7 @@ def _advance_impl(fn: HomotopyFn, opts: TrackerOptions, data: Any, pdata: Any, s
         i, s = c
         s = step(data, pdata, s)
         s["status"] = jnp.where(
-            (s["status"] == TrackStatus.TRACKING) & (s["steps"] >= opts.max_steps),
+            (s["status"] == TrackStatus.TRACKING) & (s["steps"] >= ctl["max_steps"]),
             TrackStatus.MAX_STEPS,
             s["status"],
         ).astype(jnp.int32)
@@ -192,7 +191,17 @@ OPTIMIZE_FROM = 512
 def _advance(fn: HomotopyFn, opts: TrackerOptions, data: Any, pdata: Any, state: Any, n: Any):
     size = state["X"].shape[0]
     run = _advance_optimized if size >= OPTIMIZE_FROM else _advance_fast_compile
-    return run(fn, opts, data, pdata, state, n)
+    # Only the number of Newton iterations shapes the program; the other controls are traced,
+    # so every preset (e.g. the conservative re-tracking) reuses one compiled program.
+    ctl = {
+        "max_step": opts.max_step,
+        "min_step": opts.min_step,
+        "predictor_tol": opts.predictor_tol,
+        "max_correction": opts.max_correction,
+        "newton_tol": opts.newton_tol,
+        "max_steps": opts.max_steps,
+    }
+    return run(fn, opts.newton_iters, ctl, data, pdata, state, n)
 
 
 def bucket(n: int) -> int:
