@@ -99,7 +99,9 @@ def sweep(fam: Family, workers: int, tmp: Path) -> tuple[float, float, float, fl
                 "invariants": ["dim"],
             }
         )
-        run_sweep(warm, tmp / f"warm-{workers}.db", client=client, batch_size=1)
+        run_sweep(
+            warm, tmp / f"warm-{time.time_ns()}.db", client=client, batch_size=1
+        )  # fresh store
         cold = time.perf_counter() - t0
         c0 = _tree_cpu()
         time.sleep(2.0)
