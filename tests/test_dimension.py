@@ -196,7 +196,7 @@ small_archs = st.one_of(
 )
 
 
-@settings(max_examples=25, deadline=None)
+@settings(max_examples=12, deadline=None)
 @given(arch=small_archs, seed=st.integers(0, 1000))
 def test_exact_and_numeric_agree(arch: object, seed: int) -> None:
     exact = dimension(arch, seed=seed)  # type: ignore[arg-type]

@@ -171,7 +171,7 @@ def test_mlp_defect_sweep_matches_theory(scheduler: str, tmp_path: Path) -> None
 def test_budgets_and_failures_are_recorded(scheduler: str, tmp_path: Path) -> None:
     db = tmp_path / "atlas.db"
     slow = family_from_dict(
-        {"specs": ["mlp 8-30-30-30-8 x^3", "mlp 2-2-1 x^2"], "invariants": ["dim"], "timeout": 1}
+        {"specs": ["mlp 2-2-1 x^2", "mlp 8-40-40-40-8 x^3"], "invariants": ["dim"], "timeout": 1}
     )
     rep = run_sweep(slow, db, scheduler=scheduler, batch_size=1)
     bad = family_from_dict(
@@ -182,7 +182,7 @@ def test_budgets_and_failures_are_recorded(scheduler: str, tmp_path: Path) -> No
     with Store(db, readonly=True) as st:
         by_status = {r["status"]: r for r in st.query()}
     assert set(by_status) == {"ok", "timeout", "failed"}
-    assert by_status["timeout"]["architecture"] == "mlp 8-30-30-30-8 x^3"
+    assert by_status["timeout"]["architecture"] == "mlp 8-40-40-40-8 x^3"
     assert "time budget" in by_status["timeout"]["error"]
     assert "at least 2 primes" in by_status["failed"]["error"]
     assert by_status["ok"]["value"] == formulas.shallow_mlp_dim(2, 2, 2)

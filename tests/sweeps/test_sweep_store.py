@@ -151,7 +151,7 @@ def test_sandbox_budgets_failures_and_crashes() -> None:
     try:
         items = [
             (DIM, "mlp 2-2-1 x^2", {}),
-            (DIM, "mlp 8-30-30-30-8 x^3", {}),  # far more than 0.5 s
+            (DIM, "mlp 8-40-40-40-8 x^3", {}),  # far more than 0.5 s
             (DIM, "mlp 2-2-1 x^2", {"method": "bogus"}),
             ("sys:exit", "mlp 2-2-1 x^2", {}),  # takes the whole process down
             ("neurovariety.sweeps.registry:expected", "mlp 3-2-1 x^2", {}),

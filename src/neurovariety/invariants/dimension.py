@@ -330,14 +330,15 @@ def numeric_rank(singular_values: np.ndarray, rtol: float = NUMERIC_RTOL) -> tup
 
 def _numeric_singular_values(arch: Architecture, n_samples: int, seed: int) -> np.ndarray:
     rng = np.random.default_rng(seed)
-    # Keep every layer's values O(1): weights ~ N(0, 1/fan-in), inputs on the unit sphere; then
+    # Keep every layer's values O(1): weights ~ N(0, 1/fan-in), inputs in the unit ball; then
     # equilibrate rows and columns (the rank is unchanged, the conditioning much better).
     theta = rng.standard_normal(arch.n_params)
     for layer in arch.layers:
         fan_in = max(1, int(np.max(np.sum(layer.pattern >= 0, axis=1))))
         theta[layer.offset : layer.offset + layer.n_params] /= np.sqrt(fan_in)
     x = rng.standard_normal((n_samples, arch.n_inputs))
-    x /= np.linalg.norm(x, axis=1, keepdims=True)
+    # radii in [1/2, 1]: a sphere alone would give only ±1 for one input
+    x *= rng.uniform(0.5, 1.0, (n_samples, 1)) / np.linalg.norm(x, axis=1, keepdims=True)
     J = numeric_jacobian(arch, theta, x)
     for axis in (0, 1, 0):
         norms = np.linalg.norm(J, axis=axis, keepdims=True)
