@@ -11,43 +11,26 @@ import json
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from functools import wraps
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import typer
-from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from ..errors import ExperimentError, NeurovarietyError
+from ..clitools import clean_errors, console, err_console
+from ..errors import ExperimentError
 
 __all__ = ["register"]
 
-F = TypeVar("F", bound=Callable[..., Any])
-console = Console()
-err_console = Console(stderr=True)
+
+def _interrupted(kwargs: dict[str, Any]) -> str:
+    out = kwargs.get("out")
+    where = f" in {out}" if out else ""
+    return f"interrupted: finished runs are saved{where}; rerun the same command to resume"
 
 
-def _clean_errors(fn: F) -> F:
-    @wraps(fn)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return fn(*args, **kwargs)
-        except NeurovarietyError as e:
-            err_console.print(f"[bold red]error:[/] {e}", highlight=False, soft_wrap=True)
-            raise typer.Exit(code=2) from None
-        except KeyboardInterrupt:
-            out = kwargs.get("out")
-            where = f" in {out}" if out else ""
-            err_console.print(
-                f"interrupted: finished runs are saved{where}; rerun the same command to resume",
-                highlight=False,
-                soft_wrap=True,
-            )
-            raise typer.Exit(code=130) from None
-
-    return wrapper  # type: ignore[return-value]
+_clean_errors = clean_errors(on_interrupt=_interrupted)
 
 
 @contextmanager

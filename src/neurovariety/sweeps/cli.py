@@ -10,33 +10,16 @@ import contextlib
 import json
 import sys
 from collections.abc import Callable, Iterator
-from functools import wraps
 from pathlib import Path
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
-from ..errors import FamilyError, NeurovarietyError
+from ..clitools import clean_errors, console, err_console
+from ..errors import FamilyError
 
 __all__ = ["register"]
-
-F = TypeVar("F", bound=Callable[..., Any])
-console = Console()
-err_console = Console(stderr=True)
-
-
-def _clean_errors(fn: F) -> F:
-    @wraps(fn)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return fn(*args, **kwargs)
-        except NeurovarietyError as e:
-            err_console.print(f"[bold red]error:[/] {e}", highlight=False)
-            raise typer.Exit(code=2) from None
-
-    return wrapper  # type: ignore[return-value]
 
 
 def _family(
@@ -268,13 +251,13 @@ def register(app: typer.Typer) -> None:
     >>> sorted(c.name for c in app.registered_commands), [g.name for g in app.registered_groups]
     (['sweep'], ['atlas'])
     """
-    app.command("sweep")(_clean_errors(sweep_command))
+    app.command("sweep")(clean_errors(sweep_command))
     atlas = typer.Typer(
         help="Query, export and plot a sweep's results store.", no_args_is_help=True
     )
-    atlas.command("query")(_clean_errors(query_command))
-    atlas.command("export")(_clean_errors(export_command))
-    atlas.command("plot")(_clean_errors(plot_command))
+    atlas.command("query")(clean_errors(query_command))
+    atlas.command("export")(clean_errors(export_command))
+    atlas.command("plot")(clean_errors(plot_command))
     app.add_typer(atlas, name="atlas")
 
 
