@@ -37,7 +37,7 @@ def dim_command(
     if as_json:
         sys.stdout.write(json.dumps(result.to_dict(), indent=2) + "\n")
     else:
-        console.print(result.summary(), highlight=False)
+        console.print(result.summary(), highlight=False, markup=False)
 
 
 @app.command("profile")
@@ -125,7 +125,7 @@ def singular_command(
         sys.stdout.write(json.dumps(out[0] if stratum else out, indent=2) + "\n")
         return
     for r in results:
-        console.print(r.summary(), highlight=False)
+        console.print(r.summary(), highlight=False, markup=False)
 
 
 def _read_data(path: str, arch: object) -> tuple[object, object]:
@@ -198,7 +198,7 @@ def critical_command(
         sys.stdout.write(json.dumps([r.to_dict() for r in results], indent=2) + "\n")
         return
     for r in results:
-        console.print(r.summary(), highlight=False)
+        console.print(r.summary(), highlight=False, markup=False)
     if plot:
         console.print(f"figure written to {plot}")
 
@@ -228,7 +228,7 @@ def edd_command(
     if as_json:
         sys.stdout.write(json.dumps(result.to_dict(), indent=2) + "\n")
     else:
-        console.print(result.summary(), highlight=False)
+        console.print(result.summary(), highlight=False, markup=False)
 
 
 @app.command("fiber")
@@ -248,7 +248,7 @@ def fiber_command(
         d["dimension"], d["size"] = result.dimension, result.size
         sys.stdout.write(json.dumps(d, indent=2) + "\n")
     else:
-        console.print(result.summary(), highlight=False)
+        console.print(result.summary(), highlight=False, markup=False)
 
 
 def _register_subcommands() -> None:

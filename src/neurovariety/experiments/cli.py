@@ -137,7 +137,7 @@ def register(app: typer.Typer) -> None:
         if as_json:
             _emit(payload)
         else:
-            console.print(result.summary(), highlight=False)
+            console.print(result.summary(), highlight=False, markup=False)
 
     @app.command("bias")
     @_clean_errors
@@ -191,7 +191,7 @@ def register(app: typer.Typer) -> None:
         if as_json:
             _emit(payload)
         else:
-            console.print(result.summary(), highlight=False)
+            console.print(result.summary(), highlight=False, markup=False)
             console.print(f"figures: {', '.join(str(p) for p in figures)}", highlight=False)
 
     @app.command("fisher")
@@ -279,7 +279,7 @@ def register(app: typer.Typer) -> None:
             _emit(payload)
         else:
             for r in results:
-                console.print(r.summary(), highlight=False)
+                console.print(r.summary(), highlight=False, markup=False)
             console.print(f"figure: {fig}", highlight=False)
 
 

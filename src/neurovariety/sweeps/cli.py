@@ -153,7 +153,7 @@ def sweep_command(
     if as_json:
         sys.stdout.write(json.dumps(report.to_dict(), indent=2) + "\n")
     else:
-        console.print(report.summary(), highlight=False)
+        console.print(report.summary(), highlight=False, markup=False)
 
 
 QUERY_FIELDS = (
