@@ -11,6 +11,7 @@ from neurovariety.nag import (
     find_start_pair,
     monodromy_solve,
     parse_system,
+    system_from_callable,
     trace_test,
     witness_set,
 )
@@ -98,6 +99,15 @@ def test_degree_of_segre_p1_x_p1_and_the_cone_over_the_twisted_cubic():
     # Three quadrics in 4 unknowns cut the (affine cone over the) twisted cubic: overdetermined.
     E = parse_system("x*z - y^2\ny*w - z^2\nx*w - y*z", allow_underdetermined=True)
     W = witness_set(equations=E, dim=2, seed=0)
+    assert W.degree == 3 and W.complete == Verdict.YES
+
+
+@pytest.mark.slow
+def test_witness_set_of_callable_equations():
+    F = system_from_callable(
+        lambda x, p: jnp.stack([x[1] - x[0] ** 2, x[2] - x[0] ** 3]), 3, allow_underdetermined=True
+    )
+    W = witness_set(equations=F, dim=1, seed=0)
     assert W.degree == 3 and W.complete == Verdict.YES
 
 

@@ -10,7 +10,14 @@ from hypothesis import strategies as st
 from nag_systems import cyclic, dense, katsura
 
 from neurovariety.errors import BudgetExceededError, PolynomialSystemError
-from neurovariety.nag import PathStatus, parse_system, solve, solve_many, system_from_callable
+from neurovariety.nag import (
+    PathStatus,
+    TrackerOptions,
+    parse_system,
+    solve,
+    solve_many,
+    system_from_callable,
+)
 
 
 def _check_ledger(r):
@@ -69,6 +76,7 @@ def test_paths_to_infinity_are_classified_not_failed():
     np.testing.assert_allclose(r.solutions()[0], [1, 1], atol=1e-10)
     # Parallel lines: no finite solution at all.
     r = solve(parse_system("x + y - 1\nx + y - 2"), seed=0)
+    assert r.solutions().shape == (0, 2)
     assert r.nsolutions == 0 and r.ledger == {
         "tracked": 1,
         "success": 0,
@@ -130,6 +138,11 @@ def test_budgets_never_hang():
     assert all("budget" in p.reason for p in r.failed())
     with pytest.raises(BudgetExceededError, match="max_paths"):
         solve(F, seed=0, max_paths=4)
+    # A step budget of 3 per path (12 when re-tracked) cannot reach t = 0.
+    r = solve(F, seed=0, tracker=TrackerOptions(max_steps=3))
+    _check_ledger(r)
+    assert r.ledger["failed"] == 8 and all(p.retracked for p in r.failed())
+    assert all("step budget" in p.reason for p in r.failed())
 
 
 def test_missing_parameters_and_underdetermined_are_refused():

@@ -150,6 +150,7 @@ class SolveResult(Result):
     system: str = ""
     real_tol: float = 1e-8
     overdetermined: bool = False
+    n_variables: int = 0
     distinct: tuple[int, ...] = field(default=(), repr=False)
 
     # ---- ledger
@@ -177,12 +178,12 @@ class SolveResult(Result):
     def solutions(self, *, only_nonsingular: bool = False) -> np.ndarray:
         """Distinct finite solutions as rows (singular ones included unless asked)."""
         reps = [p for p in self._representatives() if not (only_nonsingular and p.is_singular())]
-        return _stack(reps)
+        return _stack(reps, self.n_variables)
 
     def real_solutions(self, *, tol: float | None = None) -> np.ndarray:
         """Distinct real solutions (imaginary parts below ``tol`` relative), real arrays."""
         t = self.real_tol if tol is None else tol
-        return _stack([p for p in self._representatives() if p.is_real(t)]).real
+        return _stack([p for p in self._representatives() if p.is_real(t)], self.n_variables).real
 
     def nonsingular(self) -> list[PathResult]:
         """One path result per distinct non-singular solution."""
@@ -246,8 +247,8 @@ class SolveResult(Result):
         }
 
 
-def _stack(paths: list[PathResult]) -> np.ndarray:
+def _stack(paths: list[PathResult], n: int) -> np.ndarray:
     sols = [p.solution for p in paths if p.solution is not None]
     if not sols:
-        return np.zeros((0, 0), dtype=complex)
+        return np.zeros((0, n), dtype=complex)
     return np.stack(sols)

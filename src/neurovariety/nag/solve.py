@@ -3,8 +3,9 @@
 Each path is tracked to ``t = 0.1`` by the batched tracker, finished by the power-series endgame,
 refined by Newton when regular, then classified (``success``, ``singular``, ``at_infinity``,
 ``failed``). Failed paths, and paths that meet another path at a non-singular solution (path
-jumping), are re-tracked once with the ``conservative`` preset before being reported. Every call has
-a wall-clock budget (``time_limit``) and a step budget per path (``TrackerOptions.max_steps``).
+jumping), are re-tracked once with the ``conservative`` preset (and four times the step budget)
+before being reported. Every call has a wall-clock budget (``time_limit``) and a step budget per
+path (``TrackerOptions.max_steps``).
 """
 
 from __future__ import annotations
@@ -263,7 +264,9 @@ def _execute(
     ).astype(int)
     if redo.size and time.monotonic() < job.deadline:
         careful = TrackerOptions.preset("conservative")
-        careful = replace(careful, max_steps=max(careful.max_steps, job.opts.max_steps))
+        # Smaller steps need more of them: the step budget grows with the preset, bounded by the
+        # caller's own budget times four.
+        careful = replace(careful, max_steps=4 * job.opts.max_steps)
         # In pieces of the endgame's size: the programs compiled for it are reused.
         piece = min(bucket(min(X0.shape[0], batch_size)), ENDGAME_BATCH)
         for lo in range(0, redo.size, piece):
@@ -368,6 +371,7 @@ def _finish(
         seconds=time.monotonic() - t_start,
         system=repr(system),
         overdetermined=system.n_equations > n,
+        n_variables=n,
         distinct=tuple(sorted(distinct)),
     )
 

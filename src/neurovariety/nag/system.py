@@ -118,7 +118,8 @@ class System:
             names = ", ".join(self.parameters) or "none"
             raise PolynomialSystemError(
                 f"expected {self.n_parameters} parameter value(s) ({names}), got {arr.size}. "
-                "Fix: pass parameters=[...] with one value per parameter"
+                "Fix: pass parameters=[...] (command line: --parameters v1,v2) with one value per "
+                "parameter"
             )
         if not np.all(np.isfinite(arr)):
             raise PolynomialSystemError("parameter values must be finite. Fix: remove NaN/inf")
