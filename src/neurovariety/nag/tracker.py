@@ -185,7 +185,7 @@ _advance_fast_compile = jax.jit(
 )
 _advance_optimized = jax.jit(_advance_impl, static_argnums=(0, 1))
 #: Batches of at least this many paths use the fully optimized program.
-OPTIMIZE_FROM = 512
+OPTIMIZE_FROM = 256
 
 
 def _advance(fn: HomotopyFn, opts: TrackerOptions, data: Any, pdata: Any, state: Any, n: Any):
