@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import enum
+import html
 import json
 import math
 from typing import Any
@@ -65,6 +66,25 @@ class Result:
 
     def __str__(self) -> str:
         return self.summary()
+
+    def _repr_html_(self) -> str:
+        """The summary as an HTML table (Jupyter renders results with it).
+
+        >>> @dataclasses.dataclass(frozen=True, repr=False)
+        ... class R(Result):
+        ...     def bullets(self) -> list[str]:
+        ...         return ["dimension 3 < 4", "seed 0"]
+        >>> print(R()._repr_html_())
+        <table class="neurovariety-result"><thead><tr><th style="text-align:left">R</th></tr></thead>
+        <tbody><tr><td style="text-align:left">dimension 3 &lt; 4</td></tr>
+        <tr><td style="text-align:left">seed 0</td></tr></tbody></table>
+        """
+        cell = 'style="text-align:left"'
+        rows = "\n".join(f"<tr><td {cell}>{html.escape(b)}</td></tr>" for b in self.bullets())
+        return (
+            f'<table class="neurovariety-result"><thead><tr><th {cell}>'
+            f"{html.escape(self.title())}</th></tr></thead>\n<tbody>{rows}</tbody></table>"
+        )
 
     def to_dict(self) -> dict[str, Any]:
         return {f.name: _jsonable(getattr(self, f.name)) for f in dataclasses.fields(self)}

@@ -13,6 +13,7 @@ from ..errors import NeurovarietyError
 from ..results import Result
 from . import formulas
 from .dimension import DimensionResult, dimension, upper_bounds
+from .singularities import SingularityResult
 
 MAX_PROFILE_STRATA = 12
 MIN_MONODROMY_BUDGET = 10.0
@@ -20,9 +21,16 @@ MIN_MONODROMY_BUDGET = 10.0
 
 @dataclasses.dataclass(frozen=True)
 class ProfileRow:
+    """One invariant: its value, how it was decided, and what it was checked against.
+
+    ``compared_with`` names the formula, bound or independent computation the value was compared
+    with, and the outcome (empty when nothing applies).
+    """
+
     name: str
     value: Any
     how: str
+    compared_with: str = ""
 
 
 @dataclasses.dataclass(frozen=True, repr=False)
@@ -32,6 +40,7 @@ class ProfileResult(Result):
     architecture: str
     rows: list[ProfileRow]
     dimension: DimensionResult
+    strata: list[SingularityResult] = dataclasses.field(default_factory=list)
 
     def title(self) -> str:
         return f"Profile  {self.architecture}"
@@ -107,23 +116,77 @@ def profile(arch: Architecture, *, seed: int = 0, budget: float = DEFAULT_BUDGET
         rows.append(ProfileRow(f"upper bound: {b.name}", b.value, b.source))
     rows += _formula_rows(arch)
     start = time.perf_counter()
-    rows += _strata_rows(arch, dim, seed)
+    strata_rows, verdicts = _strata_rows(arch, dim, seed)
+    rows += strata_rows
     rows += _fiber_rows(arch, dim, seed, budget - (time.perf_counter() - start))
     rows += _degree_rows(arch, seed, budget - (time.perf_counter() - start))
-    return ProfileResult(architecture=arch.spec, rows=rows, dimension=dim)
+    return ProfileResult(
+        architecture=arch.spec, rows=_compare(arch, dim, rows), dimension=dim, strata=verdicts
+    )
 
 
-def _strata_rows(arch: Architecture, dim: DimensionResult, seed: int) -> list[ProfileRow]:
+def _compare(arch: Architecture, dim: DimensionResult, rows: list[ProfileRow]) -> list[ProfileRow]:
+    """Fill ``compared_with``: each value against the formula or bound that predicts it.
+
+    >>> from neurovariety import parse_architecture
+    >>> p = profile(parse_architecture("lcn k=3,2 s=2"))
+    >>> [r.compared_with for r in p.rows if r.name == "degree (computed)"]
+    ['closed formula 3 (Segre degree (KMST, strides > 1)): agrees']
+    """
+    by_name = {r.name: r for r in rows}
+    bounds = [
+        (r.name.removeprefix("upper bound: "), r.value)
+        for r in rows
+        if r.name.startswith("upper bound: ")
+    ]
+    out = []
+    for r in rows:
+        note = r.compared_with
+        if r.name == "dimension":
+            met = [f"{n} {v}" for n, v in bounds if v == r.value]
+            note = f"expected {arch.expected_dim}; upper bounds " + ", ".join(
+                f"{n} {v}" for n, v in bounds
+            )
+            note += f" (met: {', '.join(met)})" if met else " (none met: probable)"
+        elif r.name == "defect":
+            note = f"expected dimension {arch.expected_dim} (parameters − symmetry, ambient)"
+        elif r.name == "generic fiber dimension":
+            note = f"symmetry dimension {arch.symmetry_dim}: " + (
+                "equal (finite fibers up to symmetry)"
+                if r.value == arch.symmetry_dim
+                else "larger (positive-dimensional fibers beyond symmetry)"
+            )
+        elif r.name == "degree (computed)" and "degree" in by_name and isinstance(r.value, int):
+            f = by_name["degree"]
+            verdict = "agrees" if f.value == r.value else "DISAGREES"
+            note = f"closed formula {f.value} ({f.how}): {verdict}"
+        elif r.name == "degree" and isinstance(by_name.get("degree (computed)", r).value, int):
+            c = by_name["degree (computed)"]
+            if r is not c:
+                verdict = "agrees" if c.value == r.value else "DISAGREES"
+                note = f"computed degree {c.value} ({c.how}): {verdict}"
+        elif r.name == "fiber size (gauge chart)":
+            ident = by_name.get("identifiable up to symmetry")
+            note = f"symmetry group in the chart: {ident.how}" if ident else ""
+        out.append(dataclasses.replace(r, compared_with=note) if note != r.compared_with else r)
+    return out
+
+
+def _strata_rows(
+    arch: Architecture, dim: DimensionResult, seed: int
+) -> tuple[list[ProfileRow], list[SingularityResult]]:
     from .singularities import singular
     from .strata import strata
 
     try:
         all_strata = strata(arch)
     except NeurovarietyError as e:
-        return [ProfileRow("strata", "skipped", str(e))]
+        return [ProfileRow("strata", "skipped", str(e))], []
     rows = []
+    verdicts = []
     for s in all_strata[:MAX_PROFILE_STRATA]:
         r = singular(arch, s, seed=seed, dim=dim)
+        verdicts.append(r)
         how = "certified" if r.certified else "not certified"
         rows.append(
             ProfileRow(
@@ -140,7 +203,7 @@ def _strata_rows(arch: Architecture, dim: DimensionResult, seed: int) -> list[Pr
                 f"first {MAX_PROFILE_STRATA} shown; `neurovariety singular` lists every one",
             )
         )
-    return rows
+    return rows, verdicts
 
 
 def _fiber_rows(
