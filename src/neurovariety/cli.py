@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+from pathlib import Path
 from typing import Any
 
 import typer
@@ -45,17 +46,40 @@ def dim_command(
 def profile_command(
     spec: str = typer.Argument(..., help="architecture, e.g. 'mlp 2-3-2-3-4 x^2'"),
     seed: int = typer.Option(0, help="seed of all randomized computations"),
-    budget: float = typer.Option(60.0, help="seconds for the homotopy-continuation items"),
+    budget: float = typer.Option(
+        60.0,
+        help="seconds for the optional items (homotopy continuation; with --report also "
+        "equations and critical exposure)",
+    ),
     as_json: bool = typer.Option(False, "--json", help="print the profile as JSON"),
+    report: Path = typer.Option(
+        None, "--report", help="also write a self-contained HTML report to DIR/index.html"
+    ),
+    atlas: Path = typer.Option(
+        None, "--atlas", help="sweep store (SQLite) whose defect heatmap the report shows"
+    ),
 ) -> None:
     """Everything known about an architecture's neuromanifold, with how it was decided."""
     from .invariants.profile import profile
 
     arch = parse_architecture(spec)
+    if atlas is not None and report is None:
+        raise NeurovarietyError("--atlas is drawn in the HTML report: add --report DIR")
+    if atlas is not None and not atlas.is_file():
+        raise NeurovarietyError(f"--atlas {str(atlas)!r}: no such file; give a sweep store")
     with console.status("computing the profile…"):
-        prof = profile(arch, seed=seed, budget=budget)
+        prof = profile(arch, seed=seed, budget=budget / 2 if report is not None else budget)
+    written = None
+    if report is not None:
+        from .report import build_report
+
+        with console.status("writing the report…"):
+            written = build_report(arch, report, seed=seed, budget=budget, atlas=atlas, prof=prof)
     if as_json:
-        sys.stdout.write(json.dumps(prof.to_dict(), indent=2) + "\n")
+        out = prof.to_dict()
+        if written is not None:
+            out["report"] = written.to_dict()
+        sys.stdout.write(json.dumps(out, indent=2) + "\n")
         return
     table = Table(title=f"neurovariety profile  {arch.spec}", show_lines=False)
     table.add_column("invariant")
@@ -64,6 +88,8 @@ def profile_command(
     for row in prof.rows:
         table.add_row(row.name, str(row.value), row.how)
     console.print(table)
+    if written is not None:
+        console.print(f"report written to {written.path}", highlight=False)
 
 
 @app.command("strata")

@@ -1,0 +1,395 @@
+"""``neurovariety profile SPEC --report DIR``: one self-contained HTML page on an architecture.
+
+The page holds every row of the profile with its provenance and the formula it was compared
+with, the strata with their singularity verdicts, the equations, the critical exposure of a few
+strata, figures, and a list of what was skipped and why. Items past the time budget are skipped,
+never silently dropped.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .. import __version__
+from ..architectures.base import Architecture
+from ..errors import NeurovarietyError
+from ..invariants.profile import ProfileResult, profile
+from ..invariants.strata import Stratum, strata
+from ..results import Result
+from . import html as H
+from .figures import Figure, atlas_figure, landscape_figure, neuromanifold_figure
+
+__all__ = ["ReportResult", "build_report"]
+
+SECTIONS = (
+    "summary",
+    "profile",
+    "strata",
+    "equations",
+    "exposure",
+    "figures",
+    "skipped",
+    "provenance",
+)
+MAX_SMALL_PARAMS = 16  # critical points by optimization (exposure, the landscape's θ0) up to this
+EXPOSURE_STRATA = 4
+EXPOSURE_TRIALS = 3
+EQUATIONS_MIN_SECONDS = 2.0
+EXPOSURE_MIN_SECONDS = 3.0
+
+
+@dataclasses.dataclass(frozen=True, repr=False)
+class ReportResult(Result):
+    """What a report holds: its sections, figures, skipped items (with reasons) and timings."""
+
+    architecture: str
+    path: str
+    sections: list[str]
+    figures: list[str]
+    skipped: list[tuple[str, str]]
+    timings: dict[str, float]
+    seed: int
+    budget: float
+    seconds: float
+
+    def title(self) -> str:
+        return f"ReportResult  {self.architecture}"
+
+    def bullets(self) -> list[str]:
+        return [
+            f"written to {self.path}",
+            f"{len(self.sections)} sections; figures: {', '.join(self.figures) or 'none'}",
+            f"{len(self.skipped)} items skipped"
+            + (": " + "; ".join(f"{a} ({b})" for a, b in self.skipped) if self.skipped else ""),
+            f"seed {self.seed} · budget {self.budget:g} s · {self.seconds:.3g} s",
+        ]
+
+
+@dataclasses.dataclass
+class _Clock:
+    start: float
+    budget: float
+    timings: dict[str, float] = dataclasses.field(default_factory=dict)
+
+    def left(self) -> float:
+        return self.budget - (time.perf_counter() - self.start)
+
+    def timed(self, name: str, t0: float) -> None:
+        self.timings[name] = round(time.perf_counter() - t0, 3)
+
+
+def build_report(
+    arch: Architecture,
+    out_dir: str | Path,
+    *,
+    seed: int = 0,
+    budget: float = 60.0,
+    atlas: str | Path | None = None,
+    prof: ProfileResult | None = None,
+) -> ReportResult:
+    """Write ``out_dir/index.html`` for ``arch`` and return what it holds.
+
+    ``budget`` (seconds) bounds the optional items: half goes to the profile's homotopy items
+    (fiber, degree), the rest to equations and critical exposure; figures are always drawn.
+    ``prof`` reuses a profile already computed (then it is not recomputed). ``atlas``: a sweep
+    store whose defect heatmap is added.
+
+    >>> import tempfile
+    >>> from neurovariety import parse_architecture
+    >>> with tempfile.TemporaryDirectory() as d:
+    ...     r = build_report(parse_architecture("lcn k=2,2 s=1"), d, budget=5)
+    ...     html = (Path(d) / "index.html").read_text()
+    >>> r.figures, 'id="equations"' in html, "https://" in html
+    (['neuromanifold', 'landscape'], True, False)
+    """
+    # with ``prof`` given, its half of the budget is already spent
+    clock = _Clock(time.perf_counter(), budget / 2 if prof is not None else budget)
+    out = Path(out_dir)
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise NeurovarietyError(f"cannot create the report folder {str(out)!r}: {e}") from None
+    if prof is None:
+        t0 = time.perf_counter()
+        prof = profile(arch, seed=seed, budget=budget / 2)
+        clock.timed("profile", t0)
+    skipped: list[tuple[str, str]] = [
+        (r.name, r.how) for r in prof.rows if str(r.value) == "skipped"
+    ]
+    by_name = {s.name: s for s in strata(arch)}
+    verdicts = [(by_name[v.stratum], v.verdict.value) for v in prof.strata if v.stratum in by_name]
+    rng = np.random.default_rng(seed)
+    n_samples = max(2 * arch.n_params, 8)
+    X = rng.standard_normal((n_samples, arch.n_inputs))
+    Y = rng.standard_normal((n_samples, arch.n_outputs))
+
+    eq_html = _equations_section(arch, seed, clock, skipped)
+    exp_html = _exposure_section(arch, verdicts, seed, clock, skipped)
+    figures = _figures(arch, prof, verdicts, X, Y, seed, atlas, clock, skipped)
+
+    sections = [
+        H.section("summary", "Summary", _summary(arch, prof)),
+        H.section("profile", "Profile: every invariant and how it was decided", _profile(prof)),
+        H.section("strata", "Subnetwork strata and singularities", _strata(prof)),
+        H.section("equations", "Equations of the neurovariety", eq_html),
+        H.section("exposure", "Critical exposure of the strata", exp_html),
+        H.section("figures", "Figures", "".join(H.figure(f) for f in figures) or _none("none")),
+        H.section("skipped", "Skipped, and why", _skipped(skipped)),
+        H.section("provenance", "Provenance", _provenance(prof, seed, budget, clock)),
+    ]
+    page = H.page(
+        f"neurovariety profile  {arch.spec}",
+        "the geometry of the neuromanifold: each value with how it was decided",
+        sections,
+        f"neurovariety {__version__} · seed {seed} · budget {budget:g} s · "
+        f"{time.perf_counter() - clock.start:.1f} s",
+    )
+    path = out / "index.html"
+    path.write_text(page, encoding="utf-8")
+    return ReportResult(
+        architecture=arch.spec,
+        path=str(path),
+        sections=list(SECTIONS),
+        figures=[f.name for f in figures],
+        skipped=skipped,
+        timings=clock.timings,
+        seed=seed,
+        budget=budget,
+        seconds=time.perf_counter() - clock.start,
+    )
+
+
+def _none(text: str) -> str:
+    return f'<p class="skipped">{H.esc(text)}</p>'
+
+
+def _summary(arch: Architecture, prof: ProfileResult) -> str:
+    d = prof.dimension
+    how = "certified" if d.certified else "probable"
+    singular = sum(v.verdict.value == "yes" for v in prof.strata)
+    items = [
+        f"{arch.n_params} parameters; function space of dimension {arch.ambient_dim}",
+        f"neuromanifold of dimension {d.dimension} ({how}), expected {arch.expected_dim}, "
+        f"defect {d.defect}",
+        f"generic fiber dimension {d.fiber_dimension}; symmetry dimension {arch.symmetry_dim}",
+        f"{len(prof.strata)} subnetwork strata tested, {singular} with singular points (certified)",
+    ]
+    return "<ul>" + "".join(f"<li>{H.esc(i)}</li>" for i in items) + "</ul>"
+
+
+def _profile(prof: ProfileResult) -> str:
+    rows = []
+    for r in prof.rows:
+        value = str(r.value)
+        rows.append([r.name, value, r.how, r.compared_with or "—"])
+    return H.table(
+        ["invariant", "value", "how it was decided", "compared with"], rows, ["", "value"]
+    )
+
+
+def _strata(prof: ProfileResult) -> str:
+    if not prof.strata:
+        return _none("no subnetwork strata were tested (see Skipped)")
+    rows = []
+    for v in prof.strata:
+        ev = v.evidence
+        evidence = (
+            f"tangent span rank {ev.get('span_rank')} at {ev.get('fiber_points')} fiber points "
+            f"(dφ ranks {ev.get('fiber_ranks')}) mod {ev.get('prime')}"
+        )
+        rows.append(
+            [
+                v.stratum,
+                v.image,
+                v.image_dimension,
+                H.verdict_span(v.verdict.value),
+                "certified" if v.certified else "not certified",
+                v.kind,
+                evidence,
+            ]
+        )
+    return H.table(
+        ["stratum", "image", "image dim", "singular", "how", "kind", "evidence"],
+        rows,
+        ["", "", "value", "raw"],
+    )
+
+
+def _equations_section(
+    arch: Architecture, seed: int, clock: _Clock, skipped: list[tuple[str, str]]
+) -> str:
+    from ..invariants.equations import equations
+
+    if clock.left() < EQUATIONS_MIN_SECONDS:
+        reason = f"time budget left {max(clock.left(), 0):.0f} s < {EQUATIONS_MIN_SECONDS:g} s"
+        skipped.append(("equations", reason))
+        return _none(f"skipped: {reason}")
+    t0 = time.perf_counter()
+    try:
+        r = equations(arch, max_degree=4, seed=seed, max_monomials=20_000, max_piece=1_500)
+    except NeurovarietyError as e:
+        skipped.append(("equations", str(e)))
+        return _none(f"skipped: {e}")
+    finally:
+        clock.timed("equations", t0)
+    for note in r.notes:
+        skipped.append(("equations beyond degree " + str(r.complete_through), note))
+    coords = "\n".join(f"c{i} = {c}" for i, c in enumerate(r.coordinates))
+    eqs = "\n".join(f"{e.text()} = 0" for e in r.equations) or "(none: the zero ideal)"
+    bullets = "".join(f"<li>{H.esc(b)}</li>" for b in r.bullets())
+    return (
+        f"<ul>{bullets}</ul><h3>Coordinates of the function space</h3><pre>{H.esc(coords)}</pre>"
+        f"<h3>Equations</h3><pre>{H.esc(eqs)}</pre>"
+    )
+
+
+def _exposure_strata(verdicts: list[tuple[Stratum, str]]) -> list[Stratum]:
+    """A few representative strata: one per (kind, image)."""
+    chosen: list[Stratum] = []
+    seen: set[tuple[str, str]] = set()
+    for s, _ in verdicts:
+        key = (s.kind, s.reduced.spec if s.reduced is not None else "0")
+        if key not in seen:
+            seen.add(key)
+            chosen.append(s)
+    return chosen[:EXPOSURE_STRATA]
+
+
+def _exposure_section(
+    arch: Architecture,
+    verdicts: list[tuple[Stratum, str]],
+    seed: int,
+    clock: _Clock,
+    skipped: list[tuple[str, str]],
+) -> str:
+    from ..landscape import critical_exposure
+
+    if arch.n_params > MAX_SMALL_PARAMS:
+        reason = (
+            f"{arch.n_params} parameters > {MAX_SMALL_PARAMS}: each dataset needs a full "
+            "optimization (minutes); run `neurovariety critical` for it"
+        )
+        skipped.append(("critical exposure", reason))
+        return _none(f"skipped: {reason}")
+    rows = []
+    t0 = time.perf_counter()
+    for s in _exposure_strata(verdicts):
+        if clock.left() < EXPOSURE_MIN_SECONDS:
+            skipped.append(
+                (f"critical exposure of {s.name}", f"time budget left {clock.left():.0f} s")
+            )
+            continue
+        try:
+            r = critical_exposure(arch, s, trials=EXPOSURE_TRIALS, seed=seed)
+        except NeurovarietyError as e:
+            skipped.append((f"critical exposure of {s.name}", str(e)))
+            continue
+        rows.append(
+            [
+                s.name,
+                f"{r.exposed}/{r.trials}",
+                f"[{r.ci_low:.2f}, {r.ci_high:.2f}]",
+                r.undecided,
+                r.samples,
+                f"{r.seconds:.2f} s",
+            ]
+        )
+    clock.timed("exposure", t0)
+    if not rows:
+        return _none("no stratum within the budget (see Skipped)")
+    intro = (
+        f"<p>Random Gaussian datasets (seed {seed}); a stratum is exposed for a dataset when a "
+        "critical point of the loss restricted to it is critical for the whole network "
+        "(gradient ≤ 1e-6). Razor: MLP strata are critically exposed, CNN strata are not.</p>"
+    )
+    return intro + H.table(
+        ["stratum", "datasets with a critical point", "95% CI", "undecided", "samples", "time"],
+        rows,
+        ["", "value", "value"],
+    )
+
+
+def _landscape_point(
+    arch: Architecture,
+    verdicts: list[tuple[Stratum, str]],
+    X: np.ndarray,
+    Y: np.ndarray,
+    seed: int,
+) -> tuple[Stratum, np.ndarray, str] | None:
+    from ..landscape import stratum_critical_point
+
+    if not verdicts:
+        return None
+    ranked = sorted(verdicts, key=lambda sv: (sv[1] != "yes", sv[0].reduced is None))
+    s = ranked[0][0]
+    if arch.n_params <= MAX_SMALL_PARAMS:
+        r = stratum_critical_point(arch, s, X, Y, seed=seed, hessian=False)
+        if r.theta:
+            return (
+                s,
+                np.asarray(r.theta),
+                f"a critical point of L on the stratum (critical for L: {r.verdict.value})",
+            )
+    B = s.basis
+    u = np.random.default_rng(seed).standard_normal(B.shape[1])
+    return s, B @ u, "a random point of the stratum"
+
+
+def _figures(
+    arch: Architecture,
+    prof: ProfileResult,
+    verdicts: list[tuple[Stratum, str]],
+    X: np.ndarray,
+    Y: np.ndarray,
+    seed: int,
+    atlas: str | Path | None,
+    clock: _Clock,
+    skipped: list[tuple[str, str]],
+) -> list[Figure]:
+    figs: list[Figure] = []
+    t0 = time.perf_counter()
+    nm = neuromanifold_figure(arch, prof.dimension.dimension, verdicts, seed=seed)
+    if isinstance(nm, Figure):
+        figs.append(nm)
+    else:
+        skipped.append(("picture of the neuromanifold", nm))
+    clock.timed("figure: neuromanifold", t0)
+    t0 = time.perf_counter()
+    point = _landscape_point(arch, verdicts, X, Y, seed)
+    if point is None:
+        skipped.append(("loss landscape", "no subnetwork stratum to slice through"))
+    else:
+        s, theta0, what = point
+        figs.append(landscape_figure(arch, s, theta0, X, Y, point=what, seed=seed))
+    clock.timed("figure: landscape", t0)
+    if atlas is not None:
+        t0 = time.perf_counter()
+        try:
+            figs.append(atlas_figure(atlas))
+        except NeurovarietyError as e:
+            skipped.append(("atlas heatmap", str(e)))
+        clock.timed("figure: atlas", t0)
+    return figs
+
+
+def _skipped(skipped: list[tuple[str, str]]) -> str:
+    if not skipped:
+        return "<p>Nothing was skipped.</p>"
+    return H.table(["item", "why"], skipped)
+
+
+def _provenance(prof: ProfileResult, seed: int, budget: float, clock: _Clock) -> str:
+    d = prof.dimension
+    rows: list[list[Any]] = [
+        ["seed", seed],
+        ["time budget", f"{budget:g} s"],
+        ["primes of the exact ranks", ", ".join(map(str, d.primes))],
+        ["neurovariety version", __version__],
+    ]
+    rows += [[f"time: {k}", f"{v:.2f} s"] for k, v in clock.timings.items()]
+    return H.table(["", ""], rows)
