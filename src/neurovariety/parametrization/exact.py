@@ -33,7 +33,8 @@ def _residue(c: Fraction, p: int) -> int:
 
 
 def _reduce(x: np.ndarray, p: int) -> np.ndarray:
-    """Reduce mod p. Float residues are kept *centered* (|x| ≤ 1.5 p): one rint and one fused
+    """Reduce mod p. Float residues are kept *centered*, |x| ≤ p/2 + 1 (x·(1/p) is within 1/p of
+    x/p, so rint picks the nearest quotient or its neighbour at a tie); one rint and one
     subtraction, several times faster than ``np.fmod``; exact while |x| < 2^52."""
     if x.dtype == object:
         return x % p
@@ -44,8 +45,21 @@ def _reduce(x: np.ndarray, p: int) -> np.ndarray:
     return x
 
 
+JACOBIAN_CHUNK = 1 << 21  # entries per chunk of outer products (16 MiB of float64)
+
+
 def _mul(a: np.ndarray, b: np.ndarray, p: int) -> np.ndarray:
     return _reduce(a * b, p)
+
+
+def _as_residues(a: np.ndarray, p: int) -> np.ndarray:
+    """Integers (any dtype) as residues: float64 for p < 2^26, Python ints above."""
+    a = np.asarray(a)
+    if p < FLOAT_EXACT_PRIME_LIMIT:
+        if a.dtype == object or a.dtype.kind in "iu":
+            return np.array([int(v) % p for v in a.ravel()], dtype=np.float64).reshape(a.shape)
+        return np.mod(a.astype(np.float64), p)
+    return np.array([int(v) % p for v in a.ravel()], dtype=object).reshape(a.shape)
 
 
 def _canonical(x: np.ndarray, p: int) -> np.ndarray:
@@ -110,6 +124,7 @@ def forward_mod_p(arch: Architecture, theta: np.ndarray, x: np.ndarray, p: int) 
     array([[79.]])
     """
     _check_prime(p)
+    theta, x = _as_residues(theta, p), _as_residues(x, p)
     sigma = ModularActivation(arch.activation.coefficients, p)
     h = x
     for i, layer in enumerate(arch.layers):
@@ -120,20 +135,28 @@ def forward_mod_p(arch: Architecture, theta: np.ndarray, x: np.ndarray, p: int) 
     return _canonical(h, p)
 
 
-def _layer_jacobian(layer: Layer, G: np.ndarray, hb: np.ndarray, p: int) -> np.ndarray:
-    """∂f/∂θ for one layer's parameters: Σ_{pattern[a,b]=j} G[s,o,a]·hb[s,b], shape (S·O, n_j)."""
+def _layer_jacobian(layer: Layer, G: np.ndarray, hb: np.ndarray, p: int, out: np.ndarray) -> None:
+    """Write ∂f/∂θ of one layer's parameters, Σ_{pattern[a,b]=j} G[s,o,a]·hb[s,b], into ``out``
+    (shape (S·O, n_j), a column block of the Jacobian)."""
     S, O, _ = G.shape
     if layer.dense:
-        block = _mul(G[:, :, :, None], hb[:, None, None, :], p)
-        return block.reshape(S * O, layer.n_params)
-    out = np.zeros((S * O, layer.n_params), dtype=G.dtype)
-    if G.dtype == object:
-        out[:] = 0
+        # Outer products straight into the Jacobian, in row chunks (no block copies).
+        n_out, cols = layer.pattern.shape
+        step = max(1, JACOBIAN_CHUNK // max(1, O * layer.n_params))
+        for s0 in range(0, S, step):
+            s1 = min(S, s0 + step)
+            block = out[s0 * O : s1 * O].reshape(s1 - s0, O, n_out, cols)
+            if out.dtype == object:
+                block[...] = (G[s0:s1, :, :, None] * hb[s0:s1, None, None, :]) % p
+            else:
+                # |G|, |hb| ≤ p/2 + 1 < 2^25: the products are exact integers below 2^50, left
+                # unreduced (callers reduce once: rank engines or the final canonical step).
+                np.multiply(G[s0:s1, :, :, None], hb[s0:s1, None, None, :], out=block)
+        return
     for j in range(layer.n_params):
         a_idx, b_idx = np.nonzero(layer.pattern == j)
         terms = _mul(G[:, :, a_idx], hb[:, None, b_idx], p)
         out[:, j] = _reduce(terms.sum(axis=2), p).reshape(S * O)
-    return out
 
 
 def jacobian_mod_p(
@@ -143,7 +166,8 @@ def jacobian_mod_p(
 
     Rows are ordered by sample, then output. Computed by exact back-propagation: no expansion of
     the network polynomial, so it scales to thousands of parameters. Entries are in [0, p); with
-    ``canonical=False`` float residues may be any representatives (cheaper; ranks don't care).
+    ``canonical=False`` float entries are any exact integer representatives below 2^50 (cheaper;
+    the rank engines reduce their input anyway).
 
     >>> from neurovariety import MLP, Monomial
     >>> import numpy as np
@@ -152,6 +176,7 @@ def jacobian_mod_p(
     array([[19., 36.]])
     """
     _check_prime(p)
+    theta, x = _as_residues(theta, p), _as_residues(x, p)
     sigma = ModularActivation(arch.activation.coefficients, p)
     layers = arch.layers
     S = x.shape[0]
@@ -171,15 +196,16 @@ def jacobian_mod_p(
     if x.dtype == object:
         G[:] = 0
     G[:, np.arange(O), np.arange(O)] = 1
-    blocks: list[np.ndarray] = [np.empty(0)] * len(layers)
+    J = np.empty((S * O, arch.n_params), dtype=x.dtype)
+    if x.dtype == object:
+        J[...] = 0
     for i in range(len(layers) - 1, -1, -1):
         layer = layers[i]
-        blocks[i] = _layer_jacobian(layer, G, hbs[i], p)
+        _layer_jacobian(layer, G, hbs[i], p, J[:, layer.offset : layer.offset + layer.n_params])
         if i > 0:
             Wx = Ws[i][:, : layer.n_in]
             G = _matmul(G.reshape(S * O, layer.n_out), Wx, p).reshape(S, O, layer.n_in)
             G = _mul(G, sigma.derivative(zs[i - 1])[:, None, :], p)
-    J = np.concatenate(blocks, axis=1)
     return _canonical(J, p) if canonical else J
 
 
