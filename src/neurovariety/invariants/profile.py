@@ -247,7 +247,7 @@ def _degree_monomials(budget: float) -> int:
     ``mlp 2-3-2-3-4 x^2``) and scales as n³; allow a third of the budget.
 
     >>> _degree_monomials(75.0), _degree_monomials(30.0)
-    (6000, 4388)
+    (6000, 4420)
     """
     from .degree import DEFAULT_MAX_MONOMIALS
 
