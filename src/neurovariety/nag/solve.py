@@ -1,7 +1,8 @@
 """``solve`` (total-degree homotopy) and ``solve_many`` (parameter homotopy): paths to a ledger.
 
-Each path is tracked to ``t = 0.1`` by the batched tracker, finished by the power-series endgame,
-refined by Newton when regular, then classified (``success``, ``singular``, ``at_infinity``,
+Each path is tracked to ``t = 0.1`` by the batched tracker, then either reaches ``t = 0`` directly
+with a well-conditioned Jacobian (regular endpoint) or is finished by the power-series endgame and
+refined by Newton when regular; then it is classified (``success``, ``singular``, ``at_infinity``,
 ``failed``). Failed paths, and paths that meet another path at a non-singular solution (path
 jumping), are re-tracked once with the ``conservative`` preset (and four times the step budget)
 before being reported. Every call has a wall-clock budget (``time_limit``) and a step budget per
@@ -39,6 +40,8 @@ ENDGAME_BATCH = 64
 
 @dataclass(frozen=True)
 class _Batch:
+    """Per-path arrays of a run (filled in place by the stages)."""
+
     X: np.ndarray
     status: list[PathStatus]
     reason: list[str]
