@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -67,14 +68,24 @@ def profile_command(
         raise NeurovarietyError("--atlas is drawn in the HTML report: add --report DIR")
     if atlas is not None and not atlas.is_file():
         raise NeurovarietyError(f"--atlas {str(atlas)!r}: no such file; give a sweep store")
+    t0 = time.perf_counter()
     with console.status("computing the profile…"):
         prof = profile(arch, seed=seed, budget=budget / 2 if report is not None else budget)
+    seconds = time.perf_counter() - t0
     written = None
     if report is not None:
         from .report import build_report
 
         with console.status("writing the report…"):
-            written = build_report(arch, report, seed=seed, budget=budget, atlas=atlas, prof=prof)
+            written = build_report(
+                arch,
+                report,
+                seed=seed,
+                budget=budget,
+                atlas=atlas,
+                prof=prof,
+                profile_seconds=seconds,
+            )
     if as_json:
         out = prof.to_dict()
         if written is not None:

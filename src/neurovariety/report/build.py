@@ -91,13 +91,15 @@ def build_report(
     budget: float = 60.0,
     atlas: str | Path | None = None,
     prof: ProfileResult | None = None,
+    profile_seconds: float | None = None,
 ) -> ReportResult:
     """Write ``out_dir/index.html`` for ``arch`` and return what it holds.
 
     ``budget`` (seconds) bounds the optional items: half goes to the profile's homotopy items
     (fiber, degree), the rest to equations and critical exposure; figures are always drawn.
-    ``prof`` reuses a profile already computed (then it is not recomputed). ``atlas``: a sweep
-    store whose defect heatmap is added.
+    ``prof`` reuses a profile already computed (then it is not recomputed; ``profile_seconds``
+    is how long it took, for the provenance). ``atlas``: a sweep store whose defect heatmap is
+    added.
 
     >>> import tempfile
     >>> from neurovariety import parse_architecture
@@ -114,6 +116,8 @@ def build_report(
         out.mkdir(parents=True, exist_ok=True)
     except OSError as e:
         raise NeurovarietyError(f"cannot create the report folder {str(out)!r}: {e}") from None
+    if profile_seconds is not None:
+        clock.timings["profile"] = round(profile_seconds, 3)
     if prof is None:
         t0 = time.perf_counter()
         prof = profile(arch, seed=seed, budget=budget / 2)
