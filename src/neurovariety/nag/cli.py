@@ -11,7 +11,8 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from ..errors import NeurovarietyError, PolynomialSystemError
+from ..clitools import clean_errors
+from ..errors import PolynomialSystemError
 
 
 def _parameters(text: str | None) -> list[complex] | None:
@@ -90,6 +91,7 @@ def register(app: typer.Typer) -> None:
     """Add the ``solve`` command to ``app``."""
 
     @app.command("solve")
+    @clean_errors
     def solve_command(
         file: Annotated[Path, typer.Argument(help="system file: one polynomial per line")],
         seed: Annotated[
@@ -104,8 +106,4 @@ def register(app: typer.Typer) -> None:
         time_limit: Annotated[float, typer.Option(help="wall-clock budget in seconds")] = 600.0,
     ) -> None:
         """Solve a polynomial system by homotopy continuation; print the ledger and solutions."""
-        try:
-            run_solve(file, seed, as_json, parameters, certify, time_limit)
-        except NeurovarietyError as exc:
-            Console(stderr=True).print(f"[red]error:[/red] {exc}", highlight=False)
-            raise typer.Exit(code=2) from None
+        run_solve(file, seed, as_json, parameters, certify, time_limit)
