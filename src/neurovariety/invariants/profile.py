@@ -213,7 +213,7 @@ def _fiber_rows(
 
     positive = dim.fiber_dimension > symmetry(arch)[2]  # decided without monodromy
     if budget < MIN_MONODROMY_BUDGET and not positive:
-        return [ProfileRow("fiber size", "skipped", f"time budget left {budget:.0f} s")]
+        return [ProfileRow("fiber size", "skipped", f"time budget left {max(budget, 0.0):.0f} s")]
     try:
         r = fiber(arch, seed=seed, time_limit=budget)
     except NeurovarietyError as e:
@@ -258,7 +258,7 @@ def _degree_rows(arch: Architecture, seed: int, budget: float) -> list[ProfileRo
     from .degree import degree
 
     if budget < MIN_MONODROMY_BUDGET:
-        return [ProfileRow("degree (computed)", "skipped", f"time budget left {budget:.0f} s")]
+        return [ProfileRow("degree (computed)", "skipped", f"time budget left {max(budget, 0.0):.0f} s")]
     try:
         r = degree(arch, seed=seed, time_limit=budget, max_monomials=_degree_monomials(budget))
     except NeurovarietyError as e:
