@@ -75,15 +75,18 @@ class Result:
         ...     def bullets(self) -> list[str]:
         ...         return ["dimension 3 < 4", "seed 0"]
         >>> print(R()._repr_html_())
-        <table class="neurovariety-result"><thead><tr><th style="text-align:left">R</th></tr></thead>
-        <tbody><tr><td style="text-align:left">dimension 3 &lt; 4</td></tr>
-        <tr><td style="text-align:left">seed 0</td></tr></tbody></table>
+        <table class="neurovariety-result">
+        <thead><tr><th style="text-align:left">R</th></tr></thead>
+        <tbody>
+        <tr><td style="text-align:left">dimension 3 &lt; 4</td></tr>
+        <tr><td style="text-align:left">seed 0</td></tr>
+        </tbody></table>
         """
         cell = 'style="text-align:left"'
-        rows = "\n".join(f"<tr><td {cell}>{html.escape(b)}</td></tr>" for b in self.bullets())
+        rows = "".join(f"<tr><td {cell}>{html.escape(b)}</td></tr>\n" for b in self.bullets())
         return (
-            f'<table class="neurovariety-result"><thead><tr><th {cell}>'
-            f"{html.escape(self.title())}</th></tr></thead>\n<tbody>{rows}</tbody></table>"
+            f'<table class="neurovariety-result">\n<thead><tr><th {cell}>'
+            f"{html.escape(self.title())}</th></tr></thead>\n<tbody>\n{rows}</tbody></table>"
         )
 
     def to_dict(self) -> dict[str, Any]:

@@ -258,7 +258,8 @@ def _degree_rows(arch: Architecture, seed: int, budget: float) -> list[ProfileRo
     from .degree import degree
 
     if budget < MIN_MONODROMY_BUDGET:
-        return [ProfileRow("degree (computed)", "skipped", f"time budget left {max(budget, 0.0):.0f} s")]
+        left = f"time budget left {max(budget, 0.0):.0f} s"
+        return [ProfileRow("degree (computed)", "skipped", left)]
     try:
         r = degree(arch, seed=seed, time_limit=budget, max_monomials=_degree_monomials(budget))
     except NeurovarietyError as e:
