@@ -68,20 +68,20 @@ def test_report_of_an_lcn(tmp_path: Path) -> None:
     assert "singular: yes" in text or '<span class="yes">yes</span>' in html
     # Razor: CNN/LCN strata carry no critical points for generic data
     assert re.search(r"padding [0-9| ]+ 0/3", text)
-    assert r.figures == ["landscape"]  # dimension 4: no picture, and it says why
+    assert r.figures == ["bounds", "landscape", "exposure"]  # dimension 4: no picture, and why
     assert (
         "picture of the neuromanifold",
         "dimension 4 > 3: no faithful 3-dimensional picture",
     ) in r.skipped
     assert "no faithful 3-dimensional picture" in text
     assert not re.search(r"(src|href)=\"(https?:)?//", html)  # self-contained
-    assert html.count('src="data:image/png;base64,') == 1
+    assert html.count('src="data:image/png;base64,') == 3
 
 
 def test_report_of_an_mlp_shows_exposed_strata_and_the_picture(tmp_path: Path) -> None:
     r = build_report(parse_architecture("mlp 2-1-1 x^2"), tmp_path, budget=20)
     text = _text((tmp_path / "index.html").read_text())
-    assert r.figures == ["neuromanifold", "landscape"]
+    assert r.figures == ["bounds", "neuromanifold", "landscape", "exposure"]
     assert "4*c0*c2 - c1^2 = 0" in text
     assert re.search(r"inactive-out layer 1 neurons 0 3/3", text)  # MLP strata are exposed
 
@@ -93,7 +93,7 @@ def test_zero_budget_skips_and_says_why(tmp_path: Path) -> None:
     assert "fiber size" in names  # the profile's own skipped rows are listed too
     text = _text((tmp_path / "index.html").read_text())
     assert "time budget left" in text
-    assert r.figures == ["neuromanifold", "landscape"]  # figures are always drawn
+    assert r.figures == ["bounds", "neuromanifold", "landscape"]  # no exposure, figures drawn
 
 
 def test_report_with_an_atlas(tmp_path: Path) -> None:

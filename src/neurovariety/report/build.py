@@ -22,7 +22,14 @@ from ..invariants.profile import ProfileResult, profile
 from ..invariants.strata import Stratum, strata
 from ..results import Result
 from . import html as H
-from .figures import Figure, atlas_figure, landscape_figure, neuromanifold_figure
+from .figures import (
+    Figure,
+    atlas_figure,
+    bounds_figure,
+    exposure_chart,
+    landscape_figure,
+    neuromanifold_figure,
+)
 
 __all__ = ["ReportResult", "build_report"]
 
@@ -74,6 +81,7 @@ class ReportResult(Result):
 class _Clock:
     start: float
     budget: float
+    budget_from_profile: bool = False
     timings: dict[str, float] = dataclasses.field(default_factory=dict)
 
     def left(self) -> float:
@@ -107,10 +115,12 @@ def build_report(
     ...     r = build_report(parse_architecture("lcn k=2,2 s=1"), d, budget=5)
     ...     html = (Path(d) / "index.html").read_text()
     >>> r.figures, 'id="equations"' in html, "https://" in html
-    (['neuromanifold', 'landscape'], True, False)
+    (['bounds', 'neuromanifold', 'landscape', 'exposure'], True, False)
     """
     # with ``prof`` given, its half of the budget is already spent
-    clock = _Clock(time.perf_counter(), budget / 2 if prof is not None else budget)
+    clock = _Clock(
+        time.perf_counter(), budget / 2 if prof is not None else budget, prof is not None
+    )
     out = Path(out_dir)
     try:
         out.mkdir(parents=True, exist_ok=True)
@@ -133,8 +143,10 @@ def build_report(
     Y = rng.standard_normal((n_samples, arch.n_outputs))
 
     eq_html = _equations_section(arch, seed, clock, skipped)
-    exp_html = _exposure_section(arch, verdicts, seed, clock, skipped)
+    exp_html, exposures = _exposure_section(arch, verdicts, seed, clock, skipped)
     figures = _figures(arch, prof, verdicts, X, Y, seed, atlas, clock, skipped)
+    if exposures:
+        figures.append(exposure_chart(exposures))
 
     sections = [
         H.section("summary", "Summary", _summary(arch, prof)),
@@ -150,8 +162,7 @@ def build_report(
         f"neurovariety profile  {arch.spec}",
         "the geometry of the neuromanifold: each value with how it was decided",
         sections,
-        f"neurovariety {__version__} · seed {seed} · budget {budget:g} s · "
-        f"{time.perf_counter() - clock.start:.1f} s",
+        f"neurovariety {__version__} · seed {seed} · budget {budget:g} s · {_total(clock):.1f} s",
     )
     path = out / "index.html"
     path.write_text(page, encoding="utf-8")
@@ -164,8 +175,14 @@ def build_report(
         timings=clock.timings,
         seed=seed,
         budget=budget,
-        seconds=time.perf_counter() - clock.start,
+        seconds=_total(clock),
     )
+
+
+def _total(clock: _Clock) -> float:
+    """Seconds of the whole report, the profile included when it was computed beforehand."""
+    before = clock.timings.get("profile", 0.0) if clock.budget_from_profile else 0.0
+    return time.perf_counter() - clock.start + before
 
 
 def _none(text: str) -> str:
@@ -270,7 +287,7 @@ def _exposure_section(
     seed: int,
     clock: _Clock,
     skipped: list[tuple[str, str]],
-) -> str:
+) -> tuple[str, list[Any]]:
     from ..landscape import critical_exposure
 
     if arch.n_params > MAX_SMALL_PARAMS:
@@ -279,8 +296,9 @@ def _exposure_section(
             "optimization (minutes); run `neurovariety critical` for it"
         )
         skipped.append(("critical exposure", reason))
-        return _none(f"skipped: {reason}")
+        return _none(f"skipped: {reason}"), []
     rows = []
+    results = []
     t0 = time.perf_counter()
     for s in _exposure_strata(verdicts):
         if clock.left() < EXPOSURE_MIN_SECONDS:
@@ -293,6 +311,7 @@ def _exposure_section(
         except NeurovarietyError as e:
             skipped.append((f"critical exposure of {s.name}", str(e)))
             continue
+        results.append(r)
         rows.append(
             [
                 s.name,
@@ -305,7 +324,7 @@ def _exposure_section(
         )
     clock.timed("exposure", t0)
     if not rows:
-        return _none("no stratum within the budget (see Skipped)")
+        return _none("no stratum within the budget (see Skipped)"), []
     intro = (
         f"<p>Random Gaussian datasets (seed {seed}); a stratum is exposed for a dataset when a "
         "critical point of the loss restricted to it is critical for the whole network "
@@ -315,7 +334,7 @@ def _exposure_section(
         ["stratum", "datasets with a critical point", "95% CI", "undecided", "samples", "time"],
         rows,
         ["", "value", "value"],
-    )
+    ), results
 
 
 def _landscape_point(
@@ -355,7 +374,14 @@ def _figures(
     clock: _Clock,
     skipped: list[tuple[str, str]],
 ) -> list[Figure]:
-    figs: list[Figure] = []
+    d = prof.dimension
+    bounds = [
+        (r.name.removeprefix("upper bound: ") + " bound", int(r.value))
+        for r in prof.rows
+        if r.name.startswith("upper bound: ") and isinstance(r.value, int)
+    ]
+    bounds.append(("expected", arch.expected_dim))
+    figs: list[Figure] = [bounds_figure(arch.spec, d.dimension, d.certified, bounds)]
     t0 = time.perf_counter()
     nm = neuromanifold_figure(arch, prof.dimension.dimension, verdicts, seed=seed)
     if isinstance(nm, Figure):

@@ -26,6 +26,8 @@ from ..parametrization.numeric import forward_fn
 __all__ = [
     "Figure",
     "atlas_figure",
+    "bounds_figure",
+    "exposure_chart",
     "function_coordinates",
     "landscape_figure",
     "neuromanifold_figure",
@@ -174,6 +176,7 @@ def neuromanifold_figure(
         if axes_dim == 3:
             ax = fig.add_subplot(1, len(views), k + 1, projection="3d")
             ax.view_init(elev=view[0], azim=view[1])  # type: ignore[index]
+            ax.computed_zorder = False  # type: ignore[attr-defined]  # singular points on top
         else:
             ax = fig.add_subplot(1, 1, 1)
         cols = [pts[:, j] for j in range(axes_dim)]
@@ -185,8 +188,11 @@ def neuromanifold_figure(
             small = st.reduced is not None and st.reduced.n_params <= len(st.reduced.layers)
             ax.scatter(
                 *[m[:, j] for j in range(axes_dim)],
-                s=30 if (v == "yes" or small) else 5,
-                alpha=0.9,
+                s=70 if v == "yes" else (25 if small else 5),
+                marker="X" if v == "yes" else "o",
+                edgecolors="black" if v == "yes" else "none",
+                linewidths=0.5,
+                alpha=1.0 if v == "yes" else 0.8,
                 color=VERDICT_COLOURS.get(v, "black"),
                 label=None if label in seen else label,
                 zorder=3 + order.get(v, 1),
@@ -272,6 +278,65 @@ def landscape_figure(
         f"and a random unit direction along the stratum; {grid}×{grid} grid."
     )
     return Figure("landscape", _png(fig), caption)
+
+
+def bounds_figure(
+    architecture: str, dimension: int, certified: bool, bounds: list[tuple[str, int]]
+) -> Figure:
+    """Bars: the dimension (its exact-rank lower bound) against every proven upper bound and the
+    expected dimension; certified when a bound meets it.
+
+    >>> f = bounds_figure("lcn k=3,2 s=2", 4, True, [("symmetry", 4), ("ambient", 5)])
+    >>> f.name, f.png[:4]
+    ('bounds', b'\x89PNG')
+    """
+    from matplotlib.figure import Figure as MplFigure
+
+    names = ["dimension (exact rank)"] + [n for n, _ in bounds]
+    values = [dimension] + [v for _, v in bounds]
+    colours = ["tab:blue"] + ["tab:green" if v == dimension else "tab:gray" for _, v in bounds]
+    fig = MplFigure(figsize=(6.4, 0.6 + 0.45 * len(names)), layout="constrained")
+    ax = fig.add_subplot(1, 1, 1)
+    ax.barh(range(len(names)), values, color=colours)
+    for i, v in enumerate(values):
+        ax.text(v, i, f" {v}", va="center", fontsize=9)
+    ax.set_yticks(range(len(names)), names, fontsize=9)
+    ax.invert_yaxis()
+    ax.set_xlim(0, max(values) * 1.15 + 1)
+    ax.set_xlabel("dimension")
+    how = "certified" if certified else "probable"
+    ax.set_title(f"{architecture}: dimension {dimension} ({how}) against its bounds", fontsize=10)
+    caption = (
+        "The exact rank of dφ mod primes is a proven lower bound of the dimension; every other "
+        "bar is a proven upper bound (green: met, which certifies the dimension) or the expected "
+        "dimension."
+    )
+    return Figure("bounds", _png(fig), caption)
+
+
+def exposure_chart(results: list[Any]) -> Figure:
+    """Horizontal bars: the fraction of random datasets for which each stratum carries a critical
+    point of the loss (:class:`~neurovariety.landscape.ExposureResult`), with 95% Wilson
+    intervals. Built without pyplot, so a notebook's backend is left alone."""
+    from matplotlib.figure import Figure as MplFigure
+
+    fig = MplFigure(figsize=(6.4, 0.9 + 0.4 * len(results)), layout="constrained")
+    ax = fig.add_subplot(1, 1, 1)
+    for i, r in enumerate(results):
+        err = [[r.fraction - r.ci_low], [r.ci_high - r.fraction]]
+        ax.barh(i, r.fraction, xerr=err, capsize=3, color="tab:purple")
+        ax.text(min(r.ci_high + 0.02, 0.9), i, f"{r.exposed}/{r.trials}", va="center", fontsize=8)
+    ax.set_yticks(range(len(results)), [r.stratum for r in results], fontsize=8)
+    ax.invert_yaxis()
+    ax.set_xlim(0, 1.05)
+    ax.set_xlabel("fraction of random datasets with a critical point on the stratum")
+    trials = sorted({r.trials for r in results})
+    return Figure(
+        "exposure",
+        _png(fig),
+        f"Critical exposure: random Gaussian datasets ({'/'.join(map(str, trials))} per stratum), "
+        "95% Wilson intervals.",
+    )
 
 
 def atlas_figure(path: str | Path) -> Figure:
