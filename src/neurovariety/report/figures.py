@@ -213,7 +213,7 @@ def neuromanifold_figure(
         if axes_dim == 3:
             ax.set_zlabel(labels[2], fontsize=8)  # type: ignore[attr-defined]
         if k == 0:
-            ax.legend(fontsize=7, loc="upper left", markerscale=3)
+            ax.legend(fontsize=7, loc="upper left", markerscale=1.5)
     fig.suptitle(f"Real neuromanifold of {arch.spec} (dim {dimension}, ambient {A})")
     caption = (
         f"{how}; {len(pts)} points. Subnetwork strata images marked by their singularity "
@@ -294,7 +294,10 @@ def bounds_figure(
 
     names = ["dimension (exact rank)"] + [n for n, _ in bounds]
     values = [dimension] + [v for _, v in bounds]
-    colours = ["tab:blue"] + ["tab:green" if v == dimension else "tab:gray" for _, v in bounds]
+    colours = ["tab:blue"] + [
+        "tab:olive" if n == "expected" else ("tab:green" if v == dimension else "tab:gray")
+        for n, v in bounds
+    ]
     fig = MplFigure(figsize=(6.4, 0.6 + 0.45 * len(names)), layout="constrained")
     ax = fig.add_subplot(1, 1, 1)
     ax.barh(range(len(names)), values, color=colours)
@@ -308,8 +311,8 @@ def bounds_figure(
     ax.set_title(f"{architecture}: dimension {dimension} ({how}) against its bounds", fontsize=10)
     caption = (
         "The exact rank of dφ mod primes is a proven lower bound of the dimension; every other "
-        "bar is a proven upper bound (green: met, which certifies the dimension) or the expected "
-        "dimension."
+        "bar is a proven upper bound (green: met, which certifies the dimension; grey: not met) or "
+        "the expected dimension (olive)."
     )
     return Figure("bounds", _png(fig), caption)
 
