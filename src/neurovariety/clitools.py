@@ -33,12 +33,16 @@ def clean_errors(
             try:
                 return f(*args, **kwargs)
             except NeurovarietyError as e:
-                err_console.print(f"[bold red]error:[/] {escape(str(e))}", highlight=False, soft_wrap=True)
+                err_console.print(
+                    f"[bold red]error:[/] {escape(str(e))}", highlight=False, soft_wrap=True
+                )
                 raise typer.Exit(code=2) from None
             except KeyboardInterrupt:
                 if on_interrupt is None:
                     raise
-                err_console.print(on_interrupt(kwargs), highlight=False, markup=False, soft_wrap=True)
+                err_console.print(
+                    on_interrupt(kwargs), highlight=False, markup=False, soft_wrap=True
+                )
                 raise typer.Exit(code=130) from None
 
         return wrapper  # type: ignore[return-value]
