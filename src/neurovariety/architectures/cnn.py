@@ -99,7 +99,7 @@ class CNN(Architecture):
 
     @cached_property
     def ambient_dim_per_output(self) -> int:  # type: ignore[override]
-        return len(reachable_support(self))
+        return len(_support_multisets(self))
 
     @property
     def spec(self) -> str:
@@ -144,15 +144,12 @@ def _stride_text(s: tuple[int, ...]) -> str:
 MAX_SUPPORT = 2_000_000
 
 
-def reachable_support(arch: Architecture) -> frozenset[tuple[int, ...]]:
-    """Monomials (exponent vectors) that can occur in the first output of a convolutional net.
+def _support_multisets(arch: Architecture) -> frozenset[tuple[int, ...]]:
+    """Reachable monomials of the first output as sorted tuples of variable indices.
 
-    Convolutions touch only some products of inputs (for k = (2, 2), s = 1, σ = x²: no x₀x₂), so
-    the ambient space is the span of the generic support, found by propagating supports.
+    Multisets keep a product O(degree) instead of O(inputs) as with exponent vectors.
     """
-    n0 = arch.n_inputs
-    unit = [tuple(1 if j == i else 0 for j in range(n0)) for i in range(n0)]
-    supports: list[frozenset[tuple[int, ...]]] = [frozenset({u}) for u in unit]
+    supports: list[frozenset[tuple[int, ...]]] = [frozenset({(i,)}) for i in range(arch.n_inputs)]
     exps = arch.activation.exponents
     for li, layer in enumerate(arch.layers):
         new = []
@@ -163,18 +160,38 @@ def reachable_support(arch: Architecture) -> frozenset[tuple[int, ...]]:
             new.append(frozenset(acc))
         supports = new
         if li < len(arch.layers) - 1:
-            supports = [_power_support(sp, exps, n0) for sp in supports]
+            supports = [_power_support(sp, exps) for sp in supports]
     return supports[0]
 
 
+def reachable_support(arch: Architecture) -> frozenset[tuple[int, ...]]:
+    """Monomials (exponent vectors) that can occur in the first output of a convolutional net.
+
+    Convolutions touch only some products of inputs (for k = (2, 2), s = 1, σ = x²: no x₀x₂), so
+    the ambient space is the span of the generic support, found by propagating supports.
+
+    >>> from neurovariety import CNN, Monomial
+    >>> sorted(reachable_support(CNN((2, 2), 1, Monomial(2))))
+    [(0, 0, 2), (0, 1, 1), (0, 2, 0), (1, 1, 0), (2, 0, 0)]
+    """
+    n0 = arch.n_inputs
+    out = set()
+    for m in _support_multisets(arch):
+        e = [0] * n0
+        for i in m:
+            e[i] += 1
+        out.add(tuple(e))
+    return frozenset(out)
+
+
 def _power_support(
-    sp: frozenset[tuple[int, ...]], exps: tuple[int, ...], n0: int
+    sp: frozenset[tuple[int, ...]], exps: tuple[int, ...]
 ) -> frozenset[tuple[int, ...]]:
     out: set[tuple[int, ...]] = set()
     for e in exps:
-        acc: set[tuple[int, ...]] = {(0,) * n0}
+        acc: set[tuple[int, ...]] = {()}
         for _ in range(e):
-            acc = {tuple(x + y for x, y in zip(a, b, strict=True)) for a in acc for b in sp}
+            acc = {tuple(sorted(a + b)) for a in acc for b in sp}
             if len(acc) > MAX_SUPPORT:
                 raise ArchitectureError(
                     f"the reachable monomials exceed {MAX_SUPPORT}; this architecture is too "
