@@ -42,6 +42,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
+from _machine import cpu_model  # noqa: E402  (benchmarks/ is on sys.path when run as a script)
 
 from neurovariety import parse_architecture
 from neurovariety.exact import rank_mod
@@ -80,17 +81,6 @@ Row = dict[str, Any]
 # machine
 
 
-def _cpu_model() -> str:
-    try:
-        out = subprocess.run(["lscpu"], capture_output=True, text=True, check=True).stdout
-        for line in out.splitlines():
-            if line.startswith("Model name:"):
-                return line.split(":", 1)[1].strip()
-    except (OSError, subprocess.CalledProcessError):
-        pass
-    return platform.processor() or "unknown"
-
-
 def machine() -> dict[str, str]:
     load = ", ".join(f"{x:.2f}" for x in os.getloadavg())
     m2 = shutil.which("M2")
@@ -107,7 +97,7 @@ def machine() -> dict[str, str]:
     import sympy
 
     return {
-        "cpu": _cpu_model(),
+        "cpu": cpu_model(),
         "cores": str(os.cpu_count()),
         "date": datetime.datetime.now().astimezone().strftime("%Y-%m-%d %H:%M %Z"),
         "load": load,

@@ -20,8 +20,6 @@ from __future__ import annotations
 import argparse
 import datetime
 import os
-import platform
-import subprocess
 import time
 import warnings
 from pathlib import Path
@@ -29,19 +27,9 @@ from pathlib import Path
 import flint
 import numpy as np
 import scipy.linalg
+from _machine import cpu_model  # benchmarks/ is on sys.path when run as a script
 
 from neurovariety.exact import is_prime, rank_mod_p
-
-
-def _cpu_model() -> str:
-    try:
-        out = subprocess.run(["lscpu"], capture_output=True, text=True, check=True).stdout
-        for line in out.splitlines():
-            if line.startswith("Model name:"):
-                return line.split(":", 1)[1].strip()
-    except (OSError, subprocess.CalledProcessError):
-        pass
-    return platform.processor() or "unknown"
 
 
 def make_matrix(n: int, p: int, deficiency: int, seed: int) -> np.ndarray:
@@ -130,7 +118,7 @@ def main() -> None:
             "",
             f"## Exact rank mod p ({datetime.date.today().isoformat()})",
             "",
-            f"`benchmarks/rank_mod_p.py`, p = {p}; machine: {_cpu_model()}, "
+            f"`benchmarks/rank_mod_p.py`, p = {p}; machine: {cpu_model()}, "
             f"{os.cpu_count()} cores, numpy {np.__version__} (OpenBLAS), python-flint "
             f"{flint.__version__}. Best of {args.repeat} for ours and LU; FLINT once (its "
             "numpy-to-nmod_mat conversion is timed apart). Deficient: rank n - n/10 by dependent "
