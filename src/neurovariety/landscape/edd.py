@@ -126,7 +126,7 @@ def edd(
     whiten: bool = False,
     seed: int = 0,
     time_limit: float = 600.0,
-    max_loops_without_progress: int = 5,
+    max_loops_without_progress: int = 10,
 ) -> EDDegreeResult:
     """Number of complex critical points of the loss on the smooth part of the neurovariety.
 
