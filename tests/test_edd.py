@@ -6,7 +6,8 @@ import pytest
 
 from neurovariety import NeurovarietyError, parse_architecture
 from neurovariety.invariants import formulas
-from neurovariety.landscape import edd, gauge_chart
+from neurovariety.landscape import edd
+from neurovariety.parametrization.numeric import gauge_chart
 
 
 def test_lcn_stride_two_generic_ed_degree() -> None:

@@ -26,7 +26,7 @@ from ..architectures.mlp import MLP
 from ..errors import NeurovarietyError
 from ..nag import monodromy_solve, system_from_callable
 from ..nag.result import cluster
-from ..parametrization.numeric import forward_fn
+from ..parametrization.numeric import chart_map, gauge_chart
 from ..results import Result, Verdict
 from .dimension import dimension
 
@@ -98,8 +98,6 @@ def fiber(arch: Architecture, *, seed: int = 0, time_limit: float = 300.0) -> Fi
     >>> r.dimension, r.size, r.evidence["degree"], r.identifiable.value   # Segre P¹×P¹: degree 2
     (1, 1, 2, 'yes')
     """
-    from ..landscape.edd import gauge_chart
-
     t0 = time.perf_counter()
     dim = dimension(arch, seed=seed)
     fdim = arch.n_params - dim.dimension
@@ -117,18 +115,12 @@ def fiber(arch: Architecture, *, seed: int = 0, time_limit: float = 300.0) -> Fi
             seed=seed,
             seconds=time.perf_counter() - t0,
         )
-    fixed, free = gauge_chart(arch)
+    _, free = gauge_chart(arch)
     if len(free) != dim.dimension:
         raise NeurovarietyError(f"{arch.spec}: no finite gauge chart is known for this fiber")
     rng = np.random.default_rng(seed)
     E = jnp.asarray(rng.standard_normal((arch.ambient_dim_per_output, arch.n_inputs)))
-    f = jax.vmap(forward_fn(arch), in_axes=(None, 0))
-    free_j, fixed_j = jnp.asarray(free), jnp.asarray(fixed)
-
-    def y_of(z: jax.Array) -> jax.Array:
-        theta = jnp.zeros(arch.n_params, dtype=z.dtype).at[free_j].set(z)
-        theta = theta.at[fixed_j].set(1.0) if len(fixed) else theta
-        return f(theta, E).reshape(-1)
+    y_of = chart_map(arch, E)
 
     n = len(free)
     A = arch.ambient_dim

@@ -7,4 +7,3 @@ from .critical import hessian_signature as hessian_signature
 from .critical import stratum_critical_point as stratum_critical_point
 from .edd import EDDegreeResult as EDDegreeResult
 from .edd import edd as edd
-from .edd import gauge_chart as gauge_chart

@@ -26,13 +26,12 @@ import numpy as np
 
 from ..architectures.base import Architecture
 from ..architectures.cnn import CNN, LCN
-from ..architectures.mlp import MLP
 from ..errors import NeurovarietyError
 from ..invariants import formulas
 from ..invariants.dimension import dimension
 from ..nag import monodromy_solve, system_from_callable
 from ..nag.result import cluster
-from ..parametrization.numeric import forward_fn
+from ..parametrization.numeric import chart_map, gauge_chart
 from ..results import Result, Verdict
 
 
@@ -74,28 +73,6 @@ class EDDegreeResult(Result):
         )
         b.append(f"seed {self.seed} · {self.seconds:.3g} s")
         return b
-
-
-def gauge_chart(arch: Architecture) -> tuple[np.ndarray, np.ndarray]:
-    """Indices of the parameters fixed to 1 (one per rescaling) and of the free ones.
-
-    Monomial MLP: the first incoming weight of every hidden neuron; monomial CNN/LCN: the first
-    entry of filters 1..L−1. Generic σ: nothing is fixed.
-
-    >>> from neurovariety import parse_architecture
-    >>> fixed, free = gauge_chart(parse_architecture("lcn k=3,2 s=2"))
-    >>> fixed.tolist(), free.tolist()
-    ([0], [1, 2, 3, 4])
-    """
-    fixed: list[int] = []
-    if arch.activation.is_monomial:
-        if isinstance(arch, MLP):
-            for layer in arch.layers[:-1]:
-                fixed += [int(layer.offset + layer.pattern[j, 0]) for j in range(layer.n_out)]
-        elif isinstance(arch, CNN):
-            fixed += [layer.offset for layer in arch.layers[:-1]]
-    free = np.setdiff1d(np.arange(arch.n_params), fixed)
-    return np.array(fixed, dtype=int), free
 
 
 def _formula(arch: Architecture, form: str) -> tuple[int | None, str | None]:
@@ -141,7 +118,7 @@ def edd(
     if form not in ("generic", "data"):
         raise NeurovarietyError(f"form={form!r}: use 'generic' or 'data'")
     dim = dimension(arch, seed=seed)
-    fixed, free = gauge_chart(arch)
+    _, free = gauge_chart(arch)
     if len(free) != dim.dimension:
         raise NeurovarietyError(
             f"{arch.spec}: the gauge chart has {len(free)} free parameters but dim M = "
@@ -163,17 +140,8 @@ def edd(
         if whiten:
             E = np.linalg.qr(E)[0] if E.shape[0] >= E.shape[1] else E
         Q = np.eye(E.shape[0] * n_out)
-    f = jax.vmap(forward_fn(arch), in_axes=(None, 0))
-    Ej, Qj = jnp.asarray(E), jnp.asarray(Q)
-    free_j, fixed_j = jnp.asarray(free), jnp.asarray(fixed)
-
-    def theta_of(z: jax.Array) -> jax.Array:
-        theta = jnp.zeros(arch.n_params, dtype=z.dtype)
-        theta = theta.at[free_j].set(z)
-        return theta.at[fixed_j].set(1.0) if len(fixed) else theta
-
-    def y_of(z: jax.Array) -> jax.Array:
-        return f(theta_of(z), Ej).reshape(-1)
+    Qj = jnp.asarray(Q)
+    y_of = chart_map(arch, E)
 
     def gradient_system(z: jax.Array, u: jax.Array) -> jax.Array:
         J = jax.jacfwd(y_of, holomorphic=True)(z)

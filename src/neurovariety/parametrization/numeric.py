@@ -92,3 +92,51 @@ def jacobian(
         block = np.asarray(batched(theta, jnp.asarray(x[start : start + chunk])))
         out.append(block.reshape(-1, arch.n_params))
     return np.concatenate(out, axis=0)
+
+
+def gauge_chart(arch: Architecture) -> tuple[np.ndarray, np.ndarray]:
+    """Indices of the parameters fixed to 1 (one per rescaling) and of the free ones.
+
+    Monomial MLP: the first incoming weight of every hidden neuron; monomial CNN/LCN: the first
+    entry of filters 1..L−1. Generic σ: nothing is fixed.
+
+    >>> from neurovariety import parse_architecture
+    >>> fixed, free = gauge_chart(parse_architecture("lcn k=3,2 s=2"))
+    >>> fixed.tolist(), free.tolist()
+    ([0], [1, 2, 3, 4])
+    """
+    from ..architectures.cnn import CNN
+    from ..architectures.mlp import MLP
+
+    fixed: list[int] = []
+    if arch.activation.is_monomial:
+        if isinstance(arch, MLP):
+            for layer in arch.layers[:-1]:
+                fixed += [int(layer.offset + layer.pattern[j, 0]) for j in range(layer.n_out)]
+        elif isinstance(arch, CNN):
+            fixed += [layer.offset for layer in arch.layers[:-1]]
+    free = np.setdiff1d(np.arange(arch.n_params), fixed)
+    return np.array(fixed, dtype=int), free
+
+
+def chart_map(arch: Architecture, points: Any) -> Callable[[jax.Array], jax.Array]:
+    """``y(z) = (f_θ(z)(e_1), …, f_θ(z)(e_A))``: the network at ``points`` as a function of the
+    free parameters ``z`` of :func:`gauge_chart` (the fixed ones set to 1). Holomorphic in z.
+
+    >>> import jax.numpy as jnp
+    >>> from neurovariety import parse_architecture
+    >>> y = chart_map(parse_architecture("lcn k=2,2 s=2"), jnp.eye(4))   # w1 = (1, z0)
+    >>> y(jnp.array([2.0, 3.0, 5.0])).tolist()                          # w2 = (z1, z2)
+    [3.0, 6.0, 5.0, 10.0]
+    """
+    fixed, free = gauge_chart(arch)
+    f = jax.vmap(forward_fn(arch), in_axes=(None, 0))
+    E = jnp.asarray(points)
+    free_j, fixed_j = jnp.asarray(free), jnp.asarray(fixed)
+
+    def y_of(z: jax.Array) -> jax.Array:
+        theta = jnp.zeros(arch.n_params, dtype=z.dtype).at[free_j].set(z)
+        theta = theta.at[fixed_j].set(1.0) if len(fixed) else theta
+        return f(theta, E).reshape(-1)
+
+    return y_of
