@@ -251,7 +251,9 @@ def _run(
     if own:
         client, cluster, where = open_client(scheduler, workers, family.memory_limit)
     else:
-        where = f"client {client.scheduler.address}"
+        # A client handed over from another thread may not expose its scheduler comm yet.
+        address = getattr(getattr(client, "scheduler", None), "address", None)
+        where = f"client {address or 'given by the caller'}"
     sweep_id = st.begin_sweep(family.name, len(tasks), where)
     try:
         try:
