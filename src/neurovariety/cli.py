@@ -12,7 +12,7 @@ import typer
 from rich.table import Table
 
 from .architectures import parse_architecture
-from .clitools import clean_errors, console
+from .clitools import clean_errors, console, emit
 from .errors import NeurovarietyError
 
 app = typer.Typer(
@@ -36,10 +36,7 @@ def dim_command(
 
     arch = parse_architecture(spec)
     result = dimension(arch, method=method, primes=primes, seed=seed)
-    if as_json:
-        sys.stdout.write(json.dumps(result.to_dict(), indent=2) + "\n")
-    else:
-        console.print(result.summary(), highlight=False, markup=False)
+    emit(result, as_json)
 
 
 @app.command("profile")
@@ -262,10 +259,7 @@ def edd_command(
     result = edd(
         arch, form=form, n_data=samples or None, whiten=whiten, seed=seed, time_limit=time_limit
     )
-    if as_json:
-        sys.stdout.write(json.dumps(result.to_dict(), indent=2) + "\n")
-    else:
-        console.print(result.summary(), highlight=False, markup=False)
+    emit(result, as_json)
 
 
 @app.command("fiber")

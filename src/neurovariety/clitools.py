@@ -48,3 +48,14 @@ def clean_errors(
         return wrapper  # type: ignore[return-value]
 
     return decorate(fn) if fn is not None else decorate
+
+
+def emit(result: Any, as_json: bool) -> None:
+    """Print a Result: its JSON form (``--json``) or its human summary, literally."""
+    if as_json:
+        import json
+        import sys
+
+        sys.stdout.write(json.dumps(result.to_dict(), indent=2) + "\n")
+    else:
+        console.print(result.summary(), highlight=False, markup=False)
