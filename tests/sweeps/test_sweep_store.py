@@ -180,3 +180,25 @@ def test_sandbox_memory_limit() -> None:
         assert sb.run(DIM, "mlp 2-2-1 x^2", {}, timeout=60).status == "ok"
     finally:
         sb.close()
+
+
+def test_a_reader_waits_for_a_store_being_created(tmp_path: Path) -> None:
+    """A reader that opens the file between its creation and its schema sees a whole store."""
+    import threading
+
+    path = tmp_path / "atlas.db"
+    path.touch()  # what a reader can meet: the file exists, no tables yet
+
+    def create() -> None:
+        time.sleep(0.3)
+        Store(path).close()
+
+    creator = threading.Thread(target=create)
+    creator.start()
+    with Store(path, readonly=True, timeout=5.0) as st:
+        assert st.count() == 0
+    creator.join()
+    empty = tmp_path / "empty.db"
+    empty.touch()
+    with pytest.raises(StoreError, match="not a neurovariety store"):
+        Store(empty, readonly=True, timeout=0.2)

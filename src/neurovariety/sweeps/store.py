@@ -183,6 +183,7 @@ class Store:
                 self._init_schema()
             self.conn.row_factory = sqlite3.Row
             if readonly:
+                self._wait_until_created(min(timeout, 10.0))
                 self._check_schema()
         except sqlite3.DatabaseError as e:
             raise StoreError(f"cannot open store {str(self.path)!r}: {e}") from None
@@ -203,18 +204,35 @@ class Store:
 
     def _init_schema(self) -> None:
         for attempt in range(50):
+            # One transaction, so a reader never sees a half-created store.
             try:
-                self.conn.executescript(_SCHEMA + _VIEW)
-                self.conn.execute(
-                    "INSERT OR IGNORE INTO meta (name, value) VALUES ('schema', ?)",
-                    (SCHEMA_VERSION,),
+                self.conn.executescript(
+                    "BEGIN IMMEDIATE;"
+                    + _SCHEMA
+                    + _VIEW
+                    + "INSERT OR IGNORE INTO meta (name, value) VALUES ('schema', "
+                    + f"'{SCHEMA_VERSION}');COMMIT;"
                 )
                 break
             except sqlite3.OperationalError as e:  # another process is creating it
+                if self.conn.in_transaction:
+                    self.conn.execute("ROLLBACK")
                 if "locked" not in str(e) or attempt == 49:
                     raise
                 time.sleep(0.1)
         self._check_schema()
+
+    def _wait_until_created(self, seconds: float) -> None:
+        """A file with no tables yet is a store another process is creating: give it time."""
+        end = time.monotonic() + seconds
+        while time.monotonic() < end:
+            try:
+                n = self.conn.execute("SELECT count(*) FROM sqlite_master").fetchone()[0]
+            except sqlite3.OperationalError:  # locked by the creator
+                n = 0
+            if n:
+                return
+            time.sleep(0.05)
 
     def _check_schema(self) -> None:
         try:
