@@ -1,0 +1,153 @@
+"""Benchmark: generic ED degrees by monodromy (``neurovariety.landscape.edd``) against Macaulay2.
+
+In one run, on the same architectures, it counts the critical functions of a generic quadratic
+loss on the neurovariety twice:
+
+* **ours** — ``edd(parse_architecture(spec), seed=..., time_limit=...)``: monodromy in the gauge
+  chart, degenerate parameters dropped, fibers divided out; its trace-test verdict is printed.
+* **M2** — Gröbner bases over ZZ/32003 (``tests/m2_edd.py``): the critical equations
+  Jᵀ Q (c(z) − u) = 0 of the exact coefficient polynomials c(z) in the same chart, saturated by
+  the degenerate locus (all maximal minors of J when there are at most 20 of them, else two
+  random minors det(J·A_i)), degree / generic fiber degree. Wall clock of the whole ``M2``
+  process, start-up included; skipped when ``M2`` is not on PATH.
+
+Both are compared with the closed formula (``result.formula``: generic ED degree of the Segre or
+Segre–Veronese variety, KMST / PCN). The two runs of a case are sequential, never concurrent.
+
+Usage::
+
+    python benchmarks/landscape.py                       # small cases
+    python benchmarks/landscape.py --cases all --time-limit 1800 --m2-timeout 1800
+    python benchmarks/landscape.py --markdown --json edd.json
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from dimension import machine as dimension_machine  # noqa: E402  (benchmarks/ is on sys.path)
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
+from m2_edd import m2_ed_degree  # noqa: E402
+
+from neurovariety import parse_architecture  # noqa: E402
+from neurovariety.landscape import edd  # noqa: E402
+
+SMALL = ["lcn k=2,2 s=2", "lcn k=3,2 s=2", "cnn k=2,2 s=1 x^2", "cnn k=2,2 s=2 x^2"]
+LARGE = ["cnn k=3,2 x^2", "lcn k=2,2,2 s=2,2", "cnn k=2,2,2 s=1,1 x^2", "lcn k=3,3,3 s=2,2"]
+CASES = {"small": SMALL, "all": SMALL + LARGE}
+
+
+def run_ours(spec: str, seed: int, time_limit: float) -> dict[str, Any]:
+    t = time.perf_counter()
+    try:
+        r = edd(parse_architecture(spec), seed=seed, time_limit=time_limit)
+    except Exception as e:  # a benchmark reports, it does not stop at the first failure
+        return {"error": f"{type(e).__name__}: {e}", "seconds": time.perf_counter() - t}
+    return {
+        "count": r.count,
+        "formula": r.formula,
+        "seconds": r.seconds,
+        "trace_test": r.trace_test,
+        "parameter_solutions": r.parameter_solutions,
+        "fiber_size": r.fiber_size,
+        "ledger": r.ledger,
+    }
+
+
+def machine() -> dict[str, str]:
+    import jax
+
+    info = dimension_machine()  # cpu, cores, date, load, versions (Macaulay2's among them)
+    return info | {"versions": f"{info['versions']}, JAX {jax.__version__}"}
+
+
+def _count(r: dict[str, Any] | None, formula: int | None) -> str:
+    if r is None:
+        return "—"
+    if "error" in r:
+        return r["error"]
+    flag = "" if formula is None or r["count"] == formula else " (≠ formula)"
+    return f"{r['count']}{flag}"
+
+
+def _ratio(ours: dict[str, Any], m2: dict[str, Any] | None) -> str:
+    if m2 is None:
+        return "—"
+    if "error" in m2 and m2["error"].startswith("did not finish"):
+        return f"> {m2['seconds'] / ours['seconds']:.2g}×"
+    return f"{m2['seconds'] / ours['seconds']:.2g}×" if ours["seconds"] > 0 else "—"
+
+
+def row(spec: str, ours: dict[str, Any], m2: dict[str, Any] | None) -> list[str]:
+    formula = ours.get("formula")
+    return [
+        f"`{spec}`",
+        "—" if formula is None else str(formula),
+        _count(ours, formula),
+        f"{ours['seconds']:.2f}",
+        ours.get("trace_test", "—"),
+        _count(m2, formula),
+        "—" if m2 is None else f"{m2['seconds']:.2f}",
+        "—" if m2 is None else m2["saturation"],
+        _ratio(ours, m2),
+    ]
+
+
+HEADER = ["case", "formula", "ours", "ours s", "trace test", "M2", "M2 s", "saturation", "M2/ours"]
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--cases", choices=sorted(CASES), default="small")
+    ap.add_argument("--time-limit", type=float, default=600.0, help="edd's time_limit (s)")
+    ap.add_argument("--m2-timeout", type=float, default=600.0, help="per M2 run (s)")
+    ap.add_argument(
+        "--saturation", default="auto", help="auto (default), minors or random:K (see m2_edd)"
+    )
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--no-m2", action="store_true")
+    ap.add_argument("--markdown", action="store_true", help="print the table as markdown")
+    ap.add_argument("--json", type=Path, help="write all numbers to this file")
+    args = ap.parse_args(argv)
+    info = machine()
+    print(f"# {info['date']} · {info['cpu']} · {info['cores']} CPUs · load {info['load']}")
+    print(f"# {info['versions']}")
+    if args.no_m2 or not shutil.which("M2"):
+        print("# M2 column skipped: " + ("--no-m2" if args.no_m2 else "M2 not on PATH"))
+    results: dict[str, Any] = {"machine": info, "cases": {}}
+    rows = []
+    if not args.markdown:
+        print("  ".join(HEADER))
+    for spec in CASES[args.cases]:
+        ours = run_ours(spec, args.seed, args.time_limit)
+        m2 = None
+        if not args.no_m2:
+            arch = parse_architecture(spec)
+            m2 = m2_ed_degree(
+                arch, seed=args.seed, saturation=args.saturation, timeout=args.m2_timeout
+            )
+        rows.append(row(spec, ours, m2))
+        results["cases"][spec] = {"ours": ours, "M2": m2}
+        if not args.markdown:
+            print("  ".join(rows[-1]), flush=True)
+    if args.markdown:
+        print("| " + " | ".join(HEADER) + " |")
+        print("|" + "---|" * len(HEADER))
+        for r in rows:
+            print("| " + " | ".join(r) + " |")
+    print(f"# load at the end {', '.join(f'{x:.2f}' for x in os.getloadavg())}")
+    if args.json:
+        args.json.write_text(json.dumps(results, indent=1, default=str))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
