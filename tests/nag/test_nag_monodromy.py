@@ -15,6 +15,7 @@ from neurovariety.nag import (
     trace_test,
     witness_set,
 )
+from neurovariety.nag.monodromy import INITIAL_EDGES
 from neurovariety.results import Verdict
 
 # Two generic conics with parameters in every coefficient that matters: 4 solutions (Bézout,
@@ -32,10 +33,21 @@ def test_monodromy_finds_all_four_and_the_trace_test_verifies():
     r = monodromy_solve(F, (x0, p0), seed=1)
     assert r.nsolutions == 4
     assert r.complete == Verdict.YES and r.trace is not None and r.trace.residual < 1e-9
-    assert "no new solutions" in r.stop_reason
+    # Not a linear-slice family (and symmetric: {x, -x} has zero trace), so the trace test does
+    # not stop the search; the stale rule does.
+    assert r.stop_reason == "no new solutions after 5 new loop(s)"
+    # Each solution crosses each edge at most once per direction.
+    assert r.paths_tracked <= 2 * (INITIAL_EDGES + r.loops) * r.nsolutions
     for x in r.solutions:
         assert np.max(np.abs(F.evaluate(x, p0))) < 1e-9
     assert "random seed: 1" in r.summary()
+
+
+def test_without_trace_test_the_stale_rule_stops():
+    F = parse_system(CONICS)
+    x0, p0 = find_start_pair(F, seed=4)
+    r = monodromy_solve(F, (x0, p0), seed=4, trace_test=False, max_loops_without_progress=2)
+    assert r.nsolutions == 4 and r.stop_reason == "no new solutions after 2 new loop(s)"
 
 
 def test_target_count_stops_early():

@@ -130,8 +130,12 @@ def edd(
     n_out = arch.n_outputs
     if form == "generic":
         E = rng.standard_normal((arch.ambient_dim_per_output, arch.n_inputs))
-        B = rng.standard_normal((E.shape[0] * n_out, E.shape[0] * n_out))
-        Q = B.T @ B
+        # A random positive definite Q (random eigenbasis, eigenvalues in [1, 2]) is generic
+        # and well conditioned: Q⁻¹ enters the start pair, and an ill-conditioned Q flings
+        # it (and every loop) far out, where the chart's coordinates blow up.
+        m = E.shape[0] * n_out
+        O = np.linalg.qr(rng.standard_normal((m, m)))[0]
+        Q = O.T @ np.diag(rng.uniform(1.0, 2.0, m)) @ O
     else:
         if data is not None:
             E = np.asarray(data, dtype=float)
@@ -156,13 +160,24 @@ def edd(
     _, s, vh = np.linalg.svd(J0.T)
     kernel = vh[len(s[s > 1e-10 * s[0]]) :].conj().T
     c = rng.standard_normal(kernel.shape[1]) + 1j * rng.standard_normal(kernel.shape[1])
-    u0 = y0 - np.linalg.solve(Q, kernel @ c)
+    step = np.linalg.solve(Q, kernel @ c)
+    # |u0 − y0| ≈ |y0|: a residual of the data's own size keeps u0 (and the loops) at scale.
+    u0 = y0 - step * (float(np.linalg.norm(y0)) / max(float(np.linalg.norm(step)), 1e-300))
+    y_jit = jax.jit(y_of)
+
+    def trace_map(z: np.ndarray) -> np.ndarray:
+        # Traces in function space: the chart's symmetries (sign flips, permutations) move z
+        # but not y, so no symmetric subset of critical points can fake an affine trace.
+        return np.asarray(y_jit(jnp.asarray(z, dtype=complex)))
+
     mono = monodromy_solve(
         system,
         (z0, u0),
         seed=seed,
         time_limit=time_limit,
         max_loops_without_progress=max_loops_without_progress,
+        trace_map=trace_map,
+        stop_on_trace=True,
     )
     sols = np.asarray(mono.solutions).reshape(-1, n)
     keep, ys = [], []

@@ -21,7 +21,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from .system import Kernel, System
+from .system import DirectionalKernel, Kernel, System
 
 HomotopyFn = Callable[[Any, Any, jax.Array, jax.Array], tuple[jax.Array, jax.Array, jax.Array]]
 
@@ -107,17 +107,18 @@ def _total_degree_fn(
 
 @functools.cache
 def _parameter_fn(
-    kernel: Kernel, order: tuple[int, ...], pows: tuple[tuple[int, ...], ...]
+    directional: DirectionalKernel, order: tuple[int, ...], pows: tuple[tuple[int, ...], ...]
 ) -> HomotopyFn:
     perm = jnp.asarray(order)
-    n = len(pows)
 
     def fn(data: Any, pdata: Any, X: jax.Array, t: jax.Array):
-        dp = pdata["p0"] - pdata["p1"]
-        F, Jz = kernel(data["sys"], X, pdata["p1"] + t * dp)
-        Fp = Jz[perm, n + 1 :] @ dp  # dF/dt through the parameters
-        F, J = _square_up(F[perm], Jz[perm, : n + 1], X[0], data["R"], pows)
-        Ft, _ = _square_up(Fp, Jz[perm, : n + 1], X[0], data["R"], pows)
+        # p(t) = t p0 + (1 - t) p1 + t (1 - t) c: a straight segment when c = 0, else a bend.
+        c = pdata["c"]
+        p = pdata["p1"] + t * (pdata["p0"] - pdata["p1"]) + t * (1 - t) * c
+        dp = pdata["p0"] - pdata["p1"] + (1 - 2 * t) * c
+        F, JX, Fp = directional(data["sys"], X, p, dp)  # Fp = dF/dt
+        F, J = _square_up(F[perm], JX[perm], X[0], data["R"], pows)
+        Ft, _ = _square_up(Fp[perm], JX[perm], X[0], data["R"], pows)
         H = jnp.concatenate([F, (data["a"] @ X - 1)[None]])
         Hx = jnp.concatenate([J, data["a"][None, :]])
         Ht = jnp.concatenate([Ft, jnp.zeros(1, X.dtype)])
@@ -185,16 +186,24 @@ def parameter_homotopy(
     *,
     a: np.ndarray | None = None,
     R: np.ndarray | None = None,
+    bend: np.ndarray | None = None,
 ) -> Homotopy:
-    """Straight-line parameter homotopy ``F(X; t p0 + (1 - t) p1)``.
+    """Parameter homotopy ``F(X; t p0 + (1 - t) p1 + t (1 - t) c)``, ``c = bend`` (default 0).
 
-    ``p0`` and ``p1`` are ``(k,)`` or per-path ``(batch, k)`` arrays. Start parameters should be
-    generic complex (then the open segment avoids the discriminant with probability one).
+    ``p0``, ``p1`` and ``bend`` are ``(k,)`` or per-path ``(batch, k)`` arrays. Start parameters
+    should be generic complex (then the open path avoids the discriminant with probability one);
+    a random complex ``bend`` gives another path between the same ends, as monodromy needs.
     """
     n = system.n_variables
     order, pows = square_layout(system)
     a = random_patch(rng, n + 1) if a is None else a
     R = _random_complex(rng, n, max(system.n_equations - n, 1)) if R is None else R
     data = {"sys": system.data, "a": jnp.asarray(a), "R": jnp.asarray(R)}
-    pdata = {"p0": jnp.asarray(p0, dtype=complex), "p1": jnp.asarray(p1, dtype=complex)}
-    return Homotopy(_parameter_fn(system.kernel, order, pows), data, pdata, n + 1)
+    c = np.zeros_like(np.asarray(p1, dtype=complex)) if bend is None else bend
+    c = np.broadcast_to(c, np.broadcast_shapes(np.shape(c), np.shape(p1)))
+    pdata = {
+        "p0": jnp.asarray(p0, dtype=complex),
+        "p1": jnp.asarray(p1, dtype=complex),
+        "c": jnp.asarray(c, dtype=complex),
+    }
+    return Homotopy(_parameter_fn(system.directional, order, pows), data, pdata, n + 1)

@@ -81,7 +81,10 @@ def condition_numbers(system: System, X: np.ndarray, P: np.ndarray, a: np.ndarra
     """2-norm condition numbers of ``[dF/dX; a]`` (original equations plus the patch row).
 
     Rows of ``X`` are scaled to unit max-norm first, so the number does not depend on where the
-    patch puts the point.
+    patch puts the point, and the equations' rows together so the largest has unit norm, like the
+    patch row: otherwise the overall scale of high-degree equations (1e-8 at unit max-norm points
+    is common) reads as ill-conditioning at perfectly regular solutions. The rows keep their
+    relative sizes, so an equation whose gradient vanishes still shows as singular.
     """
     if X.shape[0] == 0:
         return np.zeros(0)
@@ -89,6 +92,8 @@ def condition_numbers(system: System, X: np.ndarray, P: np.ndarray, a: np.ndarra
     Xn = X / np.maximum(np.max(np.abs(X), axis=1, keepdims=True), 1e-300)
     _, Jz = evaluate_batch(system, Xn, P)
     J = Jz[:, :, : n + 1]
+    top = np.max(np.linalg.norm(J, axis=2), axis=1)[:, None, None]
+    J = J / np.maximum(top, 1e-300)
     M = np.concatenate([J, np.broadcast_to(a, (X.shape[0], 1, n + 1))], axis=1)
     with np.errstate(all="ignore"):
         sv = np.linalg.svd(M, compute_uv=False)

@@ -9,6 +9,12 @@ Every system, whatever its source, exposes the same small interface used by the 
     and ``data`` a pytree of arrays, so that ``jit`` compiles once per shape and is reused across
     seeds and parameter values.
 
+``directional(data, X, p, dp) -> (F, J_X, F_p dp)``
+    the same values, the Jacobian in ``X`` only, and the derivative along a parameter direction
+    ``dp``: what a parameter homotopy needs. Derived from ``kernel`` by default; callables supply
+    their own (a forward-mode Jacobian over ``X`` and one JVP in ``p``), which is several times
+    cheaper when there are many parameters (an ED system has one per data value).
+
 Two sources are supported: text (exact sparse polynomials, exact degrees) and Python callables
 ``f(x, p)`` written with ``jax.numpy`` (degrees given or detected numerically along random lines).
 """
@@ -29,6 +35,21 @@ from ..errors import PolynomialSystemError
 from .parse import ParsedSystem, Poly, parse_text
 
 Kernel = Callable[[Any, jax.Array, jax.Array], tuple[jax.Array, jax.Array]]
+DirectionalKernel = Callable[
+    [Any, jax.Array, jax.Array, jax.Array], tuple[jax.Array, jax.Array, jax.Array]
+]
+
+
+@functools.cache
+def directional_from(kernel: Kernel) -> DirectionalKernel:
+    """``directional`` from a full ``kernel``: slice the Jacobian, contract the parameter part."""
+
+    def directional(data: Any, X: jax.Array, p: jax.Array, dp: jax.Array):
+        F, Jz = kernel(data, X, p)
+        n1 = X.shape[0]
+        return F, Jz[:, :n1], Jz[:, n1:] @ dp
+
+    return directional
 
 
 @dataclass(frozen=True, eq=False)
@@ -63,6 +84,12 @@ class System:
     polynomials: tuple[Poly, ...] | None = field(default=None, repr=False)
     function: Callable[..., Any] | None = field(default=None, repr=False)
     allow_underdetermined: bool = field(default=False, repr=False)
+    directional_kernel: DirectionalKernel | None = field(default=None, repr=False)
+
+    @property
+    def directional(self) -> DirectionalKernel:
+        """``(F, J_X, F_p dp)`` at ``(X, p)`` along ``dp`` (see the module docstring)."""
+        return self.directional_kernel or directional_from(self.kernel)
 
     def __post_init__(self) -> None:
         n, m = len(self.variables), len(self.degrees)
@@ -414,6 +441,22 @@ def _callable_kernel(f: Callable[..., Any], degrees: tuple[int, ...]) -> Kernel:
     return kernel
 
 
+def _callable_directional(f: Callable[..., Any], degrees: tuple[int, ...]) -> DirectionalKernel:
+    d = jnp.asarray(degrees)
+
+    def value(data: Any, X: jax.Array, p: jax.Array) -> jax.Array:
+        x0 = jnp.where(jnp.abs(X[0]) < 1e-150, 1e-150 + 0j, X[0])
+        return data["scale"] * jnp.asarray(f(X[1:] / x0, p)).reshape(-1) * x0**d
+
+    def directional(data: Any, X: jax.Array, p: jax.Array, dp: jax.Array):
+        p = p.astype(X.dtype)
+        JX, F = jax.jacfwd(lambda w: (value(data, w, p),) * 2, holomorphic=True, has_aux=True)(X)
+        _, Fp = jax.jvp(lambda q: value(data, X, q), (p,), (dp.astype(X.dtype),))
+        return F, JX, Fp
+
+    return directional
+
+
 def system_from_callable(
     f: Callable[..., Any],
     n_variables: int,
@@ -476,4 +519,5 @@ def system_from_callable(
         {"scale": jnp.asarray(scale)},
         function=f,
         allow_underdetermined=allow_underdetermined,
+        directional_kernel=_callable_directional(f, degs),
     )

@@ -268,22 +268,22 @@ def track(
     B = X0.shape[0]
     if X0.ndim != 2 or X0.shape[1] != H.n_unknowns:
         raise PathTrackingError(f"start points must have shape (B, {H.n_unknowns})")
-    size = bucket(B) if size is None or size < B else size
+    width = bucket(B) if size is None or size < B else size
     t0a = np.broadcast_to(np.asarray(t0, dtype=float), (B,)).copy()
     t1a = np.broadcast_to(np.asarray(t1, dtype=float), (B,)).copy()
     status = np.where(t0a <= t1a, TrackStatus.DONE, TrackStatus.TRACKING).astype(np.int32)
     state = {
-        "X": jnp.asarray(_pad(X0, size)),
-        "t": jnp.asarray(_pad(t0a, size)),
-        "h": jnp.asarray(np.full(size, min(opts.max_step, 0.05))),
-        "t1": jnp.asarray(_pad(t1a, size)),
-        "status": jnp.asarray(np.concatenate([status, np.full(size - B, 1, np.int32)])),
-        "steps": jnp.zeros(size, dtype=jnp.int32),
-        "rejected": jnp.zeros(size, dtype=jnp.int32),
+        "X": jnp.asarray(_pad(X0, width)),
+        "t": jnp.asarray(_pad(t0a, width)),
+        "h": jnp.asarray(np.full(width, min(opts.max_step, 0.05))),
+        "t1": jnp.asarray(_pad(t1a, width)),
+        "status": jnp.asarray(np.concatenate([status, np.full(width - B, 1, np.int32)])),
+        "steps": jnp.zeros(width, dtype=jnp.int32),
+        "rejected": jnp.zeros(width, dtype=jnp.int32),
     }
     pdata = jax.tree_util.tree_map(
         lambda v: (
-            jnp.asarray(_pad(np.broadcast_to(np.asarray(v), (B,) + v.shape[-1:]), size))
+            jnp.asarray(_pad(np.broadcast_to(np.asarray(v), (B,) + v.shape[-1:]), width))
             if np.ndim(v) >= 1
             else v
         ),
@@ -298,20 +298,22 @@ def track(
                 state["status"] == TrackStatus.TRACKING, TrackStatus.MAX_STEPS, state["status"]
             )
             break
-        n = chunk if max_iterations is None else min(chunk, max_iterations - done_iters)
+        # Large batches check in often, so finished paths stop costing lanes early.
+        step_chunk = chunk if width < COMPACT_FROM else min(chunk, COMPACT_CHUNK)
+        n = step_chunk if max_iterations is None else min(step_chunk, max_iterations - done_iters)
         state = _advance(H.fn, opts, H.data, pdata, state, n)
         done_iters += n
         st = np.asarray(state["status"])[: lanes.size]
         moving = st == TrackStatus.TRACKING
         if not np.any(moving):
             break
-        if size >= COMPACT_FROM and moving.sum() <= size // 4:
+        if width >= COMPACT_FROM and moving.sum() <= width // 2:
             # Lockstep cost is per lane: move the stragglers into a smaller batch.
             _write_back(out, state, lanes)
             keep = np.nonzero(moving)[0]
-            size //= 4  # a fixed ladder of sizes: compiled once, reused by every later solve
-            state = {k: _take(v, keep, size) for k, v in state.items()}
-            pdata = {k: _take(v, keep, size) if np.ndim(v) >= 2 else v for k, v in pdata.items()}
+            width = bucket(keep.size)  # powers of two: compiled once, reused by later solves
+            state = {k: _take(v, keep, width) for k, v in state.items()}
+            pdata = {k: _take(v, keep, width) if np.ndim(v) >= 2 else v for k, v in pdata.items()}
             # padded lanes repeat a moving path: mark them done so they cost nothing extra
             state["status"] = state["status"].at[keep.size :].set(TrackStatus.DONE)
             lanes = lanes[keep]
@@ -321,8 +323,11 @@ def track(
     )
 
 
-#: Batches at least this large are compacted when three quarters of their paths are done.
-COMPACT_FROM = 256
+#: Batches at least this large are compacted (to the next power of two) when half their paths
+#: are done, checking every ``COMPACT_CHUNK`` iterations: most paths finish in a few dozen steps
+#: and a few need hundreds, so a lockstep batch would otherwise run mostly idle lanes.
+COMPACT_FROM = 16
+COMPACT_CHUNK = 20
 
 
 def _take(v: Any, keep: np.ndarray, size: int) -> jax.Array:
