@@ -286,7 +286,8 @@ def monodromy_solve(
     Parameters
     ----------
     start_pair : (x0, p0)
-        A solution ``x0`` of the system at parameters ``p0``; ``p0`` should be generic complex
+        A solution ``x0`` (or several, as rows) of the system at parameters ``p0``; ``p0`` should
+        be generic complex
         (see :func:`find_start_pair` for systems affine in their parameters).
     target_count : int, optional
         Stop as soon as this many solutions are known (e.g. a known root count).
@@ -314,22 +315,25 @@ def monodromy_solve(
     rng = np.random.default_rng(seed)
     opts = _tracker_options(tracker)
     system.require_square()
-    x0 = np.asarray(start_pair[0], dtype=complex).reshape(1, -1)
+    x0 = np.atleast_2d(np.asarray(start_pair[0], dtype=complex))
     p0 = system.check_parameters(start_pair[1])
     if x0.shape[1] != system.n_variables:
         raise PolynomialSystemError(
             f"start solution has {x0.shape[1]} coordinates, expected {system.n_variables}"
         )
-    res = system.evaluate(x0[0], p0) * np.asarray(system.data["scale"])
-    if np.max(np.abs(res)) > 1e-8 * max(1.0, float(np.max(np.abs(x0)))) ** max(system.degrees):
-        raise PolynomialSystemError(
-            f"the start pair is not a solution (residual {np.max(np.abs(res)):.1e}). Fix: pass "
-            "x0 with F(x0; p0) = 0, e.g. from find_start_pair"
-        )
-    # The graph: nodes p0, p1; edge e is the path t p0 + (1 - t) p1 + t (1 - t) c_e. sent[e][side]
-    # counts the solutions at that node already carried along e (a prefix: they are appended).
+    for x in x0:
+        res = system.evaluate(x, p0) * np.asarray(system.data["scale"])
+        if np.max(np.abs(res)) > 1e-8 * max(1.0, float(np.max(np.abs(x)))) ** max(system.degrees):
+            raise PolynomialSystemError(
+                f"the start pair is not a solution (residual {np.max(np.abs(res)):.1e}). Fix: "
+                "pass x0 with F(x0; p0) = 0, e.g. from find_start_pair"
+            )
+    # The graph: nodes (parameter points) with their known solutions; edge e joins nodes
+    # ends[e] = (i, j) by the path t p_i + (1 - t) p_j + t (1 - t) c_e. sent[e] counts the
+    # solutions at each end already carried along e (a prefix: solutions are appended).
     nodes = [p0, _random_params(rng, p0)]
     sols: list[np.ndarray] = [x0, np.zeros((0, x0.shape[1]), complex)]
+    ends: list[tuple[int, int]] = []
     bends: list[np.ndarray] = []
     sent: list[list[int]] = []
     loops = stale = tracked = failed = 0
@@ -337,10 +341,22 @@ def monodromy_solve(
     trace: TraceTest | None = None
     reason = ""
 
-    def add_edge() -> None:
+    def add_edge(i: int, j: int) -> None:
         scale = np.exp(rng.uniform(*np.log(BEND_RANGE)))
+        ends.append((i, j))
         bends.append(scale * _random_params(rng, p0))
         sent.append([0, 0])
+
+    def grow() -> None:
+        # Alternately a new edge p0–p1 and a new node joined to both: loops through a fresh
+        # random point, so no single node's neighbourhood shapes every loop.
+        if loops % 2 == 0:
+            add_edge(0, 1)
+        else:
+            nodes.append(_random_params(rng, p0))
+            sols.append(np.zeros((0, x0.shape[1]), complex))
+            add_edge(0, len(nodes) - 1)
+            add_edge(len(nodes) - 1, 1)
 
     def run_trace(S: np.ndarray) -> TraceTest:
         from . import monodromy as _m  # the parameter shadows the module-level function
@@ -359,7 +375,7 @@ def monodromy_solve(
     stop = trace_test and (decisive_trace if stop_on_trace is None else stop_on_trace)
     search_opts = dataclasses.replace(opts, max_steps=min(opts.max_steps, SEARCH_MAX_STEPS))
     for _ in range(INITIAL_EDGES):
-        add_edge()
+        add_edge(0, 1)
     while True:
         if target_count is not None and sols[0].shape[0] >= target_count:
             reason = f"target count {target_count} reached"
@@ -371,15 +387,16 @@ def monodromy_solve(
         rows, froms, cs, tos, dest = [], [], [], [], []
         for e, q in enumerate(bends):
             for side in (0, 1):
-                todo = sols[side][sent[e][side] :]
-                sent[e][side] = sols[side].shape[0]
+                here, there = ends[e][side], ends[e][1 - side]
+                todo = sols[here][sent[e][side] :]
+                sent[e][side] = sols[here].shape[0]
                 if todo.shape[0]:
                     m = todo.shape[0]
                     rows.append(todo)
-                    froms.append(np.broadcast_to(nodes[side], (m, p0.size)))
+                    froms.append(np.broadcast_to(nodes[here], (m, p0.size)))
                     cs.append(np.broadcast_to(q, (m, p0.size)))
-                    tos.append(np.broadcast_to(nodes[1 - side], (m, p0.size)))
-                    dest.append(np.full(m, 1 - side))
+                    tos.append(np.broadcast_to(nodes[there], (m, p0.size)))
+                    dest.append(np.full(m, there))
         if rows:
             S_all = np.concatenate(rows)
             X, ok = move(
@@ -396,14 +413,25 @@ def monodromy_solve(
             to_side = np.concatenate(dest)
             tracked += S_all.shape[0]
             failed += int(np.sum(~ok))
-            for side in (0, 1):
-                sols[side] = _merge(sols[side], X[ok & (to_side == side)], dedup_tol)
+            before = sols[0].shape[0]
+            for node in range(len(nodes)):
+                sols[node] = _merge(sols[node], X[ok & (to_side == node)], dedup_tol)
+            size = sols[0].shape[0]
+            if not (stop and size == before and size > 1 and size != tested_size):
+                continue
+            # A whole round added nothing at p0: perhaps complete; the trace test can tell now,
+            # before every remaining (solution, edge) pair is tracked.
+            tested_size = size
+            trace = run_trace(sols[0])
+            if trace.verdict is Verdict.YES:
+                reason = "trace test passed"
+                break
             continue
         # Closure: the loops of this graph produce nothing more.
         size = sols[0].shape[0]
         stale = stale + 1 if size == last_size else 0
         last_size = size
-        if stop and stale and size != tested_size:
+        if stop and size != tested_size:
             tested_size = size
             trace = run_trace(sols[0])
             if trace.verdict is Verdict.YES:
@@ -415,7 +443,7 @@ def monodromy_solve(
         if loops >= max_loops:
             reason = f"max_loops={max_loops} reached"
             break
-        add_edge()
+        grow()
         loops += 1
     S = sols[0]
     if trace_test and tested_size != S.shape[0]:

@@ -144,6 +144,10 @@ def witness_set(
     return _from_equations(equations, dim, seed, time_limit)
 
 
+#: Monodromy searches before a witness set is reported incomplete (decisive trace test "no").
+WITNESS_ATTEMPTS = 4
+
+
 def _from_parametrization(
     phi: Callable[[Any], Any],
     k: int,
@@ -176,29 +180,37 @@ def _from_parametrization(
         return jnp.concatenate([Aj @ y - b, Cj @ th - ej])
 
     system = system_from_callable(sliced, k, n_parameters=d, seed=seed)
-    mono = monodromy_solve(
-        system,
-        (theta0, b0),
-        seed=int(rng.integers(2**31)),
-        max_loops_without_progress=stale,
-        trace_test=False,
-        time_limit=time_limit,
-    )
-    images = np.asarray(jax.vmap(phi_j)(jnp.asarray(mono.solutions)))
-    labels = cluster(images, 1e-6)
-    reps = np.array([int(np.nonzero(labels == i)[0][0]) for i in range(labels.max() + 1)])
 
     def tmap(th: np.ndarray) -> np.ndarray:
         return np.asarray(phi_j(jnp.asarray(th)))
 
-    trace = trace_test(
-        system,
-        mono.solutions[reps],
-        b0,
-        seed=int(rng.integers(2**31)),
-        trace_map=tmap,
-        decisive=True,
-    )
+    # A decisive "no" means points are missing: search again from every point found so far
+    # (new random loops), a few times, before reporting the incomplete set with its "no".
+    starts, loops = theta0[None, :], 0
+    for _ in range(WITNESS_ATTEMPTS):
+        mono = monodromy_solve(
+            system,
+            (starts, b0),
+            seed=int(rng.integers(2**31)),
+            max_loops_without_progress=stale,
+            trace_test=False,
+            time_limit=max(1.0, time_limit - (time.monotonic() - t_start)),
+        )
+        loops += mono.loops
+        images = np.asarray(jax.vmap(phi_j)(jnp.asarray(mono.solutions)))
+        labels = cluster(images, 1e-6)
+        reps = np.array([int(np.nonzero(labels == i)[0][0]) for i in range(labels.max() + 1)])
+        trace = trace_test(
+            system,
+            mono.solutions[reps],
+            b0,
+            seed=int(rng.integers(2**31)),
+            trace_map=tmap,
+            decisive=True,
+        )
+        if trace.verdict is not Verdict.NO or time.monotonic() - t_start > time_limit:
+            break
+        starts = mono.solutions
     return WitnessSet(
         points=images[reps],
         dim=d,
@@ -207,7 +219,7 @@ def _from_parametrization(
         slice_offset=b0,
         trace=trace,
         method=(
-            f"parametrization C^{k} -> C^{N} (rank {rank}), monodromy: {mono.loops} loops, "
+            f"parametrization C^{k} -> C^{N} (rank {rank}), monodromy: {loops} loops, "
             f"stopped: {mono.stop_reason}"
         ),
         seed=seed,
