@@ -34,3 +34,12 @@ def test_stride_one_lcn_swaps_equal_factors() -> None:
 def test_pcn_degree_on_the_slice() -> None:
     r = fiber(parse_architecture("cnn k=3,2 s=2 x^2"), seed=0)
     assert r.size == 1 and r.evidence["degree"] == formulas.pcn_degree((3, 2), 2) == 12
+
+
+@pytest.mark.slow
+def test_generic_activation_mlp_fiber_is_the_permutation_group() -> None:
+    # Razor: with a generic σ the only symmetries are permutations of hidden neurons: |S_3| = 6.
+    r = fiber(parse_architecture("mlp 2-3-1 generic:4"), seed=0, time_limit=120)
+    assert r.dimension == 0 and r.symmetry_order == 6
+    assert r.size == 6 and r.identifiable is Verdict.YES
+    assert r.evidence["same_size_over_slice_points"]

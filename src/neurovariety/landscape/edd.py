@@ -63,7 +63,13 @@ class EDDegreeResult(Result):
             f"fiber size {self.fiber_size:g})",
         ]
         if self.formula is not None:
-            agree = "agrees with" if self.formula == self.count else "DISAGREES with"
+            cut = "time budget" in self.ledger["stop_reason"] and self.count < self.formula
+            if self.formula == self.count:
+                agree = "agrees with"
+            elif cut:
+                agree = "incomplete (the search ran out of time) — below"
+            else:
+                agree = "DISAGREES with"
             b.append(f"{agree} the formula {self.formula} ({self.formula_source})")
         led = self.ledger
         b.append(
