@@ -3,14 +3,14 @@
 Starting from one solution ``x0`` at generic parameters ``p0``, solutions are carried along the
 edges of a small graph in parameter space: two nodes ``p0`` and ``p1`` joined by edges, each a
 path ``t p0 + (1 - t) p1 + t (1 - t) c`` with its own random complex bend ``c``, tracked as one
-parameter homotopy in either direction. Loops made of two edges act on the
-fiber by permutations, so new solutions appear. Every (solution, edge, direction) is tracked
-exactly once — known solutions are never carried around the same loop again — and when nothing is
-left to track the graph gets a new edge. The search stops when the **trace test** passes (the
-solutions are moved along a random line ``p0 + s v``; the trace of a complete fiber is affine in
-``s``), when ``target_count`` is reached, after ``max_loops_without_progress`` new edges brought
-nothing new, or at ``max_loops`` edges or the time budget. Failed crossings are dropped (and
-counted); the trace test re-tracks its failures once with the conservative preset.
+parameter homotopy in either direction. Loops made of two edges act on the fiber by permutations,
+so new solutions appear. Every (solution, edge, direction) is tracked exactly once — known
+solutions are never carried around the same loop again — and when nothing is left to track the
+graph grows (a new edge, or a new random node joined to both). The search stops when the **trace
+test** passes (the solutions are moved along a random line ``p0 + s v``; the trace of a complete
+fiber is affine in ``s``), when ``target_count`` is reached, after ``max_loops_without_progress``
+growths brought nothing new, or at ``max_loops`` or the time budget. Failed crossings are dropped
+(and counted); the trace test re-tracks its failures once with the conservative preset.
 
 Reference: Duff, Hill, Jensen, Lee, Leykin & Sommars, *Solving polynomial systems via homotopy
 continuation and monodromy*, IMA J. Numer. Anal. 39 (2019); Leykin, Rodriguez & Sottile,
@@ -111,8 +111,7 @@ def _random_params(rng: np.random.Generator, p0: np.ndarray) -> np.ndarray:
 #: known solutions grow geometrically (one loop alone only walks the cycle of one permutation).
 INITIAL_EDGES = 4
 #: Bends ``c`` are random complex vectors of the parameters' size times a factor drawn
-#: log-uniformly from this range: small bends alone make loops that encircle few branch points
-#: (on two symmetric conic systems, 7–10 of 20 seeds then miss solutions; with the range, 0–9).
+#: log-uniformly from this range: small bends alone make loops that encircle few branch points.
 BEND_RANGE = (2.0, 50.0)
 #: Re-tracking of failed paths (trace test): the conservative preset with a step budget.
 RETRY_OPTIONS = dataclasses.replace(TrackerOptions.preset("conservative"), max_steps=3000)
@@ -287,8 +286,7 @@ def monodromy_solve(
     ----------
     start_pair : (x0, p0)
         A solution ``x0`` (or several, as rows) of the system at parameters ``p0``; ``p0`` should
-        be generic complex
-        (see :func:`find_start_pair` for systems affine in their parameters).
+        be generic complex (see :func:`find_start_pair` for systems affine in their parameters).
     target_count : int, optional
         Stop as soon as this many solutions are known (e.g. a known root count).
     max_loops_without_progress : int
@@ -373,6 +371,16 @@ def monodromy_solve(
         )
 
     stop = trace_test and (decisive_trace if stop_on_trace is None else stop_on_trace)
+
+    def trace_passes() -> bool:
+        # Stopping by the trace test, once per solution count.
+        nonlocal trace, tested_size
+        if not stop or sols[0].shape[0] == tested_size:
+            return False
+        tested_size = sols[0].shape[0]
+        trace = run_trace(sols[0])
+        return trace.verdict is Verdict.YES
+
     search_opts = dataclasses.replace(opts, max_steps=min(opts.max_steps, SEARCH_MAX_STEPS))
     for _ in range(INITIAL_EDGES):
         add_edge(0, 1)
@@ -416,14 +424,9 @@ def monodromy_solve(
             before = sols[0].shape[0]
             for node in range(len(nodes)):
                 sols[node] = _merge(sols[node], X[ok & (to_side == node)], dedup_tol)
-            size = sols[0].shape[0]
-            if not (stop and size == before and size > 1 and size != tested_size):
-                continue
-            # A whole round added nothing at p0: perhaps complete; the trace test can tell now,
-            # before every remaining (solution, edge) pair is tracked.
-            tested_size = size
-            trace = run_trace(sols[0])
-            if trace.verdict is Verdict.YES:
+            # A whole round that added nothing at p0 may mean completeness: the trace test can
+            # tell now, before every remaining (solution, edge) pair is tracked.
+            if sols[0].shape[0] == before and sols[0].shape[0] > 1 and trace_passes():
                 reason = "trace test passed"
                 break
             continue
@@ -431,12 +434,9 @@ def monodromy_solve(
         size = sols[0].shape[0]
         stale = stale + 1 if size == last_size else 0
         last_size = size
-        if stop and size != tested_size:
-            tested_size = size
-            trace = run_trace(sols[0])
-            if trace.verdict is Verdict.YES:
-                reason = "trace test passed"
-                break
+        if trace_passes():
+            reason = "trace test passed"
+            break
         if stale >= max_loops_without_progress:
             reason = f"no new solutions after {stale} new loop(s)"
             break

@@ -422,31 +422,34 @@ def detect_degrees(
 
 
 @functools.lru_cache(maxsize=64)
-def _callable_kernel(f: Callable[..., Any], degrees: tuple[int, ...]) -> Kernel:
+def _homogenized(f: Callable[..., Any], degrees: tuple[int, ...]) -> Callable[..., jax.Array]:
+    """``value(data, X, p) = scale · x0^d f(x / x0, p)``, the homogenized callable."""
     d = jnp.asarray(degrees)
 
-    def value(data: Any, z: jax.Array, n_x: int) -> jax.Array:
-        X, p = z[:n_x], z[n_x:]
-        # x0^d f(x / x0): a tiny floor keeps points at infinity (x0 -> 0) finite.
+    def value(data: Any, X: jax.Array, p: jax.Array) -> jax.Array:
+        # A tiny floor keeps points at infinity (x0 -> 0) finite.
         x0 = jnp.where(jnp.abs(X[0]) < 1e-150, 1e-150 + 0j, X[0])
-        val = jnp.asarray(f(X[1:] / x0, p)).reshape(-1)
-        return data["scale"] * val * x0**d
+        return data["scale"] * jnp.asarray(f(X[1:] / x0, p)).reshape(-1) * x0**d
+
+    return value
+
+
+def _callable_kernel(f: Callable[..., Any], degrees: tuple[int, ...]) -> Kernel:
+    value = _homogenized(f, degrees)
 
     def kernel(data: Any, X: jax.Array, p: jax.Array) -> tuple[jax.Array, jax.Array]:
+        n1 = X.shape[0]
         z = jnp.concatenate([X, p.astype(X.dtype)])
-        g = functools.partial(value, data, n_x=X.shape[0])
-        J, F = jax.jacfwd(lambda w: (g(w),) * 2, holomorphic=True, has_aux=True)(z)
+        J, F = jax.jacfwd(
+            lambda w: (value(data, w[:n1], w[n1:]),) * 2, holomorphic=True, has_aux=True
+        )(z)
         return F, J
 
     return kernel
 
 
 def _callable_directional(f: Callable[..., Any], degrees: tuple[int, ...]) -> DirectionalKernel:
-    d = jnp.asarray(degrees)
-
-    def value(data: Any, X: jax.Array, p: jax.Array) -> jax.Array:
-        x0 = jnp.where(jnp.abs(X[0]) < 1e-150, 1e-150 + 0j, X[0])
-        return data["scale"] * jnp.asarray(f(X[1:] / x0, p)).reshape(-1) * x0**d
+    value = _homogenized(f, degrees)
 
     def directional(data: Any, X: jax.Array, p: jax.Array, dp: jax.Array):
         p = p.astype(X.dtype)
