@@ -20,8 +20,6 @@ import dataclasses
 import time
 from typing import Any
 
-import jax
-import jax.numpy as jnp
 import numpy as np
 
 from ..architectures.base import Architecture
@@ -29,10 +27,11 @@ from ..architectures.cnn import CNN, LCN
 from ..errors import NeurovarietyError
 from ..invariants import formulas
 from ..invariants.dimension import dimension
-from ..nag import monodromy_solve, system_from_callable
+from ..nag import monodromy_solve
 from ..nag.result import cluster
-from ..parametrization.numeric import chart_map, gauge_chart
+from ..parametrization.numeric import gauge_chart
 from ..results import Result, Verdict
+from .ed_system import chart_coefficients, coefficient_arrays, coefficient_values, ed_system
 
 
 @dataclasses.dataclass(frozen=True, repr=False)
@@ -133,48 +132,46 @@ def edd(
             "finite generic fiber"
         )
     rng = np.random.default_rng(seed)
-    n_out = arch.n_outputs
+    terms, keys = chart_coefficients(arch)
+    E, A = coefficient_arrays(terms)
+    N = len(terms)
     if form == "generic":
-        E = rng.standard_normal((arch.ambient_dim_per_output, arch.n_inputs))
-        # A random positive definite Q (random eigenbasis, eigenvalues in [1, 2]) is generic
-        # and well conditioned: Q⁻¹ enters the start pair, and an ill-conditioned Q flings
-        # it (and every loop) far out, where the chart's coordinates blow up.
-        m = E.shape[0] * n_out
-        O = np.linalg.qr(rng.standard_normal((m, m)))[0]
-        Q = O.T @ np.diag(rng.uniform(1.0, 2.0, m)) @ O
+        # A random positive definite Q (random eigenbasis, eigenvalues in [1, 2]) on coefficient
+        # space is generic and well conditioned: Q⁻¹ enters the start pair, and an
+        # ill-conditioned Q flings it (and every loop) far out.
+        O = np.linalg.qr(rng.standard_normal((N, N)))[0]
+        Q = O.T @ np.diag(rng.uniform(1.0, 2.0, N)) @ O
+        W = np.eye(N)
     else:
         if data is not None:
-            E = np.asarray(data, dtype=float)
+            X = np.asarray(data, dtype=float)
         else:
-            E = rng.standard_normal((n_data or 2 * arch.ambient_dim_per_output, arch.n_inputs))
+            X = rng.standard_normal((n_data or 2 * arch.ambient_dim_per_output, arch.n_inputs))
         if whiten:
-            E = np.linalg.qr(E)[0] if E.shape[0] >= E.shape[1] else E
-        Q = np.eye(E.shape[0] * n_out)
-    Qj = jnp.asarray(Q)
-    y_of = chart_map(arch, E)
-
-    def gradient_system(z: jax.Array, u: jax.Array) -> jax.Array:
-        J = jax.jacfwd(y_of, holomorphic=True)(z)
-        return J.T @ (Qj @ (y_of(z) - u))
-
+            X = np.linalg.qr(X)[0] if X.shape[0] >= X.shape[1] else X
+        # y = V c: the network at the data points is linear in its coefficients, so the loss
+        # Σ (y − u)² has gradient J_cᵀ (VᵀV c − Vᵀu) in coefficient space.
+        V = np.zeros((X.shape[0] * arch.n_outputs, N))
+        for k, (o, e) in enumerate(keys):
+            V[o :: arch.n_outputs, k] = np.prod(X ** np.asarray(e)[None, :], axis=1)
+        Q, W = V.T @ V, V.T
+    system = ed_system(terms, Q, W, seed=seed)
     n = len(free)
-    system = system_from_callable(gradient_system, n, n_parameters=Q.shape[0], seed=seed)
-    # Start pair: any z0, and u0 with Q(y0 − u0) in the kernel of J0ᵀ.
+    # Start pair: any z0, and u0 with Q c0 − W u0 in the kernel of J0ᵀ.
     z0 = (rng.standard_normal(n) + 1j * rng.standard_normal(n)) / np.sqrt(2)
-    y0 = np.asarray(y_of(jnp.asarray(z0, dtype=complex)))
-    J0 = np.asarray(jax.jacfwd(y_of, holomorphic=True)(jnp.asarray(z0, dtype=complex)))
+    c0, J0 = (v[0] for v in coefficient_values(E, A, z0[None, :]))
     _, s, vh = np.linalg.svd(J0.T)
     kernel = vh[len(s[s > 1e-10 * s[0]]) :].conj().T
-    c = rng.standard_normal(kernel.shape[1]) + 1j * rng.standard_normal(kernel.shape[1])
-    step = np.linalg.solve(Q, kernel @ c)
-    # |u0 − y0| ≈ |y0|: a residual of the data's own size keeps u0 (and the loops) at scale.
-    u0 = y0 - step * (float(np.linalg.norm(y0)) / max(float(np.linalg.norm(step)), 1e-300))
-    y_jit = jax.jit(y_of)
+    k0 = kernel @ (rng.standard_normal(kernel.shape[1]) + 1j * rng.standard_normal(kernel.shape[1]))
+    step = np.linalg.solve(Q, k0)
+    # A residual of the coefficients' own size keeps u0 (and the loops) at scale.
+    k0 = k0 * (float(np.linalg.norm(c0)) / max(float(np.linalg.norm(step)), 1e-300))
+    u0 = np.linalg.lstsq(W.astype(complex), Q @ c0 - k0, rcond=None)[0]
 
     def trace_map(z: np.ndarray) -> np.ndarray:
         # Traces in function space: the chart's symmetries (sign flips, permutations) move z
-        # but not y, so no symmetric subset of critical points can fake an affine trace.
-        return np.asarray(y_jit(jnp.asarray(z, dtype=complex)))
+        # but not c, so no symmetric subset of critical points can fake an affine trace.
+        return coefficient_values(E, A, np.asarray(z)[None, :])[0][0]
 
     mono = monodromy_solve(
         system,
@@ -186,16 +183,14 @@ def edd(
         stop_on_trace=True,
     )
     sols = np.asarray(mono.solutions).reshape(-1, n)
-    keep, ys = [], []
-    jac = jax.jit(jax.jacfwd(y_of, holomorphic=True))
-    for z in sols:
-        sv = np.linalg.svd(np.asarray(jac(jnp.asarray(z, dtype=complex))), compute_uv=False)
-        if np.all(np.isfinite(sv)) and np.sum(sv > 1e-8 * sv[0]) == dim.dimension:
-            keep.append(z)
-            ys.append(np.asarray(y_of(jnp.asarray(z, dtype=complex))))
+    C, J = coefficient_values(E, A, sols)
+    keep = []
+    for j in range(sols.shape[0]):
+        sv = np.linalg.svd(J[j], compute_uv=False)
+        keep.append(bool(np.all(np.isfinite(sv)) and np.sum(sv > 1e-8 * sv[0]) == dim.dimension))
     n_functions = 0
-    if ys:
-        Y = np.stack(ys)
+    if any(keep):
+        Y = C[np.asarray(keep)]
         scale = np.maximum(1.0, np.abs(Y).max(axis=1, keepdims=True))
         n_functions = len(np.unique(cluster(Y / scale, 1e-6)))  # relative dedup
     formula, source = _formula(arch, form)
@@ -207,8 +202,8 @@ def edd(
         formula=formula,
         formula_source=source,
         parameter_solutions=len(sols),
-        degenerate_removed=len(sols) - len(keep),
-        fiber_size=len(keep) / n_functions if n_functions else 0.0,
+        degenerate_removed=len(sols) - sum(keep),
+        fiber_size=sum(keep) / n_functions if n_functions else 0.0,
         trace_test=trace.value if isinstance(trace, Verdict) else str(trace),
         ledger={
             "loops": mono.loops,

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import dataclasses
 import time
+from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -31,10 +32,9 @@ import numpy as np
 from ..errors import PolynomialSystemError
 from ..results import Result, Verdict
 from .homotopy import parameter_homotopy, to_patch
-from .result import cluster
 from .solve import _seed, _tracker_options, condition_numbers
 from .system import System
-from .tracker import TrackerOptions, TrackStatus, track
+from .tracker import LanePool, TrackerOptions, TrackStatus, track
 
 TraceMap = Callable[[np.ndarray], np.ndarray]
 
@@ -119,6 +119,10 @@ RETRY_OPTIONS = dataclasses.replace(TrackerOptions.preset("conservative"), max_s
 #: in lockstep batches it holds up every other path; another loop finds its endpoint more cheaply,
 #: so it is dropped (and counted) instead of re-tracked.
 SEARCH_MAX_STEPS = 400
+#: Lanes of the search's pool, and iterations between refills (a finished lane idles at most
+#: that long).
+POOL_WIDTH = 256
+POOL_CHUNK = 8
 
 
 def move(
@@ -183,18 +187,17 @@ def _leg(
 
 
 def _merge(known: np.ndarray, found: np.ndarray, tol: float) -> np.ndarray:
-    """``known`` followed by the points of ``found`` that are new (deduplicated)."""
-    if found.shape[0] == 0:
-        return known
-    both = np.concatenate([known, found])
-    labels = cluster(both, tol)
-    seen = set(labels[: known.shape[0]].tolist())
-    new = []
-    for j in range(known.shape[0], both.shape[0]):
-        if labels[j] not in seen:
-            seen.add(int(labels[j]))
-            new.append(both[j])
-    return np.concatenate([known, np.array(new)]) if new else known
+    """``known`` followed by the points of ``found`` that are new (deduplicated).
+
+    Same rule as :func:`~neurovariety.nag.result.cluster`: two points are one when their
+    max-norm distance is at most ``tol * max(1, |x|_inf)``.
+    """
+    for x in found:
+        scale = max(1.0, float(np.max(np.abs(x))))
+        if known.shape[0] and np.min(np.max(np.abs(known - x), axis=1)) <= tol * scale:
+            continue
+        known = np.concatenate([known, x[None, :]])
+    return known
 
 
 def trace_test(
@@ -382,6 +385,78 @@ def monodromy_solve(
         return trace.verdict is Verdict.YES
 
     search_opts = dataclasses.replace(opts, max_steps=min(opts.max_steps, SEARCH_MAX_STEPS))
+    # One homotopy for every crossing: a shared random patch, per-lane ends and bend.
+    H = parameter_homotopy(system, p0, p0, rng)
+    a = np.asarray(H.data["a"])
+    k = p0.size
+    pool = LanePool(H.fn, H.data, H.n_unknowns, {"p0": k, "p1": k, "c": k}, max_width=POOL_WIDTH)
+    # A task is one crossing: (start point, from node, to node, edge, is a retry).
+    Task = tuple[np.ndarray, int, int, int, bool]
+    queue: deque[Task] = deque()
+    retries: deque[Task] = deque()
+    inflight: dict[int, Task] = {}
+    next_tag = 0
+    since_new = 0  # crossings into p0 since its last new solution
+
+    def dispatch() -> None:
+        # Everything not yet carried along its edges joins the queue.
+        for e in range(len(bends)):
+            for side in (0, 1):
+                here, there = ends[e][side], ends[e][1 - side]
+                for x in sols[here][sent[e][side] :]:
+                    queue.append((x, here, there, e, False))
+                sent[e][side] = sols[here].shape[0]
+
+    def load() -> None:
+        nonlocal next_tag
+        # Re-tracks first: they are the long ones.
+        for q, options in ((retries, RETRY_OPTIONS), (queue, search_opts)):
+            m = min(pool.max_width - pool.busy, len(q))
+            if m <= 0:
+                continue
+            batch = [q.popleft() for _ in range(m)]
+            tags = np.arange(next_tag, next_tag + m)
+            pd = {
+                "p0": np.array([nodes[t[1]] for t in batch]),
+                "p1": np.array([nodes[t[2]] for t in batch]),
+                "c": np.array([bends[t[3]] for t in batch]),
+            }
+            X0 = to_patch(np.array([t[0] for t in batch]), a)
+            n_in = pool.load(X0, pd, tags, options)
+            for tag, t in zip(tags[:n_in], batch[:n_in], strict=True):
+                inflight[int(tag)] = t
+            q.extendleft(reversed(batch[n_in:]))
+            next_tag += m
+
+    def harvest(lanes: np.ndarray) -> None:
+        nonlocal tracked, failed, since_new
+        tags, Xr, status, _ = pool.release(lanes)
+        tasks = [inflight.pop(int(tag)) for tag in tags]
+        targets = np.array([nodes[t[2]] for t in tasks])
+        cond = condition_numbers(system, Xr, targets, a)
+        with np.errstate(all="ignore"):
+            x = Xr[:, 1:] / Xr[:, :1]
+        ok = (
+            (status == TrackStatus.DONE)
+            & (cond < 1e10)
+            & (np.abs(Xr[:, 0]) * 1e8 > np.linalg.norm(Xr[:, 1:], axis=1))
+            & np.all(np.isfinite(x), axis=1)
+        )
+        for j, t in enumerate(tasks):
+            if not ok[j]:
+                if t[4]:
+                    failed += 1
+                    tracked += 1
+                else:
+                    retries.append((t[0], t[1], t[2], t[3], True))
+                continue
+            tracked += 1
+            node = t[2]
+            before = sols[node].shape[0]
+            sols[node] = _merge(sols[node], x[j : j + 1], dedup_tol)
+            if node == 0:
+                since_new = 0 if sols[0].shape[0] > before else since_new + 1
+
     for _ in range(INITIAL_EDGES):
         add_edge(0, 1)
     while True:
@@ -391,42 +466,20 @@ def monodromy_solve(
         if time.monotonic() > deadline:
             reason = f"time budget ({time_limit:g} s) exhausted"
             break
-        # Everything not yet carried along its edges, in one batch.
-        rows, froms, cs, tos, dest = [], [], [], [], []
-        for e, q in enumerate(bends):
-            for side in (0, 1):
-                here, there = ends[e][side], ends[e][1 - side]
-                todo = sols[here][sent[e][side] :]
-                sent[e][side] = sols[here].shape[0]
-                if todo.shape[0]:
-                    m = todo.shape[0]
-                    rows.append(todo)
-                    froms.append(np.broadcast_to(nodes[here], (m, p0.size)))
-                    cs.append(np.broadcast_to(q, (m, p0.size)))
-                    tos.append(np.broadcast_to(nodes[there], (m, p0.size)))
-                    dest.append(np.full(m, there))
-        if rows:
-            S_all = np.concatenate(rows)
-            X, ok = move(
-                system,
-                S_all,
-                np.concatenate(froms),
-                np.concatenate(tos),
-                rng,
-                bend=np.concatenate(cs),
-                options=search_opts,
-                deadline=deadline,
-                retry=False,
-            )
-            to_side = np.concatenate(dest)
-            tracked += S_all.shape[0]
-            failed += int(np.sum(~ok))
-            before = sols[0].shape[0]
-            for node in range(len(nodes)):
-                sols[node] = _merge(sols[node], X[ok & (to_side == node)], dedup_tol)
-            # A whole round that added nothing at p0 may mean completeness: the trace test can
-            # tell now, before every remaining (solution, edge) pair is tracked.
-            if sols[0].shape[0] == before and sols[0].shape[0] > 1 and trace_passes():
+        dispatch()
+        load()
+        if pool.busy:
+            pool.advance(POOL_CHUNK)
+            done = pool.finished()
+            if done.size:
+                harvest(done)
+            # A long run of arrivals at p0 that brought nothing new may mean completeness:
+            # the trace test can tell now, before every remaining crossing is tracked.
+            if (
+                since_new >= max(16, sols[0].shape[0] // 2)
+                and sols[0].shape[0] > 1
+                and trace_passes()
+            ):
                 reason = "trace test passed"
                 break
             continue
@@ -445,6 +498,7 @@ def monodromy_solve(
             break
         grow()
         loops += 1
+    # Crossings cut short by a stop are neither tracked nor failed: they never ended.
     S = sols[0]
     if trace_test and tested_size != S.shape[0]:
         trace = run_trace(S)

@@ -156,7 +156,8 @@ def _step(fn: HomotopyFn, iters: int, ctl: Any, data: Any, pdata: Any, s: dict[s
 
 
 def _advance_impl(fn: HomotopyFn, iters: int, ctl: Any, data: Any, pdata: Any, state: Any, n: Any):
-    step = jax.vmap(functools.partial(_step, fn, iters, ctl), in_axes=(None, 0, 0))
+    # ctl holds one value per lane: paths tracked with different presets share one batch.
+    step = jax.vmap(functools.partial(_step, fn, iters), in_axes=(0, None, 0, 0))
 
     def cond(c: tuple[Any, Any]) -> Any:
         i, s = c
@@ -164,7 +165,7 @@ def _advance_impl(fn: HomotopyFn, iters: int, ctl: Any, data: Any, pdata: Any, s
 
     def body(c: tuple[Any, Any]) -> tuple[Any, Any]:
         i, s = c
-        s = step(data, pdata, s)
+        s = step(ctl, data, pdata, s)
         s["status"] = jnp.where(
             (s["status"] == TrackStatus.TRACKING) & (s["steps"] >= ctl["max_steps"]),
             TrackStatus.MAX_STEPS,
@@ -188,12 +189,9 @@ _advance_optimized = jax.jit(_advance_impl, static_argnums=(0, 1))
 OPTIMIZE_FROM = 256
 
 
-def _advance(fn: HomotopyFn, opts: TrackerOptions, data: Any, pdata: Any, state: Any, n: Any):
-    size = state["X"].shape[0]
-    run = _advance_optimized if size >= OPTIMIZE_FROM else _advance_fast_compile
-    # Only the number of Newton iterations shapes the program; the other controls are traced,
-    # so every preset (e.g. the conservative re-tracking) reuses one compiled program.
-    ctl = {
+def controls(opts: TrackerOptions) -> dict[str, float]:
+    """The traced step controls of ``opts`` (everything but the number of Newton iterations)."""
+    return {
         "max_step": opts.max_step,
         "min_step": opts.min_step,
         "predictor_tol": opts.predictor_tol,
@@ -201,7 +199,27 @@ def _advance(fn: HomotopyFn, opts: TrackerOptions, data: Any, pdata: Any, state:
         "newton_tol": opts.newton_tol,
         "max_steps": opts.max_steps,
     }
-    return run(fn, opts.newton_iters, ctl, data, pdata, state, n)
+
+
+def _advance(
+    fn: HomotopyFn, opts: TrackerOptions | dict, data: Any, pdata: Any, state: Any, n: Any
+) -> Any:
+    """Run ``n`` iterations; ``opts`` is a preset or per-lane controls (see :func:`controls`)."""
+    size = state["X"].shape[0]
+    run = _advance_optimized if size >= OPTIMIZE_FROM else _advance_fast_compile
+    # Only the number of Newton iterations shapes the program; the other controls are traced,
+    # so every preset (e.g. the conservative re-tracking) reuses one compiled program.
+    ctl: dict[str, Any]
+    if isinstance(opts, TrackerOptions):
+        iters = opts.newton_iters
+        ctl = {k: jnp.full(size, v) for k, v in controls(opts).items()}
+    else:
+        iters, ctl = NEWTON_ITERS, opts
+    return run(fn, iters, ctl, data, pdata, state, n)
+
+
+#: Newton iterations of lane pools (every preset uses 3).
+NEWTON_ITERS = 3
 
 
 def bucket(n: int) -> int:
@@ -382,3 +400,123 @@ def check_budget(deadline: float | None, what: str) -> None:
         raise BudgetExceededError(
             f"{what} ran past its time budget. Fix: raise time_limit=..., or simplify the system"
         )
+
+
+class LanePool:
+    """A batch of lanes that paths enter and leave between chunks of iterations.
+
+    Lockstep batches wait for their slowest path; a pool instead refills a lane as soon as its
+    path ends, so a straggler costs one lane, not the whole batch. Lanes carry their own step
+    controls (a re-tracked path can use the conservative preset beside default ones) and their
+    own per-path homotopy arrays (``pdata``, e.g. the ends and bend of a parameter path).
+    The width grows by powers of two up to ``max_width`` (one compiled program per width).
+    """
+
+    def __init__(
+        self,
+        fn: HomotopyFn,
+        data: Any,
+        n_unknowns: int,
+        pdata_widths: dict[str, int],
+        *,
+        width: int = 16,
+        max_width: int = 256,
+    ) -> None:
+        self.fn, self.data, self.max_width = fn, data, max_width
+        self.n_unknowns, self.pdata_widths = n_unknowns, pdata_widths
+        self.width = 0
+        self.state: dict[str, np.ndarray] = {}
+        self.pdata: dict[str, np.ndarray] = {}
+        self.ctl: dict[str, np.ndarray] = {}
+        self.tag = np.zeros(0, dtype=np.int64)  # caller's label per lane; -1 when idle
+        self._grow(bucket(min(width, max_width)))
+
+    def _grow(self, width: int) -> None:
+        extra = width - self.width
+        if extra <= 0:
+            return
+        blank = {
+            "X": np.ones((extra, self.n_unknowns), complex),
+            "t": np.zeros(extra),
+            "h": np.full(extra, 0.05),
+            "t1": np.zeros(extra),
+            "status": np.full(extra, TrackStatus.DONE, np.int32),
+            "steps": np.zeros(extra, np.int32),
+            "rejected": np.zeros(extra, np.int32),
+        }
+        ctl = {k: np.full(extra, v, dtype=float) for k, v in controls(TrackerOptions()).items()}
+        pdata = {k: np.zeros((extra, w), complex) for k, w in self.pdata_widths.items()}
+        for have, add in ((self.state, blank), (self.ctl, ctl), (self.pdata, pdata)):
+            for k, v in add.items():
+                have[k] = np.concatenate([have[k], v]) if k in have else v
+        self.tag = np.concatenate([self.tag, np.full(extra, -1, np.int64)])
+        self.width = width
+
+    @property
+    def idle(self) -> np.ndarray:
+        return np.nonzero(self.tag < 0)[0]
+
+    @property
+    def busy(self) -> int:
+        return int(np.sum(self.tag >= 0))
+
+    def load(
+        self,
+        X0: np.ndarray,
+        pdata: dict[str, np.ndarray],
+        tags: np.ndarray,
+        options: TrackerOptions,
+    ) -> int:
+        """Start as many of the given paths (t from 1 to 0) as there is room for; returns how many.
+
+        The pool grows (up to ``max_width``) when more paths wait than lanes are idle.
+        """
+        want = self.busy + X0.shape[0]
+        if want > self.width and self.width < self.max_width:
+            self._grow(bucket(min(want, self.max_width)))
+        lanes = self.idle[: X0.shape[0]]
+        k = lanes.size
+        if options.newton_iters != NEWTON_ITERS:
+            raise PathTrackingError(f"lane pools use {NEWTON_ITERS} Newton iterations")
+        st = self.state
+        st["X"][lanes] = X0[:k]
+        st["t"][lanes], st["t1"][lanes] = 1.0, 0.0
+        st["h"][lanes] = min(options.max_step, 0.05)
+        st["status"][lanes] = TrackStatus.TRACKING
+        st["steps"][lanes] = st["rejected"][lanes] = 0
+        for key, value in controls(options).items():
+            self.ctl[key][lanes] = value
+        for key, rows in pdata.items():
+            self.pdata[key][lanes] = rows[:k]
+        self.tag[lanes] = tags[:k]
+        return k
+
+    def advance(self, n: int) -> None:
+        """``n`` iterations of every lane still tracking."""
+        state = {k: jnp.asarray(v) for k, v in self.state.items()}
+        pdata = {k: jnp.asarray(v) for k, v in self.pdata.items()}
+        ctl = {k: jnp.asarray(v) for k, v in self.ctl.items()}
+        out = _advance(self.fn, ctl, self.data, pdata, state, n)
+        self.state = {k: np.array(v) for k, v in out.items()}
+
+    def finished(self) -> np.ndarray:
+        """Busy lanes whose path has ended (any status but ``TRACKING``)."""
+        return np.nonzero((self.tag >= 0) & (self.state["status"] != TrackStatus.TRACKING))[0]
+
+    def release(self, lanes: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """``(tags, X, status, steps)`` of ``lanes``, which become idle."""
+        out = (
+            self.tag[lanes].copy(),
+            self.state["X"][lanes].copy(),
+            self.state["status"][lanes].copy(),
+            self.state["steps"][lanes].copy(),
+        )
+        self.tag[lanes] = -1
+        self.state["status"][lanes] = TrackStatus.DONE
+        return out
+
+    def stop_all(self) -> np.ndarray:
+        """Mark every path still tracking as ``MAX_STEPS`` (a deadline passed); their lanes."""
+        moving = np.nonzero((self.tag >= 0) & (self.state["status"] == TrackStatus.TRACKING))[0]
+        self.state["status"][moving] = TrackStatus.MAX_STEPS
+        return moving

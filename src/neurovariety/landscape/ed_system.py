@@ -1,0 +1,307 @@
+"""The gradient system of a squared distance to a polynomially parametrized set, as a fast kernel.
+
+For a sparse polynomial map ``c(z)`` (the network's coefficients in a gauge chart), a symmetric
+form ``Q`` and a linear map ``W`` from data to coefficient space, the critical points of
+``½ cᵀQc − (W u)ᵀc`` (the squared error up to a constant) solve
+
+    g(z; u) = J_c(z)ᵀ (Q c(z) − W u) = 0,     ∂g/∂z = J_cᵀ Q J_c + Σ_k r_k ∇²c_k,   r = Qc − Wu.
+
+The kernel evaluates ``c``, ``J_c`` and the contraction ``Σ_k r_k ∇²c_k`` straight from the
+terms of ``c`` (a power table and products of the other factors), with no nested automatic
+differentiation through the network: about 30× cheaper per path step than the Jacobian of an
+autodiff gradient (``benchmarks/RESULTS.md``, "Landscape"). Terms are padded per coefficient to a
+rectangle ``(N, K)`` so every sum is a dense reduction (no scatter inside the tracker's loop).
+"""
+
+from __future__ import annotations
+
+import functools
+from typing import Any
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from ..nag.system import System
+
+Terms = list[dict[tuple[int, ...], float]]
+
+
+def coefficient_arrays(terms: Terms) -> tuple[np.ndarray, np.ndarray]:
+    """Exponents ``(N, K, n)`` and coefficients ``(N, K)`` of ``terms``, padded with zero terms.
+
+    >>> E, A = coefficient_arrays([{(1, 0): 2.0}, {(0, 2): 1.0, (1, 1): -1.0}])
+    >>> E.shape, A.tolist()
+    ((2, 2, 2), [[2.0, 0.0], [1.0, -1.0]])
+    """
+    n = len(next(iter(terms[0])))
+    K = max(1, max(len(t) for t in terms))
+    E = np.zeros((len(terms), K, n), dtype=np.int32)
+    A = np.zeros((len(terms), K))
+    for i, t in enumerate(terms):
+        for j, (e, a) in enumerate(t.items()):
+            E[i, j] = e
+            A[i, j] = a
+    return E, A
+
+
+def coefficient_values(
+    E: np.ndarray, A: np.ndarray, Z: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Values ``c(z)`` ``(B, N)`` and Jacobians ``J_c(z)`` ``(B, N, n)`` at the rows of ``Z``.
+
+    >>> E, A = coefficient_arrays([{(1, 0): 2.0}, {(0, 2): 1.0, (1, 1): -1.0}])
+    >>> c, J = coefficient_values(E, A, np.array([[1.0, 3.0]]))
+    >>> c.real.tolist(), J[0].real.tolist()
+    ([[2.0, 6.0]], [[2.0, 0.0], [-3.0, 5.0]])
+    """
+    Z = np.asarray(Z, dtype=complex)
+    F = Z[:, None, None, :] ** E[None]  # (B, N, K, n)
+    mono = A[None] * np.prod(F, axis=-1)
+    D = np.empty(F.shape, dtype=complex)
+    for i in range(E.shape[-1]):
+        others = np.prod(np.delete(F, i, axis=-1), axis=-1)
+        power = Z[:, None, None, i] ** np.maximum(E[None, ..., i] - 1, 0)
+        D[..., i] = A[None] * E[None, ..., i] * power * others
+    return mono.sum(axis=2), D.sum(axis=2)
+
+
+def _affine(X: jax.Array) -> tuple[jax.Array, jax.Array]:
+    # A tiny floor keeps points at infinity (x0 -> 0) finite, as for other callables.
+    x0 = jnp.where(jnp.abs(X[0]) < 1e-150, 1e-150 + 0j, X[0])
+    return x0, X[1:] / x0
+
+
+Parts = Any  # (c, J_c, hessian: r -> Σ_k r_k ∇²c_k)
+
+
+@functools.cache
+def _padded_parts(n: int, max_power: int) -> Any:
+    """``c``, ``J_c`` and the Hessian contraction from padded term arrays (any size)."""
+
+    def parts(data: Any, z: jax.Array) -> Parts:
+        powers = [jnp.ones_like(z)]
+        for _ in range(max_power):
+            powers.append(powers[-1] * z)
+        # z_i^e by selection from the powers: XLA's CPU gathers are several times slower than
+        # these fused selects inside the tracker's loop.
+        E = data["E"]
+
+        def power(shift: int) -> jax.Array:
+            out = jnp.zeros(E.shape, z.dtype)
+            for e in range(shift, max_power + 1):
+                out = jnp.where(e == E, powers[e - shift], out)
+            return out
+
+        F = power(0)  # (N, K, n): z_i^e
+        D = E * power(1)  # d/dz_i of z_i^e
+        DD = E * (E - 1) * power(2)
+        one = jnp.ones(F.shape[:2], F.dtype)
+        # prefix[i] = Π_{l<i} F_l, suffix[i] = Π_{l>i} F_l: products of the other factors.
+        prefix, suffix = [one], [one]
+        for i in range(n - 1):
+            prefix.append(prefix[-1] * F[..., i])
+            suffix.append(suffix[-1] * F[..., n - 1 - i])
+        suffix = suffix[::-1]
+        A = data["A"]
+        others = [prefix[i] * suffix[i] for i in range(n)]
+        c = (A * prefix[-1] * F[..., n - 1]).sum(axis=1)
+        Jc = jnp.stack([(A * D[..., i] * others[i]).sum(axis=1) for i in range(n)], axis=-1)
+
+        def hessian(r: jax.Array) -> jax.Array:
+            w = r[:, None] * A  # (N, K)
+            H: list[list[Any]] = [[None] * n for _ in range(n)]
+            for i in range(n):
+                H[i][i] = jnp.sum(w * DD[..., i] * others[i])
+                between = prefix[i]  # Π_{l<i} F_l · Π_{i<l<j} F_l
+                for j in range(i + 1, n):
+                    H[i][j] = H[j][i] = jnp.sum(w * D[..., i] * D[..., j] * between * suffix[j])
+                    between = between * F[..., j]
+            return jnp.stack([jnp.stack(row) for row in H])
+
+        return c, Jc, hessian
+
+    return parts
+
+
+Flat = tuple[tuple[int, tuple[int, ...]], ...]
+
+
+@functools.cache
+def _unrolled_parts(flat: Flat, N: int, n: int) -> Any:
+    """The same, unrolled over the (static) terms ``flat[t] = (coefficient index, exponents)``.
+
+    XLA then fuses elementwise loops over the batch: about 2× faster than the padded arrays on
+    small supports (the usual case), at a compile time that grows with the support.
+    """
+
+    def parts(data: Any, z: jax.Array) -> Parts:
+        coef = data["coef"]
+        cache: dict[tuple[int, int], Any] = {}
+
+        def pw(j: int, e: int) -> Any:
+            if e == 0:
+                return 1.0
+            if (j, e) not in cache:
+                cache[(j, e)] = z[j] if e == 1 else pw(j, e - 1) * z[j]
+            return cache[(j, e)]
+
+        zero = jnp.zeros((), z.dtype)
+        c: list[Any] = [zero] * N
+        J: list[list[Any]] = [[zero] * n for _ in range(N)]
+        kept = []
+        for t, (k, e) in enumerate(flat):
+            supp = [(j, m) for j, m in enumerate(e) if m > 0]
+            f = [pw(j, m) for j, m in supp]
+            d = [m * pw(j, m - 1) for j, m in supp]
+            pre: list[Any] = [1.0]
+            for x in f:
+                pre.append(pre[-1] * x)
+            suf: list[Any] = [1.0] * (len(supp) + 1)
+            for a in range(len(supp) - 1, -1, -1):
+                suf[a] = suf[a + 1] * f[a]
+            c[k] = c[k] + coef[t] * pre[-1]
+            for a, (j, _) in enumerate(supp):
+                J[k][j] = J[k][j] + coef[t] * d[a] * pre[a] * suf[a + 1]
+            kept.append((t, k, supp, f, d, pre, suf))
+
+        def hessian(r: jax.Array) -> jax.Array:
+            H: list[list[Any]] = [[zero] * n for _ in range(n)]
+            for t, k, supp, f, d, pre, suf in kept:
+                w = r[k] * coef[t]
+                for a, (j, m) in enumerate(supp):
+                    if m > 1:
+                        H[j][j] = H[j][j] + w * (m * (m - 1)) * pw(j, m - 2) * pre[a] * suf[a + 1]
+                    between = pre[a]  # Π of the factors before a, then those between a and b
+                    for b in range(a + 1, len(supp)):
+                        v = w * d[a] * d[b] * between * suf[b + 1]
+                        jb = supp[b][0]
+                        H[j][jb] = H[j][jb] + v
+                        H[jb][j] = H[jb][j] + v
+                        between = between * f[b]
+            return jnp.stack([jnp.stack(row) for row in H])
+
+        return jnp.stack(c), jnp.stack([jnp.stack(row) for row in J]), hessian
+
+    return parts
+
+
+@functools.cache
+def _ed_kernels(parts: Any, degree: int) -> tuple[Any, Any]:
+    """``(kernel, directional)`` of the homogenized gradient system of degree ``degree``."""
+
+    def evaluate(data: Any, X: jax.Array, p: jax.Array) -> tuple[Any, ...]:
+        x0, z = _affine(X)
+        c, Jc, hessian = parts(data, z)
+        Q, W, s = data["Q"], data["W"], data["scale"]
+        r = Q @ c - W @ p.astype(X.dtype)
+        g = Jc.T @ r
+        Gz = Jc.T @ (Q @ Jc) + hessian(r)
+        # G(X) = s x0^d g(x / x0): ∂G/∂x = s x0^(d−1) ∂g/∂z, and ∂G/∂x0 by Euler's relation.
+        xd1 = x0 ** (degree - 1)
+        F = s * x0 * xd1 * g
+        JX = (s * xd1)[:, None] * jnp.concatenate([(degree * g - Gz @ z)[:, None], Gz], axis=1)
+        return F, JX, Jc, x0 * xd1
+
+    def kernel(data: Any, X: jax.Array, p: jax.Array) -> tuple[jax.Array, jax.Array]:
+        F, JX, Jc, xd = evaluate(data, X, p)
+        Jp = -(data["scale"] * xd)[:, None] * (Jc.T @ data["W"])
+        return F, jnp.concatenate([JX, Jp], axis=1)
+
+    def directional(data: Any, X: jax.Array, p: jax.Array, dp: jax.Array):
+        F, JX, Jc, xd = evaluate(data, X, p)
+        Fp = -data["scale"] * xd * (Jc.T @ (data["W"] @ dp.astype(X.dtype)))
+        return F, JX, Fp
+
+    return kernel, directional
+
+
+#: Supports with at most this many (term × unknown²) entries get the unrolled kernel.
+UNROLL_LIMIT = 6000
+
+
+def chart_coefficients(arch: Any) -> tuple[Terms, list[tuple[int, tuple[int, ...]]]]:
+    """The network's coefficients as sparse polynomials in the free parameters of the chart.
+
+    Returns ``(terms, keys)``: ``terms[k]`` maps an exponent vector over the free parameters of
+    :func:`~neurovariety.parametrization.numeric.gauge_chart` (the fixed ones set to 1) to a
+    coefficient, for the coefficient ``keys[k] = (output, input exponent)`` of the network's
+    polynomial. Exact over Q (:func:`~neurovariety.parametrization.exact.coefficient_polynomials`)
+    and rounded to float64 once.
+
+    >>> from neurovariety import parse_architecture
+    >>> terms, keys = chart_coefficients(parse_architecture("lcn k=2,2 s=2"))  # w1 = (1, z0)
+    >>> keys[:2], terms[0]
+    ([(0, (0, 0, 0, 1)), (0, (0, 0, 1, 0))], {(1, 0, 1): 1.0})
+    """
+    from ..parametrization.exact import coefficient_polynomials
+    from ..parametrization.numeric import gauge_chart
+
+    _, free = gauge_chart(arch)
+    outputs, _ = coefficient_polynomials(arch)
+    terms: Terms = []
+    keys: list[tuple[int, tuple[int, ...]]] = []
+    for o, out in enumerate(outputs):
+        for e in sorted(out):
+            poly: dict[tuple[int, ...], float] = {}
+            for exp, a in out[e].to_dict().items():
+                key = tuple(int(exp[j]) for j in free)  # fixed parameters are 1
+                poly[key] = poly.get(key, 0.0) + float(int(a.p)) / float(int(a.q))
+            poly = {k: v for k, v in poly.items() if v != 0.0}
+            if poly:
+                terms.append(poly)
+                keys.append((o, tuple(int(v) for v in e)))
+    return terms, keys
+
+
+def ed_system(terms: Terms, Q: np.ndarray, W: np.ndarray, *, seed: int = 0) -> System:
+    """The gradient system ``J_c(z)ᵀ (Q c(z) − W u) = 0`` in ``z``, with parameters ``u``.
+
+    ``terms[k]`` is the sparse polynomial ``c_k`` (exponent tuple → coefficient), ``Q`` a symmetric
+    ``N × N`` form and ``W`` an ``N × m`` map from the ``m`` data values ``u`` to coefficient space.
+    Each equation is scaled to unit size near the unit ball, as :func:`system_from_callable` does.
+
+    >>> S = ed_system([{(1,): 1.0}, {(2,): 1.0}], np.eye(2), np.eye(2))  # the parabola (z, z²)
+    >>> S.degrees, np.round(S.evaluate([1.0], [0.0, 0.0]).real, 12).tolist()  # z + 2z³ at 1
+    ((3,), [3.0])
+    """
+    if not terms or any(not t for t in terms):
+        raise ValueError("every coefficient needs at least one term")
+    n = len(next(iter(terms[0])))
+    E, A = coefficient_arrays(terms)
+    N = len(terms)
+    Q = np.asarray(Q, dtype=float)
+    W = np.asarray(W, dtype=float)
+    if Q.shape != (N, N) or W.shape[0] != N:
+        raise ValueError(f"Q must be {N}×{N} and W must have {N} rows")
+    top = int(max(sum(e) for t in terms for e in t))
+    degree = max(2 * top - 1, 1)
+    flat = tuple((k, e) for k, t in enumerate(terms) for e in t)
+    data: dict[str, Any] = {
+        "Q": jnp.asarray(Q, dtype=complex),
+        "W": jnp.asarray(W, dtype=complex),
+        "scale": jnp.ones(n, dtype=complex),
+    }
+    if len(flat) * n * n <= UNROLL_LIMIT:
+        parts = _unrolled_parts(flat, N, n)
+        data["coef"] = jnp.asarray([a for t in terms for a in t.values()], dtype=complex)
+    else:
+        parts = _padded_parts(n, max(int(E.max()), 1))
+        data["E"], data["A"] = jnp.asarray(E), jnp.asarray(A, dtype=complex)
+    kernel, directional = _ed_kernels(parts, degree)
+    rng = np.random.default_rng(seed)
+    x = rng.normal(size=(8, n)) + 1j * rng.normal(size=(8, n))
+    u = rng.normal(size=W.shape[1]) + 1j * rng.normal(size=W.shape[1])
+    X = jnp.asarray(np.concatenate([np.ones((8, 1)), x], axis=1))
+    F = np.asarray(jax.vmap(lambda v: kernel(data, v, jnp.asarray(u))[0])(X))
+    typical = np.max(np.abs(F), axis=0)
+    data["scale"] = jnp.asarray(1.0 / np.where(typical > 0, typical, 1.0), dtype=complex)
+    return System(
+        tuple(f"z{i + 1}" for i in range(n)),
+        tuple(f"u{j + 1}" for j in range(W.shape[1])),
+        (degree,) * n,
+        "given",
+        kernel,
+        data,
+        directional_kernel=directional,
+    )
