@@ -1,16 +1,23 @@
 """Monodromy solving of parametric systems, with a stopping rule and a trace test.
 
 Starting from one solution ``x0`` at generic parameters ``p0``, solutions are carried along the
-edges of a small graph in parameter space: two nodes ``p0`` and ``p1`` joined by edges, each a
-path ``t p0 + (1 - t) p1 + t (1 - t) c`` with its own random complex bend ``c``, tracked as one
-parameter homotopy in either direction. Loops made of two edges act on the fiber by permutations,
-so new solutions appear. Every (solution, edge, direction) is tracked exactly once — known
-solutions are never carried around the same loop again — and when nothing is left to track the
-graph grows (a new edge, or a new random node joined to both). The search stops when the **trace
-test** passes (the solutions are moved along a random line ``p0 + s v``; the trace of a complete
-fiber is affine in ``s``), when ``target_count`` is reached, after ``max_loops_without_progress``
-growths brought nothing new, or at ``max_loops`` or the time budget. Failed crossings are dropped
-(and counted); the trace test re-tracks its failures once with the conservative preset.
+edges of a small graph in parameter space: nodes ``p0``, ``p1``, ``p2`` (later more random nodes),
+edges ``t p_i + (1 - t) p_j + t (1 - t) c``, each with its own random complex bend ``c`` and
+tracked as one parameter homotopy in either direction. Loops act on the fiber by permutations, so
+new solutions appear. Every (solution, edge, direction) is tracked exactly once — known solutions
+are never carried around the same loop again.
+
+Crossings stream through a :class:`~neurovariety.nag.tracker.LanePool`: a lane is refilled as
+soon as its path ends, and every arrival is merged at once, so a new solution starts its own
+crossings while the others are still moving. The search is latency-bound (a solution must arrive
+before it can travel on), so when lanes fall idle the graph grows (a new random node joined to
+``p0`` and ``p1``) to put them to work. A crossing that fails gets one more try with a larger step
+budget, then is dropped (and counted). The search stops when the **trace test** passes (the
+solutions are moved along a random line ``p0 + s v``; the trace of a complete fiber is affine in
+``s``; tried after a long run of arrivals at ``p0`` that brought nothing new, and whenever the
+graph closes), when ``target_count`` is reached, after ``max_loops_without_progress`` closed
+graphs brought nothing new, or at ``max_loops`` or the time budget. Endpoints must be regular:
+the condition number of the affine Jacobian with rows and columns equilibrated below 1e10.
 
 Reference: Duff, Hill, Jensen, Lee, Leykin & Sommars, *Solving polynomial systems via homotopy
 continuation and monodromy*, IMA J. Numer. Anal. 39 (2019); Leykin, Rodriguez & Sottile,
@@ -32,7 +39,7 @@ import numpy as np
 from ..errors import PolynomialSystemError
 from ..results import Result, Verdict
 from .homotopy import parameter_homotopy, to_patch
-from .solve import _seed, _tracker_options, condition_numbers
+from .solve import _seed, _tracker_options, equilibrated_condition_numbers
 from .system import System
 from .tracker import LanePool, TrackerOptions, TrackStatus, track
 
@@ -107,21 +114,28 @@ def _random_params(rng: np.random.Generator, p0: np.ndarray) -> np.ndarray:
     return scale * (rng.normal(size=p0.size) + 1j * rng.normal(size=p0.size)) / np.sqrt(2)
 
 
-#: Edges of the first graph: ``INITIAL_EDGES - 1`` independent loops act from the start, so the
-#: known solutions grow geometrically (one loop alone only walks the cycle of one permutation).
+#: Edges of the first graph (a triangle p0–p1–p2 plus a second p0–p1 edge): ``INITIAL_EDGES - 1``
+#: independent loops act from the start, so the known solutions grow geometrically (one loop
+#: alone only walks the cycle of one permutation).
 INITIAL_EDGES = 4
 #: Bends ``c`` are random complex vectors of the parameters' size times a factor drawn
-#: log-uniformly from this range: small bends alone make loops that encircle few branch points.
-BEND_RANGE = (2.0, 50.0)
-#: Re-tracking of failed paths (trace test): the conservative preset with a step budget.
+#: log-uniformly from this range. Longer bends encircle more branch points but cost steps:
+#: ~35 steps per path at 1, ~100 at 10, ~160 at 30 on ``cnn k=2,2,2 x^2``; loops through
+#: fresh random nodes do the mixing instead.
+BEND_RANGE = (1.0, 10.0)
+#: Re-tracking of failed paths (:func:`move`, the trace test): conservative, with a step budget.
 RETRY_OPTIONS = dataclasses.replace(TrackerOptions.preset("conservative"), max_steps=3000)
-#: Step budget of a path while searching: a path that needs more passes near a branch point, and
-#: in lockstep batches it holds up every other path; another loop finds its endpoint more cheaply,
-#: so it is dropped (and counted) instead of re-tracked.
+#: Step budget of a path while searching: a path that needs more passes near a branch point; it
+#: gets one more try with ``SEARCH_RETRY_STEPS`` (in its own lane of the pool), then is dropped.
 SEARCH_MAX_STEPS = 400
+#: Step budget of a search path's second try (same controls: its lane is its own).
+SEARCH_RETRY_STEPS = 2000
 #: Lanes of the search's pool, and iterations between refills (a finished lane idles at most
 #: that long).
 POOL_WIDTH = 256
+#: Predictor tolerance while searching (a jumped path only costs a dedup; the trace test and
+#: the final polish use the caller's tolerance).
+SEARCH_TOL = 1e-4
 POOL_CHUNK = 8
 
 
@@ -174,7 +188,7 @@ def _leg(
     a = np.asarray(H.data["a"])
     seg = track(H, to_patch(S, a), 1.0, 0.0, options=options, deadline=deadline)
     Xr = seg.X  # the last accepted step ends at t = 0 with a converged Newton corrector
-    cond = condition_numbers(system, Xr, p_to, a)
+    cond = equilibrated_condition_numbers(system, Xr, p_to)
     with np.errstate(all="ignore"):
         x = Xr[:, 1:] / Xr[:, :1]
     ok = (
@@ -339,6 +353,7 @@ def monodromy_solve(
     sent: list[list[int]] = []
     loops = stale = tracked = failed = 0
     last_size = tested_size = -1
+    since_new = 0  # crossings into p0 since its last new solution
     trace: TraceTest | None = None
     reason = ""
 
@@ -348,16 +363,16 @@ def monodromy_solve(
         bends.append(scale * _random_params(rng, p0))
         sent.append([0, 0])
 
+    def add_node() -> None:
+        nodes.append(_random_params(rng, p0))
+        sols.append(np.zeros((0, x0.shape[1]), complex))
+
     def grow() -> None:
-        # Alternately a new edge p0–p1 and a new node joined to both: loops through a fresh
-        # random point, so no single node's neighbourhood shapes every loop.
-        if loops % 2 == 0:
-            add_edge(0, 1)
-        else:
-            nodes.append(_random_params(rng, p0))
-            sols.append(np.zeros((0, x0.shape[1]), complex))
-            add_edge(0, len(nodes) - 1)
-            add_edge(len(nodes) - 1, 1)
+        # A new random node joined to p0 and p1: a loop through a fresh point, so no single
+        # node's neighbourhood shapes every loop (extra p0–p1 edges mixed more slowly).
+        add_node()
+        add_edge(0, len(nodes) - 1)
+        add_edge(len(nodes) - 1, 1)
 
     def run_trace(S: np.ndarray) -> TraceTest:
         from . import monodromy as _m  # the parameter shadows the module-level function
@@ -376,15 +391,22 @@ def monodromy_solve(
     stop = trace_test and (decisive_trace if stop_on_trace is None else stop_on_trace)
 
     def trace_passes() -> bool:
-        # Stopping by the trace test, once per solution count.
-        nonlocal trace, tested_size
+        # Stopping by the trace test, once per solution count — unless a test was cut short
+        # by failed paths (no deviation measured): then the next chance tries another line.
+        nonlocal trace, tested_size, since_new
         if not stop or sols[0].shape[0] == tested_size:
             return False
-        tested_size = sols[0].shape[0]
         trace = run_trace(sols[0])
+        if np.isfinite(trace.residual):
+            tested_size = sols[0].shape[0]
+        since_new = 0
         return trace.verdict is Verdict.YES
 
-    search_opts = dataclasses.replace(opts, max_steps=min(opts.max_steps, SEARCH_MAX_STEPS))
+    search_opts = dataclasses.replace(
+        opts, max_steps=min(opts.max_steps, SEARCH_MAX_STEPS), predictor_tol=SEARCH_TOL
+    )
+    # A search path that ran out of steps usually just needs more of them, not smaller ones.
+    retry_opts = dataclasses.replace(search_opts, max_steps=SEARCH_RETRY_STEPS)
     # One homotopy for every crossing: a shared random patch, per-lane ends and bend.
     H = parameter_homotopy(system, p0, p0, rng)
     a = np.asarray(H.data["a"])
@@ -396,7 +418,6 @@ def monodromy_solve(
     retries: deque[Task] = deque()
     inflight: dict[int, Task] = {}
     next_tag = 0
-    since_new = 0  # crossings into p0 since its last new solution
 
     def dispatch() -> None:
         # Everything not yet carried along its edges joins the queue.
@@ -410,7 +431,7 @@ def monodromy_solve(
     def load() -> None:
         nonlocal next_tag
         # Re-tracks first: they are the long ones.
-        for q, options in ((retries, RETRY_OPTIONS), (queue, search_opts)):
+        for q, options in ((retries, retry_opts), (queue, search_opts)):
             m = min(pool.max_width - pool.busy, len(q))
             if m <= 0:
                 continue
@@ -433,7 +454,7 @@ def monodromy_solve(
         tags, Xr, status, _ = pool.release(lanes)
         tasks = [inflight.pop(int(tag)) for tag in tags]
         targets = np.array([nodes[t[2]] for t in tasks])
-        cond = condition_numbers(system, Xr, targets, a)
+        cond = equilibrated_condition_numbers(system, Xr, targets)
         with np.errstate(all="ignore"):
             x = Xr[:, 1:] / Xr[:, :1]
         ok = (
@@ -457,8 +478,10 @@ def monodromy_solve(
             if node == 0:
                 since_new = 0 if sols[0].shape[0] > before else since_new + 1
 
-    for _ in range(INITIAL_EDGES):
-        add_edge(0, 1)
+    # A triangle p0–p1–p2 plus a second p0–p1 edge: three independent loops from the start.
+    add_node()
+    for i, j in ((0, 1), (0, 1), (0, 2), (1, 2))[:INITIAL_EDGES]:
+        add_edge(i, j)
     while True:
         if target_count is not None and sols[0].shape[0] >= target_count:
             reason = f"target count {target_count} reached"
@@ -468,6 +491,14 @@ def monodromy_solve(
             break
         dispatch()
         load()
+        idle = not queue and pool.busy < pool.max_width // 2
+        if idle and sols[0].shape[0] >= 8 and loops < max_loops:
+            # Idle lanes cost as much as busy ones: a new loop now puts them to work (the
+            # search is latency-bound — each solution must arrive before it travels on).
+            grow()
+            loops += 1
+            dispatch()
+            load()
         if pool.busy:
             pool.advance(POOL_CHUNK)
             done = pool.finished()

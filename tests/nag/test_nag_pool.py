@@ -1,0 +1,61 @@
+"""The lane pool (paths enter and leave a batch between chunks) and the equilibrated condition."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from neurovariety.nag import parse_system
+from neurovariety.nag.homotopy import parameter_homotopy, to_patch
+from neurovariety.nag.solve import condition_numbers, equilibrated_condition_numbers
+from neurovariety.nag.tracker import LanePool, TrackerOptions, TrackStatus
+
+
+def test_pool_refills_lanes_and_every_path_ends_where_continuation_says() -> None:
+    # x² = a from a = 1 to targets a1 with |a1 − 1| < 0.9: the straight segment stays in the
+    # right half-plane, where the principal square root is continuous, so x = ±1 ends at
+    # ±sqrt(a1). Forty paths through a pool of at most 16 lanes: lanes must be refilled.
+    F = parse_system("variables: x\nparameters: a\nx^2 - a")
+    rng = np.random.default_rng(3)
+    H = parameter_homotopy(F, np.ones(1), np.ones(1), rng)
+    a = np.asarray(H.data["a"])
+    m = 40
+    targets = 1 + 0.8 * rng.uniform(size=m) * np.exp(2j * np.pi * rng.uniform(size=m))
+    signs = np.where(np.arange(m) % 2 == 0, 1.0, -1.0)
+    pool = LanePool(H.fn, H.data, 2, {"p0": 1, "p1": 1, "c": 1}, width=8, max_width=16)
+    pending = list(range(m))
+    ends: dict[int, np.ndarray] = {}
+    opts = TrackerOptions()
+    while pending or pool.busy:
+        take = pending[: 16 - pool.busy]
+        if take:
+            idx = np.array(take)
+            pd = {
+                "p0": np.ones((idx.size, 1), complex),
+                "p1": targets[idx, None].astype(complex),
+                "c": np.zeros((idx.size, 1), complex),
+            }
+            loaded = pool.load(to_patch(signs[idx, None].astype(complex), a), pd, idx, opts)
+            pending = pending[loaded:]
+        pool.advance(5)
+        done = pool.finished()
+        tags, X, status, _ = pool.release(done)
+        assert np.all(status == TrackStatus.DONE)
+        for tag, row in zip(tags, X, strict=True):
+            ends[int(tag)] = row[1] / row[0]
+    assert pool.width == 16 and sorted(ends) == list(range(m))
+    got = np.array([ends[j] for j in range(m)])
+    np.testing.assert_allclose(got, signs * np.sqrt(targets), rtol=1e-9)
+
+
+def test_equilibrated_condition_sees_singularity_not_scale() -> None:
+    # (x − 10)(x − 11)·y^12 scaled badly: regular roots far from the origin of a degree-14 system
+    # read as ill-conditioned projectively, but not once rows and columns are equilibrated.
+    F = parse_system("variables: x, y\n1e-6*(x - 10)*(y - 20)\ny^13 - 20^13 + x - 10")
+    X = np.array([[1.0, 10.0, 20.0]], complex)
+    P = np.zeros((1, 0), complex)
+    eq = equilibrated_condition_numbers(F, X, P)[0]
+    proj = condition_numbers(F, X / np.linalg.norm(X), P, np.array([1.0, 0.0, 0.0]))[0]
+    assert eq < 1e3 < proj
+    # A double root stays singular under any scaling.
+    G = parse_system("variables: x, y\n(x - 1)^2\ny - 2")
+    assert equilibrated_condition_numbers(G, np.array([[1.0, 1.0, 2.0]], complex), P)[0] > 1e12
