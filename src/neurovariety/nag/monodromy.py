@@ -41,7 +41,7 @@ from ..results import Result, Verdict
 from .homotopy import parameter_homotopy, to_patch
 from .solve import _seed, _tracker_options, equilibrated_condition_numbers
 from .system import System
-from .tracker import LanePool, TrackerOptions, TrackStatus, track
+from .tracker import LanePool, TrackerOptions, TrackStatus, pool_track
 
 TraceMap = Callable[[np.ndarray], np.ndarray]
 
@@ -184,15 +184,17 @@ def _leg(
     deadline: float | None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """One parameter homotopy for every row (per-row parameters)."""
-    H = parameter_homotopy(system, p_from, p_to, rng, bend=bend)
+    H = parameter_homotopy(system, p_from[:1], p_to[:1], rng)  # its shared patch and data
     a = np.asarray(H.data["a"])
-    seg = track(H, to_patch(S, a), 1.0, 0.0, options=options, deadline=deadline)
-    Xr = seg.X  # the last accepted step ends at t = 0 with a converged Newton corrector
+    pdata = {"p0": p_from, "p1": p_to, "c": bend}
+    Xr, status = pool_track(
+        H, to_patch(S, a), pdata, options=options, deadline=deadline, max_width=POOL_WIDTH
+    )
     cond = equilibrated_condition_numbers(system, Xr, p_to)
     with np.errstate(all="ignore"):
         x = Xr[:, 1:] / Xr[:, :1]
     ok = (
-        (seg.status == TrackStatus.DONE)
+        (status == TrackStatus.DONE)
         & (cond < 1e10)
         & (np.abs(Xr[:, 0]) * 1e8 > np.linalg.norm(Xr[:, 1:], axis=1))
         & np.all(np.isfinite(x), axis=1)

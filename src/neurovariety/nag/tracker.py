@@ -202,9 +202,14 @@ def controls(opts: TrackerOptions) -> dict[str, float]:
 
 
 def _advance(
-    fn: HomotopyFn, opts: TrackerOptions | dict, data: Any, pdata: Any, state: Any, n: Any
+    fn: HomotopyFn,
+    opts: TrackerOptions | tuple[int, dict[str, Any]],
+    data: Any,
+    pdata: Any,
+    state: Any,
+    n: Any,
 ) -> Any:
-    """Run ``n`` iterations; ``opts`` is a preset or per-lane controls (see :func:`controls`)."""
+    """Run ``n`` iterations; ``opts``: a preset, or Newton iterations and per-lane controls."""
     size = state["X"].shape[0]
     run = _advance_optimized if size >= OPTIMIZE_FROM else _advance_fast_compile
     # Only the number of Newton iterations shapes the program; the other controls are traced,
@@ -214,12 +219,8 @@ def _advance(
         iters = opts.newton_iters
         ctl = {k: jnp.full(size, v) for k, v in controls(opts).items()}
     else:
-        iters, ctl = NEWTON_ITERS, opts
+        iters, ctl = opts
     return run(fn, iters, ctl, data, pdata, state, n)
-
-
-#: Newton iterations of lane pools (every preset uses 3).
-NEWTON_ITERS = 3
 
 
 def bucket(n: int) -> int:
@@ -402,6 +403,17 @@ def check_budget(deadline: float | None, what: str) -> None:
         )
 
 
+def pool_width(n: int, max_width: int) -> int:
+    """Lanes for ``n`` paths: 16, 64 or 256 (then powers of two), at most ``max_width``.
+
+    Few widths, because each is one compilation (about 2 s for an ED system).
+    """
+    for w in (16, 64, 256):
+        if n <= w:
+            return min(w, max_width)
+    return min(bucket(n), max_width)
+
+
 class LanePool:
     """A batch of lanes that paths enter and leave between chunks of iterations.
 
@@ -429,7 +441,8 @@ class LanePool:
         self.pdata: dict[str, np.ndarray] = {}
         self.ctl: dict[str, np.ndarray] = {}
         self.tag = np.zeros(0, dtype=np.int64)  # caller's label per lane; -1 when idle
-        self._grow(bucket(min(width, max_width)))
+        self.newton_iters: int | None = None  # fixed by the first load (it shapes the program)
+        self._grow(pool_width(width, max_width))
 
     def _grow(self, width: int) -> None:
         extra = width - self.width
@@ -450,6 +463,20 @@ class LanePool:
             for k, v in add.items():
                 have[k] = np.concatenate([have[k], v]) if k in have else v
         self.tag = np.concatenate([self.tag, np.full(extra, -1, np.int64)])
+        self.width = width
+
+    def shrink(self) -> None:
+        """Move the busy lanes into the smallest width that holds them (lockstep cost is per
+        lane: one straggler must not keep 256 lanes running)."""
+        width = pool_width(max(self.busy, 1), self.max_width)
+        if width >= self.width:
+            return
+        keep = np.nonzero(self.tag >= 0)[0]
+        order = np.concatenate([keep, np.nonzero(self.tag < 0)[0]])[:width]
+        for have in (self.state, self.ctl, self.pdata):
+            for k in have:
+                have[k] = have[k][order].copy()
+        self.tag = self.tag[order].copy()
         self.width = width
 
     @property
@@ -473,11 +500,16 @@ class LanePool:
         """
         want = self.busy + X0.shape[0]
         if want > self.width and self.width < self.max_width:
-            self._grow(bucket(min(want, self.max_width)))
+            self._grow(pool_width(want, self.max_width))
         lanes = self.idle[: X0.shape[0]]
         k = lanes.size
-        if options.newton_iters != NEWTON_ITERS:
-            raise PathTrackingError(f"lane pools use {NEWTON_ITERS} Newton iterations")
+        if self.newton_iters is None:
+            self.newton_iters = options.newton_iters
+        if options.newton_iters != self.newton_iters:
+            raise PathTrackingError(
+                f"this pool runs {self.newton_iters} Newton iterations per step, not "
+                f"{options.newton_iters}. Fix: use one pool per number of Newton iterations"
+            )
         st = self.state
         st["X"][lanes] = X0[:k]
         st["t"][lanes], st["t1"][lanes] = 1.0, 0.0
@@ -496,7 +528,8 @@ class LanePool:
         state = {k: jnp.asarray(v) for k, v in self.state.items()}
         pdata = {k: jnp.asarray(v) for k, v in self.pdata.items()}
         ctl = {k: jnp.asarray(v) for k, v in self.ctl.items()}
-        out = _advance(self.fn, ctl, self.data, pdata, state, n)
+        iters = self.newton_iters or TrackerOptions().newton_iters
+        out = _advance(self.fn, (iters, ctl), self.data, pdata, state, n)
         self.state = {k: np.array(v) for k, v in out.items()}
 
     def finished(self) -> np.ndarray:
@@ -520,3 +553,51 @@ class LanePool:
         moving = np.nonzero((self.tag >= 0) & (self.state["status"] == TrackStatus.TRACKING))[0]
         self.state["status"][moving] = TrackStatus.MAX_STEPS
         return moving
+
+
+def pool_track(
+    H: Homotopy,
+    X0: np.ndarray,
+    pdata: dict[str, np.ndarray],
+    *,
+    options: TrackerOptions | None = None,
+    deadline: float | None = None,
+    max_width: int = 256,
+    chunk: int = 8,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Track paths of ``H`` (per-path ``pdata`` rows) from t = 1 to 0 through a :class:`LanePool`.
+
+    Returns the endpoints and statuses. Unlike :func:`track`, many paths never form one lockstep
+    batch: at most ``max_width`` lanes, refilled as paths end (no straggler holds up the rest, and
+    the width — the compiled program — is shared with other pools of the same homotopy).
+    """
+    opts = options or TrackerOptions()
+    B = X0.shape[0]
+    X = np.array(X0, dtype=complex)
+    status = np.full(B, TrackStatus.MAX_STEPS, np.int32)
+    pool = LanePool(
+        H.fn,
+        H.data,
+        H.n_unknowns,
+        {k: v.shape[1] for k, v in pdata.items()},
+        width=B,
+        max_width=max_width,
+    )
+    start = 0
+    while start < B or pool.busy:
+        if start < B:
+            k = min(pool.max_width - pool.busy, B - start)
+            rows = slice(start, start + k)
+            start += pool.load(
+                X0[rows], {key: v[rows] for key, v in pdata.items()}, np.arange(B)[rows], opts
+            )
+        if deadline is not None and time.monotonic() > deadline:
+            pool.stop_all()
+            start = B
+        else:
+            if start >= B:
+                pool.shrink()  # nothing left to load: the stragglers alone
+            pool.advance(chunk if start < B else 8 * chunk)
+        tags, Xe, st, _ = pool.release(pool.finished())
+        X[tags], status[tags] = Xe, st
+    return X, status
