@@ -1,17 +1,17 @@
 """Counts of complex critical points of the squared-error loss: ED and learning degrees.
 
-Let y(θ) = (f_θ(e_1), …, f_θ(e_A)) be the network evaluated at A points that are unisolvent for
-the ambient space (a linear isomorphism onto function space), and Q a quadratic form. The critical
-points of Q(y(θ) − u) are the solutions of  J_y(θ)ᵀ Q (y(θ) − u) = 0  in a gauge-fixed chart θ(z)
-(one weight per rescaling fixed to 1), a square polynomial system with parameters u. We solve it
-for one generic u by monodromy (start: a random z₀ and a u₀ that makes it critical), drop the
-solutions where dφ has rank below dim M (degenerate parameters, THEORY §4), and count the distinct
-**functions** y(θ) among the rest — so the count lives in function space, fibers divided out.
+Let c(z) be the network's coefficients as exact polynomials in the free parameters z of a gauge
+chart (one weight per rescaling fixed to 1), Q a quadratic form and W a linear map from data to
+coefficient space. The critical points of ½cᵀQc − (Wu)ᵀc solve  J_c(z)ᵀ (Q c(z) − W u) = 0,  a
+square polynomial system with parameters u (:mod:`.ed_system`). We solve it for one generic u by
+monodromy (start: a random z₀ and a u₀ that makes it critical), drop the solutions where dφ has
+rank below dim M (degenerate parameters, THEORY §4), and count the distinct **functions** c(z)
+among the rest — so the count lives in function space, fibers divided out.
 
-``form="generic"``: Q = BᵀB for a random B — the generic ED degree (DHOST).
-``form="data"``: Q = identity on n_data random data points (or a user's), i.e. the loss
-Σ_j (f_θ(x_j) − u_j)² itself — the learning degree (KLW); ``whiten=True`` orthonormalizes the
-data first (for linear networks this is the Eckart–Young problem).
+``form="generic"``: a random positive definite Q and W = I — the generic ED degree (DHOST).
+``form="data"``: the network at the data points is y = V c, so the loss Σ_j (f_θ(x_j) − u_j)² has
+Q = VᵀV and W = Vᵀ — the learning degree (KLW); ``whiten=True`` orthonormalizes the data first
+(for linear networks this is the Eckart–Young problem).
 """
 
 from __future__ import annotations

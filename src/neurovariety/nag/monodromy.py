@@ -128,6 +128,8 @@ RETRY_OPTIONS = dataclasses.replace(TrackerOptions.preset("conservative"), max_s
 #: Step budget of a path while searching: a path that needs more passes near a branch point; it
 #: gets one more try with ``SEARCH_RETRY_STEPS`` (in its own lane of the pool), then is dropped.
 SEARCH_MAX_STEPS = 400
+#: Points of the trace line tried for each of the two trace values before giving up.
+TRACE_ATTEMPTS = 3
 #: Step budget of a search path's second try (same controls: its lane is its own).
 SEARCH_RETRY_STEPS = 2000
 #: Lanes of the search's pool, and iterations between refills (a finished lane idles at most
@@ -257,14 +259,21 @@ def trace_test(
     s_values = [0.3 * np.exp(2j * np.pi * rng.uniform()), 0.3 * np.exp(2j * np.pi * rng.uniform())]
     traces = [np.sum([tmap(x) for x in S], axis=0)]
     size = sum(float(np.linalg.norm(tmap(x))) for x in S)
-    for s in s_values:
-        X, ok = move(system, S, p0, p0 + s * v, rng, options=options, deadline=deadline)
-        if not np.all(ok):
+    for i in range(2):
+        # A failed path leaves no trace at that s: another point of the line does as well.
+        for _attempt in range(TRACE_ATTEMPTS):
+            s = s_values[i]
+            X, ok = move(system, S, p0, p0 + s * v, rng, options=options, deadline=deadline)
+            if np.all(ok):
+                break
+            s_values[i] = 0.3 * np.exp(2j * np.pi * rng.uniform())
+        else:
             return TraceTest(
                 Verdict.UNKNOWN,
                 float("nan"),
                 tol,
-                f"{int(np.sum(~ok))} path(s) failed while moving the fiber",
+                f"{int(np.sum(~ok))} path(s) failed while moving the fiber "
+                f"({TRACE_ATTEMPTS} points of the line tried)",
             )
         traces.append(np.sum([tmap(x) for x in X], axis=0))
         size = max(size, sum(float(np.linalg.norm(tmap(x))) for x in X))
