@@ -19,6 +19,7 @@ Usage::
     python benchmarks/landscape.py                       # small cases
     python benchmarks/landscape.py --cases all --time-limit 1800 --m2-timeout 1800
     python benchmarks/landscape.py --markdown --json edd.json
+    python benchmarks/landscape.py --only "cnn k=2,2,2 s=1,1 x^2" --markdown
 """
 
 from __future__ import annotations
@@ -113,6 +114,7 @@ def main(argv: list[str] | None = None) -> int:
         "--saturation", default="auto", help="auto (default), minors or random:K (see m2_edd)"
     )
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--only", action="append", help="run just this spec (repeatable)")
     ap.add_argument("--no-m2", action="store_true")
     ap.add_argument("--markdown", action="store_true", help="print the table as markdown")
     ap.add_argument("--json", type=Path, help="write all numbers to this file")
@@ -126,7 +128,7 @@ def main(argv: list[str] | None = None) -> int:
     rows = []
     if not args.markdown:
         print("  ".join(HEADER))
-    for spec in CASES[args.cases]:
+    for spec in args.only or CASES[args.cases]:
         ours = run_ours(spec, args.seed, args.time_limit)
         m2 = None
         if not args.no_m2:
