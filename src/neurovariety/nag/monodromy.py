@@ -119,10 +119,15 @@ def _random_params(rng: np.random.Generator, p0: np.ndarray) -> np.ndarray:
 #: alone only walks the cycle of one permutation).
 INITIAL_EDGES = 4
 #: Bends ``c`` are random complex vectors of the parameters' size times a factor drawn
-#: log-uniformly from this range. Longer bends encircle more branch points but cost steps:
-#: ~35 steps per path at 1, ~100 at 10, ~160 at 30 on ``cnn k=2,2,2 x^2``; loops through
-#: fresh random nodes do the mixing instead.
-BEND_RANGE = (1.0, 10.0)
+#: log-uniformly from this range. Longer bends encircle more branch points but cost steps
+#: (~35 steps per path at 1, ~100 at 10, ~160 at 30 on ``cnn k=2,2,2 x^2``); with bends of
+#: 1–10 only, x² + y² = a, xy = b from (a, b) = (5, 2) missed half its solutions in 1 of 20 seeds
+#: (five loops that all failed to wind around one branch locus), with 2–50 in 1 of 100.
+BEND_RANGE = (2.0, 50.0)
+#: The stale rule also needs this many crossings since the last new solution: loops of small
+#: fibers are cheap, and x² + y² = a, xy = b (4 solutions, seen from 2) missed the branch locus
+#: near p0 in ten loops for 1 seed of 100; 16+ loops make that rare at no cost for large fibers.
+MIN_STALE_CROSSINGS = 128
 #: Re-tracking of failed paths (:func:`move`, the trace test): conservative, with a step budget.
 RETRY_OPTIONS = dataclasses.replace(TrackerOptions.preset("conservative"), max_steps=3000)
 #: Step budget of a path while searching: a path that needs more passes near a branch point; it
@@ -298,7 +303,7 @@ def monodromy_solve(
     *,
     seed: int | None = None,
     target_count: int | None = None,
-    max_loops_without_progress: int = 5,
+    max_loops_without_progress: int = 10,
     max_loops: int = 200,
     trace_test: bool = True,
     trace_map: TraceMap | None = None,
@@ -318,7 +323,8 @@ def monodromy_solve(
     target_count : int, optional
         Stop as soon as this many solutions are known (e.g. a known root count).
     max_loops_without_progress : int
-        Stopping rule: stop after this many new edges in a row that found no new solution.
+        Stopping rule: stop after this many closed graphs in a row that found no new solution
+        (and at least ``MIN_STALE_CROSSINGS`` crossings since the last new one).
     trace_test : bool
         Run :func:`trace_test` on the result (``complete`` in the result).
     stop_on_trace : bool, optional
@@ -363,6 +369,7 @@ def monodromy_solve(
     bends: list[np.ndarray] = []
     sent: list[list[int]] = []
     loops = stale = tracked = failed = 0
+    tracked_at_progress = 0  # crossings tracked when the graph last closed with new solutions
     last_size = tested_size = -1
     since_new = 0  # crossings into p0 since its last new solution
     trace: TraceTest | None = None
@@ -528,12 +535,20 @@ def monodromy_solve(
         # Closure: the loops of this graph produce nothing more.
         size = sols[0].shape[0]
         stale = stale + 1 if size == last_size else 0
+        if stale == 0:
+            tracked_at_progress = tracked
         last_size = size
         if trace_passes():
             reason = "trace test passed"
             break
-        if stale >= max_loops_without_progress:
-            reason = f"no new solutions after {stale} new loop(s)"
+        if (
+            stale >= max_loops_without_progress
+            and tracked - tracked_at_progress >= MIN_STALE_CROSSINGS
+        ):
+            reason = (
+                f"no new solutions after {stale} new loop(s) "
+                f"({tracked - tracked_at_progress} crossings)"
+            )
             break
         if loops >= max_loops:
             reason = f"max_loops={max_loops} reached"
