@@ -50,7 +50,7 @@ def test_without_trace_test_the_stale_rule_stops():
     r = monodromy_solve(F, (x0, p0), seed=4, trace_test=False, max_loops_without_progress=2)
     assert r.nsolutions == 4 and r.stop_reason.startswith("no new solutions after ")
     # Small fibers get more loops than asked: the rule also wants 128 crossings.
-    stale_crossings = int(r.stop_reason.split("(")[1].split()[0])
+    stale_crossings = int(r.stop_reason.split("(")[-1].split()[0])
     assert stale_crossings >= 128
 
 

@@ -128,6 +128,10 @@ BEND_RANGE = (2.0, 50.0)
 #: fibers are cheap, and x² + y² = a, xy = b (4 solutions, seen from 2) missed the branch locus
 #: near p0 in ten loops for 1 seed of 100; 16+ loops make that rare at no cost for large fibers.
 MIN_STALE_CROSSINGS = 128
+#: When the trace test is in use (``stop_on_trace``) and measured a non-affine trace, the stale
+#: rule waits this many times longer: some solutions are swapped only by rare loops
+#: (``lcn k=2,2 s=2``, seeds 1 and 2: one of 6 critical points moved in ~1 loop in 10).
+TRACE_PATIENCE = 5
 #: Re-tracking of failed paths (:func:`move`, the trace test): conservative, with a step budget.
 RETRY_OPTIONS = dataclasses.replace(TrackerOptions.preset("conservative"), max_steps=3000)
 #: Step budget of a path while searching: a path that needs more passes near a branch point; it
@@ -387,7 +391,8 @@ def monodromy_solve(
 
     def grow() -> None:
         # A new random node joined to p0 and p1: a loop through a fresh point, so no single
-        # node's neighbourhood shapes every loop (extra p0–p1 edges mixed more slowly).
+        # node's neighbourhood shapes every loop (extra p0–p1 edges mixed more slowly; petals
+        # p0–near node–p0 and bends scaled to the edge's length did not mix better).
         add_node()
         add_edge(0, len(nodes) - 1)
         add_edge(len(nodes) - 1, 1)
@@ -541,10 +546,11 @@ def monodromy_solve(
         if trace_passes():
             reason = "trace test passed"
             break
-        if (
-            stale >= max_loops_without_progress
-            and tracked - tracked_at_progress >= MIN_STALE_CROSSINGS
-        ):
+        # A trace test that measured a non-affine trace says solutions are missing (in the
+        # families it is used for): keep looking, TRACE_PATIENCE times longer.
+        missing = stop and trace is not None and np.isfinite(trace.residual)
+        limit = max_loops_without_progress * (TRACE_PATIENCE if missing else 1)
+        if stale >= limit and tracked - tracked_at_progress >= MIN_STALE_CROSSINGS:
             reason = (
                 f"no new solutions after {stale} new loop(s) "
                 f"({tracked - tracked_at_progress} crossings)"
