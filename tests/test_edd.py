@@ -52,3 +52,18 @@ def test_eckart_young_for_whitened_data() -> None:
     # Linear 3→1→3 network, whitened data: Frobenius problem for rank ≤ 1 3×3 matrices: C(3,1).
     r = edd(parse_architecture("mlp 3-1-3 x"), form="data", n_data=6, whiten=True, seed=0)
     assert r.count == formulas.eckart_young_ed_degree(3, 3, 1) == 3
+
+
+def test_edd_command_prints_clean_json() -> None:
+    # The progress line goes to stderr: stdout stays one JSON document.
+    import json
+
+    from typer.testing import CliRunner
+
+    from neurovariety.cli import app
+
+    result = CliRunner().invoke(app, ["edd", "lcn k=2,2 s=2", "--seed", "3", "--json"])
+    assert result.exit_code == 0, result.output
+    d = json.loads(result.stdout)
+    assert d["count"] == 6 == d["formula"] and d["form"] == "generic" and d["seed"] == 3
+    assert d["trace_test"] == "yes" and d["ledger"]["paths_failed"] >= 0

@@ -12,7 +12,7 @@ import typer
 from rich.table import Table
 
 from .architectures import parse_architecture
-from .clitools import clean_errors, console, emit
+from .clitools import clean_errors, console, emit, search_progress
 from .errors import NeurovarietyError
 
 app = typer.Typer(
@@ -256,9 +256,16 @@ def edd_command(
     from .landscape.edd import edd
 
     arch = parse_architecture(spec)
-    result = edd(
-        arch, form=form, n_data=samples or None, whiten=whiten, seed=seed, time_limit=time_limit
-    )
+    with search_progress(f"edd {arch.spec}") as progress:
+        result = edd(
+            arch,
+            form=form,
+            n_data=samples or None,
+            whiten=whiten,
+            seed=seed,
+            time_limit=time_limit,
+            progress=progress,
+        )
     emit(result, as_json)
 
 

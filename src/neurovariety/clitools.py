@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from functools import wraps
 from typing import Any, TypeVar
 
@@ -59,3 +60,31 @@ def emit(result: Any, as_json: bool) -> None:
         sys.stdout.write(json.dumps(result.to_dict(), indent=2) + "\n")
     else:
         console.print(result.summary(), highlight=False, markup=False)
+
+
+@contextmanager
+def search_progress(label: str) -> Iterator[Callable[[Any], None]]:
+    """A live line on stderr for a monodromy search: solutions, crossings, failures, time.
+
+    Yields the ``progress`` callback of :func:`~neurovariety.nag.monodromy_solve` (and of the
+    commands built on it); the line disappears when the search ends.
+    """
+    from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+    with Progress(
+        SpinnerColumn(),
+        TextColumn("{task.description}"),
+        TimeElapsedColumn(),
+        console=err_console,
+        transient=True,
+    ) as bar:
+        task = bar.add_task(label, total=None)
+
+        def update(p: Any) -> None:
+            bar.update(
+                task,
+                description=f"{label}: {p.solutions} solutions · {p.crossings} crossings"
+                + (f" · {p.failed} failed" if p.failed else ""),
+            )
+
+        yield update

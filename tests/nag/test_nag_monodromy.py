@@ -133,3 +133,15 @@ def test_witness_set_arguments_are_checked():
     C = parse_system("y - x^2\nz - x^3", allow_underdetermined=True)
     with pytest.raises(PolynomialSystemError, match="dim"):
         witness_set(equations=C, seed=0)
+
+
+def test_progress_reports_a_growing_search_and_its_end():
+    F = parse_system(CONICS)
+    x0, p0 = find_start_pair(F, seed=1)
+    seen = []
+    r = monodromy_solve(F, (x0, p0), seed=1, progress=seen.append)
+    assert seen and seen[-1].done and not any(p.done for p in seen[:-1])
+    assert seen[-1].solutions == r.nsolutions == 4
+    assert seen[-1].crossings == r.paths_tracked and seen[-1].failed == r.paths_failed
+    counts = [p.solutions for p in seen]
+    assert counts == sorted(counts) and counts[0] >= 1

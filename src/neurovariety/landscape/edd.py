@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import dataclasses
 import time
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -27,7 +28,7 @@ from ..architectures.cnn import CNN, LCN
 from ..errors import NeurovarietyError
 from ..invariants import formulas
 from ..invariants.dimension import dimension
-from ..nag import monodromy_solve
+from ..nag import SearchProgress, monodromy_solve
 from ..nag.result import cluster
 from ..parametrization.numeric import gauge_chart
 from ..results import Result, Verdict
@@ -109,8 +110,12 @@ def edd(
     seed: int = 0,
     time_limit: float = 600.0,
     max_loops_without_progress: int = 10,
+    progress: Callable[[SearchProgress], None] | None = None,
 ) -> EDDegreeResult:
     """Number of complex critical points of the loss on the smooth part of the neurovariety.
+
+    ``progress`` is called with the monodromy search's :class:`~neurovariety.nag.SearchProgress`
+    a few times a second (solutions in the chart, crossings, failures); the CLI draws it.
 
     Examples
     --------
@@ -181,6 +186,7 @@ def edd(
         max_loops_without_progress=max_loops_without_progress,
         trace_map=trace_map,
         stop_on_trace=True,
+        progress=progress,
     )
     sols = np.asarray(mono.solutions).reshape(-1, n)
     C, J = coefficient_values(E, A, sols)

@@ -22,6 +22,7 @@ from .homotopy import Homotopy as Homotopy  # noqa: E402
 from .homotopy import parameter_homotopy as parameter_homotopy  # noqa: E402
 from .homotopy import total_degree_homotopy as total_degree_homotopy  # noqa: E402
 from .monodromy import MonodromyResult as MonodromyResult  # noqa: E402
+from .monodromy import SearchProgress as SearchProgress  # noqa: E402
 from .monodromy import TraceTest as TraceTest  # noqa: E402
 from .monodromy import find_start_pair as find_start_pair  # noqa: E402
 from .monodromy import monodromy_solve as monodromy_solve  # noqa: E402

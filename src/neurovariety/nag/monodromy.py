@@ -109,6 +109,18 @@ class MonodromyResult(Result):
         return out
 
 
+@dataclass(frozen=True)
+class SearchProgress:
+    """Where a monodromy search stands: what :func:`monodromy_solve` reports to ``progress``."""
+
+    solutions: int  #: known solutions at the base parameters
+    crossings: int  #: edge crossings tracked so far
+    failed: int  #: crossings dropped after their retry
+    loops: int  #: nodes added to the start graph
+    seconds: float
+    done: bool = False
+
+
 def _random_params(rng: np.random.Generator, p0: np.ndarray) -> np.ndarray:
     scale = max(1.0, float(np.linalg.norm(p0)) / np.sqrt(max(p0.size, 1)))
     return scale * (rng.normal(size=p0.size) + 1j * rng.normal(size=p0.size)) / np.sqrt(2)
@@ -148,6 +160,8 @@ POOL_WIDTH = 256
 #: the final polish use the caller's tolerance).
 SEARCH_TOL = 1e-4
 POOL_CHUNK = 8
+#: Seconds between two calls of a search's ``progress`` callback.
+PROGRESS_EVERY = 0.25
 
 
 def move(
@@ -316,6 +330,7 @@ def monodromy_solve(
     dedup_tol: float = 1e-7,
     time_limit: float = 600.0,
     tracker: str | TrackerOptions = "default",
+    progress: Callable[[SearchProgress], None] | None = None,
 ) -> MonodromyResult:
     """All solutions of ``F(x; p0) = 0`` from one start pair ``(x0, p0)``, by monodromy.
 
@@ -336,6 +351,9 @@ def monodromy_solve(
         Default: only for generic linear-slice families (``decisive_trace``). For other families
         a subset can have an affine trace by symmetry (``{x, -x}`` sums to zero) unless
         ``trace_map`` removes the symmetry; pass ``True`` only with such a map.
+    progress : callable, optional
+        Called with a :class:`SearchProgress` a few times a second while the search runs, and
+        once at its end (e.g. to drive a progress display).
 
     Examples
     --------
@@ -412,6 +430,15 @@ def monodromy_solve(
         )
 
     stop = trace_test and (decisive_trace if stop_on_trace is None else stop_on_trace)
+    last_report = -1.0
+
+    def report(done: bool = False) -> None:
+        nonlocal last_report
+        now = time.monotonic()
+        if progress is None or (not done and now - last_report < PROGRESS_EVERY):
+            return
+        last_report = now
+        progress(SearchProgress(sols[0].shape[0], tracked, failed, loops, now - t_start, done))
 
     def trace_passes() -> bool:
         # Stopping by the trace test, once per solution count — unless a test was cut short
@@ -527,6 +554,7 @@ def monodromy_solve(
             done = pool.finished()
             if done.size:
                 harvest(done)
+                report()
             # A long run of arrivals at p0 that brought nothing new may mean completeness:
             # the trace test can tell now, before every remaining crossing is tracked.
             if (
@@ -565,6 +593,7 @@ def monodromy_solve(
     S = sols[0]
     if trace_test and tested_size != S.shape[0]:
         trace = run_trace(S)
+    report(done=True)
     return MonodromyResult(
         solutions=S,
         parameters=p0,
