@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import jax.numpy as jnp
 import numpy as np
 import pytest
@@ -35,8 +37,7 @@ def test_monodromy_finds_all_four_and_the_trace_test_verifies():
     assert r.complete == Verdict.YES and r.trace is not None and r.trace.residual < 1e-9
     # Not a linear-slice family (and symmetric: {x, -x} has zero trace), so the trace test does
     # not stop the search; the stale rule does.
-    assert r.stop_reason.startswith("no new solutions after ")
-    assert r.loops >= 10
+    assert r.stop_reason.startswith("no new solutions ")
     # Each solution crosses each edge at most once per direction (a loop adds one or two edges).
     assert r.paths_tracked <= 2 * (INITIAL_EDGES + 2 * r.loops) * r.nsolutions  # edges ≤ this
     for x in r.solutions:
@@ -48,10 +49,10 @@ def test_without_trace_test_the_stale_rule_stops():
     F = parse_system(CONICS)
     x0, p0 = find_start_pair(F, seed=4)
     r = monodromy_solve(F, (x0, p0), seed=4, trace_test=False, max_loops_without_progress=2)
-    assert r.nsolutions == 4 and r.stop_reason.startswith("no new solutions after ")
+    assert r.nsolutions == 4 and r.stop_reason.startswith("no new solutions ")
     # Small fibers get more loops than asked: the rule also wants 128 crossings.
-    stale_crossings = int(r.stop_reason.split("(")[-1].split()[0])
-    assert stale_crossings >= 128
+    quiet = int(re.search(r"(\d+) crossings", r.stop_reason).group(1))
+    assert quiet >= 128
 
 
 def test_target_count_stops_early():

@@ -90,8 +90,18 @@ def symmetry(arch: Architecture) -> tuple[str, int | None, int]:
     return "none (generic σ)", 1, 0
 
 
-def fiber(arch: Architecture, *, seed: int = 0, time_limit: float = 300.0) -> FiberResult:
+def fiber(
+    arch: Architecture,
+    *,
+    seed: int = 0,
+    time_limit: float = 300.0,
+    max_loops_without_progress: int = 10,
+) -> FiberResult:
     """Generic fiber dimension and, when finite in the gauge chart, its size by monodromy.
+
+    The count rests on the stale rule (``max_loops_without_progress`` loops' worth of
+    crossings that find nothing new; see :func:`~neurovariety.nag.monodromy_solve`): the trace
+    in the linear coordinates proves every slice point found, not every point over each.
 
     >>> from neurovariety import parse_architecture
     >>> r = fiber(parse_architecture("lcn k=2,2 s=2"), seed=0)
@@ -148,6 +158,7 @@ def fiber(arch: Architecture, *, seed: int = 0, time_limit: float = 300.0) -> Fi
         # The trace in y cannot see a missing second point over the same function, so the
         # fiber count rests on the stale rule, not on the trace test.
         stop_on_trace=False,
+        max_loops_without_progress=max_loops_without_progress,
     )
     sols = np.asarray(mono.solutions).reshape(-1, n)
     ys = np.stack([trace_map(z) for z in sols])

@@ -343,7 +343,8 @@ def monodromy_solve(
         Stop as soon as this many solutions are known (e.g. a known root count).
     max_loops_without_progress : int
         Stopping rule: stop after this many closed graphs in a row that found no new solution
-        (and at least ``MIN_STALE_CROSSINGS`` crossings since the last new one).
+        (and at least ``MIN_STALE_CROSSINGS`` crossings since the last new one), or when as many
+        crossings as this many loops carry (4 per known solution each) brought nothing new.
     trace_test : bool
         Run :func:`trace_test` on the result (``complete`` in the result).
     stop_on_trace : bool, optional
@@ -394,6 +395,7 @@ def monodromy_solve(
     tracked_at_progress = 0  # crossings tracked when the graph last closed with new solutions
     last_size = tested_size = -1
     since_new = 0  # crossings into p0 since its last new solution
+    tracked_at_new = 0  # crossings tracked (all edges) when p0 last gained a solution
     trace: TraceTest | None = None
     reason = ""
 
@@ -430,6 +432,13 @@ def monodromy_solve(
         )
 
     stop = trace_test and (decisive_trace if stop_on_trace is None else stop_on_trace)
+
+    def stale_limit() -> int:
+        # A trace test that measured a non-affine trace says solutions are missing (in the
+        # families it is used for): keep looking, TRACE_PATIENCE times longer.
+        missing = stop and trace is not None and np.isfinite(trace.residual)
+        return max_loops_without_progress * (TRACE_PATIENCE if missing else 1)
+
     last_report = -1.0
 
     def report(done: bool = False) -> None:
@@ -500,7 +509,7 @@ def monodromy_solve(
             next_tag += m
 
     def harvest(lanes: np.ndarray) -> None:
-        nonlocal tracked, failed, since_new
+        nonlocal tracked, failed, since_new, tracked_at_new
         tags, Xr, status, _ = pool.release(lanes)
         tasks = [inflight.pop(int(tag)) for tag in tags]
         targets = np.array([nodes[t[2]] for t in tasks])
@@ -527,6 +536,8 @@ def monodromy_solve(
             sols[node] = _merge(sols[node], x[j : j + 1], dedup_tol)
             if node == 0:
                 since_new = 0 if sols[0].shape[0] > before else since_new + 1
+                if sols[0].shape[0] > before:
+                    tracked_at_new = tracked
 
     # A triangle p0–p1–p2 plus a second p0–p1 edge: three independent loops from the start.
     add_node()
@@ -564,6 +575,12 @@ def monodromy_solve(
             ):
                 reason = "trace test passed"
                 break
+            # The graph grows while lanes idle, so it may never close: the stale rule also
+            # counts crossings — as many as its loops would carry — since p0 last gained one.
+            quiet = tracked - tracked_at_new
+            if quiet >= max(MIN_STALE_CROSSINGS, stale_limit() * 4 * sols[0].shape[0]):
+                reason = f"no new solutions in {quiet} crossings ({stale_limit()} loops' worth)"
+                break
             continue
         # Closure: the loops of this graph produce nothing more.
         size = sols[0].shape[0]
@@ -574,11 +591,7 @@ def monodromy_solve(
         if trace_passes():
             reason = "trace test passed"
             break
-        # A trace test that measured a non-affine trace says solutions are missing (in the
-        # families it is used for): keep looking, TRACE_PATIENCE times longer.
-        missing = stop and trace is not None and np.isfinite(trace.residual)
-        limit = max_loops_without_progress * (TRACE_PATIENCE if missing else 1)
-        if stale >= limit and tracked - tracked_at_progress >= MIN_STALE_CROSSINGS:
+        if stale >= stale_limit() and tracked - tracked_at_progress >= MIN_STALE_CROSSINGS:
             reason = (
                 f"no new solutions after {stale} new loop(s) "
                 f"({tracked - tracked_at_progress} crossings)"
