@@ -15,9 +15,9 @@ before it can travel on), so when lanes fall idle the graph grows (a new random 
 budget, then is dropped (and counted). The search stops when the **trace test** passes (the
 solutions are moved along a random line ``p0 + s v``; the trace of a complete fiber is affine in
 ``s``; tried after a long run of arrivals at ``p0`` that brought nothing new, and whenever the
-graph closes), when ``target_count`` is reached, after ``max_loops_without_progress`` closed
-graphs brought nothing new, or at ``max_loops`` or the time budget. Endpoints must be regular:
-the condition number of the affine Jacobian with rows and columns equilibrated below 1e10.
+graph closes), when ``target_count`` is reached, when ``max_loops_without_progress`` loops'
+worth of crossings brought nothing new, or at ``max_loops`` or the time budget. Endpoints must be
+regular: the condition number of the affine Jacobian with rows and columns equilibrated below 1e10.
 
 Reference: Duff, Hill, Jensen, Lee, Leykin & Sommars, *Solving polynomial systems via homotopy
 continuation and monodromy*, IMA J. Numer. Anal. 39 (2019); Leykin, Rodriguez & Sottile,
@@ -136,7 +136,7 @@ INITIAL_EDGES = 4
 #: 1–10 only, x² + y² = a, xy = b from (a, b) = (5, 2) missed half its solutions in 1 of 20 seeds
 #: (five loops that all failed to wind around one branch locus), with 2–50 in 1 of 100.
 BEND_RANGE = (2.0, 50.0)
-#: The stale rule also needs this many crossings since the last new solution: loops of small
+#: The stale rule needs at least this many crossings since the last new solution: loops of small
 #: fibers are cheap, and x² + y² = a, xy = b (4 solutions, seen from 2) missed the branch locus
 #: near p0 in ten loops for 1 seed of 100; 16+ loops make that rare at no cost for large fibers.
 MIN_STALE_CROSSINGS = 128
@@ -342,9 +342,8 @@ def monodromy_solve(
     target_count : int, optional
         Stop as soon as this many solutions are known (e.g. a known root count).
     max_loops_without_progress : int
-        Stopping rule: stop after this many closed graphs in a row that found no new solution
-        (and at least ``MIN_STALE_CROSSINGS`` crossings since the last new one), or when as many
-        crossings as this many loops carry (4 per known solution each) brought nothing new.
+        Stopping rule: stop when as many crossings as this many loops carry (4 per known
+        solution each), and at least ``MIN_STALE_CROSSINGS``, brought nothing new to ``p0``.
     trace_test : bool
         Run :func:`trace_test` on the result (``complete`` in the result).
     stop_on_trace : bool, optional
@@ -391,9 +390,8 @@ def monodromy_solve(
     ends: list[tuple[int, int]] = []
     bends: list[np.ndarray] = []
     sent: list[list[int]] = []
-    loops = stale = tracked = failed = 0
-    tracked_at_progress = 0  # crossings tracked when the graph last closed with new solutions
-    last_size = tested_size = -1
+    loops = tracked = failed = 0
+    tested_size = -1
     since_new = 0  # crossings into p0 since its last new solution
     tracked_at_new = 0  # crossings tracked (all edges) when p0 last gained a solution
     trace: TraceTest | None = None
@@ -438,6 +436,17 @@ def monodromy_solve(
         # families it is used for): keep looking, TRACE_PATIENCE times longer.
         missing = stop and trace is not None and np.isfinite(trace.residual)
         return max_loops_without_progress * (TRACE_PATIENCE if missing else 1)
+
+    def stale() -> bool:
+        # The stale rule, in crossings: as many as its loops carry (4 per known solution each:
+        # two new edges, both directions) brought nothing new to p0. Counted in crossings, not
+        # closed graphs, because the graph grows while lanes idle and may never close.
+        nonlocal reason
+        quiet = tracked - tracked_at_new
+        if quiet < max(MIN_STALE_CROSSINGS, stale_limit() * 4 * sols[0].shape[0]):
+            return False
+        reason = f"no new solutions in {quiet} crossings ({stale_limit()} loops' worth)"
+        return True
 
     last_report = -1.0
 
@@ -535,9 +544,9 @@ def monodromy_solve(
             before = sols[node].shape[0]
             sols[node] = _merge(sols[node], x[j : j + 1], dedup_tol)
             if node == 0:
-                since_new = 0 if sols[0].shape[0] > before else since_new + 1
-                if sols[0].shape[0] > before:
-                    tracked_at_new = tracked
+                gained = sols[0].shape[0] > before
+                since_new = 0 if gained else since_new + 1
+                tracked_at_new = tracked if gained else tracked_at_new
 
     # A triangle p0–p1–p2 plus a second p0–p1 edge: three independent loops from the start.
     add_node()
@@ -575,27 +584,14 @@ def monodromy_solve(
             ):
                 reason = "trace test passed"
                 break
-            # The graph grows while lanes idle, so it may never close: the stale rule also
-            # counts crossings — as many as its loops would carry — since p0 last gained one.
-            quiet = tracked - tracked_at_new
-            if quiet >= max(MIN_STALE_CROSSINGS, stale_limit() * 4 * sols[0].shape[0]):
-                reason = f"no new solutions in {quiet} crossings ({stale_limit()} loops' worth)"
+            if stale():
                 break
             continue
         # Closure: the loops of this graph produce nothing more.
-        size = sols[0].shape[0]
-        stale = stale + 1 if size == last_size else 0
-        if stale == 0:
-            tracked_at_progress = tracked
-        last_size = size
         if trace_passes():
             reason = "trace test passed"
             break
-        if stale >= stale_limit() and tracked - tracked_at_progress >= MIN_STALE_CROSSINGS:
-            reason = (
-                f"no new solutions after {stale} new loop(s) "
-                f"({tracked - tracked_at_progress} crossings)"
-            )
+        if stale():
             break
         if loops >= max_loops:
             reason = f"max_loops={max_loops} reached"
