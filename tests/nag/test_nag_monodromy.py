@@ -55,6 +55,19 @@ def test_without_trace_test_the_stale_rule_stops():
     assert quiet >= 128
 
 
+def test_extra_start_pairs_are_carried_to_the_base_point():
+    F = parse_system(CONICS)
+    x0, p0 = find_start_pair(F, seed=3)
+    pairs = [find_start_pair(F, seed=s) for s in range(10, 16)]
+    xs, ps = np.array([x for x, _ in pairs]), np.array([p for _, p in pairs])
+    r = monodromy_solve(F, (x0, p0), seed=3, starts=(xs, ps))
+    assert r.nsolutions == 4 and r.complete == Verdict.YES
+    for x in r.solutions:  # solutions at the base point, not at the extra starts' parameters
+        assert np.max(np.abs(F.evaluate(x, p0))) < 1e-9
+    with pytest.raises(PolynomialSystemError, match="starts must be rows"):
+        monodromy_solve(F, (x0, p0), seed=3, starts=(xs[:, :1], ps))
+
+
 def test_target_count_stops_early():
     F = parse_system(CONICS)
     x0, p0 = find_start_pair(F, seed=2)

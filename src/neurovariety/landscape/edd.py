@@ -81,6 +81,44 @@ class EDDegreeResult(Result):
         return b
 
 
+#: Start pairs besides the base point (one search pool's width: see ``monodromy_solve``).
+EXTRA_STARTS = 63
+
+
+def _start_pair(
+    rng: np.random.Generator, E: np.ndarray, A: np.ndarray, Q: np.ndarray, W: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """A random critical point ``z`` and data ``u`` for which it is critical."""
+    n = E.shape[-1]
+    z = (rng.standard_normal(n) + 1j * rng.standard_normal(n)) / np.sqrt(2)
+    c, J = (v[0] for v in coefficient_values(E, A, z[None, :]))
+    _, s, vh = np.linalg.svd(J.T)
+    kernel = vh[len(s[s > 1e-10 * s[0]]) :].conj().T
+    k = kernel @ (rng.standard_normal(kernel.shape[1]) + 1j * rng.standard_normal(kernel.shape[1]))
+    step = np.linalg.solve(Q, k)
+    # A residual of the coefficients' own size keeps u (and the loops) at scale.
+    k = k * (float(np.linalg.norm(c)) / max(float(np.linalg.norm(step)), 1e-300))
+    u = np.linalg.lstsq(W.astype(complex), Q @ c - k, rcond=None)[0]
+    return z, u
+
+
+def full_rank(J: np.ndarray, rank: int) -> bool:
+    """Has ``J`` (coefficients × chart parameters) numerical rank ``rank``?
+
+    Rank does not depend on the chart's scales, so the columns are equilibrated first: a
+    critical point with ``|z_1| ≈ 20`` has columns 1e6 apart, which a relative threshold on the
+    raw singular values reads as a rank drop. Columns at rounding level stay as they are.
+
+    >>> J = np.array([[1e6, 0.0], [0.0, 1e-3]])
+    >>> full_rank(J, 2), full_rank(np.array([[1.0, 2.0], [2.0, 4.0]]), 2)
+    (True, False)
+    """
+    norms = np.linalg.norm(J, axis=0)
+    scale = np.where(norms > 1e-12 * max(float(norms.max(initial=0.0)), 1e-300), norms, 1.0)
+    sv = np.linalg.svd(J / scale, compute_uv=False)
+    return bool(np.all(np.isfinite(sv)) and np.sum(sv > 1e-8 * sv[0]) == rank)
+
+
 def _formula(arch: Architecture, form: str) -> tuple[int | None, str | None]:
     if form != "generic" or not isinstance(arch, CNN):
         return None, None
@@ -162,16 +200,11 @@ def edd(
         Q, W = V.T @ V, V.T
     system = ed_system(terms, Q, W, seed=seed)
     n = len(free)
-    # Start pair: any z0, and u0 with Q c0 − W u0 in the kernel of J0ᵀ.
-    z0 = (rng.standard_normal(n) + 1j * rng.standard_normal(n)) / np.sqrt(2)
-    c0, J0 = (v[0] for v in coefficient_values(E, A, z0[None, :]))
-    _, s, vh = np.linalg.svd(J0.T)
-    kernel = vh[len(s[s > 1e-10 * s[0]]) :].conj().T
-    k0 = kernel @ (rng.standard_normal(kernel.shape[1]) + 1j * rng.standard_normal(kernel.shape[1]))
-    step = np.linalg.solve(Q, k0)
-    # A residual of the coefficients' own size keeps u0 (and the loops) at scale.
-    k0 = k0 * (float(np.linalg.norm(c0)) / max(float(np.linalg.norm(step)), 1e-300))
-    u0 = np.linalg.lstsq(W.astype(complex), Q @ c0 - k0, rcond=None)[0]
+    # Start pairs: any z0, and u0 with Q c0 − W u0 in the kernel of J0ᵀ. One is the base
+    # point; the others are carried to it at once (they fill the search's lanes from the start).
+    pairs = [_start_pair(rng, E, A, Q, W) for _ in range(1 + EXTRA_STARTS)]
+    z0, u0 = pairs[0]
+    extra = (np.array([z for z, _ in pairs[1:]]), np.array([u for _, u in pairs[1:]]))
 
     def trace_map(z: np.ndarray) -> np.ndarray:
         # Traces in function space: the chart's symmetries (sign flips, permutations) move z
@@ -187,13 +220,13 @@ def edd(
         trace_map=trace_map,
         stop_on_trace=True,
         progress=progress,
+        starts=extra,
     )
     sols = np.asarray(mono.solutions).reshape(-1, n)
     C, J = coefficient_values(E, A, sols)
     keep = []
     for j in range(sols.shape[0]):
-        sv = np.linalg.svd(J[j], compute_uv=False)
-        keep.append(bool(np.all(np.isfinite(sv)) and np.sum(sv > 1e-8 * sv[0]) == dim.dimension))
+        keep.append(full_rank(J[j], dim.dimension))
     n_functions = 0
     if any(keep):
         Y = C[np.asarray(keep)]

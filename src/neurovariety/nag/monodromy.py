@@ -5,17 +5,20 @@ edges of a small graph in parameter space: nodes ``p0``, ``p1``, ``p2`` (later m
 edges ``t p_i + (1 - t) p_j + t (1 - t) c``, each with its own random complex bend ``c`` and
 tracked as one parameter homotopy in either direction. Loops act on the fiber by permutations, so
 new solutions appear. Every (solution, edge, direction) is tracked exactly once — known solutions
-are never carried around the same loop again.
+are never carried around the same loop again — and a solution that arrived along an edge is never
+carried back along it (an edge is a bijection: its partner is known).
 
-Crossings stream through a :class:`~neurovariety.nag.tracker.LanePool`: a lane is refilled as
-soon as its path ends, and every arrival is merged at once, so a new solution starts its own
-crossings while the others are still moving. The search is latency-bound (a solution must arrive
-before it can travel on), so when lanes fall idle the graph grows (a new random node joined to
-``p0`` and ``p1``) to put them to work. A crossing that fails gets one more try with a larger step
-budget, then is dropped (and counted). The search stops when the **trace test** passes (the
-solutions are moved along a random line ``p0 + s v``; the trace of a complete fiber is affine in
-``s``; tried after a long run of arrivals at ``p0`` that brought nothing new, and whenever the
-graph closes), when ``target_count`` is reached, when ``max_loops_without_progress`` loops'
+Crossings stream through a :class:`~neurovariety.nag.tracker.LanePool` (for large systems one
+width, one compiled program, plus a narrow one for stragglers): a lane is refilled as soon as its
+path ends, and every arrival is merged at once, so a new solution starts its own crossings while
+the others are still moving. Extra start pairs (``starts``) are carried to ``p0`` first and fill
+the lanes at once. When lanes fall idle the trace test is tried (unless the last new loop found
+solutions), and otherwise the graph grows (a new random node joined to ``p0`` and ``p1``) to put
+them to work. A crossing that fails gets one more try with a larger step budget, then is dropped
+(and counted). The search stops when the **trace test** passes (the solutions are moved along a
+random line ``p0 + s v``; the trace of a complete fiber is affine in ``s``; tried after
+``max(16, n/2)`` crossings that brought nothing new to ``p0``, when lanes fall idle, and whenever
+the graph closes), when ``target_count`` is reached, when ``max_loops_without_progress`` loops'
 worth of crossings brought nothing new, or at ``max_loops`` or the time budget. Endpoints must be
 regular: the condition number of the affine Jacobian with rows and columns equilibrated below 1e10.
 
@@ -32,7 +35,7 @@ import time
 from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -121,6 +124,17 @@ class SearchProgress:
     done: bool = False
 
 
+class _Crossing(NamedTuple):
+    """One path of a monodromy search: solution ``row`` of node ``here`` along ``edge``."""
+
+    row: int
+    here: int
+    there: int
+    edge: int
+    side: int  # the end of the edge where it starts (0 or 1)
+    retry: bool = False
+
+
 def _random_params(rng: np.random.Generator, p0: np.ndarray) -> np.ndarray:
     scale = max(1.0, float(np.linalg.norm(p0)) / np.sqrt(max(p0.size, 1)))
     return scale * (rng.normal(size=p0.size) + 1j * rng.normal(size=p0.size)) / np.sqrt(2)
@@ -153,15 +167,38 @@ SEARCH_MAX_STEPS = 400
 TRACE_ATTEMPTS = 3
 #: Step budget of a search path's second try (same controls: its lane is its own).
 SEARCH_RETRY_STEPS = 2000
-#: Lanes of the search's pool, and iterations between refills (a finished lane idles at most
-#: that long).
-POOL_WIDTH = 256
+#: Systems with at least this Bézout number are large: every pool of their search (crossings,
+#: trace tests, re-tracks) has ``POOL_WIDTH`` lanes and one fully optimized program (~5 s to
+#: compile for an ED system of degree 13; the 16/64/256 widths of small systems cost three),
+#: plus a ``TAIL_WIDTH`` program for stragglers, compiled in the background. Small systems keep
+#: pools of 16 lanes (growing to 256 only when needed), compiled fast: their tests and small
+#: searches are compile-bound, and a second program would cost more than it saves.
+LARGE_FROM_BEZOUT = 1000
+#: Per lane, 64 lanes cost about what 256 do, and stragglers at the end hold up fewer of them.
+POOL_WIDTH = 64
+TAIL_WIDTH = 8
 #: Predictor tolerance while searching (a jumped path only costs a dedup; the trace test and
 #: the final polish use the caller's tolerance).
 SEARCH_TOL = 1e-4
 POOL_CHUNK = 8
 #: Seconds between two calls of a search's ``progress`` callback.
 PROGRESS_EVERY = 0.25
+
+
+def _large(system: System) -> bool:
+    return int(np.prod([float(d) for d in system.degrees])) >= LARGE_FROM_BEZOUT
+
+
+def _pool_shape(system: System) -> dict[str, Any]:
+    """Widths of a search's pool: fixed, optimized and with a tail for large systems."""
+    if _large(system):
+        return {
+            "width": POOL_WIDTH,
+            "max_width": POOL_WIDTH,
+            "optimize": True,
+            "tail_width": TAIL_WIDTH,
+        }
+    return {"width": 16, "max_width": 256}
 
 
 def move(
@@ -175,13 +212,15 @@ def move(
     options: TrackerOptions | None = None,
     deadline: float | None = None,
     retry: bool = True,
+    retry_options: TrackerOptions = RETRY_OPTIONS,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Carry affine solutions ``S`` from ``p_from`` to ``p_to`` (generic); ``(X, ok)``.
 
     ``p_from``, ``p_to`` and ``bend`` (see :func:`parameter_homotopy`) are ``(k,)`` or one row
     per solution. No endgame: both ends must be generic. Paths that fail are re-tracked once with
-    the conservative preset (``retry``). Rows of the returned ``X`` where ``ok`` is false are
-    undefined (the path failed or ended singular or at infinity).
+    ``retry_options`` (default: the conservative preset with a step budget). Rows of the
+    returned ``X`` where ``ok`` is false are undefined (the path failed or ended singular or at
+    infinity).
     """
     n, k = system.n_variables, system.n_parameters
     B = S.shape[0]
@@ -193,7 +232,7 @@ def move(
     X, ok = _leg(system, S, a, b, c, rng, options, deadline)
     redo = np.nonzero(~ok)[0]
     if retry and redo.size:
-        X3, ok3 = _leg(system, S[redo], a[redo], b[redo], c[redo], rng, RETRY_OPTIONS, deadline)
+        X3, ok3 = _leg(system, S[redo], a[redo], b[redo], c[redo], rng, retry_options, deadline)
         X[redo], ok[redo] = X3, ok3
     return np.where(ok[:, None], X, 0), ok
 
@@ -212,8 +251,16 @@ def _leg(
     H = parameter_homotopy(system, p_from[:1], p_to[:1], rng)  # its shared patch and data
     a = np.asarray(H.data["a"])
     pdata = {"p0": p_from, "p1": p_to, "c": bend}
+    big = _large(system)
     Xr, status = pool_track(
-        H, to_patch(S, a), pdata, options=options, deadline=deadline, max_width=POOL_WIDTH
+        H,
+        to_patch(S, a),
+        pdata,
+        options=options,
+        deadline=deadline,
+        width=POOL_WIDTH if big else None,
+        optimize=True if big else None,
+        tail_width=TAIL_WIDTH if big else None,
     )
     cond = equilibrated_condition_numbers(system, Xr, p_to)
     with np.errstate(all="ignore"):
@@ -227,18 +274,19 @@ def _leg(
     return np.where(ok[:, None], x, 0), ok
 
 
-def _merge(known: np.ndarray, found: np.ndarray, tol: float) -> np.ndarray:
-    """``known`` followed by the points of ``found`` that are new (deduplicated).
+def _merge(known: np.ndarray, x: np.ndarray, tol: float) -> tuple[np.ndarray, int]:
+    """``known`` with the point ``x`` appended unless it is there already; and its row.
 
     Same rule as :func:`~neurovariety.nag.result.cluster`: two points are one when their
     max-norm distance is at most ``tol * max(1, |x|_inf)``.
     """
-    for x in found:
-        scale = max(1.0, float(np.max(np.abs(x))))
-        if known.shape[0] and np.min(np.max(np.abs(known - x), axis=1)) <= tol * scale:
-            continue
-        known = np.concatenate([known, x[None, :]])
-    return known
+    scale = max(1.0, float(np.max(np.abs(x))))
+    if known.shape[0]:
+        dist = np.max(np.abs(known - x), axis=1)
+        i = int(np.argmin(dist))
+        if dist[i] <= tol * scale:
+            return known, i
+    return np.concatenate([known, x[None, :]]), known.shape[0]
 
 
 def trace_test(
@@ -251,6 +299,7 @@ def trace_test(
     tol: float = 1e-7,
     decisive: bool = False,
     options: TrackerOptions | None = None,
+    retry_options: TrackerOptions = RETRY_OPTIONS,
     deadline: float | None = None,
 ) -> TraceTest:
     """Is ``solutions`` the whole fiber at ``parameters``? Trace along a random parameter line.
@@ -286,7 +335,16 @@ def trace_test(
         # A failed path leaves no trace at that s: another point of the line does as well.
         for _attempt in range(TRACE_ATTEMPTS):
             s = s_values[i]
-            X, ok = move(system, S, p0, p0 + s * v, rng, options=options, deadline=deadline)
+            X, ok = move(
+                system,
+                S,
+                p0,
+                p0 + s * v,
+                rng,
+                options=options,
+                retry_options=retry_options,
+                deadline=deadline,
+            )
             if np.all(ok):
                 break
             s_values[i] = 0.3 * np.exp(2j * np.pi * rng.uniform())
@@ -331,6 +389,7 @@ def monodromy_solve(
     time_limit: float = 600.0,
     tracker: str | TrackerOptions = "default",
     progress: Callable[[SearchProgress], None] | None = None,
+    starts: tuple[Any, Any] | None = None,
 ) -> MonodromyResult:
     """All solutions of ``F(x; p0) = 0`` from one start pair ``(x0, p0)``, by monodromy.
 
@@ -354,6 +413,11 @@ def monodromy_solve(
     progress : callable, optional
         Called with a :class:`SearchProgress` a few times a second while the search runs, and
         once at its end (e.g. to drive a progress display).
+    starts : (X, P), optional
+        More start pairs, at other parameters: row ``X[j]`` solves the system at ``P[j]``. Each
+        is carried to ``p0`` first, along its own path: independent paths fill the lanes at
+        once, where the graph's first rounds wait for each solution to arrive before it can
+        travel on (see :func:`find_start_pair` for systems affine in their parameters).
 
     Examples
     --------
@@ -384,30 +448,39 @@ def monodromy_solve(
             )
     # The graph: nodes (parameter points) with their known solutions; edge e joins nodes
     # ends[e] = (i, j) by the path t p_i + (1 - t) p_j + t (1 - t) c_e. sent[e] counts the
-    # solutions at each end already carried along e (a prefix: solutions are appended).
+    # solutions at each end already carried along e (a prefix: solutions are appended);
+    # arrived[e][side] holds the solutions at that end that came along e, whose way back is
+    # known (an edge is a bijection): they are never carried back.
     nodes = [p0, _random_params(rng, p0)]
     sols: list[np.ndarray] = [x0, np.zeros((0, x0.shape[1]), complex)]
     ends: list[tuple[int, int]] = []
     bends: list[np.ndarray] = []
     sent: list[list[int]] = []
+    arrived: list[tuple[set[int], set[int]]] = []
+    oneway: list[bool] = []  # edges from an extra start to p0, crossed once
     loops = tracked = failed = 0
     tested_size = -1
-    since_new = 0  # crossings into p0 since its last new solution
+    tracked_at_trace = 0  # crossings tracked when the trace test was last tried
+    size_at_grow = -1  # solutions at p0 when the graph last grew (-1: not yet)
     tracked_at_new = 0  # crossings tracked (all edges) when p0 last gained a solution
     trace: TraceTest | None = None
     reason = ""
 
-    def add_edge(i: int, j: int) -> None:
+    def add_edge(i: int, j: int, one_way: bool = False) -> None:
         scale = np.exp(rng.uniform(*np.log(BEND_RANGE)))
         ends.append((i, j))
         bends.append(scale * _random_params(rng, p0))
         sent.append([0, 0])
+        arrived.append((set(), set()))
+        oneway.append(one_way)
 
-    def add_node() -> None:
-        nodes.append(_random_params(rng, p0))
-        sols.append(np.zeros((0, x0.shape[1]), complex))
+    def add_node(p: np.ndarray | None = None, x: np.ndarray | None = None) -> None:
+        nodes.append(_random_params(rng, p0) if p is None else p)
+        sols.append(np.zeros((0, x0.shape[1]), complex) if x is None else x)
 
     def grow() -> None:
+        nonlocal size_at_grow
+        size_at_grow = sols[0].shape[0]
         # A new random node joined to p0 and p1: a loop through a fresh point, so no single
         # node's neighbourhood shapes every loop (extra p0–p1 edges mixed more slowly; petals
         # p0–near node–p0 and bends scaled to the edge's length did not mix better).
@@ -425,7 +498,11 @@ def monodromy_solve(
             seed=int(rng.integers(2**31)),
             trace_map=trace_map,
             decisive=decisive_trace,
-            options=opts,
+            # Search controls: the endpoints are Newton-refined either way, and a path
+            # near a branch point is cheaper to replace (another point of the line) than to
+            # track in conservative steps while the search's lanes wait.
+            options=search_opts,
+            retry_options=retry_opts,
             deadline=deadline + 60.0,
         )
 
@@ -461,13 +538,13 @@ def monodromy_solve(
     def trace_passes() -> bool:
         # Stopping by the trace test, once per solution count — unless a test was cut short
         # by failed paths (no deviation measured): then the next chance tries another line.
-        nonlocal trace, tested_size, since_new
+        nonlocal trace, tested_size, tracked_at_trace
         if not stop or sols[0].shape[0] == tested_size:
             return False
         trace = run_trace(sols[0])
         if np.isfinite(trace.residual):
             tested_size = sols[0].shape[0]
-        since_new = 0
+        tracked_at_trace = tracked
         return trace.verdict is Verdict.YES
 
     search_opts = dataclasses.replace(
@@ -479,21 +556,20 @@ def monodromy_solve(
     H = parameter_homotopy(system, p0, p0, rng)
     a = np.asarray(H.data["a"])
     k = p0.size
-    pool = LanePool(H.fn, H.data, H.n_unknowns, {"p0": k, "p1": k, "c": k}, max_width=POOL_WIDTH)
-    # A task is one crossing: (start point, from node, to node, edge, is a retry).
-    Task = tuple[np.ndarray, int, int, int, bool]
-    queue: deque[Task] = deque()
-    retries: deque[Task] = deque()
-    inflight: dict[int, Task] = {}
+    pool = LanePool(H.fn, H.data, H.n_unknowns, {"p0": k, "p1": k, "c": k}, **_pool_shape(system))
+    queue: deque[_Crossing] = deque()
+    retries: deque[_Crossing] = deque()
+    inflight: dict[int, _Crossing] = {}
     next_tag = 0
 
     def dispatch() -> None:
         # Everything not yet carried along its edges joins the queue.
         for e in range(len(bends)):
-            for side in (0, 1):
+            for side in (0, 1) if not oneway[e] else (0,):
                 here, there = ends[e][side], ends[e][1 - side]
-                for x in sols[here][sent[e][side] :]:
-                    queue.append((x, here, there, e, False))
+                for i in range(sent[e][side], sols[here].shape[0]):
+                    if i not in arrived[e][side]:
+                        queue.append(_Crossing(i, here, there, e, side))
                 sent[e][side] = sols[here].shape[0]
 
     def load() -> None:
@@ -503,14 +579,23 @@ def monodromy_solve(
             m = min(pool.max_width - pool.busy, len(q))
             if m <= 0:
                 continue
-            batch = [q.popleft() for _ in range(m)]
+            # A crossing whose endpoint became known meanwhile (it arrived the other way) is
+            # skipped: the edge's bijection already pairs it.
+            batch: list[_Crossing] = []
+            while q and len(batch) < m:
+                t = q.popleft()
+                if t.row not in arrived[t.edge][t.side]:
+                    batch.append(t)
+            m = len(batch)
+            if m == 0:
+                continue
             tags = np.arange(next_tag, next_tag + m)
             pd = {
-                "p0": np.array([nodes[t[1]] for t in batch]),
-                "p1": np.array([nodes[t[2]] for t in batch]),
-                "c": np.array([bends[t[3]] for t in batch]),
+                "p0": np.array([nodes[t.here] for t in batch]),
+                "p1": np.array([nodes[t.there] for t in batch]),
+                "c": np.array([bends[t.edge] for t in batch]),
             }
-            X0 = to_patch(np.array([t[0] for t in batch]), a)
+            X0 = to_patch(np.array([sols[t.here][t.row] for t in batch]), a)
             n_in = pool.load(X0, pd, tags, options)
             for tag, t in zip(tags[:n_in], batch[:n_in], strict=True):
                 inflight[int(tag)] = t
@@ -518,10 +603,10 @@ def monodromy_solve(
             next_tag += m
 
     def harvest(lanes: np.ndarray) -> None:
-        nonlocal tracked, failed, since_new, tracked_at_new
+        nonlocal tracked, failed, tracked_at_new
         tags, Xr, status, _ = pool.release(lanes)
         tasks = [inflight.pop(int(tag)) for tag in tags]
-        targets = np.array([nodes[t[2]] for t in tasks])
+        targets = np.array([nodes[t.there] for t in tasks])
         cond = equilibrated_condition_numbers(system, Xr, targets)
         with np.errstate(all="ignore"):
             x = Xr[:, 1:] / Xr[:, :1]
@@ -533,25 +618,35 @@ def monodromy_solve(
         )
         for j, t in enumerate(tasks):
             if not ok[j]:
-                if t[4]:
+                if t.retry:
                     failed += 1
                     tracked += 1
                 else:
-                    retries.append((t[0], t[1], t[2], t[3], True))
+                    retries.append(t._replace(retry=True))
                 continue
             tracked += 1
-            node = t[2]
+            node = t.there
             before = sols[node].shape[0]
-            sols[node] = _merge(sols[node], x[j : j + 1], dedup_tol)
-            if node == 0:
-                gained = sols[0].shape[0] > before
-                since_new = 0 if gained else since_new + 1
-                tracked_at_new = tracked if gained else tracked_at_new
+            sols[node], row = _merge(sols[node], x[j], dedup_tol)
+            arrived[t.edge][1 - t.side].add(row)
+            if node == 0 and sols[0].shape[0] > before:
+                tracked_at_new = tracked
 
     # A triangle p0–p1–p2 plus a second p0–p1 edge: three independent loops from the start.
     add_node()
     for i, j in ((0, 1), (0, 1), (0, 2), (1, 2))[:INITIAL_EDGES]:
         add_edge(i, j)
+    if starts is not None:
+        xs = np.atleast_2d(np.asarray(starts[0], dtype=complex))
+        ps = np.atleast_2d(np.asarray(starts[1], dtype=complex))
+        if xs.shape[0] != ps.shape[0] or xs.shape[1] != system.n_variables:
+            raise PolynomialSystemError(
+                f"starts must be rows of {system.n_variables} coordinates with one parameter "
+                f"row each; got {xs.shape} and {ps.shape}"
+            )
+        for x, p in zip(xs, ps, strict=True):
+            add_node(system.check_parameters(p), x[None, :])
+            add_edge(len(nodes) - 1, 0, one_way=True)
     while True:
         if target_count is not None and sols[0].shape[0] >= target_count:
             reason = f"target count {target_count} reached"
@@ -563,12 +658,20 @@ def monodromy_solve(
         load()
         idle = not queue and pool.busy < pool.max_width // 2
         if idle and sols[0].shape[0] >= 8 and loops < max_loops:
-            # Idle lanes cost as much as busy ones: a new loop now puts them to work (the
-            # search is latency-bound — each solution must arrive before it travels on).
+            # Idle lanes cost as much as busy ones. Nothing is left to carry but stragglers
+            # (paths near a branch point, thousands of steps): the trace test may tell that the
+            # search is done; if not, a new loop puts the lanes to work. A loop that just
+            # brought new solutions says more are missing: the test (2 paths per solution)
+            # waits until a loop brings none.
+            if size_at_grow in (-1, sols[0].shape[0]) and trace_passes():
+                reason = "trace test passed"
+                break
             grow()
             loops += 1
             dispatch()
             load()
+        if not queue and not retries:
+            pool.shrink_to_tail()  # only stragglers left (if few enough)
         if pool.busy:
             pool.advance(POOL_CHUNK)
             done = pool.finished()
@@ -578,7 +681,7 @@ def monodromy_solve(
             # A long run of arrivals at p0 that brought nothing new may mean completeness:
             # the trace test can tell now, before every remaining crossing is tracked.
             if (
-                since_new >= max(16, sols[0].shape[0] // 2)
+                tracked - max(tracked_at_new, tracked_at_trace) >= max(16, sols[0].shape[0] // 2)
                 and sols[0].shape[0] > 1
                 and trace_passes()
             ):

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import enum
 import functools
+import threading
 import time
 from dataclasses import dataclass
 from typing import Any
@@ -208,10 +209,16 @@ def _advance(
     pdata: Any,
     state: Any,
     n: Any,
+    optimize: bool | None = None,
 ) -> Any:
-    """Run ``n`` iterations; ``opts``: a preset, or Newton iterations and per-lane controls."""
+    """Run ``n`` iterations; ``opts``: a preset, or Newton iterations and per-lane controls.
+
+    ``optimize``: full XLA optimization (default: for batches of at least ``OPTIMIZE_FROM``).
+    """
     size = state["X"].shape[0]
-    run = _advance_optimized if size >= OPTIMIZE_FROM else _advance_fast_compile
+    if optimize is None:
+        optimize = size >= OPTIMIZE_FROM
+    run = _advance_optimized if optimize else _advance_fast_compile
     # Only the number of Newton iterations shapes the program; the other controls are traced,
     # so every preset (e.g. the conservative re-tracking) reuses one compiled program.
     ctl: dict[str, Any]
@@ -421,7 +428,14 @@ class LanePool:
     path ends, so a straggler costs one lane, not the whole batch. Lanes carry their own step
     controls (a re-tracked path can use the conservative preset beside default ones) and their
     own per-path homotopy arrays (``pdata``, e.g. the ends and bend of a parameter path).
-    The width grows by powers of two up to ``max_width`` (one compiled program per width).
+    The width grows by powers of two up to ``max_width`` (one compiled program per width);
+    ``optimize`` picks full XLA optimization (default: by width, as :func:`track` does).
+
+    ``tail_width``: a second, narrow width for the stragglers at the end of a batch (a path
+    near a branch point can take thousands of steps, and every iteration costs all the lanes).
+    Its program is compiled in a background thread once the wide one has run (compiling both
+    at once delayed the first results by the tail's whole compile time); :meth:`shrink_to_tail`
+    moves to it once it is ready, and the pool returns to ``max_width`` when work arrives.
     """
 
     def __init__(
@@ -433,8 +447,10 @@ class LanePool:
         *,
         width: int = 16,
         max_width: int = 256,
+        optimize: bool | None = None,
+        tail_width: int | None = None,
     ) -> None:
-        self.fn, self.data, self.max_width = fn, data, max_width
+        self.fn, self.data, self.max_width, self.optimize = fn, data, max_width, optimize
         self.n_unknowns, self.pdata_widths = n_unknowns, pdata_widths
         self.width = 0
         self.state: dict[str, np.ndarray] = {}
@@ -442,13 +458,12 @@ class LanePool:
         self.ctl: dict[str, np.ndarray] = {}
         self.tag = np.zeros(0, dtype=np.int64)  # caller's label per lane; -1 when idle
         self.newton_iters: int | None = None  # fixed by the first load (it shapes the program)
+        self.tail_width = tail_width
+        self._tail: threading.Thread | None = None
         self._grow(pool_width(width, max_width))
 
-    def _grow(self, width: int) -> None:
-        extra = width - self.width
-        if extra <= 0:
-            return
-        blank = {
+    def _blank(self, extra: int) -> tuple[dict[str, np.ndarray], ...]:
+        state = {
             "X": np.ones((extra, self.n_unknowns), complex),
             "t": np.zeros(extra),
             "h": np.full(extra, 0.05),
@@ -459,6 +474,34 @@ class LanePool:
         }
         ctl = {k: np.full(extra, v, dtype=float) for k, v in controls(TrackerOptions()).items()}
         pdata = {k: np.zeros((extra, w), complex) for k, w in self.pdata_widths.items()}
+        return state, ctl, pdata
+
+    def _compile_tail(self) -> None:
+        # Zero iterations of the tail-width program: compiles it into jit's cache.
+        state, ctl, pdata = self._blank(self.tail_width or 1)
+        iters = TrackerOptions().newton_iters
+        _advance(self.fn, (iters, ctl), self.data, pdata, state, 0, self.optimize)
+
+    def shrink_to_tail(self) -> bool:
+        """Move the busy lanes to ``tail_width`` lanes if they fit and its program is compiled."""
+        tail = self.tail_width
+        if (
+            tail is None
+            or self._tail is None
+            or self._tail.is_alive()
+            or self.width <= tail
+            or self.busy > tail
+            or self.newton_iters not in (None, TrackerOptions().newton_iters)
+        ):
+            return False
+        self._compact(tail)
+        return True
+
+    def _grow(self, width: int) -> None:
+        extra = width - self.width
+        if extra <= 0:
+            return
+        blank, ctl, pdata = self._blank(extra)
         for have, add in ((self.state, blank), (self.ctl, ctl), (self.pdata, pdata)):
             for k, v in add.items():
                 have[k] = np.concatenate([have[k], v]) if k in have else v
@@ -469,8 +512,10 @@ class LanePool:
         """Move the busy lanes into the smallest width that holds them (lockstep cost is per
         lane: one straggler must not keep 256 lanes running)."""
         width = pool_width(max(self.busy, 1), self.max_width)
-        if width >= self.width:
-            return
+        if width < self.width:
+            self._compact(width)
+
+    def _compact(self, width: int) -> None:
         keep = np.nonzero(self.tag >= 0)[0]
         order = np.concatenate([keep, np.nonzero(self.tag < 0)[0]])[:width]
         for have in (self.state, self.ctl, self.pdata):
@@ -500,7 +545,8 @@ class LanePool:
         """
         want = self.busy + X0.shape[0]
         if want > self.width and self.width < self.max_width:
-            self._grow(pool_width(want, self.max_width))
+            # A pool with a tail width has two programs: back to the wide one.
+            self._grow(self.max_width if self.tail_width else pool_width(want, self.max_width))
         lanes = self.idle[: X0.shape[0]]
         k = lanes.size
         if self.newton_iters is None:
@@ -529,8 +575,12 @@ class LanePool:
         pdata = {k: jnp.asarray(v) for k, v in self.pdata.items()}
         ctl = {k: jnp.asarray(v) for k, v in self.ctl.items()}
         iters = self.newton_iters or TrackerOptions().newton_iters
-        out = _advance(self.fn, (iters, ctl), self.data, pdata, state, n)
+        out = _advance(self.fn, (iters, ctl), self.data, pdata, state, n, self.optimize)
         self.state = {k: np.array(v) for k, v in out.items()}
+        tail = self.tail_width
+        if self._tail is None and tail is not None and tail < self.max_width:
+            self._tail = threading.Thread(target=self._compile_tail, daemon=True)
+            self._tail.start()
 
     def finished(self) -> np.ndarray:
         """Busy lanes whose path has ended (any status but ``TRACKING``)."""
@@ -564,12 +614,18 @@ def pool_track(
     deadline: float | None = None,
     max_width: int = 256,
     chunk: int = 8,
+    width: int | None = None,
+    optimize: bool | None = None,
+    tail_width: int | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Track paths of ``H`` (per-path ``pdata`` rows) from t = 1 to 0 through a :class:`LanePool`.
 
     Returns the endpoints and statuses. Unlike :func:`track`, many paths never form one lockstep
     batch: at most ``max_width`` lanes, refilled as paths end (no straggler holds up the rest, and
     the width — the compiled program — is shared with other pools of the same homotopy).
+    ``width`` fixes the pool's width (one compiled program, shared with a search's pool of that
+    width and ``optimize``); the stragglers then move to ``tail_width`` lanes once that program
+    is compiled (see :class:`LanePool`).
     """
     opts = options or TrackerOptions()
     B = X0.shape[0]
@@ -580,8 +636,10 @@ def pool_track(
         H.data,
         H.n_unknowns,
         {k: v.shape[1] for k, v in pdata.items()},
-        width=B,
-        max_width=max_width,
+        width=B if width is None else width,
+        max_width=max_width if width is None else width,
+        optimize=optimize,
+        tail_width=tail_width,
     )
     start = 0
     while start < B or pool.busy:
@@ -595,8 +653,10 @@ def pool_track(
             pool.stop_all()
             start = B
         else:
-            if start >= B:
-                pool.shrink()  # nothing left to load: the stragglers alone
+            if start >= B and width is None:
+                pool.shrink()
+            elif start >= B:
+                pool.shrink_to_tail()  # nothing left to load: the stragglers alone
             pool.advance(chunk if start < B else 8 * chunk)
         tags, Xe, st, _ = pool.release(pool.finished())
         X[tags], status[tags] = Xe, st
