@@ -59,3 +59,47 @@ def test_equilibrated_condition_sees_singularity_not_scale() -> None:
     # A double root stays singular under any scaling.
     G = parse_system("variables: x, y\n(x - 1)^2\ny - 2")
     assert equilibrated_condition_numbers(G, np.array([[1.0, 1.0, 2.0]], complex), P)[0] > 1e12
+
+
+def test_pool_with_a_tail_width_moves_its_stragglers_and_returns_when_work_arrives() -> None:
+    # x² = a along segments from a = 1: endpoints ±sqrt(a1) as above. A 16-lane pool with a
+    # 4-lane tail: once its tail program is compiled and at most 4 paths run, it shrinks to 4,
+    # and loading more paths takes it back to 16; every path still ends where it should.
+    F = parse_system("variables: x\nparameters: a\nx^2 - a")
+    rng = np.random.default_rng(5)
+    H = parameter_homotopy(F, np.ones(1), np.ones(1), rng)
+    a = np.asarray(H.data["a"])
+    targets = 1 + 0.8 * rng.uniform(size=13) * np.exp(2j * np.pi * rng.uniform(size=13))
+    pool = LanePool(
+        H.fn, H.data, 2, {"p0": 1, "p1": 1, "c": 1}, width=16, max_width=16, tail_width=4
+    )
+    opts = TrackerOptions()
+
+    def load(idx: np.ndarray) -> None:
+        pd = {
+            "p0": np.ones((idx.size, 1), complex),
+            "p1": targets[idx, None].astype(complex),
+            "c": np.zeros((idx.size, 1), complex),
+        }
+        assert pool.load(to_patch(np.ones((idx.size, 1), complex), a), pd, idx, opts) == idx.size
+
+    ends: dict[int, complex] = {}
+
+    def run_until_done() -> None:
+        while pool.busy:
+            pool.advance(2)
+            tags, X, status, _ = pool.release(pool.finished())
+            assert np.all(status == TrackStatus.DONE)
+            ends.update({int(t): row[1] / row[0] for t, row in zip(tags, X, strict=True)})
+
+    load(np.arange(3))
+    assert not pool.shrink_to_tail()  # its program is not compiled before the first advance
+    pool.advance(1)
+    assert pool._tail is not None
+    pool._tail.join()
+    assert pool.shrink_to_tail() and pool.width == 4
+    load(np.arange(3, 13))  # more than 4 paths: back to the wide program
+    assert pool.width == 16
+    run_until_done()
+    got = np.array([ends[j] for j in range(13)])
+    np.testing.assert_allclose(got, np.sqrt(targets), rtol=1e-9)

@@ -185,13 +185,9 @@ POOL_CHUNK = 8
 PROGRESS_EVERY = 0.25
 
 
-def _large(system: System) -> bool:
-    return int(np.prod([float(d) for d in system.degrees])) >= LARGE_FROM_BEZOUT
-
-
 def _pool_shape(system: System) -> dict[str, Any]:
     """Widths of a search's pool: fixed, optimized and with a tail for large systems."""
-    if _large(system):
+    if np.prod([float(d) for d in system.degrees]) >= LARGE_FROM_BEZOUT:
         return {
             "width": POOL_WIDTH,
             "max_width": POOL_WIDTH,
@@ -251,16 +247,8 @@ def _leg(
     H = parameter_homotopy(system, p_from[:1], p_to[:1], rng)  # its shared patch and data
     a = np.asarray(H.data["a"])
     pdata = {"p0": p_from, "p1": p_to, "c": bend}
-    big = _large(system)
     Xr, status = pool_track(
-        H,
-        to_patch(S, a),
-        pdata,
-        options=options,
-        deadline=deadline,
-        width=POOL_WIDTH if big else None,
-        optimize=True if big else None,
-        tail_width=TAIL_WIDTH if big else None,
+        H, to_patch(S, a), pdata, options=options, deadline=deadline, **_pool_shape(system)
     )
     cond = equilibrated_condition_numbers(system, Xr, p_to)
     with np.errstate(all="ignore"):
@@ -568,8 +556,7 @@ def monodromy_solve(
             for side in (0, 1) if not oneway[e] else (0,):
                 here, there = ends[e][side], ends[e][1 - side]
                 for i in range(sent[e][side], sols[here].shape[0]):
-                    if i not in arrived[e][side]:
-                        queue.append(_Crossing(i, here, there, e, side))
+                    queue.append(_Crossing(i, here, there, e, side))
                 sent[e][side] = sols[here].shape[0]
 
     def load() -> None:
@@ -579,7 +566,7 @@ def monodromy_solve(
             m = min(pool.max_width - pool.busy, len(q))
             if m <= 0:
                 continue
-            # A crossing whose endpoint became known meanwhile (it arrived the other way) is
+            # A solution that arrived along this edge (before or after it was queued) is
             # skipped: the edge's bijection already pairs it.
             batch: list[_Crossing] = []
             while q and len(batch) < m:

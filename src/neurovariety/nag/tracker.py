@@ -510,7 +510,11 @@ class LanePool:
 
     def shrink(self) -> None:
         """Move the busy lanes into the smallest width that holds them (lockstep cost is per
-        lane: one straggler must not keep 256 lanes running)."""
+        lane: one straggler must not keep 256 lanes running). A pool with a tail width has
+        only its two programs: see :meth:`shrink_to_tail`."""
+        if self.tail_width is not None:
+            self.shrink_to_tail()
+            return
         width = pool_width(max(self.busy, 1), self.max_width)
         if width < self.width:
             self._compact(width)
@@ -623,9 +627,8 @@ def pool_track(
     Returns the endpoints and statuses. Unlike :func:`track`, many paths never form one lockstep
     batch: at most ``max_width`` lanes, refilled as paths end (no straggler holds up the rest, and
     the width — the compiled program — is shared with other pools of the same homotopy).
-    ``width`` fixes the pool's width (one compiled program, shared with a search's pool of that
-    width and ``optimize``); the stragglers then move to ``tail_width`` lanes once that program
-    is compiled (see :class:`LanePool`).
+    ``width`` (first width; default: enough for all paths), ``optimize`` and ``tail_width`` are
+    the :class:`LanePool`'s: a search passes its own pool's, so both share compiled programs.
     """
     opts = options or TrackerOptions()
     B = X0.shape[0]
@@ -637,7 +640,7 @@ def pool_track(
         H.n_unknowns,
         {k: v.shape[1] for k, v in pdata.items()},
         width=B if width is None else width,
-        max_width=max_width if width is None else width,
+        max_width=max_width,
         optimize=optimize,
         tail_width=tail_width,
     )
@@ -653,10 +656,8 @@ def pool_track(
             pool.stop_all()
             start = B
         else:
-            if start >= B and width is None:
-                pool.shrink()
-            elif start >= B:
-                pool.shrink_to_tail()  # nothing left to load: the stragglers alone
+            if start >= B:
+                pool.shrink()  # nothing left to load: the stragglers alone
             pool.advance(chunk if start < B else 8 * chunk)
         tags, Xe, st, _ = pool.release(pool.finished())
         X[tags], status[tags] = Xe, st
