@@ -159,3 +159,42 @@ def test_progress_reports_a_growing_search_and_its_end():
     assert seen[-1].crossings == r.paths_tracked and seen[-1].failed == r.paths_failed
     counts = [p.solutions for p in seen]
     assert counts == sorted(counts) and counts[0] >= 1
+
+
+def test_the_trace_is_read_inside_the_search_without_a_test_of_its_own(monkeypatch):
+    # A plane cubic sliced by the line x + 3y = b: 3 points, a linear-slice family (decisive).
+    import neurovariety.nag.monodromy as m
+
+    F = parse_system("parameters: b\nx^3 + y^3 + 2*x*y - 1\nx + 3*y - b")
+    y = 0.4 - 0.3j  # a point of the cubic, and the line through it
+    x = np.roots([1, 0, 2 * y, y**3 - 1])[0]
+    x0, b0 = np.array([x, y]), np.array([x + 3 * y])
+    calls = []
+    monkeypatch.setattr(m, "trace_test", lambda *a, **k: calls.append(1) or trace_test(*a, **k))
+    r = monodromy_solve(F, (x0, b0), seed=5, decisive_trace=True)
+    assert r.nsolutions == 3 and r.stop_reason == "trace test passed"
+    assert r.complete == Verdict.YES and r.trace.residual < 1e-9
+    assert calls == []  # read from the line's own crossings, not by re-tracking the fiber
+    # The same verdict as a test of its own; one point short is not affine.
+    assert trace_test(F, r.solutions, b0, seed=0, decisive=True).verdict == Verdict.YES
+    assert trace_test(F, r.solutions[:2], b0, seed=0, decisive=True).verdict == Verdict.NO
+
+
+def test_a_sampler_reaches_solutions_no_loop_moves():
+    # (x - a)(x + 2a) = 0: two lines over the parameter line, so loops never swap x = a and
+    # x = -2a; only fresh start pairs (a random x on either line) can find the other one.
+    F = parse_system("parameters: a\n(x - a)*(x + 2*a)")
+    a0 = np.array([0.7 + 0.4j])
+    calls = []
+
+    def sampler(rng, k):
+        calls.append(k)
+        x = rng.normal(size=(k, 1)) + 1j * rng.normal(size=(k, 1))
+        on_first = rng.uniform(size=(k, 1)) < 0.5
+        return x, np.where(on_first, x, -x / 2)
+
+    alone = monodromy_solve(F, (a0, a0), seed=0, trace_test=False, max_loops=6)
+    assert alone.nsolutions == 1
+    r = monodromy_solve(F, (a0, a0), seed=0, trace_test=False, max_loops=6, sampler=sampler)
+    assert r.nsolutions == 2 and calls
+    assert np.allclose(np.sort_complex(r.solutions[:, 0]), np.sort_complex([-2 * a0[0], a0[0]]))

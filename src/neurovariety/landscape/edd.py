@@ -206,6 +206,11 @@ def edd(
     z0, u0 = pairs[0]
     extra = (np.array([z for z, _ in pairs[1:]]), np.array([u for _, u in pairs[1:]]))
 
+    def sampler(r: np.random.Generator, k: int) -> tuple[np.ndarray, np.ndarray]:
+        # Fresh start pairs for the search's tail (solutions that loops rarely move).
+        fresh = [_start_pair(r, E, A, Q, W) for _ in range(k)]
+        return np.array([z for z, _ in fresh]), np.array([u for _, u in fresh])
+
     def trace_map(z: np.ndarray) -> np.ndarray:
         # Traces in function space: the chart's symmetries (sign flips, permutations) move z
         # but not c, so no symmetric subset of critical points can fake an affine trace.
@@ -221,6 +226,7 @@ def edd(
         stop_on_trace=True,
         progress=progress,
         starts=extra,
+        sampler=sampler,
     )
     sols = np.asarray(mono.solutions).reshape(-1, n)
     C, J = coefficient_values(E, A, sols)

@@ -9,18 +9,25 @@ are never carried around the same loop again — and a solution that arrived alo
 carried back along it (an edge is a bijection: its partner is known).
 
 Crossings stream through a :class:`~neurovariety.nag.tracker.LanePool` (for large systems one
-width, one compiled program, plus a narrow one for stragglers): a lane is refilled as soon as its
-path ends, and every arrival is merged at once, so a new solution starts its own crossings while
-the others are still moving. Extra start pairs (``starts``) are carried to ``p0`` first and fill
-the lanes at once. When lanes fall idle the trace test is tried (unless the last new loop found
-solutions), and otherwise the graph grows (a new random node joined to ``p0`` and ``p1``) to put
-them to work. A crossing that fails gets one more try with a larger step budget, then is dropped
-(and counted). The search stops when the **trace test** passes (the solutions are moved along a
-random line ``p0 + s v``; the trace of a complete fiber is affine in ``s``; tried after
-``max(16, n/2)`` crossings that brought nothing new to ``p0``, when lanes fall idle, and whenever
-the graph closes), when ``target_count`` is reached, when ``max_loops_without_progress`` loops'
-worth of crossings brought nothing new, or at ``max_loops`` or the time budget. Endpoints must be
-regular: the condition number of the affine Jacobian with rows and columns equilibrated below 1e10.
+width, one compiled program, plus a narrow one for stragglers), in affine coordinates (paths
+between generic parameters stay finite): a lane is refilled as soon as its path ends, and every
+arrival is merged at once, so a new solution starts its own crossings while the others are still
+moving. Extra start pairs (``starts``) are carried to ``p0`` first and fill the lanes at once.
+When lanes fall idle the graph grows (a new random node joined to ``p0`` and ``p1``), with fresh
+start pairs from ``sampler`` if one is given (solutions that loops rarely move are hit at random).
+A crossing that fails gets one more try with a larger step budget, then is dropped (and counted).
+
+The search stops when the **trace test** passes: the solutions are moved along a random line
+``p0 + s v`` to two points ``s1, s2``, and the trace of a complete fiber is affine in ``s``. With
+``stop_on_trace`` the test runs inside the search: the line's two points are nodes joined to
+``p0`` by straight one-way edges, so each solution is carried to them once, ahead of other
+crossings, and the trace (a sum) is read whenever both have all of ``p0``'s solutions — no test
+ever re-tracks the known solutions. The line starts when lanes first fall idle. A path of the line
+that fails twice gets a third try around a detour (for a complete fiber it lands on the straight
+path's endpoint or on another path's, and two paths that meet replace the line). The search also
+stops when ``target_count`` is reached, when ``max_loops_without_progress`` loops' worth of
+crossings brought nothing new, or at ``max_loops`` or the time budget. Endpoints must be regular:
+the condition number of the affine Jacobian with rows and columns equilibrated below 1e10.
 
 Reference: Duff, Hill, Jensen, Lee, Leykin & Sommars, *Solving polynomial systems via homotopy
 continuation and monodromy*, IMA J. Numer. Anal. 39 (2019); Leykin, Rodriguez & Sottile,
@@ -47,6 +54,8 @@ from .system import System
 from .tracker import LanePool, TrackerOptions, TrackStatus, pool_track
 
 TraceMap = Callable[[np.ndarray], np.ndarray]
+#: ``sampler(rng, k) -> (X, P)``: ``k`` fresh start pairs, ``X[j]`` solving the system at ``P[j]``.
+Sampler = Callable[[np.random.Generator, int], tuple[np.ndarray, np.ndarray]]
 
 
 @dataclass(frozen=True)
@@ -132,7 +141,17 @@ class _Crossing(NamedTuple):
     there: int
     edge: int
     side: int  # the end of the edge where it starts (0 or 1)
-    retry: bool = False
+    retry: int = 0  # earlier tries that failed
+
+
+@dataclass
+class _TraceLine:
+    """The trace line ``p0 + s v`` of a search: its two points, their nodes and edges."""
+
+    s: tuple[complex, complex]
+    nodes: tuple[int, int]
+    edges: tuple[int, int]
+    detour: np.ndarray  # the bend of a path's third try (its straight way passes a branch point)
 
 
 def _random_params(rng: np.random.Generator, p0: np.ndarray) -> np.ndarray:
@@ -165,6 +184,11 @@ RETRY_OPTIONS = dataclasses.replace(TrackerOptions.preset("conservative"), max_s
 SEARCH_MAX_STEPS = 400
 #: Points of the trace line tried for each of the two trace values before giving up.
 TRACE_ATTEMPTS = 3
+#: Trace lines a search tries (a line is replaced when one of its paths fails or two meet)
+#: before it leaves the test to the end of the search.
+TRACE_LINES = 6
+#: Relative deviation from affine under which a trace counts as affine.
+TRACE_TOL = 1e-7
 #: Step budget of a search path's second try (same controls: its lane is its own).
 SEARCH_RETRY_STEPS = 2000
 #: Systems with at least this Bézout number are large: every pool of their search (crossings,
@@ -177,6 +201,10 @@ LARGE_FROM_BEZOUT = 1000
 #: Per lane, 64 lanes cost about what 256 do, and stragglers at the end hold up fewer of them.
 POOL_WIDTH = 64
 TAIL_WIDTH = 8
+#: Fresh start pairs that come with each new loop when a ``sampler`` is given: one per
+#: ``SAMPLES_PER`` known solutions, at least ``SAMPLES_MIN``.
+SAMPLES_PER = 4
+SAMPLES_MIN = 16
 #: Predictor tolerance while searching (a jumped path only costs a dedup; the trace test and
 #: the final polish use the caller's tolerance).
 SEARCH_TOL = 1e-4
@@ -195,6 +223,14 @@ def _pool_shape(system: System) -> dict[str, Any]:
             "tail_width": TAIL_WIDTH,
         }
     return {"width": 16, "max_width": 256}
+
+
+def _affine_patch(system: System) -> np.ndarray:
+    """The patch ``x0 = 1``: paths between generic parameters stay finite, so monodromy tracks
+    in affine coordinates (the tracker's errors are relative to ``1 + |x|``). A random
+    projective patch took twice the steps on bent paths (``cnn k=2,2,2 x^2``: mean 126-154
+    steps, affine 61-70)."""
+    return np.eye(system.n_variables + 1, dtype=complex)[0]
 
 
 def move(
@@ -244,7 +280,7 @@ def _leg(
     deadline: float | None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """One parameter homotopy for every row (per-row parameters)."""
-    H = parameter_homotopy(system, p_from[:1], p_to[:1], rng)  # its shared patch and data
+    H = parameter_homotopy(system, p_from[:1], p_to[:1], rng, a=_affine_patch(system))
     a = np.asarray(H.data["a"])
     pdata = {"p0": p_from, "p1": p_to, "c": bend}
     Xr, status = pool_track(
@@ -277,6 +313,17 @@ def _merge(known: np.ndarray, x: np.ndarray, tol: float) -> tuple[np.ndarray, in
     return np.concatenate([known, x[None, :]]), known.shape[0]
 
 
+def _trace_direction(rng: np.random.Generator, p0: np.ndarray) -> np.ndarray:
+    """A random direction ``v`` of the trace line ``p0 + s v``, of ``p0``'s size."""
+    v = _random_params(rng, p0)
+    return v / max(np.linalg.norm(v), 1e-300) * max(1.0, float(np.linalg.norm(p0)))
+
+
+def _trace_point(rng: np.random.Generator) -> complex:
+    """A random point ``s`` of the trace line (``|s| = 0.3``)."""
+    return complex(0.3 * np.exp(2j * np.pi * rng.uniform()))
+
+
 def trace_test(
     system: System,
     solutions: np.ndarray,
@@ -284,7 +331,7 @@ def trace_test(
     *,
     seed: int | None = None,
     trace_map: TraceMap | None = None,
-    tol: float = 1e-7,
+    tol: float = TRACE_TOL,
     decisive: bool = False,
     options: TrackerOptions | None = None,
     retry_options: TrackerOptions = RETRY_OPTIONS,
@@ -314,9 +361,8 @@ def trace_test(
     if S.shape[0] == 0:
         return TraceTest(Verdict.UNKNOWN, float("nan"), tol, "no solutions to test")
     tmap: TraceMap = trace_map or (lambda x: x)
-    v = _random_params(rng, p0)
-    v = v / max(np.linalg.norm(v), 1e-300) * max(1.0, float(np.linalg.norm(p0)))
-    s_values = [0.3 * np.exp(2j * np.pi * rng.uniform()), 0.3 * np.exp(2j * np.pi * rng.uniform())]
+    v = _trace_direction(rng, p0)
+    s_values = [_trace_point(rng), _trace_point(rng)]
     traces = [np.sum([tmap(x) for x in S], axis=0)]
     size = sum(float(np.linalg.norm(tmap(x))) for x in S)
     for i in range(2):
@@ -335,7 +381,7 @@ def trace_test(
             )
             if np.all(ok):
                 break
-            s_values[i] = 0.3 * np.exp(2j * np.pi * rng.uniform())
+            s_values[i] = _trace_point(rng)
         else:
             return TraceTest(
                 Verdict.UNKNOWN,
@@ -346,6 +392,17 @@ def trace_test(
             )
         traces.append(np.sum([tmap(x) for x in X], axis=0))
         size = max(size, sum(float(np.linalg.norm(tmap(x))) for x in X))
+    return _trace_verdict(traces, s_values, size, tol, decisive)
+
+
+def _trace_verdict(
+    traces: Sequence[np.ndarray],
+    s_values: Sequence[complex],
+    size: float,
+    tol: float,
+    decisive: bool,
+) -> TraceTest:
+    """Is ``s -> tau(s)`` affine, given ``tau`` at ``0, s1, s2``? ``size`` sets the scale."""
     t0, t1, t2 = traces
     s1, s2 = s_values
     dev = float(np.linalg.norm((t2 - t0) - (s2 / s1) * (t1 - t0)) / max(size, 1e-300))
@@ -378,6 +435,7 @@ def monodromy_solve(
     tracker: str | TrackerOptions = "default",
     progress: Callable[[SearchProgress], None] | None = None,
     starts: tuple[Any, Any] | None = None,
+    sampler: Sampler | None = None,
 ) -> MonodromyResult:
     """All solutions of ``F(x; p0) = 0`` from one start pair ``(x0, p0)``, by monodromy.
 
@@ -406,6 +464,11 @@ def monodromy_solve(
         is carried to ``p0`` first, along its own path: independent paths fill the lanes at
         once, where the graph's first rounds wait for each solution to arrive before it can
         travel on (see :func:`find_start_pair` for systems affine in their parameters).
+    sampler : callable, optional
+        ``sampler(rng, k)`` returns ``k`` fresh start pairs ``(X, P)`` at random parameters.
+        Each new loop then comes with ``max(SAMPLES_MIN, n // SAMPLES_PER)`` of them (``n``
+        solutions known), each carried to ``p0`` along its own path: a solution that loops
+        rarely move (far out, away from the others' branch points) is hit at random instead.
 
     Examples
     --------
@@ -447,15 +510,14 @@ def monodromy_solve(
     arrived: list[tuple[set[int], set[int]]] = []
     oneway: list[bool] = []  # edges from an extra start to p0, crossed once
     loops = tracked = failed = 0
-    tested_size = -1
-    tracked_at_trace = 0  # crossings tracked when the trace test was last tried
+    tested_size = -1  # solutions at p0 when the trace was last read
     size_at_grow = -1  # solutions at p0 when the graph last grew (-1: not yet)
     tracked_at_new = 0  # crossings tracked (all edges) when p0 last gained a solution
     trace: TraceTest | None = None
     reason = ""
 
-    def add_edge(i: int, j: int, one_way: bool = False) -> None:
-        scale = np.exp(rng.uniform(*np.log(BEND_RANGE)))
+    def add_edge(i: int, j: int, one_way: bool = False, straight: bool = False) -> None:
+        scale = 0.0 if straight else np.exp(rng.uniform(*np.log(BEND_RANGE)))
         ends.append((i, j))
         bends.append(scale * _random_params(rng, p0))
         sent.append([0, 0])
@@ -466,6 +528,11 @@ def monodromy_solve(
         nodes.append(_random_params(rng, p0) if p is None else p)
         sols.append(np.zeros((0, x0.shape[1]), complex) if x is None else x)
 
+    def add_starts(xs: np.ndarray, ps: np.ndarray) -> None:
+        for x, p in zip(xs, ps, strict=True):
+            add_node(system.check_parameters(p), x[None, :])
+            add_edge(len(nodes) - 1, 0, one_way=True)
+
     def grow() -> None:
         nonlocal size_at_grow
         size_at_grow = sols[0].shape[0]
@@ -475,6 +542,68 @@ def monodromy_solve(
         add_node()
         add_edge(0, len(nodes) - 1)
         add_edge(len(nodes) - 1, 1)
+        if sampler is not None:
+            k = max(SAMPLES_MIN, sols[0].shape[0] // SAMPLES_PER)
+            xs, ps = sampler(rng, k)
+            add_starts(np.atleast_2d(xs), np.atleast_2d(ps))
+
+    stop = trace_test and (decisive_trace if stop_on_trace is None else stop_on_trace)
+    # With ``stop`` the trace test runs inside the search: the trace line p0 + s v has two
+    # nodes p0 + s_i v, each joined to p0 by a straight one-way edge, so every solution of p0
+    # is carried to both once, in the search's own lanes and ahead of other crossings; the
+    # trace is read (a sum, no paths of its own) whenever both nodes have all of p0's
+    # solutions. A line with a failed path, or two paths that met, is replaced.
+    line: _TraceLine | None = None
+    lines = 0
+    retired: set[int] = set()  # edges of replaced trace lines
+    tmap: TraceMap = trace_map or (lambda x: x)
+    sums: dict[int, list[Any]] = {}  # node -> [rows summed, sum of tmap, sum of |tmap|]
+
+    def new_line() -> None:
+        nonlocal line, lines
+        if line is not None:
+            retired.update(line.edges)
+        line = None
+        if lines >= TRACE_LINES:
+            return
+        lines += 1
+        v = _trace_direction(rng, p0)
+        s_values = (_trace_point(rng), _trace_point(rng))
+        for s_i in s_values:
+            add_node(p0 + s_i * v)
+            add_edge(0, len(nodes) - 1, one_way=True, straight=True)
+        line = _TraceLine(
+            s_values,
+            (len(nodes) - 2, len(nodes) - 1),
+            (len(bends) - 2, len(bends) - 1),
+            0.1 * v * np.exp(2j * np.pi * rng.uniform()),
+        )
+
+    def node_trace(node: int) -> tuple[np.ndarray, float]:
+        acc = sums.setdefault(node, [0, 0.0, 0.0])
+        for x in sols[node][acc[0] :]:
+            y = np.asarray(tmap(x))
+            acc[1] = acc[1] + y
+            acc[2] += float(np.linalg.norm(y))
+        acc[0] = sols[node].shape[0]
+        return acc[1], acc[2]
+
+    def read_trace() -> bool:
+        # Once per solution count at p0, when the line has carried all of them.
+        nonlocal trace, tested_size
+        n0 = sols[0].shape[0]
+        if line is None or n0 == tested_size or any(sols[q].shape[0] != n0 for q in line.nodes):
+            return False
+        (t0, z0), (t1, z1), (t2, z2) = (node_trace(q) for q in (0, *line.nodes))
+        trace = _trace_verdict((t0, t1, t2), line.s, max(z0, z1, z2), TRACE_TOL, decisive_trace)
+        tested_size = n0
+        return trace.verdict is Verdict.YES
+
+    def trace_pending() -> bool:
+        # The line has yet to read the current solutions, and the last loop brought nothing new
+        # (a loop that found solutions says more are missing: growing beats waiting).
+        n0 = sols[0].shape[0]
+        return line is not None and tested_size != n0 and size_at_grow in (-1, n0)
 
     def run_trace(S: np.ndarray) -> TraceTest:
         from . import monodromy as _m  # the parameter shadows the module-level function
@@ -493,8 +622,6 @@ def monodromy_solve(
             retry_options=retry_opts,
             deadline=deadline + 60.0,
         )
-
-    stop = trace_test and (decisive_trace if stop_on_trace is None else stop_on_trace)
 
     def stale_limit() -> int:
         # A trace test that measured a non-affine trace says solutions are missing (in the
@@ -523,55 +650,58 @@ def monodromy_solve(
         last_report = now
         progress(SearchProgress(sols[0].shape[0], tracked, failed, loops, now - t_start, done))
 
-    def trace_passes() -> bool:
-        # Stopping by the trace test, once per solution count — unless a test was cut short
-        # by failed paths (no deviation measured): then the next chance tries another line.
-        nonlocal trace, tested_size, tracked_at_trace
-        if not stop or sols[0].shape[0] == tested_size:
-            return False
-        trace = run_trace(sols[0])
-        if np.isfinite(trace.residual):
-            tested_size = sols[0].shape[0]
-        tracked_at_trace = tracked
-        return trace.verdict is Verdict.YES
-
     search_opts = dataclasses.replace(
         opts, max_steps=min(opts.max_steps, SEARCH_MAX_STEPS), predictor_tol=SEARCH_TOL
     )
     # A search path that ran out of steps usually just needs more of them, not smaller ones.
     retry_opts = dataclasses.replace(search_opts, max_steps=SEARCH_RETRY_STEPS)
     # One homotopy for every crossing: a shared random patch, per-lane ends and bend.
-    H = parameter_homotopy(system, p0, p0, rng)
+    H = parameter_homotopy(system, p0, p0, rng, a=_affine_patch(system))
     a = np.asarray(H.data["a"])
     k = p0.size
     pool = LanePool(H.fn, H.data, H.n_unknowns, {"p0": k, "p1": k, "c": k}, **_pool_shape(system))
     queue: deque[_Crossing] = deque()
+    trace_queue: deque[_Crossing] = deque()
     retries: deque[_Crossing] = deque()
+    rescues: deque[_Crossing] = deque()  # a trace line's paths that failed twice
     inflight: dict[int, _Crossing] = {}
     next_tag = 0
 
     def dispatch() -> None:
         # Everything not yet carried along its edges joins the queue.
         for e in range(len(bends)):
+            if e in retired:
+                continue
+            q = trace_queue if line is not None and e in line.edges else queue
             for side in (0, 1) if not oneway[e] else (0,):
                 here, there = ends[e][side], ends[e][1 - side]
                 for i in range(sent[e][side], sols[here].shape[0]):
-                    queue.append(_Crossing(i, here, there, e, side))
+                    q.append(_Crossing(i, here, there, e, side))
                 sent[e][side] = sols[here].shape[0]
+
+    def bend_of(t: _Crossing) -> np.ndarray:
+        if t.retry == 2 and line is not None and t.edge in line.edges:
+            return line.detour
+        return bends[t.edge]
 
     def load() -> None:
         nonlocal next_tag
-        # Re-tracks first: they are the long ones.
-        for q, options in ((retries, retry_opts), (queue, search_opts)):
+        # Re-tracks first (they are the long ones), then the trace line's (short) paths.
+        for q, options in (
+            (rescues, retry_opts),
+            (retries, retry_opts),
+            (trace_queue, search_opts),
+            (queue, search_opts),
+        ):
             m = min(pool.max_width - pool.busy, len(q))
             if m <= 0:
                 continue
             # A solution that arrived along this edge (before or after it was queued) is
-            # skipped: the edge's bijection already pairs it.
+            # skipped: the edge's bijection already pairs it; so are replaced trace lines.
             batch: list[_Crossing] = []
             while q and len(batch) < m:
                 t = q.popleft()
-                if t.row not in arrived[t.edge][t.side]:
+                if t.row not in arrived[t.edge][t.side] and t.edge not in retired:
                     batch.append(t)
             m = len(batch)
             if m == 0:
@@ -580,7 +710,7 @@ def monodromy_solve(
             pd = {
                 "p0": np.array([nodes[t.here] for t in batch]),
                 "p1": np.array([nodes[t.there] for t in batch]),
-                "c": np.array([bends[t.edge] for t in batch]),
+                "c": np.array([bend_of(t) for t in batch]),
             }
             X0 = to_patch(np.array([sols[t.here][t.row] for t in batch]), a)
             n_in = pool.load(X0, pd, tags, options)
@@ -603,13 +733,24 @@ def monodromy_solve(
             & (np.abs(Xr[:, 0]) * 1e8 > np.linalg.norm(Xr[:, 1:], axis=1))
             & np.all(np.isfinite(x), axis=1)
         )
+        broken = False
         for j, t in enumerate(tasks):
+            on_line = line is not None and t.edge in line.edges
+            if t.edge in retired:
+                tracked += 1
+                continue
             if not ok[j]:
-                if t.retry:
+                if t.retry == 0:
+                    retries.append(t._replace(retry=1))
+                elif on_line and t.retry == 1:
+                    # Replacing the line costs a path per solution; a detour costs one. For a
+                    # complete fiber it lands on the straight way's endpoint or on another
+                    # path's (two paths met: the line is replaced).
+                    rescues.append(t._replace(retry=2))
+                else:
                     failed += 1
                     tracked += 1
-                else:
-                    retries.append(t._replace(retry=True))
+                    broken |= on_line
                 continue
             tracked += 1
             node = t.there
@@ -618,6 +759,9 @@ def monodromy_solve(
             arrived[t.edge][1 - t.side].add(row)
             if node == 0 and sols[0].shape[0] > before:
                 tracked_at_new = tracked
+            broken |= on_line and sols[node].shape[0] == before  # two paths met
+        if broken:
+            new_line()
 
     # A triangle p0–p1–p2 plus a second p0–p1 edge: three independent loops from the start.
     add_node()
@@ -631,9 +775,7 @@ def monodromy_solve(
                 f"starts must be rows of {system.n_variables} coordinates with one parameter "
                 f"row each; got {xs.shape} and {ps.shape}"
             )
-        for x, p in zip(xs, ps, strict=True):
-            add_node(system.check_parameters(p), x[None, :])
-            add_edge(len(nodes) - 1, 0, one_way=True)
+        add_starts(xs, ps)
     while True:
         if target_count is not None and sols[0].shape[0] >= target_count:
             reason = f"target count {target_count} reached"
@@ -643,21 +785,20 @@ def monodromy_solve(
             break
         dispatch()
         load()
-        idle = not queue and pool.busy < pool.max_width // 2
+        idle = not queue and not trace_queue and pool.busy < pool.max_width // 2
         if idle and sols[0].shape[0] >= 8 and loops < max_loops:
             # Idle lanes cost as much as busy ones. Nothing is left to carry but stragglers
-            # (paths near a branch point, thousands of steps): the trace test may tell that the
-            # search is done; if not, a new loop puts the lanes to work. A loop that just
-            # brought new solutions says more are missing: the test (2 paths per solution)
-            # waits until a loop brings none.
-            if size_at_grow in (-1, sols[0].shape[0]) and trace_passes():
-                reason = "trace test passed"
-                break
-            grow()
-            loops += 1
+            # (paths near a branch point, thousands of steps). The first time, the trace line
+            # starts (its paths would only slow the first, fast rounds); later a new loop puts
+            # the lanes to work — unless the trace, about to be read, may say the search is done.
+            if stop and lines == 0:
+                new_line()
+            elif not trace_pending():
+                grow()
+                loops += 1
             dispatch()
             load()
-        if not queue and not retries:
+        if not queue and not trace_queue and not retries and not rescues:
             pool.shrink_to_tail()  # only stragglers left (if few enough)
         if pool.busy:
             pool.advance(POOL_CHUNK)
@@ -665,22 +806,17 @@ def monodromy_solve(
             if done.size:
                 harvest(done)
                 report()
-            # A long run of arrivals at p0 that brought nothing new may mean completeness:
-            # the trace test can tell now, before every remaining crossing is tracked.
-            if (
-                tracked - max(tracked_at_new, tracked_at_trace) >= max(16, sols[0].shape[0] // 2)
-                and sols[0].shape[0] > 1
-                and trace_passes()
-            ):
-                reason = "trace test passed"
-                break
+                if read_trace():
+                    reason = "trace test passed"
+                    break
             if stale():
                 break
             continue
-        # Closure: the loops of this graph produce nothing more.
-        if trace_passes():
-            reason = "trace test passed"
-            break
+        # Closure: the loops of this graph produce nothing more (the trace, if in use, has
+        # been read: its paths go first).
+        if stop and lines == 0:
+            new_line()
+            continue
         if stale():
             break
         if loops >= max_loops:
