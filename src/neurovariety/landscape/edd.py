@@ -200,16 +200,16 @@ def edd(
         Q, W = V.T @ V, V.T
     system = ed_system(terms, Q, W, seed=seed)
     n = len(free)
-    # Start pairs: any z0, and u0 with Q c0 − W u0 in the kernel of J0ᵀ. One is the base
-    # point; the others are carried to it at once (they fill the search's lanes from the start).
-    pairs = [_start_pair(rng, E, A, Q, W) for _ in range(1 + EXTRA_STARTS)]
-    z0, u0 = pairs[0]
-    extra = (np.array([z for z, _ in pairs[1:]]), np.array([u for _, u in pairs[1:]]))
 
     def sampler(r: np.random.Generator, k: int) -> tuple[np.ndarray, np.ndarray]:
-        # Fresh start pairs for the search's tail (solutions that loops rarely move).
         fresh = [_start_pair(r, E, A, Q, W) for _ in range(k)]
         return np.array([z for z, _ in fresh]), np.array([u for _, u in fresh])
+
+    # Start pairs: any z0, and u0 with Q c0 − W u0 in the kernel of J0ᵀ. One is the base
+    # point; the others are carried to it at once (they fill the search's lanes from the
+    # start), and more come with each new loop of the search's tail.
+    z0, u0 = _start_pair(rng, E, A, Q, W)
+    extra = sampler(rng, EXTRA_STARTS)
 
     def trace_map(z: np.ndarray) -> np.ndarray:
         # Traces in function space: the chart's symmetries (sign flips, permutations) move z

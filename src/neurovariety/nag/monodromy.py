@@ -144,7 +144,7 @@ class _Crossing(NamedTuple):
     retry: int = 0  # earlier tries that failed
 
 
-@dataclass
+@dataclass(frozen=True)
 class _TraceLine:
     """The trace line ``p0 + s v`` of a search: its two points, their nodes and edges."""
 
@@ -286,7 +286,15 @@ def _leg(
     Xr, status = pool_track(
         H, to_patch(S, a), pdata, options=options, deadline=deadline, **_pool_shape(system)
     )
-    cond = equilibrated_condition_numbers(system, Xr, p_to)
+    x, ok = _endpoints(system, Xr, status, p_to)
+    return np.where(ok[:, None], x, 0), ok
+
+
+def _endpoints(
+    system: System, Xr: np.ndarray, status: np.ndarray, targets: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Affine endpoints of tracked paths, and which are regular finite solutions at ``targets``."""
+    cond = equilibrated_condition_numbers(system, Xr, targets)
     with np.errstate(all="ignore"):
         x = Xr[:, 1:] / Xr[:, :1]
     ok = (
@@ -295,7 +303,7 @@ def _leg(
         & (np.abs(Xr[:, 0]) * 1e8 > np.linalg.norm(Xr[:, 1:], axis=1))
         & np.all(np.isfinite(x), axis=1)
     )
-    return np.where(ok[:, None], x, 0), ok
+    return x, ok
 
 
 def _merge(known: np.ndarray, x: np.ndarray, tol: float) -> tuple[np.ndarray, int]:
@@ -508,7 +516,7 @@ def monodromy_solve(
     bends: list[np.ndarray] = []
     sent: list[list[int]] = []
     arrived: list[tuple[set[int], set[int]]] = []
-    oneway: list[bool] = []  # edges from an extra start to p0, crossed once
+    oneway: list[bool] = []  # crossed from their first end only (start pairs, trace lines)
     loops = tracked = failed = 0
     tested_size = -1  # solutions at p0 when the trace was last read
     size_at_grow = -1  # solutions at p0 when the graph last grew (-1: not yet)
@@ -663,7 +671,6 @@ def monodromy_solve(
     queue: deque[_Crossing] = deque()
     trace_queue: deque[_Crossing] = deque()
     retries: deque[_Crossing] = deque()
-    rescues: deque[_Crossing] = deque()  # a trace line's paths that failed twice
     inflight: dict[int, _Crossing] = {}
     next_tag = 0
 
@@ -688,7 +695,6 @@ def monodromy_solve(
         nonlocal next_tag
         # Re-tracks first (they are the long ones), then the trace line's (short) paths.
         for q, options in (
-            (rescues, retry_opts),
             (retries, retry_opts),
             (trace_queue, search_opts),
             (queue, search_opts),
@@ -723,16 +729,7 @@ def monodromy_solve(
         nonlocal tracked, failed, tracked_at_new
         tags, Xr, status, _ = pool.release(lanes)
         tasks = [inflight.pop(int(tag)) for tag in tags]
-        targets = np.array([nodes[t.there] for t in tasks])
-        cond = equilibrated_condition_numbers(system, Xr, targets)
-        with np.errstate(all="ignore"):
-            x = Xr[:, 1:] / Xr[:, :1]
-        ok = (
-            (status == TrackStatus.DONE)
-            & (cond < 1e10)
-            & (np.abs(Xr[:, 0]) * 1e8 > np.linalg.norm(Xr[:, 1:], axis=1))
-            & np.all(np.isfinite(x), axis=1)
-        )
+        x, ok = _endpoints(system, Xr, status, np.array([nodes[t.there] for t in tasks]))
         broken = False
         for j, t in enumerate(tasks):
             on_line = line is not None and t.edge in line.edges
@@ -746,7 +743,7 @@ def monodromy_solve(
                     # Replacing the line costs a path per solution; a detour costs one. For a
                     # complete fiber it lands on the straight way's endpoint or on another
                     # path's (two paths met: the line is replaced).
-                    rescues.append(t._replace(retry=2))
+                    retries.append(t._replace(retry=2))
                 else:
                     failed += 1
                     tracked += 1
@@ -798,7 +795,7 @@ def monodromy_solve(
                 loops += 1
             dispatch()
             load()
-        if not queue and not trace_queue and not retries and not rescues:
+        if not queue and not trace_queue and not retries:
             pool.shrink_to_tail()  # only stragglers left (if few enough)
         if pool.busy:
             pool.advance(POOL_CHUNK)
