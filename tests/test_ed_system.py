@@ -43,17 +43,21 @@ def test_chart_coefficients_reproduce_the_network(spec: str) -> None:
         np.testing.assert_allclose(V @ J[0], Jy, rtol=1e-10, atol=1e-10 * np.abs(Jy).max())
 
 
-@pytest.mark.parametrize("unroll", [True, False])
+@pytest.mark.parametrize(("unroll", "identity"), [(True, False), (False, False), (True, True)])
 @pytest.mark.parametrize("spec", SPECS)
-def test_kernel_matches_autodiff_of_the_gradient(spec: str, unroll: bool, monkeypatch) -> None:
+def test_kernel_matches_autodiff_of_the_gradient(
+    spec: str, unroll: bool, identity: bool, monkeypatch
+) -> None:
     # The hand-written derivatives (value, X-Jacobian, parameter Jacobian and the directional
-    # derivative) against forward-mode autodiff of J_cᵀ(Qc − Wu) written directly in jnp.
+    # derivative) against forward-mode autodiff of J_cᵀ(Qc − Wu) written directly in jnp; for a
+    # general W and for W = I (the generic form, whose kernel skips the products with W).
     monkeypatch.setattr(eds, "UNROLL_LIMIT", 10**9 if unroll else 0)
     terms, _ = eds.chart_coefficients(parse_architecture(spec))
     N, n = len(terms), len(next(iter(terms[0])))
     rng = np.random.default_rng(1)
     B = rng.standard_normal((N, N))
-    Q, W = B @ B.T, rng.standard_normal((N, N + 2))
+    Q, W = B @ B.T, np.eye(N) if identity else rng.standard_normal((N, N + 2))
+    m = W.shape[1]
     S = eds.ed_system(terms, Q, W)
 
     def c_of(z):
@@ -65,10 +69,10 @@ def test_kernel_matches_autodiff_of_the_gradient(spec: str, unroll: bool, monkey
         J = jax.jacfwd(c_of, holomorphic=True)(z)
         return J.T @ (jnp.asarray(Q) @ c_of(z) - jnp.asarray(W) @ u)
 
-    R = system_from_callable(g, n, n_parameters=N + 2, degrees=S.degrees)
+    R = system_from_callable(g, n, n_parameters=m, degrees=S.degrees)
     X = jnp.asarray(rng.standard_normal(n + 1) + 1j * rng.standard_normal(n + 1))
-    p = jnp.asarray(rng.standard_normal(N + 2) + 1j * rng.standard_normal(N + 2))
-    dp = jnp.asarray(rng.standard_normal(N + 2) + 1j * rng.standard_normal(N + 2))
+    p = jnp.asarray(rng.standard_normal(m) + 1j * rng.standard_normal(m))
+    dp = jnp.asarray(rng.standard_normal(m) + 1j * rng.standard_normal(m))
     sa, sb = np.asarray(S.data["scale"])[:, None], np.asarray(R.data["scale"])[:, None]
     ours = [np.asarray(v) for v in S.directional(S.data, X, p, dp)]
     ours.append(np.asarray(S.kernel(S.data, X, p)[1]))

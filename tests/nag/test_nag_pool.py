@@ -103,3 +103,41 @@ def test_pool_with_a_tail_width_moves_its_stragglers_and_returns_when_work_arriv
     run_until_done()
     got = np.array([ends[j] for j in range(13)])
     np.testing.assert_allclose(got, np.sqrt(targets), rtol=1e-9)
+
+
+def test_the_stored_tangent_is_the_davidenko_tangent_after_every_step() -> None:
+    # x² = a(t), a(t) = a1 + t (1 − a1): in patch coordinates X = Y / (α·Y), Y = (1, x), the
+    # tangent is dX/dt = Y'/(α·Y) − Y (α·Y')/(α·Y)² with Y' = (0, a'(t) / 2x), a' = 1 − a1.
+    # The tracker reuses its last Newton tangent as the next step's first RK4 stage; after an
+    # accepted step, a rejected one (forced: first step of length 1) and a path's first step,
+    # the stored tangent must be the one at the current point.
+    F = parse_system("variables: x\nparameters: a\nx^2 - a")
+    rng = np.random.default_rng(5)
+    H = parameter_homotopy(F, np.ones(1), np.ones(1), rng)
+    alpha = np.asarray(H.data["a"])
+    targets = np.array([1.8, 1 + 0.7j, 0.4 - 0.5j, 40.0])
+    pool = LanePool(H.fn, H.data, 2, {"p0": 1, "p1": 1, "c": 1}, width=8, max_width=8)
+    pd = {
+        "p0": np.ones((4, 1), complex),
+        "p1": targets[:, None].astype(complex),
+        "c": np.zeros((4, 1), complex),
+    }
+    pool.load(to_patch(np.ones((4, 1), complex), alpha), pd, np.arange(4), TrackerOptions())
+    pool.state["h"][:4] = 1.0
+    rejected_first = False
+    for i in range(40):
+        pool.advance(1)
+        st = pool.state
+        if i == 0:
+            rejected_first = bool(np.any(st["rejected"][:4] == 1))
+        for lane in range(4):
+            X, t = st["X"][lane], float(st["t"][lane])
+            if st["status"][lane] != TrackStatus.TRACKING:
+                continue
+            Y = np.array([1.0, X[1] / X[0]])
+            dY = np.array([0.0, (1 - targets[lane]) / (2 * Y[1])])
+            s = alpha @ Y
+            exact = dY / s - Y * (alpha @ dY) / s**2
+            np.testing.assert_allclose(st["k"][lane], exact, rtol=1e-6, atol=1e-9)
+            assert 0 < t <= 1
+    assert rejected_first

@@ -9,6 +9,12 @@ Step: a classical RK4 predictor on the Davidenko equation ``dX/dt = -H_X^{-1} H_
 at the new ``t``. The size of the first Newton correction measures the predictor's error; the step
 is accepted only if Newton converges fast (contraction) and that error is small, and the step size
 is adapted as ``h (tol / err)^(1/5)`` (RK4 has local error ``O(h^5)``), halved on rejection.
+
+The last Newton iteration evaluates ``H_X`` and ``H_t`` at the new point (up to its final
+correction, below the Newton tolerance), which is exactly the next step's first RK4 stage: the
+tangent is kept in the state (``k``) and reused ("first same as last"), so a step costs
+``3 + newton_iters`` evaluations instead of ``4 + newton_iters`` (a path's first step computes
+its own).
 """
 
 from __future__ import annotations
@@ -104,6 +110,8 @@ def _step(fn: HomotopyFn, iters: int, ctl: Any, data: Any, pdata: Any, s: dict[s
     nodes = jnp.asarray(_RK4_NODES)
 
     def body(i: Any, c: tuple[Any, Any, Any]) -> tuple[Any, Any, Any]:
+        # i < 4: RK4 stages (stage 0, the tangent at X, only on a path's first step; later
+        # it is stored); then Newton at tn.
         ks, Y, norms = c
         rk = i < 4
         stage = jnp.minimum(i, 3)
@@ -113,16 +121,19 @@ def _step(fn: HomotopyFn, iters: int, ctl: Any, data: Any, pdata: Any, s: dict[s
         tz = jnp.where(rk, t - node * dt, tn)
         H, Hx, Ht = fn(data, pdata, Z, tz + 0j)
         sol = jnp.linalg.solve(Hx, jnp.stack([Ht, H], axis=1))
-        ks = ks.at[stage].set(jnp.where(rk, -sol[:, 0], ks[stage]))
+        # Newton's iterations leave the tangent at their point in ks[4]: the last one's is the
+        # next step's first stage.
+        ks = ks.at[jnp.where(rk, stage, 4)].set(-sol[:, 0])
         d = sol[:, 1]
         k = jnp.maximum(i - 4, 0)
         norms = norms.at[k].set(jnp.where(rk, norms[k], jnp.linalg.norm(d)))
         return ks, jnp.where(rk, Y, Y - d), norms
 
-    ks0 = jnp.zeros((4,) + X.shape, X.dtype)
+    ks0 = jnp.zeros((5,) + X.shape, X.dtype).at[0].set(s["k"])
     # A traced trip count keeps XLA from unrolling the loop (compile time grows with copies).
     trips = 4 + iters + 0 * s["steps"]
-    _, Y, norms = jax.lax.fori_loop(0, trips, body, (ks0, X, jnp.zeros(iters)))
+    first = jnp.where(s["steps"] == 0, 0, 1)
+    ks, Y, norms = jax.lax.fori_loop(first, trips, body, (ks0, X, jnp.zeros(iters)))
     scale = 1.0 + jnp.linalg.norm(Y)
     err = norms[0] / scale
     finite = jnp.all(jnp.isfinite(Y)) & jnp.all(jnp.isfinite(norms))
@@ -146,6 +157,7 @@ def _step(fn: HomotopyFn, iters: int, ctl: Any, data: Any, pdata: Any, s: dict[s
     )
     new = {
         "X": jnp.where(ok, Y, X),
+        "k": jnp.where(ok, ks[4], ks[0]),  # a rejected step keeps the tangent at X
         "t": jnp.where(ok, tn, t),
         "h": h_new,
         "t1": t1,
@@ -300,6 +312,7 @@ def track(
     status = np.where(t0a <= t1a, TrackStatus.DONE, TrackStatus.TRACKING).astype(np.int32)
     state = {
         "X": jnp.asarray(_pad(X0, width)),
+        "k": jnp.zeros((width, X0.shape[1]), complex),
         "t": jnp.asarray(_pad(t0a, width)),
         "h": jnp.asarray(np.full(width, min(opts.max_step, 0.05))),
         "t1": jnp.asarray(_pad(t1a, width)),
@@ -315,7 +328,7 @@ def track(
         ),
         H.pdata,
     )
-    out = {k: np.array(np.asarray(v)[:B]) for k, v in state.items() if k not in ("h", "t1")}
+    out = {k: np.array(np.asarray(v)[:B]) for k, v in state.items() if k not in ("h", "t1", "k")}
     lanes = np.arange(B)  # original path held by each real lane
     done_iters = 0
     while max_iterations is None or done_iters < max_iterations:
@@ -386,6 +399,7 @@ def newton(
     tt = np.full(size, float(t))
     state = {
         "X": jnp.asarray(_pad(np.asarray(X, dtype=complex), size)),
+        "k": jnp.zeros((size, X.shape[1]), complex),
         "t": jnp.asarray(tt),
         "h": jnp.asarray(np.full(size, min(opts.max_step, 0.05))),
         "t1": jnp.asarray(tt),
@@ -465,6 +479,7 @@ class LanePool:
     def _blank(self, extra: int) -> tuple[dict[str, np.ndarray], ...]:
         state = {
             "X": np.ones((extra, self.n_unknowns), complex),
+            "k": np.zeros((extra, self.n_unknowns), complex),
             "t": np.zeros(extra),
             "h": np.full(extra, 0.05),
             "t1": np.zeros(extra),
