@@ -14,12 +14,17 @@ loss on the neurovariety twice:
 Both are compared with the closed formula (``result.formula``: generic ED degree of the Segre or
 Segre–Veronese variety, KMST / PCN). The two runs of a case are sequential, never concurrent.
 
+Macaulay2's time on one and the same script is not stable (the 404 case: 86–104 s in most runs,
+over 600 s in others; benchmarks/RESULTS.md, session 7): ``--m2-repeats K`` runs it K times and
+the ratio is taken against its *fastest* run (the conservative reading for us); the table shows
+the fastest time and, for K > 1, every run's.
+
 Usage::
 
     python benchmarks/landscape.py                       # small cases
     python benchmarks/landscape.py --cases all --time-limit 1800 --m2-timeout 1800
     python benchmarks/landscape.py --markdown --json edd.json
-    python benchmarks/landscape.py --only "cnn k=2,2,2 s=1,1 x^2" --markdown
+    python benchmarks/landscape.py --only "cnn k=2,2,2 s=1,1 x^2" --markdown --m2-repeats 3
 """
 
 from __future__ import annotations
@@ -79,12 +84,26 @@ def _count(r: dict[str, Any] | None, formula: int | None) -> str:
     return f"{r['count']}{flag}"
 
 
+def fastest(runs: list[dict[str, Any]]) -> dict[str, Any]:
+    """The fastest of repeated Macaulay2 runs (a finished run beats any that timed out), with
+    every run's seconds under ``"runs"``."""
+    done = [r for r in runs if "count" in r]
+    best = min(done or runs, key=lambda r: r["seconds"])
+    return best | {"runs": [round(r["seconds"], 2) for r in runs]}
+
+
 def _ratio(ours: dict[str, Any], m2: dict[str, Any] | None) -> str:
     if m2 is None:
         return "—"
     if "error" in m2 and m2["error"].startswith("did not finish"):
         return f"> {m2['seconds'] / ours['seconds']:.2g}×"
     return f"{m2['seconds'] / ours['seconds']:.2g}×" if ours["seconds"] > 0 else "—"
+
+
+def _m2_seconds(m2: dict[str, Any]) -> str:
+    runs = m2.get("runs", [])
+    every = f" (runs: {', '.join(f'{t:.3g}' for t in runs)})" if len(runs) > 1 else ""
+    return f"{m2['seconds']:.2f}{every}"
 
 
 def row(spec: str, ours: dict[str, Any], m2: dict[str, Any] | None) -> list[str]:
@@ -96,7 +115,7 @@ def row(spec: str, ours: dict[str, Any], m2: dict[str, Any] | None) -> list[str]
         f"{ours['seconds']:.2f}",
         ours.get("trace_test", "—"),
         _count(m2, formula),
-        "—" if m2 is None else f"{m2['seconds']:.2f}",
+        "—" if m2 is None else _m2_seconds(m2),
         "—" if m2 is None else m2["saturation"],
         _ratio(ours, m2),
     ]
@@ -111,6 +130,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--time-limit", type=float, default=600.0, help="edd's time_limit (s)")
     ap.add_argument("--m2-timeout", type=float, default=600.0, help="per M2 run (s)")
     ap.add_argument(
+        "--m2-repeats", type=int, default=1, help="M2 runs per case; the fastest counts"
+    )
+    ap.add_argument(
         "--saturation", default="auto", help="auto (default), minors or random:K (see m2_edd)"
     )
     ap.add_argument("--seed", type=int, default=0)
@@ -119,6 +141,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--markdown", action="store_true", help="print the table as markdown")
     ap.add_argument("--json", type=Path, help="write all numbers to this file")
     args = ap.parse_args(argv)
+    if args.m2_repeats < 1:
+        ap.error("--m2-repeats must be at least 1")
     info = machine()
     print(f"# {info['date']} · {info['cpu']} · {info['cores']} CPUs · load {info['load']}")
     print(f"# {info['versions']}")
@@ -133,9 +157,13 @@ def main(argv: list[str] | None = None) -> int:
         m2 = None
         if not args.no_m2:
             arch = parse_architecture(spec)
-            m2 = m2_ed_degree(
-                arch, seed=args.seed, saturation=args.saturation, timeout=args.m2_timeout
-            )
+            runs = [
+                m2_ed_degree(
+                    arch, seed=args.seed, saturation=args.saturation, timeout=args.m2_timeout
+                )
+                for _ in range(max(args.m2_repeats, 1))
+            ]
+            m2 = None if runs[0] is None else fastest([r for r in runs if r is not None])
         rows.append(row(spec, ours, m2))
         results["cases"][spec] = {"ours": ours, "M2": m2}
         if not args.markdown:
