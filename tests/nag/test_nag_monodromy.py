@@ -198,3 +198,21 @@ def test_a_sampler_reaches_solutions_no_loop_moves():
     r = monodromy_solve(F, (a0, a0), seed=0, trace_test=False, max_loops=6, sampler=sampler)
     assert r.nsolutions == 2 and calls
     assert np.allclose(np.sort_complex(r.solutions[:, 0]), np.sort_complex([-2 * a0[0], a0[0]]))
+
+
+def test_a_symmetry_adds_the_images_no_loop_reaches():
+    # x^2 + a^2 = (x - ia)(x + ia): two lines over the parameter line, which loops never swap.
+    # The coefficients are real, so at real a conjugation maps x = ia to the other line.
+    F = parse_system("parameters: a\nx^2 + a^2")
+    a0, x0 = np.array([0.8]), np.array([0.8j])
+    alone = monodromy_solve(F, (x0, a0), seed=0, trace_test=False, max_loops=4)
+    assert alone.nsolutions == 1
+    r = monodromy_solve(F, (x0, a0), seed=0, trace_test=False, max_loops=4, symmetry=np.conj)
+    assert r.nsolutions == 2
+    assert np.allclose(np.sort_complex(r.solutions[:, 0]), [-0.8j, 0.8j])
+
+
+def test_a_map_that_is_no_symmetry_is_refused():
+    F = parse_system("parameters: a\nx^2 + a^2")
+    with pytest.raises(PolynomialSystemError, match="symmetry maps solutions"):
+        monodromy_solve(F, (np.array([0.8j]), np.array([0.8])), seed=0, symmetry=lambda X: X + 0.1)

@@ -86,15 +86,27 @@ EXTRA_STARTS = 63
 
 
 def _start_pair(
-    rng: np.random.Generator, E: np.ndarray, A: np.ndarray, Q: np.ndarray, W: np.ndarray
+    rng: np.random.Generator,
+    E: np.ndarray,
+    A: np.ndarray,
+    Q: np.ndarray,
+    W: np.ndarray,
+    real: bool = False,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """A random critical point ``z`` and data ``u`` for which it is critical."""
+    """A random critical point ``z`` and data ``u`` for which it is critical (both real with
+    ``real``: generic real data, whose critical points come in complex-conjugate pairs)."""
     n = E.shape[-1]
-    z = (rng.standard_normal(n) + 1j * rng.standard_normal(n)) / np.sqrt(2)
+
+    def normal(m: int) -> np.ndarray:
+        if real:
+            return rng.standard_normal(m).astype(complex)
+        return (rng.standard_normal(m) + 1j * rng.standard_normal(m)) / np.sqrt(2)
+
+    z = normal(n)
     c, J = (v[0] for v in coefficient_values(E, A, z[None, :]))
     _, s, vh = np.linalg.svd(J.T)
     kernel = vh[len(s[s > 1e-10 * s[0]]) :].conj().T
-    k = kernel @ (rng.standard_normal(kernel.shape[1]) + 1j * rng.standard_normal(kernel.shape[1]))
+    k = kernel @ normal(kernel.shape[1])
     step = np.linalg.solve(Q, k)
     # A residual of the coefficients' own size keeps u (and the loops) at scale.
     k = k * (float(np.linalg.norm(c)) / max(float(np.linalg.norm(step)), 1e-300))
@@ -208,7 +220,9 @@ def edd(
     # Start pairs: any z0, and u0 with Q c0 − W u0 in the kernel of J0ᵀ. One is the base
     # point; the others are carried to it at once (they fill the search's lanes from the
     # start), and more come with each new loop of the search's tail.
-    z0, u0 = _start_pair(rng, E, A, Q, W)
+    # The base point is real (Q and W are real): conjugation maps its critical points to each
+    # other, so every one found brings its conjugate with it.
+    z0, u0 = _start_pair(rng, E, A, Q, W, real=True)
     extra = sampler(rng, EXTRA_STARTS)
 
     def trace_map(z: np.ndarray) -> np.ndarray:
@@ -227,6 +241,7 @@ def edd(
         progress=progress,
         starts=extra,
         sampler=sampler,
+        symmetry=np.conj,
     )
     sols = np.asarray(mono.solutions).reshape(-1, n)
     C, J = coefficient_values(E, A, sols)

@@ -49,13 +49,18 @@ import numpy as np
 from ..errors import PolynomialSystemError
 from ..results import Result, Verdict
 from .homotopy import parameter_homotopy, to_patch
-from .solve import _seed, _tracker_options, equilibrated_condition_numbers
+from .solve import _residuals, _seed, _tracker_options, equilibrated_condition_numbers
 from .system import System
 from .tracker import LanePool, TrackerOptions, TrackStatus, pool_track
 
 TraceMap = Callable[[np.ndarray], np.ndarray]
 #: ``sampler(rng, k) -> (X, P)``: ``k`` fresh start pairs, ``X[j]`` solving the system at ``P[j]``.
 Sampler = Callable[[np.random.Generator, int], tuple[np.ndarray, np.ndarray]]
+#: ``symmetry(X) -> Y``: rows ``Y[j]`` solve the system at the base parameters when ``X[j]`` does.
+Symmetry = Callable[[np.ndarray], np.ndarray]
+#: Residual (scaled homogenized equations at ``X / |X|_inf``) under which an image under
+#: ``symmetry`` counts as a solution; a map that is no symmetry of the fiber is refused.
+SYMMETRY_RESIDUAL = 1e-8
 
 
 @dataclass(frozen=True)
@@ -444,6 +449,7 @@ def monodromy_solve(
     progress: Callable[[SearchProgress], None] | None = None,
     starts: tuple[Any, Any] | None = None,
     sampler: Sampler | None = None,
+    symmetry: Symmetry | None = None,
 ) -> MonodromyResult:
     """All solutions of ``F(x; p0) = 0`` from one start pair ``(x0, p0)``, by monodromy.
 
@@ -477,6 +483,11 @@ def monodromy_solve(
         Each new loop then comes with ``max(SAMPLES_MIN, n // SAMPLES_PER)`` of them (``n``
         solutions known), each carried to ``p0`` along its own path: a solution that loops
         rarely move (far out, away from the others' branch points) is hit at random instead.
+    symmetry : callable, optional
+        ``symmetry(X)`` maps solutions at ``p0`` (rows) to solutions at ``p0``, e.g. complex
+        conjugation ``np.conj`` when the system has real coefficients and ``p0`` is real. Every
+        new solution's image joins the fiber at once (checked: its residual must be below
+        ``SYMMETRY_RESIDUAL``, else the search stops with an error): one crossing finds two.
 
     Examples
     --------
@@ -554,6 +565,25 @@ def monodromy_solve(
             k = max(SAMPLES_MIN, sols[0].shape[0] // SAMPLES_PER)
             xs, ps = sampler(rng, k)
             add_starts(np.atleast_2d(xs), np.atleast_2d(ps))
+
+    def add_images(first: int) -> None:
+        # Images of p0's solutions from row `first` on, then of the new images, until closed.
+        nonlocal tracked_at_new
+        while symmetry is not None and first < sols[0].shape[0]:
+            X = sols[0][first:]
+            Y = np.atleast_2d(np.asarray(symmetry(X), dtype=complex))
+            res = _residuals(system, np.concatenate([np.ones((len(Y), 1)), Y], axis=1), p0)
+            if Y.shape != X.shape or not np.all(res <= SYMMETRY_RESIDUAL):
+                raise PolynomialSystemError(
+                    f"symmetry maps solutions at p0 to non-solutions (residual up to "
+                    f"{np.max(res, initial=0.0):.1e}). Fix: pass a symmetry of the fiber, e.g. "
+                    "np.conj only for a system with real coefficients at real parameters"
+                )
+            first = sols[0].shape[0]
+            for y in Y:
+                sols[0], _ = _merge(sols[0], y, dedup_tol)
+            if sols[0].shape[0] > first:
+                tracked_at_new = tracked
 
     stop = trace_test and (decisive_trace if stop_on_trace is None else stop_on_trace)
     # With ``stop`` the trace test runs inside the search: the trace line p0 + s v has two
@@ -729,6 +759,7 @@ def monodromy_solve(
         nonlocal tracked, failed, tracked_at_new
         tags, Xr, status, _ = pool.release(lanes)
         tasks = [inflight.pop(int(tag)) for tag in tags]
+        known = sols[0].shape[0]
         x, ok = _endpoints(system, Xr, status, np.array([nodes[t.there] for t in tasks]))
         broken = False
         for j, t in enumerate(tasks):
@@ -757,9 +788,11 @@ def monodromy_solve(
             if node == 0 and sols[0].shape[0] > before:
                 tracked_at_new = tracked
             broken |= on_line and sols[node].shape[0] == before  # two paths met
+        add_images(known)
         if broken:
             new_line()
 
+    add_images(0)
     # A triangle p0–p1–p2 plus a second p0–p1 edge: three independent loops from the start.
     add_node()
     for i, j in ((0, 1), (0, 1), (0, 2), (1, 2))[:INITIAL_EDGES]:
