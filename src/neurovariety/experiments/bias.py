@@ -15,8 +15,6 @@ import dataclasses
 import time
 from collections.abc import Callable
 
-import scipy.stats
-
 from ..architectures.base import Architecture
 from ..architectures.cnn import CNN
 from ..architectures.mlp import MLP
@@ -127,6 +125,8 @@ def singularity_bias(
         [rm.on_strata, rm.seeds - rm.diverged - rm.on_strata],
         [rc.on_strata, rc.seeds - rc.diverged - rc.on_strata],
     ]
+    import scipy.stats  # here, not at import: 1.6 s that every CLI command would pay
+
     p = float(scipy.stats.fisher_exact(table).pvalue)
     return BiasResult(
         mlp=rm,

@@ -22,7 +22,6 @@ from typing import Any
 import jax
 import jax.numpy as jnp
 import numpy as np
-import scipy.optimize
 
 from ..architectures.base import Architecture
 from ..architectures.mlp import MLP
@@ -147,6 +146,8 @@ def _minimize(
 
     def hes(u: np.ndarray) -> np.ndarray:
         return np.asarray(hess(jnp.asarray(u), X, Y))
+
+    import scipy.optimize  # here, not at import: 0.6 s that `edd` and the CLI need not pay
 
     best, best_g = None, math.inf
     for _ in range(restarts):
