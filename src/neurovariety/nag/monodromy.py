@@ -15,7 +15,7 @@ arrival is merged at once, so a new solution starts its own crossings while the 
 moving. Extra start pairs (``starts``) are carried to ``p0`` first and fill the lanes at once.
 When lanes fall idle the graph grows (a new random node joined to ``p0`` and ``p1``), with fresh
 start pairs from ``sampler`` if one is given (solutions that loops rarely move are hit at random).
-A crossing that fails gets one more try with a larger step budget, then is dropped (and counted).
+A crossing gets one try of up to ``SEARCH_MAX_STEPS`` steps; a failed one is dropped (and counted).
 
 The search stops when the **trace test** passes: the solutions are moved along a random line
 ``p0 + s v`` to two points ``s1, s2``, and the trace of a complete fiber is affine in ``s``. With
@@ -23,7 +23,7 @@ The search stops when the **trace test** passes: the solutions are moved along a
 ``p0`` by straight one-way edges, so each solution is carried to them once, ahead of other
 crossings, and the trace (a sum) is read whenever both have all of ``p0``'s solutions — no test
 ever re-tracks the known solutions. The line starts when lanes first fall idle. A path of the line
-that fails twice gets a third try around a detour (for a complete fiber it lands on the straight
+that fails gets a second try around a detour (for a complete fiber it lands on the straight
 path's endpoint or on another path's, and two paths that meet replace the line). The search also
 stops when ``target_count`` is reached, when ``max_loops_without_progress`` loops' worth of
 crossings brought nothing new, or at ``max_loops`` or the time budget. Endpoints must be regular:
@@ -132,7 +132,7 @@ class SearchProgress:
 
     solutions: int  #: known solutions at the base parameters
     crossings: int  #: edge crossings tracked so far
-    failed: int  #: crossings dropped after their retry
+    failed: int  #: crossings dropped (a trace line's path after its detour)
     loops: int  #: nodes added to the start graph
     seconds: float
     done: bool = False
@@ -156,7 +156,7 @@ class _TraceLine:
     s: tuple[complex, complex]
     nodes: tuple[int, int]
     edges: tuple[int, int]
-    detour: np.ndarray  # the bend of a path's third try (its straight way passes a branch point)
+    detour: np.ndarray  # the bend of a path's second try (its straight way passes a branch point)
 
 
 def _random_params(rng: np.random.Generator, p0: np.ndarray) -> np.ndarray:
@@ -184,9 +184,11 @@ MIN_STALE_CROSSINGS = 128
 TRACE_PATIENCE = 5
 #: Re-tracking of failed paths (:func:`move`, the trace test): conservative, with a step budget.
 RETRY_OPTIONS = dataclasses.replace(TrackerOptions.preset("conservative"), max_steps=3000)
-#: Step budget of a path while searching: a path that needs more passes near a branch point; it
-#: gets one more try with ``SEARCH_RETRY_STEPS`` (in its own lane of the pool), then is dropped.
-SEARCH_MAX_STEPS = 400
+#: Step budget of a path while searching (one try: a second with the same controls would retrace
+#: the same steps; a path that needs more passes near a branch point and is dropped, counted).
+#: Was 400 with a retry from the start at 2,000: the retry repeated its first 400 steps, 7% of all
+#: steps on the 404 case (``benchmarks/RESULTS.md``).
+SEARCH_MAX_STEPS = 2000
 #: Points of the trace line tried for each of the two trace values before giving up.
 TRACE_ATTEMPTS = 3
 #: Trace lines a search tries (a line is replaced when one of its paths fails or two meet)
@@ -194,8 +196,6 @@ TRACE_ATTEMPTS = 3
 TRACE_LINES = 6
 #: Relative deviation from affine under which a trace counts as affine.
 TRACE_TOL = 1e-7
-#: Step budget of a search path's second try (same controls: its lane is its own).
-SEARCH_RETRY_STEPS = 2000
 #: Systems with at least this Bézout number are large: every pool of their search (crossings,
 #: trace tests, re-tracks) has ``POOL_WIDTH`` lanes and one fully optimized program (~5 s to
 #: compile for an ED system of degree 13; the 16/64/256 widths of small systems cost three),
@@ -255,7 +255,8 @@ def move(
 
     ``p_from``, ``p_to`` and ``bend`` (see :func:`parameter_homotopy`) are ``(k,)`` or one row
     per solution. No endgame: both ends must be generic. Paths that fail are re-tracked once with
-    ``retry_options`` (default: the conservative preset with a step budget). Rows of the
+    ``retry_options`` (default: the conservative preset with a step budget; none when they are
+    ``options`` themselves, which would retrace the same steps). Rows of the
     returned ``X`` where ``ok`` is false are undefined (the path failed or ended singular or at
     infinity).
     """
@@ -268,7 +269,7 @@ def move(
     S = np.asarray(S, dtype=complex)
     X, ok = _leg(system, S, a, b, c, rng, options, deadline)
     redo = np.nonzero(~ok)[0]
-    if retry and redo.size:
+    if retry and redo.size and retry_options != (options or TrackerOptions()):
         X3, ok3 = _leg(system, S[redo], a[redo], b[redo], c[redo], rng, retry_options, deadline)
         X[redo], ok[redo] = X3, ok3
     return np.where(ok[:, None], X, 0), ok
@@ -657,7 +658,7 @@ def monodromy_solve(
             # near a branch point is cheaper to replace (another point of the line) than to
             # track in conservative steps while the search's lanes wait.
             options=search_opts,
-            retry_options=retry_opts,
+            retry_options=search_opts,  # the same controls: no re-track (see `move`)
             deadline=deadline + 60.0,
         )
 
@@ -691,8 +692,6 @@ def monodromy_solve(
     search_opts = dataclasses.replace(
         opts, max_steps=min(opts.max_steps, SEARCH_MAX_STEPS), predictor_tol=SEARCH_TOL
     )
-    # A search path that ran out of steps usually just needs more of them, not smaller ones.
-    retry_opts = dataclasses.replace(search_opts, max_steps=SEARCH_RETRY_STEPS)
     # One homotopy for every crossing: a shared random patch, per-lane ends and bend.
     H = parameter_homotopy(system, p0, p0, rng, a=_affine_patch(system))
     a = np.asarray(H.data["a"])
@@ -717,7 +716,7 @@ def monodromy_solve(
                 sent[e][side] = sols[here].shape[0]
 
     def bend_of(t: _Crossing) -> np.ndarray:
-        if t.retry == 2 and line is not None and t.edge in line.edges:
+        if t.retry == 1 and line is not None and t.edge in line.edges:
             return line.detour
         return bends[t.edge]
 
@@ -725,7 +724,7 @@ def monodromy_solve(
         nonlocal next_tag
         # Re-tracks first (they are the long ones), then the trace line's (short) paths.
         for q, options in (
-            (retries, retry_opts),
+            (retries, search_opts),
             (trace_queue, search_opts),
             (queue, search_opts),
         ):
@@ -768,13 +767,11 @@ def monodromy_solve(
                 tracked += 1
                 continue
             if not ok[j]:
-                if t.retry == 0:
-                    retries.append(t._replace(retry=1))
-                elif on_line and t.retry == 1:
+                if on_line and t.retry == 0:
                     # Replacing the line costs a path per solution; a detour costs one. For a
                     # complete fiber it lands on the straight way's endpoint or on another
                     # path's (two paths met: the line is replaced).
-                    retries.append(t._replace(retry=2))
+                    retries.append(t._replace(retry=1))
                 else:
                     failed += 1
                     tracked += 1
