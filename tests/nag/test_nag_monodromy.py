@@ -216,3 +216,47 @@ def test_a_map_that_is_no_symmetry_is_refused():
     F = parse_system("parameters: a\nx^2 + a^2")
     with pytest.raises(PolynomialSystemError, match="symmetry maps solutions"):
         monodromy_solve(F, (np.array([0.8j]), np.array([0.8])), seed=0, symmetry=lambda X: X + 0.1)
+
+
+def _real_cubic_slice():
+    # The plane cubic of the test above, sliced by x + 3y = b at a real point: real data.
+    F = parse_system("parameters: b\nx^3 + y^3 + 2*x*y - 1\nx + 3*y - b")
+    y = 0.4
+    x = max(np.roots([1, 0, 2 * y, y**3 - 1]), key=lambda r: -abs(r.imag)).real
+    return F, np.array([x, y]), np.array([x + 3 * y])
+
+
+@pytest.mark.parametrize("commuting", [True, False])
+def test_conjugation_reads_the_trace_on_a_real_line_with_one_node(monkeypatch, commuting):
+    import neurovariety.nag.monodromy as m
+
+    F, x0, b0 = _real_cubic_slice()
+    calls, lines = [], []
+    monkeypatch.setattr(m, "trace_test", lambda *a, **k: calls.append(1) or trace_test(*a, **k))
+    line = m._TraceLine
+    monkeypatch.setattr(m, "_TraceLine", lambda *a: lines.append(line(*a)) or lines[-1])
+    # A trace map that does not commute with conjugation (x -> i x) keeps both nodes.
+    tmap = None if commuting else (lambda x: 1j * x)
+    r = monodromy_solve(
+        F, (x0, b0), seed=5, decisive_trace=True, symmetry="conjugation", trace_map=tmap
+    )
+    assert r.nsolutions == 3 and r.stop_reason == "trace test passed" and calls == []
+    assert r.complete == Verdict.YES and r.trace.residual < 1e-9
+    # A real cubic's roots: closed under conjugation.
+    S = r.solutions
+    assert all(np.min(np.abs(S - s.conj()).max(axis=1)) < 1e-8 for s in S)
+    assert len(lines[0].nodes) == (1 if commuting else 2)
+    if commuting:
+        s1, s2 = lines[0].s
+        assert s2 == s1.conjugate() and np.all(np.asarray(F.check_parameters(b0)).imag == 0)
+
+
+def test_conjugation_is_refused_where_it_is_no_symmetry():
+    F = parse_system("parameters: b\nx^3 + y^3 + 2*x*y - 1\nx + 3*y - b")
+    y = 0.4 - 0.3j
+    x = np.roots([1, 0, 2 * y, y**3 - 1])[0]
+    with pytest.raises(PolynomialSystemError, match="real parameters"):
+        monodromy_solve(F, (np.array([x, y]), np.array([x + 3 * y])), symmetry="conjugation")
+    G = parse_system("parameters: b\nx^2 - I*b")  # x^2 = i b: no real coefficients
+    with pytest.raises(PolynomialSystemError, match="real coefficients"):
+        monodromy_solve(G, (np.array([np.sqrt(1j)]), np.array([1.0])), symmetry="conjugation")

@@ -241,7 +241,7 @@ def edd(
         progress=progress,
         starts=extra,
         sampler=sampler,
-        symmetry=np.conj,
+        symmetry="conjugation",
     )
     sols = np.asarray(mono.solutions).reshape(-1, n)
     C, J = coefficient_values(E, A, sols)

@@ -151,11 +151,12 @@ class _Crossing(NamedTuple):
 
 @dataclass(frozen=True)
 class _TraceLine:
-    """The trace line ``p0 + s v`` of a search: its two points, their nodes and edges."""
+    """The trace line ``p0 + s v`` of a search: its two points, their nodes and edges (one node
+    and edge for a real line: its second point mirrors the first)."""
 
     s: tuple[complex, complex]
-    nodes: tuple[int, int]
-    edges: tuple[int, int]
+    nodes: tuple[int, ...]
+    edges: tuple[int, ...]
     detour: np.ndarray  # the bend of a path's second try (its straight way passes a branch point)
 
 
@@ -333,6 +334,33 @@ def _trace_direction(rng: np.random.Generator, p0: np.ndarray) -> np.ndarray:
     return v / max(np.linalg.norm(v), 1e-300) * max(1.0, float(np.linalg.norm(p0)))
 
 
+def _check_conjugation(
+    system: System, p0: np.ndarray, tmap: TraceMap, rng: np.random.Generator
+) -> tuple[np.ndarray, bool]:
+    """Is conjugation a symmetry of the fiber at ``p0``? ``(real p0, trace map commutes)``.
+
+    Refuses a ``p0`` that is not real or a system whose coefficients are not (the equations at a
+    random complex point and at its conjugate must be conjugate).
+    """
+    if np.max(np.abs(p0.imag), initial=0.0) > 1e-14 * max(1.0, float(np.max(np.abs(p0)))):
+        raise PolynomialSystemError(
+            "symmetry='conjugation' needs real parameters p0. Fix: start from a real p0"
+        )
+    p0 = p0.real.astype(complex)
+    x = rng.normal(size=system.n_variables) + 1j * rng.normal(size=system.n_variables)
+    F, G = system.evaluate(x, p0), system.evaluate(x.conj(), p0)
+    if np.max(np.abs(G - F.conj())) > 1e-10 * max(1.0, float(np.max(np.abs(F)))):
+        raise PolynomialSystemError(
+            "symmetry='conjugation' needs a system with real coefficients: F(conj x; p0) is "
+            "not conj F(x; p0). Fix: pass no symmetry"
+        )
+    y, w = np.asarray(tmap(x)), np.asarray(tmap(x.conj()))
+    commutes = np.max(np.abs(w - y.conj()), initial=0.0) <= 1e-10 * max(
+        1.0, float(np.max(np.abs(y), initial=0.0))
+    )
+    return p0, bool(commutes)
+
+
 def _trace_point(rng: np.random.Generator) -> complex:
     """A random point ``s`` of the trace line (``|s| = 0.3``)."""
     return complex(0.3 * np.exp(2j * np.pi * rng.uniform()))
@@ -450,7 +478,7 @@ def monodromy_solve(
     progress: Callable[[SearchProgress], None] | None = None,
     starts: tuple[Any, Any] | None = None,
     sampler: Sampler | None = None,
-    symmetry: Symmetry | None = None,
+    symmetry: Symmetry | str | None = None,
 ) -> MonodromyResult:
     """All solutions of ``F(x; p0) = 0`` from one start pair ``(x0, p0)``, by monodromy.
 
@@ -484,11 +512,14 @@ def monodromy_solve(
         Each new loop then comes with ``max(SAMPLES_MIN, n // SAMPLES_PER)`` of them (``n``
         solutions known), each carried to ``p0`` along its own path: a solution that loops
         rarely move (far out, away from the others' branch points) is hit at random instead.
-    symmetry : callable, optional
-        ``symmetry(X)`` maps solutions at ``p0`` (rows) to solutions at ``p0``, e.g. complex
-        conjugation ``np.conj`` when the system has real coefficients and ``p0`` is real. Every
-        new solution's image joins the fiber at once (checked: its residual must be below
+    symmetry : callable or "conjugation", optional
+        ``symmetry(X)`` maps solutions at ``p0`` (rows) to solutions at ``p0``. Every new
+        solution's image joins the fiber at once (checked: its residual must be below
         ``SYMMETRY_RESIDUAL``, else the search stops with an error): one crossing finds two.
+        ``"conjugation"``: complex conjugation, for a system with real coefficients at a real
+        ``p0`` (both checked). Then the trace line is real too and needs one node, not two: the
+        fiber at ``p0 + s̄ v`` is the conjugate of the fiber at ``p0 + s v`` (when ``trace_map``
+        commutes with conjugation, also checked), so its trace is the conjugate trace.
 
     Examples
     --------
@@ -517,6 +548,14 @@ def monodromy_solve(
                 f"the start pair is not a solution (residual {np.max(np.abs(res)):.1e}). Fix: "
                 "pass x0 with F(x0; p0) = 0, e.g. from find_start_pair"
             )
+    real_line = False  # a trace line with one node (conjugation: the other is its mirror)
+    tmap: TraceMap = trace_map or (lambda x: x)
+    if isinstance(symmetry, str):
+        if symmetry != "conjugation":
+            raise ValueError(f"symmetry={symmetry!r}: pass a callable or 'conjugation'")
+        # Its own random point: the search's draws stay those of any other symmetry.
+        p0, real_line = _check_conjugation(system, p0, tmap, np.random.default_rng(seed))
+        symmetry = np.conj
     # The graph: nodes (parameter points) with their known solutions; edge e joins nodes
     # ends[e] = (i, j) by the path t p_i + (1 - t) p_j + t (1 - t) c_e. sent[e] counts the
     # solutions at each end already carried along e (a prefix: solutions are appended);
@@ -595,7 +634,6 @@ def monodromy_solve(
     line: _TraceLine | None = None
     lines = 0
     retired: set[int] = set()  # edges of replaced trace lines
-    tmap: TraceMap = trace_map or (lambda x: x)
     sums: dict[int, list[Any]] = {}  # node -> [rows summed, sum of tmap, sum of |tmap|]
 
     def new_line() -> None:
@@ -608,13 +646,17 @@ def monodromy_solve(
         lines += 1
         v = _trace_direction(rng, p0)
         s_values = (_trace_point(rng), _trace_point(rng))
-        for s_i in s_values:
+        if real_line:
+            v = v.real / max(np.linalg.norm(v.real), 1e-300) * np.linalg.norm(v) + 0j
+            s_values = (s_values[0], s_values[0].conjugate())
+        m = 1 if real_line else 2
+        for s_i in s_values[:m]:
             add_node(p0 + s_i * v)
             add_edge(0, len(nodes) - 1, one_way=True, straight=True)
         line = _TraceLine(
             s_values,
-            (len(nodes) - 2, len(nodes) - 1),
-            (len(bends) - 2, len(bends) - 1),
+            tuple(range(len(nodes) - m, len(nodes))),
+            tuple(range(len(bends) - m, len(bends))),
             0.1 * v * np.exp(2j * np.pi * rng.uniform()),
         )
 
@@ -633,7 +675,9 @@ def monodromy_solve(
         n0 = sols[0].shape[0]
         if line is None or n0 == tested_size or any(sols[q].shape[0] != n0 for q in line.nodes):
             return False
-        (t0, z0), (t1, z1), (t2, z2) = (node_trace(q) for q in (0, *line.nodes))
+        (t0, z0), (t1, z1) = node_trace(0), node_trace(line.nodes[0])
+        # A real line's second point mirrors its first: the conjugate fiber, the conjugate trace.
+        t2, z2 = node_trace(line.nodes[1]) if len(line.nodes) > 1 else (np.conj(t1), z1)
         trace = _trace_verdict((t0, t1, t2), line.s, max(z0, z1, z2), TRACE_TOL, decisive_trace)
         tested_size = n0
         return trace.verdict is Verdict.YES
