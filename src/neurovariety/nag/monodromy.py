@@ -190,6 +190,11 @@ RETRY_OPTIONS = dataclasses.replace(TrackerOptions.preset("conservative"), max_s
 #: Was 400 with a retry from the start at 2,000: the retry repeated its first 400 steps, 7% of all
 #: steps on the 404 case (``benchmarks/RESULTS.md``).
 SEARCH_MAX_STEPS = 2000
+#: Step budget of a trace-line path (straight, short: one that needs more passes near a branch
+#: point and takes the detour). The trace, and so the search's end, waits for the slowest of them:
+#: with 2,000 steps a straight path and then its detour kept the lanes all but idle for ~5 s of a
+#: 30 s search on the 404 case.
+LINE_MAX_STEPS = 400
 #: Points of the trace line tried for each of the two trace values before giving up.
 TRACE_ATTEMPTS = 3
 #: Trace lines a search tries (a line is replaced when one of its paths fails or two meet)
@@ -736,6 +741,7 @@ def monodromy_solve(
     search_opts = dataclasses.replace(
         opts, max_steps=min(opts.max_steps, SEARCH_MAX_STEPS), predictor_tol=SEARCH_TOL
     )
+    line_opts = dataclasses.replace(search_opts, max_steps=min(opts.max_steps, LINE_MAX_STEPS))
     # One homotopy for every crossing: a shared random patch, per-lane ends and bend.
     H = parameter_homotopy(system, p0, p0, rng, a=_affine_patch(system))
     a = np.asarray(H.data["a"])
@@ -768,8 +774,8 @@ def monodromy_solve(
         nonlocal next_tag
         # Re-tracks first (they are the long ones), then the trace line's (short) paths.
         for q, options in (
-            (retries, search_opts),
-            (trace_queue, search_opts),
+            (retries, line_opts),  # only trace-line paths are retried (around the detour)
+            (trace_queue, line_opts),
             (queue, search_opts),
         ):
             m = min(pool.max_width - pool.busy, len(q))
