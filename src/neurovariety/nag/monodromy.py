@@ -867,10 +867,13 @@ def monodromy_solve(
             # Idle lanes cost as much as busy ones. Nothing is left to carry but stragglers
             # (paths near a branch point, thousands of steps). The first time, the trace line
             # starts (its paths would only slow the first, fast rounds); later a new loop puts
-            # the lanes to work — unless the trace, about to be read, may say the search is done.
+            # the lanes to work — unless the trace, about to be read, may say the search is done
+            # and the stragglers would run on the narrow tail program (more busy lanes than that
+            # run at full width anyway: a loop costs them nothing).
+            tail = pool.tail_width
             if stop and lines == 0:
                 new_line()
-            elif not trace_pending():
+            elif not trace_pending() or (tail is not None and pool.busy > tail):
                 grow()
                 loops += 1
             dispatch()
