@@ -554,6 +554,7 @@ def monodromy_solve(
                 "pass x0 with F(x0; p0) = 0, e.g. from find_start_pair"
             )
     real_line = False  # a trace line with one node (conjugation: the other is its mirror)
+    conjugation = isinstance(symmetry, str)
     tmap: TraceMap = trace_map or (lambda x: x)
     if isinstance(symmetry, str):
         if symmetry != "conjugation":
@@ -617,7 +618,11 @@ def monodromy_solve(
         while symmetry is not None and first < sols[0].shape[0]:
             X = sols[0][first:]
             Y = np.atleast_2d(np.asarray(symmetry(X), dtype=complex))
-            res = _residuals(system, np.concatenate([np.ones((len(Y), 1)), Y], axis=1), p0)
+            # Conjugation was checked on the system itself (an identity at a random point):
+            # its images need no residual (~5 ms a batch, ~1 s of a 404-point search).
+            res = np.zeros(len(Y))
+            if not conjugation:
+                res = _residuals(system, np.concatenate([np.ones((len(Y), 1)), Y], axis=1), p0)
             if Y.shape != X.shape or not np.all(res <= SYMMETRY_RESIDUAL):
                 raise PolynomialSystemError(
                     f"symmetry maps solutions at p0 to non-solutions (residual up to "

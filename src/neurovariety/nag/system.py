@@ -207,7 +207,7 @@ def evaluate_batch(system: System, X: np.ndarray, P: np.ndarray) -> tuple[np.nda
             break
         x = np.concatenate([x, np.repeat(x[:1], EVAL_PIECE - k, axis=0)])
         p = np.concatenate([p, np.repeat(p[:1], EVAL_PIECE - k, axis=0)])
-        F, J = _evaluate(system.kernel, system.data, jnp.asarray(x), jnp.asarray(p))
+        F, J = _evaluate(system.kernel, system.data, x, p)  # numpy in: no per-array dispatch
         Fs.append(np.asarray(F)[:k])
         Js.append(np.asarray(J)[:k])
     if not Fs:

@@ -590,9 +590,9 @@ class LanePool:
 
     def advance(self, n: int) -> None:
         """``n`` iterations of every lane still tracking."""
-        state = {k: jnp.asarray(v) for k, v in self.state.items()}
-        pdata = {k: jnp.asarray(v) for k, v in self.pdata.items()}
-        ctl = {k: jnp.asarray(v) for k, v in self.ctl.items()}
+        # numpy arrays go to the compiled program as they are: jnp.asarray on each (17 per call)
+        # dispatched one small program apiece, ~0.3 ms each (2 s of a 25 s search).
+        state, pdata, ctl = self.state, self.pdata, self.ctl
         iters = self.newton_iters or TrackerOptions().newton_iters
         out = _advance(self.fn, (iters, ctl), self.data, pdata, state, n, self.optimize)
         self.state = {k: np.array(v) for k, v in out.items()}
