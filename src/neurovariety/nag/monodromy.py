@@ -519,8 +519,8 @@ def monodromy_solve(
         rarely move (far out, away from the others' branch points) is hit at random instead.
     symmetry : callable or "conjugation", optional
         ``symmetry(X)`` maps solutions at ``p0`` (rows) to solutions at ``p0``. Every new
-        solution's image joins the fiber at once (checked: its residual must be below
-        ``SYMMETRY_RESIDUAL``, else the search stops with an error): one crossing finds two.
+        solution's image joins the fiber at once (a callable's images are checked: residual
+        below ``SYMMETRY_RESIDUAL``, else the search stops with an error): one crossing finds two.
         ``"conjugation"``: complex conjugation, for a system with real coefficients at a real
         ``p0`` (both checked). Then the trace line is real too and needs one node, not two: the
         fiber at ``p0 + s̄ v`` is the conjugate of the fiber at ``p0 + s v`` (when ``trace_map``
@@ -627,7 +627,7 @@ def monodromy_solve(
                 raise PolynomialSystemError(
                     f"symmetry maps solutions at p0 to non-solutions (residual up to "
                     f"{np.max(res, initial=0.0):.1e}). Fix: pass a symmetry of the fiber, e.g. "
-                    "np.conj only for a system with real coefficients at real parameters"
+                    "'conjugation' only for a system with real coefficients at real parameters"
                 )
             first = sols[0].shape[0]
             for y in Y:
