@@ -68,3 +68,4 @@ def test_edd_command_prints_clean_json() -> None:
     assert d["count"] == 6 == d["formula"] and d["form"] == "generic" and d["seed"] == 3
     assert d["trace_test"] == "yes"
     assert {"loops", "paths_tracked", "paths_failed", "stop_reason"} <= set(d["ledger"])
+    assert d["ledger"]["symmetry"] == "conjugation"  # real data: critical points in pairs

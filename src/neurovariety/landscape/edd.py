@@ -72,8 +72,9 @@ class EDDegreeResult(Result):
                 agree = "DISAGREES with"
             b.append(f"{agree} the formula {self.formula} ({self.formula_source})")
         led = self.ledger
+        pairs = " (real data: conjugate pairs)" if led.get("symmetry") == "conjugation" else ""
         b.append(
-            f"monodromy: {led['loops']} loops, {led['paths_tracked']} paths, "
+            f"monodromy{pairs}: {led['loops']} loops, {led['paths_tracked']} paths, "
             f"{led['paths_failed']} failed; stopped: {led['stop_reason']}; "
             f"trace test: {self.trace_test}"
         )
@@ -270,6 +271,7 @@ def edd(
             "paths_tracked": mono.paths_tracked,
             "paths_failed": mono.paths_failed,
             "stop_reason": mono.stop_reason,
+            "symmetry": "conjugation",  # real data: each critical point found brings its pair
             "solutions": mono.nsolutions,
         },
         seed=seed,
