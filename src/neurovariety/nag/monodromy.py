@@ -554,14 +554,16 @@ def monodromy_solve(
                 "pass x0 with F(x0; p0) = 0, e.g. from find_start_pair"
             )
     real_line = False  # a trace line with one node (conjugation: the other is its mirror)
-    conjugation = isinstance(symmetry, str)
+    check_images = True  # a callable's images are checked by their residual
     tmap: TraceMap = trace_map or (lambda x: x)
     if isinstance(symmetry, str):
         if symmetry != "conjugation":
             raise ValueError(f"symmetry={symmetry!r}: pass a callable or 'conjugation'")
         # Its own random point: the search's draws stay those of any other symmetry.
         p0, real_line = _check_conjugation(system, p0, tmap, np.random.default_rng(seed))
-        symmetry = np.conj
+        # Checked on the system itself (an identity at a random point): its images need no
+        # residual (~5 ms a batch, ~1 s of a 404-point search).
+        symmetry, check_images = np.conj, False
     # The graph: nodes (parameter points) with their known solutions; edge e joins nodes
     # ends[e] = (i, j) by the path t p_i + (1 - t) p_j + t (1 - t) c_e. sent[e] counts the
     # solutions at each end already carried along e (a prefix: solutions are appended);
@@ -618,10 +620,8 @@ def monodromy_solve(
         while symmetry is not None and first < sols[0].shape[0]:
             X = sols[0][first:]
             Y = np.atleast_2d(np.asarray(symmetry(X), dtype=complex))
-            # Conjugation was checked on the system itself (an identity at a random point):
-            # its images need no residual (~5 ms a batch, ~1 s of a 404-point search).
             res = np.zeros(len(Y))
-            if not conjugation:
+            if check_images:
                 res = _residuals(system, np.concatenate([np.ones((len(Y), 1)), Y], axis=1), p0)
             if Y.shape != X.shape or not np.all(res <= SYMMETRY_RESIDUAL):
                 raise PolynomialSystemError(
@@ -777,7 +777,7 @@ def monodromy_solve(
 
     def load() -> None:
         nonlocal next_tag
-        # Re-tracks first (they are the long ones), then the trace line's (short) paths.
+        # Detours of failed trace-line paths first, then the line's paths: the trace waits on them.
         for q, options in (
             (retries, line_opts),  # only trace-line paths are retried (around the detour)
             (trace_queue, line_opts),

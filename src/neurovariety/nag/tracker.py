@@ -592,9 +592,9 @@ class LanePool:
         """``n`` iterations of every lane still tracking."""
         # numpy arrays go to the compiled program as they are: jnp.asarray on each (17 per call)
         # dispatched one small program apiece, ~0.3 ms each (2 s of a 25 s search).
-        state, pdata, ctl = self.state, self.pdata, self.ctl
         iters = self.newton_iters or TrackerOptions().newton_iters
-        out = _advance(self.fn, (iters, ctl), self.data, pdata, state, n, self.optimize)
+        ctl = (iters, self.ctl)
+        out = _advance(self.fn, ctl, self.data, self.pdata, self.state, n, self.optimize)
         self.state = {k: np.array(v) for k, v in out.items()}
         tail = self.tail_width
         if self._tail is None and tail is not None and tail < self.max_width:
