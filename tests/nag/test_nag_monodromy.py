@@ -260,3 +260,24 @@ def test_conjugation_is_refused_where_it_is_no_symmetry():
     G = parse_system("parameters: b\nx^2 - I*b")  # x^2 = i b: no real coefficients
     with pytest.raises(PolynomialSystemError, match="real coefficients"):
         monodromy_solve(G, (np.array([np.sqrt(1j)]), np.array([1.0])), symmetry="conjugation")
+
+
+def test_a_large_search_compiles_one_program_run_in_parts(monkeypatch):
+    # The large-system shape, forced on a small system: the pool's program is compiled on a
+    # thread while the start is checked, and the pool (in two parts), the search's trace line
+    # and its re-tracks all find it there — one optimized program, not two. A spare pool whose
+    # shapes differ from the search's would compile a second.
+    import neurovariety.nag.monodromy as m
+    from neurovariety.nag.tracker import _advance_optimized
+
+    monkeypatch.setattr(m, "LARGE_FROM_BEZOUT", 1)
+    monkeypatch.setattr(m, "_cores", lambda: 2)
+    # A fresh system (its own kernel, so no program of it is cached yet): 4 solutions.
+    F = parse_system(CONICS.replace("b*y^2", "b*y^2 + 0*x"))
+    x0, p0 = find_start_pair(F, seed=2)
+    shape = m._pool_shape(F)
+    assert shape["parts"] == 2 and shape["max_width"] == 2 * m.PART_WIDTH
+    before = _advance_optimized._cache_size()
+    r = monodromy_solve(F, (x0, p0), seed=2)
+    assert r.nsolutions == 4 and r.complete == Verdict.YES
+    assert _advance_optimized._cache_size() == before + 1

@@ -3,23 +3,38 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from neurovariety.nag import parse_system
-from neurovariety.nag.homotopy import parameter_homotopy, to_patch
+from neurovariety.nag.homotopy import Homotopy, parameter_homotopy, to_patch
 from neurovariety.nag.solve import condition_numbers, equilibrated_condition_numbers
 from neurovariety.nag.tracker import LanePool, TrackerOptions, TrackStatus
 
 
-def test_pool_refills_lanes_and_every_path_ends_where_continuation_says() -> None:
-    # x² = a from a = 1 to targets a1 with |a1 − 1| < 0.9: the straight segment stays in the
-    # right half-plane, where the principal square root is continuous, so x = ±1 ends at
-    # ±sqrt(a1). Forty paths through a pool of at most 16 lanes: lanes must be refilled.
+def _square_roots(seed: int, m: int) -> tuple[Homotopy, np.ndarray, np.ndarray]:
+    """x² = a along segments from a = 1 to ``m`` random targets with |a1 − 1| < 0.8: the
+    segment stays in the right half-plane, where the principal square root is continuous, so
+    x = ±1 ends at ±sqrt(a1). Returns the homotopy, its patch and the targets."""
     F = parse_system("variables: x\nparameters: a\nx^2 - a")
-    rng = np.random.default_rng(3)
+    rng = np.random.default_rng(seed)
     H = parameter_homotopy(F, np.ones(1), np.ones(1), rng)
-    a = np.asarray(H.data["a"])
-    m = 40
     targets = 1 + 0.8 * rng.uniform(size=m) * np.exp(2j * np.pi * rng.uniform(size=m))
+    return H, np.asarray(H.data["a"]), targets
+
+
+def _segments(targets: np.ndarray) -> dict[str, np.ndarray]:
+    return {
+        "p0": np.ones((targets.size, 1), complex),
+        "p1": targets[:, None].astype(complex),
+        "c": np.zeros((targets.size, 1), complex),
+    }
+
+
+def test_pool_refills_lanes_and_every_path_ends_where_continuation_says() -> None:
+    # x = ±1 ends at ±sqrt(a1) (see _square_roots). Forty paths through a pool of at most 16
+    # lanes: lanes must be refilled.
+    m = 40
+    H, a, targets = _square_roots(3, m)
     signs = np.where(np.arange(m) % 2 == 0, 1.0, -1.0)
     pool = LanePool(H.fn, H.data, 2, {"p0": 1, "p1": 1, "c": 1}, width=8, max_width=16)
     pending = list(range(m))
@@ -29,11 +44,7 @@ def test_pool_refills_lanes_and_every_path_ends_where_continuation_says() -> Non
         take = pending[: 16 - pool.busy]
         if take:
             idx = np.array(take)
-            pd = {
-                "p0": np.ones((idx.size, 1), complex),
-                "p1": targets[idx, None].astype(complex),
-                "c": np.zeros((idx.size, 1), complex),
-            }
+            pd = _segments(targets[idx])
             loaded = pool.load(to_patch(signs[idx, None].astype(complex), a), pd, idx, opts)
             pending = pending[loaded:]
         pool.advance(5)
@@ -65,22 +76,14 @@ def test_pool_with_a_tail_width_moves_its_stragglers_and_returns_when_work_arriv
     # x² = a along segments from a = 1: endpoints ±sqrt(a1) as above. A 16-lane pool with a
     # 4-lane tail: once its tail program is compiled and at most 4 paths run, it shrinks to 4,
     # and loading more paths takes it back to 16; every path still ends where it should.
-    F = parse_system("variables: x\nparameters: a\nx^2 - a")
-    rng = np.random.default_rng(5)
-    H = parameter_homotopy(F, np.ones(1), np.ones(1), rng)
-    a = np.asarray(H.data["a"])
-    targets = 1 + 0.8 * rng.uniform(size=13) * np.exp(2j * np.pi * rng.uniform(size=13))
+    H, a, targets = _square_roots(5, 13)
     pool = LanePool(
         H.fn, H.data, 2, {"p0": 1, "p1": 1, "c": 1}, width=16, max_width=16, tail_width=4
     )
     opts = TrackerOptions()
 
     def load(idx: np.ndarray) -> None:
-        pd = {
-            "p0": np.ones((idx.size, 1), complex),
-            "p1": targets[idx, None].astype(complex),
-            "c": np.zeros((idx.size, 1), complex),
-        }
+        pd = _segments(targets[idx])
         assert pool.load(to_patch(np.ones((idx.size, 1), complex), a), pd, idx, opts) == idx.size
 
     ends: dict[int, complex] = {}
@@ -141,3 +144,41 @@ def test_the_stored_tangent_is_the_davidenko_tangent_after_every_step() -> None:
             np.testing.assert_allclose(st["k"][lane], exact, rtol=1e-6, atol=1e-9)
             assert 0 < t <= 1
     assert rejected_first
+
+
+def test_a_pool_in_two_parts_tracks_every_lane_as_one_part_does() -> None:
+    # The parts of a full-width pool run the same program on interleaved lanes, at once: every
+    # path must end where it ends in a pool of one part, in as many steps, and the lanes must
+    # be refilled across both parts (24 paths through 16 lanes).
+    m = 24
+    H, a, targets = _square_roots(7, m)
+    signs = np.where(np.arange(m) % 3 == 0, 1.0, -1.0)
+
+    def run(parts: int) -> tuple[np.ndarray, np.ndarray]:
+        pool = LanePool(
+            H.fn, H.data, 2, {"p0": 1, "p1": 1, "c": 1}, width=16, max_width=16, parts=parts
+        )
+        pending = list(range(m))
+        ends, steps = np.zeros(m, complex), np.zeros(m, int)
+        while pending or pool.busy:
+            idx = np.array(pending[: 16 - pool.busy], dtype=int)
+            if idx.size:
+                X0 = to_patch(signs[idx, None].astype(complex), a)
+                pending = pending[pool.load(X0, _segments(targets[idx]), idx, TrackerOptions()) :]
+            pool.advance(3)
+            tags, X, status, n = pool.release(pool.finished())
+            assert np.all(status == TrackStatus.DONE)
+            ends[tags], steps[tags] = X[:, 1] / X[:, 0], n
+        return ends, steps
+
+    one, one_steps = run(1)
+    two, two_steps = run(2)
+    np.testing.assert_allclose(one, signs * np.sqrt(targets), rtol=1e-9)
+    np.testing.assert_allclose(two, one, rtol=1e-12)
+    np.testing.assert_array_equal(two_steps, one_steps)
+
+
+def test_a_pool_refuses_parts_that_do_not_divide_its_width() -> None:
+    H, _, _ = _square_roots(0, 1)
+    with pytest.raises(ValueError, match="divide max_width"):
+        LanePool(H.fn, H.data, 2, {"p0": 1, "p1": 1, "c": 1}, width=16, max_width=16, parts=3)

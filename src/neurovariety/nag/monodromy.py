@@ -38,6 +38,8 @@ to decomposing solution sets of polynomial systems*, SIAM J. Numer. Anal. 40 (20
 from __future__ import annotations
 
 import dataclasses
+import os
+import threading
 import time
 from collections import deque
 from collections.abc import Callable, Sequence
@@ -203,15 +205,21 @@ TRACE_LINES = 6
 #: Relative deviation from affine under which a trace counts as affine.
 TRACE_TOL = 1e-7
 #: Systems with at least this Bézout number are large: every pool of their search (crossings,
-#: trace tests, re-tracks) has ``POOL_WIDTH`` lanes and one fully optimized program (~5 s to
-#: compile for an ED system of degree 13; the 16/64/256 widths of small systems cost three),
-#: plus a ``TAIL_WIDTH`` program for stragglers, compiled in the background. Small systems keep
-#: pools of 16 lanes (growing to 256 only when needed), compiled fast: their tests and small
-#: searches are compile-bound, and a second program would cost more than it saves.
+#: trace tests, re-tracks) has ``PART_WIDTH`` lanes per core in use (at most ``MAX_PARTS``) and
+#: one fully optimized program of ``PART_WIDTH`` lanes (~4 s to compile for an ED system of
+#: degree 13, started on a thread while the search checks its start), whose parts run at once,
+#: one per core. On one core: ``POOL_WIDTH`` lanes plus a ``TAIL_WIDTH`` program for stragglers,
+#: compiled in the background (on two cores that compile slowed the parts more than the narrow
+#: program saved). Small systems keep pools of 16 lanes (growing to 256 only when needed),
+#: compiled fast: their tests and small searches are compile-bound, and a second program would
+#: cost more than it saves.
 LARGE_FROM_BEZOUT = 1000
 #: Per lane, 64 lanes cost about what 256 do, and stragglers at the end hold up fewer of them.
 POOL_WIDTH = 64
 TAIL_WIDTH = 8
+PART_WIDTH = 32
+#: Measured on 2 cores only (``benchmarks/RESULTS.md``): more parts are untested.
+MAX_PARTS = 2
 #: Fresh start pairs that come with each new loop when a ``sampler`` is given: one per
 #: ``SAMPLES_PER`` known solutions, at least ``SAMPLES_MIN``.
 SAMPLES_PER = 4
@@ -224,9 +232,21 @@ POOL_CHUNK = 8
 PROGRESS_EVERY = 0.25
 
 
+def _cores() -> int:
+    """Cores this process may run on (a container's or ``taskset``'s limit, not the host's)."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
+
+
 def _pool_shape(system: System) -> dict[str, Any]:
-    """Widths of a search's pool: fixed, optimized and with a tail for large systems."""
+    """Widths of a search's pool: fixed and optimized for large systems, in parts or with a tail."""
     if np.prod([float(d) for d in system.degrees]) >= LARGE_FROM_BEZOUT:
+        parts = min(MAX_PARTS, _cores())
+        if parts > 1:
+            width = PART_WIDTH * parts
+            return {"width": width, "max_width": width, "optimize": True, "parts": parts}
         return {
             "width": POOL_WIDTH,
             "max_width": POOL_WIDTH,
@@ -546,6 +566,16 @@ def monodromy_solve(
         raise PolynomialSystemError(
             f"start solution has {x0.shape[1]} coordinates, expected {system.n_variables}"
         )
+    shape = _pool_shape(system)
+    compiling = None
+    if shape.get("optimize"):
+        # A large system's pool program takes seconds to compile: on the second core, while
+        # this core checks the start (the evaluator compiles too) and builds the graph.
+        warm = parameter_homotopy(system, p0, p0, np.random.default_rng(0), a=_affine_patch(system))
+        widths = {key: p0.size for key in ("p0", "p1", "c")}
+        spare = LanePool(warm.fn, warm.data, warm.n_unknowns, widths, **shape)
+        compiling = threading.Thread(target=spare.compile, args=(None, opts.newton_iters))
+        compiling.start()
     for x in x0:
         res = system.evaluate(x, p0) * np.asarray(system.data["scale"])
         if np.max(np.abs(res)) > 1e-8 * max(1.0, float(np.max(np.abs(x)))) ** max(system.degrees):
@@ -751,7 +781,9 @@ def monodromy_solve(
     H = parameter_homotopy(system, p0, p0, rng, a=_affine_patch(system))
     a = np.asarray(H.data["a"])
     k = p0.size
-    pool = LanePool(H.fn, H.data, H.n_unknowns, {"p0": k, "p1": k, "c": k}, **_pool_shape(system))
+    pool = LanePool(H.fn, H.data, H.n_unknowns, {"p0": k, "p1": k, "c": k}, **shape)
+    if compiling is not None:
+        compiling.join()  # one compile: a call before it ends would start a second
     queue: deque[_Crossing] = deque()
     trace_queue: deque[_Crossing] = deque()
     retries: deque[_Crossing] = deque()

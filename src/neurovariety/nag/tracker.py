@@ -21,8 +21,10 @@ from __future__ import annotations
 
 import enum
 import functools
+import os
 import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
@@ -424,6 +426,12 @@ def check_budget(deadline: float | None, what: str) -> None:
         )
 
 
+#: Threads that run a :class:`LanePool`'s parts beside the calling thread (XLA releases the GIL).
+_PARTS = ThreadPoolExecutor(
+    max_workers=max(1, (os.cpu_count() or 1) - 1), thread_name_prefix="lanes"
+)
+
+
 def pool_width(n: int, max_width: int) -> int:
     """Lanes for ``n`` paths: 16, 64 or 256 (then powers of two), at most ``max_width``.
 
@@ -463,8 +471,13 @@ class LanePool:
         max_width: int = 256,
         optimize: bool | None = None,
         tail_width: int | None = None,
+        parts: int = 1,
     ) -> None:
         self.fn, self.data, self.max_width, self.optimize = fn, data, max_width, optimize
+        if parts < 1 or max_width % parts:
+            raise ValueError(f"parts={parts} must be positive and divide max_width={max_width}")
+        self.parts = parts
+        self._warm = False  # the part-width program has run once (compiled) on this pool
         self.n_unknowns, self.pdata_widths = n_unknowns, pdata_widths
         self.width = 0
         self.state: dict[str, np.ndarray] = {}
@@ -491,11 +504,19 @@ class LanePool:
         pdata = {k: np.zeros((extra, w), complex) for k, w in self.pdata_widths.items()}
         return state, ctl, pdata
 
-    def _compile_tail(self) -> None:
-        # Zero iterations of the tail-width program: compiles it into jit's cache.
-        state, ctl, pdata = self._blank(self.tail_width or 1)
-        iters = TrackerOptions().newton_iters
+    def compile(self, width: int | None = None, newton_iters: int | None = None) -> None:
+        """Compile the program for ``width`` lanes (default: one part of the full width).
+
+        Zero iterations of it: the program lands in jit's cache, where every pool of the same
+        homotopy function and shapes finds it (a search compiles its pool's program in a thread
+        while it checks its start). ``newton_iters``: default the pool's, else the default preset's.
+        """
+        state, ctl, pdata = self._blank(width or self.max_width // self.parts)
+        iters = newton_iters or self.newton_iters or TrackerOptions().newton_iters
         _advance(self.fn, (iters, ctl), self.data, pdata, state, 0, self.optimize)
+
+    def _compile_tail(self) -> None:
+        self.compile(self.tail_width or 1)
 
     def shrink_to_tail(self) -> bool:
         """Move the busy lanes to ``tail_width`` lanes if they fit and its program is compiled."""
@@ -526,9 +547,11 @@ class LanePool:
     def shrink(self) -> None:
         """Move the busy lanes into the smallest width that holds them (lockstep cost is per
         lane: one straggler must not keep 256 lanes running). A pool with a tail width has
-        only its two programs: see :meth:`shrink_to_tail`."""
+        only its two programs (see :meth:`shrink_to_tail`), a pool in parts only its one."""
         if self.tail_width is not None:
             self.shrink_to_tail()
+            return
+        if self.parts > 1:
             return
         width = pool_width(max(self.busy, 1), self.max_width)
         if width < self.width:
@@ -589,17 +612,48 @@ class LanePool:
         return k
 
     def advance(self, n: int) -> None:
-        """``n`` iterations of every lane still tracking."""
-        # numpy arrays go to the compiled program as they are: jnp.asarray on each (17 per call)
-        # dispatched one small program apiece, ~0.3 ms each (2 s of a 25 s search).
-        iters = self.newton_iters or TrackerOptions().newton_iters
-        ctl = (iters, self.ctl)
-        out = _advance(self.fn, ctl, self.data, self.pdata, self.state, n, self.optimize)
-        self.state = {k: np.array(v) for k, v in out.items()}
+        """``n`` iterations of every lane still tracking.
+
+        With ``parts > 1`` the full-width pool runs as that many interleaved parts (lane ``i`` in
+        part ``i % parts``), one thread each: a compiled program runs on one core, and parts run
+        at once (on 2 cores ~1.6x the lanes per second; one program of the part width).
+        """
+        split = self.parts > 1 and self.width == self.max_width
+        if not split:
+            self.state = self._run(self.state, self.ctl, self.pdata, n)
+        else:
+            cut = [slice(i, None, self.parts) for i in range(self.parts)]
+
+            def part(c: slice) -> dict[str, np.ndarray]:
+                return self._run(
+                    {k: v[c] for k, v in self.state.items()},
+                    {k: v[c] for k, v in self.ctl.items()},
+                    {k: v[c] for k, v in self.pdata.items()},
+                    n,
+                )
+
+            if self._warm:
+                rest = [_PARTS.submit(part, c) for c in cut[1:]]
+                outs = [part(cut[0])] + [f.result() for f in rest]
+            else:  # the first call compiles: once, not once per thread
+                outs = [part(c) for c in cut]
+                self._warm = True
+            for c, out in zip(cut, outs, strict=True):
+                for k, v in out.items():
+                    self.state[k][c] = v
         tail = self.tail_width
         if self._tail is None and tail is not None and tail < self.max_width:
             self._tail = threading.Thread(target=self._compile_tail, daemon=True)
             self._tail.start()
+
+    def _run(
+        self, state: dict[str, Any], ctl: dict[str, Any], pdata: dict[str, Any], n: int
+    ) -> dict[str, np.ndarray]:
+        # numpy arrays go to the compiled program as they are: jnp.asarray on each (17 per call)
+        # dispatched one small program apiece, ~0.3 ms each (2 s of a 25 s search).
+        iters = self.newton_iters or TrackerOptions().newton_iters
+        out = _advance(self.fn, (iters, ctl), self.data, pdata, state, n, self.optimize)
+        return {k: np.array(v) for k, v in out.items()}
 
     def finished(self) -> np.ndarray:
         """Busy lanes whose path has ended (any status but ``TRACKING``)."""
@@ -636,14 +690,16 @@ def pool_track(
     width: int | None = None,
     optimize: bool | None = None,
     tail_width: int | None = None,
+    parts: int = 1,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Track paths of ``H`` (per-path ``pdata`` rows) from t = 1 to 0 through a :class:`LanePool`.
 
     Returns the endpoints and statuses. Unlike :func:`track`, many paths never form one lockstep
     batch: at most ``max_width`` lanes, refilled as paths end (no straggler holds up the rest, and
     the width — the compiled program — is shared with other pools of the same homotopy).
-    ``width`` (first width; default: enough for all paths), ``optimize`` and ``tail_width`` are
-    the :class:`LanePool`'s: a search passes its own pool's, so both share compiled programs.
+    ``width`` (first width; default: enough for all paths), ``optimize``, ``tail_width`` and
+    ``parts`` are the :class:`LanePool`'s: a search passes its own pool's, so both share
+    compiled programs.
     """
     opts = options or TrackerOptions()
     B = X0.shape[0]
@@ -658,6 +714,7 @@ def pool_track(
         max_width=max_width,
         optimize=optimize,
         tail_width=tail_width,
+        parts=parts,
     )
     start = 0
     while start < B or pool.busy:
