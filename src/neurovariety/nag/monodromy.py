@@ -206,7 +206,7 @@ TRACE_LINES = 6
 TRACE_TOL = 1e-7
 #: Systems with at least this Bézout number are large: every pool of their search (crossings,
 #: trace tests, re-tracks) has ``PART_WIDTH`` lanes per core in use (at most ``MAX_PARTS``) and
-#: one fully optimized program of ``PART_WIDTH`` lanes (~4 s to compile for an ED system of
+#: one fully optimized program of ``PART_WIDTH`` lanes (2-5 s to compile for an ED system of
 #: degree 13, started on a thread while the search checks its start), whose parts run at once,
 #: one per core. On one core: ``POOL_WIDTH`` lanes plus a ``TAIL_WIDTH`` program for stragglers,
 #: compiled in the background (on two cores that compile slowed the parts more than the narrow
@@ -574,7 +574,10 @@ def monodromy_solve(
         warm = parameter_homotopy(system, p0, p0, np.random.default_rng(0), a=_affine_patch(system))
         widths = {key: p0.size for key in ("p0", "p1", "c")}
         spare = LanePool(warm.fn, warm.data, warm.n_unknowns, widths, **shape)
-        compiling = threading.Thread(target=spare.compile, args=(None, opts.newton_iters))
+        # A daemon: a search that stops early (a bad start pair) does not wait for it.
+        compiling = threading.Thread(
+            target=spare.compile, args=(None, opts.newton_iters), daemon=True
+        )
         compiling.start()
     for x in x0:
         res = system.evaluate(x, p0) * np.asarray(system.data["scale"])

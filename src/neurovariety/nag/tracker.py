@@ -458,6 +458,10 @@ class LanePool:
     Its program is compiled in a background thread once the wide one has run (compiling both
     at once delayed the first results by the tail's whole compile time); :meth:`shrink_to_tail`
     moves to it once it is ready, and the pool returns to ``max_width`` when work arrives.
+
+    ``parts``: the full-width pool runs as that many interleaved parts at once, one thread each
+    (see :meth:`advance`); such a pool keeps its width (one program, of ``max_width // parts``
+    lanes).
     """
 
     def __init__(
