@@ -41,6 +41,17 @@ def test_ed_degrees_match_formulas_over_seeds(spec: str, expected: int, seed: in
 
 
 @pytest.mark.slow
+def test_a_large_count_ends_on_its_own_trace_line() -> None:
+    # The LCN with 2,385 critical points (the generic ED degree of a Segre product, THEORY.md).
+    # The trace is read inside the search: its line must survive the one path in ~2,400 that
+    # fails its straight way (two detours). With one short detour this seed lost all six of its
+    # lines and ran ~5 minutes to its stale rule before a separate trace test.
+    r = edd(parse_architecture("lcn k=3,3,3 s=2,2"), seed=1, time_limit=400)
+    assert r.count == 2385 == r.formula
+    assert r.trace_test == "yes" and r.ledger["stop_reason"] == "trace test passed"
+
+
+@pytest.mark.slow
 def test_stride_one_lcn_counts_functions_not_parameters() -> None:
     # THEORY §4: k = (2, 2), stride 1: 2 parameter critical points (swap the factors), 1 function.
     r = edd(parse_architecture("lcn k=2,2"), seed=0)

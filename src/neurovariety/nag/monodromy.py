@@ -197,6 +197,13 @@ SEARCH_MAX_STEPS = 2000
 #: with 2,000 steps a straight path and then its detour kept the lanes all but idle for ~5 s of a
 #: 30 s search on the 404 case.
 LINE_MAX_STEPS = 400
+#: Detours a failed trace-line path takes (the line's detour bend, then its opposite) before the
+#: line is replaced; each may take as many steps as there are solutions (``LINE_MAX_STEPS`` to
+#: ``SEARCH_MAX_STEPS``). With one detour of ``LINE_MAX_STEPS``, the 2,385-point LCN search lost
+#: all six of its lines within 12 s, each to one path of ~2,400, and ran on for minutes to its
+#: stale rule before a separate trace test; with 2,000 steps for every detour the 404-point
+#: search waited ~4 s on one detour (a new line there costs 404 short paths).
+LINE_DETOURS = 2
 #: Points of the trace line tried for each of the two trace values before giving up.
 TRACE_ATTEMPTS = 3
 #: Trace lines a search tries (a line is replaced when one of its paths fails or two meet)
@@ -806,15 +813,21 @@ def monodromy_solve(
                 sent[e][side] = sols[here].shape[0]
 
     def bend_of(t: _Crossing) -> np.ndarray:
-        if t.retry == 1 and line is not None and t.edge in line.edges:
-            return line.detour
+        if t.retry and line is not None and t.edge in line.edges:
+            return line.detour if t.retry == 1 else -line.detour  # one side, then the other
         return bends[t.edge]
 
     def load() -> None:
         nonlocal next_tag
         # Detours of failed trace-line paths first, then the line's paths: the trace waits on them.
+        # Only trace-line paths are retried, around the detours. A line's last failure costs a
+        # new line, a path per solution, so a detour may take about as many steps as a new line
+        # takes pool iterations (~ solutions: ~60 steps a path, 64 lanes), within the bounds.
+        steps = min(
+            opts.max_steps, int(np.clip(sols[0].shape[0], LINE_MAX_STEPS, SEARCH_MAX_STEPS))
+        )
         for q, options in (
-            (retries, line_opts),  # only trace-line paths are retried (around the detour)
+            (retries, dataclasses.replace(line_opts, max_steps=steps) if retries else line_opts),
             (trace_queue, line_opts),
             (queue, search_opts),
         ):
@@ -857,11 +870,11 @@ def monodromy_solve(
                 tracked += 1
                 continue
             if not ok[j]:
-                if on_line and t.retry == 0:
+                if on_line and t.retry < LINE_DETOURS:
                     # Replacing the line costs a path per solution; a detour costs one. For a
                     # complete fiber it lands on the straight way's endpoint or on another
                     # path's (two paths met: the line is replaced).
-                    retries.append(t._replace(retry=1))
+                    retries.append(t._replace(retry=t.retry + 1))
                 else:
                     failed += 1
                     tracked += 1
