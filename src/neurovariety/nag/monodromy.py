@@ -576,7 +576,7 @@ def monodromy_solve(
     shape = _pool_shape(system)
     compiling = None
     if shape.get("optimize"):
-        # A large system's pool program takes seconds to compile: on the second core, while
+        # A large system's pool program takes seconds to compile: on another core, while
         # this core checks the start (the evaluator compiles too) and builds the graph.
         warm = parameter_homotopy(system, p0, p0, np.random.default_rng(0), a=_affine_patch(system))
         widths = {key: p0.size for key in ("p0", "p1", "c")}

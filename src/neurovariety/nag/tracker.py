@@ -620,7 +620,8 @@ class LanePool:
 
         With ``parts > 1`` the full-width pool runs as that many interleaved parts (lane ``i`` in
         part ``i % parts``), one thread each: a compiled program runs on one core, and parts run
-        at once (on 2 cores ~1.6x the lanes per second; one program of the part width).
+        at once (on 2 cores twice the lanes per second, ~1.6x in a search; one program of the
+        part width).
         """
         split = self.parts > 1 and self.width == self.max_width
         if not split:
