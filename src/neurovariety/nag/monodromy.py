@@ -204,6 +204,9 @@ LINE_MAX_STEPS = 400
 #: stale rule before a separate trace test; with 2,000 steps for every detour the 404-point
 #: search waited ~4 s on one detour (a new line there costs 404 short paths).
 LINE_DETOURS = 2
+#: Paths of a trace line that met another path (a different way round a branch point) and sent
+#: that one round the same detour, before the line is replaced.
+LINE_MEETINGS = 8
 #: Points of the trace line tried for each of the two trace values before giving up.
 TRACE_ATTEMPTS = 3
 #: Trace lines a search tries (a line is replaced when one of its paths fails or two meet)
@@ -689,12 +692,15 @@ def monodromy_solve(
     lines = 0
     retired: set[int] = set()  # edges of replaced trace lines
     sums: dict[int, list[Any]] = {}  # node -> [rows summed, sum of tmap, sum of |tmap|]
+    line_from: dict[tuple[int, int], int] = {}  # (line node, row) -> the p0 row carried there
+    met = [0]  # paths of the current line that met another and sent it round again
 
     def new_line() -> None:
         nonlocal line, lines
         if line is not None:
             retired.update(line.edges)
         line = None
+        met[0] = 0
         if lines >= TRACE_LINES:
             return
         lines += 1
@@ -891,7 +897,19 @@ def monodromy_solve(
             arrived[t.edge][1 - t.side].add(row)
             if node == 0 and sols[0].shape[0] > before:
                 tracked_at_new = tracked
-            broken |= on_line and sols[node].shape[0] == before  # two paths met
+            if on_line and sols[node].shape[0] > before:
+                line_from[(node, row)] = t.row
+            elif on_line:
+                # Two paths met: one took a different way round a branch point, so a point of
+                # the node's fiber is missing. The trace needs the node's points, not who brought
+                # which: the other path, sent round the same way, may bring it (for a swap of
+                # two, it does). Else the line is replaced.
+                other = line_from.get((node, row), t.row)
+                if other != t.row and met[0] < LINE_MEETINGS:
+                    met[0] += 1
+                    retries.append(t._replace(row=other, retry=max(t.retry, 1)))
+                else:
+                    broken = True
         add_images(known)
         if broken:
             new_line()
