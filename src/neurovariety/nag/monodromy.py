@@ -883,7 +883,7 @@ def monodromy_solve(
                 if on_line and t.retry < LINE_DETOURS:
                     # Replacing the line costs a path per solution; a detour costs one. For a
                     # complete fiber it lands on the straight way's endpoint or on another
-                    # path's (two paths met: the line is replaced).
+                    # path's (two paths met: see below).
                     retries.append(t._replace(retry=t.retry + 1))
                 else:
                     failed += 1
