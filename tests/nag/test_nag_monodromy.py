@@ -271,7 +271,7 @@ def test_a_large_search_compiles_one_program_run_in_parts(monkeypatch):
     from neurovariety.nag.tracker import _advance_optimized
 
     monkeypatch.setattr(m, "LARGE_FROM_BEZOUT", 1)
-    monkeypatch.setattr(m, "_cores", lambda: 2)
+    monkeypatch.setattr(m, "cores", lambda: 2)
     # A fresh system (its own kernel, so no program of it is cached yet): 4 solutions.
     F = parse_system(CONICS.replace("b*y^2", "b*y^2 + 0*x"))
     x0, p0 = find_start_pair(F, seed=2)

@@ -38,7 +38,6 @@ to decomposing solution sets of polynomial systems*, SIAM J. Numer. Anal. 40 (20
 from __future__ import annotations
 
 import dataclasses
-import os
 import threading
 import time
 from collections import deque
@@ -53,7 +52,7 @@ from ..results import Result, Verdict
 from .homotopy import parameter_homotopy, to_patch
 from .solve import _residuals, _seed, _tracker_options, equilibrated_condition_numbers
 from .system import System
-from .tracker import LanePool, TrackerOptions, TrackStatus, pool_track
+from .tracker import LanePool, TrackerOptions, TrackStatus, cores, pool_track
 
 TraceMap = Callable[[np.ndarray], np.ndarray]
 #: ``sampler(rng, k) -> (X, P)``: ``k`` fresh start pairs, ``X[j]`` solving the system at ``P[j]``.
@@ -246,18 +245,10 @@ POOL_CHUNK = 16
 PROGRESS_EVERY = 0.25
 
 
-def _cores() -> int:
-    """Cores this process may run on (a container's or ``taskset``'s limit, not the host's)."""
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:  # not on Linux
-        return os.cpu_count() or 1
-
-
 def _pool_shape(system: System) -> dict[str, Any]:
     """Widths of a search's pool: fixed and optimized for large systems, in parts or with a tail."""
     if np.prod([float(d) for d in system.degrees]) >= LARGE_FROM_BEZOUT:
-        parts = min(MAX_PARTS, _cores())
+        parts = min(MAX_PARTS, cores())
         if parts > 1:
             width = PART_WIDTH * parts
             return {"width": width, "max_width": width, "optimize": True, "parts": parts}
@@ -581,12 +572,12 @@ def monodromy_solve(
             f"start solution has {x0.shape[1]} coordinates, expected {system.n_variables}"
         )
     shape = _pool_shape(system)
+    widths = {key: p0.size for key in ("p0", "p1", "c")}  # per-lane homotopy arrays
     compiling = None
     if shape.get("optimize"):
         # A large system's pool program takes seconds to compile: on another core, while
         # this core checks the start (the evaluator compiles too) and builds the graph.
         warm = parameter_homotopy(system, p0, p0, np.random.default_rng(0), a=_affine_patch(system))
-        widths = {key: p0.size for key in ("p0", "p1", "c")}
         spare = LanePool(warm.fn, warm.data, warm.n_unknowns, widths, **shape)
         # A daemon: a search that stops early (a bad start pair) does not wait for it.
         compiling = threading.Thread(
@@ -693,14 +684,14 @@ def monodromy_solve(
     retired: set[int] = set()  # edges of replaced trace lines
     sums: dict[int, list[Any]] = {}  # node -> [rows summed, sum of tmap, sum of |tmap|]
     line_from: dict[tuple[int, int], int] = {}  # (line node, row) -> the p0 row carried there
-    met = [0]  # paths of the current line that met another and sent it round again
+    met = 0  # paths of the current line that met another and sent it round again
 
     def new_line() -> None:
-        nonlocal line, lines
+        nonlocal line, lines, met
         if line is not None:
             retired.update(line.edges)
         line = None
-        met[0] = 0
+        met = 0
         if lines >= TRACE_LINES:
             return
         lines += 1
@@ -800,8 +791,7 @@ def monodromy_solve(
     # One homotopy for every crossing: a shared random patch, per-lane ends and bend.
     H = parameter_homotopy(system, p0, p0, rng, a=_affine_patch(system))
     a = np.asarray(H.data["a"])
-    k = p0.size
-    pool = LanePool(H.fn, H.data, H.n_unknowns, {"p0": k, "p1": k, "c": k}, **shape)
+    pool = LanePool(H.fn, H.data, H.n_unknowns, widths, **shape)
     if compiling is not None:
         compiling.join()  # one compile: a call before it ends would start a second
     queue: deque[_Crossing] = deque()
@@ -833,11 +823,12 @@ def monodromy_solve(
         # Only trace-line paths are retried, around the detours. A line's last failure costs a
         # new line, a path per solution, so a detour may take about as many steps as a new line
         # takes pool iterations (~ solutions: ~60 steps a path, 64 lanes), within the bounds.
-        steps = min(
-            opts.max_steps, int(np.clip(sols[0].shape[0], LINE_MAX_STEPS, SEARCH_MAX_STEPS))
-        )
+        detour_opts = line_opts
+        if retries:
+            steps = int(np.clip(sols[0].shape[0], LINE_MAX_STEPS, SEARCH_MAX_STEPS))
+            detour_opts = dataclasses.replace(line_opts, max_steps=min(opts.max_steps, steps))
         for q, options in (
-            (retries, dataclasses.replace(line_opts, max_steps=steps) if retries else line_opts),
+            (retries, detour_opts),
             (trace_queue, line_opts),
             (queue, search_opts),
         ):
@@ -868,7 +859,7 @@ def monodromy_solve(
             next_tag += m
 
     def harvest(lanes: np.ndarray) -> None:
-        nonlocal tracked, failed, tracked_at_new
+        nonlocal tracked, failed, tracked_at_new, met
         tags, Xr, status, _ = pool.release(lanes)
         tasks = [inflight.pop(int(tag)) for tag in tags]
         known = sols[0].shape[0]
@@ -905,8 +896,8 @@ def monodromy_solve(
                 # which: the other path, sent round the same way, may bring it (for a swap of
                 # two, it does). Else the line is replaced.
                 other = line_from.get((node, row), t.row)
-                if other != t.row and met[0] < LINE_MEETINGS:
-                    met[0] += 1
+                if other != t.row and met < LINE_MEETINGS:
+                    met += 1
                     retries.append(t._replace(row=other, retry=max(t.retry, 1)))
                 else:
                     broken = True

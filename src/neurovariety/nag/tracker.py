@@ -426,10 +426,16 @@ def check_budget(deadline: float | None, what: str) -> None:
         )
 
 
+def cores() -> int:
+    """Cores this process may run on (a container's or ``taskset``'s limit, not the host's)."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
+
+
 #: Threads that run a :class:`LanePool`'s parts beside the calling thread (XLA releases the GIL).
-_PARTS = ThreadPoolExecutor(
-    max_workers=max(1, (os.cpu_count() or 1) - 1), thread_name_prefix="lanes"
-)
+_PARTS = ThreadPoolExecutor(max_workers=max(1, cores() - 1), thread_name_prefix="lanes")
 
 
 def pool_width(n: int, max_width: int) -> int:
@@ -518,9 +524,6 @@ class LanePool:
         state, ctl, pdata = self._blank(width or self.max_width // self.parts)
         iters = newton_iters or self.newton_iters or TrackerOptions().newton_iters
         _advance(self.fn, (iters, ctl), self.data, pdata, state, 0, self.optimize)
-
-    def _compile_tail(self) -> None:
-        self.compile(self.tail_width or 1)
 
     def shrink_to_tail(self) -> bool:
         """Move the busy lanes to ``tail_width`` lanes if they fit and its program is compiled."""
@@ -648,7 +651,7 @@ class LanePool:
                     self.state[k][c] = v
         tail = self.tail_width
         if self._tail is None and tail is not None and tail < self.max_width:
-            self._tail = threading.Thread(target=self._compile_tail, daemon=True)
+            self._tail = threading.Thread(target=self.compile, args=(tail,), daemon=True)
             self._tail.start()
 
     def _run(
