@@ -268,7 +268,7 @@ def test_a_large_search_compiles_one_program_run_in_parts(monkeypatch):
     # and its re-tracks all find it there — one optimized program, not two. A spare pool whose
     # shapes differ from the search's would compile a second.
     import neurovariety.nag.monodromy as m
-    from neurovariety.nag.tracker import _advance_optimized
+    from neurovariety.nag.tracker import _program
 
     monkeypatch.setattr(m, "LARGE_FROM_BEZOUT", 1)
     monkeypatch.setattr(m, "cores", lambda: 2)
@@ -277,7 +277,7 @@ def test_a_large_search_compiles_one_program_run_in_parts(monkeypatch):
     x0, p0 = find_start_pair(F, seed=2)
     shape = m._pool_shape(F)
     assert shape["parts"] == 2 and shape["max_width"] == 2 * m.PART_WIDTH
-    before = _advance_optimized._cache_size()
+    before = _program(True)._cache_size()
     r = monodromy_solve(F, (x0, p0), seed=2)
     assert r.nsolutions == 4 and r.complete == Verdict.YES
-    assert _advance_optimized._cache_size() == before + 1
+    assert _program(True)._cache_size() == before + 1

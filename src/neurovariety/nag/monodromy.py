@@ -579,11 +579,15 @@ def monodromy_solve(
         # this core checks the start (the evaluator compiles too) and builds the graph.
         warm = parameter_homotopy(system, p0, p0, np.random.default_rng(0), a=_affine_patch(system))
         spare = LanePool(warm.fn, warm.data, warm.n_unknowns, widths, **shape)
-        # A daemon: a search that stops early (a bad start pair) does not wait for it.
+        # A daemon: a search that stops early (a bad start pair) does not wait for it. Its
+        # trace goes first: two traces at once share one interpreter (the GIL), and the
+        # program's compile is the longer way to the first crossing.
+        traced = threading.Event()
         compiling = threading.Thread(
-            target=spare.compile, args=(None, opts.newton_iters), daemon=True
+            target=spare.compile, args=(None, opts.newton_iters, traced), daemon=True
         )
         compiling.start()
+        traced.wait()
     for x in x0:
         res = system.evaluate(x, p0) * np.asarray(system.data["scale"])
         if np.max(np.abs(res)) > 1e-8 * max(1.0, float(np.max(np.abs(x)))) ** max(system.degrees):

@@ -182,14 +182,34 @@ class System:
         )
 
 
-# Evaluation outside the tracker is rare (start pairs, condition numbers, residuals): compile
-# fast (XLA backend optimization level 0 compiles ~40% faster; each call runs in ~1 ms).
-@functools.partial(
-    jax.jit, static_argnums=0, compiler_options={"xla_backend_optimization_level": 0}
-)
-def _evaluate(kernel: Kernel, data: Any, X: jax.Array, P: jax.Array) -> tuple[jax.Array, jax.Array]:
+@functools.cache
+def codegen_options() -> dict[str, Any]:
+    """XLA options for this package's compiled programs: the CPU's classic fusion emitters.
+
+    XLA's newer fusion emitters took twice as long to compile the tracker program of an ED
+    system (2.0 s against 1.0 s for the 404 case, ~0.8 s of a search's start) for the same
+    speed per step (``benchmarks/RESULTS.md``). A jaxlib that does not know the option (older or
+    newer than 0.10) gets none: probed once on a one-line program.
+    """
+    options = {"xla_cpu_use_fusion_emitters": False}
+    try:
+        jax.jit(lambda x: x + 1, compiler_options=options).lower(1.0).compile()
+    except Exception:  # jaxlib without the option: its defaults
+        return {}
+    return options
+
+
+def _batched(kernel: Kernel, data: Any, X: jax.Array, P: jax.Array) -> tuple[jax.Array, jax.Array]:
     """Batched kernel (values and Jacobians) at rows of ``X`` with parameter rows ``P``."""
     return jax.vmap(lambda x, p: kernel(data, x, p))(X, P)
+
+
+@functools.cache
+def _evaluator() -> Any:
+    # Evaluation outside the tracker is rare (start pairs, condition numbers, residuals): compile
+    # fast (XLA backend optimization level 0 compiles ~40% faster; each call runs in ~1 ms).
+    options = {**codegen_options(), "xla_backend_optimization_level": 0}
+    return jax.jit(_batched, static_argnums=0, compiler_options=options)
 
 
 def evaluate_batch(system: System, X: np.ndarray, P: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -207,7 +227,7 @@ def evaluate_batch(system: System, X: np.ndarray, P: np.ndarray) -> tuple[np.nda
             break
         x = np.concatenate([x, np.repeat(x[:1], EVAL_PIECE - k, axis=0)])
         p = np.concatenate([p, np.repeat(p[:1], EVAL_PIECE - k, axis=0)])
-        F, J = _evaluate(system.kernel, system.data, x, p)  # numpy in: no per-array dispatch
+        F, J = _evaluator()(system.kernel, system.data, x, p)  # numpy in: no per-array dispatch
         Fs.append(np.asarray(F)[:k])
         Js.append(np.asarray(J)[:k])
     if not Fs:

@@ -34,6 +34,7 @@ import numpy as np
 
 from ..errors import BudgetExceededError, PathTrackingError
 from .homotopy import Homotopy, HomotopyFn
+from .system import codegen_options
 
 
 class TrackStatus(enum.IntEnum):
@@ -192,14 +193,20 @@ def _advance_impl(fn: HomotopyFn, iters: int, ctl: Any, data: Any, pdata: Any, s
     return state
 
 
-# Small batches are compile-bound (tests, monodromy loops): XLA's backend optimization level 0
-# compiles about 3x faster for ~1.5x slower steps. Large batches are run-bound: full optimization.
-_advance_fast_compile = jax.jit(
-    _advance_impl,
-    static_argnums=(0, 1),
-    compiler_options={"xla_backend_optimization_level": 0},
-)
-_advance_optimized = jax.jit(_advance_impl, static_argnums=(0, 1))
+@functools.cache
+def _program(optimize: bool) -> Any:
+    """The jitted tracker loop, fully optimized or fast to compile.
+
+    Small batches are compile-bound (tests, monodromy loops): XLA's backend optimization level 0
+    compiles about 3x faster for ~1.5x slower steps. Large batches are run-bound: full
+    optimization.
+    """
+    options = dict(codegen_options())
+    if not optimize:
+        options["xla_backend_optimization_level"] = 0
+    return jax.jit(_advance_impl, static_argnums=(0, 1), compiler_options=options)
+
+
 #: Batches of at least this many paths use the fully optimized program.
 OPTIMIZE_FROM = 256
 
@@ -224,15 +231,18 @@ def _advance(
     state: Any,
     n: Any,
     optimize: bool | None = None,
+    traced: threading.Event | None = None,
 ) -> Any:
     """Run ``n`` iterations; ``opts``: a preset, or Newton iterations and per-lane controls.
 
     ``optimize``: full XLA optimization (default: for batches of at least ``OPTIMIZE_FROM``).
+    ``traced``: set once the program is traced and lowered, before it compiles (see
+    :meth:`LanePool.compile`).
     """
     size = state["X"].shape[0]
     if optimize is None:
         optimize = size >= OPTIMIZE_FROM
-    run = _advance_optimized if optimize else _advance_fast_compile
+    run = _program(optimize)
     # Only the number of Newton iterations shapes the program; the other controls are traced,
     # so every preset (e.g. the conservative re-tracking) reuses one compiled program.
     ctl: dict[str, Any]
@@ -241,6 +251,11 @@ def _advance(
         ctl = {k: jnp.full(size, v) for k, v in controls(opts).items()}
     else:
         iters, ctl = opts
+    if traced is not None:
+        try:  # jit keeps the trace and the lowering: the call below only compiles
+            run.trace(fn, iters, ctl, data, pdata, state, n).lower()
+        finally:
+            traced.set()
     return run(fn, iters, ctl, data, pdata, state, n)
 
 
@@ -514,16 +529,25 @@ class LanePool:
         pdata = {k: np.zeros((extra, w), complex) for k, w in self.pdata_widths.items()}
         return state, ctl, pdata
 
-    def compile(self, width: int | None = None, newton_iters: int | None = None) -> None:
+    def compile(
+        self,
+        width: int | None = None,
+        newton_iters: int | None = None,
+        traced: threading.Event | None = None,
+    ) -> None:
         """Compile the program for ``width`` lanes (default: one part of the full width).
 
         Zero iterations of it: the program lands in jit's cache, where every pool of the same
         homotopy function and shapes finds it (a search compiles its pool's program in a thread
         while it checks its start). ``newton_iters``: default the pool's, else the default preset's.
+        ``traced`` is set when the Python part (trace, lowering) is over and XLA compiles: a
+        caller on another thread that waits for it before tracing its own programs does not
+        share the interpreter with this one (both traces ran twice as long, one after the other
+        as fast as each alone).
         """
         state, ctl, pdata = self._blank(width or self.max_width // self.parts)
         iters = newton_iters or self.newton_iters or TrackerOptions().newton_iters
-        _advance(self.fn, (iters, ctl), self.data, pdata, state, 0, self.optimize)
+        _advance(self.fn, (iters, ctl), self.data, pdata, state, 0, self.optimize, traced)
 
     def shrink_to_tail(self) -> bool:
         """Move the busy lanes to ``tail_width`` lanes if they fit and its program is compiled."""
