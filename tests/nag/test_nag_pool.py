@@ -182,3 +182,53 @@ def test_a_pool_refuses_parts_that_do_not_divide_its_width() -> None:
     H, _, _ = _square_roots(0, 1)
     with pytest.raises(ValueError, match="divide max_width"):
         LanePool(H.fn, H.data, 2, {"p0": 1, "p1": 1, "c": 1}, width=16, max_width=16, parts=3)
+
+
+def test_a_fixed_pool_keeps_its_width_where_a_plain_one_shrinks() -> None:
+    # On a GPU each width is a compile of seconds: a fixed pool keeps its one program.
+    H, a, targets = _square_roots(5, 3)
+
+    def width_after_shrink(fixed: bool) -> int:
+        pool = LanePool(
+            H.fn, H.data, 2, {"p0": 1, "p1": 1, "c": 1}, width=64, max_width=64, fixed=fixed
+        )
+        X0 = to_patch(np.ones((3, 1), complex), a)
+        pool.load(X0, _segments(targets), np.arange(3), TrackerOptions())
+        pool.shrink()
+        return pool.width
+
+    assert width_after_shrink(False) == 16
+    assert width_after_shrink(True) == 64
+
+
+def test_where_a_gpu_is_jaxs_default_the_tracker_and_evaluator_run_on_the_cpu(monkeypatch):
+    # Path tracking ran ~4x slower on an H200 than on two CPU cores (benchmarks/RESULTS.md):
+    # with a GPU as the default backend, the arguments go to the CPU and the paths still end
+    # where continuation says.
+    import jax
+
+    import neurovariety.nag.system as system
+    import neurovariety.nag.tracker as tracker
+
+    moved = []
+    put = jax.device_put
+
+    def spy(x, device=None, *args, **kwargs):
+        moved.append((device, "tracker" if isinstance(x, tuple) else "evaluator"))
+        return put(x, device, *args, **kwargs)
+
+    monkeypatch.setattr(jax, "default_backend", lambda: "gpu")
+    monkeypatch.setattr(tracker.jax, "device_put", spy)
+    H, a, targets = _square_roots(11, 6)
+    signs = np.where(np.arange(6) % 2 == 0, 1.0, -1.0)
+    X, status = tracker.pool_track(
+        H, to_patch(signs[:, None].astype(complex), a), _segments(targets)
+    )
+    assert np.all(status == TrackStatus.DONE)
+    np.testing.assert_allclose(X[:, 1] / X[:, 0], signs * np.sqrt(targets), rtol=1e-9)
+    F = parse_system("variables: x\nparameters: a\nx^2 - a")
+    np.testing.assert_allclose(F.evaluate(np.array([2.0]), np.array([1.0])), [3.0])
+    assert {who for _, who in moved} == {"tracker", "evaluator"}
+    assert all(d == jax.devices("cpu")[0] for d, _ in moved)
+    with system.on_host() as host:
+        assert host == jax.devices("cpu")[0]

@@ -21,8 +21,9 @@ Two sources are supported: text (exact sparse polynomials, exact degrees) and Py
 
 from __future__ import annotations
 
+import contextlib
 import functools
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -182,6 +183,23 @@ class System:
         )
 
 
+@contextlib.contextmanager
+def on_host() -> Iterator[Any]:
+    """Run the enclosed programs on the CPU, also where JAX's default backend is a GPU.
+
+    Yields the CPU device where a GPU is the default (the caller puts its arguments there), else
+    ``None``. Path tracking is many tiny dependent steps (5x5 solves, a polynomial kernel per
+    lane): on an H200 a search ran ~4x slower than on two CPU cores, and a pool's throughput fell
+    as it widened (``benchmarks/RESULTS.md``, "GPU").
+    """
+    if jax.default_backend() == "cpu":
+        yield None
+        return
+    host = jax.devices("cpu")[0]
+    with jax.default_device(host):
+        yield host
+
+
 @functools.cache
 def codegen_options() -> dict[str, Any]:
     """XLA options for this package's compiled programs: the CPU's classic fusion emitters.
@@ -193,7 +211,8 @@ def codegen_options() -> dict[str, Any]:
     """
     options = {"xla_cpu_use_fusion_emitters": False}
     try:
-        jax.jit(lambda x: x + 1, compiler_options=options).lower(1.0).compile()
+        with on_host():  # where the programs run
+            jax.jit(lambda x: x + 1, compiler_options=options).lower(1.0).compile()
     except Exception:  # jaxlib without the option: its defaults
         return {}
     return options
@@ -227,7 +246,9 @@ def evaluate_batch(system: System, X: np.ndarray, P: np.ndarray) -> tuple[np.nda
             break
         x = np.concatenate([x, np.repeat(x[:1], EVAL_PIECE - k, axis=0)])
         p = np.concatenate([p, np.repeat(p[:1], EVAL_PIECE - k, axis=0)])
-        F, J = _evaluator()(system.kernel, system.data, x, p)  # numpy in: no per-array dispatch
+        with on_host() as host:
+            data = system.data if host is None else jax.device_put(system.data, host)
+            F, J = _evaluator()(system.kernel, data, x, p)  # numpy in: no per-array dispatch
         Fs.append(np.asarray(F)[:k])
         Js.append(np.asarray(J)[:k])
     if not Fs:

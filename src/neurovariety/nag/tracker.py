@@ -34,7 +34,7 @@ import numpy as np
 
 from ..errors import BudgetExceededError, PathTrackingError
 from .homotopy import Homotopy, HomotopyFn
-from .system import codegen_options
+from .system import codegen_options, on_host
 
 
 class TrackStatus(enum.IntEnum):
@@ -251,12 +251,15 @@ def _advance(
         ctl = {k: jnp.full(size, v) for k, v in controls(opts).items()}
     else:
         iters, ctl = opts
-    if traced is not None:
-        try:  # jit keeps the trace and the lowering: the call below only compiles
-            run.trace(fn, iters, ctl, data, pdata, state, n).lower()
-        finally:
-            traced.set()
-    return run(fn, iters, ctl, data, pdata, state, n)
+    with on_host() as host:
+        if host is not None:
+            ctl, data, pdata, state = jax.device_put((ctl, data, pdata, state), host)
+        if traced is not None:
+            try:  # jit keeps the trace and the lowering: the call below only compiles
+                run.trace(fn, iters, ctl, data, pdata, state, n).lower()
+            finally:
+                traced.set()
+        return run(fn, iters, ctl, data, pdata, state, n)
 
 
 def bucket(n: int) -> int:
@@ -482,7 +485,7 @@ class LanePool:
 
     ``parts``: the full-width pool runs as that many interleaved parts at once, one thread each
     (see :meth:`advance`); such a pool keeps its width (one program, of ``max_width // parts``
-    lanes).
+    lanes), as does a ``fixed`` one (on a GPU each width is a compile of many seconds).
     """
 
     def __init__(
@@ -497,8 +500,10 @@ class LanePool:
         optimize: bool | None = None,
         tail_width: int | None = None,
         parts: int = 1,
+        fixed: bool = False,
     ) -> None:
         self.fn, self.data, self.max_width, self.optimize = fn, data, max_width, optimize
+        self.fixed = fixed or parts > 1
         if parts < 1 or max_width % parts:
             raise ValueError(f"parts={parts} must be positive and divide max_width={max_width}")
         self.parts = parts
@@ -582,7 +587,7 @@ class LanePool:
         if self.tail_width is not None:
             self.shrink_to_tail()
             return
-        if self.parts > 1:
+        if self.fixed:
             return
         width = pool_width(max(self.busy, 1), self.max_width)
         if width < self.width:
@@ -723,15 +728,16 @@ def pool_track(
     optimize: bool | None = None,
     tail_width: int | None = None,
     parts: int = 1,
+    fixed: bool = False,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Track paths of ``H`` (per-path ``pdata`` rows) from t = 1 to 0 through a :class:`LanePool`.
 
     Returns the endpoints and statuses. Unlike :func:`track`, many paths never form one lockstep
     batch: at most ``max_width`` lanes, refilled as paths end (no straggler holds up the rest, and
     the width — the compiled program — is shared with other pools of the same homotopy).
-    ``width`` (first width; default: enough for all paths), ``optimize``, ``tail_width`` and
-    ``parts`` are the :class:`LanePool`'s: a search passes its own pool's, so both share
-    compiled programs.
+    ``width`` (first width; default: enough for all paths), ``optimize``, ``tail_width``,
+    ``parts`` and ``fixed`` are the :class:`LanePool`'s: a search passes its own pool's, so both
+    share compiled programs.
     """
     opts = options or TrackerOptions()
     B = X0.shape[0]
@@ -747,6 +753,7 @@ def pool_track(
         optimize=optimize,
         tail_width=tail_width,
         parts=parts,
+        fixed=fixed,
     )
     start = 0
     while start < B or pool.busy:
