@@ -226,6 +226,24 @@ def _real_cubic_slice():
     return F, np.array([x, y]), np.array([x + 3 * y])
 
 
+def test_a_line_read_that_does_not_pass_leaves_the_verdict_to_the_standalone_test(monkeypatch):
+    # The line is short (|s| = 0.1) and its reads pass only below LINE_TRACE_TOL: a read above
+    # it is no verdict. With a line that can never pass, the search ends by its stale rule and
+    # the standard test (|s| = 0.3, TRACE_TOL) decides, once.
+    import neurovariety.nag.monodromy as m
+
+    F = parse_system("parameters: b\nx^3 + y^3 + 2*x*y - 1\nx + 3*y - b")
+    y = 0.4 - 0.3j
+    x = np.roots([1, 0, 2 * y, y**3 - 1])[0]
+    x0, b0 = np.array([x, y]), np.array([x + 3 * y])
+    calls = []
+    monkeypatch.setattr(m, "trace_test", lambda *a, **k: calls.append(1) or trace_test(*a, **k))
+    monkeypatch.setattr(m, "LINE_TRACE_TOL", -1.0)
+    r = monodromy_solve(F, (x0, b0), seed=5, decisive_trace=True)
+    assert r.nsolutions == 3 and r.stop_reason.startswith("no new solutions")
+    assert calls == [1] and r.complete == Verdict.YES and r.trace.tolerance == m.TRACE_TOL
+
+
 @pytest.mark.parametrize("commuting", [True, False])
 def test_conjugation_reads_the_trace_on_a_real_line_with_one_node(monkeypatch, commuting):
     import neurovariety.nag.monodromy as m

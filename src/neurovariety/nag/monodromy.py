@@ -218,8 +218,8 @@ TRACE_TOL = 1e-7
 #: often stalled, lines were replaced 2-5 times and one seed of ten ran to its stale rule, 36 s
 #: against 4.7 s). A shorter line bends an incomplete trace less (deviations ~ |s|^2: 5e-7 to
 #: 2e-5 measured at 0.1 where 0.3 gave 5e-6 to 1.4e-4; complete fibers 6e-16 to 1e-14), so the
-#: search stops on it only below ``LINE_TRACE_TOL``, far from both; the verdict it records is
-#: the standard one (``TRACE_TOL``).
+#: a read of the line passes only below ``LINE_TRACE_TOL``, far from both; a search that ends
+#: without passing runs the standalone test (``TRACE_TOL``, ``|s| = 0.3``).
 LINE_RADIUS = 0.1
 LINE_TRACE_TOL = 1e-9
 #: Systems with at least this Bézout number are large: every pool of their search (crossings,
@@ -742,9 +742,11 @@ def monodromy_solve(
         (t0, z0), (t1, z1) = node_trace(0), node_trace(line.nodes[0])
         # A real line's second point mirrors its first: the conjugate fiber, the conjugate trace.
         t2, z2 = node_trace(line.nodes[1]) if len(line.nodes) > 1 else (np.conj(t1), z1)
-        trace = _trace_verdict((t0, t1, t2), line.s, max(z0, z1, z2), TRACE_TOL, decisive_trace)
+        trace = _trace_verdict(
+            (t0, t1, t2), line.s, max(z0, z1, z2), LINE_TRACE_TOL, decisive_trace
+        )
         tested_size = n0
-        return trace.residual <= LINE_TRACE_TOL
+        return trace.verdict is Verdict.YES
 
     def trace_pending() -> bool:
         # The line has yet to read the current solutions, and the last loop brought nothing new
@@ -985,7 +987,9 @@ def monodromy_solve(
         loops += 1
     # Crossings cut short by a stop are neither tracked nor failed: they never ended.
     S = sols[0]
-    if trace_test and tested_size != S.shape[0]:
+    # A line read that did not pass is no verdict (its tolerance is the line's): the standalone
+    # test decides.
+    if trace_test and (tested_size != S.shape[0] or trace is None or trace.verdict != Verdict.YES):
         trace = run_trace(S)
     report(done=True)
     return MonodromyResult(
