@@ -232,3 +232,22 @@ def test_where_a_gpu_is_jaxs_default_the_tracker_and_evaluator_run_on_the_cpu(mo
     assert all(d == jax.devices("cpu")[0] for d, _ in moved)
     with system.on_host() as host:
         assert host == jax.devices("cpu")[0]
+
+
+def test_a_failed_compile_still_releases_a_caller_waiting_for_its_trace(monkeypatch):
+    # A search waits for its compile thread's trace before it traces its own programs: a
+    # thread that fails must not leave it waiting forever.
+    import threading
+
+    import neurovariety.nag.tracker as tracker
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("no compiler today")
+
+    H, _, _ = _square_roots(0, 1)
+    pool = LanePool(H.fn, H.data, 2, {"p0": 1, "p1": 1, "c": 1}, width=16, max_width=16)
+    monkeypatch.setattr(tracker, "_advance", broken)
+    traced = threading.Event()
+    with pytest.raises(RuntimeError, match="no compiler"):
+        pool.compile(traced=traced)
+    assert traced.is_set()

@@ -550,9 +550,13 @@ class LanePool:
         share the interpreter with this one (both traces ran twice as long, one after the other
         as fast as each alone).
         """
-        state, ctl, pdata = self._blank(width or self.max_width // self.parts)
-        iters = newton_iters or self.newton_iters or TrackerOptions().newton_iters
-        _advance(self.fn, (iters, ctl), self.data, pdata, state, 0, self.optimize, traced)
+        try:
+            state, ctl, pdata = self._blank(width or self.max_width // self.parts)
+            iters = newton_iters or self.newton_iters or TrackerOptions().newton_iters
+            _advance(self.fn, (iters, ctl), self.data, pdata, state, 0, self.optimize, traced)
+        finally:
+            if traced is not None:
+                traced.set()  # also when this failed: a waiting caller goes on (and compiles)
 
     def shrink_to_tail(self) -> bool:
         """Move the busy lanes to ``tail_width`` lanes if they fit and its program is compiled."""
