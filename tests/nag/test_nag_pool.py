@@ -184,23 +184,6 @@ def test_a_pool_refuses_parts_that_do_not_divide_its_width() -> None:
         LanePool(H.fn, H.data, 2, {"p0": 1, "p1": 1, "c": 1}, width=16, max_width=16, parts=3)
 
 
-def test_a_fixed_pool_keeps_its_width_where_a_plain_one_shrinks() -> None:
-    # On a GPU each width is a compile of seconds: a fixed pool keeps its one program.
-    H, a, targets = _square_roots(5, 3)
-
-    def width_after_shrink(fixed: bool) -> int:
-        pool = LanePool(
-            H.fn, H.data, 2, {"p0": 1, "p1": 1, "c": 1}, width=64, max_width=64, fixed=fixed
-        )
-        X0 = to_patch(np.ones((3, 1), complex), a)
-        pool.load(X0, _segments(targets), np.arange(3), TrackerOptions())
-        pool.shrink()
-        return pool.width
-
-    assert width_after_shrink(False) == 16
-    assert width_after_shrink(True) == 64
-
-
 def test_where_a_gpu_is_jaxs_default_the_tracker_and_evaluator_run_on_the_cpu(monkeypatch):
     # Path tracking ran ~4x slower on an H200 than on two CPU cores (benchmarks/RESULTS.md):
     # with a GPU as the default backend, the arguments go to the CPU and the paths still end

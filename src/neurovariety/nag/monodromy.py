@@ -217,14 +217,14 @@ TRACE_TOL = 1e-7
 #: 0.3 made long paths: on the 404 case a line's path to one of its far-out points (|z| ~ 100-400)
 #: often stalled, lines were replaced 2-5 times and one seed of ten ran to its stale rule, 36 s
 #: against 4.7 s). A shorter line bends an incomplete trace less (deviations ~ |s|^2: 5e-7 to
-#: 2e-5 measured at 0.1 where 0.3 gave 5e-6 to 1.4e-4; complete fibers 6e-16 to 1e-14), so the
+#: 2e-5 measured at 0.1 where 0.3 gave 5e-6 to 1.4e-4; complete fibers 6e-16 to 1e-14), so
 #: a read of the line passes only below ``LINE_TRACE_TOL``, far from both; a search that ends
 #: without passing runs the standalone test (``TRACE_TOL``, ``|s| = 0.3``).
 LINE_RADIUS = 0.1
 LINE_TRACE_TOL = 1e-9
 #: Systems with at least this Bézout number are large: every pool of their search (crossings,
 #: trace tests, re-tracks) has ``PART_WIDTH`` lanes per core in use (at most ``MAX_PARTS``) and
-#: one fully optimized program of ``PART_WIDTH`` lanes (2-5 s to compile for an ED system of
+#: one fully optimized program of ``PART_WIDTH`` lanes (~1 s to compile for an ED system of
 #: degree 13, started on a thread while the search checks its start), whose parts run at once,
 #: one per core. On one core: ``POOL_WIDTH`` lanes plus a ``TAIL_WIDTH`` program for stragglers,
 #: compiled in the background (on two cores that compile slowed the parts more than the narrow

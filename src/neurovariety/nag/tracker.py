@@ -485,7 +485,7 @@ class LanePool:
 
     ``parts``: the full-width pool runs as that many interleaved parts at once, one thread each
     (see :meth:`advance`); such a pool keeps its width (one program, of ``max_width // parts``
-    lanes), as does a ``fixed`` one (on a GPU each width is a compile of many seconds).
+    lanes).
     """
 
     def __init__(
@@ -500,10 +500,8 @@ class LanePool:
         optimize: bool | None = None,
         tail_width: int | None = None,
         parts: int = 1,
-        fixed: bool = False,
     ) -> None:
         self.fn, self.data, self.max_width, self.optimize = fn, data, max_width, optimize
-        self.fixed = fixed or parts > 1
         if parts < 1 or max_width % parts:
             raise ValueError(f"parts={parts} must be positive and divide max_width={max_width}")
         self.parts = parts
@@ -591,7 +589,7 @@ class LanePool:
         if self.tail_width is not None:
             self.shrink_to_tail()
             return
-        if self.fixed:
+        if self.parts > 1:
             return
         width = pool_width(max(self.busy, 1), self.max_width)
         if width < self.width:
@@ -732,16 +730,15 @@ def pool_track(
     optimize: bool | None = None,
     tail_width: int | None = None,
     parts: int = 1,
-    fixed: bool = False,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Track paths of ``H`` (per-path ``pdata`` rows) from t = 1 to 0 through a :class:`LanePool`.
 
     Returns the endpoints and statuses. Unlike :func:`track`, many paths never form one lockstep
     batch: at most ``max_width`` lanes, refilled as paths end (no straggler holds up the rest, and
     the width — the compiled program — is shared with other pools of the same homotopy).
-    ``width`` (first width; default: enough for all paths), ``optimize``, ``tail_width``,
-    ``parts`` and ``fixed`` are the :class:`LanePool`'s: a search passes its own pool's, so both
-    share compiled programs.
+    ``width`` (first width; default: enough for all paths), ``optimize``, ``tail_width`` and
+    ``parts`` are the :class:`LanePool`'s: a search passes its own pool's, so both share
+    compiled programs.
     """
     opts = options or TrackerOptions()
     B = X0.shape[0]
@@ -757,7 +754,6 @@ def pool_track(
         optimize=optimize,
         tail_width=tail_width,
         parts=parts,
-        fixed=fixed,
     )
     start = 0
     while start < B or pool.busy:
