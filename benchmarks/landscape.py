@@ -17,14 +17,18 @@ Segre–Veronese variety, KMST / PCN). The two runs of a case are sequential, ne
 Macaulay2's time on one and the same script is not stable (the 404 case: 86–104 s in most runs,
 over 600 s in others; benchmarks/RESULTS.md, session 7): ``--m2-repeats K`` runs it K times and
 the ratio is taken against its *fastest* run (the conservative reading for us); the table shows
-the fastest time and, for K > 1, every run's.
+the fastest time and, for K > 1, every run's. ``--ours-repeats K`` does the same for ours, each
+run in a fresh Python process (a second run in one process would find its programs compiled);
+ours varies too (the 404 case, seed 0: 5.06 s in a session's first run, 3.5-3.7 s after, also with
+the page cache dropped).
 
 Usage::
 
     python benchmarks/landscape.py                       # small cases
     python benchmarks/landscape.py --cases all --time-limit 1800 --m2-timeout 1800
     python benchmarks/landscape.py --markdown --json edd.json
-    python benchmarks/landscape.py --only "cnn k=2,2,2 s=1,1 x^2" --markdown --m2-repeats 3
+    python benchmarks/landscape.py --only "cnn k=2,2,2 s=1,1 x^2" --markdown --m2-repeats 3 \
+        --ours-repeats 3
 """
 
 from __future__ import annotations
@@ -33,6 +37,7 @@ import argparse
 import json
 import os
 import shutil
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -68,6 +73,18 @@ def run_ours(spec: str, seed: int, time_limit: float) -> dict[str, Any]:
     }
 
 
+def run_ours_fresh(spec: str, seed: int, time_limit: float) -> dict[str, Any]:
+    """:func:`run_ours` in a new Python process (nothing compiled yet, as for a first run)."""
+    cmd = [sys.executable, __file__, "--one", spec, "--seed", str(seed)]
+    out = subprocess.run(
+        cmd + ["--time-limit", str(time_limit)], capture_output=True, text=True, check=False
+    )
+    try:
+        return dict(json.loads(out.stdout.strip().splitlines()[-1]))
+    except (ValueError, IndexError):
+        return {"error": f"run failed: {out.stderr.strip()[-300:]}", "seconds": float("nan")}
+
+
 def machine() -> dict[str, str]:
     import jax
 
@@ -92,6 +109,12 @@ def fastest(runs: list[dict[str, Any]]) -> dict[str, Any]:
     return best | {"runs": [round(r["seconds"], 2) for r in runs]}
 
 
+def _seconds(r: dict[str, Any]) -> str:
+    runs = r.get("runs", [])
+    every = f" (runs: {', '.join(f'{t:.3g}' for t in runs)})" if len(runs) > 1 else ""
+    return f"{r['seconds']:.2f}{every}"
+
+
 def _ratio(ours: dict[str, Any], m2: dict[str, Any] | None) -> str:
     if m2 is None:
         return "—"
@@ -100,22 +123,16 @@ def _ratio(ours: dict[str, Any], m2: dict[str, Any] | None) -> str:
     return f"{m2['seconds'] / ours['seconds']:.2g}×" if ours["seconds"] > 0 else "—"
 
 
-def _m2_seconds(m2: dict[str, Any]) -> str:
-    runs = m2.get("runs", [])
-    every = f" (runs: {', '.join(f'{t:.3g}' for t in runs)})" if len(runs) > 1 else ""
-    return f"{m2['seconds']:.2f}{every}"
-
-
 def row(spec: str, ours: dict[str, Any], m2: dict[str, Any] | None) -> list[str]:
     formula = ours.get("formula")
     return [
         f"`{spec}`",
         "—" if formula is None else str(formula),
         _count(ours, formula),
-        f"{ours['seconds']:.2f}",
+        _seconds(ours),
         ours.get("trace_test", "—"),
         _count(m2, formula),
-        "—" if m2 is None else _m2_seconds(m2),
+        "—" if m2 is None else _seconds(m2),
         "—" if m2 is None else m2["saturation"],
         _ratio(ours, m2),
     ]
@@ -133,6 +150,13 @@ def main(argv: list[str] | None = None) -> int:
         "--m2-repeats", type=int, default=1, help="M2 runs per case; the fastest counts"
     )
     ap.add_argument(
+        "--ours-repeats",
+        type=int,
+        default=1,
+        help="our runs per case, each in a fresh process when more than one; the fastest counts",
+    )
+    ap.add_argument("--one", help=argparse.SUPPRESS)  # one run of ours, as JSON (a fresh process)
+    ap.add_argument(
         "--saturation", default="auto", help="auto (default), minors or random:K (see m2_edd)"
     )
     ap.add_argument("--seed", type=int, default=0)
@@ -141,8 +165,11 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--markdown", action="store_true", help="print the table as markdown")
     ap.add_argument("--json", type=Path, help="write all numbers to this file")
     args = ap.parse_args(argv)
-    if args.m2_repeats < 1:
-        ap.error("--m2-repeats must be at least 1")
+    if args.one:
+        print(json.dumps(run_ours(args.one, args.seed, args.time_limit), default=str))
+        return 0
+    if args.m2_repeats < 1 or args.ours_repeats < 1:
+        ap.error("--m2-repeats and --ours-repeats must be at least 1")
     info = machine()
     print(f"# {info['date']} · {info['cpu']} · {info['cores']} CPUs · load {info['load']}")
     print(f"# {info['versions']}")
@@ -153,7 +180,12 @@ def main(argv: list[str] | None = None) -> int:
     if not args.markdown:
         print("  ".join(HEADER))
     for spec in args.only or CASES[args.cases]:
-        ours = run_ours(spec, args.seed, args.time_limit)
+        if args.ours_repeats == 1:
+            ours = run_ours(spec, args.seed, args.time_limit)
+        else:
+            ours = fastest(
+                [run_ours_fresh(spec, args.seed, args.time_limit) for _ in range(args.ours_repeats)]
+            )
         m2 = None
         if not args.no_m2:
             arch = parse_architecture(spec)
