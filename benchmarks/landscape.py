@@ -75,10 +75,8 @@ def run_ours(spec: str, seed: int, time_limit: float) -> dict[str, Any]:
 
 def run_ours_fresh(spec: str, seed: int, time_limit: float) -> dict[str, Any]:
     """:func:`run_ours` in a new Python process (nothing compiled yet, as for a first run)."""
-    cmd = [sys.executable, __file__, "--one", spec, "--seed", str(seed)]
-    out = subprocess.run(
-        cmd + ["--time-limit", str(time_limit)], capture_output=True, text=True, check=False
-    )
+    cmd = [__file__, "--one", spec, "--seed", str(seed), "--time-limit", str(time_limit)]
+    out = subprocess.run([sys.executable, *cmd], capture_output=True, text=True, check=False)
     try:
         return dict(json.loads(out.stdout.strip().splitlines()[-1]))
     except (ValueError, IndexError):

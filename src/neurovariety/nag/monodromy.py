@@ -180,6 +180,8 @@ BEND_RANGE = (2.0, 50.0)
 #: fibers are cheap, and x² + y² = a, xy = b (4 solutions, seen from 2) missed the branch locus
 #: near p0 in ten loops for 1 seed of 100; 16+ loops make that rare at no cost for large fibers.
 MIN_STALE_CROSSINGS = 128
+#: Solutions known at p0 before idle lanes start the trace line or grow the graph.
+MIN_IDLE_SOLUTIONS = 8
 #: When the trace test is in use (``stop_on_trace``) and measured a non-affine trace, the stale
 #: rule waits this many times longer: some solutions are swapped only by rare loops
 #: (``lcn k=2,2 s=2``, seeds 1 and 2: one of 6 critical points moved in ~1 loop in 10).
@@ -948,7 +950,7 @@ def monodromy_solve(
             and lines == 0
             and not queue
             and pool.busy < pool.max_width
-            and sols[0].shape[0] >= 8
+            and sols[0].shape[0] >= MIN_IDLE_SOLUTIONS
         ):
             # The first lane with nothing to carry starts the trace line (its paths would only
             # slow the first, fast rounds). Waiting for half the lanes to idle, as loops do, left
@@ -958,7 +960,7 @@ def monodromy_solve(
             dispatch()
             load()
         idle = not queue and not trace_queue and pool.busy < pool.max_width // 2
-        if idle and sols[0].shape[0] >= 8 and loops < max_loops:
+        if idle and sols[0].shape[0] >= MIN_IDLE_SOLUTIONS and loops < max_loops:
             # Idle lanes cost as much as busy ones. Nothing is left to carry but stragglers
             # (paths near a branch point, thousands of steps): a new loop puts the lanes to
             # work — unless the trace, about to be read, may say the search is done and the
