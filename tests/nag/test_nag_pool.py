@@ -111,7 +111,7 @@ def test_pool_with_a_tail_width_moves_its_stragglers_and_returns_when_work_arriv
 def test_the_stored_tangent_is_the_davidenko_tangent_after_every_step() -> None:
     # x² = a(t), a(t) = a1 + t (1 − a1): in patch coordinates X = Y / (α·Y), Y = (1, x), the
     # tangent is dX/dt = Y'/(α·Y) − Y (α·Y')/(α·Y)² with Y' = (0, a'(t) / 2x), a' = 1 − a1.
-    # The tracker reuses its last Newton tangent as the next step's first RK4 stage; after an
+    # The tracker reuses its last Newton tangent in the next step's prediction; after an
     # accepted step, a rejected one (forced: first step of length 1) and a path's first step,
     # the stored tangent must be the one at the current point.
     F = parse_system("variables: x\nparameters: a\nx^2 - a")

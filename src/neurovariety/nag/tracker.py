@@ -5,16 +5,22 @@ the loop); each path has its own ``t``, step size and status, so finished paths 
 moving. The loop runs in chunks of iterations so the Python driver can enforce a wall-clock budget
 and stop early, and the compiled chunk is reused by every call with the same shapes.
 
-Step: a classical RK4 predictor on the Davidenko equation ``dX/dt = -H_X^{-1} H_t``, then Newton
-at the new ``t``. The size of the first Newton correction measures the predictor's error; the step
-is accepted only if Newton converges fast (contraction) and that error is small, and the step size
-is adapted as ``h (tol / err)^(1/5)`` (RK4 has local error ``O(h^5)``), halved on rejection.
+Step: a prediction at the new ``t``, then Newton there. The prediction is Hermite extrapolation
+through the last accepted points of the path and their tangents (``PREDICTOR_POINTS = 3``: a
+quintic, local error ``O(h^6)``; fewer on a path's first steps, Euler's step on its very first),
+so it costs no evaluation: a step costs ``newton_iters`` evaluations. The size of the first
+Newton correction measures the predictor's error; the step is accepted only if Newton converges
+fast (contraction) and that error is small, and the step size is adapted as
+``h (tol / err)^(1/order)``, halved on rejection.
 
 The last Newton iteration evaluates ``H_X`` and ``H_t`` at the new point (up to its final
-correction, below the Newton tolerance), which is exactly the next step's first RK4 stage: the
-tangent is kept in the state (``k``) and reused ("first same as last"), so a step costs
-``3 + newton_iters`` evaluations instead of ``4 + newton_iters`` (a path's first step computes
-its own).
+correction, below the Newton tolerance): its tangent ``dX/dt = -H_X^{-1} H_t`` is kept in the
+state (``k``) for the next prediction (a path's first step computes its own).
+
+An explicit Runge-Kutta predictor (this tracker's until 2026-12) evaluates the tangent field off
+the path; on the stiff stretches of ED searches (a chart coordinate near infinity, where that
+field turns fast) its error was many times the path's own curvature, and a fifth of a search's
+steps were spent there at step sizes near 1e-6 (``benchmarks/RESULTS.md``).
 """
 
 from __future__ import annotations
@@ -47,6 +53,9 @@ class TrackStatus(enum.IntEnum):
     NONFINITE = 4
 
 
+PREDICTORS = ("rk4", "hermite")
+
+
 @dataclass(frozen=True)
 class TrackerOptions:
     """Step-size and corrector controls (hashable: part of the compiled code's key).
@@ -70,6 +79,10 @@ class TrackerOptions:
     max_correction: float = 1e-2
     newton_tol: float = 1e-9
     newton_iters: int = 3
+    #: ``"rk4"``: classical Runge-Kutta stages (three more evaluations a step; larger steps on
+    #: smooth paths). ``"hermite"``: extrapolation through the last accepted points (no
+    #: evaluation; robust where the path is stiff). See the module's docstring.
+    predictor: str = "rk4"
 
     @staticmethod
     def preset(name: str) -> TrackerOptions:
@@ -89,6 +102,15 @@ class TrackerOptions:
             raise ValueError("need 0 < min_step < max_step <= 1")
         if self.max_steps < 1 or self.newton_iters < 1:
             raise ValueError("max_steps and newton_iters must be positive")
+        if self.predictor not in PREDICTORS:
+            raise ValueError(
+                f"unknown predictor {self.predictor!r}; valid: {', '.join(PREDICTORS)}"
+            )
+
+    @property
+    def program(self) -> tuple[int, str]:
+        """What shapes the compiled step (the other controls are traced, one value per lane)."""
+        return self.newton_iters, self.predictor
 
 
 def _jac_and_value(fn: HomotopyFn, data: Any, pdata: Any, X: jax.Array, t: jax.Array):
@@ -96,47 +118,125 @@ def _jac_and_value(fn: HomotopyFn, data: Any, pdata: Any, X: jax.Array, t: jax.A
     return Hx, Ht, H
 
 
+#: Accepted points (with their tangents) that the predictor extrapolates from, the current one
+#: included: 3 gives a quintic (local error O(h^6)).
+PREDICTOR_POINTS = 3
+
+
+def _no_previous(size: int, n: int, t: np.ndarray) -> dict[str, np.ndarray]:
+    """State entries of paths with no previous points (``tp = t``): their next step is Euler's."""
+    m = PREDICTOR_POINTS - 1
+    return {
+        "Xp": np.zeros((size, m, n), complex),
+        "kp": np.zeros((size, m, n), complex),
+        "tp": np.repeat(np.asarray(t, dtype=float)[:, None], m, axis=1),
+    }
+
+
+def _hermite(ts: list[Any], Xs: list[Any], ks: list[Any], tq: Any) -> Any:
+    """The polynomial through points ``Xs`` with derivatives ``ks`` at distinct ``ts``, at ``tq``
+    (Newton's divided differences with every node doubled)."""
+    z = [x for x in ts for _ in range(2)]
+    col = [Xs[i // 2] for i in range(len(z))]
+    table = [col[0]]
+    for j in range(1, len(z)):
+        col = [
+            ks[(i + j) // 2] if j == 1 and i % 2 == 0 else (col[i + 1] - col[i]) / (z[i + j] - z[i])
+            for i in range(len(col) - 1)
+        ]
+        table.append(col[0])
+    out = table[-1]
+    for i in range(len(z) - 2, -1, -1):
+        out = table[i] + (tq - z[i]) * out
+    return out
+
+
+def _usable(s: dict[str, Any]) -> jax.Array:
+    """How many previous points the predictor can use: those with a larger ``t`` than the
+    current one, each older one further back (``tp = t`` marks none)."""
+    m = PREDICTOR_POINTS - 1
+    tp, ok = s["tp"], s["tp"][m - 1] > s["t"]
+    used = ok.astype(jnp.int32)
+    for j in range(m - 2, -1, -1):
+        ok &= tp[j] > tp[j + 1]
+        used += ok
+    return used
+
+
+def _predict(s: dict[str, Any], k: jax.Array, tn: jax.Array, used: jax.Array) -> jax.Array:
+    """The prediction at ``tn``: Hermite extrapolation through the last ``used`` accepted points,
+    the current one and their tangents (local error ``O(h^(2 used + 2))``); Euler's step when
+    ``used = 0`` (a path's first step).
+
+    It needs no evaluation, and it only uses tangents computed on the path (by the corrector, to
+    its accuracy). An explicit Runge-Kutta stage evaluates the tangent field off the path, where
+    it can turn fast (a stiff path: a chart coordinate near infinity), so its error can be many
+    times the path's own curvature (``benchmarks/RESULTS.md``).
+    """
+    X, t, m = s["X"], s["t"], PREDICTOR_POINTS - 1
+    out = X + (tn - t) * k
+    for n in range(1, m + 1):
+        ok = used >= n
+        # Stand-in nodes for missing points keep the divisions finite; the result is unused.
+        ts = [jnp.where(ok, s["tp"][j], t + (m - j)) for j in range(m - n, m)] + [t]
+        Xs = [s["Xp"][j] for j in range(m - n, m)] + [X]
+        ks = [s["kp"][j] for j in range(m - n, m)] + [k]
+        out = jnp.where(ok, _hermite(ts, Xs, ks, tn), out)
+    return out
+
+
 _RK4_NODES = (0.0, 0.5, 0.5, 1.0)
 
 
-def _step(fn: HomotopyFn, iters: int, ctl: Any, data: Any, pdata: Any, s: dict[str, Any]):
+def _step(
+    fn: HomotopyFn, iters: int, predictor: str, ctl: Any, data: Any, pdata: Any, s: dict[str, Any]
+):
     """One predictor-corrector step of one path (vmapped over paths).
 
-    The four RK4 stages and the Newton iterations share one loop body, so the homotopy (often a
-    large unrolled polynomial kernel) is traced and compiled once, not ``4 + newton_iters`` times.
+    The predictor's stages (RK4: four; Hermite: the tangent at a path's start) and the Newton
+    iterations share one loop body, so the homotopy (often a large unrolled polynomial kernel) is
+    traced and compiled once, not once per evaluation.
     """
     X, t, h, t1 = s["X"], s["t"], s["h"], s["t1"]
     active = s["status"] == TrackStatus.TRACKING
     dt = jnp.minimum(h, t - t1)
     ds = (-dt) + 0j
     tn = t - dt
-    nodes = jnp.asarray(_RK4_NODES)
+    stages = 4 if predictor == "rk4" else 1
+    nodes = jnp.asarray(_RK4_NODES[:stages])
+    used = _usable(s)
+
+    def predict(ks: jax.Array) -> jax.Array:
+        if predictor == "rk4":
+            return X + ds / 6 * (ks[0] + 2 * ks[1] + 2 * ks[2] + ks[3])
+        return _predict(s, ks[0], tn, used)
 
     def body(i: Any, c: tuple[Any, Any, Any]) -> tuple[Any, Any, Any]:
-        # i < 4: RK4 stages (stage 0, the tangent at X, only on a path's first step; later
-        # it is stored); then Newton at tn.
+        # i < stages: the predictor's stages (stage 0, the tangent at X, only on a path's first
+        # step; later it is stored); then Newton at tn from the prediction.
         ks, Y, norms = c
-        rk = i < 4
-        stage = jnp.minimum(i, 3)
-        Y = jnp.where(i == 4, X + ds / 6 * (ks[0] + 2 * ks[1] + 2 * ks[2] + ks[3]), Y)
+        rk = i < stages
+        stage = jnp.minimum(i, stages - 1)
+        Y = jnp.where(i == stages, predict(ks), Y)
         node = nodes[stage]
         Z = jnp.where(rk, X + node * ds * ks[jnp.maximum(stage - 1, 0)], Y)
         tz = jnp.where(rk, t - node * dt, tn)
         H, Hx, Ht = fn(data, pdata, Z, tz + 0j)
         sol = jnp.linalg.solve(Hx, jnp.stack([Ht, H], axis=1))
-        # Newton's iterations leave the tangent at their point in ks[4]: the last one's is the
-        # next step's first stage.
-        ks = ks.at[jnp.where(rk, stage, 4)].set(-sol[:, 0])
+        # Newton's iterations leave the tangent at their point in ks[stages]: the last one's is
+        # the tangent the next step starts from.
+        ks = ks.at[jnp.where(rk, stage, stages)].set(-sol[:, 0])
         d = sol[:, 1]
-        k = jnp.maximum(i - 4, 0)
+        k = jnp.maximum(i - stages, 0)
         norms = norms.at[k].set(jnp.where(rk, norms[k], jnp.linalg.norm(d)))
         return ks, jnp.where(rk, Y, Y - d), norms
 
-    ks0 = jnp.zeros((5,) + X.shape, X.dtype).at[0].set(s["k"])
+    ks0 = jnp.zeros((stages + 1,) + X.shape, X.dtype).at[0].set(s["k"])
     # A traced trip count keeps XLA from unrolling the loop (compile time grows with copies).
-    trips = 4 + iters + 0 * s["steps"]
+    trips = stages + iters + 0 * s["steps"]
     first = jnp.where(s["steps"] == 0, 0, 1)
     ks, Y, norms = jax.lax.fori_loop(first, trips, body, (ks0, X, jnp.zeros(iters)))
+    k, kn = ks[0], ks[stages]
     scale = 1.0 + jnp.linalg.norm(Y)
     err = norms[0] / scale
     finite = jnp.all(jnp.isfinite(Y)) & jnp.all(jnp.isfinite(norms))
@@ -145,7 +245,11 @@ def _step(fn: HomotopyFn, iters: int, ctl: Any, data: Any, pdata: Any, s: dict[s
         # Newton must contract (quadratically near a regular path): guards against path jumping.
         converged &= (norms[1] <= 0.25 * norms[0]) | (norms[0] <= ctl["newton_tol"] * scale)
     ok = finite & converged & (err <= ctl["max_correction"])
-    factor = jnp.clip(0.9 * (ctl["predictor_tol"] / jnp.maximum(err, 1e-300)) ** 0.2, 0.5, 2.0)
+    # The predictor's local error is O(h^order).
+    order = 5 if predictor == "rk4" else 2 * used + 2
+    factor = jnp.clip(
+        0.9 * (ctl["predictor_tol"] / jnp.maximum(err, 1e-300)) ** (1.0 / order), 0.5, 2.0
+    )
     h_new = jnp.where(ok, jnp.minimum(h * factor, ctl["max_step"]), 0.5 * h)
     done = ok & (tn <= t1)
     too_small = h_new < ctl["min_step"]
@@ -160,8 +264,12 @@ def _step(fn: HomotopyFn, iters: int, ctl: Any, data: Any, pdata: Any, s: dict[s
     )
     new = {
         "X": jnp.where(ok, Y, X),
-        "k": jnp.where(ok, ks[4], ks[0]),  # a rejected step keeps the tangent at X
+        "k": jnp.where(ok, kn, k),  # a rejected step keeps the tangent at X
         "t": jnp.where(ok, tn, t),
+        # The accepted point joins the previous ones, the oldest leaves.
+        "Xp": jnp.where(ok, jnp.concatenate([s["Xp"][1:], X[None]]), s["Xp"]),
+        "kp": jnp.where(ok, jnp.concatenate([s["kp"][1:], k[None]]), s["kp"]),
+        "tp": jnp.where(ok, jnp.concatenate([s["tp"][1:], t[None]]), s["tp"]),
         "h": h_new,
         "t1": t1,
         "status": status.astype(jnp.int32),
@@ -171,9 +279,11 @@ def _step(fn: HomotopyFn, iters: int, ctl: Any, data: Any, pdata: Any, s: dict[s
     return jax.tree_util.tree_map(lambda a, b: jnp.where(active, a, b), new, s)
 
 
-def _advance_impl(fn: HomotopyFn, iters: int, ctl: Any, data: Any, pdata: Any, state: Any, n: Any):
+def _advance_impl(
+    fn: HomotopyFn, program: tuple[int, str], ctl: Any, data: Any, pdata: Any, state: Any, n: Any
+):
     # ctl holds one value per lane: paths tracked with different presets share one batch.
-    step = jax.vmap(functools.partial(_step, fn, iters), in_axes=(0, None, 0, 0))
+    step = jax.vmap(functools.partial(_step, fn, *program), in_axes=(0, None, 0, 0))
 
     def cond(c: tuple[Any, Any]) -> Any:
         i, s = c
@@ -225,7 +335,7 @@ def controls(opts: TrackerOptions) -> dict[str, float]:
 
 def _advance(
     fn: HomotopyFn,
-    opts: TrackerOptions | tuple[int, dict[str, Any]],
+    opts: TrackerOptions | tuple[tuple[int, str], dict[str, Any]],
     data: Any,
     pdata: Any,
     state: Any,
@@ -233,7 +343,7 @@ def _advance(
     optimize: bool | None = None,
     traced: threading.Event | None = None,
 ) -> Any:
-    """Run ``n`` iterations; ``opts``: a preset, or Newton iterations and per-lane controls.
+    """Run ``n`` iterations; ``opts``: a preset, or its ``program`` and per-lane controls.
 
     ``optimize``: full XLA optimization (default: for batches of at least ``OPTIMIZE_FROM``).
     ``traced``: set once the program is traced and lowered, before it compiles (see
@@ -243,23 +353,24 @@ def _advance(
     if optimize is None:
         optimize = size >= OPTIMIZE_FROM
     run = _program(optimize)
-    # Only the number of Newton iterations shapes the program; the other controls are traced,
-    # so every preset (e.g. the conservative re-tracking) reuses one compiled program.
+    # Only the number of Newton iterations and the predictor shape the program; the other
+    # controls are traced, so presets that share those (e.g. the conservative re-tracking) reuse
+    # one compiled program.
     ctl: dict[str, Any]
     if isinstance(opts, TrackerOptions):
-        iters = opts.newton_iters
+        program = opts.program
         ctl = {k: jnp.full(size, v) for k, v in controls(opts).items()}
     else:
-        iters, ctl = opts
+        program, ctl = opts
     with on_host() as host:
         if host is not None:
             ctl, data, pdata, state = jax.device_put((ctl, data, pdata, state), host)
         if traced is not None:
             try:  # jit keeps the trace and the lowering: the call below only compiles
-                run.trace(fn, iters, ctl, data, pdata, state, n).lower()
+                run.trace(fn, program, ctl, data, pdata, state, n).lower()
             finally:
                 traced.set()
-        return run(fn, iters, ctl, data, pdata, state, n)
+        return run(fn, program, ctl, data, pdata, state, n)
 
 
 def bucket(n: int) -> int:
@@ -330,10 +441,11 @@ def track(
     t0a = np.broadcast_to(np.asarray(t0, dtype=float), (B,)).copy()
     t1a = np.broadcast_to(np.asarray(t1, dtype=float), (B,)).copy()
     status = np.where(t0a <= t1a, TrackStatus.DONE, TrackStatus.TRACKING).astype(np.int32)
-    state = {
+    state: dict[str, Any] = {
         "X": jnp.asarray(_pad(X0, width)),
         "k": jnp.zeros((width, X0.shape[1]), complex),
         "t": jnp.asarray(_pad(t0a, width)),
+        **_no_previous(width, X0.shape[1], _pad(t0a, width)),
         "h": jnp.asarray(np.full(width, min(opts.max_step, 0.05))),
         "t1": jnp.asarray(_pad(t1a, width)),
         "status": jnp.asarray(np.concatenate([status, np.full(width - B, 1, np.int32)])),
@@ -348,7 +460,8 @@ def track(
         ),
         H.pdata,
     )
-    out = {k: np.array(np.asarray(v)[:B]) for k, v in state.items() if k not in ("h", "t1", "k")}
+    kept = Segment.__dataclass_fields__  # the state entries a caller gets back
+    out = {k: np.array(np.asarray(v)[:B]) for k, v in state.items() if k in kept}
     lanes = np.arange(B)  # original path held by each real lane
     done_iters = 0
     while max_iterations is None or done_iters < max_iterations:
@@ -417,10 +530,11 @@ def newton(
         return X, np.zeros(0, bool)
     size = bucket(B) if size is None or size < B else size
     tt = np.full(size, float(t))
-    state = {
+    state: dict[str, Any] = {
         "X": jnp.asarray(_pad(np.asarray(X, dtype=complex), size)),
         "k": jnp.zeros((size, X.shape[1]), complex),
         "t": jnp.asarray(tt),
+        **_no_previous(size, X.shape[1], tt),
         "h": jnp.asarray(np.full(size, min(opts.max_step, 0.05))),
         "t1": jnp.asarray(tt),
         "status": jnp.zeros(size, dtype=jnp.int32),
@@ -512,7 +626,8 @@ class LanePool:
         self.pdata: dict[str, np.ndarray] = {}
         self.ctl: dict[str, np.ndarray] = {}
         self.tag = np.zeros(0, dtype=np.int64)  # caller's label per lane; -1 when idle
-        self.newton_iters: int | None = None  # fixed by the first load (it shapes the program)
+        self.program: tuple[int, str] | None = None  # fixed by the first load
+        self._tail_program: tuple[int, str] | None = None
         self.tail_width = tail_width
         self._tail: threading.Thread | None = None
         self._grow(pool_width(width, max_width))
@@ -522,6 +637,7 @@ class LanePool:
             "X": np.ones((extra, self.n_unknowns), complex),
             "k": np.zeros((extra, self.n_unknowns), complex),
             "t": np.zeros(extra),
+            **_no_previous(extra, self.n_unknowns, np.zeros(extra)),
             "h": np.full(extra, 0.05),
             "t1": np.zeros(extra),
             "status": np.full(extra, TrackStatus.DONE, np.int32),
@@ -535,14 +651,15 @@ class LanePool:
     def compile(
         self,
         width: int | None = None,
-        newton_iters: int | None = None,
+        program: tuple[int, str] | None = None,
         traced: threading.Event | None = None,
     ) -> None:
         """Compile the program for ``width`` lanes (default: one part of the full width).
 
         Zero iterations of it: the program lands in jit's cache, where every pool of the same
         homotopy function and shapes finds it (a search compiles its pool's program in a thread
-        while it checks its start). ``newton_iters``: default the pool's, else the default preset's.
+        while it checks its start). ``program`` (a :attr:`TrackerOptions.program`): default the
+        pool's, else the default preset's.
         ``traced`` is set when the Python part (trace, lowering) is over and XLA compiles: a
         caller on another thread that waits for it before tracing its own programs does not
         share the interpreter with this one (both traces ran twice as long, one after the other
@@ -550,8 +667,8 @@ class LanePool:
         """
         try:
             state, ctl, pdata = self._blank(width or self.max_width // self.parts)
-            iters = newton_iters or self.newton_iters or TrackerOptions().newton_iters
-            _advance(self.fn, (iters, ctl), self.data, pdata, state, 0, self.optimize, traced)
+            program = program or self.program or TrackerOptions().program
+            _advance(self.fn, (program, ctl), self.data, pdata, state, 0, self.optimize, traced)
         finally:
             if traced is not None:
                 traced.set()  # also when this failed: a waiting caller goes on (and compiles)
@@ -565,7 +682,7 @@ class LanePool:
             or self._tail.is_alive()
             or self.width <= tail
             or self.busy > tail
-            or self.newton_iters not in (None, TrackerOptions().newton_iters)
+            or self.program not in (None, self._tail_program)
         ):
             return False
         self._compact(tail)
@@ -629,16 +746,19 @@ class LanePool:
             self._grow(self.max_width if self.tail_width else pool_width(want, self.max_width))
         lanes = self.idle[: X0.shape[0]]
         k = lanes.size
-        if self.newton_iters is None:
-            self.newton_iters = options.newton_iters
-        if options.newton_iters != self.newton_iters:
+        if self.program is None:
+            self.program = options.program
+        if options.program != self.program:
             raise PathTrackingError(
-                f"this pool runs {self.newton_iters} Newton iterations per step, not "
-                f"{options.newton_iters}. Fix: use one pool per number of Newton iterations"
+                f"this pool runs (Newton iterations, predictor) = {self.program}, not "
+                f"{options.program}. Fix: use one pool per number of Newton iterations and "
+                "predictor"
             )
         st = self.state
         st["X"][lanes] = X0[:k]
-        st["t"][lanes], st["t1"][lanes] = 1.0, 0.0
+        st["t"][lanes] = 1.0
+        st["tp"][lanes] = 1.0  # tp = t: no previous points
+        st["t1"][lanes] = 0.0
         st["h"][lanes] = min(options.max_step, 0.05)
         st["status"][lanes] = TrackStatus.TRACKING
         st["steps"][lanes] = st["rejected"][lanes] = 0
@@ -682,7 +802,10 @@ class LanePool:
                     self.state[k][c] = v
         tail = self.tail_width
         if self._tail is None and tail is not None and tail < self.max_width:
-            self._tail = threading.Thread(target=self.compile, args=(tail,), daemon=True)
+            self._tail_program = self.program or TrackerOptions().program
+            self._tail = threading.Thread(
+                target=self.compile, args=(tail, self._tail_program), daemon=True
+            )
             self._tail.start()
 
     def _run(
@@ -690,8 +813,8 @@ class LanePool:
     ) -> dict[str, np.ndarray]:
         # numpy arrays go to the compiled program as they are: jnp.asarray on each (17 per call)
         # dispatched one small program apiece, ~0.3 ms each (2 s of a 25 s search).
-        iters = self.newton_iters or TrackerOptions().newton_iters
-        out = _advance(self.fn, (iters, ctl), self.data, pdata, state, n, self.optimize)
+        program = self.program or TrackerOptions().program
+        out = _advance(self.fn, (program, ctl), self.data, pdata, state, n, self.optimize)
         return {k: np.array(v) for k, v in out.items()}
 
     def finished(self) -> np.ndarray:
