@@ -240,7 +240,13 @@ def _step(
     scale = 1.0 + jnp.linalg.norm(Y)
     err = norms[0] / scale
     finite = jnp.all(jnp.isfinite(Y)) & jnp.all(jnp.isfinite(norms))
-    converged = norms[-1] <= ctl["newton_tol"] * scale
+    last = norms[-1]
+    if predictor == "hermite" and iters > 1:
+        # Inside the path the point only feeds the next prediction: the error the last
+        # correction leaves, |d_k|^2 / |d_(k-1)| under Newton's quadratic convergence, is what
+        # must be small. The path's end must have converged outright.
+        last = jnp.where(tn <= t1, last, last * last / jnp.maximum(norms[-2], 1e-300))
+    converged = last <= ctl["newton_tol"] * scale
     if iters > 1:
         # Newton must contract (quadratically near a regular path): guards against path jumping.
         converged &= (norms[1] <= 0.25 * norms[0]) | (norms[0] <= ctl["newton_tol"] * scale)
