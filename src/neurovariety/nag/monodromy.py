@@ -249,9 +249,9 @@ SAMPLES_MIN = 16
 SEARCH_TOL = 1e-4
 #: Predictor while searching: Hermite extrapolation, no evaluation off the path. ED searches
 #: cross stiff stretches (a chart coordinate near infinity) where RK4's off-path stages took a
-#: fifth of all steps at steps near 1e-6; searches of the 404 and 2,385 cases took 38% and
-#: 15-25% less time (``benchmarks/RESULTS.md``). RK4 stays the default elsewhere: on smooth
-#: total-degree paths its larger steps win.
+#: fifth to a third of all steps, at steps near 1e-6; the 404 case's search after its first
+#: crossing took 38% less time, the 2,385 case 16-24% less (``benchmarks/RESULTS.md``). RK4
+#: stays the default elsewhere: on smooth total-degree paths its larger steps win.
 SEARCH_PREDICTOR = "hermite"
 #: Iterations per call of the pool's program between harvests. Each call costs ~1 ms of dispatch
 #: per part (17 numpy arguments) beside ~5.5 ms of steps for 8 iterations; 16 halves that share,

@@ -5,22 +5,25 @@ the loop); each path has its own ``t``, step size and status, so finished paths 
 moving. The loop runs in chunks of iterations so the Python driver can enforce a wall-clock budget
 and stop early, and the compiled chunk is reused by every call with the same shapes.
 
-Step: a prediction at the new ``t``, then Newton there. The prediction is Hermite extrapolation
-through the last accepted points of the path and their tangents (``PREDICTOR_POINTS = 3``: a
-quintic, local error ``O(h^6)``; fewer on a path's first steps, Euler's step on its very first),
-so it costs no evaluation: a step costs ``newton_iters`` evaluations. The size of the first
-Newton correction measures the predictor's error; the step is accepted only if Newton converges
-fast (contraction) and that error is small, and the step size is adapted as
-``h (tol / err)^(1/order)``, halved on rejection.
+Step: a prediction at the new ``t``, then Newton there. The size of the first Newton correction
+measures the predictor's error; the step is accepted only if Newton converges fast (contraction)
+and that error is small, and the step size is adapted as ``h (tol / err)^(1/order)``, halved on
+rejection. The last Newton iteration evaluates ``H_X`` and ``H_t`` at the new point (up to its
+final correction, below the Newton tolerance): its tangent ``dX/dt = -H_X^{-1} H_t`` is kept in
+the state (``k``) for the next prediction (a path's first step computes its own). Two predictors,
+part of the compiled program (:attr:`TrackerOptions.program`):
 
-The last Newton iteration evaluates ``H_X`` and ``H_t`` at the new point (up to its final
-correction, below the Newton tolerance): its tangent ``dX/dt = -H_X^{-1} H_t`` is kept in the
-state (``k``) for the next prediction (a path's first step computes its own).
+- ``"rk4"`` (the default): classical RK4 on that equation, its first stage the stored tangent;
+  a step costs ``3 + newton_iters`` evaluations, local error ``O(h^5)``.
+- ``"hermite"``: extrapolation through the last accepted points and their tangents
+  (``PREDICTOR_POINTS = 3``: a quintic, local error ``O(h^6)``; fewer on a path's first steps,
+  Euler's step on its very first). No evaluation: a step costs ``newton_iters``.
 
-An explicit Runge-Kutta predictor (this tracker's until 2026-12) evaluates the tangent field off
-the path; on the stiff stretches of ED searches (a chart coordinate near infinity, where that
-field turns fast) its error was many times the path's own curvature, and a fifth of a search's
-steps were spent there at step sizes near 1e-6 (``benchmarks/RESULTS.md``).
+RK4 evaluates the tangent field off the path. On smooth paths its error constant allows ~3x
+larger steps; on the stiff stretches of ED searches (a chart coordinate near infinity, where the
+field turns fast) its error was that of a path turning fifty times faster than the path does,
+and a fifth to a third of a search's steps were spent there at step sizes near 1e-6. Monodromy
+searches use ``"hermite"`` (``benchmarks/RESULTS.md``).
 """
 
 from __future__ import annotations
