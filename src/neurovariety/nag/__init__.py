@@ -1,8 +1,8 @@
 """Numerical algebraic geometry: homotopy continuation in JAX (complex128), batched over paths.
 
 The folder reads as the algorithm: ``parse`` / ``system`` (polynomial systems) → ``homotopy``
-(total-degree and parameter homotopies on a random patch) → ``tracker`` (batched Hermite predictor,
-Newton corrector) → ``endgame`` (power series) → ``result`` (paths, ledger) → ``solve``,
+(total-degree and parameter homotopies on a random patch) → ``tracker`` (batched RK4 or Hermite
+predictor, Newton corrector) → ``endgame`` (power series) → ``result`` (paths, ledger) → ``solve``,
 ``monodromy``, ``witness`` → ``certify`` (Krawczyk with interval arithmetic).
 
 >>> from neurovariety.nag import parse_system, solve
