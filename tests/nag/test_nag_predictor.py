@@ -29,11 +29,13 @@ coefficients = st.lists(st.floats(-3, 3), min_size=6, max_size=6)
 @given(coefficients, st.floats(0.05, 0.5), st.floats(-0.6, 0.3))
 def test_hermite_reproduces_every_quintic(c: list[float], spacing: float, tq: float) -> None:
     # Values and first derivatives at 3 nodes fix a polynomial of degree <= 5 (numpy's poly1d
-    # evaluates it independently).
+    # evaluates it independently). Roundoff: the values' rounding (eps |c|) grows through five
+    # divided differences over nodes `spacing` apart, evaluated up to 2 away.
     p = np.poly1d(c)
     ts = [1.0, 1.0 - spacing, 1.0 - 2.3 * spacing]
     got = _hermite(ts, [p(t) for t in ts], [p.deriv()(t) for t in ts], tq)
-    assert abs(got - p(tq)) <= 1e-9 * (1 + np.abs(c).sum() * 10**5)
+    roundoff = np.finfo(float).eps * np.abs(c).sum() * (2.0 / spacing) ** 5
+    assert abs(got - p(tq)) <= roundoff + 1e-300
 
 
 def _path(t: float) -> np.ndarray:  # an analytic path with no polynomial structure

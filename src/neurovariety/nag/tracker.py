@@ -28,6 +28,7 @@ searches use ``"hermite"`` (``benchmarks/RESULTS.md``).
 
 from __future__ import annotations
 
+import dataclasses
 import enum
 import functools
 import os
@@ -116,11 +117,6 @@ class TrackerOptions:
         return self.newton_iters, self.predictor
 
 
-def _jac_and_value(fn: HomotopyFn, data: Any, pdata: Any, X: jax.Array, t: jax.Array):
-    H, Hx, Ht = fn(data, pdata, X, t)
-    return Hx, Ht, H
-
-
 #: Accepted points (with their tangents) that the predictor extrapolates from, the current one
 #: included: 3 gives a quintic (local error O(h^6)).
 PREDICTOR_POINTS = 3
@@ -169,12 +165,7 @@ def _usable(s: dict[str, Any]) -> jax.Array:
 def _predict(s: dict[str, Any], k: jax.Array, tn: jax.Array, used: jax.Array) -> jax.Array:
     """The prediction at ``tn``: Hermite extrapolation through the last ``used`` accepted points,
     the current one and their tangents (local error ``O(h^(2 used + 2))``); Euler's step when
-    ``used = 0`` (a path's first step).
-
-    It needs no evaluation, and it only uses tangents computed on the path (by the corrector, to
-    its accuracy). An explicit Runge-Kutta stage evaluates the tangent field off the path, where
-    it can turn fast (a stiff path: a chart coordinate near infinity), so its error can be many
-    times the path's own curvature (``benchmarks/RESULTS.md``).
+    ``used = 0`` (a path's first step). No evaluation, nothing off the path (module docstring).
     """
     X, t, m = s["X"], s["t"], PREDICTOR_POINTS - 1
     out = X + (tn - t) * k
@@ -207,10 +198,10 @@ def _step(
     tn = t - dt
     stages = 4 if predictor == "rk4" else 1
     nodes = jnp.asarray(_RK4_NODES[:stages])
-    used = _usable(s)
+    used = _usable(s) if predictor == "hermite" else None
 
     def predict(ks: jax.Array) -> jax.Array:
-        if predictor == "rk4":
+        if used is None:  # RK4
             return X + ds / 6 * (ks[0] + 2 * ks[1] + 2 * ks[2] + ks[3])
         return _predict(s, ks[0], tn, used)
 
@@ -255,7 +246,7 @@ def _step(
         converged &= (norms[1] <= 0.25 * norms[0]) | (norms[0] <= ctl["newton_tol"] * scale)
     ok = finite & converged & (err <= ctl["max_correction"])
     # The predictor's local error is O(h^order).
-    order = 5 if predictor == "rk4" else 2 * used + 2
+    order = 5 if used is None else 2 * used + 2
     factor = jnp.clip(
         0.9 * (ctl["predictor_tol"] / jnp.maximum(err, 1e-300)) ** (1.0 / order), 0.5, 2.0
     )
@@ -275,16 +266,16 @@ def _step(
         "X": jnp.where(ok, Y, X),
         "k": jnp.where(ok, kn, k),  # a rejected step keeps the tangent at X
         "t": jnp.where(ok, tn, t),
-        # The accepted point joins the previous ones, the oldest leaves.
-        "Xp": jnp.where(ok, jnp.concatenate([s["Xp"][1:], X[None]]), s["Xp"]),
-        "kp": jnp.where(ok, jnp.concatenate([s["kp"][1:], k[None]]), s["kp"]),
-        "tp": jnp.where(ok, jnp.concatenate([s["tp"][1:], t[None]]), s["tp"]),
         "h": h_new,
         "t1": t1,
         "status": status.astype(jnp.int32),
         "steps": s["steps"] + 1,
         "rejected": s["rejected"] + jnp.where(ok, 0, 1),
     }
+    for key, now in (("Xp", X), ("kp", k), ("tp", t)):
+        # Hermite: the accepted point joins the previous ones, the oldest leaves (RK4 keeps none).
+        grown = jnp.concatenate([s[key][1:], now[None]])
+        new[key] = jnp.where(ok, grown, s[key]) if used is not None else s[key]
     return jax.tree_util.tree_map(lambda a, b: jnp.where(active, a, b), new, s)
 
 
@@ -469,7 +460,7 @@ def track(
         ),
         H.pdata,
     )
-    kept = Segment.__dataclass_fields__  # the state entries a caller gets back
+    kept = {f.name for f in dataclasses.fields(Segment)}  # the state entries a caller gets
     out = {k: np.array(np.asarray(v)[:B]) for k, v in state.items() if k in kept}
     lanes = np.arange(B)  # original path held by each real lane
     done_iters = 0
