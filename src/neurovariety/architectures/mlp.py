@@ -78,18 +78,33 @@ class MLP(Architecture):
 
     @property
     def symmetry_dim(self) -> int:
-        """Rescalings of hidden neurons for monomial σ (Σ d_i); GL(d_i) for linear σ; else 0."""
+        """Dimension of the generic orbit of the known continuous symmetries.
+
+        Monomial σ = x^r (r ≥ 2): the rescalings of hidden neurons, a torus of dimension Σ d_i
+        acting with finite generic stabilizer (a rescaled non-zero row is another row), with or
+        without bias. Linear σ: the generic fiber of the (affine) determinantal parametrization,
+        ``n_params − dim``; GL(d_i) need not act with finite stabilizers (a hidden layer wider
+        than its neighbours), so Σ d_i² would overstate it. Other σ: 0.
+        """
         if self.activation.is_linear:
-            return sum(d * d for d in self.hidden_widths)
+            return self.n_params - self.expected_dim
         if self.activation.is_monomial:
             return sum(self.hidden_widths)
         return 0
 
     @property
     def expected_dim(self) -> int:
-        if self.activation.is_linear and not self.bias:
-            rho = min(self.widths)
-            return rho * (self.widths[0] + self.widths[-1] - rho)
+        """For linear σ the exact dimension (below); otherwise ``min(ambient, n − Σ d_i)``.
+
+        Linear σ: the end-to-end map is x ↦ A x (+ c) with A of rank ≤ ρ = min(widths), every such
+        A reached, and with bias every translation c reached through the last bias: the
+        determinantal variety of dimension ρ(d_0 + d_L − ρ), plus d_L with bias (Invitation,
+        arXiv:2501.18915, appendix).
+        """
+        if self.activation.is_linear:
+            w = self.widths
+            rho = min(w)
+            return rho * (w[0] + w[-1] - rho) + (w[-1] if self.bias else 0)
         return super().expected_dim
 
     @property

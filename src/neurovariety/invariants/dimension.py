@@ -43,9 +43,30 @@ class Bound:
 def upper_bounds(arch: Architecture) -> list[Bound]:
     """Every proven upper bound of dim M that applies to ``arch``, smallest first.
 
+    Each bound is a theorem with hypotheses, checked here for the architecture at hand:
+
+    - ``ambient``: f_θ lies in the span of the monomials its layers can reach (all).
+    - ``parameters``: dim M ≤ rank of dφ ≤ number of parameters (all).
+    - ``symmetry``: a group G with φ∘g = φ acting on parameters with generic orbits of
+      dimension m gives generic fibers of dimension ≥ m, so dim M ≤ n − m. Used only where the
+      orbit dimension is known: the rescaling torus of a monomial σ = c·x^r, r ≥ 2 (MLP: one
+      factor per hidden neuron, with or without bias; CNN/LCN: L − 1 filter rescalings, PCN
+      arXiv:2410.00722 / KMST arXiv:2304.05752), whose stabilizer at a point with non-zero
+      rows / filters is finite. Not for linear σ, where GL(d_i) can have positive-dimensional
+      stabilizers (a hidden layer wider than its neighbours): there ``determinantal`` is exact.
+    - ``composition`` (KTB, arXiv:1905.12207): monomial MLPs without bias, r ≥ 2; V_d is the
+      image of V_(d_0..d_i) × V_(d_i..d_L) under (h, g) ↦ g∘σ∘h, invariant under the
+      d_i-dimensional torus (h, g) ↦ (D h, g∘D^{−r}), which acts with finite stabilizers.
+    - ``alexander-hirschowitz``: single-output shallow monomial MLPs without bias, r ≥ 2; the
+      affine cone over a secant variety of a Veronese variety, dimension exact (AH 1995).
+    - ``determinantal``: linear σ; x ↦ A x (+ c) with rank A ≤ min(widths), exact (Invitation,
+      arXiv:2501.18915, appendix; with bias the translations c add d_L).
+
     >>> from neurovariety import parse_architecture
     >>> [(b.name, b.value) for b in upper_bounds(parse_architecture("mlp 2-3-2-3-4 x^2"))][:2]
     [('composition', 16), ('symmetry', 22)]
+    >>> [(b.name, b.value) for b in upper_bounds(parse_architecture("mlp 3-2-3 x bias"))][:1]
+    [('determinantal', 11)]
     """
     act = arch.activation
     out = [
@@ -54,20 +75,20 @@ def upper_bounds(arch: Architecture) -> list[Bound]:
     ]
     if isinstance(arch, MLP):
         w = arch.widths
-        if act.is_linear and not arch.bias:
+        if act.is_linear:
             out.append(
                 Bound(
                     "determinantal",
-                    formulas.linear_network_dim(w),
-                    "linear network: matrices of rank ≤ min width (Invitation, appendix)",
+                    formulas.linear_network_dim(w, bias=arch.bias),
+                    "linear network: x ↦ Ax (+ c), rank A ≤ min width (Invitation, appendix)",
                 )
             )
         elif act.is_monomial:
             out.append(
                 Bound(
                     "symmetry",
-                    arch.n_params - arch.symmetry_dim,
-                    "parameters − hidden-neuron rescalings (naive bound)",
+                    arch.n_params - sum(arch.hidden_widths),
+                    "parameters − hidden-neuron rescalings (a torus with finite stabilizers)",
                 )
             )
             if not arch.bias:
@@ -91,7 +112,7 @@ def upper_bounds(arch: Architecture) -> list[Bound]:
         out.append(
             Bound(
                 "symmetry",
-                arch.n_params - arch.symmetry_dim,
+                arch.n_params - (len(arch.filters) - 1),
                 "parameters − filter rescalings (PCN/KMST: |k| − L + 1)",
             )
         )

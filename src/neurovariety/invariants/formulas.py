@@ -593,33 +593,37 @@ def _end_to_end_matrix(widths: Sequence[int]) -> tuple[int, int, int]:
     return d[-1], d[0], min(d)
 
 
-def linear_network_dim(widths: Sequence[int]) -> int:
+def linear_network_dim(widths: Sequence[int], bias: bool = False) -> int:
     """Dimension of the function space of a linear network (σ = identity).
 
     Parameters
     ----------
     widths
         Widths of a linear network (identity activation), input first.
+    bias
+        Whether every layer is affine.
 
     Returns
     -------
     int
         ``ρ (d_0 + d_L - ρ)`` with ``ρ = min(widths)``: the ``d_L × d_0`` matrices of
-        rank ``<= ρ``.
+        rank ``<= ρ``; with bias ``+ d_L``, the translations.
 
     Notes
     -----
     Invitation, arXiv:2501.18915, appendix (two layers; deeper products of generic matrices
-    give the same determinantal variety). THEORY.md §2.
+    give the same determinantal variety). With bias the network computes ``x ↦ A x + c``: ``A``
+    is the product of the weights (rank ``<= ρ``, each such ``A`` reached) and ``c`` is free
+    through the last layer's bias, so the function space is that variety times ``C^{d_L}``.
 
     Examples
     --------
-    >>> linear_network_dim((4, 2, 5))
-    14
+    >>> linear_network_dim((4, 2, 5)), linear_network_dim((1, 3, 1), bias=True)
+    (14, 2)
     """
     d = _widths(widths)
     rho = min(d)
-    return rho * (d[0] + d[-1] - rho)
+    return rho * (d[0] + d[-1] - rho) + (d[-1] if bias else 0)
 
 
 def linear_network_degree(widths: Sequence[int]) -> int:
