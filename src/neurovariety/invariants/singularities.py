@@ -1,31 +1,67 @@
-"""Singular points from subnetworks, decided by the tangent-span test with exact ranks.
+"""Singular points from subnetworks: the tangent-span test with exact ranks, and smoothness proofs.
 
-At a smooth point f of M every image of dφ at a parameter in the fiber over f lies in the tangent
-space T_f M, of dimension dim M. So if the images of dφ at several fiber points together span
-more than dim M directions, f is singular. The span is an exact rank over GF(p) at rational fiber
-points (a proven lower bound); with a certified dim M the verdict "yes" is certified. The condition
-"span > dim M" is Zariski-open on the (irreducible) stratum, so a random point that satisfies it
-shows that the generic point of the stratum's image is singular.
+Singular ("yes"). At a smooth point f of M every image of dφ at a parameter in the fiber over f
+lies in the tangent space T_f M, of dimension dim M. So if the images of dφ at several fiber
+points together span more than dim M directions, f is singular. The span is an exact rank over
+GF(p) at rational fiber points (a proven lower bound); with a certified dim M the verdict "yes" is
+certified. The condition "span > dim M" is Zariski-open on the (irreducible) stratum, so a random
+point that satisfies it shows that the generic point of the stratum's image is singular.
+
+Smooth ("no"), where a theorem or a complete local argument proves it:
+
+* V is the whole ambient space (certified dimension): a linear space is smooth.
+* The stratum's image has dimension dim V (certified): it is dense in the irreducible V, so its
+  generic point lies in the dense open smooth locus.
+* Convolutional networks with σ = x^r (r ≥ 2; PCN, arXiv:2410.00722) and linear ones with all
+  strides ≥ 2 (KMST, arXiv:2304.05752). Here φ is multihomogeneous of degrees (r^{L−1}, …, r, 1)
+  in the filters, so its projectivisation Φ is a linear projection of the Segre–Veronese variety
+  X = P^{k_1−1} × ⋯ × P^{k_L−1}. It has no base point: the lowest input x_o reached by non-zero
+  filters occurs in f as x_o^{r^{L−1}} with coefficient Π_i w_i[a_i]^{r^{L−i}}, a_i the first
+  non-zero entry of w_i. A projection without base points is a finite morphism onto its closed
+  image Y, and it is birational (PCN; KMST for strides ≥ 2): one torus orbit over a generic f.
+  A finite morphism whose fiber over y is a single point x at which dΦ is injective (the scheme
+  fiber is one reduced point) is, by Nakayama's lemma, an isomorphism of local rings
+  O_{Y,y} ≅ O_{X,x}; X is smooth, so y is a smooth point of Y and f ≠ 0 of the cone V. The set of
+  such y is open (fiber length is upper semicontinuous), so it suffices at the generic point of
+  the stratum's image, where the argument is checked as follows.
+  - dΦ injective at x ⇔ rank dφ = |k| − L + 1 at a parameter over f (the rescaling torus, of
+    dimension L − 1, lies in the kernel, so this is the largest rank): an exact rank at a random
+    point of the stratum, a lower bound of the generic one.
+  - One preimage: a preimage w' of f has the same lowest and highest inputs as f, so its
+    zero-padding has the same offsets o = Σ a_i s_1⋯s_{i−1} and e = Σ b_i s_1⋯s_{i−1}. Paddings
+    with the stratum's reduced filter sizes give the equivalent placements (one orbit each over
+    generic f, by birationality of the reduced network); any other padding, with reduced sizes
+    k', is excluded when its image W' cannot contain the stratum's image Z: dim W' ≤ |k'| − L + 1
+    is below dim Z, or a monomial present in a point of Z is not reachable by k', or a monomial
+    reachable by k' but not by Z has as coefficient a single product of end entries of the
+    k'-filters (non-zero on that padding, zero on Z).
+  One placement and every other padding excluded: smooth. Two placements of full rank whose
+  tangent spaces differ: a node (two smooth branches).
+
+Anything else is "unknown", with the reason.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import itertools
 import time
 from typing import Any
 
 import numpy as np
 
 from ..architectures.base import Architecture
-from ..architectures.cnn import CNN
+from ..architectures.cnn import CNN, LCN, reachable_support
 from ..architectures.mlp import MLP
-from ..errors import NeurovarietyError
+from ..errors import BudgetExceededError, NeurovarietyError
 from ..exact import primes_below, rank_mod
-from ..parametrization.exact import forward_mod_p, jacobian_mod_p
+from ..parametrization.exact import coefficient_polynomials, forward_mod_p, jacobian_mod_p
 from ..parametrization.points import residue_array
 from ..results import Result, Verdict
 from .dimension import DEFAULT_PRIME_BITS, DimensionResult, dimension
-from .strata import Stratum, embed_neuron, equivalent_paddings, strata
+from .strata import Stratum, cnn_offset, embed_neuron, equivalent_paddings, strata
+
+MAX_EXCLUSION_TERMS = 20_000  # expanding a k'-network's coefficients to exclude its padding
 
 
 @dataclasses.dataclass(frozen=True, repr=False)
@@ -41,6 +77,7 @@ class SingularityResult(Result):
     certified: bool
     branches: int | None
     kind: str
+    reason: str
     evidence: dict[str, Any]
     seed: int
     seconds: float
@@ -53,6 +90,7 @@ class SingularityResult(Result):
         how = "certified" if self.certified else "not certified"
         b = [
             f"singular: {self.verdict.value} ({how}) — {self.kind}",
+            f"why: {self.reason}",
             f"stratum image {self.image} of dimension {self.image_dimension} inside dim M = "
             f"{self.dimension}",
             f"tangent span at {ev['fiber_points']} fiber points: rank {ev['span_rank']} "
@@ -125,12 +163,14 @@ def singular(
     fiber_points: int = 4,
     dim: DimensionResult | None = None,
 ) -> SingularityResult:
-    """Tangent-span test on the generic point of ``stratum``'s image.
+    """Is the generic point of ``stratum``'s image a singular point of the neurovariety?
 
-    Verdicts: ``yes`` when the images of dφ at fiber points span more than dim M (certified when
-    dim M is); ``no`` when M is filling (its closure is a linear space, smooth everywhere);
-    ``unknown`` otherwise. For CNNs the fiber points are the equivalent zero-paddings; each one of
-    full rank is a smooth branch, two or more make a node.
+    ``yes`` when the images of dφ at fiber points span more than dim M (certified when dim M is);
+    ``no`` where smoothness is proven (the module docstring lists the arguments: a filling V, a
+    stratum image dense in V, or the finite birational projection of a Segre–Veronese variety
+    for monomial CNNs and strided LCNs with a single preimage of full rank); ``unknown``
+    otherwise, with the reason. For CNNs the fiber points are the equivalent zero-paddings; each
+    one of full rank is a smooth branch, two or more make a node.
 
     >>> from neurovariety import parse_architecture
     >>> from neurovariety.invariants.strata import parse_stratum
@@ -138,13 +178,18 @@ def singular(
     >>> r = singular(f, parse_stratum(f, "padding 0|1 1|0"))
     >>> r.verdict.value, r.certified, r.branches, r.kind
     ('yes', True, 2, 'node')
+    >>> g = parse_architecture("cnn k=2,2 s=2 x^2")
+    >>> singular(g, parse_stratum(g, "padding 0|1 1|0")).verdict.value
+    'no'
     """
     t0 = time.perf_counter()
     if stratum.arch != arch:
         raise NeurovarietyError(f"stratum {stratum.name!r} belongs to {stratum.arch.spec}")
     dim = dim or dimension(arch, seed=seed)
     reduced = stratum.reduced
-    image_dim = dimension(reduced, seed=seed).dimension if reduced is not None else 0
+    red_dim = dimension(reduced, seed=seed) if reduced is not None else None
+    image_dim = red_dim.dimension if red_dim is not None else 0
+    image_lower = (red_dim.lower_bound or 0) if red_dim is not None else 0
     p = primes_below(1 << DEFAULT_PRIME_BITS, 1, seed=seed + 17)[0]
     rng = np.random.default_rng([seed, p, 7])
     B = stratum.basis
@@ -164,31 +209,65 @@ def singular(
     ranks = [rank_mod(J, p) for J in jacs]
     span = rank_mod(np.concatenate(jacs, axis=1), p)
     n = dim.dimension
+    dim_how = "certified" if dim.certified else "probable"
+    fiber: _CnnFiber | None = None
+    if isinstance(arch, CNN) and reduced is not None:
+        fiber = _cnn_fiber(arch, stratum, ranks, image_lower, p, seed)
+    dense = dim.certified and dim.status != "numeric" and image_lower >= n
     if span > n:
         verdict, certified = Verdict.YES, dim.certified
+        reason = (
+            f"the images of dφ at {len(points)} fiber points span {span} > dim M = {n} "
+            f"({dim_how}) directions; at a smooth point they would lie in one tangent space"
+        )
+        if dense:
+            raise NeurovarietyError(
+                f"internal error: {stratum.name} is dense in M and yet singular; please report this"
+            )
     elif dim.filling and dim.certified:
         verdict, certified = Verdict.NO, True
+        reason = "V is the whole ambient space (certified dimension), a linear space"
+    elif dense:
+        verdict, certified = Verdict.NO, True
+        reason = (
+            f"the stratum's image has dimension {image_lower} = dim V (certified): it is dense "
+            "in the irreducible V, so its generic point lies in the dense smooth locus"
+        )
+    elif fiber is not None and fiber.smooth:
+        verdict, certified = Verdict.NO, True
+        reason = fiber.reason
     else:
         verdict, certified = Verdict.UNKNOWN, False
+        reason = f"the tangent span {span} does not exceed dim M = {n}, which proves nothing; " + (
+            fiber.reason if fiber is not None else _no_theorem(arch)
+        )
     branches: int | None = None
     if isinstance(arch, CNN):
         branches = sum(r == n for r in ranks)
         if verdict is Verdict.YES and branches >= 2 and all(r == n for r in ranks):
-            kind = "node" if branches == 2 else f"{branches} smooth branches"
+            exact = fiber is not None and fiber.others_excluded
+            if branches == 2 and exact:
+                kind = "node"
+            elif exact:
+                kind = f"{branches} smooth branches"
+            else:
+                kind = f"at least {branches} smooth branches (other preimages not excluded)"
         elif verdict is Verdict.YES:
             kind = "singular (dφ drops rank on the fiber)"
+        elif verdict is Verdict.NO:
+            kind = "smooth"
         else:
-            kind = "one placement: no second branch seen"
+            kind = f"{branches} placement(s) of full rank; no second tangent space seen"
     elif verdict is Verdict.YES:
         kind = (
-            "cusp-like: dφ drops rank along a positive-dimensional fiber"
+            "dφ below full rank at every sampled point of a positive-dimensional fiber (mod p)"
             if max(ranks) < n
-            else "several tangent spaces meet"
+            else "tangent images at several fiber points exceed dim M"
         )
     elif verdict is Verdict.NO:
-        kind = "filling: the neurovariety is the whole ambient space"
+        kind = "smooth"
     else:
-        kind = "the tangent span does not exceed dim M"
+        kind = "undecided"
     return SingularityResult(
         architecture=arch.spec,
         stratum=stratum.name,
@@ -199,6 +278,7 @@ def singular(
         certified=certified,
         branches=branches,
         kind=kind,
+        reason=reason,
         evidence={
             "span_rank": span,
             "fiber_ranks": ranks,
@@ -206,10 +286,167 @@ def singular(
             "prime": p,
             "samples": n_samples,
             "dimension_status": dim.status,
+            "excluded_paddings": fiber.excluded if fiber is not None else {},
         },
         seed=seed,
         seconds=time.perf_counter() - t0,
     )
+
+
+def _no_theorem(arch: Architecture | None) -> str:
+    if isinstance(arch, MLP):
+        return "no theorem here proves MLP subnetwork points smooth"
+    return (
+        "no finite-projection theorem covers this network (it needs σ = x^r with r ≥ 2, or a "
+        "linear network with all strides ≥ 2)"
+    )
+
+
+@dataclasses.dataclass
+class _CnnFiber:
+    """What is proven about the fiber over the generic point of a CNN padding stratum."""
+
+    theorem: str  # the citation that makes Φ a finite birational projection ("" when none)
+    placements: int
+    excluded: dict[str, str]  # other paddings with the same offsets -> why they are excluded
+    open: list[str]  # other paddings that could not be excluded
+    full_rank: bool
+    top_rank: int
+
+    @property
+    def others_excluded(self) -> bool:
+        return bool(self.theorem) and not self.open
+
+    @property
+    def smooth(self) -> bool:
+        return self.others_excluded and self.placements == 1 and self.full_rank
+
+    @property
+    def reason(self) -> str:
+        if not self.theorem:
+            return _no_theorem(None)
+        if self.open:
+            return (
+                f"other zero-paddings with the same offsets might reach these functions "
+                f"({', '.join(self.open)}); {self.theorem}"
+            )
+        if not self.full_rank:
+            return f"dφ has rank below {self.top_rank} at the sampled point (mod p)"
+        if self.placements > 1:
+            return f"{self.placements} placements, but their tangent spaces agree"
+        how = (
+            "; other paddings with the same offsets excluded: "
+            + "; ".join(f"{k}: {v}" for k, v in self.excluded.items())
+            if self.excluded
+            else "; no other padding has the same offsets"
+        )
+        return (
+            f"one preimage up to rescaling, where dφ has the full rank {self.top_rank} = |k| − L + "
+            f"1: Φ is a finite birational projection of a Segre–Veronese variety ({self.theorem}) "
+            f"and a local isomorphism there{how}"
+        )
+
+
+def _projection_theorem(arch: CNN) -> str:
+    """The citation making Φ a finite birational projection of a Segre–Veronese variety, or ""."""
+    act = arch.activation
+    if not act.is_monomial:
+        return ""
+    if act.exponents[0] >= 2:
+        return "PCN, arXiv:2410.00722, σ = x^r with r ≥ 2"
+    if all(s >= 2 for s in arch.strides):  # type: ignore[union-attr]
+        return "KMST, arXiv:2304.05752, a linear network with all strides ≥ 2"
+    return ""
+
+
+def _end_offset(arch: CNN, padding: tuple[tuple[int, int], ...]) -> int:
+    return cnn_offset(arch, tuple((b, a) for a, b in padding))
+
+
+def _same_offsets(
+    arch: CNN, padding: tuple[tuple[int, int], ...]
+) -> list[tuple[tuple[int, int], ...]]:
+    """All zero-paddings with the same start and end offsets as ``padding``."""
+    o, e = cnn_offset(arch, padding), _end_offset(arch, padding)
+    choices = [[(a, b) for a in range(k) for b in range(k - a)] for k in arch.filters]
+    return [
+        pad
+        for pad in itertools.product(*choices)
+        if cnn_offset(arch, pad) == o and _end_offset(arch, pad) == e
+    ]
+
+
+def _cnn_fiber(
+    arch: CNN, stratum: Stratum, ranks: list[int], image_lower: int, p: int, seed: int
+) -> _CnnFiber:
+    from .equations import coordinates, sample_points_mod_p
+
+    top = sum(arch.filters) - len(arch.filters) + 1
+    theorem = _projection_theorem(arch)
+    sizes = tuple(k - a - b for k, (a, b) in zip(arch.filters, stratum.padding, strict=True))
+    fiber = _CnnFiber(theorem, len(ranks), {}, [], all(r == top for r in ranks), top)
+    if not theorem:
+        return fiber
+    reduced = stratum.reduced
+    assert isinstance(reduced, CNN)
+    support: set[tuple[int, ...]] | None = None
+    for pad in _same_offsets(arch, stratum.padding):  # type: ignore[arg-type]
+        other = tuple(k - a - b for k, (a, b) in zip(arch.filters, pad, strict=True))
+        if other == sizes:
+            continue  # an equivalent placement: one of the fiber points already
+        name = "padding " + " ".join(f"{a}|{b}" for a, b in pad)
+        if support is None:
+            row = sample_points_mod_p(reduced, 1, p, seed=seed)[0]
+            support = {e for (_, e), c in zip(coordinates(reduced), row, strict=True) if c}
+        why = _excluded(arch, reduced, other, image_lower, support)
+        if why:
+            fiber.excluded[name] = why
+        else:
+            fiber.open.append(name)
+    return fiber
+
+
+def _excluded(
+    arch: CNN,
+    reduced: CNN,
+    other: tuple[int, ...],
+    image_lower: int,
+    support: set[tuple[int, ...]],
+) -> str:
+    """Why the k'-network ``other`` cannot reach the generic function of the stratum (or "")."""
+    L = len(other)
+    if sum(other) - L + 1 < image_lower:
+        return f"its image has dimension ≤ {sum(other) - L + 1} < {image_lower}"
+    net: CNN = (
+        LCN(other, arch.strides)
+        if isinstance(arch, LCN)
+        else CNN(other, arch.strides, arch.activation)
+    )
+    if net.n_inputs != reduced.n_inputs:
+        raise NeurovarietyError("internal error: paddings with equal offsets differ in size")
+    reach = reachable_support(net)
+    outside = support - reach
+    if outside:
+        return f"it cannot reach the monomial {_monomial(min(outside))}"
+    try:
+        coeffs = coefficient_polynomials(net, max_terms=MAX_EXCLUSION_TERMS)[0][0]
+    except BudgetExceededError:
+        return ""
+    ends = {j for layer in net.layers for j in (layer.offset, layer.offset + layer.n_params - 1)}
+    for m in sorted(reach - reachable_support(reduced)):
+        terms = coeffs[m].to_dict()
+        if len(terms) == 1:
+            (e,) = terms
+            if all(j in ends for j, a in enumerate(e) if a):
+                return (
+                    f"its coefficient of {_monomial(m)} is one product of end entries of its "
+                    "filters (non-zero), but vanishes on the stratum"
+                )
+    return ""
+
+
+def _monomial(e: tuple[int, ...]) -> str:
+    return "*".join(f"x{i}" + (f"^{a}" if a > 1 else "") for i, a in enumerate(e) if a) or "1"
 
 
 def singular_strata(arch: Architecture, *, seed: int = 0) -> list[SingularityResult]:
