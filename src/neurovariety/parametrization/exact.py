@@ -7,6 +7,7 @@ Residues are float64 for p < 2^26 (products are exact below 2^52, matrix product
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from fractions import Fraction
 from typing import Any
 
@@ -228,39 +229,59 @@ DEFAULT_MAX_TERMS = 200_000
 
 
 def coefficient_polynomials(
-    arch: Architecture, *, max_terms: int = DEFAULT_MAX_TERMS
+    arch: Architecture,
+    *,
+    max_terms: int = DEFAULT_MAX_TERMS,
+    fixed: Sequence[int] = (),
+    prime: int | None = None,
 ) -> tuple[list[dict[tuple[int, ...], Any]], Any]:
-    """The parametrization φ over Q: each output's coefficients as polynomials in θ.
+    """The parametrization φ over Q (or GF(``prime``)): each output's coefficients as
+    polynomials in θ.
 
     Returns ``(outputs, ctx)``: ``outputs[o]`` maps an exponent vector of the inputs to an
-    ``flint.fmpq_mpoly`` in the parameters ``t0, …, t{N−1}`` (context ``ctx``). Convolutional
-    networks have one output (the first position). The network polynomial is expanded, so this is
-    for small architectures only; :class:`~neurovariety.BudgetExceededError` is raised past
-    ``max_terms`` terms.
+    ``flint.fmpq_mpoly`` (``nmod_mpoly`` with ``prime``) in the parameters ``t_j`` (context
+    ``ctx``). The parameters in ``fixed`` are set to 1 (a gauge chart) and are not variables.
+    Convolutional networks have one output (the first position). The network polynomial is
+    expanded, so this is for small architectures only;
+    :class:`~neurovariety.BudgetExceededError` is raised past ``max_terms`` terms.
 
     >>> from neurovariety import MLP, Monomial
     >>> outs, ctx = coefficient_polynomials(MLP((2, 1, 1), Monomial(2)))
     >>> sorted((e, str(c)) for e, c in outs[0].items())
     [((0, 2), 't1^2*t2'), ((1, 1), '2*t0*t1*t2'), ((2, 0), 't0^2*t2')]
+    >>> outs, ctx = coefficient_polynomials(MLP((2, 1, 1), Monomial(2)), fixed=[0], prime=7)
+    >>> sorted((e, str(c)) for e, c in outs[0].items())
+    [((0, 2), 't1^2*t2'), ((1, 1), '2*t1*t2'), ((2, 0), 't2')]
     """
     import flint
 
     from ..errors import BudgetExceededError
 
     n, m = arch.n_params, arch.n_inputs
-    ctx = flint.fmpq_mpoly_ctx.get((("t", n), ("x", m)), "degrevlex")
+    fixed_set = {int(j) for j in fixed}
+    names = [f"t{j}" for j in range(n) if j not in fixed_set]
+    k = len(names)
+    var_names = (*names, *(f"x{i}" for i in range(m)))
+    ctx: Any
+    if prime is None:
+        ctx = flint.fmpq_mpoly_ctx.get(var_names, "degrevlex")
+        coeffs: list[Any] = [
+            flint.fmpq(c.numerator, c.denominator) for c in arch.activation.coefficients
+        ]
+    else:
+        ctx = flint.nmod_mpoly_ctx.get(var_names, ordering="degrevlex", modulus=prime)
+        coeffs = [_residue(c, prime) for c in arch.activation.coefficients]
     gens = ctx.gens()
+    one = ctx.from_dict({(0,) * (k + m): 1})
     theta = np.empty(n, dtype=object)  # np.array would iterate into the polynomials
+    free = iter(gens[:k])
     for j in range(n):
-        theta[j] = gens[j]
-    h: list[Any] = list(gens[n:])
-    coeffs: list[Any] = [
-        flint.fmpq(c.numerator, c.denominator) for c in arch.activation.coefficients
-    ]
+        theta[j] = one if j in fixed_set else next(free)
+    h: list[Any] = list(gens[k:])
     zero = ctx.from_dict({})
     for i, layer in enumerate(arch.layers):
         W = layer_matrix(layer, theta)
-        hb = h + ([ctx.from_dict({(0,) * (n + m): 1})] if layer.bias else [])
+        hb = h + ([one] if layer.bias else [])
         new = []
         for a in range(layer.n_out):
             acc = zero
@@ -276,12 +297,16 @@ def coefficient_polynomials(
                 f"expanding {arch.spec} exceeds {max_terms} terms; the coefficient map is only "
                 "for small architectures — use the Jacobian-based invariants instead"
             )
-    theta_ctx = flint.fmpq_mpoly_ctx.get((("t", n),), "degrevlex")
+    theta_ctx: Any
+    if prime is None:
+        theta_ctx = flint.fmpq_mpoly_ctx.get(names, "degrevlex")
+    else:
+        theta_ctx = flint.nmod_mpoly_ctx.get(names, ordering="degrevlex", modulus=prime)
     outputs: list[dict[tuple[int, ...], Any]] = []
     for z in h:
         parts: dict[tuple[int, ...], dict[tuple[int, ...], Any]] = {}
         for exp, c in z.to_dict().items():
-            parts.setdefault(tuple(exp[n:]), {})[tuple(exp[:n])] = c
+            parts.setdefault(tuple(exp[k:]), {})[tuple(exp[:k])] = c
         outputs.append({e: theta_ctx.from_dict(d) for e, d in parts.items()})
     return outputs, theta_ctx
 
