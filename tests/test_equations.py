@@ -260,3 +260,49 @@ def test_cli(tmp_path) -> None:  # type: ignore[no-untyped-def]
     assert out.exit_code == 0 and "neurovariety: no" in out.output
     out = runner.invoke(app, ["member", "lcn k=3,2 s=2", "--point", str(tmp_path / "none")])
     assert out.exit_code == 2
+
+
+# --- what an empty or partial list of equations claims ------------------------------------------
+
+
+def test_no_low_degree_equation_is_not_the_zero_ideal() -> None:
+    # KTB: mlp 2-3-2-3-4 with r = 2 has dimension 16 in 4·9 = 36 coordinates, so I(V) ≠ 0; it
+    # simply has no equation of degree ≤ 3 (the Hilbert function is that of the whole ring).
+    r = equations(parse_architecture("mlp 2-3-2-3-4 x^2"), max_degree=3)
+    assert r.equations == [] and r.dimension == 16 and r.dimension_certified
+    assert r.hilbert_function == [comb(36 + k - 1, k) for k in range(4)]
+    assert not r.zero_ideal
+    text = r.to_text()
+    assert "zero ideal" not in text
+    assert "(none of degree ≤ 3, proven; I(V) ≠ 0 since dim V = 16 < 36)" in text
+    assert "no element of degree ≤ 3" in r.summary()
+
+
+def test_filling_space_has_the_zero_ideal() -> None:
+    # mlp 2-3-2 x^2: all pairs of binary quadrics (dimension 6 = ambient): I(V) = 0.
+    r = equations(parse_architecture("mlp 2-3-2 x^2"), max_degree=2)
+    assert r.zero_ideal and r.complete_proven
+    assert "(none: the zero ideal — V fills the ambient space)" in r.to_text()
+
+
+def test_hilbert_function_only_claims_no_equations() -> None:
+    # minimize=False computes kernels but lifts no equation: nothing is claimed about them.
+    r = equations(parse_architecture("lcn k=3,2 s=2"), max_degree=3, minimize=False)
+    assert r.equations == [] and not r.minimized and not r.complete_proven
+    assert r.hilbert_function == [1, 5, 15, 34]  # C(k+4, 4) minus the one cubic F
+    assert "zero ideal" not in r.to_text()
+    assert "(equations not computed: only the Hilbert function)" in r.to_text()
+
+
+def test_generators_are_claimed_only_when_proven() -> None:
+    # LCN k = (3, 2), s = 2: the irreducible cubic of a hypersurface generates I(V).
+    r = equations(parse_architecture("lcn k=3,2 s=2"), max_degree=3)
+    assert r.generated and "generate I(V)" in r.summary()
+    # k = (2, 3), s = 2: codimension 2, so the recursion's 16 cubics only vanish on V (they cut
+    # it out where a subresultant is non-zero): nothing is claimed about generating I(V).
+    deep = lcn_equations(LCN((2, 3), 2))
+    assert not deep.generated and not deep.complete_proven
+    assert deep.dimension == 4 and deep.n_coordinates == 6
+    assert "the equations vanish on V; completeness in any degree is not determined" in (
+        deep.summary()
+    )

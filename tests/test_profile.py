@@ -37,3 +37,17 @@ def test_profile_cli_bad_spec() -> None:
     result = CliRunner().invoke(app, ["profile", "mlp 2-3-1 tanh"])
     assert result.exit_code == 2
     assert "not a polynomial" in result.output and "Traceback" not in result.output
+
+
+def test_profile_says_how_each_claim_was_proven() -> None:
+    # PCN: k = (2, 2) with stride 2 is smooth, so every stratum row says "no" and why.
+    p = profile(parse_architecture("cnn k=2,2 s=2 x^2"), budget=0.0)
+    strata_rows = [r for r in p.rows if r.name.startswith("stratum ")]
+    assert len(strata_rows) == 8
+    assert all(r.value == "singular: no" and "PCN" in r.how for r in strata_rows)
+    filling = next(r for r in p.rows if r.name == "filling")
+    assert filling.value == "no" and "proven" in filling.how  # dim 3 < 6, certified
+    # an MLP with a certified dimension: the fiber dimension is exact, not "probable"
+    rows = {r.name: r for r in profile(parse_architecture("mlp 3-2-1 x^2"), budget=0.0).rows}
+    assert "probable" not in rows["generic fiber dimension"].how
+    assert "probable" not in rows["identifiable up to symmetry"].how

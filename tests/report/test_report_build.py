@@ -66,6 +66,9 @@ def test_report_of_an_lcn(tmp_path: Path) -> None:
     assert "c0*c3^2 + c1^2*c4 - c1*c2*c3 = 0" in text  # the LCN cubic
     assert "closed formula 3 (Segre degree (KMST, strides &gt; 1)): agrees" in text
     assert "singular: yes" in text or '<span class="yes">yes</span>' in html
+    # strata verdicts come with their reasons; smooth ones rest on KMST's projection
+    assert "smooth (proven)" in text and "KMST, arXiv:2304.05752" in text
+    assert "zero ideal" not in text
     # Razor: CNN/LCN strata carry no critical points for generic data
     assert re.search(r"padding [0-9| ]+ 0/3", text)
     assert r.figures == ["bounds", "landscape", "exposure"]  # dimension 4: no picture, and why
@@ -167,3 +170,19 @@ def test_the_issue_reports_take_under_a_minute(tmp_path: Path, spec: str) -> Non
     assert "landscape" in report["figures"]
     assert ("neuromanifold" in report["figures"]) == spec.startswith("cnn")
     assert seconds < 60, seconds
+
+
+def test_report_never_calls_a_partial_search_the_zero_ideal() -> None:
+    # KTB: mlp 2-3-2-3-4 x^2 has dimension 16 < 36, so I(V) ≠ 0, but the report's budget stops
+    # the interpolation before degree 4 and no equation of degree ≤ 3 exists.
+    import time
+
+    from neurovariety.report.build import _Clock, _equations_section
+
+    skipped: list[tuple[str, str]] = []
+    clock = _Clock(time.perf_counter(), 60.0)
+    html = _equations_section(parse_architecture("mlp 2-3-2-3-4 x^2"), 0, clock, skipped)
+    text = _text(html)
+    assert "zero ideal" not in text
+    assert "(none of degree ≤ 3, proven; I(V) ≠ 0 since dim V = 16 &lt; 36)" in text
+    assert any(item.startswith("equations beyond degree 3") for item, _ in skipped)

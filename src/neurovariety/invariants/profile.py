@@ -65,6 +65,14 @@ def _group_text(arch: Architecture) -> str:
 DEFAULT_BUDGET = 60.0
 
 
+def _filling_how(dim: DimensionResult) -> str:
+    if dim.filling:
+        return "an exact rank reaches the ambient dimension (proven)"
+    if dim.certified:
+        return "certified dimension below the ambient dimension (proven)"
+    return "probable: the dimension is a lower bound below the ambient dimension"
+
+
 def profile(arch: Architecture, *, seed: int = 0, budget: float = DEFAULT_BUDGET) -> ProfileResult:
     """Profile of ``arch``: sizes, ambient space, bounds, certified dimension, closed formulas,
     subnetwork strata with singularity verdicts, the fiber, and the degree.
@@ -78,6 +86,8 @@ def profile(arch: Architecture, *, seed: int = 0, budget: float = DEFAULT_BUDGET
     [3]
     """
     dim = dimension(arch, seed=seed)
+    # an uncertified dimension is only a lower bound, so what is derived from it is a bound too
+    probable = "" if dim.certified else " (probable: the dimension is a lower bound)"
     rows = [
         ProfileRow("parameters", arch.n_params, "count"),
         ProfileRow(
@@ -97,13 +107,11 @@ def profile(arch: Architecture, *, seed: int = 0, budget: float = DEFAULT_BUDGET
             dim.dimension,
             dim.summary().splitlines()[2].removeprefix("• "),
         ),
-        ProfileRow("defect", dim.defect, "expected − dimension"),
-        ProfileRow("generic fiber dimension", dim.fiber_dimension, "parameters − dimension"),
+        ProfileRow("defect", dim.defect, "expected − dimension" + probable),
         ProfileRow(
-            "filling",
-            "yes" if dim.filling else "no",
-            "dimension = ambient" if dim.certified else "from the probable dimension",
+            "generic fiber dimension", dim.fiber_dimension, "parameters − dimension" + probable
         ),
+        ProfileRow("filling", "yes" if dim.filling else "no", _filling_how(dim)),
     ]
     rows.append(
         ProfileRow(
@@ -156,6 +164,7 @@ def _compare(arch: Architecture, dim: DimensionResult, rows: list[ProfileRow]) -
                 if r.value == arch.symmetry_dim
                 else "larger (positive-dimensional fibers beyond symmetry)"
             )
+            note += "" if dim.certified else " — probable, from an uncertified dimension"
         elif r.name == "degree (computed)" and "degree" in by_name and isinstance(r.value, int):
             f = by_name["degree"]
             verdict = "agrees" if f.value == r.value else "DISAGREES"
@@ -192,7 +201,7 @@ def _strata_rows(
             ProfileRow(
                 f"stratum {s.name}",
                 f"singular: {r.verdict.value}",
-                f"image {r.image} (dim {r.image_dimension}); {r.kind}; {how}",
+                f"image {r.image} (dim {r.image_dimension}); {r.kind}; {how}: {r.reason}",
             )
         )
     if len(all_strata) > MAX_PROFILE_STRATA:
@@ -223,19 +232,22 @@ def _fiber_rows(
             ProfileRow(
                 "identifiable up to symmetry",
                 r.identifiable.value,
-                f"fiber dimension {r.dimension} > symmetries ({r.symmetry})",
+                f"fiber dimension {r.dimension} > symmetries ({r.symmetry})"
+                + ("" if r.certified else "; probable: the dimension is a lower bound"),
             )
         ]
     return [
         ProfileRow(
             "fiber size (gauge chart)",
             r.size,
-            f"monodromy on a witness set, trace test {r.evidence['trace']}",
+            f"monodromy on a witness set, trace test {r.evidence['trace']}; a count of the "
+            "points found (not certified)",
         ),
         ProfileRow(
             "identifiable up to symmetry",
             r.identifiable.value,
-            f"{r.symmetry}, order {r.symmetry_order}",
+            f"fiber size against the symmetry group {r.symmetry}, order {r.symmetry_order}; "
+            + ("certified" if r.certified else "not certified (monodromy count)"),
         ),
     ]
 
@@ -288,8 +300,8 @@ def _formula_rows(arch: Architecture) -> list[ProfileRow]:
             )
         else:
             rows.append(ProfileRow("degree", 1, "stride 1: the function space is filling"))
-    elif isinstance(arch, CNN) and arch.activation.is_monomial:
-        k, r = arch.filters, arch.activation.exponents[0]
+    elif isinstance(arch, CNN) and arch.activation.is_monomial and arch.activation.exponents[0] > 1:
+        k, r = arch.filters, arch.activation.exponents[0]  # PCN's formulas are for r ≥ 2
         rows.append(
             ProfileRow(
                 "degree",

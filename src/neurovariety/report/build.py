@@ -192,13 +192,21 @@ def _none(text: str) -> str:
 def _summary(arch: Architecture, prof: ProfileResult) -> str:
     d = prof.dimension
     how = "certified" if d.certified else "probable"
-    singular = sum(v.verdict.value == "yes" for v in prof.strata)
+    counts = {
+        "singular (certified)": sum(v.verdict.value == "yes" and v.certified for v in prof.strata),
+        "singular (not certified)": sum(
+            v.verdict.value == "yes" and not v.certified for v in prof.strata
+        ),
+        "smooth (proven)": sum(v.verdict.value == "no" for v in prof.strata),
+        "undecided": sum(v.verdict.value == "unknown" for v in prof.strata),
+    }
+    verdicts = ", ".join(f"{n} {what}" for what, n in counts.items() if n) or "none"
     items = [
         f"{arch.n_params} parameters; function space of dimension {arch.ambient_dim}",
         f"neuromanifold of dimension {d.dimension} ({how}), expected {arch.expected_dim}, "
         f"defect {d.defect}",
         f"generic fiber dimension {d.fiber_dimension}; symmetry dimension {arch.symmetry_dim}",
-        f"{len(prof.strata)} subnetwork strata tested, {singular} with singular points (certified)",
+        f"{len(prof.strata)} subnetwork strata tested: {verdicts}",
     ]
     return "<ul>" + "".join(f"<li>{H.esc(i)}</li>" for i in items) + "</ul>"
 
@@ -231,11 +239,12 @@ def _strata(prof: ProfileResult) -> str:
                 H.verdict_span(v.verdict.value),
                 "certified" if v.certified else "not certified",
                 v.kind,
+                v.reason,
                 evidence,
             ]
         )
     return H.table(
-        ["stratum", "image", "image dim", "singular", "how", "kind", "evidence"],
+        ["stratum", "image", "image dim", "singular", "how", "kind", "why", "evidence"],
         rows,
         ["", "", "value", "raw"],
     )
@@ -261,7 +270,7 @@ def _equations_section(
     for note in r.notes:
         skipped.append(("equations beyond degree " + str(r.complete_through), note))
     coords = "\n".join(f"c{i} = {c}" for i, c in enumerate(r.coordinates))
-    eqs = "\n".join(f"{e.text()} = 0" for e in r.equations) or "(none: the zero ideal)"
+    eqs = "\n".join(f"{e.text()} = 0" for e in r.equations) or r.empty_text()
     bullets = "".join(f"<li>{H.esc(b)}</li>" for b in r.bullets())
     return (
         f"<ul>{bullets}</ul><h3>Coordinates of the function space</h3><pre>{H.esc(coords)}</pre>"
@@ -328,7 +337,9 @@ def _exposure_section(
     intro = (
         f"<p>Random Gaussian datasets (seed {seed}); a stratum is exposed for a dataset when a "
         "critical point of the loss restricted to it is critical for the whole network "
-        "(gradient ≤ 1e-6). Razor: MLP strata are critically exposed, CNN strata are not.</p>"
+        "(gradient ≤ 1e-6): an experiment, not a proof. Razor (arXiv:2505.11846) proves that "
+        "MLP subnetwork singularities often are critical points of the loss, and CNN ones are "
+        "not.</p>"
     )
     return intro + H.table(
         ["stratum", "datasets with a critical point", "95% CI", "undecided", "samples", "time"],
