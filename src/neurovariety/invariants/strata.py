@@ -157,8 +157,11 @@ def equivalent_paddings(
 ) -> list[tuple[tuple[int, int], ...]]:
     """Paddings with the same reduced filters and the same offset: the same functions.
 
-    Each gives a point of the fiber over a generic function of the stratum (Razor: the CNN's
-    singular points are the paddings with more than one such placement).
+    Each gives a point of the fiber over a generic function of the stratum; two or more whose
+    tangent spaces differ make it singular. The fiber may hold more: a padding with other filter
+    sizes and the same offsets can reach the same functions (``lcn k=3,2 s=2``, ``padding 0|2
+    0|0``: the even polynomials), which :func:`~neurovariety.invariants.singularities.singular`
+    must exclude before calling a point smooth.
     """
     sizes = [k - a - b for k, (a, b) in zip(arch.filters, padding, strict=True)]
     target = cnn_offset(arch, padding)
