@@ -12,8 +12,19 @@ import typer
 from rich.table import Table
 
 from .architectures import parse_architecture
-from .clitools import clean_errors, console, emit, search_progress
+from .clitools import (
+    check_output_dir,
+    check_output_file,
+    check_seconds,
+    check_seed,
+    clean_errors,
+    console,
+    emit,
+    search_progress,
+)
 from .errors import NeurovarietyError
+
+MAX_PRIMES = 64  # each prime is one exact rank; past a few, the error bound is already tiny
 
 app = typer.Typer(
     help="Neuroalgebraic geometry of polynomial neural networks.",
@@ -27,8 +38,10 @@ app = typer.Typer(
 def dim_command(
     spec: str = typer.Argument(..., help="architecture, e.g. 'mlp 2-3-2-3-4 x^2'"),
     method: str = typer.Option("exact", help="exact (certified ranks mod p) or numeric (SVD)"),
-    primes: int = typer.Option(2, help="number of random primes for the exact rank"),
-    seed: int = typer.Option(0, help="seed of the primes and sample points"),
+    primes: int = typer.Option(
+        2, min=2, max=MAX_PRIMES, help="number of random primes for the exact rank"
+    ),
+    seed: int = typer.Option(0, callback=check_seed, help="seed of the primes and sample points"),
     as_json: bool = typer.Option(False, "--json", help="print the result as JSON"),
 ) -> None:
     """Dimension of the neuromanifold, certified when an exact rank meets a proven bound."""
@@ -43,15 +56,19 @@ def dim_command(
 @clean_errors
 def profile_command(
     spec: str = typer.Argument(..., help="architecture, e.g. 'mlp 2-3-2-3-4 x^2'"),
-    seed: int = typer.Option(0, help="seed of all randomized computations"),
+    seed: int = typer.Option(0, callback=check_seed, help="seed of all randomized computations"),
     budget: float = typer.Option(
         60.0,
+        callback=check_seconds,
         help="seconds for the optional items (homotopy continuation; with --report also "
         "equations and critical exposure)",
     ),
     as_json: bool = typer.Option(False, "--json", help="print the profile as JSON"),
     report: Path = typer.Option(
-        None, "--report", help="also write a self-contained HTML report to DIR/index.html"
+        None,
+        "--report",
+        callback=check_output_dir,
+        help="also write a self-contained HTML report to DIR/index.html",
     ),
     atlas: Path = typer.Option(
         None, "--atlas", help="sweep store (SQLite) whose defect heatmap the report shows"
@@ -104,7 +121,7 @@ def profile_command(
 @clean_errors
 def strata_command(
     spec: str = typer.Argument(..., help="architecture, e.g. 'cnn k=2,2 x^2'"),
-    seed: int = typer.Option(0, help="seed of the exact computations"),
+    seed: int = typer.Option(0, callback=check_seed, help="seed of the exact computations"),
     as_json: bool = typer.Option(False, "--json", help="print the strata as JSON"),
 ) -> None:
     """Subnetwork strata (inactive / redundant neurons, zero-padded filters) and their images."""
@@ -142,7 +159,7 @@ def strata_command(
 def singular_command(
     spec: str = typer.Argument(..., help="architecture, e.g. 'cnn k=2,2 x^2'"),
     stratum: str = typer.Option(None, help="one stratum, as printed by `strata` (default: all)"),
-    seed: int = typer.Option(0, help="seed of the exact computations"),
+    seed: int = typer.Option(0, callback=check_seed, help="seed of the exact computations"),
     as_json: bool = typer.Option(False, "--json", help="print the verdicts as JSON"),
 ) -> None:
     """Is the generic point of each subnetwork stratum singular? (tangent-span test)"""
@@ -191,11 +208,15 @@ def _read_data(path: str, arch: object) -> tuple[object, object]:
 def critical_command(
     specs: list[str] = typer.Argument(..., help="one or more architectures"),
     data: str = typer.Option(None, help="dataset: .npz (X, Y) or CSV (inputs, then outputs)"),
-    samples: int = typer.Option(0, help="random Gaussian dataset size (default 2·params)"),
-    trials: int = typer.Option(0, help="estimate critical exposure over this many datasets"),
+    samples: int = typer.Option(0, min=0, help="random Gaussian dataset size (default 2·params)"),
+    trials: int = typer.Option(0, min=0, help="estimate critical exposure over this many datasets"),
     stratum: str = typer.Option(None, help="one stratum (default: all)"),
-    plot: str = typer.Option(None, help="write the exposure figure (PNG) here (needs --trials)"),
-    seed: int = typer.Option(0, help="seed of data and optimization"),
+    plot: Path = typer.Option(
+        None,
+        callback=check_output_file,
+        help="write the exposure figure (PNG) here (needs --trials)",
+    ),
+    seed: int = typer.Option(0, callback=check_seed, help="seed of data and optimization"),
     as_json: bool = typer.Option(False, "--json", help="print results as JSON"),
 ) -> None:
     """Critical points of the squared-error loss inside subnetwork strata (critical exposure)."""
@@ -246,10 +267,14 @@ def main() -> None:  # pragma: no cover - console entry point
 def edd_command(
     spec: str = typer.Argument(..., help="architecture, e.g. 'lcn k=3,2 s=2'"),
     form: str = typer.Option("generic", help="generic (ED degree) or data (learning degree)"),
-    samples: int = typer.Option(0, help="data points for --form data (default 2·ambient)"),
+    samples: int = typer.Option(0, min=0, help="data points for --form data (default 2·ambient)"),
     whiten: bool = typer.Option(False, help="orthonormalize the data (Eckart–Young setting)"),
-    seed: int = typer.Option(0, help="seed of the form, the data and the monodromy"),
-    time_limit: float = typer.Option(600.0, help="seconds for the monodromy"),
+    seed: int = typer.Option(
+        0, callback=check_seed, help="seed of the form, the data and the monodromy"
+    ),
+    time_limit: float = typer.Option(
+        600.0, callback=check_seconds, help="seconds for the monodromy"
+    ),
     as_json: bool = typer.Option(False, "--json", help="print the result as JSON"),
 ) -> None:
     """Number of complex critical points of the loss (ED / learning degree), by monodromy."""
@@ -273,8 +298,10 @@ def edd_command(
 @clean_errors
 def fiber_command(
     spec: str = typer.Argument(..., help="architecture, e.g. 'mlp 2-3-1 generic:4'"),
-    seed: int = typer.Option(0, help="seed of the slice and the monodromy"),
-    time_limit: float = typer.Option(300.0, help="seconds for the monodromy"),
+    seed: int = typer.Option(0, callback=check_seed, help="seed of the slice and the monodromy"),
+    time_limit: float = typer.Option(
+        300.0, callback=check_seconds, help="seconds for the monodromy"
+    ),
     as_json: bool = typer.Option(False, "--json", help="print the result as JSON"),
 ) -> None:
     """Generic fiber: dimension, size (by monodromy on a witness set) vs the symmetry group."""

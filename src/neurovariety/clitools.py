@@ -1,12 +1,17 @@
-"""What every command-line command shares: consoles and the clean-error wrapper."""
+"""What every command-line command shares: consoles, the clean-error wrapper, option checks."""
 
 from __future__ import annotations
 
+import math
+import os
+import re
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from functools import wraps
+from pathlib import Path
 from typing import Any, TypeVar
 
+import click
 import typer
 from rich.console import Console
 from rich.markup import escape
@@ -19,13 +24,26 @@ console = Console()
 err_console = Console(stderr=True)
 
 
+INTERNAL_ERROR_HINT = (
+    "this is a bug in neurovariety: please report it with the command line "
+    "(NEUROVARIETY_DEBUG=1 shows the traceback)"
+)
+
+
+def _error_line(message: str) -> None:
+    err_console.print(f"[bold red]error:[/] {escape(message)}", highlight=False, soft_wrap=True)
+
+
 def clean_errors(
     fn: F | None = None, *, on_interrupt: Callable[[dict[str, Any]], str] | None = None
 ) -> Any:
-    """Print a NeurovarietyError as its message (what is wrong + the fix), exit with code 2.
+    """The commands' error boundary: one ``error: …`` line, never a traceback.
 
-    With ``on_interrupt``, Ctrl-C prints the message it builds from the command's keyword
-    arguments (e.g. where finished work was saved) and exits with code 130.
+    A NeurovarietyError (bad input) prints its message (what is wrong + the fix), exit code 2;
+    any other exception is an internal error: its type and message with a hint to report it,
+    exit code 1 (``NEUROVARIETY_DEBUG=1`` re-raises it). With ``on_interrupt``, Ctrl-C prints
+    the message it builds from the command's keyword arguments (e.g. where finished work was
+    saved) and exits with code 130.
     """
 
     def decorate(f: F) -> F:
@@ -34,9 +52,7 @@ def clean_errors(
             try:
                 return f(*args, **kwargs)
             except NeurovarietyError as e:
-                err_console.print(
-                    f"[bold red]error:[/] {escape(str(e))}", highlight=False, soft_wrap=True
-                )
+                _error_line(str(e))
                 raise typer.Exit(code=2) from None
             except KeyboardInterrupt:
                 if on_interrupt is None:
@@ -45,6 +61,16 @@ def clean_errors(
                     on_interrupt(kwargs), highlight=False, markup=False, soft_wrap=True
                 )
                 raise typer.Exit(code=130) from None
+            except (click.exceptions.Exit, click.ClickException, click.Abort):
+                raise  # typer's own exits and usage errors
+            except MemoryError:
+                _error_line("out of memory; give a smaller problem, or more memory")
+                raise typer.Exit(code=1) from None
+            except Exception as e:
+                if os.environ.get("NEUROVARIETY_DEBUG"):
+                    raise
+                _error_line(f"internal error: {type(e).__name__}: {e}; {INTERNAL_ERROR_HINT}")
+                raise typer.Exit(code=1) from None
 
         return wrapper  # type: ignore[return-value]
 
@@ -88,3 +114,99 @@ def search_progress(label: str) -> Iterator[Callable[[Any], None]]:
             )
 
         yield update
+
+
+# -- option checks (typer callbacks: bad values are usage errors, exit code 2, before any work) --
+
+MAX_SEED = 2**63 - 1  # seeds are stored in SQLite INTEGER columns and JSON
+
+
+def check_seed(value: int | None) -> int | None:
+    """A seed is an integer in ``[0, 2**63)`` (None: drawn by the command)."""
+    if value is not None and not 0 <= value <= MAX_SEED:
+        raise typer.BadParameter(f"{value} is not a seed; give an integer 0 ≤ seed < 2**63")
+    return value
+
+
+def check_seconds(value: float | None) -> float | None:
+    """A time limit or budget is a finite number of seconds ≥ 0 (NaN would disable it)."""
+    if value is not None and not (math.isfinite(value) and value >= 0):
+        raise typer.BadParameter(f"{value} is not a number of seconds; give a finite value ≥ 0")
+    return value
+
+
+_ADDRESS = re.compile(
+    r"(?:(?P<scheme>[a-z]+)://)?(?P<host>[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?"
+    r"|\[[0-9A-Fa-f:.]+\]):(?P<port>[0-9]{1,5})/?",
+    re.ASCII,
+)
+SCHEDULER_PROTOCOLS = ("tcp", "tls", "ws", "wss", "ucx")
+
+
+def check_address(value: str | None) -> str | None:
+    """A Dask scheduler address: ``[PROTOCOL://]HOST:PORT``, protocol tcp, tls, ws, wss or ucx."""
+    if value is None:
+        return None
+    m = _ADDRESS.fullmatch(value.strip())
+    if m is None or not 0 < int(m["port"]) < 65536:
+        raise typer.BadParameter(
+            f"{value!r} is not a scheduler address; write PROTOCOL://HOST:PORT, "
+            "e.g. tls://10.0.0.5:8786"
+        )
+    if m["scheme"] is not None and m["scheme"] not in SCHEDULER_PROTOCOLS:
+        raise typer.BadParameter(
+            f"{value!r}: unknown protocol {m['scheme']!r}; use one of "
+            f"{', '.join(SCHEDULER_PROTOCOLS)}"
+        )
+    return value.strip()
+
+
+def _existing_ancestor(path: Path) -> Path:
+    p = path.absolute()
+    while not p.exists() and p != p.parent:
+        p = p.parent
+    return p
+
+
+def _writable_file(value: Path) -> None:
+    if value.is_dir():
+        raise typer.BadParameter(f"{str(value)!r} is a directory; give a file name")
+    parent = value.absolute().parent
+    if not parent.is_dir():
+        raise typer.BadParameter(
+            f"cannot write {str(value)!r}: {str(parent)!r} is not an existing directory; "
+            "create it first"
+        )
+    target = value if value.exists() else parent
+    if not os.access(target, os.W_OK):
+        raise typer.BadParameter(f"cannot write {str(value)!r}: permission denied")
+
+
+def _writable_dir(value: Path) -> None:
+    base = _existing_ancestor(value)
+    if not base.is_dir():
+        raise typer.BadParameter(
+            f"cannot create the folder {str(value)!r}: {str(base)!r} is a file; give another path"
+        )
+    if not os.access(base, os.W_OK | os.X_OK):
+        raise typer.BadParameter(f"cannot write in {str(base)!r}: permission denied")
+
+
+def _checked_path(check: Callable[[Path], None], value: Path | None) -> Path | None:
+    if value is None:
+        return None
+    try:
+        check(value)
+    except OSError as e:  # e.g. a name too long for the file system
+        raise typer.BadParameter(f"cannot use {str(value)!r}: {e.strerror}") from None
+    return value
+
+
+def check_output_file(value: Path | None) -> Path | None:
+    """An output file must be creatable before the computation starts, not after it."""
+    return _checked_path(_writable_file, value)
+
+
+def check_output_dir(value: Path | None) -> Path | None:
+    """An output folder must be a writable folder, or creatable (parents included)."""
+    return _checked_path(_writable_dir, value)

@@ -16,6 +16,9 @@ from ..errors import ActivationError
 
 MAX_DEGREE = 64
 GENERIC_COEFF_RANGE = 97  # |a_i| ≤ 97: small, but random enough to avoid special structure
+MAX_ACTIVATION_LENGTH = 2_000  # characters of an activation's text
+MAX_COEFF_DIGITS = 100  # digits of one numerator or denominator in the text
+MAX_SEED = 2**63 - 1
 
 
 def _as_fraction(c: Any) -> Fraction:
@@ -232,8 +235,26 @@ _TERM = re.compile(
         (?P<coef>\d+(?:/\d+)?(?:\.\d+)?)?\s*
         (?P<star>\*)?\s*
         (?P<var>x(?:\s*\^\s*(?P<exp>\d+))?)?\s*""",
-    re.VERBOSE,
+    re.VERBOSE | re.ASCII,
 )
+
+
+def _coefficient(coef_text: str, text: str) -> Fraction:
+    if any(len(part) > MAX_COEFF_DIGITS for part in re.split(r"[/.]", coef_text)):
+        raise ActivationError(
+            f"a coefficient of {text[:40]!r}… has more than {MAX_COEFF_DIGITS} digits; "
+            "give a smaller rational number"
+        )
+    try:
+        return Fraction(coef_text)
+    except ZeroDivisionError:
+        raise ActivationError(
+            f"coefficient {coef_text!r} in {text!r} divides by zero; give a rational number"
+        ) from None
+    except ValueError:
+        raise ActivationError(
+            f"coefficient {coef_text!r} in {text!r} is not a rational number; write 3, 1/2 or 0.25"
+        ) from None
 
 
 def parse_activation(text: str) -> Activation:
@@ -251,9 +272,17 @@ def parse_activation(text: str) -> Activation:
     s = text.strip().replace("**", "^")
     if not s:
         raise ActivationError("empty activation; give a polynomial in x such as x^2 or generic:4")
-    m = re.fullmatch(r"generic\s*:\s*(\d+)\s*(?:@\s*(\d+))?", s)
+    if len(s) > MAX_ACTIVATION_LENGTH:
+        raise ActivationError(
+            f"activation text of {len(s)} characters is too long (limit "
+            f"{MAX_ACTIVATION_LENGTH}); give a polynomial of degree ≤ {MAX_DEGREE}"
+        )
+    m = re.fullmatch(r"generic\s*:\s*(\d{1,6})\s*(?:@\s*(\d{1,19}))?", s, re.ASCII)
     if m:
-        return GenericPolynomial(int(m.group(1)), seed=int(m.group(2) or 0))
+        seed = int(m.group(2) or 0)
+        if seed > MAX_SEED:
+            raise ActivationError(f"generic seed {seed} is too large; use 0 ≤ SEED < 2**63")
+        return GenericPolynomial(int(m.group(1)), seed=seed)
     if s.startswith("generic"):
         raise ActivationError(
             f"cannot read {text!r}; write generic:DEGREE or generic:DEGREE@SEED, e.g. generic:4"
@@ -274,10 +303,11 @@ def parse_activation(text: str) -> Activation:
             break
         if m.group("star") and (coef_text is None or var is None):
             break
-        c = Fraction(coef_text) if coef_text else Fraction(1)
+        c = _coefficient(coef_text, text) if coef_text else Fraction(1)
         if m.group("sign") == "-":
             c = -c
-        e = 0 if var is None else int(m.group("exp") or 1)
+        exp = m.group("exp") or "1"
+        e = 0 if var is None else (int(exp) if len(exp) <= 6 else MAX_DEGREE + 1)
         if e > MAX_DEGREE:
             raise ActivationError(
                 f"activation degree {e} in {text!r} is absurdly large (limit {MAX_DEGREE})"

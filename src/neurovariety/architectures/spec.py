@@ -18,19 +18,25 @@ import re
 
 from ..errors import ArchitectureError
 from .activations import parse_activation
-from .base import Architecture
+from .base import MAX_DEPTH, Architecture
 from .cnn import CNN, LCN
 from .mlp import MLP
+
+MAX_SPEC_LENGTH = 10_000  # characters; the longest valid spec is far shorter
 
 _EXAMPLES = "e.g. 'mlp 2-3-1 x^2', 'mlp 2-3-1 generic:4 bias', 'cnn k=3,2 s=2 x^2', 'lcn k=3,2 s=2'"
 
 
 def _ints(text: str, what: str, sep: str) -> tuple[int, ...]:
     parts = text.split(sep)
+    if len(parts) > MAX_DEPTH + 1:
+        raise ArchitectureError(
+            f"{what} {text[:40]!r}…: more than {MAX_DEPTH + 1} values (depth limit {MAX_DEPTH})"
+        )
     out = []
     for p in parts:
         p = p.strip()
-        if not re.fullmatch(r"\d+", p):
+        if not re.fullmatch(r"[0-9]+", p):
             raise ArchitectureError(
                 f"{what} {text!r} must be positive integers separated by {sep!r}; {_EXAMPLES}"
             )
@@ -52,6 +58,10 @@ def parse_architecture(text: str) -> Architecture:
     """
     if not isinstance(text, str):
         raise ArchitectureError(f"a spec is a string, got {type(text).__name__}; {_EXAMPLES}")
+    if len(text) > MAX_SPEC_LENGTH:
+        raise ArchitectureError(
+            f"spec of {len(text)} characters is too long (limit {MAX_SPEC_LENGTH}); {_EXAMPLES}"
+        )
     tokens = text.strip().split()
     if not tokens:
         raise ArchitectureError(f"empty architecture spec; {_EXAMPLES}")

@@ -7,6 +7,7 @@ larger numbers are handed to FLINT's proven ``fmpz.is_prime``.
 
 from __future__ import annotations
 
+import math
 import random
 
 from ..errors import FieldError
@@ -29,6 +30,9 @@ MAX_WORD_PRIME = 2**63
 _SMALL_PRIMES = (2, 3, 5, 7, 11, 13, 17, 19, 23, 29, 31, 37)
 # Miller-Rabin with these bases is correct for all n < 3317044064679887385961981 (> 2**81).
 _MR_DETERMINISTIC_BOUND = 3317044064679887385961981
+#: Most primes one call of :func:`primes_below` draws (each costs a primality test; callers need
+#: a handful).
+MAX_DRAWN_PRIMES = 100_000
 
 
 def is_prime(n: int) -> bool:
@@ -149,7 +153,7 @@ def primes_below(bound: int, count: int, *, seed: int) -> list[int]:
     bound : int
         Exclusive upper bound, ``8 <= bound <= 2**63``.
     count : int
-        How many primes, ``count >= 0``.
+        How many primes, ``0 <= count <= MAX_DRAWN_PRIMES``.
     seed : int
         Seed of the random choice.
 
@@ -161,7 +165,8 @@ def primes_below(bound: int, count: int, *, seed: int) -> list[int]:
     Raises
     ------
     FieldError
-        If the bound is out of range or the range holds fewer than ``count`` primes.
+        If the bound is out of range, ``count`` is too large, or the range holds fewer than
+        ``count`` primes (decided by a proven bound on the prime count, so never by looping).
 
     Examples
     --------
@@ -175,8 +180,11 @@ def primes_below(bound: int, count: int, *, seed: int) -> list[int]:
             f"primes_below: bound={bound} is out of range; use 8 <= bound <= 2**63 "
             "(word-size primes)."
         )
-    if count < 0:
-        raise FieldError(f"primes_below: count={count} is negative; ask for count >= 0.")
+    if not 0 <= count <= MAX_DRAWN_PRIMES:
+        raise FieldError(
+            f"primes_below: count={count} is out of range; ask for 0 <= count <= "
+            f"{MAX_DRAWN_PRIMES} (a handful is enough for exact ranks)."
+        )
     lo = bound // 2
     if count > 0 and bound < 2**16:
         available = [q for q in range(lo, bound) if is_prime(q)]
@@ -186,10 +194,25 @@ def primes_below(bound: int, count: int, *, seed: int) -> list[int]:
                 f"fewer than count={count}; raise the bound."
             )
         return random.Random(seed).sample(available, count)
+    most = _prime_count_upper(lo, bound)
+    if count > most:
+        raise FieldError(
+            f"primes_below: at most {most} primes lie in [{lo}, {bound}), fewer than "
+            f"count={count}; raise the bound or ask for fewer."
+        )
     rng = random.Random(seed)
     out: list[int] = []
     seen: set[int] = set()
+    # about ln(bound) draws per prime; the cap only stops a count close to the range's total
+    draws = 0
+    max_draws = 64 * (count + 1) * bound.bit_length()
     while len(out) < count:
+        draws += 1
+        if draws > max_draws or len(seen) == bound - lo:
+            raise FieldError(
+                f"primes_below: found only {len(out)} of {count} primes in [{lo}, {bound}); "
+                "raise the bound or ask for fewer."
+            )
         c = rng.randrange(lo, bound)
         if c in seen:
             continue
@@ -197,6 +220,19 @@ def primes_below(bound: int, count: int, *, seed: int) -> list[int]:
         if is_prime(c):
             out.append(c)
     return out
+
+
+def _prime_count_upper(lo: int, hi: int) -> int:
+    """An upper bound on the number of primes in ``[lo, hi)``, for ``17 < lo < hi``.
+
+    pi(x) < 1.25506 x / ln x for x > 1 and pi(x) > x / ln x for x >= 17 (Rosser and
+    Schoenfeld, Illinois J. Math. 6 (1962), Corollary 1), with 1% slack for rounding.
+
+    >>> _prime_count_upper(2**15, 2**16) >= 3030  # the true count: 6542 - 3512
+    True
+    """
+    a, b = lo - 1, hi - 1
+    return math.ceil(1.01 * (1.25506 * b / math.log(b) - a / math.log(a))) + 1
 
 
 def check_prime(p: int, *, bound: int = MAX_WORD_PRIME, what: str = "p") -> int:

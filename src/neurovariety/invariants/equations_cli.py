@@ -20,7 +20,7 @@ from pathlib import Path
 import typer
 
 from ..architectures import parse_architecture
-from ..clitools import clean_errors
+from ..clitools import check_seed, clean_errors
 from ..errors import NeurovarietyError
 
 FORMATS = ("text", "latex", "m2", "singular", "json")
@@ -31,7 +31,7 @@ def equations_command(
     max_degree: int = typer.Option(4, "--max-degree", help="interpolate equations of degree ≤ K"),
     fmt: str = typer.Option("text", "--format", help="text, latex, m2, singular or json"),
     method: str = typer.Option("interpolation", help="interpolation, or lcn (the recursion)"),
-    seed: int = typer.Option(0, help="seed of the primes and sample points"),
+    seed: int = typer.Option(0, callback=check_seed, help="seed of the primes and sample points"),
 ) -> None:
     """Defining equations of the neurovariety, verified exactly on the parametrization."""
     from ..architectures import LCN
@@ -54,7 +54,9 @@ def equations_command(
 def degree_command(
     spec: str = typer.Argument(..., help="architecture, e.g. 'cnn k=2,2 x^2'"),
     method: str = typer.Option("auto", help="auto, projection, hilbert or witness"),
-    seed: int = typer.Option(0, help="seed of the primes, projections and points"),
+    seed: int = typer.Option(
+        0, callback=check_seed, help="seed of the primes, projections and points"
+    ),
     as_json: bool = typer.Option(False, "--json", help="print the result as JSON"),
 ) -> None:
     """Degree of the neurovariety, with its evidence and the closed formula when one applies."""
@@ -73,7 +75,7 @@ def degree_command(
 def member_command(
     spec: str = typer.Argument(..., help="architecture, e.g. 'lcn k=3,2 s=2'"),
     point: Path = typer.Option(..., "--point", help="file with the coefficients (JSON or text)"),
-    seed: int = typer.Option(0, help="seed of any interpolation needed"),
+    seed: int = typer.Option(0, callback=check_seed, help="seed of any interpolation needed"),
     as_json: bool = typer.Option(False, "--json", help="print the result as JSON"),
 ) -> None:
     """Is the polynomial with these coefficients on the neurovariety / real neuromanifold?"""

@@ -11,7 +11,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from ..clitools import clean_errors
+from ..clitools import check_seconds, check_seed, clean_errors
 from ..errors import PolynomialSystemError
 
 
@@ -95,7 +95,8 @@ def register(app: typer.Typer) -> None:
     def solve_command(
         file: Annotated[Path, typer.Argument(help="system file: one polynomial per line")],
         seed: Annotated[
-            int | None, typer.Option(help="random seed (drawn and printed if omitted)")
+            int | None,
+            typer.Option(callback=check_seed, help="random seed (drawn and printed if omitted)"),
         ] = None,
         as_json: Annotated[bool, typer.Option("--json", help="machine-readable output")] = False,
         parameters: Annotated[
@@ -103,7 +104,9 @@ def register(app: typer.Typer) -> None:
             typer.Option(help="parameter values, comma-separated, in the order of 'parameters:'"),
         ] = None,
         certify: Annotated[bool, typer.Option(help="certify regular solutions (Krawczyk)")] = False,
-        time_limit: Annotated[float, typer.Option(help="wall-clock budget in seconds")] = 600.0,
+        time_limit: Annotated[
+            float, typer.Option(callback=check_seconds, help="wall-clock budget in seconds")
+        ] = 600.0,
     ) -> None:
         """Solve a polynomial system by homotopy continuation; print the ledger and solutions."""
         run_solve(file, seed, as_json, parameters, certify, time_limit)

@@ -14,7 +14,11 @@ sorted); ``parameters: a, b`` names parameters. ``I`` is the imaginary unit unle
 as a name.
 Division is allowed only by a non-zero constant. Anything else (functions, negative or fractional
 exponents, division by a variable, undeclared names once ``variables:`` is given) is refused with
-a :class:`~neurovariety.errors.PolynomialSystemError` naming the line and the fix.
+a :class:`~neurovariety.errors.PolynomialSystemError` naming the line and the fix. So are inputs
+that would not parse in bounded time and memory: exponents above :data:`MAX_EXPONENT`, more than
+:data:`MAX_NESTING` nested parentheses or signs, expansions costing more than
+:data:`MAX_EXPANSION` term operations in all, more than :data:`MAX_NAMES` names, and coefficients
+that overflow to infinity.
 """
 
 from __future__ import annotations
@@ -34,6 +38,15 @@ _TOKEN = re.compile(
 )
 _FUNCTIONS = {"sin", "cos", "tan", "exp", "log", "sqrt", "abs", "tanh", "relu", "sigmoid"}
 
+#: Largest exponent: a total-degree homotopy already has MAX_EXPONENT paths per variable.
+MAX_EXPONENT = 1000
+#: Deepest nesting of parentheses and unary signs (each level is a few Python frames).
+MAX_NESTING = 100
+#: Term operations a file may spend expanding (about a second); (x+y+z)^40 needs ~4 * 10^5.
+MAX_EXPANSION = 5 * 10**5
+#: Most variables and parameters of one system.
+MAX_NAMES = 1000
+
 
 @dataclass(frozen=True)
 class ParsedSystem:
@@ -49,27 +62,59 @@ class ParsedSystem:
 
 
 def _error(lineno: int, line: str, msg: str, fix: str) -> PolynomialSystemError:
-    return PolynomialSystemError(f"line {lineno}: {msg} in {line.strip()!r}. Fix: {fix}")
+    shown = line.strip()
+    if len(shown) > 80:
+        shown = shown[:77] + "..."
+    return PolynomialSystemError(f"line {lineno}: {msg} in {shown!r}. Fix: {fix}")
+
+
+def _tokens(text: str, lineno: int) -> list[tuple[str, str]]:
+    tokens: list[tuple[str, str]] = []
+    pos = 0
+    stripped = text.rstrip().rstrip(";")
+    while pos < len(stripped):
+        m = _TOKEN.match(stripped, pos)
+        if m is None or m.end() == pos:
+            rest = stripped[pos:].strip()
+            if not rest:
+                break
+            raise _error(
+                lineno, text, f"unexpected character {rest[0]!r}", "use only + - * / ^ ( ) ="
+            )
+        kind = m.lastgroup or "op"
+        tokens.append((kind, m.group(kind)))
+        pos = m.end()
+    return tokens
 
 
 class _Parser:
-    """Recursive descent over the tokens of one line; polynomials over a growing name list."""
+    """Recursive descent over the tokens of one line; polynomials over a fixed name list.
 
-    def __init__(self, text: str, lineno: int, names: list[str], closed: bool) -> None:
-        self.text, self.lineno, self.names, self.closed = text, lineno, names, closed
-        self.tokens: list[tuple[str, str]] = []
-        pos = 0
-        stripped = text.rstrip().rstrip(";")
-        while pos < len(stripped):
-            m = _TOKEN.match(stripped, pos)
-            if m is None or m.end() == pos:
-                rest = stripped[pos:].strip()
-                if not rest:
-                    break
-                raise self.err(f"unexpected character {rest[0]!r}", "use only + - * / ^ ( ) =")
-            kind = m.lastgroup or "op"
-            self.tokens.append((kind, m.group(kind)))
-            pos = m.end()
+    Every name of the file is known before parsing (a first pass), so exponent tuples never
+    need re-padding; ``seen`` holds the names met so far, as a call like ``f(x)`` is refused
+    unless ``f`` was already used as a name. ``work`` counts the cost of expansions, shared by
+    the lines of a file.
+    """
+
+    def __init__(
+        self,
+        text: str,
+        lineno: int,
+        tokens: list[tuple[str, str]],
+        names: list[str],
+        seen: set[str],
+        work: int = 0,
+    ) -> None:
+        self.text, self.lineno, self.tokens, self.names, self.seen = (
+            text,
+            lineno,
+            tokens,
+            names,
+            seen,
+        )
+        self.index = {s: j for j, s in enumerate(names)}
+        self.depth = 0  # current nesting of parentheses and signs
+        self.work = work
         self.i = 0
 
     def err(self, msg: str, fix: str) -> PolynomialSystemError:
@@ -88,23 +133,26 @@ class _Parser:
     def const(self, c: complex) -> Poly:
         return {(0,) * len(self.names): complex(c)} if c != 0 else {}
 
-    def pad(self, p: Poly) -> Poly:
-        n = len(self.names)
-        return {e + (0,) * (n - len(e)): c for e, c in p.items()}
+    def charge(self, units: int) -> None:
+        self.work += units
+        if self.work > MAX_EXPANSION:
+            raise self.err(
+                f"expanding the system costs more than {MAX_EXPANSION} term operations",
+                "give the polynomials expanded, or use smaller powers",
+            )
 
     def add(self, p: Poly, q: Poly, sign: float = 1.0) -> Poly:
-        p, q = self.pad(p), self.pad(q)
-        out = dict(p)
+        # in place: every intermediate polynomial has one owner
         for e, c in q.items():
-            v = out.get(e, 0) + sign * c
+            v = p.get(e, 0) + sign * c
             if v == 0:
-                out.pop(e, None)
+                p.pop(e, None)
             else:
-                out[e] = v
-        return out
+                p[e] = v
+        return p
 
     def mul(self, p: Poly, q: Poly) -> Poly:
-        p, q = self.pad(p), self.pad(q)
+        self.charge(len(p) * len(q) * (1 + len(self.names) // 8))
         out: Poly = {}
         for e1, c1 in p.items():
             for e2, c2 in q.items():
@@ -121,7 +169,9 @@ class _Parser:
             tok = self.peek()
         if tok is not None:
             raise self.err(f"unexpected {tok[1]!r}", "check for a missing operator or parenthesis")
-        return self.pad(lhs)
+        if not all(math.isfinite(abs(c)) for c in lhs.values()):
+            raise self.err("a coefficient overflows to infinity", "rescale the equation")
+        return lhs
 
     def expr(self) -> Poly:
         p = self.term()
@@ -138,7 +188,7 @@ class _Parser:
                 p = self.mul(p, self.factor())
             elif tok == ("op", "/"):
                 self.take()
-                q = self.pad(self.factor())
+                q = self.factor()
                 zero = (0,) * len(self.names)
                 if set(q) - {zero}:
                     raise self.err(
@@ -147,19 +197,33 @@ class _Parser:
                     )
                 if not q:
                     raise self.err("division by zero", "remove the division")
-                p = {e: c / q[zero] for e, c in self.pad(p).items()}
+                self.charge(len(p))
+                p = {e: c / q[zero] for e, c in p.items()}
             elif tok[0] in ("name", "num") or tok == ("op", "("):
                 p = self.mul(p, self.factor())  # implicit multiplication: 3x, 2(x+1)
             else:
                 break
         return p
 
+    def nest(self) -> None:
+        self.depth += 1
+        if self.depth > MAX_NESTING:
+            raise self.err(
+                f"more than {MAX_NESTING} nested parentheses or signs",
+                "expand or simplify the expression",
+            )
+
     def factor(self) -> Poly:
         tok = self.peek()
         if tok is not None and tok[0] == "op" and tok[1] in "+-":
             self.take()
+            self.nest()
             p = self.factor()
-            return p if tok[1] == "+" else {e: -c for e, c in p.items()}
+            self.depth -= 1
+            if tok[1] == "-":
+                self.charge(len(p))
+                p = {e: -c for e, c in p.items()}
+            return p
         return self.power()
 
     def power(self) -> Poly:
@@ -186,12 +250,24 @@ class _Parser:
                     "a polynomial allows only exponents 0, 1, 2, ...; clear negative powers "
                     "by multiplying through",
                 )
-            k = int(val)
-            out = self.const(1.0)
-            for _ in range(k):
-                out = self.mul(out, base)
-            return out
+            if len(val) > 6 or int(val) > MAX_EXPONENT:
+                raise self.err(
+                    f"exponent {val} is above {MAX_EXPONENT}",
+                    "homotopy continuation needs one path per degree; use a lower degree",
+                )
+            return self.power_of(base, int(val))
         return base
+
+    def power_of(self, base: Poly, k: int) -> Poly:
+        """``base ** k`` by repeated squaring (log k products, not k)."""
+        out = self.const(1.0)
+        while k:
+            if k & 1:
+                out = self.mul(out, base)
+            k >>= 1
+            if k:
+                base = self.mul(base, base)
+        return out
 
     def atom(self) -> Poly:
         kind, val = self.take()
@@ -201,7 +277,7 @@ class _Parser:
                 raise self.err(f"number {val!r} is not finite", "use a finite coefficient")
             return self.const(c)
         if kind == "name":
-            if self.peek() == ("op", "(") and val not in self.names:
+            if self.peek() == ("op", "(") and val not in self.seen:
                 what = "function" if val.lower() in _FUNCTIONS else "call"
                 raise self.err(
                     f"{what} {val}(...) is not polynomial",
@@ -209,23 +285,24 @@ class _Parser:
                 )
             if val.lower() in ("nan", "inf", "infinity"):
                 raise self.err(f"coefficient {val!r} is not finite", "use a finite coefficient")
-            if val == "I" and "I" not in self.names:
+            if val == "I" and "I" not in self.index:
                 return self.const(1j)
-            if val not in self.names:
-                if self.closed:
-                    raise self.err(
-                        f"unknown symbol {val!r}",
-                        "add it to the 'variables:' or 'parameters:' line, or fix the typo",
-                    )
-                self.names.append(val)
+            if val not in self.index:
+                raise self.err(
+                    f"unknown symbol {val!r}",
+                    "add it to the 'variables:' or 'parameters:' line, or fix the typo",
+                )
+            self.seen.add(val)
             e = [0] * len(self.names)
-            e[self.names.index(val)] = 1
+            e[self.index[val]] = 1
             return {tuple(e): 1.0 + 0j}
         if val == "(":
+            self.nest()
             p = self.expr()
             if self.peek() != ("op", ")"):
                 raise self.err("missing ')'", "balance the parentheses")
             self.take()
+            self.depth -= 1
             return p
         raise self.err(f"unexpected {val!r}", "check the expression")
 
@@ -280,13 +357,27 @@ def parse_text(text: str) -> ParsedSystem:
             "the system is empty: no polynomial lines found. Fix: write one polynomial per line, "
             "e.g. 'x^2 + y^2 - 1'"
         )
-    closed = variables is not None
     names: list[str] = list(variables or []) + list(parameters)
+    lexed = [(lineno, line, _tokens(line, lineno)) for lineno, line in raw]
+    if variables is None:  # undeclared names, in order of first use
+        known = set(names)
+        for _, _, tokens in lexed:
+            for kind, val in tokens:
+                if kind == "name" and val not in known and val != "I":
+                    known.add(val)
+                    names.append(val)
+    if len(names) > MAX_NAMES:
+        raise PolynomialSystemError(
+            f"the system has {len(names)} variables and parameters, more than {MAX_NAMES}. "
+            "Fix: homotopy continuation at this size is out of reach; split the system"
+        )
+    seen = set(names) if variables is not None else set(parameters)
     polys: list[Poly] = []
-    for lineno, line in raw:
-        polys.append(_Parser(line, lineno, names, closed).parse_line())
-    n = len(names)
-    polys = [{e + (0,) * (n - len(e)): c for e, c in p.items()} for p in polys]
+    work = 0
+    for lineno, line, tokens in lexed:
+        parser = _Parser(line, lineno, tokens, names, seen, work)
+        polys.append(parser.parse_line())
+        work = parser.work
     if variables is None:
         variables = sorted(s for s in names if s not in parameters)
     order = [names.index(s) for s in variables] + [names.index(s) for s in parameters]

@@ -408,7 +408,16 @@ def read_system(path: str | Path, *, allow_underdetermined: bool = False) -> Sys
     p = Path(path)
     if not p.is_file():
         raise PolynomialSystemError(f"no such file: {str(p)!r}. Fix: check the path")
-    return parse_system(p.read_text(), allow_underdetermined=allow_underdetermined)
+    try:
+        text = p.read_text(encoding="utf-8")
+    except UnicodeDecodeError as e:
+        raise PolynomialSystemError(
+            f"{str(p)!r} is not a text file (byte {e.start} is not UTF-8). Fix: give a text "
+            "file with one polynomial per line"
+        ) from None
+    except OSError as e:
+        raise PolynomialSystemError(f"cannot read {str(p)!r}: {e.strerror}") from None
+    return parse_system(text, allow_underdetermined=allow_underdetermined)
 
 
 # ---------------------------------------------------------------- callables
