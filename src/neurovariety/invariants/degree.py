@@ -14,6 +14,11 @@ Methods
     From the Hilbert function of the interpolated ideal (:func:`~.equations.equations`): for
     ``k`` past the regularity, ``Δ^{d−1} HF(k) = deg V``; accepted when two consecutive values
     agree. For a hypersurface the degree of its generator (proven once the dimension is).
+``exact``
+    Exact solution counts over two random primes by msolve
+    (:mod:`~neurovariety.invariants.exact_counts`): the chart points on a random affine slice of
+    complementary dimension divided by the chart points over one function. Needs msolve and a
+    gauge chart with dim V variables.
 ``witness``
     Witness sets by homotopy continuation (:func:`neurovariety.nag.witness_set`): slice the
     image of θ ↦ (f_θ(x_1), …, f_θ(x_S)) at generic complex inputs by a random affine space of
@@ -39,7 +44,12 @@ import numpy as np
 from ..architectures.base import Architecture
 from ..architectures.cnn import CNN, LCN
 from ..architectures.mlp import MLP
-from ..errors import BudgetExceededError, NeurovarietyError
+from ..errors import (
+    BackendUnavailableError,
+    BudgetExceededError,
+    NeurovarietyError,
+    RankDisagreementError,
+)
 from ..exact import nullspace_mod_p, primes_below
 from ..results import Result
 from . import formulas
@@ -47,7 +57,7 @@ from .equations import MARGIN, PRIME_BITS, coordinates, equations, sample_points
 
 __all__ = ["DegreeResult", "degree", "degree_formula"]
 
-METHODS = ("auto", "projection", "hilbert", "witness")
+METHODS = ("auto", "exact", "projection", "hilbert", "witness")
 DEFAULT_MAX_MONOMIALS = 6_000
 
 
@@ -140,7 +150,7 @@ def _projection_degree(
             if max_monomials < N:
                 raise BudgetExceededError(
                     f"the projected hypersurface of {arch.spec} has degree > {D - 1}: degree {D} "
-                    f"needs {N} monomials (limit {max_monomials}); raise max_monomials"
+                    f"needs {N} monomials (limit {max_monomials}); raise --max-monomials"
                 )
             if pts_cache.shape[0] < N + MARGIN:
                 new = sample_points_mod_p(arch, N + MARGIN - pts_cache.shape[0], p,
@@ -224,9 +234,9 @@ def _hilbert_degree(
     arch: Architecture, dim: int, seed: int, max_degree: int | None
 ) -> tuple[int, list[str], list[int]]:
     K = max_degree if max_degree is not None else dim + 2
-    res = equations(
-        arch, max_degree=K, seed=seed, verify=False, minimize=dim >= len(coordinates(arch)) - 1
-    )
+    hypersurface = dim >= len(coordinates(arch)) - 1
+    # a hypersurface's generator counts only once it is verified exactly to vanish on V
+    res = equations(arch, max_degree=K, seed=seed, verify=hypersurface, minimize=hypersurface)
     if res.generated and res.method == "filling":
         return 1, ["filling: the neurovariety is the whole space"], res.primes
     if res.generated and len(res.equations) == 1:
@@ -242,7 +252,7 @@ def _hilbert_degree(
         raise BudgetExceededError(
             f"the Hilbert function of {arch.spec} is known through degree {len(h) - 1}; the "
             f"degree needs Δ^{order} HF at two consecutive degrees ≥ {order + 1}; raise "
-            "max_degree or use method='projection'"
+            "--max-degree or use --method projection"
         )
     diffs = list(h)
     for _ in range(order):
@@ -250,7 +260,7 @@ def _hilbert_degree(
     if diffs[-1] != diffs[-2]:
         raise BudgetExceededError(
             f"Δ^{order} HF is not yet constant ({diffs[-3:]}) through degree {len(h) - 1}; "
-            "the Hilbert polynomial is not reached: raise max_degree or use 'projection'"
+            "the Hilbert polynomial is not reached: raise --max-degree or use --method projection"
         )
     return (
         diffs[-1],
@@ -259,6 +269,44 @@ def _hilbert_degree(
             f"{len(h) - 2} and {len(h) - 1} (regularity assumed reached)"
         ],
         res.primes,
+    )
+
+
+def _auto_plan(arch: Architecture, dim: int, A: int) -> list[str]:
+    """Methods for ``auto``, most decisive and cheapest first; each falls through to the next."""
+    from .exact_counts import available
+
+    plan = []
+    if dim < A and available():
+        plan.append("exact")
+    plan.append("hilbert" if (dim >= A - 1 or dim <= 4) else "projection")
+    plan.append("witness")
+    return plan
+
+
+def _exact_degree(
+    arch: Architecture, dim: int, A: int, seed: int, time_limit: float
+) -> tuple[int, list[str], list[int]]:
+    from .exact_counts import chart_size, degree_exact
+
+    if dim == A:
+        return 1, ["filling: the neurovariety is the whole space"], []
+    if chart_size(arch) != dim:
+        raise NeurovarietyError(
+            f"the gauge chart of {arch.spec} has {chart_size(arch)} variables for dim V = {dim}: "
+            "its fibers are positive-dimensional (a symmetry the chart does not fix), so its "
+            "points cannot be counted"
+        )
+    deg, slice_, fiber = degree_exact(arch, seed=seed, time_limit=time_limit)
+    return (
+        deg,
+        [
+            slice_.evidence(),
+            fiber.evidence(),
+            f"degree = {slice_.value} / {fiber.value}; exact over these primes (a count over Q "
+            "differs only at a bad prime, where two random primes would have to agree by chance)",
+        ],
+        slice_.primes,
     )
 
 
@@ -278,10 +326,12 @@ def degree(
     arch
         An :class:`MLP`, :class:`CNN` or :class:`LCN`.
     method
-        ``"projection"`` (modular interpolation of a generic projection), ``"hilbert"`` (Hilbert
-        function of the interpolated ideal), ``"witness"`` (homotopy continuation, monodromy
-        and trace test), or ``"auto"``: ``hilbert`` for hypersurfaces and small
-        dimensions, else ``projection``.
+        ``"exact"`` (msolve counts over two primes), ``"projection"`` (modular interpolation of
+        a generic projection), ``"hilbert"`` (Hilbert function of the interpolated ideal),
+        ``"witness"`` (homotopy continuation, monodromy and trace test), or ``"auto"``:
+        ``exact`` when msolve is installed, then ``hilbert`` for hypersurfaces and small
+        dimensions or else ``projection``, then ``witness``; each falls through to the next
+        when it cannot finish (its reason is kept in the evidence).
     seed
         Seeds the primes, projections and sample points; stored in the result.
     max_degree
@@ -289,7 +339,7 @@ def degree(
     max_monomials
         For ``projection``: the largest evaluation matrix (bounds the degree it can find).
     time_limit
-        For ``witness``: seconds allowed to the monodromy solver.
+        Seconds for the whole computation (msolve and the monodromy solver honour it).
 
     Examples
     --------
@@ -301,21 +351,45 @@ def degree(
 
     if method not in METHODS:
         raise NeurovarietyError(f"unknown method {method!r}; use one of {', '.join(METHODS)}")
+    if not time_limit > 0:
+        raise NeurovarietyError(f"time_limit={time_limit} must be a positive number of seconds")
     t0 = time.perf_counter()
+    deadline = time.monotonic() + time_limit
     dim_res = _dimension(arch, seed=seed)
     dim = dim_res.dimension
     A = len(coordinates(arch))
     formula = degree_formula(arch)
     trace: bool | None = None
-    if method == "witness":
-        deg, evidence, trace = _witness_degree(arch, dim, seed, time_limit)
-        ps: list[int] = []
+    ps: list[int] = []
+    tried: list[str] = []
     if method == "auto":
-        method = "hilbert" if (dim >= A - 1 or dim <= 4) else "projection"
-    if method == "hilbert":
-        deg, evidence, ps = _hilbert_degree(arch, dim, seed, max_degree)
-    elif method == "projection":
-        deg, evidence, ps = _projection_degree(arch, dim, seed, max_monomials)
+        plan = _auto_plan(arch, dim, A)
+    else:
+        plan = [method]
+    for i, m in enumerate(plan):
+        left = deadline - time.monotonic()
+        try:
+            if left <= 0:
+                raise BudgetExceededError(f"the time limit of {time_limit:g} s was spent")
+            if m == "exact":
+                # in a plan that goes on, keep two thirds of the time for the methods after it
+                share = left if i == len(plan) - 1 else max(10.0, left / 3)
+                deg, evidence, ps = _exact_degree(arch, dim, A, seed, min(left, share))
+            elif m == "witness":
+                deg, evidence, trace = _witness_degree(arch, dim, seed, left)
+            elif m == "hilbert":
+                deg, evidence, ps = _hilbert_degree(arch, dim, seed, max_degree)
+            else:
+                deg, evidence, ps = _projection_degree(arch, dim, seed, max_monomials)
+            method = m
+            break
+        except (BudgetExceededError, BackendUnavailableError, NeurovarietyError) as e:
+            if i == len(plan) - 1 or isinstance(e, RankDisagreementError):
+                if tried:
+                    raise type(e)(f"{e} (auto tried before: {'; '.join(tried)})") from e
+                raise
+            tried.append(f"{m}: {e}")
+    evidence = [*evidence, *(f"fell through {t}" for t in tried)]
     if not dim_res.certified:
         evidence.append(f"dimension {dim} is probable, not certified")
     return DegreeResult(

@@ -20,7 +20,7 @@ from pathlib import Path
 import typer
 
 from ..architectures import parse_architecture
-from ..clitools import check_seed, clean_errors
+from ..clitools import check_seconds, check_seed, clean_errors
 from ..errors import NeurovarietyError
 
 FORMATS = ("text", "latex", "m2", "singular", "json")
@@ -53,16 +53,32 @@ def equations_command(
 
 def degree_command(
     spec: str = typer.Argument(..., help="architecture, e.g. 'cnn k=2,2 x^2'"),
-    method: str = typer.Option("auto", help="auto, projection, hilbert or witness"),
+    method: str = typer.Option("auto", help="auto, exact (msolve), projection, hilbert or witness"),
     seed: int = typer.Option(
         0, callback=check_seed, help="seed of the primes, projections and points"
+    ),
+    time_limit: float = typer.Option(
+        300.0, "--time-limit", callback=check_seconds, help="seconds for the whole computation"
+    ),
+    max_monomials: int = typer.Option(
+        6000, "--max-monomials", min=1, help="projection: the largest evaluation matrix"
+    ),
+    max_degree: int | None = typer.Option(
+        None, "--max-degree", min=1, help="hilbert: interpolate through this degree"
     ),
     as_json: bool = typer.Option(False, "--json", help="print the result as JSON"),
 ) -> None:
     """Degree of the neurovariety, with its evidence and the closed formula when one applies."""
     from .degree import degree
 
-    result = degree(parse_architecture(spec), method=method, seed=seed)
+    result = degree(
+        parse_architecture(spec),
+        method=method,
+        seed=seed,
+        time_limit=time_limit,
+        max_monomials=max_monomials,
+        max_degree=max_degree,
+    )
     if as_json:
         d = result.to_dict()
         keys = ("degree", "method", "trace_test", "formula", "seed")

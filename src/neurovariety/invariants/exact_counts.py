@@ -67,6 +67,11 @@ def _chart(arch: Architecture) -> tuple[list[int], int]:
     return [int(j) for j in fixed], len(free)
 
 
+def chart_size(arch: Architecture) -> int:
+    """Number of variables of the gauge chart (parameters not fixed to 1)."""
+    return _chart(arch)[1]
+
+
 def _coordinates(arch: Architecture, p: int, max_terms: int) -> tuple[list[Any], Any]:
     from ..parametrization.exact import coefficient_polynomials
 
