@@ -30,6 +30,13 @@ INTERNAL_ERROR_HINT = (
 )
 
 
+# typer's exits and usage errors pass through: click's classes, or those of typer's own copy
+_TYPER_EXITS = tuple(
+    {typer.Exit, typer.Abort, click.exceptions.Exit, click.Abort, click.ClickException}
+    | {c for c in typer.BadParameter.__mro__ if c.__name__ == "ClickException"}
+)
+
+
 def _error_line(message: str) -> None:
     err_console.print(f"[bold red]error:[/] {escape(message)}", highlight=False, soft_wrap=True)
 
@@ -61,8 +68,8 @@ def clean_errors(
                     on_interrupt(kwargs), highlight=False, markup=False, soft_wrap=True
                 )
                 raise typer.Exit(code=130) from None
-            except (click.exceptions.Exit, click.ClickException, click.Abort):
-                raise  # typer's own exits and usage errors
+            except _TYPER_EXITS:
+                raise
             except MemoryError:
                 _error_line("out of memory; give a smaller problem, or more memory")
                 raise typer.Exit(code=1) from None

@@ -74,7 +74,7 @@ def test_where_is_validated_and_read_only(tmp_path: Path) -> None:
         assert st.count("kind = 'mlp'") == 3
         with pytest.raises(StoreError, match="no such column"):
             st.query("bogus > 0")
-        with pytest.raises(StoreError, match="single condition"):
+        with pytest.raises(StoreError, match="unexpected character ';'"):
             st.query("1; DROP TABLE results")
         with pytest.raises(StoreError, match="read-only"):
             st.add([(tasks[0], Outcome("failed", None, "x", 0.0))])

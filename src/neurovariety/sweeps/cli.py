@@ -1,13 +1,16 @@
 """``neurovariety sweep`` and ``neurovariety atlas query|export|plot``.
 
 :func:`register` adds the commands to the main typer app (``neurovariety.cli``). Errors of the
-library are printed as their message, exit code 2.
+library are printed as their message, exit code 2; a sweep whose tasks failed or timed out
+exits with code :data:`EXIT_TASKS_FAILED` after storing them.
 """
 
 from __future__ import annotations
 
 import contextlib
 import json
+import os
+import shlex
 import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -16,10 +19,43 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
-from ..clitools import clean_errors, console, err_console
+from ..clitools import (
+    check_address,
+    check_output_file,
+    check_seconds,
+    clean_errors,
+    console,
+    err_console,
+)
 from ..errors import FamilyError
 
-__all__ = ["register"]
+__all__ = ["EXIT_TASKS_FAILED", "register"]
+
+EXIT_TASKS_FAILED = 3  # the sweep ran; some of its tasks are stored as failed or timeout
+LOCAL_DASHBOARD = "127.0.0.1:8787"
+_LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "[::1]")
+
+
+def _check_store(value: Path) -> Path:
+    """A store is written with SQLite's WAL files beside it: its folder must be writable too."""
+    check_output_file(value)
+    parent = value.absolute().parent
+    if not os.access(parent, os.W_OK | os.X_OK):
+        raise typer.BadParameter(f"cannot write in {str(parent)!r}: permission denied")
+    return value
+
+
+def _warn_if_open(scheduler: str) -> None:
+    scheme, _, rest = scheduler.rpartition("://")
+    host = rest.rsplit(":", 1)[0]
+    if scheme in ("", "tcp", "ws") and host not in _LOOPBACK_HOSTS:
+        err_console.print(
+            f"note: {scheduler} is neither encrypted nor authenticated, and a Dask scheduler "
+            "runs any code it is sent; use tls:// with certificates (docs/sweeps.md)",
+            highlight=False,
+            markup=False,
+            soft_wrap=True,
+        )
 
 
 def _family(
@@ -101,14 +137,23 @@ def _progress_bar(name: str) -> Iterator[Callable[[Any], None]]:
 
 
 def sweep_command(
-    store: Annotated[Path, typer.Option("--store", help="SQLite atlas file (created if missing)")],
+    store: Annotated[
+        Path,
+        typer.Option(
+            "--store", callback=_check_store, help="SQLite atlas file (created if missing)"
+        ),
+    ],
     family_file: Annotated[
         Path | None,
         typer.Argument(help="TOML family file (see docs/sweeps.md); optional with --spec"),
     ] = None,
     scheduler: Annotated[
         str | None,
-        typer.Option("--scheduler", help="address of a Dask scheduler; default: a local cluster"),
+        typer.Option(
+            "--scheduler",
+            callback=check_address,
+            help="address of a Dask scheduler (tls://HOST:PORT); default: a local cluster",
+        ),
     ] = None,
     workers: Annotated[
         int | None,
@@ -121,7 +166,9 @@ def sweep_command(
         list[str] | None,
         typer.Option("--invariant", help="invariant to compute (repeatable; default: dim)"),
     ] = None,
-    timeout: Annotated[float | None, typer.Option("--timeout", help="seconds per task")] = None,
+    timeout: Annotated[
+        float | None, typer.Option("--timeout", callback=check_seconds, help="seconds per task")
+    ] = None,
     memory_limit: Annotated[
         str | None, typer.Option("--memory-limit", help="per task and per worker, e.g. 2GiB")
     ] = None,
@@ -133,12 +180,24 @@ def sweep_command(
         bool, typer.Option("--retry-failed", help="recompute tasks stored as failed or timeout")
     ] = False,
     no_progress: Annotated[bool, typer.Option("--no-progress", help="no progress bar")] = False,
+    dashboard: Annotated[
+        bool,
+        typer.Option(
+            "--dashboard", help=f"serve the local cluster's dashboard on {LOCAL_DASHBOARD}"
+        ),
+    ] = False,
     as_json: Annotated[bool, typer.Option("--json", help="print the sweep report as JSON")] = False,
 ) -> None:
-    """Compute invariants over a family of architectures into a resumable store."""
+    """Compute invariants over a family of architectures into a resumable store.
+
+    Exits with code 3 when some tasks failed or timed out (they are stored; --retry-failed
+    recomputes them).
+    """
     from .run import run_sweep
 
     fam = _family(family_file, spec or [], invariant or [], timeout, memory_limit)
+    if scheduler is not None:
+        _warn_if_open(scheduler)
     with contextlib.ExitStack() as stack:
         update = None if no_progress else stack.enter_context(_progress_bar(fam.name))
         report = run_sweep(
@@ -149,11 +208,23 @@ def sweep_command(
             batch_size=batch_size,
             retry_failed=retry_failed,
             progress=update,
+            dashboard_address=LOCAL_DASHBOARD if dashboard else None,
         )
     if as_json:
         sys.stdout.write(json.dumps(report.to_dict(), indent=2) + "\n")
     else:
         console.print(report.summary(), highlight=False, markup=False)
+    if report.failed or report.timeout:
+        err_console.print(
+            f"{report.failed} task(s) failed and {report.timeout} timed out; their errors are "
+            f"stored: neurovariety atlas query --store {shlex.quote(str(store))} "
+            "--where \"status != 'ok'\"; "
+            "rerun with --retry-failed to recompute them",
+            highlight=False,
+            markup=False,
+            soft_wrap=True,
+        )
+        raise typer.Exit(code=EXIT_TASKS_FAILED)
 
 
 QUERY_FIELDS = (
@@ -179,7 +250,12 @@ def _cell(value: Any) -> str:
 def query_command(
     store: Annotated[Path, typer.Option("--store", help="SQLite atlas file")],
     where: Annotated[
-        str | None, typer.Option("--where", help='SQL condition, e.g. "defect > 0 AND degree = 2"')
+        str | None,
+        typer.Option(
+            "--where",
+            help='condition on the columns, e.g. "defect > 0 AND degree = 2" or '
+            "\"kind IN ('mlp', 'cnn')\" (docs/sweeps.md)",
+        ),
     ] = None,
     limit: Annotated[
         int | None, typer.Option("--limit", min=1, help="at most this many rows")
@@ -209,9 +285,17 @@ def query_command(
 def export_command(
     store: Annotated[Path, typer.Option("--store", help="SQLite atlas file")],
     out: Annotated[
-        Path, typer.Option("--out", "-o", help="output .csv (or .parquet with pyarrow)")
+        Path,
+        typer.Option(
+            "--out",
+            "-o",
+            callback=check_output_file,
+            help="output .csv (or .parquet with pyarrow)",
+        ),
     ],
-    where: Annotated[str | None, typer.Option("--where", help="SQL condition on the rows")] = None,
+    where: Annotated[
+        str | None, typer.Option("--where", help="condition on the rows (as for query)")
+    ] = None,
 ) -> None:
     """Export atlas rows (with full result JSON) to CSV or Parquet."""
     from .store import Store
@@ -223,11 +307,18 @@ def export_command(
 
 def plot_command(
     store: Annotated[Path, typer.Option("--store", help="SQLite atlas file")],
-    out: Annotated[Path, typer.Option("--out", "-o", help="figure file (.png, .pdf, .svg)")],
+    out: Annotated[
+        Path,
+        typer.Option(
+            "--out", "-o", callback=check_output_file, help="figure file (.png, .pdf, .svg)"
+        ),
+    ],
     kind: Annotated[
         str, typer.Option("--kind", help="heatmap (defects over width × depth) or thresholds")
     ] = "heatmap",
-    where: Annotated[str | None, typer.Option("--where", help="SQL condition on the rows")] = None,
+    where: Annotated[
+        str | None, typer.Option("--where", help="condition on the rows (as for query)")
+    ] = None,
 ) -> None:
     """Plot defect heatmaps or activation-degree thresholds of MLP dimension results."""
     from . import plots

@@ -33,12 +33,15 @@ import hashlib
 import itertools
 import json
 import math
+import re
 import tomllib
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 from ..architectures import parse_activation, parse_architecture
+from ..architectures.activations import MAX_DEGREE
+from ..architectures.base import MAX_DEPTH, MAX_WIDTH
 from ..errors import ArchitectureError, FamilyError
 from .registry import get_invariant
 
@@ -55,6 +58,8 @@ __all__ = [
 
 DEFAULT_TIMEOUT = 600.0
 MAX_TASKS = 1_000_000
+MAX_MEMORY = 2**50  # bytes (1 PiB): anything larger is a typo
+_MEMORY = re.compile(r"\s*[0-9]+(?:\.[0-9]+)?\s*(?:[kKmMgGtTpP]i?)?[bB]?\s*", re.ASCII)
 
 _TOP_KEYS = {"name", "specs", "invariants", "timeout", "memory_limit", "mlp", "cnn", "lcn"}
 _BLOCK_KEYS = {
@@ -104,8 +109,10 @@ class Task:
         return dict(json.loads(self.options_json))
 
 
-def parse_range(value: Any, what: str, minimum: int = 1) -> tuple[int, ...]:
-    """Integers from an int, a list of ints or an inclusive ``"a..b"`` range.
+def parse_range(
+    value: Any, what: str, minimum: int = 1, maximum: int = MAX_WIDTH
+) -> tuple[int, ...]:
+    """Integers in ``[minimum, maximum]`` from an int, a list of ints or an inclusive ``"a..b"``.
 
     >>> parse_range("1..4", "widths"), parse_range([2, 3], "depth"), parse_range(5, "filters")
     ((1, 2, 3, 4), (2, 3), (5,))
@@ -115,10 +122,12 @@ def parse_range(value: Any, what: str, minimum: int = 1) -> tuple[int, ...]:
     if isinstance(value, int):
         out: tuple[int, ...] = (value,)
     elif isinstance(value, str):
-        lo, sep, hi = value.partition("..")
-        if not sep or not lo.strip().isdigit() or not hi.strip().isdigit():
-            raise FamilyError(f"{what} = {value!r}: a range is written 'a..b', e.g. '1..4'")
-        a, b = int(lo), int(hi)
+        m = re.fullmatch(r"\s*([0-9]{1,9})\s*\.\.\s*([0-9]{1,9})\s*", value, re.ASCII)
+        if m is None:
+            raise FamilyError(
+                f"{what} = {value[:40]!r}: a range is written 'a..b' with ASCII digits, e.g. '1..4'"
+            )
+        a, b = int(m[1]), int(m[2])
         if a > b:
             raise FamilyError(f"{what} = {value!r}: empty range (start > end)")
         if b - a > 10_000:
@@ -130,10 +139,16 @@ def parse_range(value: Any, what: str, minimum: int = 1) -> tuple[int, ...]:
         out = tuple(dict.fromkeys(value))
     else:
         raise FamilyError(f"{what} = {value!r}: give an int, a non-empty list of ints or 'a..b'")
-    bad = [v for v in out if v < minimum]
+    bad = [v for v in out if not minimum <= v <= maximum]
     if bad:
-        raise FamilyError(f"{what} = {value!r}: values must be ≥ {minimum}, got {bad}")
+        raise FamilyError(f"{what}: values must lie in {minimum}..{maximum}, got {_short(bad)}")
     return out
+
+
+def _short(values: Sequence[int]) -> str:
+    """A list of ints for a message, each number and the list cut to a readable length."""
+    shown = [str(v) if len(str(v)) <= 20 else str(v)[:17] + "..." for v in values[:5]]
+    return "[" + ", ".join(shown) + (", ...]" if len(values) > 5 else "]")
 
 
 def _activations(block: Mapping[str, Any], where: str) -> tuple[str, ...]:
@@ -149,7 +164,8 @@ def _activations(block: Mapping[str, Any], where: str) -> tuple[str, ...]:
             raise FamilyError(f"{where}: {e}") from None
     if "degrees" not in block:
         raise FamilyError(f"{where}: missing degrees (e.g. degrees = [2, 3]) or activations")
-    return tuple(f"x^{r}" if r > 1 else "x" for r in parse_range(block["degrees"], "degrees"))
+    degrees = parse_range(block["degrees"], "degrees", maximum=MAX_DEGREE)
+    return tuple(f"x^{r}" if r > 1 else "x" for r in degrees)
 
 
 def _block_specs(kind: str, block: Mapping[str, Any], where: str) -> Iterable[str]:
@@ -162,7 +178,7 @@ def _block_specs(kind: str, block: Mapping[str, Any], where: str) -> Iterable[st
         )
     if "depth" not in block:
         raise FamilyError(f"{where}: missing depth (number of layers), e.g. depth = [2, 3]")
-    depths = parse_range(block["depth"], f"{where} depth")
+    depths = parse_range(block["depth"], f"{where} depth", maximum=MAX_DEPTH)
     if kind == "mlp":
         for key in ("widths", "outputs"):
             if key not in block:
@@ -219,13 +235,25 @@ def _parse_memory(value: Any) -> int | None:
         return None
     from dask.utils import parse_bytes
 
-    try:
-        n = parse_bytes(value) if isinstance(value, str) else int(value)
-    except (ValueError, TypeError):
-        raise FamilyError(f"memory_limit = {value!r}: use bytes or a size like '2GiB'") from None
+    bad = FamilyError(f"memory_limit = {str(value)[:40]!r}: use bytes or a size like '2GiB'")
+    if isinstance(value, str):
+        if not _MEMORY.fullmatch(value):
+            raise bad
+        try:
+            n = int(parse_bytes(value))
+        except (ValueError, OverflowError):
+            raise bad from None
+    elif isinstance(value, int | float) and not isinstance(value, bool):
+        if not math.isfinite(value):
+            raise bad
+        n = int(value)
+    else:
+        raise bad
     if n < 16 * 2**20:
         raise FamilyError(f"memory_limit = {value!r} is below 16 MiB; a task cannot run in that")
-    return int(n)
+    if n > MAX_MEMORY:
+        raise FamilyError(f"memory_limit = {str(value)[:40]!r} is above 1 PiB; give a real size")
+    return n
 
 
 @dataclasses.dataclass(frozen=True)

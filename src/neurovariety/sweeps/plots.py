@@ -141,5 +141,8 @@ def save(fig: Any, path: str | Path) -> Path:
     p = Path(path)
     if p.suffix.lower() not in (".png", ".pdf", ".svg"):
         raise StoreError(f"plot file {str(p)!r}: use a .png, .pdf or .svg suffix")
-    fig.savefig(p, dpi=150)
+    try:
+        fig.savefig(p, dpi=150)
+    except OSError as e:
+        raise StoreError(f"cannot write {str(p)!r}: {e.strerror}") from None
     return p

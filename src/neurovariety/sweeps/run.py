@@ -106,10 +106,22 @@ def run_batch(
     return thread_sandbox().run_many(items, timeout=timeout, memory_limit=memory_limit)
 
 
+LOOPBACK = "127.0.0.1"
+
+
 def open_client(
-    scheduler: str | None = None, workers: int | None = None, memory_limit: int | None = None
+    scheduler: str | None = None,
+    workers: int | None = None,
+    memory_limit: int | None = None,
+    *,
+    dashboard_address: str | None = None,
 ) -> tuple[Any, Any, str]:
     """A Dask client: on ``scheduler``, or on a new LocalCluster of ``workers`` processes.
+
+    A local cluster listens on loopback only, and serves no dashboard unless
+    ``dashboard_address`` (e.g. ``"127.0.0.1:8787"``) asks for one: a Dask scheduler runs
+    whatever code it is sent, so nothing else on the network may reach it. Security for a
+    remote ``scheduler`` (TLS certificates) comes from Dask's configuration (docs/sweeps.md).
 
     Returns ``(client, cluster or None, description)``; close both when done. Reuse one client
     for several :func:`run_sweep` calls (``client=``) to pay the cluster start-up once.
@@ -119,7 +131,7 @@ def open_client(
     if scheduler is not None:
         try:
             client = distributed.Client(scheduler, timeout="20s")
-        except (OSError, TimeoutError) as e:
+        except (OSError, TimeoutError, ValueError) as e:  # ValueError: a malformed address
             raise BackendUnavailableError(
                 f"cannot reach the Dask scheduler at {scheduler!r}: {e}; start one with "
                 "`dask scheduler` and workers with `dask worker ADDRESS`, or omit --scheduler "
@@ -131,13 +143,15 @@ def open_client(
         raise BackendUnavailableError(f"--workers {n}: need at least one worker")
     import dask
 
-    # no dashboard, so no use for the workers' statistical profiler (it samples every 10 ms)
-    with dask.config.set({"distributed.worker.profile.enabled": False}):
+    # without a dashboard the workers' statistical profiler (it samples every 10 ms) is unused
+    profile = {"distributed.worker.profile.enabled": dashboard_address is not None}
+    with dask.config.set(profile):
         cluster = distributed.LocalCluster(
             n_workers=n,
             threads_per_worker=1,
             processes=True,
-            dashboard_address=None,
+            host=LOOPBACK,
+            dashboard_address=dashboard_address,
             memory_limit=memory_limit if memory_limit is not None else "auto",
             silence_logs=logging.ERROR,
         )
@@ -154,6 +168,7 @@ def run_sweep(
     batch_size: int | None = None,
     retry_failed: bool = False,
     progress: Callable[[SweepProgress], None] | None = None,
+    dashboard_address: str | None = None,
 ) -> SweepReport:
     """Compute every task of ``family`` not yet in ``store``, on Dask.
 
@@ -174,6 +189,8 @@ def run_sweep(
         Recompute tasks stored as ``failed``/``timeout`` (their rows are replaced).
     progress
         Called with a :class:`SweepProgress` after every stored batch.
+    dashboard_address
+        Serve the local cluster's dashboard there (default: none).
 
     Returns
     -------
@@ -184,7 +201,16 @@ def run_sweep(
     st = Store(store) if not isinstance(store, Store) else store
     try:
         return _run(
-            family, st, scheduler, workers, client, batch_size, retry_failed, progress, t_start
+            family,
+            st,
+            scheduler,
+            workers,
+            client,
+            batch_size,
+            retry_failed,
+            progress,
+            t_start,
+            dashboard_address,
         )
     finally:
         if own_store:
@@ -201,6 +227,7 @@ def _run(
     retry_failed: bool,
     progress: Callable[[SweepProgress], None] | None,
     t_start: float,
+    dashboard_address: str | None = None,
 ) -> SweepReport:
     tasks = family.tasks()
     done = st.done_keys([t.key for t in tasks], retry_failed=retry_failed)
@@ -249,7 +276,9 @@ def _run(
     own = client is None
     cluster = None
     if own:
-        client, cluster, where = open_client(scheduler, workers, family.memory_limit)
+        client, cluster, where = open_client(
+            scheduler, workers, family.memory_limit, dashboard_address=dashboard_address
+        )
     else:
         # A client handed over from another thread may not expose its scheduler comm yet.
         address = getattr(getattr(client, "scheduler", None), "address", None)

@@ -5,19 +5,27 @@ One row per task, ``key`` = hash of (architecture key, invariant, options, libra
 failures, replace only a row that is not ``ok``), each batch in one transaction, in WAL mode with a
 busy timeout — so several sweeps may write one store at once, readers never block writers, and a
 process killed mid-write leaves the file consistent. Queries go through the ``atlas`` view, whose
-columns are listed in :data:`ATLAS_COLUMNS`.
+columns are listed in :data:`ATLAS_COLUMNS`; their conditions are compiled by
+:mod:`~neurovariety.sweeps.where` to parameterised SQL, never pasted in.
+
+A store carries its own marker: SQLite's ``application_id`` header field and a ``meta`` table with
+the schema version. A sweep into an SQLite file of another application is refused rather than
+adding tables to it, and every SQLite error (a damaged or truncated file, a lock held too long)
+surfaces as a :class:`~neurovariety.errors.StoreError`.
 """
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import socket
 import sqlite3
 import time
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+import urllib.parse
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from ..architectures import parse_architecture
 from ..architectures.base import Architecture
@@ -25,10 +33,12 @@ from ..architectures.mlp import MLP
 from ..errors import StoreError
 from .family import Task
 from .sandbox import Outcome
+from .where import compile_where
 
-__all__ = ["ATLAS_COLUMNS", "STATUSES", "Store", "arch_columns"]
+__all__ = ["APPLICATION_ID", "ATLAS_COLUMNS", "STATUSES", "Store", "arch_columns"]
 
 SCHEMA_VERSION = "1"
+APPLICATION_ID = 0x4E564154  # "NVAT" in SQLite's header: this file is a neurovariety atlas
 STATUSES = ("ok", "failed", "timeout")
 
 _SCHEMA = """
@@ -136,6 +146,22 @@ def arch_columns(arch: Architecture, result: Mapping[str, Any] | None = None) ->
     }
 
 
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def _sqlite_errors(method: F) -> F:
+    """SQLite errors of a store method become StoreErrors naming the file."""
+
+    @functools.wraps(method)
+    def wrapper(self: Store, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return method(self, *args, **kwargs)
+        except sqlite3.Error as e:
+            raise self._error(e) from None
+
+    return wrapper  # type: ignore[return-value]
+
+
 def _scalar(value: Any) -> Any:
     if value is None or isinstance(value, int | float | str):
         return int(value) if isinstance(value, bool) else value
@@ -168,25 +194,34 @@ class Store:
         self._arch_cache: dict[str, dict[str, Any]] = {}
         try:
             if readonly:
-                if not self.path.exists():
+                if not self.path.is_file():
                     raise StoreError(f"no store at {str(self.path)!r}; run a sweep first")
-                uri = f"file:{self.path.resolve()}?mode=ro"
+                # quoted, so that '#' or '?' in a file name is not read as part of the URI
+                uri = f"file:{urllib.parse.quote(str(self.path.resolve()))}?mode=ro"
                 self.conn = sqlite3.connect(uri, uri=True, timeout=timeout)
             else:
-                if self.path.parent and not self.path.parent.exists():
+                if self.path.parent and not self.path.parent.is_dir():
                     raise StoreError(
                         f"directory {str(self.path.parent)!r} does not exist; create it first"
                     )
                 self.conn = sqlite3.connect(self.path, timeout=timeout, isolation_level=None)
-                self.conn.execute("PRAGMA journal_mode=WAL")
-                self.conn.execute("PRAGMA synchronous=NORMAL")
                 self._init_schema()
+                self.conn.execute("PRAGMA journal_mode=WAL")  # only once the file is ours
+                self.conn.execute("PRAGMA synchronous=NORMAL")
             self.conn.row_factory = sqlite3.Row
             if readonly:
                 self._wait_until_created(min(timeout, 10.0))
                 self._check_schema()
-        except sqlite3.DatabaseError as e:
+        except sqlite3.Error as e:
             raise StoreError(f"cannot open store {str(self.path)!r}: {e}") from None
+        except OSError as e:
+            raise StoreError(f"cannot open store {str(self.path)!r}: {e.strerror}") from None
+
+    def _error(self, e: sqlite3.Error) -> StoreError:
+        return StoreError(
+            f"store {str(self.path)!r}: {e}; if the file is damaged (e.g. truncated), restore "
+            "it or start a new store"
+        )
 
     # -- lifecycle ---------------------------------------------------------------------------
 
@@ -203,24 +238,50 @@ class Store:
         return _Txn(self.conn)
 
     def _init_schema(self) -> None:
+        statements = [q.strip() for q in (_SCHEMA + _VIEW).split(";") if q.strip()]
         for attempt in range(50):
             # One transaction, so a reader never sees a half-created store.
             try:
-                self.conn.executescript(
-                    "BEGIN IMMEDIATE;"
-                    + _SCHEMA
-                    + _VIEW
-                    + "INSERT OR IGNORE INTO meta (name, value) VALUES ('schema', "
-                    + f"'{SCHEMA_VERSION}');COMMIT;"
-                )
+                self.conn.execute("BEGIN IMMEDIATE")
+                try:
+                    if self._is_foreign():
+                        raise StoreError(
+                            f"{str(self.path)!r} is an SQLite file of another application, not "
+                            "a neurovariety store; give a new store file"
+                        )
+                    for q in statements:
+                        self.conn.execute(q)
+                    self.conn.execute(
+                        "INSERT OR IGNORE INTO meta (name, value) VALUES ('schema', ?)",
+                        (SCHEMA_VERSION,),
+                    )
+                    self.conn.execute(f"PRAGMA application_id = {APPLICATION_ID}")
+                    self.conn.execute("COMMIT")
+                except BaseException:
+                    if self.conn.in_transaction:
+                        self.conn.execute("ROLLBACK")
+                    raise
                 break
             except sqlite3.OperationalError as e:  # another process is creating it
-                if self.conn.in_transaction:
-                    self.conn.execute("ROLLBACK")
                 if "locked" not in str(e) or attempt == 49:
                     raise
                 time.sleep(0.1)
         self._check_schema()
+
+    def _is_foreign(self) -> bool:
+        """Does the file hold tables but no store marker (another application's database)?"""
+        app_id = self.conn.execute("PRAGMA application_id").fetchone()[0]
+        if app_id == APPLICATION_ID:
+            return False
+        if app_id != 0:
+            return True
+        names = {r[0] for r in self.conn.execute("SELECT name FROM sqlite_master")}
+        if not names:
+            return False  # a new, empty file
+        if "meta" not in names:
+            return True
+        # a store written before the header marker: its meta table names the schema
+        return self.conn.execute("SELECT 1 FROM meta WHERE name = 'schema'").fetchone() is None
 
     def _wait_until_created(self, seconds: float) -> None:
         """A file with no tables yet is a store another process is creating: give it time."""
@@ -285,6 +346,7 @@ class Store:
         }
         return tuple(row[c] for c in _INSERT_COLUMNS)
 
+    @_sqlite_errors
     def add(
         self,
         items: Iterable[tuple[Task, Outcome]],
@@ -319,6 +381,7 @@ class Store:
         if self.readonly:
             raise StoreError("this store was opened read-only")
 
+    @_sqlite_errors
     def begin_sweep(self, name: str, n_tasks: int, scheduler: str) -> int:
         """Record the start of a sweep (provenance); returns its id."""
         from .. import __version__
@@ -340,6 +403,7 @@ class Store:
             )
             return int(cur.lastrowid or 0)
 
+    @_sqlite_errors
     def end_sweep(self, sweep: int, summary: dict[str, Any]) -> None:
         self._writable()
         with self._transaction():
@@ -350,6 +414,7 @@ class Store:
 
     # -- reading -----------------------------------------------------------------------------
 
+    @_sqlite_errors
     def done_keys(self, keys: Sequence[str], *, retry_failed: bool = False) -> set[str]:
         """Those of ``keys`` already stored (with ``retry_failed``: stored with status ``ok``)."""
         out: set[str] = set()
@@ -361,6 +426,7 @@ class Store:
             out.update(r[0] for r in cur)
         return out
 
+    @_sqlite_errors
     def count(self, where: str | None = None) -> int:
         """Number of atlas rows matching ``where``."""
         return int(self._select("SELECT COUNT(*) FROM atlas", where, None).fetchone()[0])
@@ -372,10 +438,11 @@ class Store:
         limit: int | None = None,
         with_result: bool = False,
     ) -> list[dict[str, Any]]:
-        """Atlas rows (dictionaries) matching an SQL condition on :data:`ATLAS_COLUMNS`.
+        """Atlas rows (dictionaries) matching a condition on :data:`ATLAS_COLUMNS`.
 
-        ``where`` is an SQL expression such as ``"defect > 0 AND degree = 2"``; it is run on a
-        read-only view, and a single statement only. ``with_result`` adds the full result JSON
+        ``where`` is a condition such as ``"defect > 0 AND degree = 2"`` in the language of
+        :mod:`~neurovariety.sweeps.where` (comparisons, AND/OR/NOT, IN, IS NULL); it is compiled
+        to a parameterised query, never run as SQL. ``with_result`` adds the full result JSON
         (parsed) under ``result``.
         """
         return list(self.iter_rows(where, limit=limit, with_result=with_result))
@@ -390,39 +457,30 @@ class Store:
                 "JOIN results r ON r.key = a.key)"
             )
         cur = self._select(base, where, limit, order=" ORDER BY created, key")
-        for r in cur:
-            d = dict(r)
-            if with_result and d.get("result") is not None:
-                d["result"] = json.loads(d["result"])
-            d["options"] = json.loads(d["options"])
-            if d.get("certified") is not None:
-                d["certified"] = bool(d["certified"])
-            yield d
+        try:
+            for r in cur:
+                yield _row_dict(r, with_result)
+        except sqlite3.Error as e:  # e.g. a damaged page met half-way through the scan
+            raise self._error(e) from None
 
     def _select(
         self, base: str, where: str | None, limit: int | None, order: str = ""
     ) -> sqlite3.Cursor:
         sql = base
+        params: list[Any] = []
         if where is not None and where.strip():
-            if ";" in where:
-                raise StoreError(f"--where {where!r}: a single condition, without ';'")
-            sql += f" WHERE ({where})"
+            condition, params = compile_where(where, ATLAS_COLUMNS)
+            sql += f" WHERE {condition}"
         sql += order
         if limit is not None:
-            sql += f" LIMIT {int(limit)}"
+            if limit < 0:
+                raise StoreError(f"limit {limit} is negative; give a number of rows ≥ 0")
+            sql += " LIMIT ?"
+            params.append(int(limit))
         try:
-            if not self.readonly:
-                # the condition is user text: forbid writes while it runs
-                self.conn.execute("PRAGMA query_only = ON")
-            try:
-                return self.conn.execute(sql)
-            finally:
-                if not self.readonly:
-                    self.conn.execute("PRAGMA query_only = OFF")
+            return self.conn.execute(sql, params)
         except sqlite3.Error as e:
-            raise StoreError(
-                f"bad --where {where!r}: {e}; columns: {', '.join(ATLAS_COLUMNS)}"
-            ) from None
+            raise self._error(e) from None
 
     def export(self, path: str | Path, where: str | None = None) -> int:
         """Write matching atlas rows (with the full result JSON) to ``.csv`` or ``.parquet``.
@@ -433,6 +491,12 @@ class Store:
         suffix = p.suffix.lower()
         if suffix not in (".csv", ".parquet"):
             raise StoreError(f"export file {str(p)!r}: use a .csv or .parquet suffix")
+        try:
+            return self._export(p, suffix, where)
+        except OSError as e:
+            raise StoreError(f"cannot write {str(p)!r}: {e.strerror}") from None
+
+    def _export(self, p: Path, suffix: str, where: str | None) -> int:
         columns = [*ATLAS_COLUMNS, "result"]
         rows = self.iter_rows(where, with_result=True)
         flat = (
@@ -462,12 +526,23 @@ class Store:
                 n += 1
         return n
 
+    @_sqlite_errors
     def summary(self) -> dict[str, int]:
         """Row counts by status."""
         cur = self.conn.execute("SELECT status, COUNT(*) FROM results GROUP BY status")
         out = dict.fromkeys(STATUSES, 0)
         out.update({s: int(n) for s, n in cur})
         return out
+
+
+def _row_dict(r: sqlite3.Row, with_result: bool) -> dict[str, Any]:
+    d = dict(r)
+    if with_result and d.get("result") is not None:
+        d["result"] = json.loads(d["result"])
+    d["options"] = json.loads(d["options"])
+    if d.get("certified") is not None:
+        d["certified"] = bool(d["certified"])
+    return d
 
 
 class _Txn:
