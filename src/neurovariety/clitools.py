@@ -135,11 +135,20 @@ def check_seed(value: int | None) -> int | None:
     return value
 
 
+def _nonnegative(value: float | None, what: str) -> float | None:
+    if value is not None and not (math.isfinite(value) and value >= 0):
+        raise typer.BadParameter(f"{value} is not {what}; give a finite value ≥ 0")
+    return value
+
+
 def check_seconds(value: float | None) -> float | None:
     """A time limit or budget is a finite number of seconds ≥ 0 (NaN would disable it)."""
-    if value is not None and not (math.isfinite(value) and value >= 0):
-        raise typer.BadParameter(f"{value} is not a number of seconds; give a finite value ≥ 0")
-    return value
+    return _nonnegative(value, "a number of seconds")
+
+
+def check_nonnegative(value: float | None) -> float | None:
+    """A rate, threshold or scale is a finite number ≥ 0."""
+    return _nonnegative(value, "a finite number ≥ 0")
 
 
 _ADDRESS = re.compile(

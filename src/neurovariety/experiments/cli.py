@@ -18,7 +18,14 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from ..clitools import clean_errors, console, err_console
+from ..clitools import (
+    check_nonnegative,
+    check_output_dir,
+    check_seed,
+    clean_errors,
+    console,
+    err_console,
+)
 from ..errors import ExperimentError
 
 __all__ = ["register"]
@@ -90,20 +97,26 @@ def register(app: typer.Typer) -> None:
     @_clean_errors
     def train_command(
         spec: str = typer.Argument(..., help="student architecture, e.g. 'mlp 2-2-1 x^3+x^2'"),
-        seeds: int = typer.Option(20, help="number of training runs (random starts)"),
+        seeds: int = typer.Option(20, min=1, help="number of training runs (random starts)"),
         teacher: str | None = typer.Option(None, help="teacher architecture (may be smaller)"),
         data: Path | None = typer.Option(None, help="CSV or NPZ data file instead of a teacher"),
-        samples: int = typer.Option(50, help="training samples (teacher / random targets)"),
-        steps: int = typer.Option(2000, help="optimizer steps per run"),
+        samples: int = typer.Option(50, min=1, help="training samples (teacher / random targets)"),
+        steps: int = typer.Option(2000, min=1, help="optimizer steps per run"),
         optimizer: str = typer.Option("adam", help="adam, sgd or gd"),
-        lr: float = typer.Option(0.01, help="learning rate"),
-        batch_size: int = typer.Option(32, help="minibatch size for sgd"),
-        threshold: float = typer.Option(1e-2, help="relative distance counted as on a stratum"),
-        records: int = typer.Option(40, help="recorded points along each trajectory"),
-        batch_seeds: int = typer.Option(32, help="runs per vmapped batch"),
-        out: Path | None = typer.Option(None, help="output folder (resumable runs, figures)"),
+        lr: float = typer.Option(0.01, callback=check_nonnegative, help="learning rate"),
+        batch_size: int = typer.Option(32, min=1, help="minibatch size for sgd"),
+        threshold: float = typer.Option(
+            1e-2, callback=check_nonnegative, help="relative distance counted as on a stratum"
+        ),
+        records: int = typer.Option(40, min=1, help="recorded points along each trajectory"),
+        batch_seeds: int = typer.Option(32, min=1, help="runs per vmapped batch"),
+        out: Path | None = typer.Option(
+            None, callback=check_output_dir, help="output folder (resumable runs, figures)"
+        ),
         plots: bool = typer.Option(True, help="write the figures to --out"),
-        seed: int = typer.Option(0, help="seed of data, starts and minibatches"),
+        seed: int = typer.Option(
+            0, callback=check_seed, help="seed of data, starts and minibatches"
+        ),
         as_json: bool = typer.Option(False, "--json", help="print the result as JSON"),
     ) -> None:
         """Train many seeds at once; report how many runs end on a subnetwork stratum."""
@@ -144,18 +157,24 @@ def register(app: typer.Typer) -> None:
     def bias_command(
         mlp_spec: str = typer.Argument(..., help="MLP, e.g. 'mlp 2-2-1 x^3+x^2'"),
         cnn_spec: str = typer.Argument(..., help="CNN of matched size, e.g. 'cnn k=3,3 x^3+x^2'"),
-        seeds: int = typer.Option(100, help="training runs per architecture"),
-        samples: int = typer.Option(50, help="training samples"),
+        seeds: int = typer.Option(100, min=1, help="training runs per architecture"),
+        samples: int = typer.Option(50, min=1, help="training samples"),
         targets: str = typer.Option("teacher", help="teacher (own architecture) or random"),
-        steps: int = typer.Option(4000, help="optimizer steps per run"),
+        steps: int = typer.Option(4000, min=1, help="optimizer steps per run"),
         optimizer: str = typer.Option("gd", help="adam, sgd or gd"),
-        lr: float = typer.Option(0.005, help="learning rate"),
-        batch_size: int = typer.Option(32, help="minibatch size for sgd"),
-        threshold: float = typer.Option(1e-2, help="relative distance counted as on a stratum"),
-        records: int = typer.Option(40, help="recorded points along each trajectory"),
-        batch_seeds: int = typer.Option(32, help="runs per vmapped batch"),
-        out: Path = typer.Option(Path("bias-out"), help="output folder (runs, JSON, figures)"),
-        seed: int = typer.Option(0, help="seed of data, starts and minibatches"),
+        lr: float = typer.Option(0.005, callback=check_nonnegative, help="learning rate"),
+        batch_size: int = typer.Option(32, min=1, help="minibatch size for sgd"),
+        threshold: float = typer.Option(
+            1e-2, callback=check_nonnegative, help="relative distance counted as on a stratum"
+        ),
+        records: int = typer.Option(40, min=1, help="recorded points along each trajectory"),
+        batch_seeds: int = typer.Option(32, min=1, help="runs per vmapped batch"),
+        out: Path = typer.Option(
+            Path("bias-out"), callback=check_output_dir, help="output folder (runs, JSON, figures)"
+        ),
+        seed: int = typer.Option(
+            0, callback=check_seed, help="seed of data, starts and minibatches"
+        ),
         as_json: bool = typer.Option(False, "--json", help="print the result as JSON"),
     ) -> None:
         """Singularity bias: fraction of runs ending on a stratum, MLP vs CNN, with figures."""
@@ -199,8 +218,8 @@ def register(app: typer.Typer) -> None:
     def fisher_command(
         spec: str = typer.Argument(..., help="architecture, e.g. 'mlp 2-2-1 x^3+x^2'"),
         method: str = typer.Option("auto", help="auto, exact (Gauss–Hermite) or monte-carlo"),
-        samples: int = typer.Option(4096, help="Monte-Carlo inputs"),
-        seed: int = typer.Option(0, help="seed of the points and primes"),
+        samples: int = typer.Option(4096, min=1, help="Monte-Carlo inputs"),
+        seed: int = typer.Option(0, callback=check_seed, help="seed of the points and primes"),
         as_json: bool = typer.Option(False, "--json", help="print the results as JSON"),
     ) -> None:
         """Fisher information at a regular point and at a point of every subnetwork stratum."""
@@ -234,12 +253,16 @@ def register(app: typer.Typer) -> None:
             ["mlp 2-1-1 x^3+x^2", "mlp 2-2-1 x^3+x^2"], help="MLP models (repeat the option)"
         ),
         ns: str = typer.Option("50,100,200,400,800", help="sample sizes, comma-separated"),
-        trials: int = typer.Option(200, help="Monte-Carlo datasets per sample size"),
-        sigma: float = typer.Option(0.5, help="noise standard deviation"),
-        restarts: int = typer.Option(6, help="MLE starts (the truth and random ones)"),
-        iters: int = typer.Option(60, help="Levenberg–Marquardt iterations"),
-        out: Path = typer.Option(Path("apo-out"), help="output folder (runs, JSON, figure)"),
-        seed: int = typer.Option(0, help="seed of truths, data and starts"),
+        trials: int = typer.Option(200, min=1, help="Monte-Carlo datasets per sample size"),
+        sigma: float = typer.Option(
+            0.5, callback=check_nonnegative, help="noise standard deviation"
+        ),
+        restarts: int = typer.Option(6, min=1, help="MLE starts (the truth and random ones)"),
+        iters: int = typer.Option(60, min=1, help="Levenberg–Marquardt iterations"),
+        out: Path = typer.Option(
+            Path("apo-out"), callback=check_output_dir, help="output folder (runs, JSON, figure)"
+        ),
+        seed: int = typer.Option(0, callback=check_seed, help="seed of truths, data and starts"),
         as_json: bool = typer.Option(False, "--json", help="print the results as JSON"),
     ) -> None:
         """MLE training/generalization errors at regular vs singular truths against d/(2n)."""
