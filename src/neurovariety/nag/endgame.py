@@ -53,6 +53,7 @@ class EndgameResult:
     steps: np.ndarray
     accuracy: np.ndarray  # last change of the estimate, relative
     valuation: np.ndarray  # exponent v in |x0| / |X| ~ t^v over the last samples (nan: unstable)
+    last: np.ndarray  # the last sample reached on each path (not extrapolated)
 
 
 def _valuation(hist: np.ndarray, lam: float) -> np.ndarray:
@@ -179,4 +180,5 @@ def power_series_endgame(
         steps=steps,
         accuracy=accuracy,
         valuation=valuation,
+        last=last,
     )

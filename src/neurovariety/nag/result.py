@@ -17,8 +17,12 @@ class PathStatus(enum.StrEnum):
     ``success``
         ends at a finite, non-singular solution;
     ``singular``
-        ends at a finite solution where the Jacobian is singular (winding number > 1 or condition
-        number above the threshold); several paths ending there give its multiplicity;
+        ends at an isolated solution where the Jacobian is singular (the local dimension test
+        found the point isolated, its Jacobian rank-deficient); the paths ending there give its
+        multiplicity;
+    ``positive_dimensional``
+        ends on a positive-dimensional component (the local dimension test found the point not
+        isolated); not a solution in ``nsolutions``, reported in ``components``;
     ``at_infinity``
         diverges in affine space (its projective endpoint has ``x0 = 0``);
     ``failed``
@@ -30,6 +34,7 @@ class PathStatus(enum.StrEnum):
 
     SUCCESS = "success"
     SINGULAR = "singular"
+    POSITIVE_DIMENSIONAL = "positive_dimensional"
     AT_INFINITY = "at_infinity"
     FAILED = "failed"
     EXCESS = "excess"
@@ -44,7 +49,9 @@ class PathResult(Result):
     (coefficient-scaled) equations at the solution, ``condition`` the 2-norm condition number of
     the Jacobian (with the patch row) at the endpoint, ``winding_number`` the endgame's cycle
     number (0 where the endgame did not decide), ``multiplicity`` the number of paths ending at the
-    same solution.
+    same solution, ``certified`` whether a Krawczyk box proved the solution regular and apart from
+    every nearby endpoint (only suspects are tested: see ``solve``), ``component`` the index in
+    ``SolveResult.components`` of a path on a positive-dimensional component (else -1).
     """
 
     index: int
@@ -60,12 +67,17 @@ class PathResult(Result):
     retracked: bool = False
     multiplicity: int = 1
     accuracy: float = float("nan")
+    certified: bool = False
+    component: int = -1
 
     def is_success(self) -> bool:
         return self.status == PathStatus.SUCCESS
 
     def is_singular(self) -> bool:
         return self.status == PathStatus.SINGULAR
+
+    def is_positive_dimensional(self) -> bool:
+        return self.status == PathStatus.POSITIVE_DIMENSIONAL
 
     def is_at_infinity(self) -> bool:
         return self.status == PathStatus.AT_INFINITY
@@ -132,13 +144,27 @@ def cluster(points: np.ndarray, tol: float) -> np.ndarray:
 
 
 @dataclass(frozen=True)
+class Component:
+    """Endpoints on one positive-dimensional component: its local dimension, paths and points.
+
+    ``dimension`` is the corank of the Jacobian at the points (the local dimension at smooth
+    points of a reduced component). ``points`` holds one point per distinct endpoint.
+    """
+
+    dimension: int
+    paths: tuple[int, ...]
+    points: np.ndarray = field(repr=False)
+
+
+@dataclass(frozen=True)
 class SolveResult(Result):
     """Result of :func:`~neurovariety.nag.solve`: paths, distinct solutions and the ledger.
 
     The ledger counts **paths**: ``tracked = success + singular + at_infinity + failed``
-    (``+ excess`` for overdetermined systems, which are squared up by random combinations).
-    ``nsolutions`` counts **distinct** finite solutions (non-singular plus singular) after
-    deduplication with ``dedup_tol``.
+    (``+ excess`` for overdetermined systems, which are squared up by random combinations;
+    ``+ positive_dimensional`` when paths ended on positive-dimensional components).
+    ``nsolutions`` counts **distinct isolated** solutions (non-singular plus singular);
+    ``components`` lists the positive-dimensional components the paths reached.
     """
 
     paths: tuple[PathResult, ...] = field(repr=False)
@@ -152,6 +178,7 @@ class SolveResult(Result):
     overdetermined: bool = False
     n_variables: int = 0
     distinct: tuple[int, ...] = field(default=(), repr=False)
+    components: tuple[Component, ...] = field(default=(), repr=False)
 
     # ---- ledger
     @property
@@ -161,6 +188,8 @@ class SolveResult(Result):
             counts[p.status.value] += 1
         if not self.overdetermined:
             del counts["excess"]
+        if not counts["positive_dimensional"]:
+            del counts["positive_dimensional"]
         return {"tracked": len(self.paths), **counts}
 
     def _representatives(self) -> list[PathResult]:
@@ -193,6 +222,10 @@ class SolveResult(Result):
         """One path result per distinct singular solution; ``multiplicity`` = paths ending there."""
         return [p for p in self._representatives() if p.is_singular()]
 
+    def positive_dimensional(self) -> list[PathResult]:
+        """Paths that ended on positive-dimensional components (see ``components``)."""
+        return [p for p in self.paths if p.is_positive_dimensional()]
+
     def at_infinity(self) -> list[PathResult]:
         return [p for p in self.paths if p.is_at_infinity()]
 
@@ -222,9 +255,20 @@ class SolveResult(Result):
                 f"({sum(p.is_real(self.real_tol) for p in sing)} real; {mult} paths, "
                 "multiplicities counted)"
             )
+        if self.components:
+            dims = ", ".join(str(c.dimension) for c in self.components)
+            out.append(
+                f"{len(self.components)} positive-dimensional components (local dimensions "
+                f"{dims}; {sum(len(c.paths) for c in self.components)} paths; not solutions)"
+            )
         out.append(
             f"{L['tracked']} paths tracked: {L['success']} success, {L['singular']} singular, "
-            f"{L['at_infinity']} at infinity, {L['failed']} failed"
+            + (
+                f"{L['positive_dimensional']} on components, "
+                if "positive_dimensional" in L
+                else ""
+            )
+            + f"{L['at_infinity']} at infinity, {L['failed']} failed"
             + (f", {L['excess']} excess" if "excess" in L else "")
         )
         out.append(f"{self.method}; dedup tolerance {self.dedup_tol:g} (relative)")
@@ -244,6 +288,11 @@ class SolveResult(Result):
             "solutions": [[[float(z.real), float(z.imag)] for z in row] for row in sols],
             "multiplicities": self.multiplicities(),
             "singular": [p.is_singular() for p in self._representatives()],
+            "certified": [p.certified for p in self._representatives()],
+            "components": [
+                {"dimension": c.dimension, "paths": len(c.paths), "points": len(c.points)}
+                for c in self.components
+            ],
         }
 
 

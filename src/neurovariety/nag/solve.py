@@ -20,9 +20,18 @@ from typing import Any
 import numpy as np
 
 from ..errors import BudgetExceededError, PolynomialSystemError
+from ..results import Verdict
 from .endgame import EndgameOptions, power_series_endgame
 from .homotopy import Homotopy, parameter_homotopy, to_patch, total_degree_homotopy
-from .result import PathResult, PathStatus, SolveResult, cluster
+from .homotopy import _random_complex as random_complex
+from .local_dimension import (
+    MAX_COLUMNS,
+    component_point,
+    local_dimension,
+    newton_affine,
+    slice_system,
+)
+from .result import Component, PathResult, PathStatus, SolveResult, cluster
 from .system import System, evaluate_batch
 from .tracker import TrackerOptions, TrackStatus, bucket, newton, track
 
@@ -51,6 +60,7 @@ class _Batch:
     condition: np.ndarray
     residual: np.ndarray
     accuracy: np.ndarray
+    last: np.ndarray  # last tracked sample (not extrapolated): Newton starts there
 
 
 @dataclass(frozen=True)
@@ -153,6 +163,7 @@ def _run(job: _Job, X0: np.ndarray, size: int | None = None) -> _Batch:
         condition=np.full(B, np.inf),
         residual=np.full(B, np.inf),
         accuracy=np.full(B, np.nan),
+        last=seg.X.copy(),
     )
     alive = seg.status == TrackStatus.DONE
     for i in np.nonzero(~alive)[0]:
@@ -177,6 +188,7 @@ def _run(job: _Job, X0: np.ndarray, size: int | None = None) -> _Batch:
         for j in np.nonzero(ok)[0]:
             i = idx[j]
             b.X[i], b.condition[i], b.accuracy[i], b.winding[i] = direct.X[j], cond[j], 0.0, 1
+            b.last[i] = direct.X[j]
             x0, big = abs(b.X[i, 0]), np.linalg.norm(b.X[i, 1:])
             at_inf = x0 * INFINITY_NORM < big
             b.status[i] = PathStatus.AT_INFINITY if at_inf else PathStatus.SUCCESS
@@ -200,6 +212,7 @@ def _endgame_piece(job: _Job, idx: np.ndarray, size: int, b: _Batch) -> None:
     b.steps[idx] += res.steps
     b.winding[idx] = res.winding
     b.accuracy[idx] = res.accuracy
+    b.last[idx] = res.last
     # Regular endpoints: polish with Newton at t = 0; singular ones keep the extrapolation.
     Xr, polished = newton(sub, res.X, 0.0, options=job.opts, size=size)
     regular = res.converged & (res.winding == 1) & polished
@@ -268,6 +281,7 @@ def _merge(a: _Batch, b: _Batch, idx: np.ndarray) -> _Batch:
         put(a.condition, b.condition),
         put(a.residual, b.residual),
         put(a.accuracy, b.accuracy),
+        put(a.last, b.last),
     )
 
 
@@ -284,18 +298,23 @@ def _jumped(batch: _Batch, dedup_tol: float) -> np.ndarray:
 
 
 def _execute(
-    job: _Job, X0: np.ndarray, dedup_tol: float, batch_size: int
+    job: _Job, X0: np.ndarray, dedup_tol: float, batch_size: int, *, check_jumps: bool = True
 ) -> tuple[_Batch, np.ndarray]:
-    """Run all paths in batches, then re-track failed and jumped paths once, conservatively."""
+    """Run all paths in batches, then re-track failed and jumped paths once, conservatively.
+
+    Paths still sharing a regular endpoint afterwards are left to :func:`_classify`, which tells
+    nearby distinct roots (certified apart) from path jumping. ``check_jumps=False``: paths may
+    legitimately meet (witness points of one component), only failed ones are re-tracked.
+    """
     parts = []
     for lo in range(0, X0.shape[0], batch_size):
         sl = np.arange(lo, min(lo + batch_size, X0.shape[0]))
         parts.append(_run(job.part(sl), X0[sl]))
     batch = _concat(parts)
     retracked = np.zeros(X0.shape[0], bool)
-    redo = np.union1d(
-        np.nonzero([s == PathStatus.FAILED for s in batch.status])[0], _jumped(batch, dedup_tol)
-    ).astype(int)
+    jumped = _jumped(batch, dedup_tol) if check_jumps else np.zeros(0, int)
+    redo = np.union1d(np.nonzero([s == PathStatus.FAILED for s in batch.status])[0], jumped)
+    redo = redo.astype(int)
     if redo.size and time.monotonic() < job.deadline:
         careful = TrackerOptions.preset("conservative")
         # Smaller steps need more of them: the step budget grows with the preset, bounded by the
@@ -308,17 +327,6 @@ def _execute(
             again = _run(job.part(sl, opts=careful), X0[sl], size=piece)
             batch = _merge(batch, again, sl)
         retracked[redo] = True
-    # Still sharing a non-singular endpoint: keep the first path, report the others as failed.
-    jumped = _jumped(batch, dedup_tol)
-    if jumped.size:
-        x = batch.X[jumped, 1:] / batch.X[jumped, :1]
-        labels = cluster(x, dedup_tol)
-        seen: set[int] = set()
-        for j, i in enumerate(jumped):
-            if labels[j] in seen:
-                batch.status[i] = PathStatus.FAILED
-                batch.reason[i] = "path jumping: ends at a non-singular solution reached twice"
-            seen.add(int(labels[j]))
     return batch, retracked
 
 
@@ -333,7 +341,244 @@ def _concat(parts: list[_Batch]) -> _Batch:
     )
 
 
-_ARRAYS = ("winding", "steps", "rejected", "condition", "residual", "accuracy")
+_ARRAYS = ("winding", "steps", "rejected", "condition", "residual", "accuracy", "last")
+
+
+@dataclass
+class _Classes:
+    """What :func:`_classify` decided: distinct solutions, multiplicities, component points."""
+
+    distinct: list[int]
+    multiplicity: np.ndarray
+    certified: set[int]
+    # (paths, point, local dimension) of each cluster of endpoints on a component
+    on_components: list[tuple[list[int], np.ndarray, int]]
+
+
+def _classify(
+    system: System,
+    batch: _Batch,
+    p: np.ndarray,
+    status: list[PathStatus],
+    reason: list[str],
+    sols: dict[int, np.ndarray],
+    finite: list[int],
+    dedup_tol: float,
+) -> _Classes:
+    """One classification of every finite endpoint, used by the summary, JSON, counts and filters.
+
+    Regular endpoints reached by one path are regular solutions. The others (singular endpoints,
+    and regular ones that share a point with another path) are *suspects*: for text systems each is
+    refined by Newton from its last tracked sample and put to the Krawczyk test; one that is
+    certified in a box no other suspect's box meets is a regular solution (two roots ``1e-9``
+    apart are two). The remaining suspects are clustered and each cluster gets the local
+    dimension test (:func:`~neurovariety.nag.local_dimension.local_dimension`) with the number of
+    paths that can end there (its own plus the failed ones): isolated with a regular Jacobian —
+    one solution, further paths there jumped; isolated and singular — one singular solution whose
+    multiplicity is its number of paths; not isolated — on a positive-dimensional component, no
+    solution. ``status``, ``reason`` and ``sols`` are updated in place.
+    """
+    multiplicity = np.ones(len(status), int)
+    n_failed = sum(s == PathStatus.FAILED for s in status)
+    success = [i for i in finite if status[i] == PathStatus.SUCCESS]
+    suspects = {i for i in finite if status[i] == PathStatus.SINGULAR}
+    if len(success) > 1:
+        labels = cluster(np.array([sols[i] for i in success]), dedup_tol)
+        counts = np.bincount(labels)
+        suspects |= {success[j] for j in np.nonzero(counts[labels] > 1)[0]}
+    certified: set[int] = set()
+    point = {i: sols[i] for i in suspects}
+    if suspects and system.polynomials is not None:
+        certified = _separate(system, batch, p, sorted(suspects), point)
+        for i in certified:
+            status[i], sols[i] = PathStatus.SUCCESS, point[i]
+        suspects -= certified
+    rest = sorted(suspects)
+    distinct = [i for i in finite if status[i] == PathStatus.SUCCESS and i not in suspects]
+    on_components: list[tuple[list[int], np.ndarray, int]] = []
+    if rest:
+        labels = cluster(np.array([point[i] for i in rest]), max(dedup_tol, 1e-4))
+        for lab in range(labels.max() + 1):
+            members = [rest[j] for j in np.nonzero(labels == lab)[0]]
+            centre = np.mean([point[i] for i in members], axis=0)
+            ld = local_dimension(system, centre, p, paths=len(members) + n_failed)
+            best = min(members, key=lambda i: batch.accuracy[i])
+            if ld.isolated is False:
+                near, dim = component_point(system, centre, p, seed=best)
+                for i in members:
+                    status[i] = PathStatus.POSITIVE_DIMENSIONAL
+                    reason[i] = f"on a component of local dimension {dim}"
+                on_components.append((members, near, dim))
+            elif ld.isolated and ld.multiplicity == 1:
+                # A regular point (Jacobian of full rank) has multiplicity 1: one path is its own.
+                status[best] = PathStatus.SUCCESS
+                distinct.append(best)
+                for i in members:
+                    if i != best:
+                        status[i] = PathStatus.FAILED
+                        reason[i] = f"path jumping: ends at the regular solution of path {best}"
+            else:
+                for i in members:
+                    status[i] = PathStatus.SINGULAR
+                    if ld.isolated is None:
+                        reason[i] = (
+                            "local dimension undecided (Macaulay matrix over "
+                            f"{MAX_COLUMNS} columns); counted as an isolated singular solution"
+                        )
+                multiplicity[members] = len(members)
+                distinct.append(best)
+    return _Classes(distinct, multiplicity, certified, on_components)
+
+
+def _separate(
+    system: System, batch: _Batch, p: np.ndarray, idx: list[int], point: dict[int, np.ndarray]
+) -> set[int]:
+    """Paths of ``idx`` that end at a certified regular root no other path of ``idx`` reaches.
+
+    Newton starts from each path's last tracked sample, then (if that is not certified) from its
+    endpoint: two paths to roots ``1e-9`` apart follow a cycle of two (winding number 2) down to
+    ``t ~ 1e-18``, so both extrapolate to the midpoint, while their samples lie on either side of
+    it. A path whose root is certified in a box that no other path's box meets is a regular
+    solution; paths whose boxes meet form one cluster at that root, left to the local dimension
+    test. ``point`` is updated with the certified roots.
+    """
+    from .certify import certify  # certify imports result, not solve: no cycle at run time
+
+    with np.errstate(all="ignore"):
+        starts = [batch.last[idx, 1:] / batch.last[idx, :1], batch.X[idx, 1:] / batch.X[idx, :1]]
+    root: dict[int, tuple[np.ndarray, float]] = {}
+    for start in starts:
+        todo = [j for j in range(len(idx)) if idx[j] not in root]
+        todo = [j for j in todo if np.all(np.isfinite(start[j]))]
+        if not todo:
+            continue
+        x = newton_affine(system, start[todo], p)
+        cert = certify(system, x, parameters=p)
+        for k, j in enumerate(todo):
+            if cert.verdicts[k] == Verdict.YES:
+                root[idx[j]] = (x[k], float(cert.radii[k]))
+    done = sorted(root)
+    out: set[int] = set()
+    for i in done:
+        xi, ri = root[i]
+        point[i] = xi
+        meets = [
+            k
+            for k in done
+            if k != i
+            and max(np.max(np.abs((xi - root[k][0]).real)), np.max(np.abs((xi - root[k][0]).imag)))
+            <= (ri + root[k][1]) * 1.01
+        ]
+        if not meets:
+            out.add(i)
+        else:  # one cluster: the same point for all, so that clustering joins them
+            point[i] = root[min([i, *meets])][0]
+    return out
+
+
+#: Monodromy loops in a row that join no endpoint groups before the grouping stops, and at most.
+COMPONENT_LOOPS = 4
+MAX_COMPONENT_LOOPS = 16
+
+
+def _components(
+    system: System, p: np.ndarray, batch: _Batch, cls: _Classes, *, seed: int, deadline: float
+) -> list[Component]:
+    """Group the clusters of endpoints on components into irreducible components.
+
+    Each cluster's point is moved, along its component, to one random slice of codimension its
+    local dimension ``d`` (:func:`~neurovariety.nag.local_dimension.slice_system`): points that
+    arrive at the same witness point lie on one irreducible component (a generic slice misses
+    the lower-dimensional intersections of two). ``COMPONENT_LOOPS`` monodromy loops of the slice
+    then join groups whose witness points they exchange (until ``COMPONENT_LOOPS`` loops in a row
+    join none); groups not joined are reported apart, so the count of components is an upper
+    bound when a component has several witness points.
+    """
+    groups = cls.on_components
+    if not groups:
+        return []
+    n = system.n_variables
+    parent = list(range(len(groups)))
+
+    def find(k: int) -> int:
+        while parent[k] != k:
+            k = parent[k]
+        return k
+
+    rng = np.random.default_rng(seed + 7919)
+    for d in sorted({g[2] for g in groups}):
+        idx = [k for k, g in enumerate(groups) if g[2] == d]
+        if len(idx) < 2 or not 0 < d < n or time.monotonic() > deadline:
+            continue
+        A = random_complex(rng, d, n)
+        S = slice_system(system, p, A)
+        X = np.array([groups[k][1] for k in idx])
+        b_star = random_complex(rng, d)
+        W, ok = _carry(S, X, X @ A.T, b_star, rng, deadline)
+        known: list[tuple[np.ndarray, int]] = []
+
+        def meet(w: np.ndarray, k: int, known: list[tuple[np.ndarray, int]] = known) -> None:
+            """Join ``k``'s group to the owner of witness point ``w``, or record ``w``."""
+            for v, j in known:
+                if np.max(np.abs(v - w)) <= 1e-6 * max(1.0, float(np.max(np.abs(w)))):
+                    parent[find(k)] = find(j)
+                    return
+            known.append((w, k))
+
+        for j, k in enumerate(idx):
+            if ok[j]:
+                meet(W[j], k)
+        idle = 0
+        for _ in range(MAX_COMPONENT_LOOPS):
+            owners = [find(k) for _, k in known]
+            if len(set(owners)) < 2 or idle >= COMPONENT_LOOPS or time.monotonic() > deadline:
+                break
+            pts = np.array([w for w, _ in known])
+            owners = [k for _, k in known]
+            # Triangles of sizes spread over 1-10: larger ones encircle more branch points.
+            b1, b2 = (b_star + 10 ** rng.uniform(0, 1) * random_complex(rng, d) for _ in "12")
+            alive = np.ones(len(pts), bool)
+            for lo, hi in ((b_star, b1), (b1, b2), (b2, b_star)):
+                pts, good = _carry(S, pts, lo, hi, rng, deadline)
+                alive &= good
+            before = len({find(k) for k in idx})
+            for w, k, a in zip(pts, owners, alive, strict=True):
+                if a:
+                    meet(w, k)
+            idle = idle + 1 if len({find(k) for k in idx}) == before else 0
+    roots = sorted({find(k) for k in range(len(groups))})
+    out = []
+    for r in roots:
+        members = [k for k in range(len(groups)) if find(k) == r]
+        out.append(
+            Component(
+                dimension=groups[r][2],
+                paths=tuple(sorted(i for k in members for i in groups[k][0])),
+                points=np.array([groups[k][1] for k in members]),
+            )
+        )
+    return out
+
+
+def _carry(
+    S: System,
+    X: np.ndarray,
+    b0: np.ndarray,
+    b1: np.ndarray,
+    rng: np.random.Generator,
+    deadline: float,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Move points ``X`` of ``S(., b0)`` to ``S(., b1)`` (per-row or shared offsets)."""
+    B, d = X.shape[0], S.n_parameters
+    P0 = np.array(np.broadcast_to(b0, (B, d)), dtype=complex)
+    P1 = np.array(np.broadcast_to(b1, (B, d)), dtype=complex)
+    H = parameter_homotopy(S, P0, P1, rng)
+    job = _Job(H, S, P1, TrackerOptions(), EndgameOptions(), deadline)
+    batch, _ = _execute(job, to_patch(X, np.asarray(H.data["a"])), 1e-7, 1024, check_jumps=False)
+    with np.errstate(all="ignore"):
+        Y = batch.X[:, 1:] / batch.X[:, :1]
+    ok = np.array([s == PathStatus.SUCCESS for s in batch.status]) & np.all(np.isfinite(Y), axis=1)
+    return np.where(ok[:, None], Y, X), ok
 
 
 def _finish(
@@ -346,6 +591,7 @@ def _finish(
     method: str,
     dedup_tol: float,
     t_start: float,
+    deadline: float,
 ) -> SolveResult:
     n = system.n_variables
     status = list(batch.status)
@@ -366,18 +612,11 @@ def _finish(
                 status[i] = PathStatus.EXCESS
                 reason[i] = f"excess: residual {r:.1e} on the original equations"
         finite = [i for i in finite if status[i] != PathStatus.EXCESS]
-    multiplicity = np.ones(len(status), int)
-    distinct: list[int] = []
-    for kind, tol in ((PathStatus.SUCCESS, dedup_tol), (PathStatus.SINGULAR, max(dedup_tol, 1e-4))):
-        idx = [i for i in finite if status[i] == kind]
-        if not idx:
-            continue
-        labels = cluster(np.array([sols[i] for i in idx]), tol)
-        for lab in range(labels.max() + 1):
-            members = [idx[j] for j in np.nonzero(labels == lab)[0]]
-            rep = min(members, key=lambda i: batch.accuracy[i])
-            multiplicity[members] = len(members)
-            distinct.append(rep)
+    cls = _classify(system, batch, p, status, reason, sols, finite, dedup_tol)
+    components = _components(system, p, batch, cls, seed=seed, deadline=deadline)
+    component_of = np.full(len(status), -1)
+    for k, comp in enumerate(components):
+        component_of[list(comp.paths)] = k
     paths = tuple(
         PathResult(
             index=i,
@@ -391,8 +630,10 @@ def _finish(
             rejected_steps=int(batch.rejected[i]),
             reason=reason[i],
             retracked=bool(retracked[i]),
-            multiplicity=int(multiplicity[i]),
+            multiplicity=int(cls.multiplicity[i]),
             accuracy=float(batch.accuracy[i]),
+            certified=i in cls.certified,
+            component=int(component_of[i]),
         )
         for i in range(len(status))
     )
@@ -406,7 +647,8 @@ def _finish(
         system=repr(system),
         overdetermined=system.n_equations > n,
         n_variables=n,
-        distinct=tuple(sorted(distinct)),
+        distinct=tuple(sorted(cls.distinct)),
+        components=tuple(components),
     )
 
 
@@ -486,6 +728,7 @@ def solve(
         method=f"total-degree homotopy ({count} paths, Bézout)",
         dedup_tol=dedup_tol,
         t_start=t_start,
+        deadline=deadline,
     )
 
 
@@ -555,6 +798,7 @@ def solve_many(
                 method=f"parameter homotopy ({n_s} paths per target)",
                 dedup_tol=dedup_tol,
                 t_start=t_start,
+                deadline=deadline,
             )
         )
     return out
