@@ -21,7 +21,9 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from ..architectures.activations import Activation
 from ..architectures.base import Architecture
+from ..architectures.cnn import CNN
 from ..architectures.mlp import MLP
 from ..errors import NeurovarietyError
 from ..nag import monodromy_solve, system_from_callable
@@ -70,24 +72,138 @@ class FiberResult(Result):
         return b
 
 
+def root_of_unity_order(act: Activation, *, bias: bool) -> int | None:
+    """The largest m with σ(ω(z − c) + c) = ω^k·σ(z) + β for every ω with ω^m = 1 (None: ∞).
+
+    These are the finite symmetries one hidden neuron inherits from σ: scale its pre-activation
+    by ω (and, with bias, move it about the centre c), and undo the factor ω^k and the constant β
+    in the next layer. Without bias neither c nor β can be absorbed, so c = β = 0 and m is the
+    gcd of the differences of σ's exponents, constant term included (odd σ: m = 2, k = 1; even
+    σ: m = 2, k = 0, also with σ(0) ≠ 0). With bias σ is first centred at c = −c_{r−1}/(r·c_r)
+    (an affine map of z preserving σ up to affine maps fixes this point) and the constant term
+    no longer counts. None: σ is affinely a monomial, the group is continuous (C*).
+
+    >>> from neurovariety.architectures.activations import parse_activation as act
+    >>> [root_of_unity_order(act(s), bias=False) for s in ("x^3+x", "x^2+1", "x^4+x", "x^3+x^2")]
+    [2, 2, 3, 1]
+    >>> [root_of_unity_order(act(s), bias=True) for s in ("x^3+x+1", "x^2+1", "x^3+3*x^2+4*x")]
+    [2, None, 2]
+    """
+    c = act.coefficients
+    r = len(c) - 1
+    if bias:
+        centre = -c[r - 1] / (r * c[r])
+        tau = [
+            sum(c[j] * math.comb(j, e) * centre ** (j - e) for j in range(e, r + 1))
+            for e in range(r + 1)
+        ]
+        exps = [e for e in range(1, r + 1) if tau[e] != 0]
+    else:
+        exps = [e for e in range(r + 1) if c[e] != 0]
+    if len(exps) == 1:
+        return None
+    return math.gcd(*(r - e for e in exps))
+
+
+def _parity_text(act: Activation, m: int, bias: bool) -> str:
+    # k ≡ r (mod m): r is one of σ's exponents.
+    if m != 2:
+        return f"multiplication by m-th roots of unity, m = {m} (σ(ωz) = ω^k σ(z) + const)"
+    parity = "odd" if act.degree % 2 else "even"
+    c = act.coefficients
+    if bias and c[-2] != 0:
+        return f"sign flips about σ's centre (σ {parity} about it, up to a constant)"
+    return f"sign flips (σ {parity}" + (", up to a constant)" if bias and c[0] else ")")
+
+
 def symmetry(arch: Architecture) -> tuple[str, int | None, int]:
-    """(description, order of the finite group left in the gauge chart, continuous dimension)."""
+    """(description, order of the finite group left in the gauge chart, continuous dimension).
+
+    The group is the one acting in :func:`~neurovariety.parametrization.numeric.gauge_chart`
+    (the chart ``fiber`` counts in), over C since fibers are counted over C; order None means
+    no finite count applies (a continuous group without a chart).
+
+    - MLP, σ = c·z^r: hidden-neuron rescalings (w_j, v_j) ↦ (λw_j, λ^{−r}v_j) (Razor,
+      arXiv:2505.11846), sign flips for even r among them; fixing w_j0 = 1 fixes λ = 1, so only
+      the permutations of hidden neurons are left: order Π d_i!.
+    - MLP, other σ: permutations and, per hidden neuron, the m-th roots of unity of
+      :func:`root_of_unity_order` (the wreath product μ_m ≀ S_{d_i}; nothing is fixed by the
+      chart): order Π d_i!·m^{d_i}. m = 1 for generic σ, 2 for odd or even σ.
+    - MLP with bias and σ = a(z − c)^r + b, r ≥ 2: a rescaling per hidden neuron (about c,
+      the constants go into the next bias); degree-1 σ = az + b: affine maps G of each hidden
+      layer (with bias: Aff(d_i); without: those with G·1 = 1, which keep b·1 in place).
+    - CNN/LCN, σ = c·z^r: filter rescalings (L − 1 dims), trivial in the chart (w_i0 = 1).
+    - CNN, other σ: a filter is shared by all neurons of its layer, so one root of unity per
+      layer: w_i ↦ ζ_i ζ_{i−1}^{−k} w_i for i < L, w_L ↦ ζ_{L−1}^{−k} w_L, ζ_i^m = 1: order
+      m^{L−1}. Even σ (k = 0): any w_i, i < L, may flip sign alone; odd σ (k = 1): flipping
+      w_i and w_{i+1} together.
+
+    The finite groups act freely on generic parameters, so the fiber size is a multiple of the
+    order, equal to it exactly when the network is identifiable up to these symmetries.
+    """
     act = arch.activation
     if isinstance(arch, MLP):
-        perms = math.prod(math.factorial(d) for d in arch.hidden_widths)
-        exps = act.exponents
+        widths = arch.hidden_widths
+        perms = math.prod(math.factorial(d) for d in widths)
         if act.is_linear:
             return "GL(d_i) on each hidden layer", None, arch.symmetry_dim
         if act.is_monomial:
-            return "permutations (rescalings fixed by the chart)", perms, arch.symmetry_dim
-        parity = {e % 2 for e in exps}
-        if len(parity) == 1 and act.coefficients[0] == 0:
-            signs = 2 ** sum(arch.hidden_widths)
-            return "permutations and sign flips (σ odd or even)", perms * signs, 0
-        return "permutations of hidden neurons", perms, 0
-    if act.is_monomial:
-        return "filter rescalings (fixed by the chart)", 1, arch.symmetry_dim
-    return "none (generic σ)", 1, 0
+            return (
+                "permutations of hidden neurons (rescalings and sign flips fixed by the chart)",
+                perms,
+                arch.symmetry_dim,
+            )
+        if act.degree == 1:
+            if arch.bias:
+                return (
+                    "Aff(d_i) on each hidden layer (σ affine)",
+                    None,
+                    sum(d * d + d for d in widths),
+                )
+            cont = sum(d * d - d for d in widths)
+            text = "{G ∈ GL(d_i) : G·1 = 1} on each hidden layer (σ affine)"
+            return text, (1 if cont == 0 else None), cont
+        m = root_of_unity_order(act, bias=arch.bias)
+        if m is None:
+            text = "rescalings of hidden neurons about σ's centre (σ affinely a monomial)"
+            return text, None, sum(widths)
+        if m == 1:
+            return "permutations of hidden neurons", perms, 0
+        order = perms * m ** sum(widths)
+        return f"permutations of hidden neurons and {_parity_text(act, m, arch.bias)}", order, 0
+    if isinstance(arch, CNN):
+        if act.is_monomial:
+            return "filter rescalings (fixed by the chart)", 1, arch.symmetry_dim
+        m = root_of_unity_order(act, bias=False)
+        L = len(arch.filters)
+        if m is None or m == 1 or L == 1:
+            return "none (σ(ωz) = ω^k σ(z) only for ω = 1)", 1, 0
+        if m == 2 and act.degree % 2:
+            return "sign flips of w_i and w_{i+1} together, i < L (σ odd)", 2 ** (L - 1), 0
+        if m == 2:
+            return "sign flips of w_i alone, i < L (σ even)", 2 ** (L - 1), 0
+        text = f"m-th roots of unity per filter 1..L−1, m = {m} (σ(ωz) = ω^k σ(z))"
+        return text, m ** (L - 1), 0
+    return "unknown", None, arch.symmetry_dim
+
+
+def fiber_verdict(size: int, order: int | None, *, uniform: bool) -> tuple[Verdict, bool]:
+    """(identifiable up to symmetry, certified) from the largest count over one slice point.
+
+    Found points are true solutions, so size > order proves more than one orbit — provided the
+    order is the true group's. The group acts freely, so a complete count is a multiple of it:
+    one that is not (paths lost, or a wrong group) certifies nothing, nor does an unknown group.
+
+    >>> [fiber_verdict(n, 2, uniform=True)[0].value for n in (1, 2, 3, 4)]
+    ['unknown', 'yes', 'no', 'no']
+    >>> fiber_verdict(3, 2, uniform=True)[1], fiber_verdict(4, 2, uniform=True)[1]
+    (False, True)
+    """
+    if order is None or size < order:
+        return Verdict.UNKNOWN, False
+    if size == order:
+        return Verdict.YES, False
+    return Verdict.NO, uniform and size % order == 0
 
 
 def fiber(
@@ -168,14 +284,7 @@ def fiber(
     degree = len(counts)
     size = int(counts.max()) if degree else 0
     uniform = bool(degree) and bool(np.all(counts == size))
-    if order is None:
-        verdict = Verdict.UNKNOWN
-    elif size == order:
-        verdict = Verdict.YES
-    elif size > order:
-        verdict = Verdict.NO
-    else:
-        verdict = Verdict.UNKNOWN
+    verdict, certified = fiber_verdict(size, order, uniform=uniform)
     return FiberResult(
         architecture=arch.spec,
         dimension=fdim,
@@ -183,7 +292,7 @@ def fiber(
         symmetry_order=order,
         symmetry=text,
         identifiable=verdict,
-        certified=verdict is Verdict.NO and size > (order or 0) and uniform,
+        certified=certified,
         evidence={
             "loops": mono.loops,
             "trace": mono.complete.value,
