@@ -10,6 +10,7 @@ import numpy as np
 
 from neurovariety.nag import PathStatus, certify, parse_system, solve, system_from_callable
 from neurovariety.nag.local_dimension import component_point, local_dimension
+from neurovariety.results import Verdict
 
 NONE = np.zeros(0)
 
@@ -120,8 +121,12 @@ def test_two_by_two_near_roots_in_two_variables():
 
 def test_a_double_root_stays_one_singular_solution_of_multiplicity_two():
     # (x - 2)^2 (x + 1), y^2 - 4: (2, ±2) double (dual space 1, d/dx), (-1, ±2) simple; 6 paths.
-    r = solve(parse_system("(x - 2)^2 * (x + 1)\ny^2 - 4"), seed=0)
+    F = parse_system("(x - 2)^2 * (x + 1)\ny^2 - 4")
+    r = solve(F, seed=0)
     _consistent(r)
     assert r.nsolutions == 4 and sorted(r.multiplicities()) == [1, 1, 2, 2]
     assert r.components == () and "positive_dimensional" not in r.ledger
     assert all(not p.certified for p in r.singular())
+    # certify follows the classification: the two simple roots only.
+    c = certify(F, r)
+    assert c.n_certified == 2 and c.verdicts.count(Verdict.UNKNOWN) == 2

@@ -185,6 +185,11 @@ def certify(
     X = np.atleast_2d(np.asarray(S, dtype=complex))
     if X.size == 0:
         X = np.zeros((0, system.n_variables), complex)
+    # The solve's own classification stands: a singular solution (a cluster of paths) is never
+    # certified regular here, whatever its representative point would give.
+    singular = (
+        solutions.to_dict()["singular"] if isinstance(solutions, SolveResult) else [False] * len(X)
+    )
     real_system = all(
         abs(complex(c).imag) == 0 for poly in system.polynomials for c in poly.values()
     ) and bool(np.all(p.imag == 0))
@@ -193,10 +198,10 @@ def certify(
     try:
         terms = _terms(system, p)
         verdicts, real, radii = [], [], []
-        for x in X:
+        for x, skip in zip(X, singular, strict=True):
             Jx = system.jacobian(x, p)
             with np.errstate(all="ignore"):
-                Y = np.linalg.inv(Jx) if np.linalg.cond(Jx) < 1e14 else None
+                Y = np.linalg.inv(Jx) if np.linalg.cond(Jx) < 1e14 and not skip else None
             ok, r_ok, v_real = False, np.nan, Verdict.UNKNOWN
             if Y is not None and np.all(np.isfinite(Y)):
                 step = float(np.max(np.abs(Y @ system.evaluate(x, p))))
