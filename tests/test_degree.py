@@ -94,3 +94,16 @@ def test_witness_degree_with_trace_test(spec: str) -> None:
 @pytest.mark.parametrize("s", [1, 2])
 def test_pcn_degree_12(s: int) -> None:
     assert degree(CNN((3, 2), s, Monomial(2)), method="projection").degree == 12
+
+
+def test_incomplete_witness_set_is_not_a_degree(monkeypatch: pytest.MonkeyPatch) -> None:
+    # A witness set whose trace test failed holds only some of the points: a lower bound.
+    from neurovariety.errors import BudgetExceededError
+    from neurovariety.invariants import degree as degree_module
+
+    def partial(*args: object) -> tuple[int, list[str], bool]:
+        return 1, ["1 witness point"], False
+
+    monkeypatch.setattr(degree_module, "_witness_degree", partial)
+    with pytest.raises(BudgetExceededError, match="≥ 1"):
+        degree(parse_architecture("cnn k=2,2 s=2 x^2"), method="witness")

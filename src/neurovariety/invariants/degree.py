@@ -377,6 +377,13 @@ def degree(
                 deg, evidence, ps = _exact_degree(arch, dim, A, seed, min(left, share))
             elif m == "witness":
                 deg, evidence, trace = _witness_degree(arch, dim, seed, left)
+                if not trace:
+                    # an incomplete witness set is a lower bound, never a degree
+                    raise BudgetExceededError(
+                        f"the witness set of {arch.spec} holds {deg} points but its trace test "
+                        f"did not pass within {left:.0f} s, so the degree is only known to be "
+                        f"≥ {deg}; raise --time-limit"
+                    )
             elif m == "hilbert":
                 deg, evidence, ps = _hilbert_degree(arch, dim, seed, max_degree)
             else:
