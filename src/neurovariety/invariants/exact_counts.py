@@ -24,6 +24,7 @@ from __future__ import annotations
 import dataclasses
 import random
 import time
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from ..architectures.base import Architecture
@@ -100,6 +101,51 @@ def _system(arch: Architecture, p: int, seed: int, kind: str, max_terms: int) ->
     return [str(e) for e in eqs], names
 
 
+def prime_counts(
+    system: Callable[[int], tuple[list[str], list[str]]],
+    primes: Sequence[int],
+    *,
+    label: str,
+    time_limit: float,
+) -> list[PrimeCount]:
+    """msolve's count of ``system(p)`` (equations, variables) for each prime ``p``, all within
+    one time budget; stops after the first positive-dimensional count (then the last entry).
+    ``label`` names the count in the budget error."""
+    deadline = time.monotonic() + time_limit
+    counts = []
+    for p in primes:
+        eqs, names = system(p)
+        left = deadline - time.monotonic()
+        if left <= 0:
+            raise BudgetExceededError(
+                f"the exact {label} ran out of its {time_limit:g} s; raise "
+                "--time-limit or choose a numerical method"
+            )
+        counts.append(count_solutions(eqs, names, p, time_limit=left))
+        if counts[-1].positive_dimensional:
+            break
+    return counts
+
+
+def agreed_value(counts: Sequence[PrimeCount], subject: str, disagree: str) -> int:
+    """The common finite count of ``counts``, every ideal radical; else a NeurovarietyError
+    (``subject`` starts the non-regular message, ``disagree`` the disagreement one)."""
+    for c in counts:
+        if not c.reduced:
+            raise NeurovarietyError(
+                f"{subject} mod {c.prime} has non-regular solutions "
+                f"({c.solutions} distinct, {c.with_multiplicity} with multiplicity): a bad "
+                "prime or an unlucky point; rerun with another seed"
+            )
+    values = {c.solutions for c in counts}
+    if len(values) != 1:
+        raise NeurovarietyError(
+            f"{disagree} across primes {[c.prime for c in counts]}: "
+            f"{[c.solutions for c in counts]} (a bad prime); rerun with another seed or more primes"
+        )
+    return int(values.pop())  # type: ignore[arg-type]
+
+
 def _count(
     arch: Architecture, kind: str, primes: int, seed: int, time_limit: float, max_terms: int
 ) -> ExactCount:
@@ -107,38 +153,22 @@ def _count(
     if n == 0:
         raise NeurovarietyError(f"{arch.spec}: the gauge chart has no variables; nothing to count")
     ps = primes_below(1 << PRIME_BITS, primes, seed=seed + (101 if kind == "slice" else 7))
-    deadline = time.monotonic() + time_limit
-    counts = []
-    for p in ps:
-        eqs, names = _system(arch, p, seed, kind, max_terms)
-        left = deadline - time.monotonic()
-        if left <= 0:
-            raise BudgetExceededError(
-                f"the exact {kind} count of {arch.spec} ran out of its {time_limit:g} s; raise "
-                "--time-limit or choose a numerical method"
-            )
-        c = count_solutions(eqs, names, p, time_limit=left)
-        if c.positive_dimensional:
-            raise NeurovarietyError(
-                f"{arch.spec}: the {kind} system is positive-dimensional in the gauge chart "
-                f"(mod {p}): the fiber is not finite there, so points cannot be counted"
-            )
-        if not c.reduced:
-            raise NeurovarietyError(
-                f"{arch.spec}: the {kind} system mod {p} has non-regular solutions "
-                f"({c.solutions} distinct, {c.with_multiplicity} with multiplicity): a bad "
-                "prime or an unlucky point; rerun with another seed"
-            )
-        counts.append(c)
-    values = {c.solutions for c in counts}
-    if len(values) != 1:
+    counts = prime_counts(
+        lambda p: _system(arch, p, seed, kind, max_terms),
+        ps,
+        label=f"{kind} count of {arch.spec}",
+        time_limit=time_limit,
+    )
+    if counts[-1].positive_dimensional:
         raise NeurovarietyError(
-            f"{arch.spec}: exact {kind} counts disagree across primes "
-            f"{[c.prime for c in counts]}: {[c.solutions for c in counts]} (a bad prime); rerun "
-            "with another seed or more primes"
+            f"{arch.spec}: the {kind} system is positive-dimensional in the gauge chart "
+            f"(mod {counts[-1].prime}): the fiber is not finite there, so points cannot be counted"
         )
+    value = agreed_value(
+        counts, f"{arch.spec}: the {kind} system", f"{arch.spec}: exact {kind} counts disagree"
+    )
     what = "chart points over one function" if kind == "fiber" else "chart points on the slice"
-    return ExactCount(int(values.pop()), what, counts)  # type: ignore[arg-type]
+    return ExactCount(value, what, list(counts))
 
 
 def fiber_size_exact(
