@@ -5,8 +5,9 @@ from __future__ import annotations
 import pytest
 
 from neurovariety import parse_architecture
+from neurovariety.errors import NeurovarietyError
 from neurovariety.invariants import formulas
-from neurovariety.invariants.identifiability import fiber
+from neurovariety.invariants.identifiability import fiber, fiber_verdict, symmetry
 from neurovariety.results import Verdict
 
 
@@ -49,3 +50,48 @@ def test_generic_activation_mlp_fiber_is_the_permutation_group() -> None:
     assert r.dimension == 0 and r.symmetry_order == 6
     assert r.size == 6 and r.identifiable is Verdict.YES
     assert r.evidence["same_size_over_slice_points"]
+
+
+def test_no_certificate_without_the_true_group() -> None:
+    # 8 points over a group of order 3 cannot be whole orbits: a wrong group or lost paths.
+    assert fiber_verdict(8, 3, uniform=True) == (Verdict.NO, False)
+    assert fiber_verdict(8, 4, uniform=True) == (Verdict.NO, True)
+    assert fiber_verdict(8, 4, uniform=False) == (Verdict.NO, False)
+    assert fiber_verdict(8, None, uniform=True) == (Verdict.UNKNOWN, False)
+
+
+@pytest.mark.parametrize(
+    "spec, order",
+    [
+        ("mlp 2-3-1 x^3", 6),  # λ = ±1 is a rescaling, fixed by w_j0 = 1: only S_3 is left
+        ("mlp 2-3-1 x^2", 6),
+        ("mlp 2-2-1 x^3+x", 2**2 * 2),  # odd σ: (w_j, v_j) ↦ (−w_j, −v_j)
+        ("mlp 2-2-1 x^2+1", 2**2 * 2),  # even σ with σ(0) ≠ 0: w_j ↦ −w_j
+        ("mlp 2-2-3-1 x^4+x^2", 2**2 * 2 * 2**3 * 6),
+        ("mlp 2-2-1 x^3+x^2", 2),  # neither
+        ("mlp 2-2-1 x^3+x+1 bias", 8),  # σ(−z) = −σ(z) + 2: the 2 goes into the next bias
+        ("mlp 2-2-1 x^3+x+1", 2),  # … which without bias has nowhere to go
+        ("cnn k=2,2,2 s=2 x^3+x", 4),  # flip (w_1, w_2) or (w_2, w_3)
+        ("cnn k=2,2,2 s=2 x^2+1", 4),  # flip w_1 or w_2
+        ("cnn k=2,2,2 s=2 x^3", 1),  # rescalings, fixed by the chart
+        ("lcn k=2,2", 1),
+    ],
+)
+def test_symmetry_order_by_hand(spec: str, order: int) -> None:
+    assert symmetry(parse_architecture(spec))[1] == order
+
+
+def test_bias_absorbs_the_constant_of_a_shifted_monomial() -> None:
+    # v((w·x + b)² + 1) + c = λ⁻²v((λw·x + λb)² + 1) + c + v(1 − λ⁻²): a rescaling per neuron.
+    # f = v(w·x + b)² + const spans 4 dimensions with 5 parameters: fiber dimension 1, all of
+    # it symmetry, so nothing is certified (and no chart fixes this rescaling).
+    arch = parse_architecture("mlp 2-1-1 x^2+1 bias")
+    assert symmetry(arch)[2] == 1
+    with pytest.raises(NeurovarietyError, match="no finite gauge chart"):
+        fiber(arch)
+
+
+@pytest.mark.slow
+def test_odd_cnn_fiber_is_the_sign_flips() -> None:
+    r = fiber(parse_architecture("cnn k=2,2 s=2 x^3+x"), seed=0)
+    assert r.size == r.symmetry_order == 2 and r.identifiable is Verdict.YES
