@@ -124,14 +124,14 @@ def symmetry(arch: Architecture) -> tuple[str, int | None, int]:
     no finite count applies (a continuous group without a chart).
 
     - MLP, σ = c·z^r: hidden-neuron rescalings (w_j, v_j) ↦ (λw_j, λ^{−r}v_j) (Razor,
-      arXiv:2505.11846), sign flips for even r among them; fixing w_j0 = 1 fixes λ = 1, so only
-      the permutations of hidden neurons are left: order Π d_i!.
+      arXiv:2505.11846), the sign flip λ = −1 among them (odd or even r); fixing w_j0 = 1 fixes
+      λ = 1, so only the permutations of hidden neurons are left: order Π d_i!.
     - MLP, other σ: permutations and, per hidden neuron, the m-th roots of unity of
       :func:`root_of_unity_order` (the wreath product μ_m ≀ S_{d_i}; nothing is fixed by the
       chart): order Π d_i!·m^{d_i}. m = 1 for generic σ, 2 for odd or even σ.
-    - MLP with bias and σ = a(z − c)^r + b, r ≥ 2: a rescaling per hidden neuron (about c,
-      the constants go into the next bias); degree-1 σ = az + b: affine maps G of each hidden
-      layer (with bias: Aff(d_i); without: those with G·1 = 1, which keep b·1 in place).
+    - MLP with bias and σ = a(z − c)^r + β, r ≥ 2: a rescaling per hidden neuron (about c,
+      the constants go into the next bias); degree-1 σ = az + β: affine maps G of each hidden
+      layer (with bias: Aff(d_i); without: those with G·1 = 1, which keep β·1 in place).
     - CNN/LCN, σ = c·z^r: filter rescalings (L − 1 dims), trivial in the chart (w_i0 = 1).
     - CNN, other σ: a filter is shared by all neurons of its layer, so one root of unity per
       layer: w_i ↦ ζ_i ζ_{i−1}^{−k} w_i for i < L, w_L ↦ ζ_{L−1}^{−k} w_L, ζ_i^m = 1: order
