@@ -214,3 +214,22 @@ def test_certified_only_when_bounds_meet(arch: object, seed: int) -> None:
     else:
         assert res.lower_bound is not None and res.lower_bound < res.upper_bound
         assert 0 < res.error_bound <= 1
+
+
+def test_oversized_plans_are_refused_before_allocating() -> None:
+    import time
+
+    from neurovariety.errors import ArchitectureError, BudgetExceededError
+
+    t0 = time.perf_counter()
+    # 500,500 samples × 1,001,000 parameters: terabytes, refused from the shapes alone
+    with pytest.raises(BudgetExceededError, match="--max-memory"):
+        dimension(parse_architecture("mlp 1000-1000-1 x^2"))
+    # the rank of an 11,325 × 22,650 matrix: minutes, refused under a 30 s limit
+    with pytest.raises(BudgetExceededError, match="--time-limit"):
+        dimension(parse_architecture("mlp 150-150-1 x^2"), time_limit=30)
+    with pytest.raises(BudgetExceededError, match="--max-memory"):
+        dimension(parse_architecture("mlp 3-4-1 x^2"), max_memory=1000)
+    assert time.perf_counter() - t0 < 10
+    with pytest.raises(ArchitectureError, match="too large to represent"):
+        parse_architecture("lcn k=99999,99999")

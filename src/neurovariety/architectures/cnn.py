@@ -45,14 +45,36 @@ def _check_sizes(filters: object, strides: object) -> tuple[tuple[int, ...], tup
     return k, s
 
 
-def _conv_layers(k: tuple[int, ...], s: tuple[int, ...]) -> tuple[Layer, ...]:
-    # Sizes from the output side: one output, n_{i−1} = (n_i − 1)·s_i + k_i.
+#: Entries of all Toeplitz layer matrices together (int64 patterns: 8 bytes each, 400 MB).
+MAX_PATTERN_ENTRIES = 50_000_000
+
+
+def _layer_sizes(k: tuple[int, ...], s: tuple[int, ...]) -> list[int]:
+    """Sizes from the output side: one output, n_{i−1} = (n_i − 1)·s_i + k_i; sizes[0] is the
+    receptive field."""
     L = len(k)
     sizes = [1]
     for i in range(L - 1, -1, -1):
         stride = s[i] if i < L - 1 else 1
         sizes.append((sizes[-1] - 1) * stride + k[i])
-    sizes.reverse()  # sizes[i] = n_i, sizes[0] = receptive field
+    sizes.reverse()
+    return sizes
+
+
+def _check_pattern_size(k: tuple[int, ...], s: tuple[int, ...], text: str) -> None:
+    sizes = _layer_sizes(k, s)
+    entries = sum(a * b for a, b in zip(sizes, sizes[1:], strict=False))
+    if entries > MAX_PATTERN_ENTRIES:
+        raise ArchitectureError(
+            f"{text}: its convolution matrices would hold {entries:.3g} entries (receptive field "
+            f"{sizes[0]:,}; limit {MAX_PATTERN_ENTRIES:.0e}), too large to represent; use smaller "
+            "filters, strides or fewer layers"
+        )
+
+
+def _conv_layers(k: tuple[int, ...], s: tuple[int, ...]) -> tuple[Layer, ...]:
+    L = len(k)
+    sizes = _layer_sizes(k, s)  # sizes[i] = n_i
     layers, offset = [], 0
     for i in range(L):
         n_in, n_out = sizes[i], sizes[i + 1]
@@ -86,6 +108,7 @@ class CNN(Architecture):
         k, s = _check_sizes(self.filters, self.strides)
         if not isinstance(self.activation, Activation):
             raise ArchitectureError(f"activation must be an Activation, got {self.activation!r}")
+        _check_pattern_size(k, s, f"filters {k} with strides {s}")
         object.__setattr__(self, "filters", k)
         object.__setattr__(self, "strides", s)
 

@@ -20,15 +20,19 @@ import numpy as np
 from ..architectures.base import Architecture
 from ..architectures.cnn import CNN
 from ..architectures.mlp import MLP
-from ..errors import NeurovarietyError, RankDisagreementError
+from ..errors import BudgetExceededError, NeurovarietyError, RankDisagreementError
 from ..exact import primes_below, rank_mod
 from ..parametrization.exact import jacobian_mod_p, random_point_mod_p
 from ..parametrization.numeric import jacobian as numeric_jacobian
+from ..resources import default_max_memory, format_bytes
 from ..results import Result
 from . import formulas
 
 NUMERIC_RTOL = 1e-9  # relative cut for numerical ranks (float64, moderately conditioned)
 DEFAULT_PRIME_BITS = 23  # residues in float64 with exact BLAS blocks (see neurovariety.exact)
+#: Elimination speed assumed by the time estimate (flop/s): the BLAS rank engine reached ~4e10
+#: on 2 idle cores at n = 6200 (benchmarks/RESULTS.md); a quarter of that allows for load.
+RANK_FLOPS = 1e10
 
 
 @dataclasses.dataclass(frozen=True)
@@ -201,6 +205,57 @@ def _n_samples_safe(arch: Architecture, upper: int) -> int:
     return max(1, min(upper, arch.ambient_dim_per_output))
 
 
+@dataclasses.dataclass(frozen=True)
+class Plan:
+    """What a Jacobian rank will cost: its shape, peak memory and elimination work."""
+
+    rows: int
+    cols: int
+    bytes: int
+    flops: float
+
+    @property
+    def seconds(self) -> float:
+        return self.flops / RANK_FLOPS
+
+
+def plan(arch: Architecture, n_samples: int, copies: int = 3) -> Plan:
+    """The cost of one rank of the (samples × outputs) × parameters Jacobian, before allocating.
+
+    Memory: ``copies`` float64/int64 copies of the Jacobian (the matrix, its residues and the
+    elimination's working copy) plus the layer values of the back-propagation; work: the
+    elimination, rows · cols · min(rows, cols).
+
+    >>> from neurovariety import parse_architecture
+    >>> c = plan(parse_architecture("mlp 1000-1000-1 x^2"), 500_500)
+    >>> (c.rows, c.cols), c.bytes > 10 * 2**40
+    ((500500, 1001000), True)
+    """
+    rows, cols = n_samples * arch.n_outputs, arch.n_params
+    width = sum(layer.n_out for layer in arch.layers) + arch.n_inputs
+    total = 8 * (copies * rows * cols + rows * width + n_samples * arch.n_inputs)
+    return Plan(rows, cols, total, float(rows) * cols * min(rows, cols))
+
+
+def check_plan(
+    arch: Architecture, cost: Plan, max_memory: int | None, time_limit: float | None, what: str
+) -> None:
+    """Refuse a plan over the memory or time budget, naming the estimate and the option."""
+    limit = default_max_memory() if max_memory is None else max_memory
+    if cost.bytes > limit:
+        raise BudgetExceededError(
+            f"{what} of {arch.spec} needs a {cost.rows:,}×{cost.cols:,} Jacobian: about "
+            f"{format_bytes(cost.bytes)} (limit {format_bytes(limit)}, --max-memory); use a "
+            "smaller architecture or raise the limit on a machine that has the memory"
+        )
+    if time_limit is not None and cost.seconds > time_limit:
+        raise BudgetExceededError(
+            f"{what} of {arch.spec} needs a {cost.rows:,}×{cost.cols:,} Jacobian, estimated at "
+            f"~{cost.seconds:.3g} s of elimination (limit {time_limit:g} s, --time-limit); raise "
+            "the limit or use a smaller architecture"
+        )
+
+
 def _exact_rank(arch: Architecture, n_samples: int, p: int, seed: int) -> int:
     theta, x = random_point_mod_p(arch, n_samples, p, seed=seed)
     J = jacobian_mod_p(arch, theta, x, p, canonical=False)
@@ -214,6 +269,8 @@ def dimension(
     primes: int = 2,
     seed: int = 0,
     prime_bits: int = DEFAULT_PRIME_BITS,
+    max_memory: int | None = None,
+    time_limit: float | None = None,
 ) -> DimensionResult:
     """Dimension of the neuromanifold of ``arch``.
 
@@ -229,6 +286,12 @@ def dimension(
         Number of primes (≥ 2 for ``exact``); each gets its own random point.
     seed
         Seeds the primes and the points; stored in the result.
+    max_memory
+        Bytes the plan may use (default half of the machine's memory); a larger plan is refused
+        with :class:`~neurovariety.BudgetExceededError` before anything is allocated.
+    time_limit
+        Seconds: a plan estimated to take longer is refused up front, and the work stops between
+        ranks once the limit is spent.
 
     Examples
     --------
@@ -243,25 +306,44 @@ def dimension(
         raise NeurovarietyError(f"primes={primes!r}: exact dimensions need at least 2 primes")
     if not 10 <= prime_bits <= 62:
         raise NeurovarietyError(f"prime_bits={prime_bits} must lie in [10, 62]")
+    if time_limit is not None and not time_limit > 0:
+        raise NeurovarietyError(f"time_limit={time_limit} must be a positive number of seconds")
     t0 = time.perf_counter()
     bounds = upper_bounds(arch)
     best = bounds[0]
     if method == "numeric":
+        n_num = 2 * _n_samples_safe(arch, best.value)
+        check_plan(arch, plan(arch, n_num), max_memory, time_limit, "the numeric dimension")
         return _numeric_dimension(arch, bounds, seed, t0)
+
+    deadline = None if time_limit is None else time.monotonic() + time_limit
+
+    def ranks_at(n: int, salt: int, which: list[tuple[int, int]]) -> list[int]:
+        cost = plan(arch, n)
+        left = None if deadline is None else deadline - time.monotonic()
+        check_plan(arch, cost, max_memory, left, "the exact dimension")
+        out = []
+        for i, p in which:
+            if deadline is not None and time.monotonic() > deadline:
+                raise BudgetExceededError(
+                    f"the exact dimension of {arch.spec} ran out of its {time_limit:g} s after "
+                    f"{len(out)} of {len(which)} ranks; raise --time-limit"
+                )
+            out.append(_exact_rank(arch, n, p, seed + salt + i))
+        return out
 
     ps = primes_below(1 << prime_bits, primes, seed=seed)
     n_samples = _n_samples_min(arch, best.value)
-    ranks = [_exact_rank(arch, n_samples, p, seed + i) for i, p in enumerate(ps)]
+    ranks = ranks_at(n_samples, 0, list(enumerate(ps)))
     if max(ranks) < best.value and _n_samples_safe(arch, best.value) > n_samples:
         n_samples = _n_samples_safe(arch, best.value)
-        ranks = [_exact_rank(arch, n_samples, p, seed + i) for i, p in enumerate(ps)]
+        ranks = ranks_at(n_samples, 0, list(enumerate(ps)))
     if len(set(ranks)) > 1:
         # A point may be unlucky (probability ≤ deg/p); retry the low ones at fresh points.
         top = max(ranks)
-        ranks = [
-            r if r == top else _exact_rank(arch, n_samples, p, seed + 1000 + i)
-            for i, (r, p) in enumerate(zip(ranks, ps, strict=True))
-        ]
+        low = [(i, p) for i, (r, p) in enumerate(zip(ranks, ps, strict=True)) if r != top]
+        redo = dict(zip((i for i, _ in low), ranks_at(n_samples, 1000, low), strict=True))
+        ranks = [redo.get(i, r) for i, r in enumerate(ranks)]
         if len(set(ranks)) > 1:
             raise RankDisagreementError(
                 f"exact Jacobian ranks of {arch.spec} disagree across primes {ps}: {ranks}, "
