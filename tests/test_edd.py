@@ -12,7 +12,7 @@ from neurovariety.parametrization.numeric import gauge_chart
 
 def test_lcn_stride_two_generic_ed_degree() -> None:
     # KMST: generic ED degree of the Segre P¹×P¹ is 6 (DHOST's 2×2 rank-one matrices).
-    r = edd(parse_architecture("lcn k=2,2 s=2"), seed=1)
+    r = edd(parse_architecture("lcn k=2,2 s=2"), seed=1, method="monodromy")
     assert r.count == 6 == formulas.segre_veronese_generic_ed_degree((1, 1), (1, 1))
     assert r.ledger["paths_failed"] == 0 or r.count == 6
 
@@ -36,7 +36,7 @@ def test_positive_dimensional_fiber_is_refused() -> None:
 )
 @pytest.mark.parametrize("seed", [0, 1, 2])
 def test_ed_degrees_match_formulas_over_seeds(spec: str, expected: int, seed: int) -> None:
-    r = edd(parse_architecture(spec), seed=seed)
+    r = edd(parse_architecture(spec), seed=seed, method="monodromy")
     assert r.count == expected == r.formula
 
 
@@ -52,7 +52,7 @@ def test_a_large_count_ends_on_its_own_trace_line(monkeypatch) -> None:
     lines: list[object] = []
     line = m._TraceLine
     monkeypatch.setattr(m, "_TraceLine", lambda *a: lines.append(a) or line(*a))
-    r = edd(parse_architecture("lcn k=3,3,3 s=2,2"), seed=1, time_limit=400)
+    r = edd(parse_architecture("lcn k=3,3,3 s=2,2"), seed=1, time_limit=400, method="monodromy")
     assert r.count == 2385 == r.formula
     assert r.trace_test == "yes" and r.ledger["stop_reason"] == "trace test passed"
     assert len(lines) <= 2  # 1 here (AMD EPYC); slack for another CPU's rounding
@@ -61,15 +61,15 @@ def test_a_large_count_ends_on_its_own_trace_line(monkeypatch) -> None:
 @pytest.mark.slow
 def test_stride_one_lcn_counts_functions_not_parameters() -> None:
     # THEORY §4: k = (2, 2), stride 1: 2 parameter critical points (swap the factors), 1 function.
-    r = edd(parse_architecture("lcn k=2,2"), seed=0)
+    r = edd(parse_architecture("lcn k=2,2"), seed=0, method="monodromy")
     assert r.count == 1 and r.parameter_solutions == 2 and r.fiber_size == 2
 
 
-@pytest.mark.slow
-def test_eckart_young_for_whitened_data() -> None:
-    # Linear 3→1→3 network, whitened data: Frobenius problem for rank ≤ 1 3×3 matrices: C(3,1).
-    r = edd(parse_architecture("mlp 3-1-3 x"), form="data", n_data=6, whiten=True, seed=0)
-    assert r.count == formulas.eckart_young_ed_degree(3, 3, 1) == 3
+def test_whitened_linear_data_are_refused_by_monodromy() -> None:
+    # Whitened data on a linear net give Q = I (the Frobenius form): every path failed and the
+    # count was 1 (truth 2); the search now refuses it and names the exact count.
+    with pytest.raises(NeurovarietyError, match="multiple of the identity"):
+        edd(parse_architecture("mlp 3-1-3 x"), form="data", whiten=True, method="monodromy")
 
 
 def test_edd_command_prints_clean_json() -> None:
@@ -80,10 +80,13 @@ def test_edd_command_prints_clean_json() -> None:
 
     from neurovariety.cli import app
 
-    result = CliRunner().invoke(app, ["edd", "lcn k=2,2 s=2", "--seed", "3", "--json"])
+    result = CliRunner().invoke(
+        app, ["edd", "lcn k=2,2 s=2", "--seed", "3", "--method", "monodromy", "--json"]
+    )
     assert result.exit_code == 0, result.output
     d = json.loads(result.stdout)
     assert d["count"] == 6 == d["formula"] and d["form"] == "generic" and d["seed"] == 3
     assert d["trace_test"] == "yes"
     assert {"loops", "paths_tracked", "paths_failed", "stop_reason"} <= set(d["ledger"])
     assert d["ledger"]["symmetry"] == "conjugation"  # real data: critical points in pairs
+    assert d["method"] == "monodromy" and "trace test yes" in d["certificate"]

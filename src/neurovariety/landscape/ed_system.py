@@ -274,38 +274,93 @@ def _ed_kernels(parts: Any, degree: int, identity: bool) -> tuple[Any, Any]:
 UNROLL_LIMIT = 6000
 
 
+def ed_chart(arch: Any) -> tuple[list[int], list[int], list[int]]:
+    """The chart of :func:`chart_coefficients`: parameters fixed to 1, parameters fixed to 0, free.
+
+    Monomial σ of degree ≥ 2 and LCNs: the rescaling chart of
+    :func:`~neurovariety.parametrization.numeric.gauge_chart` (one weight per rescaling set to 1).
+    Linear MLPs have the larger symmetry group Π GL(d_i) of the hidden layers (KTB; the fiber of
+    W_2 W_1 is GL(d_1)), which rescalings do not fix: there the first d_i columns of each hidden
+    layer's matrix [W_i | b_i] are set to the identity. Layer by layer, the GL(d_i) element that
+    maps that block to I is unique where the block is invertible (a dense set), so each generic
+    orbit meets the chart once. A hidden layer wider than its input keeps the rescaling chart
+    (its fiber stays positive-dimensional; edd then refuses by dimension).
+
+    >>> from neurovariety import parse_architecture
+    >>> ed_chart(parse_architecture("mlp 3-2-3 x"))   # W_1 = [[1, 0, t2], [0, 1, t5]]
+    ([0, 4], [1, 3], [2, 5, 6, 7, 8, 9, 10, 11])
+    """
+    from ..architectures.mlp import MLP
+    from ..parametrization.numeric import gauge_chart
+
+    ones, _ = gauge_chart(arch)
+    fixed_one, fixed_zero = [int(j) for j in ones], list[int]()
+    if isinstance(arch, MLP) and arch.activation.is_linear:
+        fixed_one = []
+        for layer in arch.layers[:-1]:
+            d = layer.n_out
+            if d > layer.pattern.shape[1]:
+                fixed_one += [int(layer.offset + layer.pattern[a, 0]) for a in range(d)]
+                continue
+            for a in range(d):
+                for b in range(d):
+                    j = int(layer.offset + layer.pattern[a, b])
+                    (fixed_one if a == b else fixed_zero).append(j)
+    fixed = set(fixed_one) | set(fixed_zero)
+    free = [j for j in range(arch.n_params) if j not in fixed]
+    return sorted(fixed_one), sorted(fixed_zero), free
+
+
+def chart_terms(
+    arch: Any,
+) -> tuple[list[dict[tuple[int, ...], Any]], list[tuple[int, tuple[int, ...]]]]:
+    """The network's coefficients as exact sparse polynomials (``flint.fmpq`` coefficients) in
+    the free parameters of :func:`ed_chart`; ``keys[k] = (output, input exponent)``.
+
+    Coefficients that vanish identically in the chart are left out."""
+    from ..parametrization.exact import coefficient_polynomials
+
+    ones, zeros, free = ed_chart(arch)
+    outputs, _ = coefficient_polynomials(arch, fixed=ones)
+    rest = [j for j in range(arch.n_params) if j not in set(ones)]  # the variables of outputs
+    zero_set = set(zeros)
+    keep = [i for i, j in enumerate(rest) if j not in zero_set]
+    drop = [i for i, j in enumerate(rest) if j in zero_set]
+    terms: list[dict[tuple[int, ...], Any]] = []
+    keys: list[tuple[int, tuple[int, ...]]] = []
+    for o, out in enumerate(outputs):
+        for e in sorted(out):
+            poly = {
+                tuple(int(exp[i]) for i in keep): a
+                for exp, a in out[e].to_dict().items()
+                if not any(exp[i] for i in drop)
+            }
+            if poly:
+                terms.append(poly)
+                keys.append((o, tuple(int(v) for v in e)))
+    return terms, keys
+
+
 def chart_coefficients(arch: Any) -> tuple[Terms, list[tuple[int, tuple[int, ...]]]]:
     """The network's coefficients as sparse polynomials in the free parameters of the chart.
 
     Returns ``(terms, keys)``: ``terms[k]`` maps an exponent vector over the free parameters of
-    :func:`~neurovariety.parametrization.numeric.gauge_chart` (the fixed ones set to 1) to a
-    coefficient, for the coefficient ``keys[k] = (output, input exponent)`` of the network's
-    polynomial. Exact over Q (:func:`~neurovariety.parametrization.exact.coefficient_polynomials`)
-    and rounded to float64 once.
+    :func:`ed_chart` (the fixed ones set to 1 or 0) to a coefficient, for the coefficient
+    ``keys[k] = (output, input exponent)`` of the network's polynomial. Exact over Q
+    (:func:`chart_terms`) and rounded to float64 once.
 
     >>> from neurovariety import parse_architecture
     >>> terms, keys = chart_coefficients(parse_architecture("lcn k=2,2 s=2"))  # w1 = (1, z0)
     >>> keys[:2], terms[0]
     ([(0, (0, 0, 0, 1)), (0, (0, 0, 1, 0))], {(1, 0, 1): 1.0})
     """
-    from ..parametrization.exact import coefficient_polynomials
-    from ..parametrization.numeric import gauge_chart
+    exact, keys = chart_terms(arch)
+    return float_terms(exact), keys
 
-    _, free = gauge_chart(arch)
-    outputs, _ = coefficient_polynomials(arch)
-    terms: Terms = []
-    keys: list[tuple[int, tuple[int, ...]]] = []
-    for o, out in enumerate(outputs):
-        for e in sorted(out):
-            poly: dict[tuple[int, ...], float] = {}
-            for exp, a in out[e].to_dict().items():
-                key = tuple(int(exp[j]) for j in free)  # fixed parameters are 1
-                poly[key] = poly.get(key, 0.0) + float(int(a.p)) / float(int(a.q))
-            poly = {k: v for k, v in poly.items() if v != 0.0}
-            if poly:
-                terms.append(poly)
-                keys.append((o, tuple(int(v) for v in e)))
-    return terms, keys
+
+def float_terms(exact: list[dict[tuple[int, ...], Any]]) -> Terms:
+    """:func:`chart_terms`' rational coefficients rounded to float64."""
+    return [{e: float(int(a.p)) / float(int(a.q)) for e, a in poly.items()} for poly in exact]
 
 
 def ed_system(terms: Terms, Q: np.ndarray, W: np.ndarray, *, seed: int = 0) -> System:

@@ -12,6 +12,16 @@ among the rest — so the count lives in function space, fibers divided out.
 ``form="data"``: the network at the data points is y = V c, so the loss Σ_j (f_θ(x_j) − u_j)² has
 Q = VᵀV and W = Vᵀ — the learning degree (KLW); ``whiten=True`` orthonormalizes the data first
 (for linear networks this is the Eckart–Young problem).
+
+``method``: ``"monodromy"`` (above; certified complete only by the trace test, a heuristic for ED
+families), ``"exact"`` (the same system over GF(p), saturated and counted by msolve over two or
+more primes: :mod:`.ed_exact`), ``"both"`` (each, and an error if they disagree) or ``"auto"``
+(exact when msolve is installed and the system is small, else monodromy). The data form with fewer
+data than coefficients (Q = VᵀV singular) or with Q a multiple of the identity (whitened data on a
+linear network) is not a generic form: its critical correspondence can split into components
+(interpolating networks, and the ramification of the data projection), and a monodromy search
+started on one never leaves it while its trace test passes — a closed subset certified as
+complete. Those forms are counted exactly or refused.
 """
 
 from __future__ import annotations
@@ -25,59 +35,87 @@ import numpy as np
 
 from ..architectures.base import Architecture
 from ..architectures.cnn import CNN, LCN
-from ..errors import NeurovarietyError
+from ..errors import BudgetExceededError, NeurovarietyError
 from ..invariants import formulas
 from ..invariants.dimension import dimension
 from ..nag import SearchProgress, monodromy_solve
 from ..nag.result import cluster
-from ..parametrization.numeric import gauge_chart
 from ..results import Result, Verdict
-from .ed_system import chart_coefficients, coefficient_arrays, coefficient_values, ed_system
+from . import ed_exact
+from .ed_system import (
+    chart_terms,
+    coefficient_arrays,
+    coefficient_values,
+    ed_chart,
+    ed_system,
+    float_terms,
+)
 
 
 @dataclasses.dataclass(frozen=True, repr=False)
 class EDDegreeResult(Result):
-    """Number of complex critical points of the loss on the neurovariety, with its ledger."""
+    """Number of complex critical points of the loss on the neurovariety, with its ledger.
+
+    ``method`` says which method decided the count and ``certificate`` what it certifies;
+    ``count`` is None (and ``positive_dimensional`` true) when the critical points of full rank
+    form a positive-dimensional set. ``ledger`` is the monodromy search's (empty when it did not
+    run), ``exact`` the msolve counts' (None when they did not run)."""
 
     architecture: str
     form: str
-    count: int
+    count: int | None
     formula: int | None
     formula_source: str | None
-    parameter_solutions: int
-    degenerate_removed: int
-    fiber_size: float
+    parameter_solutions: int | None
+    degenerate_removed: int | None
+    fiber_size: float | None
     trace_test: str
     ledger: dict[str, Any]
     seed: int
     seconds: float
+    method: str = "monodromy"
+    certificate: str = ""
+    exact: dict[str, Any] | None = None
+    positive_dimensional: bool = False
 
     def title(self) -> str:
         what = "generic ED degree" if self.form == "generic" else "learning degree"
         return f"EDDegreeResult  {self.architecture}  ({what})"
 
     def bullets(self) -> list[str]:
-        b = [
-            f"{self.count} critical functions ({self.parameter_solutions} parameter solutions "
-            f"in the gauge chart, {self.degenerate_removed} degenerate removed, "
-            f"fiber size {self.fiber_size:g})",
-        ]
-        if self.formula is not None:
-            cut = "time budget" in self.ledger["stop_reason"] and self.count < self.formula
+        if self.positive_dimensional:
+            b = ["positive-dimensional: the critical points of full rank are not isolated"]
+        else:
+            removed = (
+                f", {self.degenerate_removed} degenerate removed"
+                if self.degenerate_removed is not None
+                else ", degenerate ones saturated away"
+            )
+            b = [
+                f"{self.count} critical functions ({self.parameter_solutions} parameter "
+                f"solutions in the chart{removed}, fiber size {self.fiber_size:g})",
+            ]
+        if self.formula is not None and self.count is not None:
+            led = self.ledger
+            cut = "time budget" in led.get("stop_reason", "") and self.count < self.formula
             if self.formula == self.count:
                 agree = "agrees with"
-            elif cut:
+            elif cut and self.method == "monodromy":
                 agree = "incomplete (the search ran out of time) — below"
             else:
                 agree = "DISAGREES with"
             b.append(f"{agree} the formula {self.formula} ({self.formula_source})")
+        b.append(f"decided by {self.method}: {self.certificate}")
         led = self.ledger
-        pairs = " (real data: conjugate pairs)" if led.get("symmetry") == "conjugation" else ""
-        b.append(
-            f"monodromy{pairs}: {led['loops']} loops, {led['paths_tracked']} paths, "
-            f"{led['paths_failed']} failed; stopped: {led['stop_reason']}; "
-            f"trace test: {self.trace_test}"
-        )
+        if led:
+            pairs = " (real data: conjugate pairs)" if led.get("symmetry") == "conjugation" else ""
+            b.append(
+                f"monodromy{pairs}: {led['loops']} loops, {led['paths_tracked']} paths, "
+                f"{led['paths_failed']} failed; stopped: {led['stop_reason']}; "
+                f"trace test: {self.trace_test}"
+            )
+        if self.exact and self.exact.get("fallback"):
+            b.append(f"exact count not used: {self.exact['fallback']}")
         b.append(f"seed {self.seed} · {self.seconds:.3g} s")
         return b
 
@@ -151,6 +189,66 @@ def _formula(arch: Architecture, form: str) -> tuple[int | None, str | None]:
     return None, None
 
 
+METHODS = ("auto", "exact", "monodromy", "both")
+#: Seconds "auto" gives the exact count of a generic form before it falls back to monodromy.
+AUTO_EXACT_SECONDS = 60.0
+
+
+def float_form(
+    arch: Architecture,
+    keys: list[tuple[int, tuple[int, ...]]],
+    spec: ed_exact.LossSpec,
+    rng: np.random.Generator,
+) -> tuple[np.ndarray, np.ndarray]:
+    """The monodromy's Q and W (floats): see the module docstring."""
+    N = len(keys)
+    n_data, data, whiten = spec.n_data, spec.data, spec.whiten
+    if spec.form == "generic":
+        # A random positive definite Q (random eigenbasis, eigenvalues in [1, 2]) on coefficient
+        # space is generic and well conditioned: Q⁻¹ enters the start pair, and an
+        # ill-conditioned Q flings it (and every loop) far out.
+        O = np.linalg.qr(rng.standard_normal((N, N)))[0]
+        return O.T @ np.diag(rng.uniform(1.0, 2.0, N)) @ O, np.eye(N)
+    if data is not None:
+        X = np.asarray(data, dtype=float)
+    else:
+        X = rng.standard_normal((n_data or 2 * arch.ambient_dim_per_output, arch.n_inputs))
+    if whiten:
+        X = np.linalg.qr(X)[0] if X.shape[0] >= X.shape[1] else X
+    # y = V c: the network at the data points is linear in its coefficients, so the loss
+    # Σ (y − u)² has gradient J_cᵀ (VᵀV c − Vᵀu) in coefficient space.
+    V = np.zeros((X.shape[0] * arch.n_outputs, N))
+    for k, (o, e) in enumerate(keys):
+        V[o :: arch.n_outputs, k] = np.prod(X ** np.asarray(e)[None, :], axis=1)
+    return V.T @ V, V.T
+
+
+def non_generic_reason(Q: np.ndarray) -> str | None:
+    """Why the form Q does not suit the monodromy search (None when it does).
+
+    >>> non_generic_reason(np.diag([1.0, 2.0])) is None, non_generic_reason(2 * np.eye(2))[:22]
+    (True, 'Q is a multiple of the')
+    """
+    N = Q.shape[0]
+    rank = int(np.linalg.matrix_rank(Q, tol=1e-10 * max(float(np.abs(Q).max()), 1e-300)))
+    if rank < N:
+        return (
+            f"Q = VᵀV has rank {rank} < {N} (fewer data values than coefficients): the loss sees "
+            "only the projection of the function space onto the data, the critical points split "
+            "into families (interpolating networks, ramification points of the projection) that "
+            "one monodromy search cannot reach from each other, and its trace test passes on "
+            "one of them"
+        )
+    if np.allclose(Q, Q[0, 0] * np.eye(N), rtol=1e-10, atol=1e-12 * abs(Q[0, 0])):
+        return (
+            "Q is a multiple of the identity (e.g. whitened data on a linear network: the "
+            "Frobenius form, not a generic one): critical points escape to the isotropic points "
+            "at infinity (Eckart–Young counts fewer), where the monodromy's paths fail and its "
+            "trace test does not apply"
+        )
+    return None
+
+
 def edd(
     arch: Architecture,
     *,
@@ -158,6 +256,8 @@ def edd(
     n_data: int | None = None,
     data: Any = None,
     whiten: bool = False,
+    method: str = "auto",
+    primes: int = 2,
     seed: int = 0,
     time_limit: float = 600.0,
     max_loops_without_progress: int = 10,
@@ -165,21 +265,29 @@ def edd(
 ) -> EDDegreeResult:
     """Number of complex critical points of the loss on the smooth part of the neurovariety.
 
-    ``progress`` is called with the monodromy search's :class:`~neurovariety.nag.SearchProgress`
-    a few times a second (solutions in the chart, crossings, failures); the CLI draws it.
+    ``method``: ``"monodromy"``, ``"exact"`` (msolve over ``primes`` primes), ``"both"`` (an error
+    when they disagree) or ``"auto"`` (exact where msolve is installed and the saturated system
+    has at most :data:`~.ed_exact.AUTO_MAX_TERMS` terms and counts within
+    :data:`AUTO_EXACT_SECONDS`, else monodromy; forms that are not generic are counted exactly
+    or refused). ``progress`` is called with the monodromy search's
+    :class:`~neurovariety.nag.SearchProgress` a few times a second; the CLI draws it.
 
     Examples
     --------
     >>> from neurovariety import parse_architecture
-    >>> r = edd(parse_architecture("lcn k=2,2 s=2"), seed=1)
+    >>> r = edd(parse_architecture("lcn k=2,2 s=2"), seed=1, method="monodromy")
     >>> r.count, r.formula
     (6, 6)
     """
     t0 = time.perf_counter()
     if form not in ("generic", "data"):
         raise NeurovarietyError(f"form={form!r}: use 'generic' or 'data'")
+    if method not in METHODS:
+        raise NeurovarietyError(f"method={method!r}: use one of {', '.join(METHODS)}")
+    if not isinstance(primes, int) or primes < 1:
+        raise NeurovarietyError(f"primes={primes!r}: give at least 1 prime (2 or more to agree)")
     dim = dimension(arch, seed=seed)
-    _, free = gauge_chart(arch)
+    _, _, free = ed_chart(arch)
     if len(free) != dim.dimension:
         raise NeurovarietyError(
             f"{arch.spec}: the gauge chart has {len(free)} free parameters but dim M = "
@@ -188,31 +296,126 @@ def edd(
             "finite generic fiber"
         )
     rng = np.random.default_rng(seed)
-    terms, keys = chart_coefficients(arch)
-    E, A = coefficient_arrays(terms)
-    N = len(terms)
-    if form == "generic":
-        # A random positive definite Q (random eigenbasis, eigenvalues in [1, 2]) on coefficient
-        # space is generic and well conditioned: Q⁻¹ enters the start pair, and an
-        # ill-conditioned Q flings it (and every loop) far out.
-        O = np.linalg.qr(rng.standard_normal((N, N)))[0]
-        Q = O.T @ np.diag(rng.uniform(1.0, 2.0, N)) @ O
-        W = np.eye(N)
-    else:
-        if data is not None:
-            X = np.asarray(data, dtype=float)
+    exact_terms, keys = chart_terms(arch)
+    spec = ed_exact.LossSpec(form, n_data, data, whiten)
+    Q, W = float_form(arch, keys, spec, rng)
+    reason = non_generic_reason(Q) if form == "data" else None
+    formula, source = _formula(arch, form)
+    common: dict[str, Any] = {"architecture": arch.spec, "form": form, "formula": formula}
+    common |= {"formula_source": source, "seed": seed}
+
+    exact: ed_exact.ExactEDCount | None = None
+    exact_info: dict[str, Any] | None = None
+    if method in ("exact", "both") or (method == "auto" and exact_counts_available()):
+        loss = ed_exact.loss_form(arch, keys, spec, seed)
+        size = ed_exact.system_size(exact_terms, loss, seed)
+        exact_info = {"system_terms": size, "loss": loss.description}
+        if method == "auto" and reason is None and size > ed_exact.AUTO_MAX_TERMS:
+            exact_info["fallback"] = (
+                f"{size} terms > {ed_exact.AUTO_MAX_TERMS} (AUTO_MAX_TERMS): monodromy instead"
+            )
         else:
-            X = rng.standard_normal((n_data or 2 * arch.ambient_dim_per_output, arch.n_inputs))
-        if whiten:
-            X = np.linalg.qr(X)[0] if X.shape[0] >= X.shape[1] else X
-        # y = V c: the network at the data points is linear in its coefficients, so the loss
-        # Σ (y − u)² has gradient J_cᵀ (VᵀV c − Vᵀu) in coefficient space.
-        V = np.zeros((X.shape[0] * arch.n_outputs, N))
-        for k, (o, e) in enumerate(keys):
-            V[o :: arch.n_outputs, k] = np.prod(X ** np.asarray(e)[None, :], axis=1)
-        Q, W = V.T @ V, V.T
+            limit = time_limit
+            if method == "auto" and reason is None:
+                limit = min(time_limit, AUTO_EXACT_SECONDS)
+            try:
+                exact = ed_exact.exact_ed_count(
+                    arch, loss, primes=primes, seed=seed, time_limit=limit
+                )
+            except BudgetExceededError as e:
+                if method != "auto" or reason is not None:
+                    raise
+                exact_info["fallback"] = f"{e}; monodromy instead"
+    if exact is not None:
+        exact_info = (exact_info or {}) | {
+            "primes": exact.primes,
+            "critical_solutions": [c.solutions for c in exact.critical],
+            "fiber_solutions": [c.solutions for c in exact.fiber],
+            "msolve_seconds": round(sum(c.seconds for c in exact.critical + exact.fiber), 3),
+        }
+        if method != "both":
+            return EDDegreeResult(
+                **common,
+                count=exact.count,
+                parameter_solutions=exact.parameter_solutions,
+                degenerate_removed=None,
+                fiber_size=exact.fiber_size,
+                trace_test="not run",
+                ledger={},
+                seconds=time.perf_counter() - t0,
+                method="exact",
+                certificate=exact.certificate(),
+                exact=exact_info,
+                positive_dimensional=exact.count is None,
+            )
+    if reason is not None:
+        hint = (
+            'the exact count handles it: install msolve (pip install "neurovariety[msolve]")'
+            if exact is None
+            else "use method='exact'"
+        )
+        raise NeurovarietyError(
+            f"{arch.spec}: these data do not give a generic form — {reason}; "
+            f"the monodromy count would not be trustworthy: {hint}"
+        )
+    mono = _monodromy(
+        arch,
+        exact_terms,
+        rng,
+        Q,
+        W,
+        dim.dimension,
+        seed,
+        time_limit,
+        max_loops_without_progress,
+        progress,
+    )
+    trace = mono.pop("trace_test")
+    certificate = f"monodromy with the trace test {trace}" + (
+        " (complete by a heuristic for ED families, not a proof)" if trace == "yes" else ""
+    )
+    if exact is not None:  # method "both"
+        if exact.count != mono["count"]:
+            raise NeurovarietyError(
+                f"{arch.spec}: the exact count ({exact.count}, msolve over primes "
+                f"{exact.primes}) and the monodromy count ({mono['count']}, trace test {trace}) "
+                "disagree; neither is reported — rerun with another seed or a longer time limit"
+            )
+        certificate = f"{exact.certificate()}; and {certificate}, equal"
+    return EDDegreeResult(
+        **common,
+        **mono,
+        trace_test=trace,
+        seconds=time.perf_counter() - t0,
+        method="both" if exact is not None else "monodromy",
+        certificate=certificate,
+        exact=exact_info,
+    )
+
+
+def exact_counts_available() -> bool:
+    from ..invariants.exact_counts import available
+
+    return available()
+
+
+def _monodromy(
+    arch: Architecture,
+    exact_terms: list[dict[tuple[int, ...], Any]],
+    rng: np.random.Generator,
+    Q: np.ndarray,
+    W: np.ndarray,
+    dimension: int,
+    seed: int,
+    time_limit: float,
+    max_loops_without_progress: int,
+    progress: Callable[[SearchProgress], None] | None,
+) -> dict[str, Any]:
+    """The monodromy count: the result's fields that depend on it."""
+    terms = float_terms(exact_terms)
+    E, A = coefficient_arrays(terms)
+    n = E.shape[-1]
     system = ed_system(terms, Q, W, seed=seed)
-    n = len(free)
 
     def sampler(r: np.random.Generator, k: int) -> tuple[np.ndarray, np.ndarray]:
         fresh = [_start_pair(r, E, A, Q, W) for _ in range(k)]
@@ -246,27 +449,20 @@ def edd(
     )
     sols = np.asarray(mono.solutions).reshape(-1, n)
     C, J = coefficient_values(E, A, sols)
-    keep = []
-    for j in range(sols.shape[0]):
-        keep.append(full_rank(J[j], dim.dimension))
+    keep = [full_rank(J[j], dimension) for j in range(sols.shape[0])]
     n_functions = 0
     if any(keep):
         Y = C[np.asarray(keep)]
         scale = np.maximum(1.0, np.abs(Y).max(axis=1, keepdims=True))
         n_functions = len(np.unique(cluster(Y / scale, 1e-6)))  # relative dedup
-    formula, source = _formula(arch, form)
     trace = mono.complete
-    return EDDegreeResult(
-        architecture=arch.spec,
-        form=form,
-        count=n_functions,
-        formula=formula,
-        formula_source=source,
-        parameter_solutions=len(sols),
-        degenerate_removed=len(sols) - sum(keep),
-        fiber_size=sum(keep) / n_functions if n_functions else 0.0,
-        trace_test=trace.value if isinstance(trace, Verdict) else str(trace),
-        ledger={
+    return {
+        "count": n_functions,
+        "parameter_solutions": len(sols),
+        "degenerate_removed": len(sols) - sum(keep),
+        "fiber_size": sum(keep) / n_functions if n_functions else 0.0,
+        "trace_test": trace.value if isinstance(trace, Verdict) else str(trace),
+        "ledger": {
             "loops": mono.loops,
             "paths_tracked": mono.paths_tracked,
             "paths_failed": mono.paths_failed,
@@ -274,6 +470,4 @@ def edd(
             "symmetry": "conjugation",  # real data: each critical point found brings its pair
             "solutions": mono.nsolutions,
         },
-        seed=seed,
-        seconds=time.perf_counter() - t0,
-    )
+    }
