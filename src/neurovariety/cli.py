@@ -273,11 +273,17 @@ def edd_command(
         0, callback=check_seed, help="seed of the form, the data and the monodromy"
     ),
     time_limit: float = typer.Option(
-        600.0, callback=check_seconds, help="seconds for the monodromy"
+        600.0, callback=check_seconds, help="seconds for the count (msolve or monodromy)"
     ),
+    method: str = typer.Option(
+        "auto",
+        help="exact (msolve over primes), monodromy, both (error if they disagree), or auto "
+        "(exact when msolve is installed and the system is small)",
+    ),
+    primes: int = typer.Option(2, min=1, max=16, help="primes for the exact count"),
     as_json: bool = typer.Option(False, "--json", help="print the result as JSON"),
 ) -> None:
-    """Number of complex critical points of the loss (ED / learning degree), by monodromy."""
+    """Number of complex critical points of the loss (ED / learning degree): exact or monodromy."""
     from .landscape.edd import edd
 
     arch = parse_architecture(spec)
@@ -289,6 +295,8 @@ def edd_command(
             whiten=whiten,
             seed=seed,
             time_limit=time_limit,
+            method=method,
+            primes=primes,
             progress=progress,
         )
     emit(result, as_json)
