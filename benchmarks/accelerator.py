@@ -88,7 +88,7 @@ def edd_times(specs: list[str], seeds: list[int], time_limit: float) -> list[dic
     for spec in specs:
         for seed in seeds:
             t = time.perf_counter()
-            r = edd(parse_architecture(spec), seed=seed, time_limit=time_limit)
+            r = edd(parse_architecture(spec), seed=seed, time_limit=time_limit, method="monodromy")
             row = {
                 "default_backend": jax.default_backend(),
                 "spec": spec,
