@@ -6,7 +6,7 @@ import pytest
 
 from neurovariety import parse_architecture
 from neurovariety.errors import NeurovarietyError
-from neurovariety.invariants import formulas
+from neurovariety.invariants import exact_counts, formulas
 from neurovariety.invariants.identifiability import fiber, fiber_verdict, symmetry
 from neurovariety.results import Verdict
 
@@ -18,16 +18,32 @@ def test_positive_dimensional_fiber_beyond_symmetries() -> None:
 
 
 def test_lcn_stride_two_is_identifiable_and_slice_gives_segre_degree() -> None:
-    r = fiber(parse_architecture("lcn k=3,2 s=2"), seed=0)
+    r = fiber(parse_architecture("lcn k=3,2 s=2"), seed=0, method="monodromy")
     assert r.dimension == 1 and r.size == 1 and r.identifiable is Verdict.YES
     assert r.evidence["degree"] == formulas.lcn_degree((3, 2), (2, 1)) == 3
     assert r.evidence["trace"] == "yes"
 
 
+@pytest.mark.skipif(not exact_counts.available(), reason="msolve is not installed")
+@pytest.mark.parametrize(
+    ("spec", "size", "verdict"),
+    [
+        ("lcn k=3,2 s=2", 1, Verdict.YES),  # KMST: birational
+        ("lcn k=2,2", 2, Verdict.NO),  # the two linear factors can be swapped
+        ("mlp 2-2-2-1 x^3+x^2", 4, Verdict.YES),  # 2!·2! orders of the hidden neurons
+        ("mlp 2-2-1 x^4+x^2+1", 8, Verdict.YES),  # 2!·2² with sign flips (σ even)
+    ],
+)
+def test_exact_fiber_counts_certify_both_ways(spec: str, size: int, verdict: Verdict) -> None:
+    r = fiber(parse_architecture(spec), seed=0, method="exact")
+    assert (r.size, r.identifiable, r.certified) == (size, verdict, True)
+    assert r.evidence["method"] == "exact" and len(r.evidence["primes"]) == 2
+
+
 @pytest.mark.slow
 def test_stride_one_lcn_swaps_equal_factors() -> None:
     # (a0 + a1 x)(b0 + b1 x): swapping the factors is a symmetry beyond rescaling: 2 points.
-    r = fiber(parse_architecture("lcn k=2,2"), seed=0)
+    r = fiber(parse_architecture("lcn k=2,2"), seed=0, method="monodromy")
     assert r.size == 2 and r.identifiable is Verdict.NO
 
 

@@ -322,7 +322,7 @@ def dimension(
         cost = plan(arch, n)
         left = None if deadline is None else deadline - time.monotonic()
         check_plan(arch, cost, max_memory, left, "the exact dimension")
-        out = []
+        out: list[int] = []
         for i, p in which:
             if deadline is not None and time.monotonic() > deadline:
                 raise BudgetExceededError(

@@ -25,11 +25,12 @@ from ..architectures.activations import Activation
 from ..architectures.base import Architecture
 from ..architectures.cnn import CNN
 from ..architectures.mlp import MLP
-from ..errors import NeurovarietyError
+from ..errors import BudgetExceededError, NeurovarietyError
 from ..nag import monodromy_solve, system_from_callable
 from ..nag.result import cluster
 from ..parametrization.numeric import chart_map, gauge_chart
 from ..results import Result, Verdict
+from . import exact_counts
 from .dimension import dimension
 
 
@@ -57,7 +58,19 @@ class FiberResult(Result):
         else:
             first = "generic fiber is finite"
         b = [first]
-        if self.size is not None:
+        if self.size is not None and self.evidence.get("method") == "exact":
+            deg = self.evidence.get("degree")
+            on_slice = (
+                f", {self.evidence.get('slice_solutions')} over a random slice of V (degree {deg})"
+                if deg is not None
+                else ""
+            )
+            b.append(
+                f"{self.size} points in the gauge chart over a random function{on_slice}: exact "
+                f"counts over GF(p), p in {self.evidence.get('primes')} (msolve, every solution "
+                "regular)"
+            )
+        elif self.size is not None:
             b.append(
                 f"{self.size} points in the gauge chart, over each of the "
                 f"{self.evidence.get('degree')} points of a generic slice of V (monodromy: "
@@ -206,16 +219,73 @@ def fiber_verdict(size: int, order: int | None, *, uniform: bool) -> tuple[Verdi
     return Verdict.NO, uniform and size % order == 0
 
 
+FIBER_METHODS = ("auto", "exact", "monodromy")
+SLICE_SECONDS = 5.0  # the exact fiber's side count of deg V gives up after this
+
+
+def _exact_fiber(
+    arch: Architecture, fdim: int, symmetry_info: tuple[str, int | None, int], seed: int,
+    time_limit: float, t0: float,
+) -> FiberResult:  # fmt: skip
+    from .exact_counts import degree_exact, fiber_size_exact
+
+    text, order, _ = symmetry_info
+    t_end = time.monotonic() + time_limit
+    fib = fiber_size_exact(arch, seed=seed, time_limit=time_limit)
+    # the slice count (for deg V) can be far harder than the fiber: a bounded try only
+    left = min(SLICE_SECONDS, t_end - time.monotonic())
+    deg: int | None = None
+    n_slice: int | None = None
+    if left > 0:
+        try:
+            deg, slice_, _ = degree_exact(arch, seed=seed, time_limit=left)
+            n_slice = slice_.value
+        except BudgetExceededError:
+            pass
+    verdict, certified = fiber_verdict(fib.value, order, uniform=True)
+    if verdict is Verdict.YES:
+        # an exact count equal to the group's order: the fiber is exactly one orbit
+        certified = True
+    return FiberResult(
+        architecture=arch.spec,
+        dimension=fdim,
+        size=fib.value,
+        symmetry_order=order,
+        symmetry=text,
+        identifiable=verdict,
+        certified=certified,
+        evidence={
+            "method": "exact",
+            "primes": fib.primes,
+            "slice_solutions": n_slice,
+            "degree": deg,
+            "same_size_over_slice_points": True,
+            "bad_prime_note": "counts over GF(p) equal those over Q except at finitely many "
+            "bad primes; two random primes agreed",
+        },
+        seed=seed,
+        seconds=time.perf_counter() - t0,
+    )
+
+
 def fiber(
     arch: Architecture,
     *,
     seed: int = 0,
     time_limit: float = 300.0,
     max_loops_without_progress: int = 10,
+    method: str = "auto",
 ) -> FiberResult:
-    """Generic fiber dimension and, when finite in the gauge chart, its size by monodromy.
+    """Generic fiber dimension and, when finite in the gauge chart, its size.
 
-    The count rests on the stale rule (``max_loops_without_progress`` loops' worth of
+    ``method="exact"`` counts the chart points over a random function (and over a random slice
+    of V, for the degree) with msolve over two random primes
+    (:mod:`~neurovariety.invariants.exact_counts`); an exact count equal to the symmetry group's
+    order certifies identifiability, a larger multiple certifies the opposite.
+    ``"monodromy"`` fills a slice of V by monodromy; ``"auto"`` uses ``exact`` when msolve is
+    installed and the expanded system is small enough, else monodromy.
+
+    The monodromy count rests on the stale rule (``max_loops_without_progress`` loops' worth of
     crossings that find nothing new; see :func:`~neurovariety.nag.monodromy_solve`): the trace
     in the linear coordinates proves every slice point found, not every point over each.
 
@@ -224,6 +294,8 @@ def fiber(
     >>> r.dimension, r.size, r.evidence["degree"], r.identifiable.value   # Segre P¹×P¹: degree 2
     (1, 1, 2, 'yes')
     """
+    if method not in FIBER_METHODS:
+        raise NeurovarietyError(f"unknown method {method!r}; use one of {', '.join(FIBER_METHODS)}")
     t0 = time.perf_counter()
     dim = dimension(arch, seed=seed)
     fdim = arch.n_params - dim.dimension
@@ -244,6 +316,13 @@ def fiber(
     _, free = gauge_chart(arch)
     if len(free) != dim.dimension:
         raise NeurovarietyError(f"{arch.spec}: no finite gauge chart is known for this fiber")
+    if method == "exact" or (method == "auto" and exact_counts.available()):
+        try:
+            return _exact_fiber(arch, fdim, (text, order, cont), seed, time_limit, t0)
+        except BudgetExceededError:
+            if method == "exact":
+                raise
+            time_limit = max(1.0, time_limit - (time.perf_counter() - t0))
     rng = np.random.default_rng(seed)
     E = jnp.asarray(rng.standard_normal((arch.ambient_dim_per_output, arch.n_inputs)))
     y_of = chart_map(arch, E)
