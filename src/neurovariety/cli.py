@@ -307,15 +307,16 @@ def edd_command(
 def fiber_command(
     spec: str = typer.Argument(..., help="architecture, e.g. 'mlp 2-3-1 generic:4'"),
     seed: int = typer.Option(0, callback=check_seed, help="seed of the slice and the monodromy"),
-    time_limit: float = typer.Option(
-        300.0, callback=check_seconds, help="seconds for the monodromy"
+    time_limit: float = typer.Option(300.0, callback=check_seconds, help="seconds for the count"),
+    method: str = typer.Option(
+        "auto", help="auto, exact (msolve counts over two primes) or monodromy"
     ),
     as_json: bool = typer.Option(False, "--json", help="print the result as JSON"),
 ) -> None:
-    """Generic fiber: dimension, size (by monodromy on a witness set) vs the symmetry group."""
+    """Generic fiber: dimension, size (exact count or monodromy) vs the symmetry group."""
     from .invariants.identifiability import fiber
 
-    result = fiber(parse_architecture(spec), seed=seed, time_limit=time_limit)
+    result = fiber(parse_architecture(spec), seed=seed, time_limit=time_limit, method=method)
     if as_json:
         d = result.to_dict()
         d["dimension"], d["size"] = result.dimension, result.size
