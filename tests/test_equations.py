@@ -306,3 +306,20 @@ def test_generators_are_claimed_only_when_proven() -> None:
     assert "the equations vanish on V; completeness in any degree is not determined" in (
         deep.summary()
     )
+
+
+def test_exact_verification_is_bounded_before_substituting(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Substituting φ into a quartic in 36 coordinates would form ~3e13 terms for
+    # mlp 2-3-2-3-4 x^2 (FLINT aborts the process when it runs out of memory): past the budget
+    # the check runs modulo a prime and says why.
+    from neurovariety import LCN
+    from neurovariety.invariants import equations as eq_module
+    from neurovariety.invariants.equations import Equation, verify_equations
+
+    e = Equation((((0, 1, 1, 1, 0), 1), ((1, 0, 0, 2, 0), -1), ((0, 2, 0, 0, 1), -1)), 3)
+    assert verify_equations(LCN((3, 2), 2), [e]).startswith("exact")
+    monkeypatch.setattr(eq_module, "MAX_COMPOSE_TERMS", 0)
+    text = verify_equations(LCN((3, 2), 2), [e])
+    assert text.startswith("modular") and "exact substitution would form" in text

@@ -65,6 +65,7 @@ PRIME_BITS = 25  # residues fit the float64-BLAS engine (p < 2^26) and int64 pro
 MARGIN = 8  # extra sample points per multigraded piece
 MAX_PRIMES = 12
 DEFAULT_MAX_MONOMIALS = 400_000  # monomials of one degree, all pieces together
+MAX_COMPOSE_TERMS = 2_000_000  # products formed by an exact substitution into φ
 DEFAULT_MAX_PIECE = 4_000  # the largest multigraded piece (its kernel is a dense elimination)
 
 
@@ -854,9 +855,21 @@ def verify_equations(arch: Architecture, eqs: Sequence[Equation], *, seed: int =
     except BudgetExceededError:
         outputs = None
     coords = coordinates(arch)
+    why_modular = "φ too large to expand exactly"
     if outputs is not None:
         zero = tctx.from_dict({})  # type: ignore[attr-defined]
         subs = [outputs[o].get(e, zero) for o, e in coords]
+        # substituting multiplies the coordinates' expansions: bound the terms first (FLINT
+        # aborts the process when an allocation fails, so it must not be asked)
+        sizes = [max(1, len(q)) for q in subs]
+        work = max(
+            sum(math.prod(sizes[i] ** a for i, a in enumerate(e) if a) for e, _ in eq.terms)
+            for eq in eqs
+        )
+        if work > MAX_COMPOSE_TERMS:
+            outputs = None
+            why_modular = f"exact substitution would form ~{work:.2g} terms"
+    if outputs is not None:
         cctx = flint.fmpq_mpoly_ctx.get((("c", len(coords)),), "degrevlex")
         for n, eq in enumerate(eqs):
             poly = cctx.from_dict({e: c for e, c in eq.terms})
@@ -883,7 +896,7 @@ def verify_equations(arch: Architecture, eqs: Sequence[Equation], *, seed: int =
                 )
     return (
         f"modular: {len(eqs)} equations vanish at 20 random points mod a 62-bit prime "
-        "(φ too large to expand exactly)"
+        f"({why_modular})"
     )
 
 
