@@ -236,18 +236,21 @@ def _fiber_rows(
                 + ("" if r.certified else "; probable: the dimension is a lower bound"),
             )
         ]
+    exact = r.evidence.get("method") == "exact"
+    how = (
+        f"exact count over GF(p), p in {r.evidence.get('primes')} (msolve, every solution regular)"
+        if exact
+        else f"monodromy on a witness set, trace test {r.evidence.get('trace')}; a count of the "
+        "points found (not certified)"
+    )
     return [
-        ProfileRow(
-            "fiber size (gauge chart)",
-            r.size,
-            f"monodromy on a witness set, trace test {r.evidence['trace']}; a count of the "
-            "points found (not certified)",
-        ),
+        ProfileRow("fiber size (gauge chart)", r.size, how),
         ProfileRow(
             "identifiable up to symmetry",
             r.identifiable.value,
             f"fiber size against the symmetry group {r.symmetry}, order {r.symmetry_order}; "
-            + ("certified" if r.certified else "not certified (monodromy count)"),
+            + ("certified" if r.certified else "not certified")
+            + (" (exact count)" if exact else " (monodromy count)"),
         ),
     ]
 

@@ -226,6 +226,7 @@ def uses_float_residues(p: int) -> bool:
 
 
 DEFAULT_MAX_TERMS = 200_000
+MAX_PRODUCT_TERMS = 50_000_000  # products one activation may form while expanding
 
 
 def coefficient_polynomials(
@@ -291,6 +292,15 @@ def coefficient_polynomials(
             new.append(acc)
         h = new
         if i < len(arch.layers) - 1:
+            # σ(z) forms up to len(z)^deg products: refuse before FLINT is asked (it aborts the
+            # process when an allocation fails)
+            work = max(len(z) for z in h) ** (len(coeffs) - 1)
+            if work > MAX_PRODUCT_TERMS:
+                raise BudgetExceededError(
+                    f"expanding {arch.spec} would form ~{work:.2g} products in layer {i + 1}; "
+                    "the coefficient map is only for small architectures — use the "
+                    "Jacobian-based invariants instead"
+                )
             h = [_horner_mpoly(coeffs, z) for z in h]
         if sum(len(z) for z in h) > max_terms:
             raise BudgetExceededError(
