@@ -31,7 +31,7 @@ INTERNAL_ERROR_HINT = (
 
 
 # typer's exits and usage errors pass through: click's classes, or those of typer's own copy
-_TYPER_EXITS = tuple(
+_TYPER_EXITS: tuple[type[BaseException], ...] = tuple(
     {typer.Exit, typer.Abort, click.exceptions.Exit, click.Abort, click.ClickException}
     | {c for c in typer.BadParameter.__mro__ if c.__name__ == "ClickException"}
 )

@@ -105,3 +105,52 @@ def test_callable_non_polynomial_and_nan_are_refused():
         detect_degrees(lambda x, p: jnp.stack([jnp.sin(x[0]), x[1]]), 2, np.zeros(0))
     with pytest.raises(PolynomialSystemError, match="NaN"):
         system_from_callable(lambda x, p: jnp.stack([x[0] * jnp.nan, x[1]]), 2)
+
+
+@pytest.mark.parametrize(
+    "text, words",
+    [
+        ("x^99999999999 - 1", ["exponent 99999999999 is above 1000"]),
+        ("x^1001 - 1", ["exponent 1001 is above 1000"]),
+        ("(" * 101 + "x" + ")" * 101, ["more than 100 nested"]),
+        ("-" * 101 + "x", ["more than 100 nested"]),
+        ("(x + y + z + w)^200", ["term operations"]),
+        ("\n".join(["(x + y + z)^60"] * 2), ["line 2", "term operations"]),  # one budget per file
+        ("+".join(f"x{i}" for i in range(1001)), ["1001 variables and parameters"]),
+        ("1e308 * 1e308 * x - 1", ["overflows"]),
+    ],
+)
+def test_inputs_that_would_not_parse_in_bounded_time_are_refused(text, words):
+    with pytest.raises(PolynomialSystemError) as info:
+        parse_text(text)
+    for w in words:
+        assert w in str(info.value), (w, str(info.value))
+    assert len(str(info.value)) < 400  # the offending line is shown cut short
+
+
+def test_the_largest_allowed_inputs_parse():
+    # binomial expansion by hand: (x + 1)^1000 has the 1001 coefficients C(1000, k)
+    (p,) = parse_text("(x + 1)^1000").polynomials
+    assert len(p) == 1001 and p[(0,)] == 1 and p[(1,)] == 1000 and p[(2,)] == 499500
+    (q,) = parse_text("(" * 100 + "x" + ")" * 100).polynomials
+    assert q == {(1,): 1}
+    # (x + y + z)^40: C(42, 2) = 861 monomials, the coefficient of x^40 is 1, of x^39 y is 40
+    (r,) = parse_text("(x + y + z)^40").polynomials
+    assert len(r) == 861 and r[(40, 0, 0)] == 1 and r[(39, 1, 0)] == 40
+
+
+def test_names_read_ahead_keep_order_and_call_rules():
+    ps = parse_text("b*a + c\na - c")
+    assert ps.variables == ("a", "b", "c")
+    assert ps.polynomials[0] == {(1, 1, 0): 1, (0, 0, 1): 1}
+    # a name used before may multiply a parenthesis; a first use followed by '(' is a call
+    assert parse_text("x*y + x(y + 1)").polynomials[0] == {(1, 1): 2, (1, 0): 1}
+    with pytest.raises(PolynomialSystemError, match="call f"):
+        parse_text("f(x) + x")
+    with pytest.raises(PolynomialSystemError, match="call f"):
+        parse_text("x - 1\nf(x) + f")
+    assert parse_text("parameters: a\na(x + 1) - 2").polynomials[0] == {
+        (1, 1): 1,
+        (0, 1): 1,
+        (0, 0): -2,
+    }

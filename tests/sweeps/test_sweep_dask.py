@@ -354,3 +354,15 @@ def test_cli_sweep_query_export_plot(scheduler: str, tmp_path: Path) -> None:
         res = runner.invoke(app, args)
         assert res.exit_code == 2, (args, res.output)
         assert "error:" in res.output and "Traceback" not in res.output
+
+    # a sweep whose tasks fail stores them, says how many and exits non-zero
+    failing = tmp_path / "failing.toml"
+    failing.write_text(
+        'specs = ["mlp 2-2-1 x^2", "mlp 3-2-1 x^2"]\n[invariants.dim]\nmethod = "bogus"\n'
+    )
+    args = ["sweep", str(failing), "--store", str(db), "--scheduler", scheduler, "--no-progress"]
+    res = runner.invoke(app, args)
+    assert res.exit_code == 3, res.output
+    assert "2 task(s) failed and 0 timed out" in res.output and "--retry-failed" in res.output
+    res = runner.invoke(app, args)  # a resume keeps the failures: nothing failed this time
+    assert res.exit_code == 0, res.output

@@ -42,7 +42,7 @@ _FUNCTIONS = {"sin", "cos", "tan", "exp", "log", "sqrt", "abs", "tanh", "relu", 
 MAX_EXPONENT = 1000
 #: Deepest nesting of parentheses and unary signs (each level is a few Python frames).
 MAX_NESTING = 100
-#: Term operations a file may spend expanding (about a second); (x+y+z)^40 needs ~4 * 10^5.
+#: Term operations a file may spend expanding (about half a second); (x+y+z)^60 needs ~3 * 10^5.
 MAX_EXPANSION = 5 * 10**5
 #: Most variables and parameters of one system.
 MAX_NAMES = 1000

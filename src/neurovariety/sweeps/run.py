@@ -131,11 +131,13 @@ def open_client(
     if scheduler is not None:
         try:
             client = distributed.Client(scheduler, timeout="20s")
-        except (OSError, TimeoutError, ValueError) as e:  # ValueError: a malformed address
+        # ValueError: a malformed address; TypeError: tls:// without client certificates
+        except (OSError, TimeoutError, ValueError, TypeError) as e:
             raise BackendUnavailableError(
                 f"cannot reach the Dask scheduler at {scheduler!r}: {e}; start one with "
-                "`dask scheduler` and workers with `dask worker ADDRESS`, or omit --scheduler "
-                "for a local cluster"
+                "`dask scheduler` and workers with `dask worker ADDRESS` (for tls://, give the "
+                "client's certificates in Dask's configuration, docs/sweeps.md), or omit "
+                "--scheduler for a local cluster"
             ) from None
         return client, None, scheduler
     n = workers if workers is not None else max(1, os.cpu_count() or 1)
@@ -143,9 +145,16 @@ def open_client(
         raise BackendUnavailableError(f"--workers {n}: need at least one worker")
     import dask
 
-    # without a dashboard the workers' statistical profiler (it samples every 10 ms) is unused
-    profile = {"distributed.worker.profile.enabled": dashboard_address is not None}
-    with dask.config.set(profile):
+    quiet: dict[str, Any] = {}
+    if dashboard_address is None:
+        # Dask's HTTP servers (dashboard, info pages, metrics) start anyway: give them no routes;
+        # the workers' statistical profiler (it samples every 10 ms) only feeds the dashboard
+        quiet = {
+            "distributed.scheduler.http.routes": [],
+            "distributed.worker.http.routes": [],
+            "distributed.worker.profile.enabled": False,
+        }
+    with dask.config.set(quiet):
         cluster = distributed.LocalCluster(
             n_workers=n,
             threads_per_worker=1,

@@ -10,8 +10,9 @@ columns are listed in :data:`ATLAS_COLUMNS`; their conditions are compiled by
 
 A store carries its own marker: SQLite's ``application_id`` header field and a ``meta`` table with
 the schema version. A sweep into an SQLite file of another application is refused rather than
-adding tables to it, and every SQLite error (a damaged or truncated file, a lock held too long)
-surfaces as a :class:`~neurovariety.errors.StoreError`.
+adding tables to it; a damaged file (e.g. truncated mid-sweep) is refused before a sweep writes
+into it (SQLite's ``quick_check``); and every SQLite error (a damaged page met by a query, a lock
+held too long) surfaces as a :class:`~neurovariety.errors.StoreError`.
 """
 
 from __future__ import annotations
@@ -205,6 +206,13 @@ class Store:
                         f"directory {str(self.path.parent)!r} does not exist; create it first"
                     )
                 self.conn = sqlite3.connect(self.path, timeout=timeout, isolation_level=None)
+                # one read of the file: writing into a damaged store would lose more of it
+                problem = self.conn.execute("PRAGMA quick_check(1)").fetchone()[0]
+                if problem != "ok":
+                    raise StoreError(
+                        f"store {str(self.path)!r} is damaged ({problem}); restore it or start "
+                        "a new store"
+                    )
                 self._init_schema()
                 self.conn.execute("PRAGMA journal_mode=WAL")  # only once the file is ours
                 self.conn.execute("PRAGMA synchronous=NORMAL")
