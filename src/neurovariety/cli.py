@@ -42,13 +42,30 @@ def dim_command(
         2, min=2, max=MAX_PRIMES, help="number of random primes for the exact rank"
     ),
     seed: int = typer.Option(0, callback=check_seed, help="seed of the primes and sample points"),
+    max_memory: str = typer.Option(
+        None, "--max-memory", help="memory the plan may use, e.g. 8G (default: half the machine)"
+    ),
+    time_limit: float = typer.Option(
+        None,
+        "--time-limit",
+        callback=check_seconds,
+        help="seconds; a plan estimated to take longer is refused, the work stops after it",
+    ),
     as_json: bool = typer.Option(False, "--json", help="print the result as JSON"),
 ) -> None:
     """Dimension of the neuromanifold, certified when an exact rank meets a proven bound."""
     from .invariants.dimension import dimension
+    from .resources import parse_bytes
 
     arch = parse_architecture(spec)
-    result = dimension(arch, method=method, primes=primes, seed=seed)
+    result = dimension(
+        arch,
+        method=method,
+        primes=primes,
+        seed=seed,
+        max_memory=None if max_memory is None else parse_bytes(max_memory),
+        time_limit=time_limit or None,
+    )
     emit(result, as_json)
 
 

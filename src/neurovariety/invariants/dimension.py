@@ -251,7 +251,7 @@ def check_plan(
     if time_limit is not None and cost.seconds > time_limit:
         raise BudgetExceededError(
             f"{what} of {arch.spec} needs a {cost.rows:,}×{cost.cols:,} Jacobian, estimated at "
-            f"~{cost.seconds:.3g} s of elimination (limit {time_limit:g} s, --time-limit); raise "
+            f"~{cost.seconds:.3g} s of elimination (limit {time_limit:.3g} s, --time-limit); raise "
             "the limit or use a smaller architecture"
         )
 
