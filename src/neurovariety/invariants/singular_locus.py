@@ -1,0 +1,561 @@
+"""The singular locus Sing V by the Jacobian criterion, decomposed and matched to subnetworks.
+
+The tangent-span test of :mod:`.singularities` decides one subnetwork stratum at a time, so it
+cannot see a singular component that is no stratum's image: ``mlp 2-2-1 x^3+x^2`` (Razor,
+arXiv:2505.11846) is singular along the image of ``mlp 2-1-1`` *and* along the linear space of
+functions with no cubic part; ``lcn k=3,2 s=2`` along the even polynomials {c1 = c3 = 0}, the
+factorizations whose first filter has an interior zero. Here the locus comes from equations.
+
+Jacobian criterion. If g_1, …, g_m generate I(V) and V has codimension r, then
+Sing V = V ∩ {rank ∂g/∂c < r} (all r×r minors vanish). For a hypersurface I(V) = (F) and
+Sing V = Z(F, ∇F). :func:`~.equations.equations` proves generation for hypersurfaces (an
+irreducible V of codimension one has a principal ideal, and its verified lowest-degree equation
+generates it), so there the locus is exact. Otherwise, with equations J ⊆ I(V) complete through
+degree ≥ deg V, Z(J) = V as sets (a variety of degree d is cut out by equations of degree d) and
+every differential of J at a point of V lies in the span of those of I(V), so
+Sing V ⊆ Z := V ∩ {rank ∂J/∂c < r}: a superset, whose components are singular where the
+tangent-span test certifies it.
+
+Decomposition. Z is split by a factorizing Gröbner basis over Q (sympy): whenever a reduced
+basis element factors, the ideal branches into one ideal per irreducible factor, until no basis
+element factors; the union of the pieces' zero sets is Z exactly (a proof over Q), and pieces
+contained in another are dropped. Each piece's dimension is read off its leading monomials (the
+largest set of variables that contains the support of no leading monomial; exact over Q); its
+degree is the number of points on a random slice by dim − 1 linear forms and one affine chart,
+counted by msolve over two or more random primes (the count over Q but for finitely many bad
+primes). A piece is reported by its Gröbner basis; the splitting does not prove it irreducible
+(a piece whose basis is linear is a linear space).
+
+Strata. Each subnetwork stratum's image (the neuromanifold of the smaller network, embedded in
+the coordinates of V) is sampled at random points over GF(p): if a piece's equations vanish at
+all of them, the image lies in the piece (with probability ≥ 1 − deg/p per point); with the same
+dimension and degree it *is* the piece's top-dimensional part. An image point where some equation
+of every piece is non-zero proves the image is not inside Z, so the stratum's generic point is
+smooth.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import itertools
+import random
+import time
+from typing import Any
+
+from ..architectures.base import Architecture
+from ..architectures.cnn import CNN
+from ..errors import BudgetExceededError, NeurovarietyError
+from ..exact import primes_below
+from ..exact.msolve import PrimeCount, count_solutions
+from ..results import Result
+from .equations import EquationsResult, coordinates, equations, sample_points_mod_p
+from .exact_counts import PRIME_BITS
+from .strata import Stratum, cnn_offset, strata
+
+#: Coordinates of V beyond which the Gröbner bases over Q (sympy) are not attempted.
+MAX_COORDINATES = 16
+#: r×r minors of the Jacobian for a variety of codimension r ≥ 2.
+MAX_MINORS = 3000
+#: Random points of each stratum's image tested against each component.
+IMAGE_POINTS = 3
+#: Largest degree of equations asked for to make them cut V out (they must reach deg V).
+MAX_EQUATION_DEGREE = 6
+
+
+@dataclasses.dataclass(frozen=True)
+class LocusComponent:
+    """One piece of the decomposition of the Jacobian locus.
+
+    ``equations``: its reduced Gröbner basis over Q (text in ``c0, c1, …``); ``dimension``: of
+    the affine cone (exact); ``degree``: points on a random slice (msolve; distinct points, with
+    ``degree_with_multiplicity`` the slice ideal's degree per prime); ``strata``: strata whose
+    image is this component (contained, same dimension and degree); ``contains``: strata whose
+    image lies in it with a smaller dimension; ``singular``: "proven" or the reason it is not.
+    """
+
+    equations: list[str]
+    dimension: int
+    degree: int | None
+    degree_with_multiplicity: list[int | None]
+    linear: bool
+    strata: list[str]
+    image: str | None
+    contains: list[str]
+    singular: str
+
+    @property
+    def new(self) -> bool:
+        """No stratum's image is this component."""
+        return not self.strata
+
+    def describe(self) -> str:
+        deg = "?" if self.degree is None else str(self.degree)
+        head = f"dim {self.dimension}, degree {deg}"
+        if self.strata:
+            what = f"the image of {self.image} (strata: {', '.join(self.strata)})"
+        elif self.dimension == 0:
+            what = "new: the cone's vertex, the zero function"
+        else:
+            shape = "a linear space" if self.linear else "an algebraic set"
+            what = f"new (no stratum's image): {shape} {{{', '.join(self.equations)} = 0}}"
+        inside = f"; contains the images of {', '.join(self.contains)}" if self.contains else ""
+        return f"{head}: {what}{inside}; singular: {self.singular}"
+
+
+@dataclasses.dataclass(frozen=True, repr=False)
+class SingularLocusResult(Result):
+    """Sing V (``exact``) or a superset of it, decomposed, with a verdict per stratum."""
+
+    architecture: str
+    dimension: int
+    n_coordinates: int
+    ideal: str
+    exact: bool
+    components: list[LocusComponent]
+    strata: dict[str, str]
+    primes: list[int]
+    image_prime: int
+    proven: str
+    seed: int
+    seconds: float
+
+    def title(self) -> str:
+        return f"SingularLocusResult  {self.architecture}"
+
+    def bullets(self) -> list[str]:
+        rel = "Sing V =" if self.exact else "Sing V ⊆"
+        n = len(self.components)
+        b = [
+            f"{rel} the Jacobian locus of {self.ideal}: "
+            + (f"{n} component{'s' * (n != 1)}" if n else "empty: V is smooth"),
+        ]
+        b += [f"[{i + 1}] {c.describe()}" for i, c in enumerate(self.components)]
+        b += [f"stratum {name}: {verdict}" for name, verdict in self.strata.items()]
+        b.append(f"proven: {self.proven}")
+        b.append(f"seed {self.seed} · {self.seconds:.3g} s")
+        return b
+
+
+# ---------------------------------------------------------------------------------------------
+# the Jacobian ideal and its decomposition over Q
+
+
+def _symbols(n: int) -> list[Any]:
+    import sympy
+
+    return list(sympy.symbols(f"c0:{n}"))
+
+
+def _jacobian_ideal(eqs: EquationsResult, syms: list[Any]) -> list[Any]:
+    """The equations and the r×r minors of their Jacobian (r = codimension), as sympy Polys."""
+    import sympy
+
+    gens = [sympy.Poly(e.sympy(), *syms, domain="QQ") for e in eqs.equations]
+    r = eqs.n_coordinates - eqs.dimension
+    jac = [[g.diff(v) for v in syms] for g in gens]
+    if r == 1:
+        return gens + [d for row in jac for d in row if not d.is_zero]
+    n_minors = len(list(itertools.combinations(range(len(gens)), r))) * len(
+        list(itertools.combinations(range(len(syms)), r))
+    )
+    if n_minors > MAX_MINORS:
+        raise BudgetExceededError(
+            f"{eqs.architecture}: {n_minors} minors of size {r} of the Jacobian exceed "
+            f"{MAX_MINORS}; the locus is computed for hypersurfaces and small varieties only"
+        )
+    minors = []
+    for rows in itertools.combinations(range(len(gens)), r):
+        for cols in itertools.combinations(range(len(syms)), r):
+            m = sympy.Matrix([[jac[i][j].as_expr() for j in cols] for i in rows]).det()
+            p = sympy.Poly(sympy.expand(m), *syms, domain="QQ")
+            if not p.is_zero:
+                minors.append(p)
+    return gens + minors
+
+
+def _groebner(polys: list[Any], syms: list[Any]) -> Any:
+    import sympy
+
+    return sympy.groebner([p.as_expr() for p in polys], *syms, order="grevlex", domain="QQ")
+
+
+def _unit(G: Any) -> bool:
+    return any(p.is_ground and not p.is_zero for p in G.polys)
+
+
+def _inside(G: Any, H: Any) -> bool:
+    """Z(G) ⊆ Z(H): every generator of H, or its square or cube, lies in the ideal of G."""
+    return all(any(G.reduce((h**k).as_expr())[1] == 0 for k in (1, 2, 3)) for h in H.polys)
+
+
+def _split(G: Any) -> list[Any] | None:
+    """The distinct irreducible factors of the first basis element that is not irreducible and
+    reduced (a power counts: its base is added), or None."""
+    for g in sorted(G.polys, key=lambda q: q.total_degree()):
+        _, factors = g.factor_list()
+        bases = [f for f, _ in factors if not f.is_ground]
+        if len(bases) > 1 or (len(bases) == 1 and factors[0][1] > 1):
+            return bases
+    return None
+
+
+def decompose(polys: list[Any], syms: list[Any]) -> list[Any]:
+    """Reduced Gröbner bases over Q of ideals whose zero sets have union Z(polys), none inside
+    another (a factorizing Gröbner basis).
+
+    >>> import sympy
+    >>> x, y = _symbols(2)
+    >>> [G.exprs for G in decompose([sympy.Poly(x * y, x, y), sympy.Poly(x**2 * y, x, y)], [x, y])]
+    [[c1], [c0]]
+    """
+    pieces: list[Any] = []
+    todo = [polys]
+    while todo:
+        G = _groebner(todo.pop(), list(syms))
+        if _unit(G) or any(_inside(G, P) for P in pieces):
+            continue
+        factors = _split(G)
+        if factors is None:
+            pieces = [P for P in pieces if not _inside(P, G)] + [G]
+        else:
+            todo.extend(list(G.polys) + [f] for f in reversed(factors))
+    return pieces
+
+
+def affine_dimension(G: Any, n: int) -> int:
+    """Dimension of Z(G) from the leading monomials of a Gröbner basis: the most variables whose
+    monomials contain no leading monomial (exact; the origin alone has dimension 0).
+
+    >>> import sympy
+    >>> c = _symbols(3)
+    >>> affine_dimension(sympy.groebner([c[0] * c[1]], *c, order="grevlex"), 3)
+    2
+    """
+    masks = []
+    for g in G.polys:
+        lead = g.monoms(order="grevlex")[0]
+        masks.append(sum(1 << i for i, a in enumerate(lead) if a))
+    for size in range(n, -1, -1):
+        for chosen in itertools.combinations(range(n), size):
+            m = sum(1 << i for i in chosen)
+            if all(lm & ~m for lm in masks):
+                return size
+    return 0
+
+
+# ---------------------------------------------------------------------------------------------
+# degrees by msolve on random slices
+
+
+def _integer_terms(g: Any) -> list[tuple[tuple[int, ...], int]]:
+    _, q = g.clear_denoms(convert=True)
+    return [(tuple(int(a) for a in m), int(c)) for m, c in q.terms()]
+
+
+def _text(terms: list[tuple[tuple[int, ...], int]], p: int, names: list[str]) -> str:
+    out = []
+    for mono, c in terms:
+        c %= p
+        if c:
+            factors = [f"{names[i]}^{a}" if a > 1 else names[i] for i, a in enumerate(mono) if a]
+            out.append("*".join([str(c)] + factors))
+    return " + ".join(out) or "0"
+
+
+def _slice_counts(G: Any, dim: int, n: int, ps: list[int], seed: int) -> list[PrimeCount]:
+    """msolve's count of Z(G) ∩ {dim − 1 random linear forms} ∩ {a random affine chart}."""
+    names = [f"c{i}" for i in range(n)]
+    basis = [_integer_terms(g) for g in G.polys]
+    counts = []
+    for p in ps:
+        rng = random.Random(f"singular-locus:{seed}:{p}:{G.exprs}")
+        forms = []
+        for k in range(dim):
+            row = [((0,) * i + (1,) + (0,) * (n - i - 1), rng.randrange(1, p)) for i in range(n)]
+            forms.append(_text(row + ([((0,) * n, p - 1)] if k == dim - 1 else []), p, names))
+        eqs = [t for t in (_text(b, p, names) for b in basis) if t != "0"] + forms
+        counts.append(count_solutions(eqs, names, p))
+    return counts
+
+
+def _degree(counts: list[PrimeCount], what: str) -> int:
+    values = {c.solutions for c in counts}
+    if None in values:
+        raise NeurovarietyError(
+            f"{what}: a slice by dim − 1 linear forms is not finite mod {counts[0].prime}; the "
+            "dimension read from the Gröbner basis disagrees — please report this"
+        )
+    if len(values) != 1:
+        raise NeurovarietyError(
+            f"{what}: slice counts disagree across primes {[c.prime for c in counts]}: "
+            f"{[c.solutions for c in counts]} (a bad prime); rerun with another seed"
+        )
+    return int(values.pop())  # type: ignore[arg-type]
+
+
+# ---------------------------------------------------------------------------------------------
+# strata images
+
+
+@dataclasses.dataclass
+class _Image:
+    reduced: Architecture
+    names: list[str]
+    points: list[list[int]]
+    stratum: Stratum
+    dimension: int = -1
+    degree: int | None = None
+
+
+def _embed(arch: Architecture, stratum: Stratum) -> tuple[Architecture, dict[Any, int]]:
+    """The stratum's smaller network and where its coordinates sit among those of ``arch``."""
+    red = stratum.reduced
+    assert red is not None
+    index = {c: i for i, c in enumerate(coordinates(arch))}
+    shift = cnn_offset(arch, stratum.padding) if isinstance(arch, CNN) else 0
+    pad = arch.n_inputs - red.n_inputs - shift
+    where = {}
+    for o, e in coordinates(red):
+        full = (o, (0,) * shift + tuple(e) + (0,) * pad)
+        if full not in index:
+            raise NeurovarietyError(
+                f"internal error: {red.spec}'s monomial {e} is no coordinate of {arch.spec}"
+            )
+        where[(o, tuple(e))] = index[full]
+    return red, where
+
+
+def _images(arch: Architecture, p: int, seed: int) -> list[_Image]:
+    """One entry per distinct stratum image (the strata that share it by name), sampled mod p."""
+    groups: dict[tuple[str, int], _Image] = {}
+    for s in strata(arch):
+        if s.reduced is None:
+            continue  # the zero function: the cone's vertex
+        shift = cnn_offset(arch, s.padding) if isinstance(arch, CNN) else 0
+        key = (s.reduced.spec, shift)
+        if key in groups:
+            groups[key].names.append(s.name)
+            continue
+        red, where = _embed(arch, s)
+        rows = sample_points_mod_p(red, IMAGE_POINTS, p, seed=seed)
+        n = len(coordinates(arch))
+        pts = []
+        for row in rows:
+            pt = [0] * n
+            for (key_c, j), v in zip(where.items(), row, strict=True):
+                del key_c
+                pt[j] = int(v)
+            pts.append(pt)
+        groups[key] = _Image(red, [s.name], pts, s)
+    return list(groups.values())
+
+
+def _vanishes(polys: list[Any], point: list[int], p: int) -> bool:
+    for g in polys:
+        total = 0
+        for mono, c in _integer_terms(g):
+            v = c % p
+            for x, a in zip(point, mono, strict=True):
+                if a:
+                    v = v * pow(x, a, p) % p
+            total += v
+        if total % p:
+            return False
+    return True
+
+
+# ---------------------------------------------------------------------------------------------
+# the locus
+
+
+def _ideal(arch: Architecture, seed: int) -> tuple[EquationsResult, bool, str]:
+    """Equations of V fit for the criterion, whether the locus is exact, and how they are known."""
+    eqs = equations(arch, seed=seed)
+    if eqs.zero_ideal or eqs.generated:
+        return eqs, True, ""
+    from .exact_counts import degree_exact
+
+    deg = degree_exact(arch, seed=seed)[0]
+    if eqs.complete_through < deg <= MAX_EQUATION_DEGREE:
+        eqs = equations(arch, seed=seed, max_degree=deg)
+    if not (eqs.complete_proven and eqs.complete_through >= deg and eqs.equations):
+        raise NeurovarietyError(
+            f"{arch.spec}: the singular locus needs equations that cut V out; they are complete "
+            f"through degree {eqs.complete_through}"
+            + ("" if eqs.complete_proven else " (not proven)")
+            + f" but deg V = {deg} (msolve); only hypersurfaces and varieties whose ideal is "
+            f"complete through degree deg V ≤ {MAX_EQUATION_DEGREE} are handled — use "
+            "`neurovariety singular SPEC` (the strata) instead"
+        )
+    how = (
+        f"{len(eqs.equations)} verified equations complete through degree "
+        f"{eqs.complete_through} ≥ deg V = {deg} (msolve), which cut V out as a set"
+    )
+    return eqs, False, how
+
+
+def singular_locus(arch: Architecture, *, seed: int = 0, primes: int = 2) -> SingularLocusResult:
+    """Sing V by the Jacobian criterion, split into components matched to subnetwork strata.
+
+    Exact for hypersurfaces with a proven generator (``equations(arch).generated``) and for
+    filling V (then empty); a superset of Sing V for varieties whose equations are complete
+    through degree deg V (components certified singular by the tangent-span test say so).
+
+    >>> from neurovariety import parse_architecture
+    >>> from neurovariety.invariants.exact_counts import available
+    >>> r = singular_locus(parse_architecture("lcn k=3,2 s=2")) if available() else None
+    >>> [(c.dimension, c.degree, c.equations, c.new) for c in r.components] if r else [
+    ...     (3, 1, ["c1", "c3"], True)]
+    [(3, 1, ['c1', 'c3'], True)]
+    """
+    t0 = time.perf_counter()
+    if not isinstance(primes, int) or primes < 1:
+        raise NeurovarietyError(f"primes={primes!r}: give at least 1 prime (2 or more to agree)")
+    eqs, exact, how = _ideal(arch, seed)
+    n = eqs.n_coordinates
+    ps = primes_below(1 << PRIME_BITS, primes, seed=seed + 31)
+    image_prime = primes_below(1 << 25, 1, seed=seed + 37)[0]
+    common: dict[str, Any] = {
+        "architecture": arch.spec,
+        "dimension": eqs.dimension,
+        "n_coordinates": n,
+    }
+    common |= {"primes": ps, "image_prime": image_prime, "seed": seed}
+    if eqs.zero_ideal:
+        return SingularLocusResult(
+            **common,
+            ideal="the zero ideal (V fills its ambient space)",
+            exact=True,
+            components=[],
+            strata={},
+            proven="V is a linear space, smooth everywhere (certified dimension)",
+            seconds=time.perf_counter() - t0,
+        )
+    if n > MAX_COORDINATES:
+        raise BudgetExceededError(
+            f"{arch.spec}: {n} coordinates exceed {MAX_COORDINATES} for Gröbner bases over Q; "
+            "use `neurovariety singular SPEC` (the strata) instead"
+        )
+    syms = _symbols(n)
+    jacobian = _jacobian_ideal(eqs, syms)
+    pieces = decompose(jacobian, syms)
+    images = _images(arch, image_prime, seed)
+    on_v = jacobian[: len(eqs.equations)]  # the equations of V come first
+    for img in images:
+        for pt in img.points:
+            if not _vanishes(on_v, pt, image_prime):
+                raise NeurovarietyError(
+                    f"internal error: a point of {img.reduced.spec} is not on {arch.spec}"
+                )
+    components = []
+    stratum_verdicts: dict[str, str] = {}
+    for G in pieces:
+        component, inside = _component(arch, G, n, images, exact, ps, image_prime, seed)
+        components.append(component)
+        for img in inside:
+            for name in img.names:
+                where = f"its image lies in component [{len(components)}]"
+                stratum_verdicts.setdefault(name, where)
+    for img in images:
+        for name in img.names:
+            stratum_verdicts.setdefault(
+                name,
+                "smooth at its generic point (an image point off the locus, mod p)",
+            )
+    ideal = (
+        f"the hypersurface F = {eqs.equations[0].text()} (F and ∇F)"
+        if exact
+        else f"{how}, with the minors of size {n - eqs.dimension}"
+    )
+    proven = (
+        ("Sing V = V ∩ {∇F = 0} as I(V) = (F); " if exact else "Sing V ⊆ the locus; ")
+        + "the decomposition over Q (factorizing Gröbner bases, sympy) and the dimensions "
+        f"(leading monomials); degrees: slice counts agreeing mod p for p in {ps} (msolve); "
+        f"image membership: random image points mod {image_prime}, image degrees by msolve"
+    )
+    return SingularLocusResult(
+        **common,
+        ideal=ideal,
+        exact=exact,
+        components=components,
+        strata=stratum_verdicts,
+        proven=proven,
+        seconds=time.perf_counter() - t0,
+    )
+
+
+def _component(
+    arch: Architecture,
+    G: Any,
+    n: int,
+    images: list[_Image],
+    exact: bool,
+    ps: list[int],
+    image_prime: int,
+    seed: int,
+) -> tuple[LocusComponent, list[_Image]]:
+    """One piece: its dimension, degree, the stratum images in it, and why it is singular."""
+    dim = affine_dimension(G, n)
+    counts: list[PrimeCount] = []
+    degree = 1  # the vertex alone
+    if dim:
+        counts = _slice_counts(G, dim, n, ps, seed)
+        degree = _degree(counts, f"{arch.spec}: a component of the singular locus")
+    inside = [img for img in images if all(_vanishes(G.polys, x, image_prime) for x in img.points)]
+    equal: list[_Image] = []
+    smaller: list[_Image] = []
+    for img in inside:
+        _image_invariants(img, seed)
+        same = img.dimension == dim and img.degree == degree
+        (equal if same else smaller).append(img)
+    verdict = (
+        "proven (Jacobian criterion, I(V) generated by its equations)"
+        if exact
+        else _certify(arch, equal, seed)
+    )
+    component = LocusComponent(
+        equations=[str(e).replace("**", "^") for e in G.exprs],
+        dimension=dim,
+        degree=degree,
+        degree_with_multiplicity=[c.with_multiplicity for c in counts],
+        linear=all(g.total_degree() <= 1 for g in G.polys),
+        strata=[name for img in equal for name in img.names],
+        image=equal[0].reduced.spec if equal else None,
+        contains=[f"{img.names[0]} ({img.reduced.spec}, dim {img.dimension})" for img in smaller],
+        singular=verdict,
+    )
+    return component, inside
+
+
+def _image_invariants(img: _Image, seed: int) -> None:
+    """Dimension (exact rank) and degree (msolve; None where it cannot be counted) of an image."""
+    if img.dimension >= 0:
+        return
+    from .dimension import dimension
+    from .exact_counts import degree_exact
+
+    img.dimension = dimension(img.reduced, seed=seed).dimension
+    try:
+        img.degree = degree_exact(img.reduced, seed=seed)[0]
+    except NeurovarietyError:
+        img.degree = None
+
+
+def _certify(arch: Architecture, equal: list[_Image], seed: int) -> str:
+    """Why a component of the superset is singular (the tangent-span test), or why not known."""
+    from ..results import Verdict
+    from .singularities import singular
+
+    for img in equal:
+        r = singular(arch, img.stratum, seed=seed)
+        if r.verdict is Verdict.YES and r.certified:
+            return (
+                f"proven (the tangent-span test certifies the generic point of "
+                f"{img.stratum.name} singular: {r.kind}; Sing V is closed)"
+            )
+    if equal:
+        return "not proven (the tangent-span test does not certify its strata singular)"
+    return (
+        "not proven (the equations are not proven to generate I(V), and no stratum's image is "
+        "this component)"
+    )
