@@ -118,3 +118,19 @@ def test_too_many_coordinates_is_refused(monkeypatch: pytest.MonkeyPatch) -> Non
     monkeypatch.setattr(sl, "MAX_COORDINATES", 4)
     with pytest.raises(BudgetExceededError, match="coordinates exceed 4"):
         sl.singular_locus(parse_architecture("lcn k=3,2 s=2"))
+
+
+def test_cli_locus() -> None:
+    import json
+
+    from typer.testing import CliRunner
+
+    from neurovariety.cli import app
+
+    runner = CliRunner()
+    out = runner.invoke(app, ["singular", "lcn k=3,2 s=2", "--locus", "--json"])
+    assert out.exit_code == 0, out.output
+    data = json.loads(out.output)
+    assert data["exact"] and data["components"][0]["equations"] == ["c1", "c3"]
+    both = runner.invoke(app, ["singular", "lcn k=3,2 s=2", "--locus", "--stratum", "x"])
+    assert both.exit_code != 0 and "drop --stratum" in both.output

@@ -130,7 +130,10 @@ class SingularLocusResult(Result):
             + (f"{n} component{'s' * (n != 1)}" if n else "empty: V is smooth"),
         ]
         b += [f"[{i + 1}] {c.describe()}" for i, c in enumerate(self.components)]
-        b += [f"stratum {name}: {verdict}" for name, verdict in self.strata.items()]
+        by_verdict: dict[str, list[str]] = {}
+        for name, verdict in self.strata.items():
+            by_verdict.setdefault(verdict, []).append(name)
+        b += [f"strata {', '.join(names)}: {v}" for v, names in by_verdict.items()]
         b.append(f"proven: {self.proven}")
         b.append(f"seed {self.seed} · {self.seconds:.3g} s")
         return b
@@ -460,7 +463,8 @@ def singular_locus(arch: Architecture, *, seed: int = 0, primes: int = 2) -> Sin
         for name in img.names:
             stratum_verdicts.setdefault(
                 name,
-                "smooth at its generic point (an image point off the locus, mod p)",
+                "smooth at the generic point (no component contains the image: an equation "
+                "of each is non-zero at an image point mod p, a proof)",
             )
     ideal = (
         f"the hypersurface F = {eqs.equations[0].text()} (F and ∇F)"
