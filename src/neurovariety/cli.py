@@ -176,6 +176,9 @@ def strata_command(
 def singular_command(
     spec: str = typer.Argument(..., help="architecture, e.g. 'cnn k=2,2 x^2'"),
     stratum: str = typer.Option(None, help="one stratum, as printed by `strata` (default: all)"),
+    locus: bool = typer.Option(
+        False, "--locus", help="the whole singular locus from the equations (Jacobian criterion)"
+    ),
     seed: int = typer.Option(0, callback=check_seed, help="seed of the exact computations"),
     as_json: bool = typer.Option(False, "--json", help="print the verdicts as JSON"),
 ) -> None:
@@ -184,6 +187,13 @@ def singular_command(
     from .invariants.strata import parse_stratum
 
     arch = parse_architecture(spec)
+    if locus:
+        if stratum is not None:
+            raise NeurovarietyError("--locus covers every stratum; drop --stratum")
+        from .invariants.singular_locus import singular_locus
+
+        emit(singular_locus(arch, seed=seed), as_json)
+        return
     if stratum is not None:
         results = [singular(arch, parse_stratum(arch, stratum), seed=seed)]
     else:
