@@ -8,7 +8,7 @@ import pytest
 from neurovariety.nag import parse_system
 from neurovariety.nag.homotopy import Homotopy, parameter_homotopy, to_patch
 from neurovariety.nag.solve import condition_numbers, equilibrated_condition_numbers
-from neurovariety.nag.tracker import LanePool, TrackerOptions, TrackStatus
+from neurovariety.nag.tracker import LanePool, TrackerOptions, TrackStatus, wait_all
 
 
 def _square_roots(seed: int, m: int) -> tuple[Homotopy, np.ndarray, np.ndarray]:
@@ -99,7 +99,7 @@ def test_pool_with_a_tail_width_moves_its_stragglers_and_returns_when_work_arriv
     assert not pool.shrink_to_tail()  # its program is not compiled before the first advance
     pool.advance(1)
     assert pool._tail is not None
-    pool._tail.join()
+    wait_all([pool._tail])
     assert pool.shrink_to_tail() and pool.width == 4
     load(np.arange(3, 13))  # more than 4 paths: back to the wide program
     assert pool.width == 16

@@ -42,6 +42,7 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable, Sequence
+from concurrent.futures import Future
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
@@ -52,7 +53,16 @@ from ..results import Result, Verdict
 from .homotopy import parameter_homotopy, to_patch
 from .solve import _residuals, _seed, _tracker_options, equilibrated_condition_numbers
 from .system import System
-from .tracker import LanePool, TrackerOptions, TrackStatus, cores, pool_track
+from .tracker import (
+    LanePool,
+    TrackerOptions,
+    TrackStatus,
+    cores,
+    in_background,
+    pool_track,
+    wait_all,
+    wait_event,
+)
 
 TraceMap = Callable[[np.ndarray], np.ndarray]
 #: ``sampler(rng, k) -> (X, P)``: ``k`` fresh start pairs, ``X[j]`` solving the system at ``P[j]``.
@@ -87,6 +97,8 @@ class MonodromyResult(Result):
 
     ``loops``: edges added to the first graph; ``paths_tracked``: edge crossings (one path each);
     ``paths_failed``: crossings dropped (failed, singular, at infinity, or cut by the budget).
+    ``out_of_time``: the time budget ended the search (the solutions found so far; a trace test
+    left undone is ``unknown``).
     """
 
     solutions: np.ndarray = field(repr=False)
@@ -98,6 +110,7 @@ class MonodromyResult(Result):
     seconds: float
     paths_tracked: int
     paths_failed: int
+    out_of_time: bool = False
 
     @property
     def nsolutions(self) -> int:
@@ -115,6 +128,8 @@ class MonodromyResult(Result):
             f"{self.loops} loops; stopped: {self.stop_reason}",
             f"{self.paths_tracked} paths tracked, {self.paths_failed} failed (dropped)",
         ]
+        if self.out_of_time:
+            out.append("partial: the time budget ran out before the search ended")
         if self.trace is None:
             out.append("completeness not tested (trace_test=False)")
         else:
@@ -264,6 +279,8 @@ SEARCH_PREDICTOR = "hermite"
 POOL_CHUNK = 16
 #: Seconds between two calls of a search's ``progress`` callback.
 PROGRESS_EVERY = 0.25
+#: The note of a trace test that the time budget cut short or left undone.
+OUT_OF_TIME_NOTE = "not run to its end: the time budget ran out"
 
 
 def _pool_shape(system: System) -> dict[str, Any]:
@@ -461,6 +478,8 @@ def trace_test(
     for i in range(2):
         # A failed path leaves no trace at that s: another point of the line does as well.
         for _attempt in range(TRACE_ATTEMPTS):
+            if deadline is not None and time.monotonic() > deadline:
+                return TraceTest(Verdict.UNKNOWN, float("nan"), tol, OUT_OF_TIME_NOTE)
             s = s_values[i]
             X, ok = move(
                 system,
@@ -600,21 +619,18 @@ def monodromy_solve(
         )
     shape = _pool_shape(system)
     widths = {key: p0.size for key in ("p0", "p1", "c")}  # per-lane homotopy arrays
-    compiling = None
+    compiling: Future[Any] | None = None
     if shape.get("optimize"):
         # A large system's pool program takes seconds to compile: on another core, while
         # this core checks the start (the evaluator compiles too) and builds the graph.
         warm = parameter_homotopy(system, p0, p0, np.random.default_rng(0), a=_affine_patch(system))
         spare = LanePool(warm.fn, warm.data, warm.n_unknowns, widths, **shape)
-        # A daemon: a search that stops early (a bad start pair) does not wait for it. Its
-        # trace goes first: two traces at once share one interpreter (the GIL), and the
-        # program's compile is the longer way to the first crossing.
+        # On a daemon worker: a search that stops early (a bad start pair, the budget) does not
+        # wait for it. Its trace goes first: two traces at once share one interpreter (the
+        # GIL), and the program's compile is the longer way to the first crossing.
         traced = threading.Event()
-        compiling = threading.Thread(
-            target=spare.compile, args=(None, search_opts.program, traced), daemon=True
-        )
-        compiling.start()
-        traced.wait()
+        compiling = in_background(spare.compile, None, search_opts.program, traced)
+        wait_event(traced, deadline)  # set also when the compile fails
     for x in x0:
         res = system.evaluate(x, p0) * np.asarray(system.data["scale"])
         if np.max(np.abs(res)) > 1e-8 * max(1.0, float(np.max(np.abs(x)))) ** max(system.degrees):
@@ -787,7 +803,7 @@ def monodromy_solve(
             # track in conservative steps while the search's lanes wait.
             options=search_opts,
             retry_options=search_opts,  # the same controls: no re-track (see `move`)
-            deadline=deadline + 60.0,
+            deadline=deadline,  # the search's own: a test cut short is "unknown"
         )
 
     def stale_limit() -> int:
@@ -822,8 +838,8 @@ def monodromy_solve(
     H = parameter_homotopy(system, p0, p0, rng, a=_affine_patch(system))
     a = np.asarray(H.data["a"])
     pool = LanePool(H.fn, H.data, H.n_unknowns, widths, **shape)
-    if compiling is not None:
-        compiling.join()  # one compile: a call before it ends would start a second
+    # One compile: a call before it ends would start a second. A failed compile raises here.
+    compiled = compiling is None or wait_all([compiling], deadline)
     queue: deque[_Crossing] = deque()
     trace_queue: deque[_Crossing] = deque()
     retries: deque[_Crossing] = deque()
@@ -949,12 +965,13 @@ def monodromy_solve(
                 f"row each; got {xs.shape} and {ps.shape}"
             )
         add_starts(xs, ps)
+    out_of_time = False
     while True:
         if target_count is not None and sols[0].shape[0] >= target_count:
             reason = f"target count {target_count} reached"
             break
-        if time.monotonic() > deadline:
-            reason = f"time budget ({time_limit:g} s) exhausted"
+        if not compiled or time.monotonic() > deadline:
+            reason, out_of_time = f"time budget ({time_limit:g} s) exhausted", True
             break
         dispatch()
         load()
@@ -988,7 +1005,8 @@ def monodromy_solve(
         if not queue and not trace_queue and not retries:
             pool.shrink_to_tail()  # only stragglers left (if few enough)
         if pool.busy:
-            pool.advance(POOL_CHUNK)
+            if not pool.advance(POOL_CHUNK, deadline):
+                continue  # the deadline passed: the check above ends the search
             done = pool.finished()
             if done.size:
                 harvest(done)
@@ -1016,7 +1034,11 @@ def monodromy_solve(
     # A line read that did not pass is no verdict (its tolerance is the line's): the standalone
     # test decides.
     if trace_test and (tested_size != S.shape[0] or trace is None or trace.verdict != Verdict.YES):
-        trace = run_trace(S)
+        if out_of_time:
+            trace = TraceTest(Verdict.UNKNOWN, float("nan"), TRACE_TOL, OUT_OF_TIME_NOTE)
+        else:
+            trace = run_trace(S)
+            out_of_time = trace.note == OUT_OF_TIME_NOTE
     report(done=True)
     return MonodromyResult(
         solutions=S,
@@ -1028,6 +1050,7 @@ def monodromy_solve(
         seconds=time.monotonic() - t_start,
         paths_tracked=tracked,
         paths_failed=failed,
+        out_of_time=out_of_time,
     )
 
 

@@ -28,13 +28,15 @@ searches use ``"hermite"`` (``benchmarks/RESULTS.md``).
 
 from __future__ import annotations
 
+import concurrent.futures
 import dataclasses
 import enum
 import functools
 import os
+import queue
 import threading
 import time
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -370,7 +372,13 @@ def _advance(
                 run.trace(fn, program, ctl, data, pdata, state, n).lower()
             finally:
                 traced.set()
-        return run(fn, program, ctl, data, pdata, state, n)
+        if (isinstance(n, int) and n == 0) or not solve_may_split(size, state["X"].shape[1]):
+            return run(fn, program, ctl, data, pdata, state, n)
+        _acquire(_SPLITTING)  # see _SPLITTING; held until the program's results are ready
+        try:
+            return jax.block_until_ready(run(fn, program, ctl, data, pdata, state, n))
+        finally:
+            _SPLITTING.release()
 
 
 def bucket(n: int) -> int:
@@ -394,6 +402,40 @@ class Segment:
     status: np.ndarray
     steps: np.ndarray
     rejected: np.ndarray
+
+
+#: Seconds one call of a compiled program may last: a call runs to its end (XLA cannot be
+#: stopped), so the iterations of the next call are as many as the last calls' pace allows in
+#: this time, and in the time left before the deadline.
+CALL_SECONDS = 0.5
+
+
+class _Pace:
+    """Seconds per iteration of a caller's recent calls, and the iterations its next call gets."""
+
+    def __init__(self) -> None:
+        self.per_iteration = 0.0  # unknown until a call has run
+        self._start = 0.0
+
+    def iterations(self, n: int, deadline: float | None) -> int:
+        """At most ``n``, as many as fit in ``CALL_SECONDS`` and before ``deadline`` (at least
+        one while there is time left; zero once the deadline has passed)."""
+        self._start = time.monotonic()
+        if deadline is not None and self._start > deadline:
+            return 0
+        if self.per_iteration > 0:
+            left = CALL_SECONDS if deadline is None else min(CALL_SECONDS, deadline - self._start)
+            n = max(1, min(n, int(left / self.per_iteration)))
+        return n
+
+    def record(self, n: int) -> None:
+        """Time the call of ``n`` iterations that started with :meth:`iterations`."""
+        if n > 0:
+            # A faster pace is taken at once (the first call compiles: its pace is far too
+            # slow), a slower one half-way.
+            per = (time.monotonic() - self._start) / n
+            slower = self.per_iteration and per > self.per_iteration
+            self.per_iteration = 0.5 * (self.per_iteration + per) if slower else per
 
 
 def track(
@@ -464,16 +506,22 @@ def track(
     out = {k: np.array(np.asarray(v)[:B]) for k, v in state.items() if k in kept}
     lanes = np.arange(B)  # original path held by each real lane
     done_iters = 0
+    pace = _Pace()
     while max_iterations is None or done_iters < max_iterations:
-        if deadline is not None and time.monotonic() > deadline:
+        # Large batches check in often, so finished paths stop costing lanes early.
+        step_chunk = chunk if width < COMPACT_FROM else min(chunk, COMPACT_CHUNK)
+        n = step_chunk if max_iterations is None else min(step_chunk, max_iterations - done_iters)
+        n = pace.iterations(n, deadline)
+        call = _WORKERS.submit(_advance, H.fn, opts, H.data, pdata, state, n)
+        if n == 0 or not wait_all([call], deadline):
+            # The deadline passed (before or during the call): paths still moving stop where
+            # they were.
             state["status"] = jnp.where(
                 state["status"] == TrackStatus.TRACKING, TrackStatus.MAX_STEPS, state["status"]
             )
             break
-        # Large batches check in often, so finished paths stop costing lanes early.
-        step_chunk = chunk if width < COMPACT_FROM else min(chunk, COMPACT_CHUNK)
-        n = step_chunk if max_iterations is None else min(step_chunk, max_iterations - done_iters)
-        state = _advance(H.fn, opts, H.data, pdata, state, n)
+        state = call.result()
+        pace.record(n)
         done_iters += n
         st = np.asarray(state["status"])[: lanes.size]
         moving = st == TrackStatus.TRACKING
@@ -545,7 +593,9 @@ def newton(
         lambda v: jnp.asarray(_pad(np.broadcast_to(np.asarray(v), (B,) + v.shape[-1:]), size)),
         H.pdata,
     )
-    state = _advance(H.fn, opts, H.data, pdata, state, 1)
+    call = _WORKERS.submit(_advance, H.fn, opts, H.data, pdata, state, 1)
+    wait_all([call])
+    state = call.result()
     ok = np.asarray(state["status"])[:B] == TrackStatus.DONE
     return np.asarray(state["X"])[:B], ok
 
@@ -566,8 +616,111 @@ def cores() -> int:
         return os.cpu_count() or 1
 
 
-#: Threads that run a :class:`LanePool`'s parts beside the calling thread (XLA releases the GIL).
-_PARTS = ThreadPoolExecutor(max_workers=max(1, cores() - 1), thread_name_prefix="lanes")
+# ---------------------------------------------------------------- running programs
+#
+# Every compiled program runs on a worker thread, and the caller waits in Python, in short
+# slices: Ctrl-C (raised between Python bytecodes of the main thread, never inside XLA's wait for
+# a result) and deadlines reach it within a slice, a worker's exception is raised in the caller,
+# and a call cut short by its deadline is abandoned (it runs on to its end, its result unused).
+
+
+class _Workers:
+    """Daemon threads that run calls and return futures; a thread per call in flight (grown on
+    demand, reused). Daemon: an abandoned call never holds up the interpreter's exit (the
+    standard executor joins its threads at exit)."""
+
+    def __init__(self) -> None:
+        self._tasks: queue.SimpleQueue[tuple[concurrent.futures.Future[Any], Any, tuple]] = (
+            queue.SimpleQueue()
+        )
+        self._lock = threading.Lock()
+        self._idle = 0
+
+    def submit(self, fn: Callable[..., Any], *args: Any) -> concurrent.futures.Future[Any]:
+        future: concurrent.futures.Future[Any] = concurrent.futures.Future()
+        with self._lock:
+            start = self._idle == 0
+            self._idle -= 0 if start else 1
+        if start:
+            threading.Thread(target=self._work, name="nag-worker", daemon=True).start()
+        self._tasks.put((future, fn, args))
+        return future
+
+    def _work(self) -> None:
+        while True:
+            future, fn, args = self._tasks.get()
+            if future.set_running_or_notify_cancel():
+                try:
+                    future.set_result(fn(*args))
+                except BaseException as e:  # raised in the caller, by wait_all
+                    future.set_exception(e)
+            del future, fn, args  # an idle thread holds no result
+            with self._lock:
+                self._idle += 1
+
+
+_WORKERS = _Workers()
+#: Seconds between two looks of a waiting caller at its deadline (and at Ctrl-C).
+WAIT_SLICE = 0.05
+
+
+def wait_all(
+    futures: Iterable[concurrent.futures.Future[Any]], deadline: float | None = None
+) -> bool:
+    """Wait for ``futures`` in slices of ``WAIT_SLICE``; ``False`` as soon as ``deadline``
+    (``time.monotonic()``) passes (the calls run on, abandoned). A call's exception is raised
+    here, in the caller."""
+    pending = set(futures)
+    while pending:
+        if deadline is not None and time.monotonic() > deadline:
+            return False
+        done, pending = concurrent.futures.wait(
+            pending, timeout=WAIT_SLICE, return_when=concurrent.futures.FIRST_EXCEPTION
+        )
+        for f in done:
+            error = f.exception()
+            if error is not None:
+                raise error
+    return True
+
+
+def wait_event(event: threading.Event, deadline: float | None = None) -> bool:
+    """Wait for ``event`` in slices (see :func:`wait_all`); ``False`` when ``deadline`` passes."""
+    while not event.wait(WAIT_SLICE):
+        if deadline is not None and time.monotonic() > deadline:
+            return False
+    return True
+
+
+def in_background(fn: Callable[..., Any], *args: Any) -> concurrent.futures.Future[Any]:
+    """Run ``fn(*args)`` on a worker thread; its future (wait for it with :func:`wait_all`)."""
+    return _WORKERS.submit(fn, *args)
+
+
+#: Work (flops) from which jaxlib's batched LAPACK kernels (the LU and triangular solves behind
+#: ``jnp.linalg.solve``) split a batch across XLA's intra-op pool, a complex n x n LU counted as
+#: 3 n^3 (``GetLapackBatchChunkSize`` in jaxlib's ``lapack_kernels.cc``).
+LAPACK_SPLIT_WORK = 200_000
+
+
+def solve_may_split(lanes: int, n: int) -> bool:
+    """Whether the tracker's solve of ``lanes`` complex ``n x n`` systems may split across XLA's
+    intra-op pool (see :data:`_SPLITTING`)."""
+    return cores() > 1 and 3 * n**3 * lanes >= LAPACK_SPLIT_WORK
+
+
+#: XLA's intra-op pool has a thread per core. A split solve waits for its pieces; when it runs
+#: on a pool thread itself (the program went on there after an asynchronous dot), that thread
+#: waits for pieces queued on the pool. Two such programs at once on a pool of two threads each
+#: held a thread and waited for pieces only the other could run: a deadlock
+#: (``mlp 2-3-2-3-4 x^2``, witness set: 31 unknowns, two parts of 64 lanes on 2 cores). Programs
+#: whose solve may split run at most ``cores() - 1`` at a time: a pool thread is always free.
+_SPLITTING = threading.BoundedSemaphore(max(1, cores() - 1))
+
+
+def _acquire(lock: threading.Semaphore) -> None:
+    while not lock.acquire(timeout=WAIT_SLICE):  # in slices: Ctrl-C reaches a waiting caller
+        pass
 
 
 def pool_width(n: int, max_width: int) -> int:
@@ -629,7 +782,8 @@ class LanePool:
         self.program: tuple[int, str] | None = None  # fixed by the first load
         self._tail_program: tuple[int, str] | None = None
         self.tail_width = tail_width
-        self._tail: threading.Thread | None = None
+        self._tail: concurrent.futures.Future[Any] | None = None  # the tail's compile
+        self.pace = _Pace()
         self._grow(pool_width(width, max_width))
 
     def _blank(self, extra: int) -> tuple[dict[str, np.ndarray], ...]:
@@ -676,10 +830,12 @@ class LanePool:
     def shrink_to_tail(self) -> bool:
         """Move the busy lanes to ``tail_width`` lanes if they fit and its program is compiled."""
         tail = self.tail_width
+        if self._tail is not None and self._tail.done():
+            wait_all([self._tail])  # a failed compile raises here
         if (
             tail is None
             or self._tail is None
-            or self._tail.is_alive()
+            or not self._tail.done()
             or self.width <= tail
             or self.busy > tail
             or self.program not in (None, self._tail_program)
@@ -769,44 +925,49 @@ class LanePool:
         self.tag[lanes] = tags[:k]
         return k
 
-    def advance(self, n: int) -> None:
-        """``n`` iterations of every lane still tracking.
+    def advance(self, n: int, deadline: float | None = None) -> bool:
+        """Up to ``n`` iterations of every lane still tracking; ``False`` (nothing changed) when
+        ``deadline`` (``time.monotonic()``) passed before or while they ran.
 
-        With ``parts > 1`` the full-width pool runs as that many interleaved parts (lane ``i`` in
-        part ``i % parts``), one thread each: a compiled program runs on one core, and parts run
-        at once (on 2 cores twice the lanes per second, ~1.6x in a search; one program of the
-        part width).
+        A call gets fewer iterations when the pool's pace says ``n`` would take longer than
+        ``CALL_SECONDS`` or run past the deadline. With ``parts > 1`` the full-width pool runs
+        as that many interleaved parts (lane ``i`` in part ``i % parts``), one thread each: a
+        compiled program runs on one core, and parts run at once (on 2 cores twice the lanes per
+        second, ~1.6x in a search; one program of the part width).
         """
-        split = self.parts > 1 and self.width == self.max_width
-        if not split:
-            self.state = self._run(self.state, self.ctl, self.pdata, n)
-        else:
+        n = self.pace.iterations(n, deadline)
+        if n == 0:
+            return False
+        cut = [slice(None)]
+        if self.parts > 1 and self.width == self.max_width:
             cut = [slice(i, None, self.parts) for i in range(self.parts)]
 
-            def part(c: slice) -> dict[str, np.ndarray]:
-                return self._run(
-                    {k: v[c] for k, v in self.state.items()},
-                    {k: v[c] for k, v in self.ctl.items()},
-                    {k: v[c] for k, v in self.pdata.items()},
-                    n,
-                )
+        def part(c: slice) -> concurrent.futures.Future[Any]:
+            return _WORKERS.submit(
+                self._run,
+                {k: v[c] for k, v in self.state.items()},
+                {k: v[c] for k, v in self.ctl.items()},
+                {k: v[c] for k, v in self.pdata.items()},
+                n,
+            )
 
-            if self._warm:
-                rest = [_PARTS.submit(part, c) for c in cut[1:]]
-                outs = [part(cut[0])] + [f.result() for f in rest]
-            else:  # the first call compiles: once, not once per thread
-                outs = [part(c) for c in cut]
-                self._warm = True
-            for c, out in zip(cut, outs, strict=True):
-                for k, v in out.items():
-                    self.state[k][c] = v
+        calls = [part(cut[0])]
+        if len(cut) > 1 and not self._warm:  # the first call compiles: once, not once per part
+            if not wait_all(calls, deadline):
+                return False
+            self._warm = True
+        calls += [part(c) for c in cut[1:]]
+        if not wait_all(calls, deadline):
+            return False
+        for c, call in zip(cut, calls, strict=True):
+            for k, v in call.result().items():
+                self.state[k][c] = v
+        self.pace.record(n)
         tail = self.tail_width
         if self._tail is None and tail is not None and tail < self.max_width:
             self._tail_program = self.program or TrackerOptions().program
-            self._tail = threading.Thread(
-                target=self.compile, args=(tail, self._tail_program), daemon=True
-            )
-            self._tail.start()
+            self._tail = in_background(self.compile, tail, self._tail_program)
+        return True
 
     def _run(
         self, state: dict[str, Any], ctl: dict[str, Any], pdata: dict[str, Any], n: int
@@ -886,13 +1047,11 @@ def pool_track(
             start += pool.load(
                 X0[rows], {key: v[rows] for key, v in pdata.items()}, np.arange(B)[rows], opts
             )
-        if deadline is not None and time.monotonic() > deadline:
-            pool.stop_all()
+        if start >= B:
+            pool.shrink()  # nothing left to load: the stragglers alone
+        if not pool.advance(chunk if start < B else 8 * chunk, deadline):
+            pool.stop_all()  # the deadline passed: paths still moving stop where they were
             start = B
-        else:
-            if start >= B:
-                pool.shrink()  # nothing left to load: the stragglers alone
-            pool.advance(chunk if start < B else 8 * chunk)
         tags, Xe, st, _ = pool.release(pool.finished())
         X[tags], status[tags] = Xe, st
     return X, status

@@ -146,6 +146,8 @@ def witness_set(
 
 #: Monodromy searches before a witness set is reported incomplete (decisive trace test "no").
 WITNESS_ATTEMPTS = 4
+#: Random start pairs a search of a parametrization starts from, beside its first point.
+WITNESS_STARTS = 64
 
 
 def _from_parametrization(
@@ -184,8 +186,26 @@ def _from_parametrization(
     def tmap(th: np.ndarray) -> np.ndarray:
         return np.asarray(phi_j(jnp.asarray(th)))
 
+    # Start pairs are free: any theta on the slice {C theta = e} solves the system at
+    # b = A phi(theta). The first ones fill the search's lanes at once (its first rounds
+    # otherwise wait for each point to arrive before it travels on), later ones come with
+    # each new loop.
+    kernel = np.linalg.svd(C)[2][k - d :].conj().T if k > d else np.eye(k)
+    phi_rows = jax.jit(jax.vmap(phi_j))
+
+    def sampler(r: np.random.Generator, m: int) -> tuple[np.ndarray, np.ndarray]:
+        thetas = theta0 + _rand(r, m, d) @ kernel.T
+        return thetas, np.asarray(phi_rows(jnp.asarray(thetas))) @ A.T
+
     # A decisive "no" means points are missing: search again from every point found so far
     # (new random loops), a few times, before reporting the incomplete set with its "no".
+    # Every search and test keeps to the one deadline: past it, the set found so far is
+    # returned with a trace test "unknown" (a lower bound).
+    # The trace runs inside the search, on all its points (the fibers of the slice's points
+    # have one size, so their trace is that multiple of the witness set's): the search stops
+    # as soon as it passes (a separate test after a stale rule took 6 loops' worth of crossings
+    # more, a third of the time for cnn k=2,2,2 s=2,2 x^2).
+    deadline = t_start + time_limit
     starts, loops = theta0[None, :], 0
     for _ in range(WITNESS_ATTEMPTS):
         mono = monodromy_solve(
@@ -193,22 +213,18 @@ def _from_parametrization(
             (starts, b0),
             seed=int(rng.integers(2**31)),
             max_loops_without_progress=stale,
-            trace_test=False,
-            time_limit=max(1.0, time_limit - (time.monotonic() - t_start)),
+            trace_map=tmap,
+            decisive_trace=True,
+            time_limit=deadline - time.monotonic(),
+            starts=sampler(rng, WITNESS_STARTS),
+            sampler=sampler,
         )
         loops += mono.loops
         images = np.asarray(jax.vmap(phi_j)(jnp.asarray(mono.solutions)))
         labels = cluster(images, 1e-6)
         reps = np.array([int(np.nonzero(labels == i)[0][0]) for i in range(labels.max() + 1)])
-        trace = trace_test(
-            system,
-            mono.solutions[reps],
-            b0,
-            seed=int(rng.integers(2**31)),
-            trace_map=tmap,
-            decisive=True,
-        )
-        if trace.verdict is not Verdict.NO or time.monotonic() - t_start > time_limit:
+        trace = mono.trace
+        if trace is None or trace.verdict is not Verdict.NO or time.monotonic() > deadline:
             break
         starts = mono.solutions
     return WitnessSet(
@@ -220,7 +236,8 @@ def _from_parametrization(
         trace=trace,
         method=(
             f"parametrization C^{k} -> C^{N} (rank {rank}), monodromy: {loops} loops, "
-            f"stopped: {mono.stop_reason}"
+            f"{mono.paths_tracked} paths ({mono.paths_failed} failed), {mono.nsolutions} "
+            f"points in C^{k}, stopped: {mono.stop_reason}"
         ),
         seed=seed,
         seconds=time.monotonic() - t_start,
@@ -269,7 +286,12 @@ def _from_equations(F: System, d: int, seed: int, time_limit: float) -> WitnessS
     sing = res.singular()
     pts = np.array([p.solution for p in nons + sing]).reshape(-1, n)
     trace = trace_test(
-        system, np.array([p.solution for p in nons]).reshape(-1, n), b0, seed=seed, decisive=True
+        system,
+        np.array([p.solution for p in nons]).reshape(-1, n),
+        b0,
+        seed=seed,
+        decisive=True,
+        deadline=t_start + time_limit,
     )
     if sing:
         trace = TraceTest(
