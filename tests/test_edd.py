@@ -24,9 +24,10 @@ def test_gauge_chart_removes_the_rescalings() -> None:
 
 
 def test_positive_dimensional_fiber_is_refused() -> None:
-    # r = 2 shallow nets have orthogonal hidden symmetries: the chart leaves a positive fiber.
+    # r = 2 shallow nets have orthogonal hidden symmetries: the chart leaves a positive fiber
+    # (auto and exact count these in function space: tests/test_edd_function_space.py).
     with pytest.raises(NeurovarietyError, match="positive-dimensional"):
-        edd(parse_architecture("mlp 3-2-1 x^2"))
+        edd(parse_architecture("mlp 3-2-1 x^2"), method="monodromy")
 
 
 @pytest.mark.slow

@@ -41,7 +41,7 @@ from ..invariants.dimension import dimension
 from ..nag import SearchProgress, monodromy_solve
 from ..nag.result import cluster
 from ..results import Result, Verdict
-from . import ed_exact
+from . import ed_exact, ed_function_space
 from .ed_system import (
     chart_terms,
     coefficient_arrays,
@@ -85,6 +85,11 @@ class EDDegreeResult(Result):
     def bullets(self) -> list[str]:
         if self.positive_dimensional:
             b = ["positive-dimensional: the critical points of full rank are not isolated"]
+        elif self.method == "function-space":
+            b = [
+                f"{self.count} critical points on the smooth part of V (the Lagrange system of "
+                "its equation in function space, the singular locus saturated away)"
+            ]
         else:
             removed = (
                 f", {self.degenerate_removed} degenerate removed"
@@ -189,7 +194,7 @@ def _formula(arch: Architecture, form: str) -> tuple[int | None, str | None]:
     return None, None
 
 
-METHODS = ("auto", "exact", "monodromy", "both")
+METHODS = ("auto", "exact", "monodromy", "both", "function-space")
 #: Seconds "auto" gives the exact count of a generic form before it falls back to monodromy.
 AUTO_EXACT_SECONDS = 60.0
 
@@ -269,8 +274,11 @@ def edd(
     when they disagree) or ``"auto"`` (exact where msolve is installed and the saturated system
     has at most :data:`~.ed_exact.AUTO_MAX_TERMS` terms and counts within
     :data:`AUTO_EXACT_SECONDS`, else monodromy; forms that are not generic are counted exactly
-    or refused). ``progress`` is called with the monodromy search's
-    :class:`~neurovariety.nag.SearchProgress` a few times a second; the CLI draws it.
+    or refused; ``"function-space"``: the Lagrange system of V's equation,
+    :mod:`.ed_function_space`, also chosen by auto and exact when the chart's fiber is
+    positive-dimensional and V is a hypersurface with a proven equation). ``progress`` is
+    called with the monodromy search's :class:`~neurovariety.nag.SearchProgress` a few times a
+    second; the CLI draws it.
 
     Examples
     --------
@@ -288,12 +296,38 @@ def edd(
         raise NeurovarietyError(f"primes={primes!r}: give at least 1 prime (2 or more to agree)")
     dim = dimension(arch, seed=seed)
     _, _, free = ed_chart(arch)
-    if len(free) != dim.dimension:
+    # Function space (ed_function_space): asked for, or the chart fiber is positive-dimensional
+    # (hidden symmetries) and V is a hypersurface with a proven equation.
+    chart_fails = len(free) != dim.dimension
+    if method == "function-space" or (
+        chart_fails
+        and (method == "exact" or (method == "auto" and exact_counts_available()))
+        and ed_function_space.hypersurface_equation(arch, seed=seed) is not None
+    ):
+        formula, source = _formula(arch, form)
+        result = ed_function_space.function_space_result(
+            arch,
+            ed_exact.LossSpec(form, n_data, data, whiten),
+            primes=primes,
+            seed=seed,
+            time_limit=time_limit,
+            common={"architecture": arch.spec, "form": form, "formula": formula}
+            | {"formula_source": source, "seed": seed},
+        )
+        return dataclasses.replace(result, seconds=time.perf_counter() - t0)
+    if chart_fails:
+        hint = (
+            "V is not a hypersurface with a proven equation, so the function-space count "
+            "does not apply either"
+            if method in ("auto", "exact")
+            else "method auto, exact or function-space counts in function space where V is a "
+            "hypersurface with a proven equation"
+        )
         raise NeurovarietyError(
             f"{arch.spec}: the gauge chart has {len(free)} free parameters but dim M = "
             f"{dim.dimension}, so the fiber stays positive-dimensional (a defect or hidden "
-            "symmetries); critical points are not isolated in parameter space — edd needs a "
-            "finite generic fiber"
+            "symmetries); critical points are not isolated in parameter space — the chart "
+            f"counts need a finite generic fiber; {hint}"
         )
     rng = np.random.default_rng(seed)
     exact_terms, keys = chart_terms(arch)
