@@ -1,17 +1,21 @@
-"""The ``neurovariety`` command line: ``dim``, ``profile`` (and ``solve`` from :mod:`nag`)."""
+"""The ``neurovariety`` command line: the table of contents of every command.
+
+One contract for all of them: ``--json`` prints the result as indented JSON on stdout (and
+nothing else there), ``--seed`` (default 0) fixes every random choice, choices are listed by
+``--help`` and refused at parse time, progress goes to stderr and only on a terminal. Nothing
+heavy is imported before a command runs, so ``--help`` and ``--version`` start at once.
+"""
 
 from __future__ import annotations
 
-import json
-import sys
 import time
+from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
 import typer
-from rich.table import Table
 
-from .architectures import parse_architecture
+from . import __version__
 from .clitools import (
     check_output_dir,
     check_output_file,
@@ -20,7 +24,11 @@ from .clitools import (
     clean_errors,
     console,
     emit,
+    enable_compile_cache,
+    parse_spec,
+    print_json,
     search_progress,
+    status,
 )
 from .errors import NeurovarietyError
 
@@ -30,14 +38,60 @@ app = typer.Typer(
     help="Neuroalgebraic geometry of polynomial neural networks.",
     no_args_is_help=True,
     add_completion=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
 )
+
+
+def _print_version(value: bool) -> None:
+    if value:
+        typer.echo(f"neurovariety {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _options(
+    version: bool = typer.Option(
+        False,
+        "--version",
+        "-V",
+        callback=_print_version,
+        is_eager=True,
+        help="print the version and exit",
+    ),
+    compile_cache: bool = typer.Option(
+        True,
+        "--compile-cache/--no-compile-cache",
+        help="keep JAX's compiled programs in ~/.cache/neurovariety/jax, so later runs skip "
+        "compiling them (env NEUROVARIETY_COMPILE_CACHE: a folder, or off)",
+    ),
+) -> None:
+    """Neuroalgebraic geometry of polynomial neural networks."""
+    enable_compile_cache(compile_cache)
+
+
+class DimMethod(StrEnum):
+    exact = "exact"
+    numeric = "numeric"
+
+
+class EddForm(StrEnum):
+    generic = "generic"
+    data = "data"
+
+
+class FiberMethod(StrEnum):
+    auto = "auto"
+    exact = "exact"
+    monodromy = "monodromy"
 
 
 @app.command("dim")
 @clean_errors
 def dim_command(
     spec: str = typer.Argument(..., help="architecture, e.g. 'mlp 2-3-2-3-4 x^2'"),
-    method: str = typer.Option("exact", help="exact (certified ranks mod p) or numeric (SVD)"),
+    method: DimMethod = typer.Option(
+        DimMethod.exact, help="exact (certified ranks mod p) or numeric (SVD)"
+    ),
     primes: int = typer.Option(
         2, min=2, max=MAX_PRIMES, help="number of random primes for the exact rank"
     ),
@@ -57,10 +111,10 @@ def dim_command(
     from .invariants.dimension import dimension
     from .resources import parse_bytes
 
-    arch = parse_architecture(spec)
+    arch = parse_spec(spec)
     result = dimension(
         arch,
-        method=method,
+        method=method.value,
         primes=primes,
         seed=seed,
         max_memory=None if max_memory is None else parse_bytes(max_memory),
@@ -77,8 +131,9 @@ def profile_command(
     budget: float = typer.Option(
         60.0,
         callback=check_seconds,
-        help="seconds for the optional items (homotopy continuation; with --report also "
-        "equations and critical exposure)",
+        help="seconds: an item that counts solutions or interpolates (fiber size, degree) runs "
+        "when its estimated cost fits, and stops after that long (with --report, half of it for "
+        "the table, half for the report's equations and critical exposure)",
     ),
     as_json: bool = typer.Option(False, "--json", help="print the profile as JSON"),
     report: Path = typer.Option(
@@ -92,22 +147,24 @@ def profile_command(
     ),
 ) -> None:
     """Everything known about an architecture's neuromanifold, with how it was decided."""
+    from rich.table import Table
+
     from .invariants.profile import profile
 
-    arch = parse_architecture(spec)
+    arch = parse_spec(spec)
     if atlas is not None and report is None:
         raise NeurovarietyError("--atlas is drawn in the HTML report: add --report DIR")
     if atlas is not None and not atlas.is_file():
         raise NeurovarietyError(f"--atlas {str(atlas)!r}: no such file; give a sweep store")
     t0 = time.perf_counter()
-    with console.status("computing the profile…"):
+    with status(f"profile {arch.spec}"):
         prof = profile(arch, seed=seed, budget=budget / 2 if report is not None else budget)
     seconds = time.perf_counter() - t0
     written = None
     if report is not None:
         from .report import build_report
 
-        with console.status("writing the report…"):
+        with status("writing the report"):
             written = build_report(
                 arch,
                 report,
@@ -121,7 +178,7 @@ def profile_command(
         out = prof.to_dict()
         if written is not None:
             out["report"] = written.to_dict()
-        sys.stdout.write(json.dumps(out, indent=2) + "\n")
+        print_json(out)
         return
     table = Table(title=f"neurovariety profile  {arch.spec}", show_lines=False)
     table.add_column("invariant")
@@ -142,10 +199,12 @@ def strata_command(
     as_json: bool = typer.Option(False, "--json", help="print the strata as JSON"),
 ) -> None:
     """Subnetwork strata (inactive / redundant neurons, zero-padded filters) and their images."""
+    from rich.table import Table
+
     from .invariants.dimension import dimension
     from .invariants.strata import strata
 
-    arch = parse_architecture(spec)
+    arch = parse_spec(spec)
     rows = []
     for s in strata(arch):
         red = s.reduced
@@ -160,7 +219,7 @@ def strata_command(
             }
         )
     if as_json:
-        sys.stdout.write(json.dumps({"architecture": arch.spec, "strata": rows}, indent=2) + "\n")
+        print_json({"architecture": arch.spec, "strata": rows})
         return
     table = Table(title=f"subnetwork strata  {arch.spec}")
     for col in ("stratum", "image", "image dim", "how"):
@@ -186,7 +245,7 @@ def singular_command(
     from .invariants.singularities import singular, singular_strata
     from .invariants.strata import parse_stratum
 
-    arch = parse_architecture(spec)
+    arch = parse_spec(spec)
     if locus:
         if stratum is not None:
             raise NeurovarietyError("--locus covers every stratum; drop --stratum")
@@ -198,9 +257,8 @@ def singular_command(
         results = [singular(arch, parse_stratum(arch, stratum), seed=seed)]
     else:
         results = singular_strata(arch, seed=seed)
-    if as_json:
-        out = [r.to_dict() for r in results]
-        sys.stdout.write(json.dumps(out[0] if stratum else out, indent=2) + "\n")
+    if as_json:  # a list, one entry per stratum, with --stratum too (as for `critical`)
+        print_json([r.to_dict() for r in results])
         return
     for r in results:
         console.print(r.summary(), highlight=False, markup=False)
@@ -249,7 +307,6 @@ def critical_command(
     """Critical points of the squared-error loss inside subnetwork strata (critical exposure)."""
     import numpy as np
 
-    from .clitools import console
     from .invariants.strata import parse_stratum, strata
     from .landscape import critical_exposure, stratum_critical_point
     from .landscape.plots import exposure_figure
@@ -258,13 +315,16 @@ def critical_command(
         raise NeurovarietyError("--plot shows exposure over random datasets; add --trials T")
     results: list[Any] = []
     for spec in specs:
-        arch = parse_architecture(spec)
+        arch = parse_spec(spec)
         chosen = [parse_stratum(arch, stratum)] if stratum else strata(arch)
         for s in chosen:
             if trials:
-                results.append(
-                    critical_exposure(arch, s, trials=trials, samples=samples or None, seed=seed)
-                )
+                with status(f"critical exposure {arch.spec} [{s.name}]: {trials} datasets"):
+                    results.append(
+                        critical_exposure(
+                            arch, s, trials=trials, samples=samples or None, seed=seed
+                        )
+                    )
                 continue
             if data:
                 X, Y = _read_data(data, arch)
@@ -277,7 +337,7 @@ def critical_command(
     if plot:
         exposure_figure(results, plot)
     if as_json:
-        sys.stdout.write(json.dumps([r.to_dict() for r in results], indent=2) + "\n")
+        print_json([r.to_dict() for r in results])
         return
     for r in results:
         console.print(r.summary(), highlight=False, markup=False)
@@ -285,15 +345,13 @@ def critical_command(
         console.print(f"figure written to {plot}")
 
 
-def main() -> None:  # pragma: no cover - console entry point
-    app()
-
-
 @app.command("edd")
 @clean_errors
 def edd_command(
     spec: str = typer.Argument(..., help="architecture, e.g. 'lcn k=3,2 s=2'"),
-    form: str = typer.Option("generic", help="generic (ED degree) or data (learning degree)"),
+    form: EddForm = typer.Option(
+        EddForm.generic, help="generic (ED degree) or data (learning degree)"
+    ),
     samples: int = typer.Option(0, min=0, help="data points for --form data (default 2·ambient)"),
     whiten: bool = typer.Option(False, help="orthonormalize the data (Eckart–Young setting)"),
     seed: int = typer.Option(
@@ -304,8 +362,9 @@ def edd_command(
     ),
     method: str = typer.Option(
         "auto",
-        help="exact (msolve over primes), monodromy, both (error if they disagree), or auto "
-        "(exact when msolve is installed and the system is small)",
+        help="exact (msolve over primes), monodromy, both (error if they disagree), "
+        "function-space (the Lagrange system of a hypersurface's equation), or auto (exact when "
+        "msolve is installed and the system is small; function-space for hidden symmetries)",
     ),
     primes: int = typer.Option(2, min=1, max=16, help="primes for the exact count"),
     as_json: bool = typer.Option(False, "--json", help="print the result as JSON"),
@@ -313,11 +372,11 @@ def edd_command(
     """Number of complex critical points of the loss (ED / learning degree): exact or monodromy."""
     from .landscape.edd import edd
 
-    arch = parse_architecture(spec)
+    arch = parse_spec(spec)
     with search_progress(f"edd {arch.spec}") as progress:
         result = edd(
             arch,
-            form=form,
+            form=form.value,
             n_data=samples or None,
             whiten=whiten,
             seed=seed,
@@ -335,21 +394,18 @@ def fiber_command(
     spec: str = typer.Argument(..., help="architecture, e.g. 'mlp 2-3-1 generic:4'"),
     seed: int = typer.Option(0, callback=check_seed, help="seed of the slice and the monodromy"),
     time_limit: float = typer.Option(300.0, callback=check_seconds, help="seconds for the count"),
-    method: str = typer.Option(
-        "auto", help="auto, exact (msolve counts over two primes) or monodromy"
+    method: FiberMethod = typer.Option(
+        FiberMethod.auto, help="auto, exact (msolve counts over two primes) or monodromy"
     ),
     as_json: bool = typer.Option(False, "--json", help="print the result as JSON"),
 ) -> None:
     """Generic fiber: dimension, size (exact count or monodromy) vs the symmetry group."""
     from .invariants.identifiability import fiber
 
-    result = fiber(parse_architecture(spec), seed=seed, time_limit=time_limit, method=method)
-    if as_json:
-        d = result.to_dict()
-        d["dimension"], d["size"] = result.dimension, result.size
-        sys.stdout.write(json.dumps(d, indent=2) + "\n")
-    else:
-        console.print(result.summary(), highlight=False, markup=False)
+    arch = parse_spec(spec)
+    with status(f"fiber {arch.spec}: counting ({method.value})"):
+        result = fiber(arch, seed=seed, time_limit=time_limit, method=method.value)
+    emit(result, as_json)
 
 
 def _register_subcommands() -> None:
@@ -366,3 +422,7 @@ def _register_subcommands() -> None:
 
 
 _register_subcommands()
+
+
+def main() -> None:  # pragma: no cover - `python -m neurovariety`
+    app(prog_name="neurovariety")
