@@ -28,12 +28,15 @@ searches use ``"hermite"`` (``benchmarks/RESULTS.md``).
 
 from __future__ import annotations
 
+import atexit
 import concurrent.futures
+import contextlib
 import dataclasses
 import enum
 import functools
 import os
 import queue
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterable
@@ -635,12 +638,15 @@ class _Workers:
         )
         self._lock = threading.Lock()
         self._idle = 0
+        self.busy = 0  # calls submitted and not yet ended
+        self.interrupted = False  # a caller's wait ended by Ctrl-C
 
     def submit(self, fn: Callable[..., Any], *args: Any) -> concurrent.futures.Future[Any]:
         future: concurrent.futures.Future[Any] = concurrent.futures.Future()
         with self._lock:
             start = self._idle == 0
             self._idle -= 0 if start else 1
+            self.busy += 1
         if start:
             threading.Thread(target=self._work, name="nag-worker", daemon=True).start()
         self._tasks.put((future, fn, args))
@@ -657,11 +663,33 @@ class _Workers:
             del future, fn, args  # an idle thread holds no result
             with self._lock:
                 self._idle += 1
+                self.busy -= 1
 
 
 _WORKERS = _Workers()
 #: Seconds between two looks of a waiting caller at its deadline (and at Ctrl-C).
 WAIT_SLICE = 0.05
+#: Seconds the interpreter's exit waits for calls still running (abandoned, or cut by Ctrl-C).
+EXIT_WAIT = 2.0
+
+
+@atexit.register
+def _drain() -> None:
+    """At exit, wait for calls still running, then leave at once if some never end.
+
+    A daemon thread that comes back from XLA while the interpreter finalizes is unwound through
+    XLA's C++ frames, which aborts the process ("FATAL: exception not rethrown"): calls end
+    within ``CALL_SECONDS``, so the exit waits for them; a compile that outlasts
+    ``EXIT_WAIT`` (or a call that never ends) leaves by ``os._exit``, 130 after Ctrl-C.
+    """
+    end = time.monotonic() + EXIT_WAIT
+    while _WORKERS.busy and time.monotonic() < end:
+        time.sleep(WAIT_SLICE)
+    if _WORKERS.busy:
+        for stream in (sys.stdout, sys.stderr):
+            with contextlib.suppress(Exception):
+                stream.flush()
+        os._exit(130 if _WORKERS.interrupted else 1)
 
 
 def wait_all(
@@ -674,9 +702,13 @@ def wait_all(
     while pending:
         if deadline is not None and time.monotonic() > deadline:
             return False
-        done, pending = concurrent.futures.wait(
-            pending, timeout=WAIT_SLICE, return_when=concurrent.futures.FIRST_EXCEPTION
-        )
+        try:
+            done, pending = concurrent.futures.wait(
+                pending, timeout=WAIT_SLICE, return_when=concurrent.futures.FIRST_EXCEPTION
+            )
+        except KeyboardInterrupt:
+            _WORKERS.interrupted = True
+            raise
         for f in done:
             error = f.exception()
             if error is not None:
@@ -686,9 +718,13 @@ def wait_all(
 
 def wait_event(event: threading.Event, deadline: float | None = None) -> bool:
     """Wait for ``event`` in slices (see :func:`wait_all`); ``False`` when ``deadline`` passes."""
-    while not event.wait(WAIT_SLICE):
-        if deadline is not None and time.monotonic() > deadline:
-            return False
+    try:
+        while not event.wait(WAIT_SLICE):
+            if deadline is not None and time.monotonic() > deadline:
+                return False
+    except KeyboardInterrupt:
+        _WORKERS.interrupted = True
+        raise
     return True
 
 
