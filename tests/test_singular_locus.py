@@ -134,3 +134,12 @@ def test_cli_locus() -> None:
     assert data["exact"] and data["components"][0]["equations"] == ["c1", "c3"]
     both = runner.invoke(app, ["singular", "lcn k=3,2 s=2", "--locus", "--stratum", "x"])
     assert both.exit_code != 0 and "drop --stratum" in both.output
+
+
+def test_strided_pcn_singular_only_at_the_vertex() -> None:
+    # cnn k=2,2 s=2 x^2 (PCN: smooth off the vertex, the padding strata smooth). The superset
+    # from its 6 equations is the vertex alone, singular as V is a cone and not a linear space.
+    r = sl.singular_locus(parse_architecture("cnn k=2,2 s=2 x^2"))
+    (comp,) = r.components
+    assert comp.dimension == 0 and comp.singular.startswith("proven")
+    assert all(v.startswith("smooth") for v in r.strata.values())
