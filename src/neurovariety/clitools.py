@@ -2,26 +2,53 @@
 
 from __future__ import annotations
 
+import json
 import math
 import os
 import re
+import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from functools import wraps
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 import typer
-from rich.console import Console
+from rich.console import Console, ConsoleDimensions
 from rich.markup import escape
 
 from .errors import NeurovarietyError
 
+if TYPE_CHECKING:
+    from .architectures import Architecture
+
 F = TypeVar("F", bound=Callable[..., Any])
 
-console = Console()
-err_console = Console(stderr=True)
+#: Width of output that goes to a file or a pipe: wide enough that rich never wraps a line.
+UNWRAPPED_WIDTH = 100_000
+
+
+class _Console(Console):
+    """A console that wraps at the terminal's width, and not at all into a file or a pipe.
+
+    Rich falls back to 80 columns when its output is not a terminal (and to the width of any
+    terminal on stdin/stderr), cutting piped tables and numbers; ``COLUMNS`` still sets a width.
+    """
+
+    @property
+    def size(self) -> ConsoleDimensions:
+        if self._width is None and "COLUMNS" not in os.environ and not self.is_terminal:
+            return ConsoleDimensions(UNWRAPPED_WIDTH, super().size.height)
+        return super().size
+
+    @size.setter
+    def size(self, new_size: tuple[int, int]) -> None:
+        self._width, self._height = new_size
+
+
+console = _Console()
+err_console = _Console(stderr=True)
 
 
 INTERNAL_ERROR_HINT = (
@@ -84,24 +111,36 @@ def clean_errors(
     return decorate(fn) if fn is not None else decorate
 
 
+def print_json(data: Any) -> None:
+    """The ``--json`` form of every command: indented JSON on stdout, nothing else there."""
+    sys.stdout.write(json.dumps(data, indent=2) + "\n")
+
+
 def emit(result: Any, as_json: bool) -> None:
     """Print a Result: its JSON form (``--json``) or its human summary, literally."""
     if as_json:
-        import json
-        import sys
-
-        sys.stdout.write(json.dumps(result.to_dict(), indent=2) + "\n")
+        print_json(result.to_dict())
     else:
         console.print(result.summary(), highlight=False, markup=False)
 
 
-@contextmanager
-def search_progress(label: str) -> Iterator[Callable[[Any], None]]:
-    """A live line on stderr for a monodromy search: solutions, crossings, failures, time.
+def parse_spec(spec: str) -> Architecture:
+    """``parse_architecture``, imported when a command runs (``--help`` needs no NumPy)."""
+    from .architectures import parse_architecture
 
-    Yields the ``progress`` callback of :func:`~neurovariety.nag.monodromy_solve` (and of the
-    commands built on it); the line disappears when the search ends.
+    return parse_architecture(spec)
+
+
+@contextmanager
+def status(label: str) -> Iterator[Callable[[str], None]]:
+    """A spinner with the elapsed time on stderr while a long computation runs.
+
+    Yields ``describe(text)``, which replaces the label. Only on a terminal: redirected stderr
+    and ``--json`` output on stdout get nothing from it.
     """
+    if not err_console.is_terminal:
+        yield lambda _text: None
+        return
     from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
     with Progress(
@@ -112,15 +151,72 @@ def search_progress(label: str) -> Iterator[Callable[[Any], None]]:
         transient=True,
     ) as bar:
         task = bar.add_task(label, total=None)
+        yield lambda text: bar.update(task, description=text)
+
+
+@contextmanager
+def search_progress(label: str) -> Iterator[Callable[[Any], None]]:
+    """A live line on stderr for a monodromy search: solutions, crossings, failures, time.
+
+    Yields the ``progress`` callback of :func:`~neurovariety.nag.monodromy_solve` (and of the
+    commands built on it); the line disappears when the search ends (see :func:`status`).
+    """
+    with status(label) as describe:
 
         def update(p: Any) -> None:
-            bar.update(
-                task,
-                description=f"{label}: {p.solutions} solutions · {p.crossings} crossings"
-                + (f" · {p.failed} failed" if p.failed else ""),
+            describe(
+                f"{label}: {p.solutions} solutions · {p.crossings} crossings"
+                + (f" · {p.failed} failed" if p.failed else "")
             )
 
         yield update
+
+
+# -- JAX's persistent compilation cache (on by default for the command line) --
+
+COMPILE_CACHE_ENV = "NEUROVARIETY_COMPILE_CACHE"
+_OFF = ("0", "off", "no", "false")
+#: Programs that compile faster than this are not written (JAX's default is 1 s; the tracker's
+#: evaluators take 0.2-0.7 s each, and a process compiles several).
+CACHE_MIN_COMPILE_SECONDS = "0.2"
+
+
+def compile_cache_dir() -> Path | None:
+    """Where the command line keeps JAX's compiled programs; None when turned off.
+
+    ``$NEUROVARIETY_COMPILE_CACHE`` names a folder, or turns the cache off with ``off`` (or
+    ``0``); by default ``$XDG_CACHE_HOME/neurovariety/jax``, i.e. ``~/.cache/neurovariety/jax``.
+
+    >>> compile_cache_dir() is None or compile_cache_dir().name == "jax"
+    True
+    """
+    setting = os.environ.get(COMPILE_CACHE_ENV, "").strip()
+    if setting.lower() in _OFF:
+        return None
+    if setting:
+        return Path(setting).expanduser()
+    base = os.environ.get("XDG_CACHE_HOME", "").strip()
+    return (Path(base) if base else Path.home() / ".cache") / "neurovariety" / "jax"
+
+
+def enable_compile_cache(enabled: bool = True) -> str | None:
+    """Turn JAX's persistent compilation cache on for this command; the folder, or None.
+
+    A second run of a numerical command then loads its compiled programs instead of compiling
+    them. ``JAX_COMPILATION_CACHE_DIR`` set by the user wins; a process that imported JAX
+    before (a notebook or test calling the app) keeps its own configuration.
+    """
+    if "jax" in sys.modules:
+        return None
+    if os.environ.get("JAX_COMPILATION_CACHE_DIR"):
+        return os.environ["JAX_COMPILATION_CACHE_DIR"]
+    path = compile_cache_dir() if enabled else None
+    if path is None:
+        return None
+    # read by JAX when it is imported, so numerical commands pay nothing before they need it
+    os.environ["JAX_COMPILATION_CACHE_DIR"] = str(path)
+    os.environ.setdefault("JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS", CACHE_MIN_COMPILE_SECONDS)
+    return str(path)
 
 
 # -- option checks (typer callbacks: bad values are usage errors, exit code 2, before any work) --

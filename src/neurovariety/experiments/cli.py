@@ -7,16 +7,13 @@ the same command resumes from them.
 
 from __future__ import annotations
 
-import json
-import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
+from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
 import typer
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-from rich.table import Table
 
 from ..clitools import (
     check_nonnegative,
@@ -25,10 +22,29 @@ from ..clitools import (
     clean_errors,
     console,
     err_console,
+    print_json,
+    status,
 )
 from ..errors import ExperimentError
 
 __all__ = ["register"]
+
+
+class Optimizer(StrEnum):  # neurovariety.experiments.training.OPTIMIZERS
+    adam = "adam"
+    sgd = "sgd"
+    gd = "gd"
+
+
+class Targets(StrEnum):  # neurovariety.experiments.bias.TARGETS
+    teacher = "teacher"
+    random = "random"
+
+
+class FisherMethod(StrEnum):
+    auto = "auto"
+    exact = "exact"
+    monte_carlo = "monte-carlo"
 
 
 def _interrupted(kwargs: dict[str, Any]) -> str:
@@ -40,8 +56,35 @@ def _interrupted(kwargs: dict[str, Any]) -> str:
 _clean_errors = clean_errors(on_interrupt=_interrupted)
 
 
+class _Bar:
+    """A progress bar's two handles: ``advance(k)`` and ``describe(text)``."""
+
+    def __init__(self, bar: Any = None, task: Any = None) -> None:
+        self._bar, self._task = bar, task
+
+    def advance(self, k: int) -> None:
+        if self._bar is not None:
+            self._bar.advance(self._task, k)
+
+    def describe(self, text: str) -> None:
+        if self._bar is not None:
+            self._bar.update(self._task, description=text)
+
+
 @contextmanager
-def _progress(total: int, label: str) -> Iterator[Callable[[int], None]]:
+def _progress(total: int, label: str) -> Iterator[_Bar]:
+    """A bar on stderr, only on a terminal (stdout keeps the result, --json the JSON alone)."""
+    if not err_console.is_terminal:
+        yield _Bar()
+        return
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeElapsedColumn,
+    )
+
     with Progress(
         TextColumn("{task.description}"),
         BarColumn(),
@@ -50,12 +93,7 @@ def _progress(total: int, label: str) -> Iterator[Callable[[int], None]]:
         console=err_console,
         transient=True,
     ) as bar:
-        task = bar.add_task(label, total=total)
-        yield lambda k: bar.advance(task, k)
-
-
-def _emit(data: dict[str, Any]) -> None:
-    sys.stdout.write(json.dumps(data, indent=2) + "\n")
+        yield _Bar(bar, bar.add_task(label, total=total))
 
 
 def _training_figures(results: list[Any], out: Path, prefix: str) -> list[Path]:
@@ -69,7 +107,7 @@ def _training_figures(results: list[Any], out: Path, prefix: str) -> list[Path]:
 
 
 def _config(
-    optimizer: str,
+    optimizer: Optimizer,
     lr: float,
     steps: int,
     batch_size: int,
@@ -80,7 +118,7 @@ def _config(
     from .training import TrainConfig
 
     return TrainConfig(
-        optimizer=optimizer,
+        optimizer=optimizer.value,
         lr=lr,
         steps=steps,
         batch_size=batch_size,
@@ -102,7 +140,7 @@ def register(app: typer.Typer) -> None:
         data: Path | None = typer.Option(None, help="CSV or NPZ data file instead of a teacher"),
         samples: int = typer.Option(50, min=1, help="training samples (teacher / random targets)"),
         steps: int = typer.Option(2000, min=1, help="optimizer steps per run"),
-        optimizer: str = typer.Option("adam", help="adam, sgd or gd"),
+        optimizer: Optimizer = typer.Option(Optimizer.adam, help="adam, sgd or gd"),
         lr: float = typer.Option(0.01, callback=check_nonnegative, help="learning rate"),
         batch_size: int = typer.Option(32, min=1, help="minibatch size for sgd"),
         threshold: float = typer.Option(
@@ -137,9 +175,9 @@ def register(app: typer.Typer) -> None:
             ds = random_targets(arch, samples, seed=seed)
         ds.check(arch)
         store = RunStore(out) if out is not None else None
-        with _progress(seeds, f"train {arch.spec}") as advance:
+        with _progress(seeds, f"train {arch.spec}") as bar:
             result = train(
-                arch, ds, seeds=seeds, config=cfg, seed=seed, store=store, progress=advance
+                arch, ds, seeds=seeds, config=cfg, seed=seed, store=store, progress=bar.advance
             )
         if out is not None:
             store.write_json("summary.json", result.to_dict())  # type: ignore[union-attr]
@@ -148,7 +186,7 @@ def register(app: typer.Typer) -> None:
         payload = result.to_dict()
         payload.pop("runs")
         if as_json:
-            _emit(payload)
+            print_json(payload)
         else:
             console.print(result.summary(), highlight=False, markup=False)
 
@@ -159,9 +197,11 @@ def register(app: typer.Typer) -> None:
         cnn_spec: str = typer.Argument(..., help="CNN of matched size, e.g. 'cnn k=3,3 x^3+x^2'"),
         seeds: int = typer.Option(100, min=1, help="training runs per architecture"),
         samples: int = typer.Option(50, min=1, help="training samples"),
-        targets: str = typer.Option("teacher", help="teacher (own architecture) or random"),
+        targets: Targets = typer.Option(
+            Targets.teacher, help="teacher (own architecture) or random"
+        ),
         steps: int = typer.Option(4000, min=1, help="optimizer steps per run"),
-        optimizer: str = typer.Option("gd", help="adam, sgd or gd"),
+        optimizer: Optimizer = typer.Option(Optimizer.gd, help="adam, sgd or gd"),
         lr: float = typer.Option(0.005, callback=check_nonnegative, help="learning rate"),
         batch_size: int = typer.Option(32, min=1, help="minibatch size for sgd"),
         threshold: float = typer.Option(
@@ -185,17 +225,17 @@ def register(app: typer.Typer) -> None:
         mlp, cnn = parse_architecture(mlp_spec), parse_architecture(cnn_spec)
         cfg = _config(optimizer, lr, steps, batch_size, threshold, records, batch_seeds)
         store = RunStore(out)
-        with _progress(2 * seeds, "bias: MLP then CNN") as advance:
+        with _progress(2 * seeds, "bias: MLP then CNN") as bar:
             result = singularity_bias(
                 mlp,
                 cnn,
                 seeds=seeds,
                 samples=samples,
-                targets=targets,
+                targets=targets.value,
                 config=cfg,
                 seed=seed,
                 store=store,
-                progress=lambda _name, k: advance(k),
+                progress=lambda _name, k: bar.advance(k),
             )
         figures = _training_figures([result.mlp, result.cnn], out, "bias_")
         payload = {
@@ -208,7 +248,7 @@ def register(app: typer.Typer) -> None:
         }
         store.write_json("bias_summary.json", payload)
         if as_json:
-            _emit(payload)
+            print_json(payload)
         else:
             console.print(result.summary(), highlight=False, markup=False)
             console.print(f"figures: {', '.join(str(p) for p in figures)}", highlight=False)
@@ -217,7 +257,9 @@ def register(app: typer.Typer) -> None:
     @_clean_errors
     def fisher_command(
         spec: str = typer.Argument(..., help="architecture, e.g. 'mlp 2-2-1 x^3+x^2'"),
-        method: str = typer.Option("auto", help="auto, exact (Gauss–Hermite) or monte-carlo"),
+        method: FisherMethod = typer.Option(
+            FisherMethod.auto, help="auto, exact (Gauss–Hermite) or monte-carlo"
+        ),
         samples: int = typer.Option(4096, min=1, help="Monte-Carlo inputs"),
         seed: int = typer.Option(0, callback=check_seed, help="seed of the points and primes"),
         as_json: bool = typer.Option(False, "--json", help="print the results as JSON"),
@@ -227,10 +269,13 @@ def register(app: typer.Typer) -> None:
         from .fisher import fisher_study
 
         arch = parse_architecture(spec)
-        results = fisher_study(arch, seed=seed, method=method, samples=samples)
+        with status(f"fisher {arch.spec} ({method.value})"):
+            results = fisher_study(arch, seed=seed, method=method.value, samples=samples)
         if as_json:
-            _emit({"architecture": arch.spec, "points": [r.to_dict() for r in results]})
+            print_json({"architecture": arch.spec, "points": [r.to_dict() for r in results]})
             return
+        from rich.table import Table
+
         table = Table(title=f"Fisher information  {arch.spec}  ({arch.n_params} parameters)")
         for col in ("point", "rank", "certified", "num. rank", "λ_min", "λ_max"):
             table.add_column(col)
@@ -278,9 +323,10 @@ def register(app: typer.Typer) -> None:
         archs = [parse_architecture(m) for m in model]
         store = RunStore(out)
         results = []
-        with _progress(2 * len(archs) * len(sizes), "apo") as advance:
+        with _progress(2 * len(archs) * len(sizes), "apo") as bar:
             for arch in archs:
                 for truth in ("regular", "singular"):
+                    bar.describe(f"apo {arch.spec}, {truth} truth ({trials} datasets per size)")
                     results.append(
                         apo_curve(
                             arch,
@@ -292,14 +338,14 @@ def register(app: typer.Typer) -> None:
                             iters=iters,
                             seed=seed,
                             store=store,
-                            progress=advance,
+                            progress=bar.advance,
                         )
                     )
         fig = apo_figure(results, out / "apo_errors.png")
         payload = {"results": [r.to_dict() for r in results], "figure": str(fig)}
         store.write_json("apo_summary.json", payload)
         if as_json:
-            _emit(payload)
+            print_json(payload)
         else:
             for r in results:
                 console.print(r.summary(), highlight=False, markup=False)

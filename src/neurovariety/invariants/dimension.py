@@ -23,7 +23,6 @@ from ..architectures.mlp import MLP
 from ..errors import BudgetExceededError, NeurovarietyError, RankDisagreementError
 from ..exact import primes_below, rank_mod
 from ..parametrization.exact import jacobian_mod_p, random_point_mod_p
-from ..parametrization.numeric import jacobian as numeric_jacobian
 from ..resources import default_max_memory, format_bytes
 from ..results import Result
 from . import formulas
@@ -432,6 +431,8 @@ def numeric_rank(singular_values: np.ndarray, rtol: float = NUMERIC_RTOL) -> tup
 
 
 def _numeric_singular_values(arch: Architecture, n_samples: int, seed: int) -> np.ndarray:
+    from ..parametrization.numeric import jacobian as numeric_jacobian  # JAX: only here
+
     rng = np.random.default_rng(seed)
     # Keep every layer's values O(1): weights ~ N(0, 1/fan-in), inputs in the unit ball; then
     # equilibrate rows and columns (the rank is unchanged, the conditioning much better).

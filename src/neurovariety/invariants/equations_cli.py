@@ -13,47 +13,74 @@ I = ideal(
 
 from __future__ import annotations
 
-import json
 import sys
+from enum import StrEnum
 from pathlib import Path
 
 import typer
 
-from ..architectures import parse_architecture
-from ..clitools import check_seconds, check_seed, clean_errors
+from ..clitools import check_seconds, check_seed, clean_errors, emit, parse_spec, status
 from ..errors import NeurovarietyError
 
-FORMATS = ("text", "latex", "m2", "singular", "json")
+
+class Format(StrEnum):
+    text = "text"
+    latex = "latex"
+    m2 = "m2"
+    singular = "singular"
+    json = "json"
+
+
+class EquationsMethod(StrEnum):
+    interpolation = "interpolation"
+    lcn = "lcn"
+
+
+class DegreeMethod(StrEnum):  # neurovariety.invariants.degree.METHODS
+    auto = "auto"
+    exact = "exact"
+    projection = "projection"
+    hilbert = "hilbert"
+    witness = "witness"
 
 
 def equations_command(
     spec: str = typer.Argument(..., help="architecture, e.g. 'lcn k=3,2 s=2'"),
     max_degree: int = typer.Option(4, "--max-degree", help="interpolate equations of degree ≤ K"),
-    fmt: str = typer.Option("text", "--format", help="text, latex, m2, singular or json"),
-    method: str = typer.Option("interpolation", help="interpolation, or lcn (the recursion)"),
+    fmt: Format = typer.Option(
+        Format.text, "--format", help="text, LaTeX, Macaulay2, Singular or JSON"
+    ),
+    method: EquationsMethod = typer.Option(
+        EquationsMethod.interpolation, help="interpolation, or lcn (the recursion)"
+    ),
     seed: int = typer.Option(0, callback=check_seed, help="seed of the primes and sample points"),
+    as_json: bool = typer.Option(False, "--json", help="print the result as JSON (--format json)"),
 ) -> None:
     """Defining equations of the neurovariety, verified exactly on the parametrization."""
     from ..architectures import LCN
     from .equations import equations, lcn_equations
 
-    if fmt not in FORMATS:
-        raise NeurovarietyError(f"unknown format {fmt!r}; use one of {', '.join(FORMATS)}")
-    arch = parse_architecture(spec)
-    if method == "lcn":
-        if not isinstance(arch, LCN):
-            raise NeurovarietyError(f"--method lcn needs an lcn architecture, got {arch.spec}")
-        result = lcn_equations(arch, seed=seed)
-    elif method == "interpolation":
-        result = equations(arch, max_degree=max_degree, seed=seed)
-    else:
-        raise NeurovarietyError(f"unknown method {method!r}; use interpolation or lcn")
-    sys.stdout.write(result.format(fmt).rstrip("\n") + "\n")
+    if as_json and fmt not in (Format.text, Format.json):
+        raise NeurovarietyError(f"--json prints JSON; drop it or --format {fmt.value}")
+    arch = parse_spec(spec)
+    with status(f"equations {arch.spec} ({method.value})"):
+        if method is EquationsMethod.lcn:
+            if not isinstance(arch, LCN):
+                raise NeurovarietyError(f"--method lcn needs an lcn architecture, got {arch.spec}")
+            result = lcn_equations(arch, seed=seed)
+        else:
+            result = equations(arch, max_degree=max_degree, seed=seed)
+    if as_json or fmt is Format.json:
+        emit(result, True)
+        return
+    sys.stdout.write(result.format(fmt.value).rstrip("\n") + "\n")
 
 
 def degree_command(
     spec: str = typer.Argument(..., help="architecture, e.g. 'cnn k=2,2 x^2'"),
-    method: str = typer.Option("auto", help="auto, exact (msolve), projection, hilbert or witness"),
+    method: DegreeMethod = typer.Option(
+        DegreeMethod.auto, help="auto, exact (msolve), projection, hilbert or witness"
+    ),
     seed: int = typer.Option(
         0, callback=check_seed, help="seed of the primes, projections and points"
     ),
@@ -71,21 +98,17 @@ def degree_command(
     """Degree of the neurovariety, with its evidence and the closed formula when one applies."""
     from .degree import degree
 
-    result = degree(
-        parse_architecture(spec),
-        method=method,
-        seed=seed,
-        time_limit=time_limit,
-        max_monomials=max_monomials,
-        max_degree=max_degree,
-    )
-    if as_json:
-        d = result.to_dict()
-        keys = ("degree", "method", "trace_test", "formula", "seed")
-        out = {k: d[k] for k in keys} | {k: v for k, v in d.items() if k not in keys}
-        sys.stdout.write(json.dumps(out, indent=2) + "\n")
-    else:
-        sys.stdout.write(result.summary() + "\n")
+    arch = parse_spec(spec)
+    with status(f"degree {arch.spec} ({method.value})"):
+        result = degree(
+            arch,
+            method=method.value,
+            seed=seed,
+            time_limit=time_limit,
+            max_monomials=max_monomials,
+            max_degree=max_degree,
+        )
+    emit(result, as_json)
 
 
 def member_command(
@@ -97,13 +120,13 @@ def member_command(
     """Is the polynomial with these coefficients on the neurovariety / real neuromanifold?"""
     from .equations import coordinates, member, parse_point
 
-    arch = parse_architecture(spec)
+    arch = parse_spec(spec)
     try:
         text = point.read_text()
     except OSError as e:
         raise NeurovarietyError(f"cannot read the point file {point}: {e.strerror}") from None
     result = member(arch, parse_point(text, len(coordinates(arch))), seed=seed)
-    sys.stdout.write((result.to_json(indent=2) if as_json else result.summary()) + "\n")
+    emit(result, as_json)
 
 
 def register(app: typer.Typer) -> None:

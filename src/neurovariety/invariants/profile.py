@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
-import time
+import math
 from typing import Any
 
 from ..architectures.base import Architecture
@@ -16,7 +16,6 @@ from .dimension import DimensionResult, dimension, upper_bounds
 from .singularities import SingularityResult
 
 MAX_PROFILE_STRATA = 12
-MIN_MONODROMY_BUDGET = 10.0
 
 
 @dataclasses.dataclass(frozen=True)
@@ -64,6 +63,19 @@ def _group_text(arch: Architecture) -> str:
 
 DEFAULT_BUDGET = 60.0
 
+# The cost model of the optional items, calibrated on 2 busy cores (AMD EPYC). A count of
+# solutions (msolve over two primes, or monodromy) on a gauge chart of n variables took 0.1-0.2 s
+# for n <= 5 and 5.5 s for n = 10 with 4 solutions (fiber of mlp 2-2-2-1 x^3+x^2): about
+# COUNT_SECONDS per solution at n = 5, times COUNT_GROWTH per further variable.
+COUNT_SECONDS = 0.02
+COUNT_GROWTH = 2.2
+COUNT_START = 0.5  # msolve processes, the dimension and the expansion of the coordinates
+MONODROMY_START = 10.0  # compiling the tracker and finding a start pair, without msolve
+#: A dense elimination on n monomials took 25 s at n = 6000 (``mlp 2-3-2-3-4 x^2``), as n³.
+ELIMINATION_SECONDS = 25.0
+ELIMINATION_SIZE = 6000
+DAY = 86400.0
+
 
 def _filling_how(dim: DimensionResult) -> str:
     if dim.filling:
@@ -77,8 +89,11 @@ def profile(arch: Architecture, *, seed: int = 0, budget: float = DEFAULT_BUDGET
     """Profile of ``arch``: sizes, ambient space, bounds, certified dimension, closed formulas,
     subnetwork strata with singularity verdicts, the fiber, and the degree.
 
-    Items that need homotopy continuation (fiber size, degree by witness sets) run only while the
-    time ``budget`` (seconds) lasts; a skipped item says so.
+    The items that count solutions or interpolate (the fiber size, the computed degree) first get
+    a cost estimate from the architecture alone (:func:`fiber_cost`, :func:`degree_cost`); an
+    item runs when its estimate fits the ``budget`` (seconds) and is stopped after ``budget``
+    seconds; a skipped item says its estimate and the budget that would run it. So the rows do
+    not depend on the machine's speed or load, only (rarely) a stop at the budget does.
 
     >>> from neurovariety import parse_architecture
     >>> p = profile(parse_architecture("lcn k=3,2 s=2"))
@@ -123,11 +138,10 @@ def profile(arch: Architecture, *, seed: int = 0, budget: float = DEFAULT_BUDGET
     for b in upper_bounds(arch):
         rows.append(ProfileRow(f"upper bound: {b.name}", b.value, b.source))
     rows += _formula_rows(arch)
-    start = time.perf_counter()
     strata_rows, verdicts = _strata_rows(arch, dim, seed)
     rows += strata_rows
-    rows += _fiber_rows(arch, dim, seed, budget - (time.perf_counter() - start))
-    rows += _degree_rows(arch, seed, budget - (time.perf_counter() - start))
+    rows += _fiber_rows(arch, dim, seed, budget)
+    rows += _degree_rows(arch, dim, seed, budget)
     return ProfileResult(
         architecture=arch.spec, rows=_compare(arch, dim, rows), dimension=dim, strata=verdicts
     )
@@ -215,16 +229,62 @@ def _strata_rows(
     return rows, verdicts
 
 
+def count_seconds(n_vars: int, solutions: int) -> float:
+    """Estimated seconds to count ``solutions`` points on a gauge chart of ``n_vars`` variables.
+
+    >>> round(count_seconds(10, 4), 1)   # the fiber of mlp 2-2-2-1 x^3+x^2: measured 5.5 s
+    4.6
+    """
+    return COUNT_START + COUNT_SECONDS * max(solutions, 1) * COUNT_GROWTH ** (n_vars - 5)
+
+
+def _skipped(name: str, what: str, estimate: float, budget: float, command: str) -> ProfileRow:
+    run = (
+        f"--budget {math.ceil(estimate)} runs it"
+        if estimate < DAY
+        else "out of the profile's reach (over a day)"
+    )
+    return ProfileRow(
+        name,
+        "skipped",
+        f"{what}: estimated {estimate:.2g} s, over the budget of {budget:g} s; {run}; "
+        f"alone: `neurovariety {command}`",
+    )
+
+
+def fiber_cost(arch: Architecture, dim: DimensionResult) -> tuple[float, str]:
+    """Estimated seconds of the profile's fiber row, and what it does (0 when no count is needed).
+
+    A count is needed when the fibers are finite in the gauge chart: ``dim`` chart variables and
+    at least as many points as the symmetry group's order.
+
+    >>> from neurovariety import parse_architecture, dimension
+    >>> a = parse_architecture("mlp 2-3-2-3-4 x^2")
+    >>> fiber_cost(a, dimension(a))   # fiber dimension 14 > 8 rescalings: nothing to count
+    (0.0, 'fiber dimension above the symmetry dimension')
+    """
+    from .exact_counts import available
+    from .identifiability import symmetry
+
+    _, order, cont = symmetry(arch)
+    if dim.fiber_dimension > cont:
+        return 0.0, "fiber dimension above the symmetry dimension"
+    seconds = count_seconds(dim.dimension, order or 1)
+    if available():
+        return seconds, f"an exact count of ≥ {order or 1} points in {dim.dimension} variables"
+    return MONODROMY_START + seconds, f"monodromy on {dim.dimension} variables"
+
+
 def _fiber_rows(
     arch: Architecture, dim: DimensionResult, seed: int, budget: float
 ) -> list[ProfileRow]:
-    from .identifiability import fiber, symmetry
+    from .identifiability import fiber
 
-    positive = dim.fiber_dimension > symmetry(arch)[2]  # decided without monodromy
-    if budget < MIN_MONODROMY_BUDGET and not positive:
-        return [ProfileRow("fiber size", "skipped", f"time budget left {max(budget, 0.0):.0f} s")]
+    estimate, what = fiber_cost(arch, dim)
+    if estimate > budget:
+        return [_skipped("fiber size", what, estimate, budget, f"fiber '{arch.spec}'")]
     try:
-        r = fiber(arch, seed=seed, time_limit=budget)
+        r = fiber(arch, seed=seed, time_limit=max(budget, 1.0))
     except NeurovarietyError as e:
         return [ProfileRow("fiber size", "skipped", str(e))]
     if r.size is None:
@@ -255,28 +315,76 @@ def _fiber_rows(
     ]
 
 
+def degree_cost(arch: Architecture, dim: DimensionResult) -> tuple[str, float, str]:
+    """The cheapest method for the profile's degree row, its estimated seconds, and what it does.
+
+    The degree is at least the closed formula's value when one applies, else codim + 1 (a
+    variety spanning its ambient space; reachable monomials span it). ``projection`` eliminates
+    on the monomials of that degree in dim + 1 variables; ``exact`` and ``witness`` count
+    (degree × fiber order) points in the gauge chart (:func:`count_seconds`).
+
+    >>> from neurovariety import parse_architecture, dimension
+    >>> a = parse_architecture("lcn k=3,2 s=2")   # a cubic hypersurface: 35 cubic monomials
+    >>> method, seconds, _ = degree_cost(a, dimension(a)); method, seconds < 0.01
+    ('projection', True)
+    >>> a = parse_architecture("mlp 2-3-2-3-4 x^2")   # degree ≥ 21 on a 16-dimensional variety
+    >>> degree_cost(a, dimension(a))[1] > 3600
+    True
+    """
+    from .degree import DEFAULT_MAX_MONOMIALS, degree_formula
+    from .equations import coordinates
+    from .exact_counts import available, chart_size
+    from .identifiability import symmetry
+
+    d, n_coords = dim.dimension, len(coordinates(arch))
+    if d == n_coords:
+        return "projection", 0.0, "filling"
+    formula = degree_formula(arch)
+    low = int(formula["value"]) if formula is not None else n_coords - d + 1
+    monomials = math.comb(low + d, d)
+    plans = []
+    if monomials <= DEFAULT_MAX_MONOMIALS:
+        seconds = ELIMINATION_SECONDS * (monomials / ELIMINATION_SIZE) ** 3
+        plans.append(("projection", seconds, f"interpolation on ≥ {monomials} monomials"))
+    n = chart_size(arch)
+    points = low * (symmetry(arch)[1] or 1)
+    if available() and n == d:
+        seconds = count_seconds(n, points)
+        plans.append(("exact", seconds, f"an exact count of ≥ {points} points in {n} variables"))
+    seconds = MONODROMY_START + count_seconds(n, points)
+    plans.append(("witness", seconds, f"monodromy on ≥ {points} points in {n} variables"))
+    return min(plans, key=lambda plan: plan[1])
+
+
 def _degree_monomials(budget: float) -> int:
-    """Largest interpolation piece the degree may use within ``budget`` seconds.
+    """Largest interpolation piece the degree may use within ``budget`` seconds (dense
+    elimination scales as n³; the calibration is :data:`ELIMINATION_SECONDS`).
 
-    A dense elimination on n monomials took 25 s at n = 6000 on 2 busy cores (measured on
-    ``mlp 2-3-2-3-4 x^2``) and scales as n³; allow a third of the budget.
-
-    >>> _degree_monomials(75.0), _degree_monomials(30.0)
-    (6000, 4420)
+    >>> _degree_monomials(60.0), _degree_monomials(3.0)
+    (6000, 2959)
     """
     from .degree import DEFAULT_MAX_MONOMIALS
 
-    return min(DEFAULT_MAX_MONOMIALS, int(6000 * (max(budget, 0.0) / 75.0) ** (1 / 3)))
+    n = ELIMINATION_SIZE * (max(budget, 0.0) / ELIMINATION_SECONDS) ** (1 / 3)
+    return min(DEFAULT_MAX_MONOMIALS, int(n))
 
 
-def _degree_rows(arch: Architecture, seed: int, budget: float) -> list[ProfileRow]:
+def _degree_rows(
+    arch: Architecture, dim: DimensionResult, seed: int, budget: float
+) -> list[ProfileRow]:
     from .degree import degree
 
-    if budget < MIN_MONODROMY_BUDGET:
-        left = f"time budget left {max(budget, 0.0):.0f} s"
-        return [ProfileRow("degree (computed)", "skipped", left)]
+    method, estimate, what = degree_cost(arch, dim)
+    if estimate > budget:
+        return [_skipped("degree (computed)", what, estimate, budget, f"degree '{arch.spec}'")]
     try:
-        r = degree(arch, seed=seed, time_limit=budget, max_monomials=_degree_monomials(budget))
+        r = degree(
+            arch,
+            method=method,
+            seed=seed,
+            time_limit=max(budget, 1.0),
+            max_monomials=max(_degree_monomials(budget), 1),
+        )
     except NeurovarietyError as e:
         return [ProfileRow("degree (computed)", "skipped", str(e))]
     d = r.to_dict()

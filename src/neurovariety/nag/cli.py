@@ -2,16 +2,12 @@
 
 from __future__ import annotations
 
-import json
-import sys
 from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
-from rich.table import Table
 
-from ..clitools import check_seconds, check_seed, clean_errors
+from ..clitools import check_seconds, check_seed, clean_errors, console, print_json, status
 from ..errors import PolynomialSystemError
 
 
@@ -35,7 +31,7 @@ def _format(z: complex) -> str:
 
 def run_solve(
     file: Path,
-    seed: int | None,
+    seed: int,
     as_json: bool,
     parameters: str | None,
     certify: bool,
@@ -43,13 +39,19 @@ def run_solve(
     max_rows: int = 20,
 ) -> None:
     """Body of the command (separate from typer for testing)."""
+    from rich.table import Table
+
     from .certify import certify as certify_fn
     from .solve import solve
     from .system import read_system
 
     system = read_system(file)
-    result = solve(system, parameters=_parameters(parameters), seed=seed, time_limit=time_limit)
-    cert = certify_fn(system, result, parameters=_parameters(parameters)) if certify else None
+    with status(f"solve {file.name}: tracking paths"):
+        result = solve(system, parameters=_parameters(parameters), seed=seed, time_limit=time_limit)
+    cert = None
+    if certify:
+        with status(f"solve {file.name}: certifying"):
+            cert = certify_fn(system, result, parameters=_parameters(parameters))
     if as_json:
         out = result.to_dict()
         out["variables"] = list(system.variables)
@@ -57,9 +59,8 @@ def run_solve(
             out["certified"] = cert.n_certified
             out["certified_real"] = cert.n_certified_real
             out["certified_distinct"] = cert.n_distinct
-        sys.stdout.write(json.dumps(out) + "\n")
+        print_json(out)
         return
-    console = Console()
     console.print(f"[bold]{result.title()}[/bold]  ({system!r})")
     for b in result.bullets():
         console.print(f"• {b}")
@@ -95,9 +96,9 @@ def register(app: typer.Typer) -> None:
     def solve_command(
         file: Annotated[Path, typer.Argument(help="system file: one polynomial per line")],
         seed: Annotated[
-            int | None,
-            typer.Option(callback=check_seed, help="random seed (drawn and printed if omitted)"),
-        ] = None,
+            int,
+            typer.Option(callback=check_seed, help="seed of the start system and the patch"),
+        ] = 0,
         as_json: Annotated[bool, typer.Option("--json", help="machine-readable output")] = False,
         parameters: Annotated[
             str | None,

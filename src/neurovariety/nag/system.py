@@ -35,6 +35,9 @@ import numpy as np
 from ..errors import PolynomialSystemError
 from .parse import ParsedSystem, Poly, parse_text
 
+# every module of nag that uses JAX imports this one: complex128 paths need x64 before any array
+jax.config.update("jax_enable_x64", True)
+
 Kernel = Callable[[Any, jax.Array, jax.Array], tuple[jax.Array, jax.Array]]
 DirectionalKernel = Callable[
     [Any, jax.Array, jax.Array, jax.Array], tuple[jax.Array, jax.Array, jax.Array]

@@ -8,24 +8,24 @@ exits with code :data:`EXIT_TASKS_FAILED` after storing them.
 from __future__ import annotations
 
 import contextlib
-import json
 import os
 import shlex
-import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich.table import Table
 
 from ..clitools import (
     check_address,
     check_output_file,
     check_seconds,
+    check_seed,
     clean_errors,
     console,
     err_console,
+    print_json,
 )
 from ..errors import FamilyError
 
@@ -58,12 +58,33 @@ def _warn_if_open(scheduler: str) -> None:
         )
 
 
+class PlotKind(StrEnum):
+    heatmap = "heatmap"
+    thresholds = "thresholds"
+
+
+def _with_seed(invariants: Any, seed: int) -> Any:
+    """The family's invariants with ``seed`` for each one that takes a seed (dim, degree, …)."""
+    from .registry import get_invariant
+
+    if isinstance(invariants, list) and all(isinstance(n, str) for n in invariants):
+        invariants = {n: {} for n in invariants}
+    if not isinstance(invariants, Mapping):
+        return invariants  # malformed: the family reports it
+    out = {}
+    for name, options in invariants.items():
+        takes_seed = isinstance(options, Mapping) and "seed" in get_invariant(name).defaults
+        out[name] = {**options, "seed": seed} if takes_seed else options
+    return out
+
+
 def _family(
     family_file: Path | None,
     specs: list[str],
     invariants: list[str],
     timeout: float | None,
     memory_limit: str | None,
+    seed: int | None = None,
 ) -> Any:
     import tomllib
 
@@ -90,6 +111,8 @@ def _family(
     if not data:
         raise FamilyError("give a FAMILY_FILE or --spec/--invariant, e.g. --spec 'mlp 2-3-1 x^2'")
     data.setdefault("invariants", ["dim"])
+    if seed is not None:
+        data["invariants"] = _with_seed(data["invariants"], seed)
     return family_from_dict(data, default_name=name, source=source)
 
 
@@ -186,6 +209,13 @@ def sweep_command(
             "--dashboard", help=f"serve the local cluster's dashboard on {LOCAL_DASHBOARD}"
         ),
     ] = False,
+    seed: Annotated[
+        int | None,
+        typer.Option(
+            callback=check_seed,
+            help="seed of every invariant that takes one (default: the family's, else 0)",
+        ),
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="print the sweep report as JSON")] = False,
 ) -> None:
     """Compute invariants over a family of architectures into a resumable store.
@@ -195,11 +225,13 @@ def sweep_command(
     """
     from .run import run_sweep
 
-    fam = _family(family_file, spec or [], invariant or [], timeout, memory_limit)
+    fam = _family(family_file, spec or [], invariant or [], timeout, memory_limit, seed)
     if scheduler is not None:
         _warn_if_open(scheduler)
     with contextlib.ExitStack() as stack:
-        update = None if no_progress else stack.enter_context(_progress_bar(fam.name))
+        # the bar is for people: not drawn into a file or a pipe
+        quiet = no_progress or not err_console.is_terminal
+        update = None if quiet else stack.enter_context(_progress_bar(fam.name))
         report = run_sweep(
             fam,
             store,
@@ -211,7 +243,7 @@ def sweep_command(
             dashboard_address=LOCAL_DASHBOARD if dashboard else None,
         )
     if as_json:
-        sys.stdout.write(json.dumps(report.to_dict(), indent=2) + "\n")
+        print_json(report.to_dict())
     else:
         console.print(report.summary(), highlight=False, markup=False)
     if report.failed or report.timeout:
@@ -266,12 +298,14 @@ def query_command(
     as_json: Annotated[bool, typer.Option("--json", help="print a JSON list of rows")] = False,
 ) -> None:
     """Rows of the atlas matching a condition (columns: docs/sweeps.md)."""
+    from rich.table import Table
+
     from .store import Store
 
     with Store(store, readonly=True) as st:
         rows = st.query(where, limit=limit, with_result=full)
     if as_json:
-        sys.stdout.write(json.dumps(rows, indent=2) + "\n")
+        print_json(rows)
         return
     table = Table(title=f"atlas {store}  ({len(rows)} rows)")
     for c in QUERY_FIELDS:
@@ -296,13 +330,19 @@ def export_command(
     where: Annotated[
         str | None, typer.Option("--where", help="condition on the rows (as for query)")
     ] = None,
+    as_json: Annotated[
+        bool, typer.Option("--json", help='print {"path": …, "rows": …} as JSON')
+    ] = False,
 ) -> None:
     """Export atlas rows (with full result JSON) to CSV or Parquet."""
     from .store import Store
 
     with Store(store, readonly=True) as st:
         n = st.export(out, where)
-    err_console.print(f"wrote {n} rows to {out}", highlight=False)
+    if as_json:
+        print_json({"path": str(out), "rows": n})
+    else:
+        err_console.print(f"wrote {n} rows to {out}", highlight=False)
 
 
 def plot_command(
@@ -314,23 +354,28 @@ def plot_command(
         ),
     ],
     kind: Annotated[
-        str, typer.Option("--kind", help="heatmap (defects over width × depth) or thresholds")
-    ] = "heatmap",
+        PlotKind,
+        typer.Option("--kind", help="heatmap (defects over width × depth) or thresholds"),
+    ] = PlotKind.heatmap,
     where: Annotated[
         str | None, typer.Option("--where", help="condition on the rows (as for query)")
     ] = None,
+    as_json: Annotated[
+        bool, typer.Option("--json", help='print {"path": …, "rows": …} as JSON')
+    ] = False,
 ) -> None:
     """Plot defect heatmaps or activation-degree thresholds of MLP dimension results."""
     from . import plots
     from .store import Store
 
-    makers = {"heatmap": plots.defect_heatmap, "thresholds": plots.threshold_plot}
-    if kind not in makers:
-        raise FamilyError(f"--kind {kind!r}: use one of {sorted(makers)}")
+    makers = {PlotKind.heatmap: plots.defect_heatmap, PlotKind.thresholds: plots.threshold_plot}
     with Store(store, readonly=True) as st:
         rows = st.query(where)
     plots.save(makers[kind](rows), out)
-    err_console.print(f"wrote {out}", highlight=False)
+    if as_json:
+        print_json({"path": str(out), "rows": len(rows)})
+    else:
+        err_console.print(f"wrote {out}", highlight=False)
 
 
 def register(app: typer.Typer) -> None:
