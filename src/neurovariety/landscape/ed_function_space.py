@@ -45,6 +45,9 @@ from ..invariants.equations import Equation, coordinates, equations
 from ..invariants.exact_counts import PRIME_BITS, agreed_value, prime_counts
 from . import ed_exact
 
+#: Highest degree of the hypersurface's equation looked for (det of a symmetric 6×6 matrix).
+MAX_EQUATION_DEGREE = 6
+
 
 @dataclasses.dataclass(frozen=True)
 class FunctionSpaceCount:
@@ -86,7 +89,8 @@ def hypersurface_equation(arch: Architecture, *, seed: int = 0) -> Equation | No
     dim = dimension(arch, seed=seed)
     if not (dim.certified and dim.dimension == len(coordinates(arch)) - 1):
         return None
-    eqs = equations(arch, seed=seed)
+    # interpolation stops at a hypersurface's first equation, so a high limit costs nothing more
+    eqs = equations(arch, seed=seed, max_degree=MAX_EQUATION_DEGREE)
     return eqs.equations[0] if eqs.generated and len(eqs.equations) == 1 else None
 
 
