@@ -34,6 +34,7 @@ probability, as random choices are.
 from __future__ import annotations
 
 import dataclasses
+import math
 import random
 import time
 from fractions import Fraction
@@ -44,7 +45,7 @@ import numpy as np
 from ..architectures.base import Architecture
 from ..errors import NeurovarietyError
 from ..exact import primes_below
-from ..exact.msolve import PrimeCount
+from ..exact.msolve import Parametrization, PrimeCount, real_solutions
 from ..invariants.exact_counts import PRIME_BITS, agreed_value, prime_counts
 from .ed_system import chart_terms
 
@@ -175,7 +176,12 @@ def loss_form(
     return LossForm(Q, b, f"{what}, Q = VᵀV, W = Vᵀ, integer targets")
 
 
-def _mod(x: Fraction, p: int) -> int:
+def _mod(x: Fraction, p: int) -> Any:
+    """``x`` in GF(p), or in Q (a ``flint.fmpq``) for p = 0."""
+    if p == 0:
+        import flint
+
+        return flint.fmpq(x.numerator, x.denominator)
     if x.denominator % p == 0:
         raise NeurovarietyError(f"a denominator of the loss form is divisible by p={p}")
     return x.numerator * pow(x.denominator, -1, p) % p
@@ -201,12 +207,17 @@ def _determinant(M: list[list[Any]], one: Any) -> Any:
 
 
 def _polynomials(terms: list[dict[tuple[int, ...], Any]], p: int, extra: int) -> tuple[list, Any]:
-    """The coefficients c(z) mod p in a context ``z0..z{n-1}`` plus ``extra`` more variables."""
+    """The coefficients c(z) mod p (over Q for p = 0) in a context ``z0..z{n-1}`` plus ``extra``
+    more variables."""
     import flint
 
     n = len(next(iter(terms[0])))
     names = [f"z{i}" for i in range(n)] + ["s"] * extra
-    ctx = flint.nmod_mpoly_ctx.get(names, ordering="degrevlex", modulus=p)
+    ctx: Any
+    if p == 0:
+        ctx = flint.fmpq_mpoly_ctx.get(names, ordering="degrevlex")
+    else:
+        ctx = flint.nmod_mpoly_ctx.get(names, ordering="degrevlex", modulus=p)
     pad = (0,) * extra
     cs = [
         ctx.from_dict({e + pad: _mod(Fraction(int(a.p), int(a.q)), p) for e, a in t.items()})
@@ -238,9 +249,17 @@ def _critical_polynomials(
 def critical_system(
     terms: list[dict[tuple[int, ...], Any]], loss: LossForm, p: int, seed: int
 ) -> tuple[list[str], list[str]]:
-    """The saturated critical system over GF(p): n gradient equations and s·det(AᵀJ_c) − 1."""
+    """The saturated critical system over GF(p) (over Q for p = 0, integer coefficients): n
+    gradient equations and s·det(AᵀJ_c) − 1."""
     eqs, ctx = _critical_polynomials(terms, loss, p, seed)
+    if p == 0:  # msolve over Q: integer coefficients, one equation at a time
+        eqs = [e * _denominator(e) for e in eqs]
     return [str(e) for e in eqs], [str(v) for v in ctx.names()]
+
+
+def _denominator(e: Any) -> int:
+    """The least common denominator of the coefficients of ``e`` (an ``fmpq_mpoly``)."""
+    return math.lcm(*(int(a.q) for a in e.coeffs()))
 
 
 def fiber_system(
@@ -321,3 +340,159 @@ def exact_ed_count(
     return ExactEDCount(
         count, solutions, fiber, crit, fib, loss.description, time.perf_counter() - t0
     )
+
+
+@dataclasses.dataclass(frozen=True)
+class RealEDCount:
+    """How many of the critical functions are real, at the same rational data, by msolve over Q.
+
+    ``real_functions``: critical functions c with real coordinates (real points of the complex
+    variety); ``real_parameter_functions``: those among them that a real chart point computes
+    (the real neuromanifold's, up to the chart's fixed weights); ``real_chart_points``: real
+    solutions of the saturated system."""
+
+    functions: int
+    real_functions: int
+    real_parameter_functions: int
+    real_chart_points: int
+    fiber_size: int
+    how: str
+    seconds: float
+
+    def as_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self) | {"seconds": round(self.seconds, 3)}
+
+
+#: Working precisions (bits) tried in turn to tell the critical functions apart by Arb balls.
+REAL_PRECISIONS = (256, 1024, 4096)
+
+
+def _ball_values(terms: list[dict[tuple[int, ...], Any]], z: list[Any]) -> list[Any]:
+    """c(z) as Arb balls (``flint.acb``) at the ball point ``z``."""
+    import flint
+
+    out = []
+    for t in terms:
+        total = flint.acb(0)
+        for e, a in t.items():
+            term = flint.acb(a)
+            for zi, ei in zip(z, e, strict=True):
+                if ei:
+                    term *= zi**ei
+            total += term
+        out.append(total)
+    return out
+
+
+def _overlap(c: list[Any], d: list[Any]) -> bool:
+    return all(x.overlaps(y) for x, y in zip(c, d, strict=True))
+
+
+def _real_function_classes(
+    terms: list[dict[tuple[int, ...], Any]], param: Parametrization, names: list[str], fiber: int
+) -> tuple[int, int, int, int]:
+    """(functions, real functions, real functions with a real chart point, real chart points)
+    from msolve's parametrization: every solution as Arb balls, grouped by the function c(z)
+    it computes (balls of different functions are disjoint, so a grouping into classes of the
+    fiber's size with no ball meeting two classes is the only one those balls allow); a class is
+    a real function when its conjugate balls meet it and no other class (the conjugate of a
+    critical function is one: the system has rational coefficients)."""
+    for prec in REAL_PRECISIONS:
+        points = param.points(names, prec)
+        values = [_ball_values(terms, z) for _, z in points]
+        classes: list[list[int]] = []
+        clear = True
+        for i, c in enumerate(values):
+            hits = [k for k, cl in enumerate(classes) if _overlap(values[cl[0]], c)]
+            if len(hits) > 1:
+                clear = False
+                break
+            if hits:
+                classes[hits[0]].append(i)
+            else:
+                classes.append([i])
+        if not clear or any(len(cl) != fiber for cl in classes):
+            continue
+        real = with_point = 0
+        for cl in classes:
+            conj = [x.conjugate() for x in values[cl[0]]]
+            hits = [k for k, other in enumerate(classes) if _overlap(values[other[0]], conj)]
+            if len(hits) != 1:
+                clear = False
+                break
+            if classes[hits[0]] is cl:
+                real += 1
+                with_point += any(points[i][0] for i in cl)
+        if clear:
+            return len(classes), real, with_point, sum(r for r, _ in points)
+    raise NeurovarietyError(
+        f"the {param.degree} critical chart points do not fall into classes of the fiber size "
+        f"{fiber} at {REAL_PRECISIONS[-1]} bits (critical functions too close to tell apart, "
+        "or a critical function with an unusual fiber); rerun with another seed"
+    )
+
+
+def exact_real_count(
+    arch: Architecture,
+    loss: LossForm,
+    complex_count: ExactEDCount,
+    *,
+    seed: int = 0,
+    time_limit: float = 600.0,
+) -> RealEDCount:
+    """How many of the ``complex_count.count`` critical functions of ``loss`` are real.
+
+    The same saturated system as the complex count (so the same degenerate points are left
+    out), now over Q: msolve isolates its real solutions. With a chart fiber of one point, a
+    real function's only chart point z equals its conjugate (the conjugate point computes the
+    conjugate function, the same one), so real functions are the real chart points. With a
+    larger fiber a real function may have no real chart point (a real binary cubic with three
+    real roots is a sum of two cubes of complex conjugate forms only), so the functions are
+    told apart from msolve's rational parametrization of all the chart points, evaluated in
+    ball arithmetic (:func:`_real_function_classes`).
+
+    >>> from neurovariety import parse_architecture
+    >>> from neurovariety.invariants.exact_counts import available
+    >>> f = parse_architecture("lcn k=2,2 s=2")    # rank-one 2×2 matrices
+    >>> terms, keys = chart_terms(f)
+    >>> loss = loss_form(f, keys, LossSpec("data", whiten=True), seed=0)
+    >>> if available():    # Eckart–Young: the 2 rank-one truncations, both real
+    ...     r = exact_real_count(f, loss, exact_ed_count(f, loss))
+    ...     print(r.functions, r.real_functions)
+    ... else:
+    ...     print(2, 2)
+    2 2
+    """
+    if complex_count.count is None or complex_count.fiber_size is None:
+        raise NeurovarietyError(
+            f"{arch.spec}: the critical set is positive-dimensional; there is no number of real "
+            "critical points to count"
+        )
+    t0 = time.perf_counter()
+    terms, _ = chart_terms(arch)
+    eqs, names = critical_system(terms, loss, 0, seed)
+    fiber = complex_count.fiber_size
+    sols = real_solutions(eqs, names, time_limit=time_limit, parametrization=fiber > 1)
+    if fiber == 1:
+        n_real = sols.real
+        counts = (complex_count.count, n_real, n_real, n_real)
+        how = "fiber 1: each real critical function has one chart point, real"
+    else:
+        if sols.parametrization is None or sols.solutions != complex_count.parameter_solutions:
+            raise NeurovarietyError(
+                f"{arch.spec}: msolve over Q finds {sols.solutions} critical chart points, the "
+                f"counts mod p {complex_count.parameter_solutions} (a bad prime); rerun with "
+                "another seed"
+            )
+        counts = _real_function_classes(terms, sols.parametrization, names[:-1], fiber)
+        if counts[0] != complex_count.count or counts[3] != sols.real:
+            raise NeurovarietyError(
+                f"{arch.spec}: the parametrization gives {counts[0]} functions and {counts[3]} "
+                f"real chart points, the counts {complex_count.count} and {sols.real}; please "
+                "report this"
+            )
+        how = (
+            f"fiber {fiber}: all chart points from msolve's rational parametrization, grouped "
+            "by function in ball arithmetic (FLINT/Arb)"
+        )
+    return RealEDCount(*counts, fiber_size=fiber, how=how, seconds=time.perf_counter() - t0)

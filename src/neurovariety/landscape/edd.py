@@ -77,6 +77,7 @@ class EDDegreeResult(Result):
     certificate: str = ""
     exact: dict[str, Any] | None = None
     positive_dimensional: bool = False
+    real: dict[str, Any] | None = None
 
     def title(self) -> str:
         what = "generic ED degree" if self.form == "generic" else "learning degree"
@@ -118,6 +119,13 @@ class EDDegreeResult(Result):
                 f"monodromy{pairs}: {led['loops']} loops, {led['paths_tracked']} paths, "
                 f"{led['paths_failed']} failed; stopped: {led['stop_reason']}; "
                 f"trace test: {self.trace_test}"
+            )
+        if self.real:
+            r = self.real
+            b.append(
+                f"real: {r['real_functions']} of the {r['functions']} critical functions "
+                f"({r['real_parameter_functions']} computed by real parameters, "
+                f"{r['real_chart_points']} real chart points; msolve over Q, {r['seconds']:.2g} s)"
             )
         if self.exact and self.exact.get("fallback"):
             b.append(f"exact count not used: {self.exact['fallback']}")
@@ -267,6 +275,7 @@ def edd(
     time_limit: float = 600.0,
     max_loops_without_progress: int = 10,
     progress: Callable[[SearchProgress], None] | None = None,
+    real: bool = False,
 ) -> EDDegreeResult:
     """Number of complex critical points of the loss on the smooth part of the neurovariety.
 
@@ -278,7 +287,9 @@ def edd(
     :mod:`.ed_function_space`, also chosen by auto and exact when the chart's fiber is
     positive-dimensional and V is a hypersurface with a proven equation). ``progress`` is
     called with the monodromy search's :class:`~neurovariety.nag.SearchProgress` a few times a
-    second; the CLI draws it.
+    second; the CLI draws it. ``real``: also count how many critical functions are real at the
+    same (rational) data, by msolve over Q (:func:`~.ed_exact.exact_real_count`); it needs the
+    chart's exact count, which auto then runs at any size.
 
     Examples
     --------
@@ -294,6 +305,11 @@ def edd(
         raise NeurovarietyError(f"method={method!r}: use one of {', '.join(METHODS)}")
     if not isinstance(primes, int) or primes < 1:
         raise NeurovarietyError(f"primes={primes!r}: give at least 1 prime (2 or more to agree)")
+    if real and method in ("monodromy", "function-space"):
+        raise NeurovarietyError(
+            f"real=True counts real critical points exactly on the chart system; method="
+            f"{method!r} does not: use method 'exact' (or 'auto' or 'both')"
+        )
     dim = dimension(arch, seed=seed)
     _, _, free = ed_chart(arch)
     # Function space (ed_function_space): asked for, or the chart fiber is positive-dimensional
@@ -304,6 +320,11 @@ def edd(
         and (method == "exact" or (method == "auto" and exact_counts_available()))
         and ed_function_space.hypersurface_equation(arch, seed=seed) is not None
     ):
+        if real:
+            raise NeurovarietyError(
+                f"{arch.spec}: the chart's fiber is positive-dimensional, so its critical points "
+                "are counted in function space, where real counts are not implemented; drop real"
+            )
         formula, source = _formula(arch, form)
         result = ed_function_space.function_space_result(
             arch,
@@ -340,24 +361,24 @@ def edd(
 
     exact: ed_exact.ExactEDCount | None = None
     exact_info: dict[str, Any] | None = None
-    if method in ("exact", "both") or (method == "auto" and exact_counts_available()):
+    if method in ("exact", "both") or real or (method == "auto" and exact_counts_available()):
         loss = ed_exact.loss_form(arch, keys, spec, seed)
         size = ed_exact.system_size(exact_terms, loss, seed)
         exact_info = {"system_terms": size, "loss": loss.description}
-        if method == "auto" and reason is None and size > ed_exact.AUTO_MAX_TERMS:
+        if method == "auto" and reason is None and not real and size > ed_exact.AUTO_MAX_TERMS:
             exact_info["fallback"] = (
                 f"{size} terms > {ed_exact.AUTO_MAX_TERMS} (AUTO_MAX_TERMS): monodromy instead"
             )
         else:
             limit = time_limit
-            if method == "auto" and reason is None:
+            if method == "auto" and reason is None and not real:
                 limit = min(time_limit, AUTO_EXACT_SECONDS)
             try:
                 exact = ed_exact.exact_ed_count(
                     arch, loss, primes=primes, seed=seed, time_limit=limit
                 )
             except BudgetExceededError as e:
-                if method != "auto" or reason is not None:
+                if method != "auto" or reason is not None or real:
                     raise
                 exact_info["fallback"] = f"{e}; monodromy instead"
     if exact is not None:
@@ -367,6 +388,14 @@ def edd(
             "fiber_solutions": [c.solutions for c in exact.fiber],
             "msolve_seconds": round(sum(c.seconds for c in exact.critical + exact.fiber), 3),
         }
+        if real and exact.count is not None:
+            common["real"] = ed_exact.exact_real_count(
+                arch,
+                loss,
+                exact,
+                seed=seed,
+                time_limit=max(1e-3, time_limit - (time.perf_counter() - t0)),
+            ).as_dict()
         if method != "both":
             return EDDegreeResult(
                 **common,
