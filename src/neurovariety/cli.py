@@ -79,6 +79,14 @@ class EddForm(StrEnum):
     data = "data"
 
 
+class EddMethod(StrEnum):  # neurovariety.landscape.edd.METHODS
+    auto = "auto"
+    exact = "exact"
+    monodromy = "monodromy"
+    both = "both"
+    function_space = "function-space"
+
+
 class FiberMethod(StrEnum):
     auto = "auto"
     exact = "exact"
@@ -360,8 +368,8 @@ def edd_command(
     time_limit: float = typer.Option(
         600.0, callback=check_seconds, help="seconds for the count (msolve or monodromy)"
     ),
-    method: str = typer.Option(
-        "auto",
+    method: EddMethod = typer.Option(
+        EddMethod.auto,
         help="exact (msolve over primes), monodromy, both (error if they disagree), "
         "function-space (the Lagrange system of a hypersurface's equation), or auto (exact when "
         "msolve is installed and the system is small; function-space for hidden symmetries)",
@@ -381,7 +389,7 @@ def edd_command(
             whiten=whiten,
             seed=seed,
             time_limit=time_limit,
-            method=method,
+            method=method.value,
             primes=primes,
             progress=progress,
         )
