@@ -375,6 +375,9 @@ def edd_command(
         "msolve is installed and the system is small; function-space for hidden symmetries)",
     ),
     primes: int = typer.Option(2, min=1, max=16, help="primes for the exact count"),
+    real: bool = typer.Option(
+        False, "--real", help="also count the real critical points (msolve over Q, exact methods)"
+    ),
     as_json: bool = typer.Option(False, "--json", help="print the result as JSON"),
 ) -> None:
     """Number of complex critical points of the loss (ED / learning degree): exact or monodromy."""
@@ -392,6 +395,7 @@ def edd_command(
             method=method.value,
             primes=primes,
             progress=progress,
+            real=real,
         )
     emit(result, as_json)
 

@@ -307,8 +307,8 @@ def edd(
         raise NeurovarietyError(f"primes={primes!r}: give at least 1 prime (2 or more to agree)")
     if real and method in ("monodromy", "function-space"):
         raise NeurovarietyError(
-            f"real=True counts real critical points exactly on the chart system; method="
-            f"{method!r} does not: use method 'exact' (or 'auto' or 'both')"
+            f"real counts (real=True, --real) are exact, on the chart system; method="
+            f"{method!r} does not count them: use method 'exact', 'auto' or 'both'"
         )
     dim = dimension(arch, seed=seed)
     _, _, free = ed_chart(arch)
