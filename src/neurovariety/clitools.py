@@ -75,9 +75,9 @@ def clean_errors(
 
     A NeurovarietyError (bad input) prints its message (what is wrong + the fix), exit code 2;
     any other exception is an internal error: its type and message with a hint to report it,
-    exit code 1 (``NEUROVARIETY_DEBUG=1`` re-raises it). With ``on_interrupt``, Ctrl-C prints
-    the message it builds from the command's keyword arguments (e.g. where finished work was
-    saved) and exits with code 130.
+    exit code 1 (``NEUROVARIETY_DEBUG=1`` re-raises it). Ctrl-C prints "interrupted" — or, with
+    ``on_interrupt``, the message it builds from the command's keyword arguments (e.g. where
+    finished work was saved) — and exits with code 130.
     """
 
     def decorate(f: F) -> F:
@@ -89,11 +89,8 @@ def clean_errors(
                 _error_line(str(e))
                 raise typer.Exit(code=2) from None
             except KeyboardInterrupt:
-                if on_interrupt is None:
-                    raise
-                err_console.print(
-                    on_interrupt(kwargs), highlight=False, markup=False, soft_wrap=True
-                )
+                text = "interrupted" if on_interrupt is None else on_interrupt(kwargs)
+                err_console.print(text, highlight=False, markup=False, soft_wrap=True)
                 raise typer.Exit(code=130) from None
             except _TYPER_EXITS:
                 raise

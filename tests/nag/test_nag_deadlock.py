@@ -85,6 +85,7 @@ def test_ctrl_c_ends_a_monodromy_search_at_once_without_a_traceback() -> None:
     assert took < 3.0, took
     assert p.returncode == 130, (p.returncode, out, err)
     assert "Traceback" not in err and "FATAL" not in err, err
+    assert "interrupted" in err, err
 
 
 def test_a_time_limit_stops_a_search_inside_tracking_and_marks_it_partial() -> None:
