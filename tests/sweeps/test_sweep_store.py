@@ -175,7 +175,7 @@ def test_sandbox_budgets_failures_and_crashes() -> None:
 def test_sandbox_memory_limit() -> None:
     sb = Sandbox()
     try:
-        # a 7,680 × 8,160 Jacobian (≈ 500 MB): over the 300 MiB limit whatever the imports cost
+        # a ~8,000 × 8,160 Jacobian (≈ 500 MB): over the 300 MiB limit whatever the imports cost
         o = sb.run(DIM, "mlp 8-60-60-60-8 x^3", {}, timeout=120, memory_limit=300 * 2**20)
         assert o.status == "failed" and "memory limit" in (o.error or "")
         assert sb.run(DIM, "mlp 2-2-1 x^2", {}, timeout=60).status == "ok"
