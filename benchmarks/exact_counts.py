@@ -237,16 +237,18 @@ def row(r: dict[str, Any]) -> str:
     # the overhead compares the same work: a side count ours gave up on is taken out
     spent = e.get("cpu", 0.0) - e.get("given_up_cpu", 0.0)
     over = f"{spent / a['cpu']:.2f}×" if a.get("cpu") else "—"
-    if e.get("given_up_wall"):
+    if e.get("given_up_wall") and e.get("value") is not None:
         ours += f" (incl. {e['given_up_wall']:.2f} s wall of a side count given up)"
+    # ratios against ours' wall without that side count: the same work on both sides
+    base = e.get("wall", 0.0) - e.get("given_up_wall", 0.0) if e.get("value") is not None else 0
     if q.get("wall") is not None:
         counts = " ".join(f"{d}:{g}" for d, g in q["counts"])
         m2s = f"{q['wall']:.2f} (dim:deg {counts})"
-        m2r = f"{q['wall'] / e['wall']:.1f}×"
+        m2r = f"{q['wall'] / base:.1f}×"
     else:
         m2s, m2r = f"— ({q.get('error')})", "—"
     done = e.get("value") is not None and m.get("value") is not None
-    mr = f"{m['wall'] / e['wall']:.1f}×" if done else "—"
+    mr = f"{m['wall'] / base:.1f}×" if done else "—"
     return (
         f"| {r['kind']} `{r['spec']}` | {r['expected']} | {ours} | {alone} | {over} | {mono} | "
         f"{mr} | {m2s} | {m2r} |"
