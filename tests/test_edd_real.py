@@ -201,3 +201,25 @@ def test_real_refusals():
     loss = ed_exact.loss_form(f, chart_terms(f)[1], ed_exact.LossSpec("data", 1), 0)
     with pytest.raises(NeurovarietyError, match="positive-dimensional"):
         ed_exact.exact_real_count(f, loss, ed_exact.exact_ed_count(f, loss))
+
+
+def test_exact_count_shares_one_budget_across_primes(monkeypatch):
+    # Each prime gets what is left of time_limit, not the whole of it again (2,385 case: two
+    # primes of ~400 s each ran past a 540 s limit).
+    import time
+
+    from neurovariety.exact.msolve import PrimeCount
+
+    limits: list[float] = []
+
+    def fake(system, primes, *, label, time_limit):
+        limits.append(time_limit)
+        time.sleep(0.3)
+        return [PrimeCount(primes[0], 2, 2, 0.3)]
+
+    monkeypatch.setattr(ed_exact, "prime_counts", fake)
+    f = parse_architecture("lcn k=2,2 s=2")
+    loss = ed_exact.loss_form(f, chart_terms(f)[1], ed_exact.LossSpec("generic"), 0)
+    ed_exact.exact_ed_count(f, loss, time_limit=10.0)
+    assert len(limits) == 4  # two primes for the critical system, two for the fiber
+    assert all(a - b >= 0.29 for a, b in zip(limits, limits[1:], strict=False))

@@ -306,9 +306,13 @@ def exact_ed_count(
     deadline = time.monotonic() + time_limit
 
     def every_prime(system: Any, what: str) -> list[PrimeCount]:
-        # Every prime, also after a positive-dimensional answer, so that one is confirmed too.
-        left = max(1e-3, deadline - time.monotonic())
-        return [c for p in ps for c in prime_counts(system, [p], label=what, time_limit=left)]
+        # Every prime, also after a positive-dimensional answer, so that one is confirmed too;
+        # each gets what is left of the one budget (not the whole budget again).
+        counts: list[PrimeCount] = []
+        for p in ps:
+            left = max(1e-3, deadline - time.monotonic())
+            counts += prime_counts(system, [p], label=what, time_limit=left)
+        return counts
 
     crit = every_prime(
         lambda p: critical_system(terms, loss, p, seed), f"critical-point count of {arch.spec}"
