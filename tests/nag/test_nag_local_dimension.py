@@ -130,3 +130,13 @@ def test_a_double_root_stays_one_singular_solution_of_multiplicity_two():
     # certify follows the classification: the two simple roots only.
     c = certify(F, r)
     assert c.n_certified == 2 and c.verdicts.count(Verdict.UNKNOWN) == 2
+
+
+def test_a_compiled_system_without_equations_is_undecided_not_an_error() -> None:
+    # ED systems carry only compiled kernels: no Taylor expansion for the dual spaces, so the
+    # test must say "undecided" (the cluster stays an isolated singular solution, with the reason)
+    import dataclasses
+
+    system = dataclasses.replace(parse_system("x^2\ny - 1"), polynomials=None, function=None)
+    ld = local_dimension(system, np.array([0.0, 1.0]), np.zeros(0), paths=2)
+    assert (ld.isolated, ld.multiplicity, ld.hilbert) == (None, None, ())

@@ -187,6 +187,9 @@ def local_dimension(
     LocalDimension(isolated=False, multiplicity=None, dimension=1, hilbert=(1, 2))
     """
     n = system.n_variables
+    if system.polynomials is None and system.function is None:
+        # only compiled kernels (e.g. ED systems): no Taylor expansion to build the dual space
+        return LocalDimension(None, None, None, ())
     x = np.asarray(x, dtype=complex).reshape(n)
     rho = max(1.0, float(np.max(np.abs(x))))
     bound = max(int(paths), 1)

@@ -421,9 +421,14 @@ def _classify(
                 for i in members:
                     status[i] = PathStatus.SINGULAR
                     if ld.isolated is None:
+                        why = (
+                            "no equations to expand (a compiled system)"
+                            if not ld.hilbert
+                            else f"Macaulay matrix over {MAX_COLUMNS} columns"
+                        )
                         reason[i] = (
-                            "local dimension undecided (Macaulay matrix over "
-                            f"{MAX_COLUMNS} columns); counted as an isolated singular solution"
+                            f"local dimension undecided ({why}); counted as an isolated "
+                            "singular solution"
                         )
                 multiplicity[members] = len(members)
                 distinct.append(best)
