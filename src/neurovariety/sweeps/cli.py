@@ -372,6 +372,13 @@ def plot_command(
     with Store(store, readonly=True) as st:
         rows = st.query(where)
     plots.save(makers[kind](rows), out)
+    n_shapes = len(plots.degree_thresholds(rows)) if kind is PlotKind.thresholds else 0
+    if n_shapes > plots.MAX_THRESHOLD_SHAPES:
+        err_console.print(
+            f"note: the figure shows the first {plots.MAX_THRESHOLD_SHAPES} of {n_shapes} shapes; "
+            "narrow them with --where",
+            highlight=False,
+        )
     if as_json:
         print_json({"path": str(out), "rows": len(rows)})
     else:

@@ -112,8 +112,17 @@ def degree_thresholds(rows: Iterable[Mapping[str, Any]]) -> dict[tuple[int, ...]
     return out
 
 
-def threshold_plot(rows: Iterable[Mapping[str, Any]], *, max_shapes: int = 60) -> Any:
-    """Bar chart of the activation-degree threshold per MLP shape (hatched: none found)."""
+MAX_THRESHOLD_SHAPES = 60  # bars that stay legible in one figure
+
+
+def threshold_plot(
+    rows: Iterable[Mapping[str, Any]], *, max_shapes: int = MAX_THRESHOLD_SHAPES
+) -> Any:
+    """Bar chart of the activation-degree threshold per MLP shape (hatched: none found).
+
+    At most ``max_shapes`` bars; when there are more, the title says how many are shown of how
+    many (narrow the rows with ``--where``) — shapes are never dropped silently.
+    """
     from matplotlib.figure import Figure
 
     th = degree_thresholds(rows)
@@ -132,7 +141,10 @@ def threshold_plot(rows: Iterable[Mapping[str, Any]], *, max_shapes: int = 60) -
     ax.set_yticks(range(len(shapes)), ["-".join(map(str, s)) for s in shapes], fontsize=7)
     ax.set_xticks(range(0, top + 1))
     ax.set_xlabel("smallest r with no defect from r on (hatched: defective at every stored r)")
-    ax.set_title("Activation-degree thresholds")
+    title = "Activation-degree thresholds"
+    if len(th) > len(shapes):
+        title += f" (first {len(shapes)} of {len(th)} shapes; narrow with --where)"
+    ax.set_title(title)
     return fig
 
 
