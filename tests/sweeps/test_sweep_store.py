@@ -203,3 +203,18 @@ def test_a_reader_waits_for_a_store_being_created(tmp_path: Path) -> None:
     empty.touch()
     with pytest.raises(StoreError, match="not a neurovariety store"):
         Store(empty, readonly=True, timeout=0.2)
+
+
+def test_degrees_fibers_and_ed_degrees_can_be_swept(tmp_path: Path) -> None:
+    # Values from the closed forms: the LCN cubic (KMST/LCN: degree (Σ(k_i−1))!/Π(k_i−1)! = 3),
+    # one chart point per function (stride 2: birational), and the generic ED degree of the
+    # Segre P¹×P¹ (2×2 rank-one matrices) = 6 for lcn k=2,2 s=2.
+    tasks = _tasks(["lcn k=3,2 s=2"], ["degree", "fiber"]) + _tasks(["lcn k=2,2 s=2"], ["edd"])
+    with Store(tmp_path / "a.db") as st:
+        st.add((t, run_in_process(t.target, t.spec, t.options)) for t in tasks)
+        got = {(r["architecture"], r["invariant"]): r["value"] for r in st.query()}
+    assert got == {
+        ("lcn k=3,2 s=2", "degree"): 3,
+        ("lcn k=3,2 s=2", "fiber"): 1,
+        ("lcn k=2,2 s=2", "edd"): 6,
+    }

@@ -239,3 +239,24 @@ register_invariant(
     value="expected_dimension",
     description="parameters, ambient and expected dimension, best proven upper bound (no ranks)",
 )
+register_invariant(
+    "degree",
+    "neurovariety.invariants.degree:degree",
+    value="degree",
+    defaults={"method": "auto", "seed": 0, "time_limit": 300.0},
+    description="degree of the neurovariety (exact counts, interpolation or witness sets)",
+)
+register_invariant(
+    "fiber",
+    "neurovariety.invariants.identifiability:fiber",
+    value="size",
+    defaults={"method": "auto", "seed": 0, "time_limit": 300.0},
+    description="generic fiber size in the gauge chart and identifiability up to symmetry",
+)
+register_invariant(
+    "edd",
+    "neurovariety.landscape.edd:edd",
+    value="count",
+    defaults={"form": "generic", "method": "auto", "seed": 0, "time_limit": 600.0},
+    description="ED / learning degree: complex critical points of the loss in function space",
+)
