@@ -25,9 +25,11 @@ def _jsonable(value: Any) -> Any:
         return [value.real, value.imag]
     if isinstance(value, float) and not math.isfinite(value):
         return None if math.isnan(value) else ("inf" if value > 0 else "-inf")
-    if hasattr(value, "item") and callable(value.item):  # numpy scalars
+    if getattr(value, "ndim", 0) and hasattr(value, "tolist"):  # numpy / JAX arrays
+        return _jsonable(value.tolist())
+    if hasattr(value, "item") and callable(value.item):  # numpy scalars, 0-d arrays
         return _jsonable(value.item())
-    if hasattr(value, "tolist"):  # numpy arrays
+    if hasattr(value, "tolist"):
         return _jsonable(value.tolist())
     if isinstance(value, (str, int, float, bool)) or value is None:
         return value

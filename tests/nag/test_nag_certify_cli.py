@@ -96,3 +96,14 @@ def test_cli_errors_are_clean_with_exit_code_2(app, tmp_path, content, args, wor
 def test_cli_missing_file(app, tmp_path):
     res = CliRunner().invoke(app, ["solve", str(tmp_path / "none.txt")])
     assert res.exit_code == 2 and "no such file" in res.output
+
+
+def test_a_certification_result_serialises() -> None:
+    # its fields hold numpy arrays (radii, solutions): each must become a JSON list
+    import json
+
+    from neurovariety.nag import certify, parse_system, solve
+
+    F = parse_system("x^2 - 2\ny - 1")
+    d = json.loads(json.dumps(certify(F, solve(F, seed=0)).to_dict()))
+    assert len(d["solutions"]) == 2 and len(d["radii"]) == 2
