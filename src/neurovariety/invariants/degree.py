@@ -298,9 +298,10 @@ def _exact_degree(
 
     if dim == A:
         return 1, ["filling: the neurovariety is the whole space"], []
-    if chart_size(arch) != dim:
+    n_chart = chart_size(arch)
+    if n_chart != dim:
         raise NeurovarietyError(
-            f"the gauge chart of {arch.spec} has {chart_size(arch)} variables for dim V = {dim}: "
+            f"the gauge chart of {arch.spec} has {n_chart} variables for dim V = {dim}: "
             "its fibers are positive-dimensional (a symmetry the chart does not fix), so its "
             "points cannot be counted"
         )

@@ -198,10 +198,12 @@ def degree_exact(
     seed: int = 0,
     time_limit: float = 60.0,
     max_terms: int = DEFAULT_MAX_TERMS,
+    fiber: ExactCount | None = None,
 ) -> tuple[int, ExactCount, ExactCount]:
     """deg V = (chart points on a random slice) / (chart points over one function), by msolve.
 
-    Needs a gauge chart with dim V variables (a finite generic fiber in the chart).
+    Needs a gauge chart with dim V variables (a finite generic fiber in the chart). A ``fiber``
+    already counted (:func:`fiber_size_exact`) is used instead of counting it again.
 
     >>> from neurovariety import parse_architecture
     >>> if available():
@@ -211,7 +213,8 @@ def degree_exact(
     3
     """
     t_end = time.monotonic() + time_limit
-    fiber = _count(arch, "fiber", primes, seed, time_limit, max_terms)
+    if fiber is None:
+        fiber = _count(arch, "fiber", primes, seed, time_limit, max_terms)
     left = max(1e-3, t_end - time.monotonic())
     slice_ = _count(arch, "slice", primes, seed, left, max_terms)
     deg, rem = divmod(slice_.value, fiber.value)

@@ -238,7 +238,7 @@ def _exact_fiber(
     n_slice: int | None = None
     if left > 0:
         try:
-            deg, slice_, _ = degree_exact(arch, seed=seed, time_limit=left)
+            deg, slice_, _ = degree_exact(arch, seed=seed, time_limit=left, fiber=fib)
             n_slice = slice_.value
         except BudgetExceededError:
             pass
