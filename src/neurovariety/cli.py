@@ -425,12 +425,14 @@ def _register_subcommands() -> None:
     from .experiments.cli import register as register_experiments
     from .invariants.equations_cli import register as register_equations
     from .nag.cli import register as register_nag
+    from .report.cli import register as register_plot
     from .sweeps.cli import register as register_sweeps
 
     register_equations(app)
     register_nag(app)
     register_sweeps(app)
     register_experiments(app)
+    register_plot(app)
 
 
 _register_subcommands()

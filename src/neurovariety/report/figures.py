@@ -30,6 +30,7 @@ __all__ = [
     "exposure_chart",
     "function_coordinates",
     "landscape_figure",
+    "landscape_plot",
     "neuromanifold_figure",
     "png_data_uri",
 ]
@@ -228,7 +229,7 @@ def _coordinate_names(arch: Architecture) -> list[str]:
     return _coordinate_labels(arch)
 
 
-def landscape_figure(
+def landscape_plot(
     arch: Architecture,
     stratum: Stratum,
     theta0: np.ndarray,
@@ -238,10 +239,11 @@ def landscape_figure(
     point: str,
     seed: int = 0,
     grid: int = 61,
-) -> Figure:
+) -> tuple[Any, str]:
     """Contour plot of log10 L(θ) on the plane θ0 + s·n + t·a through a point ``theta0`` of
     ``stratum``: ``n`` a random unit direction normal to the stratum, ``a`` one along it (the
     stratum meets the plane in the line s = 0). ``point`` says what θ0 is (for the caption).
+    Returns the matplotlib figure and its caption.
     """
     from ..landscape.critical import loss_function
 
@@ -277,6 +279,12 @@ def landscape_figure(
         f"through {point} (θ0) of the stratum “{stratum.name}”, spanned by a random unit normal "
         f"and a random unit direction along the stratum; {grid}×{grid} grid."
     )
+    return fig, caption
+
+
+def landscape_figure(*args: Any, **kwargs: Any) -> Figure:
+    """:func:`landscape_plot` (same arguments) as a report :class:`Figure` (PNG)."""
+    fig, caption = landscape_plot(*args, **kwargs)
     return Figure("landscape", _png(fig), caption)
 
 
