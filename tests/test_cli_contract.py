@@ -247,8 +247,8 @@ def test_json_is_one_document_on_stdout() -> None:
     assert [e["degree"] for e in eqs["equations"]] == [3]  # the cubic c1c2c3 − c0c3² − c1²c4
     # one entry per stratum, with --stratum too (as `critical`)
     args = ["singular", "cnn k=2,2 x^2", "--stratum", "padding 0|1 1|0", "--json"]
-    verdicts = json.loads(runner.invoke(app, args).stdout)
-    assert isinstance(verdicts, list) and [v["verdict"] for v in verdicts] == ["yes"]  # PCN node
+    verdicts = json.loads(runner.invoke(app, args).stdout)["strata"]
+    assert [v["verdict"] for v in verdicts] == ["yes"]  # PCN node
     bad = runner.invoke(app, ["equations", "lcn k=3,2 s=2", "--json", "--format", "m2"])
     assert bad.exit_code == 2 and "--json" in bad.output
 

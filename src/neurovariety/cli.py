@@ -17,6 +17,7 @@ import typer
 
 from . import __version__
 from .clitools import (
+    EXIT_CODES_HELP,
     check_output_dir,
     check_output_file,
     check_seconds,
@@ -27,6 +28,7 @@ from .clitools import (
     enable_compile_cache,
     parse_spec,
     print_json,
+    report_limit,
     search_progress,
     status,
 )
@@ -36,6 +38,7 @@ MAX_PRIMES = 64  # each prime is one exact rank; past a few, the error bound is 
 
 app = typer.Typer(
     help="Neuroalgebraic geometry of polynomial neural networks.",
+    epilog=EXIT_CODES_HELP,
     no_args_is_help=True,
     add_completion=False,
     context_settings={"help_option_names": ["-h", "--help"]},
@@ -153,6 +156,12 @@ def profile_command(
     atlas: Path = typer.Option(
         None, "--atlas", help="sweep store (SQLite) whose defect heatmap the report shows"
     ),
+    time_limit: float = typer.Option(
+        None,
+        "--time-limit",
+        callback=check_seconds,
+        help="seconds for the whole profile: no item gets a budget past it (exit code 3 past it)",
+    ),
 ) -> None:
     """Everything known about an architecture's neuromanifold, with how it was decided."""
     from rich.table import Table
@@ -164,6 +173,8 @@ def profile_command(
         raise NeurovarietyError("--atlas is drawn in the HTML report: add --report DIR")
     if atlas is not None and not atlas.is_file():
         raise NeurovarietyError(f"--atlas {str(atlas)!r}: no such file; give a sweep store")
+    if time_limit:
+        budget = min(budget, time_limit)
     t0 = time.perf_counter()
     with status(f"profile {arch.spec}"):
         prof = profile(arch, seed=seed, budget=budget / 2 if report is not None else budget)
@@ -188,6 +199,7 @@ def profile_command(
             out["report"] = written.to_dict()
         print_json(out)
         return
+    report_limit(prof)
     table = Table(title=f"neurovariety profile  {arch.spec}", show_lines=False)
     table.add_column("invariant")
     table.add_column("value", justify="right")
@@ -266,7 +278,7 @@ def singular_command(
     else:
         results = singular_strata(arch, seed=seed)
     if as_json:  # a list, one entry per stratum, with --stratum too (as for `critical`)
-        print_json([r.to_dict() for r in results])
+        print_json([r.to_dict() for r in results], key="strata")
         return
     for r in results:
         console.print(r.summary(), highlight=False, markup=False)
@@ -281,7 +293,9 @@ def _read_data(path: str, arch: object) -> tuple[object, object]:
             data = np.load(path)
             X, Y = data["X"], data["Y"]
         else:
-            table = np.loadtxt(path, delimiter=",", ndmin=2)
+            from .experiments.data import read_csv
+
+            table = read_csv(path)  # a first line of column names is skipped
             X, Y = table[:, :n_in], table[:, n_in:]
     except (OSError, KeyError, ValueError) as e:
         raise NeurovarietyError(

@@ -2,13 +2,20 @@
 
 from __future__ import annotations
 
+import dataclasses
+import inspect
 import json
+import logging
 import math
 import os
 import re
+import signal
 import sys
+import threading
+import time
+import warnings
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from functools import wraps
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -18,7 +25,7 @@ import typer
 from rich.console import Console, ConsoleDimensions
 from rich.markup import escape
 
-from .errors import NeurovarietyError
+from .errors import BudgetExceededError, NeurovarietyError
 
 if TYPE_CHECKING:
     from .architectures import Architecture
@@ -68,49 +75,292 @@ def _error_line(message: str) -> None:
     err_console.print(f"[bold red]error:[/] {escape(message)}", highlight=False, soft_wrap=True)
 
 
-def clean_errors(
-    fn: F | None = None, *, on_interrupt: Callable[[dict[str, Any]], str] | None = None
-) -> Any:
-    """The commands' error boundary: one ``error: …`` line, never a traceback.
+#: The exit codes of every command (README, ``neurovariety --help``).
+EXIT_OK, EXIT_INTERNAL, EXIT_BAD_INPUT, EXIT_LIMIT, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
+EXIT_CODES_HELP = (
+    "Exit codes: 0 ok · 1 internal error (a bug: please report it) · 2 bad input · "
+    "3 a limit was reached (--time-limit, a budget): the partial result, if any, is printed · "
+    "130 interrupted."
+)
+#: Arguments that name the architecture(s) of a command, and its input file, in this order.
+_SPEC_ARGS = ("spec", "specs", "mlp_spec", "cnn_spec", "model")
+_INPUT_ARGS = ("file", "point", "family_file", "store", "data")
+#: With a computation that stops itself at --time-limit, the alarm only catches one that does
+#: not (a long C call): it rings this much later.
+_GRACE = (10.0, 0.25)  # seconds, fraction of the limit
 
-    A NeurovarietyError (bad input) prints its message (what is wrong + the fix), exit code 2;
-    any other exception is an internal error: its type and message with a hint to report it,
-    exit code 1 (``NEUROVARIETY_DEBUG=1`` re-raises it). Ctrl-C prints "interrupted" — or, with
-    ``on_interrupt``, the message it builds from the command's keyword arguments (e.g. where
-    finished work was saved) — and exits with code 130.
+
+@dataclasses.dataclass
+class _Run:
+    """What the running command's output reports about it (its provenance) and how it ends."""
+
+    command: str = ""
+    arguments: dict[str, Any] = dataclasses.field(default_factory=dict)
+    start: float = dataclasses.field(default_factory=time.perf_counter)
+    quiet: bool = False
+    limit_reached: bool = False
+
+
+_run = _Run()
+
+
+class _TimeUp(BaseException):
+    """The alarm of --time-limit; a BaseException so that no ``except Exception`` hides it."""
+
+
+def is_quiet() -> bool:
+    """``-q/--quiet``: no progress, no notes on stderr (results and errors still print)."""
+    return _run.quiet
+
+
+def note(text: str) -> None:
+    """A line for people on stderr (``note: …``), left out under ``--quiet``."""
+    if not _run.quiet:
+        err_console.print(text, highlight=False, markup=False, soft_wrap=True)
+
+
+def _command_name(ctx: Any) -> str:
+    # "neurovariety atlas query" -> "atlas query"
+    return " ".join(ctx.command_path.split()[1:]) if ctx is not None else ""
+
+
+def _spec_text(spec: Any) -> str:
+    try:
+        return parse_spec(str(spec)).spec
+    except Exception:  # provenance repeats what was given when it does not parse
+        return str(spec)
+
+
+def provenance() -> dict[str, Any]:
+    """The keys every ``--json`` output starts with: command, architecture or input, seed,
+    version and seconds (the command's wall time so far)."""
+    from . import __version__
+
+    args = _run.arguments
+    out: dict[str, Any] = {"command": _run.command}
+    specs: list[str] = []
+    for name in _SPEC_ARGS:
+        value = args.get(name)
+        specs += [value] if isinstance(value, str) else list(value or [])
+    if specs:
+        texts = [_spec_text(s) for s in specs]
+        out["architecture"] = texts[0] if len(texts) == 1 else texts
+    given = next((args[n] for n in _INPUT_ARGS if args.get(n) is not None), None)
+    if given is not None or not specs:
+        out["input"] = None if given is None else str(given)
+    out["seed"] = args.get("seed")
+    out["version"] = __version__
+    out["seconds"] = round(time.perf_counter() - _run.start, 3)
+    return out
+
+
+def _cut_by_limit(data: Any) -> bool:
+    """Whether a result (its JSON form) says a time limit cut its search short."""
+    if isinstance(data, dict):
+        for key, value in data.items():
+            if key == "out_of_time" and value is True:
+                return True
+            if key == "stop_reason" and str(value).startswith("time budget"):
+                return True
+            if _cut_by_limit(value):
+                return True
+    elif isinstance(data, list):
+        return any(_cut_by_limit(v) for v in data)
+    return False
+
+
+def report_limit(*results: Any) -> None:
+    """Mark the command's result as partial (exit code 3) when a limit cut any of ``results``
+    short: a monodromy search stopped by its time budget, paths cut by it. Results skipped by
+    design (a profile row over its budget) are not partial."""
+    for result in results:
+        paths = getattr(result, "paths", None) or ()
+        if any(str(getattr(p, "reason", "")).startswith("time budget") for p in paths):
+            _run.limit_reached = True
+        data = result.to_dict() if hasattr(result, "to_dict") else result
+        if getattr(result, "out_of_time", False) or _cut_by_limit(data):
+            _run.limit_reached = True
+
+
+def _limit_message(seconds: float) -> str:
+    return (
+        f"the time limit of {seconds:g} s was reached before a result; raise --time-limit "
+        "(or give a smaller problem)"
+    )
+
+
+@contextmanager
+def _alarm(seconds: float | None) -> Iterator[None]:
+    """Raise :class:`_TimeUp` in the main thread after ``seconds`` (POSIX; else no alarm).
+
+    The previous SIGALRM handler and timer (e.g. a test runner's) are restored afterwards.
+    """
+    usable = hasattr(signal, "setitimer") and threading.current_thread() is threading.main_thread()
+    if not seconds or not usable:
+        yield
+        return
+
+    def ring(_signum: int, _frame: Any) -> None:
+        raise _TimeUp
+
+    previous = signal.signal(signal.SIGALRM, ring)
+    t0 = time.monotonic()
+    earlier, _ = signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+        if earlier:
+            signal.setitimer(signal.ITIMER_REAL, max(earlier - (time.monotonic() - t0), 1e-3))
+
+
+@contextmanager
+def _quiet_libraries(quiet: bool) -> Iterator[None]:
+    """Under --quiet, the libraries' warnings and log lines (JAX's CPU fallback, …) are off."""
+    if not quiet:
+        yield
+        return
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        logging.disable(logging.WARNING)
+        os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")  # XLA's own C++ log lines
+        try:
+            yield
+        finally:
+            logging.disable(logging.NOTSET)
+
+
+def _contract_parameters(f: Callable[..., Any], time_limit: bool) -> list[inspect.Parameter]:
+    """The options every command gets that ``f`` does not declare itself."""
+    own = inspect.signature(f).parameters
+    extra = [
+        inspect.Parameter(
+            "contract_context", inspect.Parameter.KEYWORD_ONLY, annotation=typer.Context
+        ),
+        inspect.Parameter(
+            "quiet",
+            inspect.Parameter.KEYWORD_ONLY,
+            default=typer.Option(
+                False, "--quiet", "-q", help="no progress or notes on stderr (results, errors)"
+            ),
+            annotation=bool,
+        ),
+    ]
+    if time_limit and "time_limit" not in own:
+        extra.append(
+            inspect.Parameter(
+                "time_limit",
+                inspect.Parameter.KEYWORD_ONLY,
+                default=typer.Option(
+                    None,
+                    "--time-limit",
+                    callback=check_seconds,
+                    help="seconds; past them the command stops (exit code 3)",
+                ),
+                annotation=float | None,
+            )
+        )
+    return [p for p in extra if p.name not in own]
+
+
+def clean_errors(
+    fn: F | None = None,
+    *,
+    on_interrupt: Callable[[dict[str, Any]], str] | None = None,
+    time_limit: bool = True,
+) -> Any:
+    """The commands' contract: ``-q/--quiet``, ``--time-limit``, provenance, exit codes.
+
+    Adds ``-q/--quiet`` and (unless ``time_limit=False``, for commands that are always
+    instant) ``--time-limit SECONDS`` to the command's options when it does not declare them.
+    A command that declares ``time_limit`` passes it into its computation, which stops itself;
+    an alarm a little later (or, for one that does not declare it, at the limit) stops
+    whatever did not, with exit code 3.
+
+    Errors: one ``error: …`` line, never a traceback. A BudgetExceededError (a limit was
+    reached, no result) exits 3; another NeurovarietyError (bad input) prints its message
+    (what is wrong + the fix), exit code 2; any other exception is an internal error: its type
+    and message with a hint to report it, exit code 1 (``NEUROVARIETY_DEBUG=1`` re-raises it).
+    Ctrl-C prints "interrupted" — or, with ``on_interrupt``, the message it builds from the
+    command's keyword arguments (e.g. where finished work was saved) — and exits with 130. A
+    printed result that a limit cut short (see :func:`report_limit`) exits 3 too.
     """
 
     def decorate(f: F) -> F:
+        extra = _contract_parameters(f, time_limit)
+        declares_limit = "time_limit" in inspect.signature(f).parameters
+
         @wraps(f)
         def wrapper(*args: Any, **kwargs: Any) -> Any:
+            global _run
+            ctx = kwargs.pop("contract_context", None)
+            quiet = bool(kwargs.pop("quiet", False))
+            limit = kwargs.get("time_limit") if declares_limit else kwargs.pop("time_limit", None)
+            _run = _Run(command=_command_name(ctx), arguments=dict(kwargs), quiet=quiet)
+            alarm = None
+            if limit:
+                alarm = limit + max(_GRACE[0], _GRACE[1] * limit) if declares_limit else limit
             try:
-                return f(*args, **kwargs)
+                with ExitStack() as stack:
+                    stack.enter_context(_quiet_libraries(quiet))
+                    stack.enter_context(_alarm(alarm))
+                    out = f(*args, **kwargs)
+            except _TimeUp:
+                text = _limit_message(float(limit or 0))
+                if on_interrupt is not None:
+                    text += "; " + on_interrupt(kwargs).removeprefix("interrupted: ")
+                _error_line(text)
+                raise typer.Exit(code=EXIT_LIMIT) from None
+            except BudgetExceededError as e:
+                _error_line(str(e))
+                raise typer.Exit(code=EXIT_LIMIT) from None
             except NeurovarietyError as e:
                 _error_line(str(e))
-                raise typer.Exit(code=2) from None
+                raise typer.Exit(code=EXIT_BAD_INPUT) from None
             except KeyboardInterrupt:
                 text = "interrupted" if on_interrupt is None else on_interrupt(kwargs)
                 err_console.print(text, highlight=False, markup=False, soft_wrap=True)
-                raise typer.Exit(code=130) from None
+                raise typer.Exit(code=EXIT_INTERRUPTED) from None
             except _TYPER_EXITS:
                 raise
             except MemoryError:
                 _error_line("out of memory; give a smaller problem, or more memory")
-                raise typer.Exit(code=1) from None
+                raise typer.Exit(code=EXIT_INTERNAL) from None
             except Exception as e:
                 if os.environ.get("NEUROVARIETY_DEBUG"):
                     raise
                 _error_line(f"internal error: {type(e).__name__}: {e}; {INTERNAL_ERROR_HINT}")
-                raise typer.Exit(code=1) from None
+                raise typer.Exit(code=EXIT_INTERNAL) from None
+            if _run.limit_reached:
+                note("note: a time limit cut the computation short; the result is partial")
+                raise typer.Exit(code=EXIT_LIMIT)
+            return out
 
+        if extra:
+            own = inspect.signature(f, eval_str=True)
+            wrapper.__signature__ = own.replace(  # type: ignore[attr-defined]
+                parameters=[*own.parameters.values(), *extra]
+            )
+            wrapper.__annotations__ = {
+                **f.__annotations__,
+                **{p.name: p.annotation for p in extra},
+            }
         return wrapper  # type: ignore[return-value]
 
     return decorate(fn) if fn is not None else decorate
 
 
-def print_json(data: Any) -> None:
-    """The ``--json`` form of every command: indented JSON on stdout, nothing else there."""
-    sys.stdout.write(json.dumps(data, indent=2) + "\n")
+def print_json(data: Any, key: str = "results") -> None:
+    """The ``--json`` form of every command: indented JSON on stdout, nothing else there.
+
+    It starts with the :func:`provenance` keys; a list is put under ``key``.
+    """
+    report_limit(data)
+    body = {key: data} if isinstance(data, list) else dict(data)
+    head = provenance()  # its seconds (wall time) and canonical spec win over the result's
+    out = {**head, **{k: v for k, v in body.items() if k not in head}}
+    sys.stdout.write(json.dumps(out, indent=2) + "\n")
 
 
 def emit(result: Any, as_json: bool) -> None:
@@ -118,6 +368,7 @@ def emit(result: Any, as_json: bool) -> None:
     if as_json:
         print_json(result.to_dict())
     else:
+        report_limit(result)
         console.print(result.summary(), highlight=False, markup=False)
 
 
@@ -132,10 +383,10 @@ def parse_spec(spec: str) -> Architecture:
 def status(label: str) -> Iterator[Callable[[str], None]]:
     """A spinner with the elapsed time on stderr while a long computation runs.
 
-    Yields ``describe(text)``, which replaces the label. Only on a terminal: redirected stderr
-    and ``--json`` output on stdout get nothing from it.
+    Yields ``describe(text)``, which replaces the label. Only on a terminal and without
+    ``--quiet``: redirected stderr and ``--json`` output on stdout get nothing from it.
     """
-    if not err_console.is_terminal:
+    if _run.quiet or not err_console.is_terminal:
         yield lambda _text: None
         return
     from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import enum
+import functools
 import html
 import json
 import math
@@ -34,6 +35,17 @@ def _jsonable(value: Any) -> Any:
     if isinstance(value, (str, int, float, bool)) or value is None:
         return value
     return str(value)
+
+
+def _public_properties(cls: type) -> list[str]:
+    """Names of the public properties of ``cls`` and its bases, in definition order."""
+    names: list[str] = []
+    for klass in reversed(cls.__mro__):
+        for name, attr in vars(klass).items():
+            public = not name.startswith("_") and name not in names
+            if public and isinstance(attr, (property, functools.cached_property)):
+                names.append(name)
+    return names
 
 
 class Verdict(enum.StrEnum):
@@ -92,7 +104,21 @@ class Result:
         )
 
     def to_dict(self) -> dict[str, Any]:
-        return {f.name: _jsonable(getattr(self, f.name)) for f in dataclasses.fields(self)}
+        """Every field, then every public property (``nsolutions``, ``complete``, …), as JSON.
+
+        >>> @dataclasses.dataclass(frozen=True, repr=False)
+        ... class R(Result):
+        ...     n: int
+        ...     @property
+        ...     def double(self) -> int:
+        ...         return 2 * self.n
+        >>> R(3).to_dict()
+        {'n': 3, 'double': 6}
+        """
+        out = {f.name: _jsonable(getattr(self, f.name)) for f in dataclasses.fields(self)}
+        for name in _public_properties(type(self)):
+            out.setdefault(name, _jsonable(getattr(self, name)))
+        return out
 
     def to_json(self, **kwargs: Any) -> str:
         return json.dumps(self.to_dict(), **kwargs)

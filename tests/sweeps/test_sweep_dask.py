@@ -312,7 +312,7 @@ def test_cli_sweep_query_export_plot(scheduler: str, tmp_path: Path) -> None:
         app, ["atlas", "query", "--store", str(db), "--where", "defect > 0", "--json"]
     )
     assert res.exit_code == 0, res.output
-    rows = json.loads(res.stdout)
+    rows = json.loads(res.stdout)["rows"]
     # AH with r = 2: (3, 2, 1), (4, 2, 1), (4, 3, 1); no AH case for r = 3, 4 with d0 ≤ 4
     assert sorted(r["architecture"] for r in rows) == [
         "mlp 3-2-1 x^2", "mlp 4-2-1 x^2", "mlp 4-3-1 x^2",
@@ -323,11 +323,11 @@ def test_cli_sweep_query_export_plot(scheduler: str, tmp_path: Path) -> None:
         assert r["value"] == formulas.shallow_mlp_dim(w[0], w[1], r["degree"])
     res = runner.invoke(app, ["atlas", "query", "--store", str(db), "--where", "kind = 'lcn'",
                               "--json"])  # fmt: skip
-    (lcn,) = json.loads(res.stdout)
+    (lcn,) = json.loads(res.stdout)["rows"]
     assert lcn["value"] == formulas.lcn_dim((3, 2))
     res = runner.invoke(app, ["atlas", "query", "--store", str(db), "--where", "kind = 'cnn'",
                               "--json"])  # fmt: skip
-    (cnn,) = json.loads(res.stdout)
+    (cnn,) = json.loads(res.stdout)["rows"]
     assert cnn["value"] == formulas.pcn_dim((3, 2))  # |k| − L + 1 (PCN)
     res = runner.invoke(app, ["atlas", "query", "--store", str(db)])
     assert res.exit_code == 0 and "mlp 2-3-1 x^2" in res.output

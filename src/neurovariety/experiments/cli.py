@@ -22,6 +22,7 @@ from ..clitools import (
     clean_errors,
     console,
     err_console,
+    is_quiet,
     print_json,
     status,
 )
@@ -73,8 +74,8 @@ class _Bar:
 
 @contextmanager
 def _progress(total: int, label: str) -> Iterator[_Bar]:
-    """A bar on stderr, only on a terminal (stdout keeps the result, --json the JSON alone)."""
-    if not err_console.is_terminal:
+    """A bar on stderr, only on a terminal and without --quiet (stdout keeps the result)."""
+    if is_quiet() or not err_console.is_terminal:
         yield _Bar()
         return
     from rich.progress import (

@@ -17,7 +17,7 @@ from ..architectures.base import Architecture
 from ..errors import ExperimentError
 from ..parametrization.numeric import forward
 
-__all__ = ["Dataset", "load_data", "random_targets", "teacher_data"]
+__all__ = ["Dataset", "load_data", "random_targets", "read_csv", "teacher_data"]
 
 
 @dataclasses.dataclass(frozen=True, eq=False)
@@ -123,6 +123,63 @@ def random_targets(arch: Architecture, n: int, *, seed: int) -> Dataset:
     return Dataset(X, rng.standard_normal((n, arch.n_outputs)), "random N(0,1) targets")
 
 
+def read_csv(path: str | Path) -> np.ndarray:
+    """The numbers of a comma-separated file, one row a line; a first line that is not all
+    numbers is a header and skipped, a later one is an error that names its line.
+
+    >>> import tempfile, os
+    >>> p = os.path.join(tempfile.mkdtemp(), "d.csv")
+    >>> _ = open(p, "w").write("x0, y\\n1, 2\\n\\n3, 4\\n")
+    >>> read_csv(p).tolist()
+    [[1.0, 2.0], [3.0, 4.0]]
+    >>> _ = open(p, "w").write("1,2\\n3,four\\n")
+    >>> read_csv(p)
+    Traceback (most recent call last):
+    ...
+    neurovariety.errors.ExperimentError: d.csv, line 2: 'four' is not a number; ...
+    """
+    p = Path(path)
+    try:
+        lines = p.read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError) as e:
+        raise ExperimentError(f"cannot read {str(p)!r}: {e}; give a CSV file of numbers") from None
+    rows: list[list[float]] = []
+    first = True
+    for number, line in enumerate(lines, start=1):
+        if not line.strip():
+            continue
+        cells = [c.strip() for c in line.split(",")]
+        try:
+            row = [float(c) for c in cells]
+        except ValueError:
+            if first:  # a header line: column names
+                first = False
+                continue
+            bad = next(c for c in cells if not _is_number(c))
+            raise ExperimentError(
+                f"{p.name}, line {number}: {bad!r} is not a number; only the first line may be "
+                "a header, fix or remove this line"
+            ) from None
+        first = False
+        if rows and len(row) != len(rows[0]):
+            raise ExperimentError(
+                f"{p.name}, line {number}: {len(row)} columns where the lines before have "
+                f"{len(rows[0])}; give every line the same columns"
+            )
+        rows.append(row)
+    if not rows:
+        raise ExperimentError(f"{p.name} holds no rows of numbers; give one sample per line")
+    return np.array(rows)
+
+
+def _is_number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
+
+
 def load_data(path: str | Path, n_inputs: int, n_outputs: int) -> Dataset:
     """Read a user's data: NPZ with arrays ``X`` and ``Y``, or CSV whose first ``n_inputs``
     columns are inputs and the next ``n_outputs`` targets (a non-numeric header line is skipped).
@@ -147,15 +204,7 @@ def load_data(path: str | Path, n_inputs: int, n_outputs: int) -> Dataset:
         except (OSError, ValueError) as e:
             raise ExperimentError(f"cannot read {p.name} as NPZ: {e}") from None
     else:
-        try:
-            A = np.loadtxt(p, delimiter=",", ndmin=2)
-        except ValueError:
-            try:
-                A = np.loadtxt(p, delimiter=",", ndmin=2, skiprows=1)
-            except ValueError as e:
-                raise ExperimentError(
-                    f"cannot read {p.name} as CSV of numbers: {e}; use comma-separated values"
-                ) from None
+        A = read_csv(p)
         if A.shape[1] != n_inputs + n_outputs:
             raise ExperimentError(
                 f"{p.name} has {A.shape[1]} columns; expected {n_inputs} inputs + {n_outputs} "

@@ -7,7 +7,15 @@ from typing import Annotated
 
 import typer
 
-from ..clitools import check_seconds, check_seed, clean_errors, console, print_json, status
+from ..clitools import (
+    check_seconds,
+    check_seed,
+    clean_errors,
+    console,
+    print_json,
+    report_limit,
+    status,
+)
 from ..errors import PolynomialSystemError
 
 
@@ -61,6 +69,7 @@ def run_solve(
             out["certified_distinct"] = cert.n_distinct
         print_json(out)
         return
+    report_limit(result)
     console.print(f"[bold]{result.title()}[/bold]  ({system!r})")
     for b in result.bullets():
         console.print(f"• {b}")

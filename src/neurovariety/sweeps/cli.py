@@ -25,6 +25,8 @@ from ..clitools import (
     clean_errors,
     console,
     err_console,
+    is_quiet,
+    note,
     print_json,
 )
 from ..errors import FamilyError
@@ -230,7 +232,7 @@ def sweep_command(
         _warn_if_open(scheduler)
     with contextlib.ExitStack() as stack:
         # the bar is for people: not drawn into a file or a pipe
-        quiet = no_progress or not err_console.is_terminal
+        quiet = no_progress or is_quiet() or not err_console.is_terminal
         update = None if quiet else stack.enter_context(_progress_bar(fam.name))
         report = run_sweep(
             fam,
@@ -305,7 +307,7 @@ def query_command(
     with Store(store, readonly=True) as st:
         rows = st.query(where, limit=limit, with_result=full)
     if as_json:
-        print_json(rows)
+        print_json(rows, key="rows")
         return
     table = Table(title=f"atlas {store}  ({len(rows)} rows)")
     for c in QUERY_FIELDS:
@@ -342,7 +344,7 @@ def export_command(
     if as_json:
         print_json({"path": str(out), "rows": n})
     else:
-        err_console.print(f"wrote {n} rows to {out}", highlight=False)
+        console.print(f"wrote {n} rows to {out}", highlight=False)  # the result: stdout
 
 
 def plot_command(
@@ -374,15 +376,14 @@ def plot_command(
     plots.save(makers[kind](rows), out)
     n_shapes = len(plots.degree_thresholds(rows)) if kind is PlotKind.thresholds else 0
     if n_shapes > plots.MAX_THRESHOLD_SHAPES:
-        err_console.print(
+        note(
             f"note: the figure shows the first {plots.MAX_THRESHOLD_SHAPES} of {n_shapes} shapes; "
-            "narrow them with --where",
-            highlight=False,
+            "narrow them with --where"
         )
     if as_json:
         print_json({"path": str(out), "rows": len(rows)})
     else:
-        err_console.print(f"wrote {out}", highlight=False)
+        console.print(f"wrote {out}", highlight=False)
 
 
 def register(app: typer.Typer) -> None:
@@ -398,9 +399,10 @@ def register(app: typer.Typer) -> None:
     atlas = typer.Typer(
         help="Query, export and plot a sweep's results store.", no_args_is_help=True
     )
-    atlas.command("query")(clean_errors(query_command))
-    atlas.command("export")(clean_errors(export_command))
-    atlas.command("plot")(clean_errors(plot_command))
+    # reading a store is quick: these three take no --time-limit
+    atlas.command("query")(clean_errors(query_command, time_limit=False))
+    atlas.command("export")(clean_errors(export_command, time_limit=False))
+    atlas.command("plot")(clean_errors(plot_command, time_limit=False))
     app.add_typer(atlas, name="atlas")
 
 

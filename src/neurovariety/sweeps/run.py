@@ -160,7 +160,8 @@ def open_client(
             threads_per_worker=1,
             processes=True,
             host=LOOPBACK,
-            dashboard_address=dashboard_address,
+            # port 0: any free port, so a busy 8787 (another cluster) raises no warning
+            dashboard_address=dashboard_address or f"{LOOPBACK}:0",
             memory_limit=memory_limit if memory_limit is not None else "auto",
             silence_logs=logging.ERROR,
         )
