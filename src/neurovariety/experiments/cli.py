@@ -42,6 +42,12 @@ class Targets(StrEnum):  # neurovariety.experiments.bias.TARGETS
     random = "random"
 
 
+class StepControl(StrEnum):  # neurovariety.experiments.training.STEP_CONTROLS
+    auto = "auto"
+    armijo = "armijo"
+    none = "none"
+
+
 class FisherMethod(StrEnum):
     auto = "auto"
     exact = "exact"
@@ -203,10 +209,28 @@ def register(app: typer.Typer) -> None:
         ),
         steps: int = typer.Option(4000, min=1, help="optimizer steps per run"),
         optimizer: Optimizer = typer.Option(Optimizer.gd, help="adam, sgd or gd"),
-        lr: float = typer.Option(0.005, callback=check_nonnegative, help="learning rate"),
+        lr: float = typer.Option(
+            0.005, callback=check_nonnegative, help="learning rate (largest step with armijo)"
+        ),
+        lr_mlp: float | None = typer.Option(
+            None, callback=check_nonnegative, help="the MLP's learning rate (default: --lr)"
+        ),
+        lr_cnn: float | None = typer.Option(
+            None, callback=check_nonnegative, help="the CNN's learning rate (default: --lr)"
+        ),
+        step_control: StepControl = typer.Option(
+            StepControl.auto,
+            help="auto (armijo for gd), armijo (backtracking line search) or none",
+        ),
+        init_scale: float = typer.Option(
+            0.5, callback=check_nonnegative, help="initial parameters init_scale·N(0, I)"
+        ),
         batch_size: int = typer.Option(32, min=1, help="minibatch size for sgd"),
         threshold: float = typer.Option(
-            1e-2, callback=check_nonnegative, help="relative distance counted as on a stratum"
+            1e-2, callback=check_nonnegative, help="relative parameter distance to a stratum"
+        ),
+        fs_threshold: float = typer.Option(
+            1e-3, callback=check_nonnegative, help="relative distance of f_θ to a stratum image"
         ),
         records: int = typer.Option(40, min=1, help="recorded points along each trajectory"),
         batch_seeds: int = typer.Option(32, min=1, help="runs per vmapped batch"),
@@ -218,13 +242,24 @@ def register(app: typer.Typer) -> None:
         ),
         as_json: bool = typer.Option(False, "--json", help="print the result as JSON"),
     ) -> None:
-        """Singularity bias: fraction of runs ending on a stratum, MLP vs CNN, with figures."""
+        """Singularity bias: fraction of converged runs ending on a singular subnetwork (rank
+        drop of dφ and f_θ near a stratum image), MLP vs CNN, with CIs, Fisher's p and figures."""
+        import dataclasses
+
         from ..architectures import parse_architecture
         from .bias import singularity_bias
+        from .plots import bias_fractions
         from .store import RunStore
 
         mlp, cnn = parse_architecture(mlp_spec), parse_architecture(cnn_spec)
-        cfg = _config(optimizer, lr, steps, batch_size, threshold, records, batch_seeds)
+        base = dataclasses.replace(
+            _config(optimizer, lr, steps, batch_size, threshold, records, batch_seeds),
+            init_scale=init_scale,
+            step_control=step_control.value,
+            fs_threshold=fs_threshold,
+        )
+        cfg_mlp = dataclasses.replace(base, lr=lr if lr_mlp is None else lr_mlp)
+        cfg_cnn = dataclasses.replace(base, lr=lr if lr_cnn is None else lr_cnn)
         store = RunStore(out)
         with _progress(2 * seeds, "bias: MLP then CNN") as bar:
             result = singularity_bias(
@@ -233,18 +268,23 @@ def register(app: typer.Typer) -> None:
                 seeds=seeds,
                 samples=samples,
                 targets=targets.value,
-                config=cfg,
+                config=cfg_mlp,
+                cnn_config=cfg_cnn,
                 seed=seed,
                 store=store,
                 progress=lambda _name, k: bar.advance(k),
             )
-        figures = _training_figures([result.mlp, result.cnn], out, "bias_")
+        figures = [bias_fractions(result, out / "bias_fractions.png")]
+        figures += _training_figures([result.mlp, result.cnn], out, "bias_")
         payload = {
             "mlp": {k: v for k, v in result.mlp.to_dict().items() if k != "runs"},
             "cnn": {k: v for k, v in result.cnn.to_dict().items() if k != "runs"},
             "targets": result.targets,
+            "headline": "rank drop + function",
             "difference": result.difference,
             "p_value": result.p_value,
+            "differences": result.differences,
+            "p_values": result.p_values,
             "figures": [str(p) for p in figures],
         }
         store.write_json("bias_summary.json", payload)

@@ -8,9 +8,16 @@ from typing import Any
 import numpy as np
 
 from .apo import APOResult
-from .training import TrainingResult
+from .bias import BiasResult
+from .training import CRITERIA, TrainingResult
 
-__all__ = ["apo_figure", "distance_histogram", "loss_curves", "trajectory_projection"]
+__all__ = [
+    "apo_figure",
+    "bias_fractions",
+    "distance_histogram",
+    "loss_curves",
+    "trajectory_projection",
+]
 
 
 def _plt() -> Any:
@@ -52,6 +59,45 @@ def distance_histogram(results: list[TrainingResult], path: str | Path) -> Path:
     ax.set_xlabel("log10 relative distance to the nearest subnetwork stratum (end point)")
     ax.set_ylabel("runs")
     ax.legend(fontsize=8)
+    return _save(fig, path)
+
+
+def bias_fractions(result: BiasResult, path: str | Path) -> Path:
+    """Left: fraction of converged runs meeting each criterion, MLP vs CNN, with 95% Wilson
+    intervals and Fisher's p; right: log10 of the end points' function-space distance to the
+    nearest stratum image, with its threshold."""
+    plt = _plt()
+    fig, (ax, hx) = plt.subplots(1, 2, figsize=(11.0, 4.0), width_ratios=[1.3, 1.0])
+    x = np.arange(len(CRITERIA))
+    for off, res in ((-0.18, result.mlp), (0.18, result.cnn)):
+        c = [res.criteria[n] for n in CRITERIA]
+        frac = np.array([v["fraction"] for v in c])
+        err = np.abs(np.array([[v["ci_low"], v["ci_high"]] for v in c]).T - frac)
+        ax.bar(
+            x + off,
+            frac,
+            width=0.36,
+            yerr=err,
+            capsize=3,
+            label=f"{res.architecture} ({res.seeds - res.diverged} runs, {res.diverged} diverged)",
+        )
+    for i, n in enumerate(CRITERIA):
+        ax.text(i, 1.02, f"p={result.p_values[n]:.1g}", ha="center", fontsize=7)
+    ax.set_xticks(x, [n.replace(" + ", " +\n") for n in CRITERIA], fontsize=8)
+    ax.set_ylim(0, 1.1)
+    ax.set_ylabel("fraction of converged runs (95% Wilson CI)")
+    ax.legend(fontsize=7, loc="upper left")
+    vals = [
+        np.log10(np.maximum([r["function_distance"] for r in res.runs if not r["diverged"]], 1e-16))
+        for res in (result.mlp, result.cnn)
+    ]
+    bins = np.linspace(min([-8.0, *(v.min() for v in vals if v.size)]), 0.5, 40)
+    for res, v in zip((result.mlp, result.cnn), vals, strict=True):
+        hx.hist(v, bins=bins, alpha=0.6, label=res.architecture)
+    hx.axvline(np.log10(result.mlp.fs_threshold), color="k", ls="--", lw=1, label="threshold")
+    hx.set_xlabel("log10 relative distance of f_θ to the nearest stratum image")
+    hx.set_ylabel("runs")
+    hx.legend(fontsize=7)
     return _save(fig, path)
 
 
