@@ -31,8 +31,12 @@ def test_lcn_cubic_singular_along_the_even_polynomials() -> None:
     r = sl.singular_locus(parse_architecture("lcn k=3,2 s=2"))
     assert r.exact
     assert [(c.equations, c.dimension, c.degree, c.new, c.linear) for c in r.components] == [
-        (["c1", "c3"], 3, 1, True, True)
+        (["c1", "c3"], 3, 1, False, True)
     ]
+    # a1 = 0 is the interior-zero stratum: (a0 + a2x²)(b0 + b1x²) = A(y)B(y), y = x², any
+    # quadratic in y (it factors over C), so its image is all of {c1 = c3 = 0}
+    (comp,) = r.components
+    assert comp.strata == ["interior-zero 0|0:2 0|0"] and comp.image == "lcn k=2,2"
     # a1 = 0 (an interior zero) gives c1 = c3 = 0; so do the strata that keep a0 or a2 only
     assert "component [1]" in r.strata["padding 0|2 0|0"]
     assert "component [1]" in r.strata["padding 2|0 0|0"]

@@ -41,15 +41,18 @@ def test_pcn_stride_two_has_no_second_placement() -> None:
 
 
 def _stratum_point(spec: str, stratum: str, filters: tuple[int, ...], rng: np.random.Generator):
-    """Random integer filters on the stratum (zeros at the padded ends), as sympy Integers."""
+    """Random integer filters on the stratum (zeros at the padded ends and, for an interior-zero
+    stratum ``a|b:d``, between the positions a, a + d, …), as sympy Integers."""
     arch = parse_architecture(spec)
-    pad = parse_stratum(arch, stratum).padding
     out = []
-    for k, (a, b) in zip(filters, pad, strict=True):
+    for k, word in zip(filters, stratum.split()[1:], strict=True):
+        ab, _, d = word.partition(":")
+        a, b = map(int, ab.split("|"))
         w = [0] * k
-        for j in range(a, k - b):
+        for j in range(a, k - b, int(d or 1)):
             w[j] = int(rng.choice([-3, -2, -1, 1, 2, 3, 5]))
         out.append(w)
+    assert parse_stratum(arch, stratum).name == stratum
     return out
 
 
@@ -143,10 +146,12 @@ def test_lcn_32_stride_two_against_the_hypersurface() -> None:
         if r.verdict is Verdict.YES:
             assert not smooth, r.stratum
     # The even quadratics c·(a0 + a1x²) are reached from a second padding with other filter
-    # sizes, (3, 1): those points are singular (∇F = 0) and must not be called smooth.
-    assert verdicts["padding 0|2 0|0"] is Verdict.UNKNOWN
-    assert verdicts["padding 2|0 0|0"] is Verdict.UNKNOWN
+    # sizes, (3, 1): those points are singular (∇F = 0) and must not be called smooth; with
+    # ∇F = 0 on the whole image (by hand: c1 = c3 = 0 there) they are singular.
+    assert verdicts["padding 0|2 0|0"] is Verdict.YES
+    assert verdicts["padding 2|0 0|0"] is Verdict.YES
     assert sum(v is Verdict.NO for v in verdicts.values()) == 11
+    assert sum(v is Verdict.YES for v in verdicts.values()) == 9  # 6 paddings, 3 interior zeros
 
 
 def test_stratum_dense_in_v_is_smooth_at_its_generic_point() -> None:
@@ -189,8 +194,12 @@ def test_filling_architectures_have_no_singular_points() -> None:
 
 
 def test_strata_enumeration_counts() -> None:
-    # k = (3, 2): paddings (a, b) with a + b ≤ k − 1: 6 for k = 3, 3 for k = 2, minus the empty one.
-    assert len(strata(parse_architecture("cnn k=3,2 s=2 x^2"))) == 6 * 3 - 1
+    # k = (3, 2): paddings (a, b) with a + b ≤ k − 1: 6 for k = 3, 3 for k = 2, minus the empty
+    # one; and the first filter with its middle entry zero (dilation 2 divides the stride 2)
+    # times the 3 paddings of the second.
+    cnn = strata(parse_architecture("cnn k=3,2 s=2 x^2"))
+    assert sum(s.kind == "padding" for s in cnn) == 6 * 3 - 1
+    assert sum(s.kind == "interior-zero" for s in cnn) == 3
     mlp = strata(parse_architecture("mlp 2-3-2-1 x^2"))
     assert len(mlp) == 2 * 3  # per hidden layer: inactive-out, inactive-in, redundant
     with_constant = strata(parse_architecture("mlp 2-3-1 x^2+1"))

@@ -215,39 +215,83 @@ def profile_command(
 @clean_errors
 def strata_command(
     spec: str = typer.Argument(..., help="architecture, e.g. 'cnn k=2,2 x^2'"),
+    count: bool = typer.Option(
+        False, "--count", help="only the number of strata (closed form, none enumerated)"
+    ),
     seed: int = typer.Option(0, callback=check_seed, help="seed of the exact computations"),
+    time_limit: float = typer.Option(
+        None,
+        "--time-limit",
+        callback=check_seconds,
+        help="seconds; no stratum is started past them (the rest are left out, exit code 3)",
+    ),
     as_json: bool = typer.Option(False, "--json", help="print the strata as JSON"),
 ) -> None:
-    """Subnetwork strata (inactive / redundant neurons, zero-padded filters) and their images."""
-    from rich.table import Table
-
+    """Subnetwork strata (inactive / redundant neurons, zero-padded filters, interior zeros) and
+    their images, printed as they are enumerated."""
+    from .clitools import note
     from .invariants.dimension import dimension
-    from .invariants.strata import strata
+    from .invariants.strata import count_strata, iter_strata
 
     arch = parse_spec(spec)
-    rows = []
-    for s in strata(arch):
-        red = s.reduced
-        d = dimension(red, seed=seed) if red is not None else None
-        rows.append(
-            {
+    total = count_strata(arch)
+    if count:
+        if as_json:
+            print_json({"architecture": arch.spec, "count": total})
+        else:
+            console.print(f"{arch.spec}: {total:,} strata", highlight=False, markup=False)
+        return
+    t0 = time.perf_counter()
+    dims: dict[str, Any] = {}  # image dimensions by the reduced network's spec
+    rows: list[dict[str, Any]] = []
+    listed, out_of_time = 0, False
+    if not as_json:
+        console.print(
+            f"subnetwork strata  {arch.spec}: {total:,}  (stratum · image · image dim · how)",
+            highlight=False,
+            markup=False,
+        )
+    with status(f"strata of {arch.spec}") as describe:
+        for s in iter_strata(arch):
+            if time_limit is not None and time.perf_counter() - t0 >= time_limit:
+                out_of_time = True
+                break
+            listed += 1
+            describe(f"strata of {arch.spec}: {listed:,} of {total:,}")
+            red = s.reduced
+            if red is not None and red.spec not in dims:
+                dims[red.spec] = dimension(red, seed=seed)
+            d = dims[red.spec] if red is not None else None
+            row = {
                 "stratum": s.name,
                 "kind": s.kind,
                 "image": red.spec if red is not None else "0",
                 "image_dimension": d.dimension if d is not None else 0,
                 "certified": d.certified if d is not None else True,
             }
-        )
+            if as_json:
+                rows.append(row)
+                continue
+            how = "certified" if row["certified"] else "probable"
+            console.print(
+                f"{row['stratum']} · {row['image']} · {row['image_dimension']} · {how}",
+                highlight=False,
+                markup=False,
+            )
     if as_json:
-        print_json({"architecture": arch.spec, "strata": rows})
+        print_json(
+            {
+                "architecture": arch.spec,
+                "count": total,
+                "listed": listed,
+                "out_of_time": out_of_time,
+                "strata": rows,
+            }
+        )
         return
-    table = Table(title=f"subnetwork strata  {arch.spec}")
-    for col in ("stratum", "image", "image dim", "how"):
-        table.add_column(col)
-    for r in rows:
-        how = "certified" if r["certified"] else "probable"
-        table.add_row(str(r["stratum"]), str(r["image"]), str(r["image_dimension"]), how)
-    console.print(table)
+    if out_of_time:
+        note(f"{listed:,} of {total:,} strata listed before the time limit of {time_limit:g} s")
+        report_limit({"out_of_time": True})
 
 
 @app.command("singular")
@@ -259,11 +303,20 @@ def singular_command(
         False, "--locus", help="the whole singular locus from the equations (Jacobian criterion)"
     ),
     seed: int = typer.Option(0, callback=check_seed, help="seed of the exact computations"),
+    time_limit: float = typer.Option(
+        None,
+        "--time-limit",
+        callback=check_seconds,
+        help="seconds; over all strata, no stratum is started past them and the decided ones "
+        "are counted (exit code 3)",
+    ),
     as_json: bool = typer.Option(False, "--json", help="print the verdicts as JSON"),
 ) -> None:
-    """Is the generic point of each subnetwork stratum singular? (tangent-span test)"""
-    from .invariants.singularities import singular, singular_strata
-    from .invariants.strata import parse_stratum
+    """Is the generic point of each subnetwork stratum singular? (tangent-span test, and the
+    Jacobian criterion with the local type where V is a hypersurface with a proven equation)"""
+    from .clitools import note
+    from .invariants.singularities import iter_singular, singular
+    from .invariants.strata import count_strata, parse_stratum
 
     arch = parse_spec(spec)
     if locus:
@@ -275,13 +328,31 @@ def singular_command(
         return
     if stratum is not None:
         results = [singular(arch, parse_stratum(arch, stratum), seed=seed)]
-    else:
-        results = singular_strata(arch, seed=seed)
-    if as_json:  # a list, one entry per stratum, with --stratum too (as for `critical`)
-        print_json([r.to_dict() for r in results], key="strata")
+        if as_json:  # a list, one entry per stratum, with --stratum too (as for `critical`)
+            print_json([r.to_dict() for r in results], key="strata")
+        else:
+            console.print(results[0].summary(), highlight=False, markup=False)
         return
-    for r in results:
-        console.print(r.summary(), highlight=False, markup=False)
+    total = count_strata(arch)
+    results = []
+    with status(f"singular {arch.spec}: {total:,} strata") as describe:
+        for r in iter_singular(arch, seed=seed, seconds=time_limit):
+            results.append(r)
+            describe(f"singular {arch.spec}: {len(results):,} of {total:,} strata")
+            if not as_json:
+                console.print(r.summary(), highlight=False, markup=False)
+    decided = sum(r.verdict.value != "unknown" for r in results)
+    out_of_time = len(results) < total
+    summary = f"{decided:,} of {total:,} strata decided ({len(results):,} tested" + (
+        f"; the time limit of {time_limit:g} s was reached)" if out_of_time else ")"
+    )
+    if as_json:
+        data = {"strata": [r.to_dict() for r in results], "count": total, "tested": len(results)}
+        print_json(data | {"decided": decided, "out_of_time": out_of_time})
+        return
+    note(summary)
+    if out_of_time:
+        report_limit({"out_of_time": True})
 
 
 def _read_data(path: str, arch: object) -> tuple[object, object]:

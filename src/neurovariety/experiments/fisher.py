@@ -180,8 +180,8 @@ def _stratum_upper_bound(arch: Architecture, stratum: Stratum | None, dim: int) 
         return dim
     red = stratum.reduced
     dr = dimension(red, seed=0).upper_bound if red is not None else 0
-    if stratum.kind == "padding":
-        return min(dim, dr + sum(a + b for a, b in stratum.padding))
+    if stratum.kind in ("padding", "interior-zero"):  # each zeroed entry adds ≤ 1
+        return min(dim, dr + stratum.zeroed)
     rowlen = arch.layers[stratum.layer - 1].pattern.shape[1]
     n_next = arch.layers[stratum.layer].n_out
     coeffs = arch.activation.coefficients

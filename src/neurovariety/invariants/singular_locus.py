@@ -37,6 +37,7 @@ smooth.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import itertools
 import random
 import time
@@ -48,7 +49,7 @@ from ..errors import BudgetExceededError, NeurovarietyError
 from ..exact import primes_below
 from ..exact.msolve import PrimeCount, count_solutions
 from ..results import Result
-from .equations import EquationsResult, coordinates, equations, sample_points_mod_p
+from .equations import Equation, EquationsResult, coordinates, equations, sample_points_mod_p
 from .exact_counts import PRIME_BITS
 from .strata import Stratum, cnn_offset, strata
 
@@ -84,6 +85,7 @@ class LocusComponent:
     image: str | None
     contains: list[str]
     singular: str
+    local_type: dict[str, Any] = dataclasses.field(default_factory=dict)
 
     @property
     def new(self) -> bool:
@@ -104,7 +106,9 @@ class LocusComponent:
                 eqs = f"{len(self.equations)} equations (all in --json)"
             what = f"new (no stratum's image): {shape} {{{eqs} = 0}}"
         inside = f"; contains the images of {', '.join(self.contains)}" if self.contains else ""
-        return f"{head}: {what}{inside}; singular: {self.singular}"
+        lt = self.local_type
+        kind = f"; local type {lt['type']} ({lt.get('meaning', '')})" if lt else ""
+        return f"{head}: {what}{inside}; {self.singular}{kind}"
 
 
 @dataclasses.dataclass(frozen=True, repr=False)
@@ -321,10 +325,13 @@ def _embed(arch: Architecture, stratum: Stratum) -> tuple[Architecture, dict[Any
     assert red is not None
     index = {c: i for i, c in enumerate(coordinates(arch))}
     shift = cnn_offset(arch, stratum.padding) if isinstance(arch, CNN) else 0
-    pad = arch.n_inputs - red.n_inputs - shift
+    step = stratum.input_step if isinstance(arch, CNN) else 1
     where = {}
     for o, e in coordinates(red):
-        full = (o, (0,) * shift + tuple(e) + (0,) * pad)
+        spread = [0] * arch.n_inputs
+        for j, a in enumerate(e):
+            spread[shift + step * j] = a
+        full = (o, tuple(spread))
         if full not in index:
             raise NeurovarietyError(
                 f"internal error: {red.spec}'s monomial {e} is no coordinate of {arch.spec}"
@@ -335,12 +342,13 @@ def _embed(arch: Architecture, stratum: Stratum) -> tuple[Architecture, dict[Any
 
 def _images(arch: Architecture, p: int, seed: int) -> list[_Image]:
     """One entry per distinct stratum image (the strata that share it by name), sampled mod p."""
-    groups: dict[tuple[str, int], _Image] = {}
+    groups: dict[tuple[str, int, int], _Image] = {}
     for s in strata(arch):
         if s.reduced is None:
             continue  # the zero function: the cone's vertex
         shift = cnn_offset(arch, s.padding) if isinstance(arch, CNN) else 0
-        key = (s.reduced.spec, shift)
+        step = s.input_step if isinstance(arch, CNN) else 1
+        key = (s.reduced.spec, shift, step)
         if key in groups:
             groups[key].names.append(s.name)
             continue
@@ -376,13 +384,40 @@ def _vanishes(polys: list[Any], point: list[int], p: int) -> bool:
 # the locus
 
 
-def _ideal(arch: Architecture, seed: int) -> tuple[EquationsResult, bool, str]:
-    """Equations of V fit for the criterion, whether the locus is exact, and how they are known."""
+def _equations(arch: Architecture, seed: int) -> EquationsResult:
     eqs = equations(arch, seed=seed)
     if eqs.dimension_certified and eqs.dimension == eqs.n_coordinates - 1 and not eqs.equations:
         # a hypersurface of higher degree (det of a symmetric 5×5 matrix): interpolation stops at
         # its first equation, so asking for more degrees costs one degree at a time
         eqs = equations(arch, seed=seed, max_degree=MAX_EQUATION_DEGREE)
+    return eqs
+
+
+@functools.lru_cache(maxsize=16)
+def hypersurface(
+    arch: Architecture, seed: int = 0
+) -> tuple[Equation, list[tuple[Any, int]]] | None:
+    """V's generator F when V is a hypersurface with I(V) = (F) proven, with the pieces of
+    Z(F, ∇F) = Sing V (reduced Gröbner bases over Q, see :func:`decompose`) with their dimensions;
+    None otherwise or
+    past :data:`MAX_COORDINATES`."""
+    try:
+        eqs = _equations(arch, seed)
+    except NeurovarietyError:
+        return None
+    n = eqs.n_coordinates
+    if not (eqs.generated and len(eqs.equations) == 1 and eqs.dimension == n - 1):
+        return None
+    if n > MAX_COORDINATES:
+        return None
+    syms = _symbols(n)
+    pieces = decompose(_jacobian_ideal(eqs, syms), syms)
+    return eqs.equations[0], [(G, affine_dimension(G, n)) for G in pieces]
+
+
+def _ideal(arch: Architecture, seed: int) -> tuple[EquationsResult, bool, str]:
+    """Equations of V fit for the criterion, whether the locus is exact, and how they are known."""
+    eqs = _equations(arch, seed)
     if eqs.zero_ideal or eqs.generated:
         return eqs, True, ""
     from .exact_counts import degree_exact
@@ -531,10 +566,14 @@ def _component(
         _image_invariants(img, seed)
         same = img.dimension == dim and img.degree == degree
         (equal if same else smaller).append(img)
+    local: dict[str, Any] = {}
     if exact:
-        verdict = "proven (Jacobian criterion, I(V) generated by its equations)"
+        verdict = "proven singular (Jacobian criterion, I(V) generated by its equations)"
+        local = _component_type(arch, G, n, equal, seed)
     elif dim == 0:
-        verdict = "proven (a cone smooth at its vertex is its tangent space, a linear space)"
+        verdict = (
+            "proven singular (a cone smooth at its vertex is its tangent space, a linear space)"
+        )
     else:
         verdict = _certify(arch, equal, seed)
     component = LocusComponent(
@@ -551,6 +590,7 @@ def _component(
             for img in smaller
         ],
         singular=verdict,
+        local_type=local,
     )
     return component, inside
 
@@ -578,12 +618,51 @@ def _certify(arch: Architecture, equal: list[_Image], seed: int) -> str:
         r = singular(arch, img.stratum, seed=seed)
         if r.verdict is Verdict.YES and r.certified:
             return (
-                f"proven (the tangent-span test certifies the generic point of "
+                f"proven singular (the tangent-span test certifies the generic point of "
                 f"{img.stratum.name} singular: {r.kind}; Sing V is closed)"
             )
-    if equal:
-        return "not proven (the tangent-span test does not certify its strata singular)"
-    return (
-        "not proven (the equations are not proven to generate I(V), and no stratum's image is "
-        "this component)"
+        if r.verdict is Verdict.NO and r.certified:
+            return (
+                f"not singular (proven: the generic point of {img.stratum.name}, this "
+                f"component's image, is smooth: {r.reason}); an artefact of the superset"
+            )
+    why = (
+        "the tangent-span test does not certify its strata singular"
+        if equal
+        else "no stratum's image is this component"
     )
+    return (
+        f"superset (unproven): {why}. The Jacobian of the equations used drops rank on it, but "
+        "they are not proven to generate I(V), and a subset of the generators can drop rank "
+        "where I(V)'s Jacobian does not, so this proves nothing about Sing V"
+    )
+
+
+def _component_type(
+    arch: Architecture, G: Any, n: int, equal: list[_Image], seed: int
+) -> dict[str, Any]:
+    """The local type at a rational point of a component of Sing V for a hypersurface: a point
+    of a stratum image that is the component, or a random point of a linear component."""
+    from .singularities import hypersurface_analysis, tangent_cone
+
+    hs = hypersurface(arch, seed)
+    if hs is None:
+        return {}
+    F, pieces = hs
+    if equal:
+        img = equal[0]
+        return hypersurface_analysis(arch, img.stratum, F, pieces, img.dimension, seed)[1]
+    if not all(g.total_degree() <= 1 for g in G.polys) or affine_dimension(G, n) == 0:
+        return {"type": "undecided", "method": "no rational point of a non-linear component"}
+    import sympy
+
+    syms = _symbols(n)
+    rng = random.Random(f"component-point:{seed}:{G.exprs}")
+    solution = sympy.solve(G.exprs, syms, dict=True)[0]
+    free = {
+        v: sympy.Integer(rng.choice([-3, -2, -1, 1, 2, 3, 5])) for v in syms if v not in solution
+    }
+    point = [sympy.sympify(solution.get(v, v)).subs(free) for v in syms]
+    out = tangent_cone(F, point, pieces)
+    out["method"] = "tangent cone of F at a random rational point of this linear component"
+    return out

@@ -46,6 +46,7 @@ from __future__ import annotations
 import dataclasses
 import itertools
 import time
+from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
@@ -59,9 +60,10 @@ from ..parametrization.exact import coefficient_polynomials, forward_mod_p, jaco
 from ..parametrization.points import residue_array
 from ..results import Result, Verdict
 from .dimension import DEFAULT_PRIME_BITS, DimensionResult, dimension
-from .strata import Stratum, cnn_offset, embed_neuron, equivalent_paddings, strata
+from .strata import Stratum, cnn_offset, embed_neuron, equivalent_paddings, iter_strata
 
 MAX_EXCLUSION_TERMS = 20_000  # expanding a k'-network's coefficients to exclude its padding
+MAX_HYPERSURFACE_COORDINATES = 16  # the Jacobian criterion's Gröbner bases over Q (singular_locus)
 
 
 @dataclasses.dataclass(frozen=True, repr=False)
@@ -78,6 +80,7 @@ class SingularityResult(Result):
     branches: int | None
     kind: str
     reason: str
+    local_type: dict[str, Any]
     evidence: dict[str, Any]
     seed: int
     seconds: float
@@ -98,6 +101,9 @@ class SingularityResult(Result):
         ]
         if self.branches is not None:
             b.append(f"branches: {self.branches}")
+        lt = self.local_type
+        extra = f" — {lt['meaning']}" if "meaning" in lt else ""
+        b.append(f"local type: {lt['type']}{extra} (method: {lt['method']})")
         b.append(f"seed {self.seed} · {self.seconds:.3g} s")
         return b
 
@@ -141,6 +147,8 @@ def _fiber_points(
             points.append(embed_neuron(arch, i, red_split, red_in[0].copy(), t))
         return points
     assert isinstance(arch, CNN)
+    if stratum.kind == "interior-zero":
+        return [theta0]  # other placements of a dilated pattern are not enumerated
     # Reduced filters read off θ0 at the stratum's padding, placed at every equivalent padding.
     reduced = []
     for layer, (a, b) in zip(arch.layers, stratum.padding, strict=True):
@@ -197,6 +205,9 @@ def singular(
     theta0 = np.mod(B @ u, p)
     points = _fiber_points(stratum, theta0, p, rng, fiber_points)
     theta0 = points[0]
+    placements = len(points)
+    if isinstance(arch, LCN):
+        points += _lcn_factor_points(arch, theta0)
     n_samples = max(1, min(arch.ambient_dim_per_output, dim.dimension + 1))
     x = residue_array((n_samples, arch.n_inputs), p, rng)
     f0 = forward_mod_p(arch, theta0, x, p)
@@ -212,9 +223,35 @@ def singular(
     dim_how = "certified" if dim.certified else "probable"
     fiber: _CnnFiber | None = None
     if isinstance(arch, CNN) and reduced is not None:
-        fiber = _cnn_fiber(arch, stratum, ranks, image_lower, p, seed)
+        fiber = _cnn_fiber(arch, stratum, ranks[:placements], image_lower, p, seed)
     dense = dim.certified and dim.status != "numeric" and image_lower >= n
-    if span > n:
+    local: dict[str, Any] | None = None
+    grad_zero: bool | None = None
+    if dim.certified and arch.ambient_dim == n + 1 <= MAX_HYPERSURFACE_COORDINATES:
+        from .singular_locus import hypersurface
+
+        hs = hypersurface(arch, seed)
+        if hs is not None:
+            grad_zero, local = hypersurface_analysis(arch, stratum, *hs, image_dim, seed)
+    if grad_zero is not None and (span > n) != grad_zero:
+        if span > n:
+            raise NeurovarietyError(
+                f"internal error: {stratum.name} has a tangent span above dim M, but ∇F does not "
+                "vanish on it; please report this"
+            )
+        verdict, certified = Verdict.YES, True
+        reason = (
+            "∇F vanishes identically on the stratum's image (∇F composed with its "
+            "parametrization is the zero polynomial over Q) and I(V) = (F): Jacobian criterion"
+        )
+    elif grad_zero is False:
+        verdict, certified = Verdict.NO, True
+        reason = (
+            "∇F composed with the stratum's parametrization is a non-zero polynomial and "
+            "I(V) = (F): a point of the image where ∇F ≠ 0 is smooth, and the smooth points form "
+            "a dense open subset of the (irreducible) image"
+        )
+    elif span > n:
         verdict, certified = Verdict.YES, dim.certified
         reason = (
             f"the images of dφ at {len(points)} fiber points span {span} > dim M = {n} "
@@ -243,7 +280,7 @@ def singular(
         )
     branches: int | None = None
     if isinstance(arch, CNN):
-        branches = sum(r == n for r in ranks)
+        branches = _distinct_tangent_spaces(jacs, ranks, n, p)
         if verdict is Verdict.YES and branches >= 2 and all(r == n for r in ranks):
             exact = fiber is not None and fiber.others_excluded
             if branches == 2 and exact:
@@ -268,6 +305,23 @@ def singular(
         kind = "smooth"
     else:
         kind = "undecided"
+    if verdict is Verdict.YES and span <= n:
+        kind = "singular (∇F = 0 on the image; the tangent span did not show it)"
+    if local is None:
+        if verdict is Verdict.NO:
+            local = {"type": "smooth", "method": "the smoothness proof above"}
+        elif kind == "node":
+            local = {
+                "type": "node",
+                "meaning": "two smooth branches with distinct tangent spaces, no other preimage",
+                "method": "tangent-span test: the fiber's placements, other paddings excluded",
+            }
+        else:
+            local = {
+                "type": "undecided",
+                "method": "no proven generator of I(V) for a tangent cone; the tangent-span "
+                f"test saw {branches if branches is not None else '?'} branch(es) of full rank",
+            }
     return SingularityResult(
         architecture=arch.spec,
         stratum=stratum.name,
@@ -279,6 +333,7 @@ def singular(
         branches=branches,
         kind=kind,
         reason=reason,
+        local_type=local,
         evidence={
             "span_rank": span,
             "fiber_ranks": ranks,
@@ -291,6 +346,15 @@ def singular(
         seed=seed,
         seconds=time.perf_counter() - t0,
     )
+
+
+def _distinct_tangent_spaces(jacs: list[np.ndarray], ranks: list[int], n: int, p: int) -> int:
+    """Distinct images of dφ among the fiber points where dφ has rank n (dim M), mod p."""
+    seen: list[np.ndarray] = []
+    for J, r in zip(jacs, ranks, strict=True):
+        if r == n and all(rank_mod(np.concatenate([J, K], axis=1), p) > n for K in seen):
+            seen.append(J)
+    return len(seen)
 
 
 def _no_theorem(arch: Architecture | None) -> str:
@@ -387,6 +451,9 @@ def _cnn_fiber(
     fiber = _CnnFiber(theorem, len(ranks), {}, [], all(r == top for r in ranks), top)
     if not theorem:
         return fiber
+    if stratum.kind == "interior-zero":
+        fiber.open.append("(for interior-zero strata other preimages are not enumerated)")
+        return fiber
     reduced = stratum.reduced
     assert isinstance(reduced, CNN)
     support: set[tuple[int, ...]] | None = None
@@ -449,10 +516,25 @@ def _monomial(e: tuple[int, ...]) -> str:
     return "*".join(f"x{i}" + (f"^{a}" if a > 1 else "") for i, a in enumerate(e) if a) or "1"
 
 
-def singular_strata(arch: Architecture, *, seed: int = 0) -> list[SingularityResult]:
-    """The tangent-span test on every stratum of ``arch`` (sharing one dimension computation)."""
+def singular_strata(
+    arch: Architecture, *, seed: int = 0, seconds: float | None = None
+) -> list[SingularityResult]:
+    """:func:`singular` on every stratum of ``arch`` (sharing one dimension computation); with
+    ``seconds``, the strata tested before that time limit."""
+    return list(iter_singular(arch, seed=seed, seconds=seconds))
+
+
+def iter_singular(
+    arch: Architecture, *, seed: int = 0, seconds: float | None = None
+) -> Iterator[SingularityResult]:
+    """:func:`singular` on the strata of ``arch`` as they are enumerated (:func:`iter_strata`),
+    none started after ``seconds``; compare the number yielded with :func:`count_strata`."""
+    t0 = time.perf_counter()
     dim = dimension(arch, seed=seed)
-    return [singular(arch, s, seed=seed, dim=dim) for s in strata(arch)]
+    for s in iter_strata(arch):
+        if seconds is not None and time.perf_counter() - t0 >= seconds:
+            return
+        yield singular(arch, s, seed=seed, dim=dim)
 
 
 def rank_at(arch: Architecture, theta: Any, *, seed: int = 0, primes: int = 2) -> int:
@@ -477,3 +559,173 @@ def rank_at(arch: Architecture, theta: Any, *, seed: int = 0, primes: int = 2) -
         J = jacobian_mod_p(arch, np.mod(theta.astype(np.int64), p).astype(float), x, p)
         best = max(best, rank_mod(J, p))
     return best
+
+
+# ---------------------------------------------------------------------------------------------
+# hypersurfaces: the Jacobian criterion on the stratum and the local type from the tangent cone
+
+#: Largest absolute value of the random integer parameters of a rational image point.
+POINT_RANGE = 9
+
+
+def _stratum_coordinates(arch: Architecture, stratum: Stratum) -> tuple[list[Any], Any]:
+    """The coordinates of f_θ on the stratum θ = B·u, as polynomials in u over Q (flint)."""
+    outs, ctx = coefficient_polynomials(arch)
+    from .equations import coordinates
+
+    B = stratum.basis
+    gens = ctx.gens()
+    zero = ctx.from_dict({})
+    theta = []
+    for row in B:
+        acc = zero
+        for c in np.nonzero(row)[0]:
+            acc = acc + gens[int(c)]
+        theta.append(acc)
+    polys = []
+    for o, e in coordinates(arch):
+        P = outs[o].get(tuple(e))
+        polys.append(zero if P is None else P.compose(*theta, ctx=ctx))
+    return polys, ctx
+
+
+def hypersurface_analysis(
+    arch: Architecture,
+    stratum: Stratum,
+    F: Any,
+    pieces: list[Any],
+    image_dim: int,
+    seed: int,
+) -> tuple[bool, dict[str, Any]]:
+    """Whether the stratum's image lies in Sing V for V = {F = 0} with I(V) = (F), and the local
+    type at a random rational point of it.
+
+    Singular: ∇F composed with the stratum's parametrization is the zero polynomial (exact over
+    Q; Jacobian criterion). The type comes from the tangent cone at a point q = f_θ, θ random
+    integers on the stratum: the lowest-degree part G of F(q + h), of degree m (the
+    multiplicity), and the rank r of G (the span of its (m−1)-th partial derivatives, linear
+    forms). m = 1: smooth. m = 2: the Zariski tangent space of Z(F, ∇F) at q is ker G, so
+    dim_q Sing V ≤ N − r, with equality exactly when Sing V is smooth there with tangent ker G and
+    G is non-degenerate on the normal space: a node (ordinary double point transversally, two
+    smooth sheets meeting along Sing V); r < N − dim_q Sing V: a degenerate (cusp-type) cone.
+    dim_q Sing V is the largest dimension of a piece of Z(F, ∇F) through q.
+    """
+    import flint
+    import sympy
+
+    polys, ctx = _stratum_coordinates(arch, stratum)
+    N = len(polys)
+    cctx = flint.fmpq_mpoly_ctx.get(tuple(f"c{i}" for i in range(N)), "degrevlex")
+    Fq = cctx.from_dict({tuple(e): c for e, c in F.terms})
+    if not Fq.compose(*polys, ctx=ctx).is_zero():
+        raise NeurovarietyError(f"internal error: F does not vanish on {stratum.name}")
+    grad_zero = all(Fq.derivative(i).compose(*polys, ctx=ctx).is_zero() for i in range(N))
+    rng = np.random.default_rng([seed, 23, N])
+    for _ in range(20):  # a point off the vertex
+        u = [
+            flint.fmpq(int(v))
+            for v in rng.choice([v for v in range(-POINT_RANGE, POINT_RANGE + 1) if v], ctx.nvars())
+        ]
+        q = [P(*u) if not P.is_zero() else flint.fmpq(0) for P in polys]
+        if any(q):
+            break
+    else:  # the stratum's image is the vertex alone
+        return grad_zero, {
+            "type": "cone vertex",
+            "method": "the stratum's image is the zero function",
+        }
+    point = [sympy.Rational(int(x.p), int(x.q)) for x in q]
+    out = tangent_cone(F, point, pieces)
+    out["image_dimension"] = image_dim
+    out["method"] = (
+        f"tangent cone of F at a random rational point of the image (θ in ±{POINT_RANGE} on "
+        "the stratum, exact over Q): F(q + h)'s lowest-degree part"
+    )
+    if out["multiplicity"] >= 2 and not grad_zero:
+        out["note"] = "a special point: the generic point of the image is smooth"
+    return grad_zero, out
+
+
+def tangent_cone(F: Any, point: list[Any], pieces: list[tuple[Any, int]]) -> dict[str, Any]:
+    """The local type of V = {F = 0} at the rational ``point`` from its tangent cone (see
+    :func:`hypersurface_analysis`); ``pieces``: Z(F, ∇F)'s pieces with their dimensions."""
+    import sympy
+
+    N = len(point)
+    c = sympy.symbols(f"c0:{N}")
+    h = sympy.symbols(f"h0:{N}")
+    shifted = sympy.Poly(
+        sympy.expand(F.sympy().subs({ci: pi + hi for ci, pi, hi in zip(c, point, h, strict=True)})),
+        *h,
+    )
+    by_degree: dict[int, Any] = {}
+    for mono, coeff in shifted.terms():
+        by_degree[sum(mono)] = by_degree.get(sum(mono), 0) + coeff * sympy.Mul(
+            *[x**a for x, a in zip(h, mono, strict=True)]
+        )
+    m = min(by_degree)
+    forms = [by_degree[m]]
+    for _ in range(m - 1):
+        forms = [sympy.diff(g, x) for g in forms for x in h]
+    rows = [[sympy.Poly(g, *h).coeff_monomial(x) for x in h] for g in forms if g != 0]
+    r = int(sympy.Matrix(rows).rank()) if rows else 0
+    at_q = dict(zip(c, point, strict=True))
+    through = [dim for G_, dim in pieces if all(g.as_expr().subs(at_q) == 0 for g in G_.polys)]
+    sing_dim = max(through, default=-1)
+    out: dict[str, Any] = {
+        "multiplicity": m,
+        "tangent_cone_rank": r,
+        "ambient": N,
+        "sing_dimension_at_point": sing_dim,
+    }
+    if m == 1:
+        out["type"] = "smooth"
+    elif m == 2 and r == N - sing_dim:
+        out["type"] = "node"
+        out["meaning"] = (
+            f"ordinary double point transversally: a quadratic cone of rank {r} = codimension "
+            f"of Sing V (dim {sing_dim}) here"
+        )
+    elif m == 2:
+        out["type"] = "cusp-type"
+        out["meaning"] = (
+            f"degenerate quadratic cone: rank {r} < {N - sing_dim}, the codimension of Sing V "
+            f"(dim {sing_dim}) here"
+        )
+    else:
+        out["type"] = f"multiplicity {m}"
+        out["meaning"] = f"tangent cone of degree {m} in {r} essential variables"
+    return out
+
+
+def _lcn_factor_points(arch: LCN, theta0: np.ndarray) -> list[np.ndarray]:
+    """Other preimages of an LCN function: its filter polynomials w_i(x^{S_i}) reassigned to
+    other layers (their product commutes), where the exponents fit the layer's spacing and size."""
+    L = len(arch.filters)
+    if L > MAX_FACTOR_LAYERS:
+        return []
+    spacing = [1]
+    for s in arch.strides:  # type: ignore[union-attr]
+        spacing.append(spacing[-1] * s)
+    factors = []
+    for layer, S in zip(arch.layers, spacing, strict=True):
+        w = theta0[layer.offset : layer.offset + layer.n_params]
+        factors.append({m * S: v for m, v in enumerate(w) if v})
+    out: list[np.ndarray] = []
+    for perm in itertools.permutations(range(L)):
+        if perm == tuple(range(L)):
+            continue
+        theta = np.zeros_like(theta0)
+        for j, (layer, S, k) in enumerate(zip(arch.layers, spacing, arch.filters, strict=True)):
+            g = factors[perm[j]]
+            if any(e % S or e // S >= k for e in g):
+                break
+            for e, v in g.items():
+                theta[layer.offset + e // S] = v
+        else:
+            if not any(np.array_equal(theta, t) for t in [theta0, *out]):
+                out.append(theta)
+    return out
+
+
+MAX_FACTOR_LAYERS = 5  # L! reassignments of the filter polynomials

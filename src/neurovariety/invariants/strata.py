@@ -2,14 +2,29 @@
 
 MLP: a hidden neuron is *inactive* (zero outgoing column, or zero incoming row when σ(0) = 0) or
 two neurons are *redundant* (equal incoming rows and biases: only the sum of their outgoing columns
-matters). CNN/LCN: filters *zero-padded* at their ends. Each stratum is a linear subspace
-θ = B·u of parameter space; its image is the neuromanifold of a smaller architecture.
+matters). CNN/LCN: filters *zero-padded* at their ends, and filters with *interior zeros* at a
+dilated pattern (below). Each stratum is a linear subspace θ = B·u of parameter space; its image
+is the neuromanifold of a smaller architecture.
+
+Interior zeros (the sparse factorizations of Kohn–Merkh–Montúfar–Trager arXiv:2108.01538 and
+KMST arXiv:2304.05752). Layer i reads the previous layer at spacing 1 and writes at stride s_i:
+h_i[j] = σ(Σ_m w_i[m] h_{i−1}[j·s_i + m]). If w_i is non-zero only at m ≡ a mod d (d ≥ 2) and
+d divides s_i, then only the outputs h_{i−1}[d·q] are read, so layer i − 1 may as well have
+stride d·s_{i−1}, and w_i becomes a filter of size (k_i − 1 − a − b)/d + 1 at stride s_i/d: a
+smaller strided network (for the first layer, one on the inputs x_{d·q}). The last filter
+(one output) may be dilated by any d. Dilations are applied from the last filter to the first,
+each with the strides the later ones left. A dilation that does not divide the stride gives a
+network with a dilated filter, which is no strided CNN; those patterns are not strata here. (For
+an LCN the product of the filter polynomials commutes, so reordering the factors can reach more
+patterns; they are not enumerated.)
 """
 
 from __future__ import annotations
 
 import dataclasses
 import itertools
+import math
+from collections.abc import Iterator
 from functools import cached_property
 
 import numpy as np
@@ -17,18 +32,22 @@ import numpy as np
 from ..architectures.base import Architecture
 from ..architectures.cnn import CNN, LCN
 from ..architectures.mlp import MLP
-from ..errors import ArchitectureError
+from ..errors import ArchitectureError, BudgetExceededError
 
-MAX_STRATA = 500
+#: Strata a materialised list may hold (≈ 1 KB each with names and bases); iterate past it.
+MAX_LISTED = 200_000
+STRATUM_BYTES = 1_000
 
 
 @dataclasses.dataclass(frozen=True)
 class Stratum:
     """One subnetwork stratum of ``arch``.
 
-    ``kind`` is ``inactive-out``, ``inactive-in``, ``redundant`` (MLPs) or ``padding`` (CNNs).
-    ``layer`` is the hidden layer (MLP, 1-based) ; ``neurons`` the neurons involved. For padding,
-    ``padding[i] = (a_i, b_i)`` zeros at the start and end of filter i.
+    ``kind`` is ``inactive-out``, ``inactive-in``, ``redundant`` (MLPs), ``padding`` or
+    ``interior-zero`` (CNNs). ``layer`` is the hidden layer (MLP, 1-based) ; ``neurons`` the
+    neurons involved. For CNNs, ``padding[i] = (a_i, b_i)`` zeros at the start and end of filter
+    i, and ``dilation[i] = d_i`` (empty: all 1): filter i is non-zero only at a_i, a_i + d_i, …,
+    k_i − 1 − b_i.
     """
 
     arch: Architecture
@@ -36,13 +55,36 @@ class Stratum:
     layer: int = 0
     neurons: tuple[int, ...] = ()
     padding: tuple[tuple[int, int], ...] = ()
+    dilation: tuple[int, ...] = ()
 
     @property
     def name(self) -> str:
-        if self.kind == "padding":
-            pads = " ".join(f"{a}|{b}" for a, b in self.padding)
-            return f"padding {pads}"
+        if self.kind in ("padding", "interior-zero"):
+            dil = self.dilation or (1,) * len(self.padding)
+            pads = " ".join(
+                f"{a}|{b}" + (f":{d}" if d > 1 else "")
+                for (a, b), d in zip(self.padding, dil, strict=True)
+            )
+            return f"{self.kind} {pads}"
         return f"{self.kind} layer {self.layer} neurons {','.join(map(str, self.neurons))}"
+
+    @property
+    def dilations(self) -> tuple[int, ...]:
+        return self.dilation or (1,) * len(self.padding)
+
+    @property
+    def sizes(self) -> tuple[int, ...]:
+        """The reduced filter sizes (CNN)."""
+        assert isinstance(self.arch, CNN)
+        return tuple(
+            (k - 1 - a - b) // d + 1
+            for k, (a, b), d in zip(self.arch.filters, self.padding, self.dilations, strict=True)
+        )
+
+    @property
+    def input_step(self) -> int:
+        """Spacing of the inputs the reduced network reads (> 1: the first filter is dilated)."""
+        return _reduced_strides(self.arch, self.dilations)[1]  # type: ignore[arg-type]
 
     @property
     def reduced(self) -> Architecture | None:
@@ -55,10 +97,28 @@ class Stratum:
             w[self.layer] -= 1
             return MLP(tuple(w), a.activation, bias=a.bias)
         assert isinstance(a, CNN)
-        k = tuple(ki - p - q for ki, (p, q) in zip(a.filters, self.padding, strict=True))
+        strides, _ = _reduced_strides(a, self.dilations)
         if isinstance(a, LCN):
-            return LCN(k, a.strides)
-        return CNN(k, a.strides, a.activation)
+            return LCN(self.sizes, strides)
+        return CNN(self.sizes, strides, a.activation)
+
+    @property
+    def support(self) -> list[list[int]]:
+        """Positions of the non-zero entries of each filter (CNN)."""
+        return [
+            list(range(a, k - b, d))
+            for k, (a, b), d in zip(
+                self.arch.filters,  # type: ignore[attr-defined]
+                self.padding,
+                self.dilations,
+                strict=True,
+            )
+        ]
+
+    @property
+    def zeroed(self) -> int:
+        """Parameters the stratum sets to zero (CNN); each normal direction adds ≤ 1 to rank dφ."""
+        return int(self.arch.n_params - self.basis.shape[1])
 
     @cached_property
     def basis(self) -> np.ndarray:
@@ -78,10 +138,9 @@ class Stratum:
                 k = self.neurons[1]
                 tie[lin.offset + lin.pattern[k, :]] = lin.offset + lin.pattern[j, :]
         else:
-            for layer, (p, q) in zip(a.layers, self.padding, strict=True):
-                k = layer.n_params
-                tie[layer.offset : layer.offset + p] = -1
-                tie[layer.offset + k - q : layer.offset + k] = -1
+            for layer, keep in zip(a.layers, self.support, strict=True):
+                zero = sorted(set(range(layer.n_params)) - set(keep))
+                tie[[layer.offset + j for j in zero]] = -1
         free = sorted({int(t) for t in tie if t >= 0})
         col = {f: c for c, f in enumerate(free)}
         B = np.zeros((n, len(free)))
@@ -110,6 +169,28 @@ class Stratum:
 
     def __str__(self) -> str:
         return f"{self.name}  (image: {self.reduced.spec if self.reduced else 'the zero function'})"
+
+
+def _reduced_strides(arch: CNN, dilation: tuple[int, ...]) -> tuple[tuple[int, ...], int]:
+    """Strides of the reduced network and its input step, dilations applied last to first."""
+    s = list(arch.strides)  # type: ignore[arg-type]
+    step = 1
+    for i in range(len(dilation) - 1, -1, -1):
+        d = dilation[i]
+        if d == 1:
+            continue
+        if i < len(s):
+            if s[i] % d:
+                raise ArchitectureError(
+                    f"filter {i + 1} of {arch.spec} dilated by {d}: {d} does not divide its "
+                    f"stride {s[i]}, so no strided network computes it; use a divisor of the stride"
+                )
+            s[i] //= d
+        if i > 0:
+            s[i - 1] *= d
+        else:
+            step = d
+    return tuple(s), step
 
 
 def embed_neuron(
@@ -174,11 +255,103 @@ def equivalent_paddings(
     return out
 
 
-def strata(arch: Architecture) -> list[Stratum]:
-    """All subnetwork strata of ``arch``, one per neuron type up to permutation.
+def _paddings(k: int, d: int) -> list[tuple[int, int]]:
+    """Paddings (a, b) of a size-k filter: any with a + b ≤ k − 1 when d = 1; with dilation d,
+    those whose remaining span k − 1 − a − b is a positive multiple of d (an interior zero)."""
+    if d == 1:
+        return [(a, b) for a in range(k) for b in range(k - a)]
+    spans = [(a, b, k - 1 - a - b) for a in range(k) for b in range(k - a)]
+    return [(a, b) for a, b, span in spans if span > 0 and span % d == 0]
+
+
+def _n_paddings(k: int, d: int) -> int:
+    """len(_paddings(k, d)) in closed form: k(k+1)/2, or Σ_{t ≥ 1, td ≤ k−1} (k − t·d)."""
+    if d == 1:
+        return k * (k + 1) // 2
+    t = (k - 1) // d
+    return t * k - d * t * (t + 1) // 2
+
+
+def _dilations(arch: CNN) -> Iterator[tuple[int, ...]]:
+    """Dilation vectors that give strata (see the module docstring), all-ones first."""
+    L = len(arch.filters)
+
+    def rec(i: int, s: list[int], tail: tuple[int, ...]) -> Iterator[tuple[int, ...]]:
+        if i < 0:
+            yield tail
+            return
+        yield from rec(i - 1, s, (1,) + tail)
+        k = arch.filters[i]
+        for d in range(2, k):
+            if i < len(s) and s[i] % d:
+                continue
+            t = list(s)
+            if i < len(s):
+                t[i] //= d
+            if i > 0:
+                t[i - 1] *= d
+            yield from rec(i - 1, t, (d,) + tail)
+
+    yield from rec(L - 1, list(arch.strides), ())  # type: ignore[arg-type]
+
+
+def count_strata(arch: Architecture) -> int:
+    """The number of strata :func:`iter_strata` yields, without enumerating them.
+
+    CNN: Σ over the dilation vectors D of Π_i n_i(d_i), minus the unpadded network, where
+    n(1) = k(k+1)/2 paddings and n(d) = Σ_{t ≥ 1, td ≤ k − 1} (k − t·d) dilated placements.
+
+    >>> from neurovariety import parse_architecture
+    >>> count_strata(parse_architecture("cnn k=4,4,4,4 x^2"))  # 10^4 − 1 paddings, 3,607 dilated
+    13606
+    """
+    if isinstance(arch, MLP):
+        c0 = arch.activation.coefficients[0]
+        inner = arch.widths[1:-1]
+        return sum(1 + (c0 == 0 and not arch.bias) + (w >= 2) for w in inner)
+    if isinstance(arch, CNN):
+        return (
+            sum(
+                math.prod(_n_paddings(k, d) for k, d in zip(arch.filters, D, strict=True))
+                for D in _dilations(arch)
+            )
+            - 1
+        )
+    raise ArchitectureError(f"no strata are defined for {type(arch).__name__}")
+
+
+def iter_strata(arch: Architecture) -> Iterator[Stratum]:
+    """Every subnetwork stratum of ``arch``, lazily (CNNs can have many: see :func:`count_strata`).
 
     MLP: per hidden layer, one inactive-out, one inactive-in (when σ(0) = 0) and one redundant
-    pair (width ≥ 2). CNN/LCN: every zero-padding of the filters that leaves each filter non-zero.
+    pair (width ≥ 2). CNN/LCN: every zero-padding of the filters that leaves each filter non-zero,
+    then every interior-zero (dilated) pattern that is a smaller strided network.
+    """
+    if isinstance(arch, MLP):
+        c0 = arch.activation.coefficients[0]
+        for i in range(1, len(arch.widths) - 1):
+            yield Stratum(arch, "inactive-out", i, (0,))
+            if c0 == 0 and not arch.bias:
+                yield Stratum(arch, "inactive-in", i, (0,))
+            if arch.widths[i] >= 2:
+                yield Stratum(arch, "redundant", i, (0, 1))
+        return
+    if isinstance(arch, CNN):
+        for D in _dilations(arch):
+            dilated = any(d > 1 for d in D)
+            choices = [_paddings(k, d) for k, d in zip(arch.filters, D, strict=True)]
+            for pad in itertools.product(*choices):
+                if dilated:
+                    yield Stratum(arch, "interior-zero", padding=tuple(pad), dilation=D)
+                elif any(a or b for a, b in pad):
+                    yield Stratum(arch, "padding", padding=tuple(pad))
+        return
+    raise ArchitectureError(f"no strata are defined for {type(arch).__name__}")
+
+
+def strata(arch: Architecture) -> list[Stratum]:
+    """All subnetwork strata of ``arch`` as a list (see :func:`iter_strata`), one per neuron
+    type up to permutation; refused past :data:`MAX_LISTED`, where :func:`iter_strata` streams.
 
     >>> from neurovariety import parse_architecture
     >>> for s in strata(parse_architecture("mlp 2-2-1 x^2")):
@@ -188,31 +361,18 @@ def strata(arch: Architecture) -> list[Stratum]:
     redundant layer 1 neurons 0,1
     >>> len(strata(parse_architecture("cnn k=2,2 x^2")))
     8
+    >>> [s.name for s in strata(parse_architecture("lcn k=3,2 s=2")) if s.kind == "interior-zero"]
+    ['interior-zero 0|0:2 0|0', 'interior-zero 0|0:2 0|1', 'interior-zero 0|0:2 1|0']
     """
-    out: list[Stratum] = []
-    if isinstance(arch, MLP):
-        c0 = arch.activation.coefficients[0]
-        for i in range(1, len(arch.widths) - 1):
-            out.append(Stratum(arch, "inactive-out", i, (0,)))
-            if c0 == 0 and not arch.bias:
-                out.append(Stratum(arch, "inactive-in", i, (0,)))
-            if arch.widths[i] >= 2:
-                out.append(Stratum(arch, "redundant", i, (0, 1)))
-        return out
-    if isinstance(arch, CNN):
-        choices = [
-            [(a, b) for a in range(k) for b in range(k - a)] for k in arch.filters
-        ]  # a + b ≤ k − 1: the filter keeps at least one entry
-        for pad in itertools.product(*choices):
-            if any(a or b for a, b in pad):
-                out.append(Stratum(arch, "padding", padding=tuple(pad)))
-                if len(out) > MAX_STRATA:
-                    raise ArchitectureError(
-                        f"{arch.spec} has more than {MAX_STRATA} padding strata; use smaller "
-                        "filters or pass a single stratum"
-                    )
-        return out
-    raise ArchitectureError(f"no strata are defined for {type(arch).__name__}")
+    n = count_strata(arch)
+    if n > MAX_LISTED:
+        raise BudgetExceededError(
+            f"{arch.spec} has {n:,} strata (closed form); a list of them would take about "
+            f"{n * STRATUM_BYTES / 1e6:,.0f} MB (limit {MAX_LISTED:,} strata); iterate with "
+            "iter_strata(arch) — `neurovariety strata` and `singular` stream them — or name one "
+            "stratum"
+        )
+    return list(iter_strata(arch))
 
 
 def parse_stratum(arch: Architecture, text: str) -> Stratum:
@@ -221,9 +381,42 @@ def parse_stratum(arch: Architecture, text: str) -> Stratum:
     >>> from neurovariety import parse_architecture
     >>> parse_stratum(parse_architecture("cnn k=2,2 x^2"), "padding 0|1 1|0").padding
     ((0, 1), (1, 0))
+    >>> parse_stratum(parse_architecture("lcn k=3,2 s=2"), "interior-zero 0|0:2 0|0").sizes
+    (2, 2)
     """
-    for s in strata(arch):
-        if s.name == " ".join(text.split()):
+    words = text.split()
+    if isinstance(arch, CNN) and words and words[0] in ("padding", "interior-zero"):
+        s = _parse_cnn(arch, words)
+        if s is not None:
             return s
-    names = ", ".join(s.name for s in strata(arch)[:6])
+    elif isinstance(arch, MLP):
+        for s in iter_strata(arch):
+            if s.name == " ".join(words):
+                return s
+    names = ", ".join(s.name for s in itertools.islice(iter_strata(arch), 6))
     raise ArchitectureError(f"no stratum {text!r} in {arch.spec}; strata are e.g. {names}")
+
+
+def _parse_cnn(arch: CNN, words: list[str]) -> Stratum | None:
+    if len(words) != len(arch.filters) + 1:
+        return None
+    pads, dils = [], []
+    try:
+        for w in words[1:]:
+            ab, _, d = w.partition(":")
+            a, b = ab.split("|")
+            pads.append((int(a), int(b)))
+            dils.append(int(d) if d else 1)
+    except ValueError:
+        return None
+    D = tuple(dils)
+    if any(d > 1 for d in D):
+        if D not in set(_dilations(arch)):
+            return None
+        s = Stratum(arch, "interior-zero", padding=tuple(pads), dilation=D)
+    else:
+        s = Stratum(arch, "padding", padding=tuple(pads))
+    ok = all(p in _paddings(k, d) for k, p, d in zip(arch.filters, pads, D, strict=True)) and any(
+        d > 1 or a or b for (a, b), d in zip(pads, D, strict=True)
+    )
+    return s if ok and s.name == " ".join(words) else None
