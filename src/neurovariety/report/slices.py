@@ -323,6 +323,8 @@ def variety_slice(
         for _ in range(3):
             theta0 = _stratum_point(st, rng)
             p = [_at(c, theta0) for c in phi]
+            if st.reduced is not None and not any(p):
+                continue  # a cancellation reached the apex 0, a deeper stratum
             grad = [sympy.diff(F, c).subs(dict(zip(cs, p, strict=True))) for c in cs]
             if any(g != 0 for g in grad):
                 last_error = f"φ(θ0) is a smooth point of V on stratum {st.name!r}"
