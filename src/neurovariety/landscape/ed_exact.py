@@ -226,12 +226,21 @@ def _polynomials(terms: list[dict[tuple[int, ...], Any]], p: int, extra: int) ->
     return cs, ctx
 
 
-def _critical_polynomials(
-    terms: list[dict[tuple[int, ...], Any]], loss: LossForm, p: int, seed: int
-) -> tuple[list[Any], Any]:
-    cs, ctx = _polynomials(terms, p, 1)
-    n, N = ctx.nvars() - 1, len(cs)
-    zero, one = ctx.from_dict({}), ctx.from_dict({(0,) * (n + 1): 1})
+def saturating_matrix(N: int, n: int, seed: int) -> list[list[int]]:
+    """The random integer N×n matrix A of the saturation s·det(AᵀJ_c) − 1 (fixed by the seed,
+    drawn independently of the data)."""
+    rng = random.Random(f"ed-exact:minor:{seed}")
+    return [_integers(rng, n) for _ in range(N)]
+
+
+def gradient_polynomials(
+    terms: list[dict[tuple[int, ...], Any]], loss: LossForm, p: int, extra: int = 0
+) -> tuple[list[Any], list[list[Any]], Any]:
+    """``(g, J_c, ctx)``: the n gradient polynomials g = J_cᵀ(Qc − b) and the Jacobian of the
+    coefficients, over GF(p) (over Q for p = 0), in a context with ``extra`` more variables."""
+    cs, ctx = _polynomials(terms, p, extra)
+    n, N = ctx.nvars() - extra, len(cs)
+    zero = ctx.from_dict({})
     Q = [[_mod(v, p) for v in row] for row in loss.Q]
     r = [
         sum((Q[i][j] * cs[j] for j in range(N) if Q[i][j]), zero) - _mod(loss.b[i], p)
@@ -239,8 +248,16 @@ def _critical_polynomials(
     ]
     J = [[c.derivative(j) for j in range(n)] for c in cs]
     g = [sum((J[k][j] * r[k] for k in range(N)), zero) for j in range(n)]
-    rng = random.Random(f"ed-exact:minor:{seed}")
-    A = [_integers(rng, n) for _ in range(N)]
+    return g, J, ctx
+
+
+def _critical_polynomials(
+    terms: list[dict[tuple[int, ...], Any]], loss: LossForm, p: int, seed: int
+) -> tuple[list[Any], Any]:
+    g, J, ctx = gradient_polynomials(terms, loss, p, 1)
+    n, N = ctx.nvars() - 1, len(J)
+    zero, one = ctx.from_dict({}), ctx.from_dict({(0,) * (n + 1): 1})
+    A = saturating_matrix(N, n, seed)
     AJ = [[sum((A[k][i] * J[k][j] for k in range(N)), zero) for j in range(n)] for i in range(n)]
     s = ctx.gens()[-1]
     return [e for e in g if not e.is_zero()] + [s * _determinant(AJ, one) - 1], ctx
@@ -364,7 +381,11 @@ class RealEDCount:
     seconds: float
 
     def as_dict(self) -> dict[str, Any]:
-        return dataclasses.asdict(self) | {"seconds": round(self.seconds, 3)}
+        return dataclasses.asdict(self) | {
+            "method": "exact",
+            "complete": True,
+            "seconds": round(self.seconds, 3),
+        }
 
 
 #: Working precisions (bits) tried in turn to tell the critical functions apart by Arb balls.
@@ -392,43 +413,55 @@ def _overlap(c: list[Any], d: list[Any]) -> bool:
     return all(x.overlaps(y) for x, y in zip(c, d, strict=True))
 
 
+def function_classes(
+    values: list[list[Any]], real_points: list[bool | None], fiber: int
+) -> tuple[int, int, int] | None:
+    """(functions, real functions, real functions with a real chart point) from the balls
+    ``values[i]`` of c at every chart point (``real_points[i]``: that point is real), or None
+    when these balls do not decide it.
+
+    The points are grouped by the function c(z) they compute: two points of one function have
+    overlapping balls (both hold its value), so each function's points lie in one class of the
+    overlap grouping; a grouping into classes of exactly the fiber's size with no ball meeting
+    two classes is then the only one those balls allow (each chart fiber is an orbit of the
+    chart's finite symmetry group, as the exact count assumes). A class is a real function when
+    its conjugate balls meet it and no other class (the conjugate of a critical function is one:
+    the system has real coefficients)."""
+    classes: list[list[int]] = []
+    for i, c in enumerate(values):
+        hits = [k for k, cl in enumerate(classes) if _overlap(values[cl[0]], c)]
+        if len(hits) > 1:
+            return None
+        if hits:
+            classes[hits[0]].append(i)
+        else:
+            classes.append([i])
+    if any(len(cl) != fiber for cl in classes):
+        return None
+    real = with_point = 0
+    for cl in classes:
+        conj = [x.conjugate() for x in values[cl[0]]]
+        hits = [k for k, other in enumerate(classes) if _overlap(values[other[0]], conj)]
+        if len(hits) != 1:
+            return None
+        if classes[hits[0]] is cl:
+            real += 1
+            with_point += any(real_points[i] for i in cl)
+    return len(classes), real, with_point
+
+
 def _real_function_classes(
     terms: list[dict[tuple[int, ...], Any]], param: Parametrization, names: list[str], fiber: int
 ) -> tuple[int, int, int, int]:
     """(functions, real functions, real functions with a real chart point, real chart points)
-    from msolve's parametrization: every solution as Arb balls, grouped by the function c(z)
-    it computes (balls of different functions are disjoint, so a grouping into classes of the
-    fiber's size with no ball meeting two classes is the only one those balls allow); a class is
-    a real function when its conjugate balls meet it and no other class (the conjugate of a
-    critical function is one: the system has rational coefficients)."""
+    from msolve's parametrization: every solution as Arb balls, grouped by
+    :func:`function_classes`, at rising precision until the balls decide."""
     for prec in REAL_PRECISIONS:
         points = param.points(names, prec)
         values = [_ball_values(terms, z) for _, z in points]
-        classes: list[list[int]] = []
-        clear = True
-        for i, c in enumerate(values):
-            hits = [k for k, cl in enumerate(classes) if _overlap(values[cl[0]], c)]
-            if len(hits) > 1:
-                clear = False
-                break
-            if hits:
-                classes[hits[0]].append(i)
-            else:
-                classes.append([i])
-        if not clear or any(len(cl) != fiber for cl in classes):
-            continue
-        real = with_point = 0
-        for cl in classes:
-            conj = [x.conjugate() for x in values[cl[0]]]
-            hits = [k for k, other in enumerate(classes) if _overlap(values[other[0]], conj)]
-            if len(hits) != 1:
-                clear = False
-                break
-            if classes[hits[0]] is cl:
-                real += 1
-                with_point += any(points[i][0] for i in cl)
-        if clear:
-            return len(classes), real, with_point, sum(r for r, _ in points)
+        counts = function_classes(values, [r for r, _ in points], fiber)
+        if counts is not None:
+            return (*counts, sum(r for r, _ in points))
     raise NeurovarietyError(
         f"the {param.degree} critical chart points do not fall into classes of the fiber size "
         f"{fiber} at {REAL_PRECISIONS[-1]} bits (critical functions too close to tell apart, "

@@ -41,7 +41,7 @@ from ..invariants.dimension import dimension
 from ..nag import SearchProgress, monodromy_solve
 from ..nag.result import cluster
 from ..results import Result, Verdict
-from . import ed_exact, ed_function_space
+from . import ed_exact, ed_function_space, ed_real
 from .ed_system import (
     chart_terms,
     coefficient_arrays,
@@ -121,12 +121,7 @@ class EDDegreeResult(Result):
                 f"trace test: {self.trace_test}"
             )
         if self.real:
-            r = self.real
-            b.append(
-                f"real: {r['real_functions']} of the {r['functions']} critical functions "
-                f"({r['real_parameter_functions']} computed by real parameters, "
-                f"{r['real_chart_points']} real chart points; msolve over Q, {r['seconds']:.2g} s)"
-            )
+            b.append(_real_bullet(self.real))
         if self.exact and self.exact.get("fallback"):
             b.append(f"exact count not used: {self.exact['fallback']}")
         b.append(f"seed {self.seed} · {self.seconds:.3g} s")
@@ -276,6 +271,7 @@ def edd(
     max_loops_without_progress: int = 10,
     progress: Callable[[SearchProgress], None] | None = None,
     real: bool = False,
+    real_method: str = "auto",
 ) -> EDDegreeResult:
     """Number of complex critical points of the loss on the smooth part of the neurovariety.
 
@@ -288,8 +284,12 @@ def edd(
     positive-dimensional and V is a hypersurface with a proven equation). ``progress`` is
     called with the monodromy search's :class:`~neurovariety.nag.SearchProgress` a few times a
     second; the CLI draws it. ``real``: also count how many critical functions are real at the
-    same (rational) data, by msolve over Q (:func:`~.ed_exact.exact_real_count`); it needs the
-    chart's exact count, which auto then runs at any size.
+    same (rational) data; it needs the chart's exact count, which auto then runs at any size.
+    ``real_method``: ``"exact"`` (msolve over Q, :func:`~.ed_exact.exact_real_count`),
+    ``"certified"`` (every chart point found numerically and certified by the Krawczyk test,
+    complete when their number is the exact count: :func:`~.ed_real.certified_real_count`) or
+    ``"auto"`` (exact up to :data:`~.ed_real.AUTO_EXACT_REAL_MAX` chart points, else
+    certified); ``result.real["method"]`` says which decided.
 
     Examples
     --------
@@ -305,10 +305,14 @@ def edd(
         raise NeurovarietyError(f"method={method!r}: use one of {', '.join(METHODS)}")
     if not isinstance(primes, int) or primes < 1:
         raise NeurovarietyError(f"primes={primes!r}: give at least 1 prime (2 or more to agree)")
+    if real_method not in ed_real.REAL_METHODS:
+        raise NeurovarietyError(
+            f"real_method={real_method!r}: use one of {', '.join(ed_real.REAL_METHODS)}"
+        )
     if real and method in ("monodromy", "function-space"):
         raise NeurovarietyError(
-            f"real counts (real=True, --real) are exact, on the chart system; method="
-            f"{method!r} does not count them: use method 'exact', 'auto' or 'both'"
+            f"real counts (real=True, --real) need the chart system's exact count; method="
+            f"{method!r} does not run it: use method 'exact', 'auto' or 'both'"
         )
     dim = dimension(arch, seed=seed)
     _, _, free = ed_chart(arch)
@@ -389,13 +393,15 @@ def edd(
             "msolve_seconds": round(sum(c.seconds for c in exact.critical + exact.fiber), 3),
         }
         if real and exact.count is not None:
-            common["real"] = ed_exact.exact_real_count(
+            common["real"] = _real_count(
                 arch,
                 loss,
                 exact,
+                real_method,
                 seed=seed,
                 time_limit=max(1e-3, time_limit - (time.perf_counter() - t0)),
-            ).as_dict()
+                progress=progress,
+            )
         if method != "both":
             return EDDegreeResult(
                 **common,
@@ -453,6 +459,55 @@ def edd(
         method="both" if exact is not None else "monodromy",
         certificate=certificate,
         exact=exact_info,
+    )
+
+
+def _real_count(
+    arch: Architecture,
+    loss: ed_exact.LossForm,
+    exact: ed_exact.ExactEDCount,
+    real_method: str,
+    *,
+    seed: int,
+    time_limit: float,
+    progress: Callable[[SearchProgress], None] | None,
+) -> dict[str, Any]:
+    """The real count's dict: msolve over Q for small systems, else certified (``auto``)."""
+    points = exact.parameter_solutions or 0
+    if real_method == "exact" or (real_method == "auto" and points <= ed_real.AUTO_EXACT_REAL_MAX):
+        return ed_exact.exact_real_count(
+            arch, loss, exact, seed=seed, time_limit=time_limit
+        ).as_dict()
+    return ed_real.certified_real_count(
+        arch, loss, exact, seed=seed, time_limit=time_limit, progress=progress
+    ).as_dict()
+
+
+def _real_bullet(r: dict[str, Any]) -> str:
+    """The result's line on its real count (exact, certified or a certified bound)."""
+    parts = (
+        f"({r['real_parameter_functions']} computed by real parameters, "
+        f"{r['real_chart_points']} real chart points"
+    )
+    if r.get("method") != "certified":
+        return (
+            f"real: {r['real_functions']} of the {r['functions']} critical functions {parts}; "
+            f"msolve over Q, {r['seconds']:.2g} s)"
+        )
+    how = (
+        f"{r['certified']} disjoint Krawczyk boxes, {r['precision']}-bit balls, for the "
+        f"{r['chart_points']} chart points counted mod p for p in {r['primes']}; "
+        f"{r['seconds']:.3g} s"
+    )
+    if r["complete"]:
+        return (
+            f"real: {r['real_functions']} of the {r['functions']} critical functions {parts}; "
+            f"certified: {how})"
+        )
+    return (
+        f"real: at least {r['real_functions']} real of at least {r['functions']} critical "
+        f"functions {parts}) — a bound, not a count: {r['certified']} of {r['chart_points']} "
+        f"chart points certified, {r['undecided']} of unknown reality ({how})"
     )
 
 

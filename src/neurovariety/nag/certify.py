@@ -19,6 +19,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from fractions import Fraction
 from typing import Any
 
 import numpy as np
@@ -248,3 +249,139 @@ def certify(
         n_distinct=distinct,
         precision=precision,
     )
+
+
+class BallPolynomials:
+    """Polynomials with exact coefficients, evaluated with their Jacobian in ``acb`` balls.
+
+    ``polynomials[i]`` maps exponent tuples to coefficients: ``int``, ``Fraction``,
+    ``flint.fmpz``/``fmpq`` (rounded to the working precision with a rigorous radius) or floats
+    (exact binary numbers). Unlike :func:`certify`'s text systems, the coefficients stay exact:
+    a rational system (e.g. an ED gradient system at rational data) is certified as it is, not
+    its rounding to float64. Matrices are ``flint.acb_mat``.
+
+    >>> import flint
+    >>> F = BallPolynomials([{(2, 0): 1, (0, 0): -2}, {(1, 0): 1, (0, 1): -1}], 2)
+    >>> F.values([flint.acb(1), flint.acb(3)]).tolist()[0][0], F.jacobian([flint.acb(1)] * 2)[0, 0]
+    (-1.00000000000000, 2.00000000000000)
+    """
+
+    def __init__(self, polynomials: Sequence[Any], n_variables: int) -> None:
+        self.n = n_variables
+        self.polys = [[(tuple(int(k) for k in e), c) for e, c in p.items()] for p in polynomials]
+        # ∂p_i/∂x_j: terms (exponents after the derivative, coefficient, multiplicity).
+        self.derivs = [
+            [
+                [(e[:j] + (e[j] - 1,) + e[j + 1 :], c, e[j]) for e, c in poly if e[j]]
+                for j in range(n_variables)
+            ]
+            for poly in self.polys
+        ]
+        self.degree = max((max(e, default=0) for p in self.polys for e, _ in p), default=0)
+        self._balls: dict[int, dict[tuple[int, int], Any]] = {}
+
+    @staticmethod
+    def _ball(c: Any) -> Any:
+        import flint
+
+        if isinstance(c, Fraction):
+            c = flint.fmpq(c.numerator, c.denominator)
+        if isinstance(c, complex):
+            return flint.acb(c.real, c.imag)
+        if isinstance(c, flint.acb):
+            return c
+        return flint.acb(flint.arb(c))
+
+    def _powers(self, x: Sequence[Any]) -> list[list[Any]]:
+        import flint
+
+        table = []
+        for v in x:
+            row = [flint.acb(1)]
+            for _ in range(self.degree):
+                row.append(row[-1] * v)
+            table.append(row)
+        return table
+
+    def _sum(self, terms: Any, P: list[list[Any]]) -> Any:
+        import flint
+
+        # Coefficient balls once per precision (the rounding of a rational depends on it).
+        balls = self._balls.setdefault(flint.ctx.prec, {})
+        total = flint.acb(0)
+        for e, c, *mult in terms:
+            key = (id(c), mult[0] if mult else 1)
+            if key not in balls:
+                balls[key] = self._ball(c) * key[1]
+            m = balls[key]
+            for j, k in enumerate(e):
+                if k:
+                    m *= P[j][k]
+            total += m
+        return total
+
+    def values(self, x: Sequence[Any]) -> Any:
+        """The polynomials at the ball vector ``x``: an ``acb_mat`` column."""
+        import flint
+
+        P = self._powers(x)
+        return flint.acb_mat([[self._sum(p, P)] for p in self.polys])
+
+    def jacobian(self, x: Sequence[Any]) -> Any:
+        """The Jacobian at ``x`` (every point of the box ``x``): an ``acb_mat``."""
+        import flint
+
+        P = self._powers(x)
+        return flint.acb_mat([[self._sum(d, P) for d in row] for row in self.derivs])
+
+
+def box(centre: Sequence[Any], radius: float) -> list[Any]:
+    """The box ``centre ± radius`` (real and imaginary parts) around the balls' midpoints: a
+    real centre gives a box that conjugation maps to itself."""
+    import flint
+
+    return [
+        flint.acb(flint.arb(v.real.mid(), radius), flint.arb(v.imag.mid(), radius)) for v in centre
+    ]
+
+
+def newton(F: BallPolynomials, x: Any, steps: int = 6) -> tuple[list[Any], float]:
+    """Newton's iteration at the working precision (midpoints only, not rigorous): the refined
+    point and the size of its last step (max-norm; ``inf`` where the Jacobian is singular).
+
+    A real start of a real system stays real: the real solutions keep exactly real centres."""
+    import flint
+
+    z = [flint.acb(complex(v).real, complex(v).imag) for v in x]
+    step = float("inf")
+    for _ in range(steps):
+        try:
+            d = F.jacobian(z).mid().solve(F.values(z).mid())
+        except ZeroDivisionError:
+            return z, float("inf")
+        z = [(v - d[i, 0]).mid() for i, v in enumerate(z)]
+        step = max(float(abs(d[i, 0]).mid()) for i in range(F.n))
+        if step == 0.0:
+            break
+    return z, step
+
+
+def krawczyk_box(F: BallPolynomials, centre: Sequence[Any], radius: float) -> list[Any] | None:
+    """The box ``centre ± radius`` if the Krawczyk test proves it holds exactly one solution of
+    ``F`` (regular), else None. ``K(X) = m − Y F(m) + (I − Y J(X))(X − m)`` in balls, with
+    ``Y ≈ J(m)⁻¹`` any matrix: ``K(X)`` inside the interior of ``X`` is the proof."""
+    import flint
+
+    X = box(centre, radius)
+    m = [flint.acb(v.real.mid(), v.imag.mid()) for v in X]
+    try:
+        Y = F.jacobian(m).mid().inv().mid()
+    except ZeroDivisionError:
+        return None
+    dX = flint.acb_mat([[a - b] for a, b in zip(X, m, strict=True)])
+    eye = flint.acb_mat(F.n, F.n, [int(i == j) for i in range(F.n) for j in range(F.n)])
+    K = flint.acb_mat([[v] for v in m]) - Y * F.values(m) + (eye - Y * F.jacobian(X)) * dX
+    for i, b in enumerate(X):
+        if not (b.real.contains_interior(K[i, 0].real) and b.imag.contains_interior(K[i, 0].imag)):
+            return None
+    return X
