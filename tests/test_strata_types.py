@@ -1,0 +1,167 @@
+"""Streamed strata, interior-zero strata and local singularity types, against hand counts and
+hand derivations (Razor arXiv:2505.11846, PCN arXiv:2410.00722, KMST arXiv:2304.05752)."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+import sympy
+from typer.testing import CliRunner
+
+from neurovariety import parse_architecture
+from neurovariety.cli import app
+from neurovariety.errors import ArchitectureError, BudgetExceededError
+from neurovariety.invariants import strata as st
+from neurovariety.invariants.exact_counts import available
+from neurovariety.invariants.singularities import singular
+from neurovariety.results import Verdict
+
+C = sympy.symbols("c0:7")
+
+
+def test_streamed_count_matches_the_closed_form_above_500() -> None:
+    # cnn k=4,4,4,4 (stride 1): 10 paddings (a, b) per filter, 10^4 − 1 padding strata. A dilated
+    # filter d must divide its stride, which a dilation of the next filter multiplies by d: so
+    # chains from the last filter, d = 2 (2 placements per filter: {0,2}, {1,3}) or d = 3 (one,
+    # {0,3}): 1000·2 + 1000·1 + 100·4 + 100·1 + 10·8 + 10·1 + 16 + 1 = 3,607 interior-zero.
+    arch = parse_architecture("cnn k=4,4,4,4 x^2")
+    kinds = {"padding": 0, "interior-zero": 0}
+    for s in st.iter_strata(arch):
+        kinds[s.kind] += 1
+    assert kinds == {"padding": 10**4 - 1, "interior-zero": 3607}
+    assert st.count_strata(arch) == 10**4 - 1 + 3607
+
+
+def test_counts_of_small_architectures_by_hand() -> None:
+    # lcn k=5,3 s=2: 15·6 − 1 paddings; filter 1 dilated by 2 (divides the stride): spans 2 or 4
+    # give (a, b) with a + b = 2 (3 ways) or 0 (1 way): 4 placements, times 6 paddings of filter 2;
+    # d = 3, 4 do not divide 2; filter 2 (the last) by d = 2: {0, 2}, 1 placement, and then
+    # filter 1's stride is 4, so it may take d = 2 (4 placements) or d = 4 ({0, 4}, 1).
+    arch = parse_architecture("lcn k=5,3 s=2")
+    assert st.count_strata(arch) == 15 * 6 - 1 + 4 * 6 + (15 + 4 + 1) * 1
+    assert st.count_strata(arch) == sum(1 for _ in st.iter_strata(arch))
+    assert st.count_strata(parse_architecture("mlp 2-3-2-1 x^2")) == 6
+
+
+def test_a_materialised_list_is_refused_past_its_memory_estimate(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(st, "MAX_LISTED", 500)
+    with pytest.raises(BudgetExceededError, match="13,606 strata.*iter_strata"):
+        st.strata(parse_architecture("cnn k=4,4,4,4 x^2"))
+    # one stratum is still found by name without a list
+    name = "interior-zero 0|0 0|0 0|1:2 1|0:2"
+    s = st.parse_stratum(parse_architecture("cnn k=4,4,4,4 x^2"), name)
+    assert s.reduced is not None and s.reduced.spec == "cnn k=4,4,2,2 s=1,2,1 x^2"
+
+
+def test_interior_zero_stratum_of_lcn_32_by_hand() -> None:
+    # c = a * (b upsampled by 2): P = (a0 + a1x + a2x²)(b0 + b1x²), so c1 = a1b0 and c3 = a1b1.
+    # With b ≠ 0, c1 = c3 = 0 exactly when a1 = 0: the interior zero of the first filter.
+    a = sympy.symbols("a0:3")
+    b = sympy.symbols("b0:2")
+    x = sympy.Symbol("x")
+    P = sympy.Poly(sympy.expand((a[0] + a[1] * x + a[2] * x**2) * (b[0] + b[1] * x**2)), x)
+    c = [P.coeff_monomial(x**j) for j in range(5)]
+    assert (c[1], c[3]) == (a[1] * b[0], a[1] * b[1])
+    arch = parse_architecture("lcn k=3,2 s=2")
+    s = st.parse_stratum(arch, "interior-zero 0|0:2 0|0")
+    zeroed = [j for j in range(arch.n_params) if not s.basis[j].any()]
+    assert zeroed == [1]  # θ = (a0, a1, a2, b0, b1): only a1
+    # its image: A(y)B(y) with y = x², every quadratic in y (it factors over C): dim 3
+    assert s.reduced is not None and s.reduced.spec == "lcn k=2,2" and s.input_step == 2
+    r = singular(arch, s)
+    assert r.image_dimension == 3
+    assert r.verdict is Verdict.YES and r.certified
+
+
+def test_a_dilation_that_does_not_divide_the_stride_is_no_stratum() -> None:
+    # lcn k=3,2 (stride 1): a1 = 0 leaves (a0 + a2x²)(b0 + b1x), which no stride-1 network of
+    # the same layer order computes with smaller filters
+    arch = parse_architecture("lcn k=3,2")
+    assert all(s.kind == "padding" for s in st.iter_strata(arch))
+    with pytest.raises(ArchitectureError, match="no stratum"):
+        st.parse_stratum(arch, "interior-zero 0|0:2 0|0")
+
+
+def _hessian_rank(F: sympy.Expr, point: list[sympy.Expr], n: int) -> tuple[list, int]:
+    subs = dict(zip(C[:n], point, strict=True))
+    grad = [sympy.diff(F, v).subs(subs) for v in C[:n]]
+    return grad, sympy.hessian(F, C[:n]).subs(subs).rank()
+
+
+@pytest.mark.skipif(not available(), reason="msolve is not installed")
+def test_local_types_of_the_lcn_cubic_by_hand() -> None:
+    # F = c0c3² + c1²c4 − c1c2c3 at q = (c0, 0, c2, 0, c4): ∇F = 0 and the quadratic part is
+    # −c0h3² − c4h1² + c2h1h3 in (h1, h3), of rank 2 when c2² ≠ 4c0c4: a node (two sheets, the
+    # factorizations with the roles of A and B swapped), transversal to Sing V = {c1 = c3 = 0}
+    F = C[0] * C[3] ** 2 + C[1] ** 2 * C[4] - C[1] * C[2] * C[3]
+    grad, rank = _hessian_rank(F, [2, 0, 7, 0, 3], 5)
+    assert grad == [0] * 5 and rank == 2
+    # at a constant (c0, 0, 0, 0, 0): only −c0h3² is left, rank 1: degenerate
+    grad, rank = _hessian_rank(F, [2, 0, 0, 0, 0], 5)
+    assert grad == [0] * 5 and rank == 1
+    arch = parse_architecture("lcn k=3,2 s=2")
+    node = singular(arch, st.parse_stratum(arch, "interior-zero 0|0:2 0|0")).local_type
+    assert (node["type"], node["multiplicity"], node["tangent_cone_rank"]) == ("node", 2, 2)
+    cusp = singular(arch, st.parse_stratum(arch, "padding 0|2 0|1")).local_type  # a0·b0
+    assert (cusp["type"], cusp["tangent_cone_rank"]) == ("cusp-type", 1)
+    smooth = singular(arch, st.parse_stratum(arch, "padding 0|0 0|1"))
+    assert smooth.verdict is Verdict.NO and smooth.local_type["type"] == "smooth"
+
+
+@pytest.mark.skipif(not available(), reason="msolve is not installed")
+def test_razor_types_by_hand() -> None:
+    # Razor's F for mlp 2-2-1 x^3+x^2. At a point v(ℓ³ + ℓ²) of the 2-1-1 image and at a point
+    # with no cubic part, ∇F = 0 and the Hessian has rank 4 = 7 − 3, the codimension of either
+    # 3-dimensional component of Sing V: nodes (ordinary double points transversally).
+    F = (
+        6 * C[0] * C[4] * C[6]
+        - 2 * C[0] * C[5] ** 2
+        - 9 * C[1] * C[3] * C[6]
+        + C[1] * C[4] * C[5]
+        + 6 * C[2] * C[3] * C[5]
+        - 2 * C[2] * C[4] ** 2
+    )
+    v, w0, w1 = 3, 2, -1
+    quad = [v * w0**2, 2 * v * w0 * w1, v * w1**2]
+    cubic = [v * w0**3, 3 * v * w0**2 * w1, 3 * v * w0 * w1**2, v * w1**3]
+    grad, rank = _hessian_rank(F, quad + cubic, 7)
+    assert grad == [0] * 7 and rank == 4
+    grad, rank = _hessian_rank(F, [5, -2, 3, 0, 0, 0, 0], 7)
+    assert grad == [0] * 7 and rank == 4
+    arch = parse_architecture("mlp 2-2-1 x^3+x^2")
+    r = singular(arch, st.parse_stratum(arch, "redundant layer 1 neurons 0,1"))
+    assert r.local_type["type"] == "node" and r.local_type["tangent_cone_rank"] == 4
+
+
+def test_pcn_node_at_x1_squared_from_the_branches() -> None:
+    # cnn k=2,2 x^2 is no hypersurface (dim 3 in C^5): the type comes from the two placements
+    arch = parse_architecture("cnn k=2,2 x^2")
+    r = singular(arch, st.parse_stratum(arch, "padding 0|1 1|0"))
+    assert r.local_type["type"] == "node" and "branches" in r.local_type["meaning"]
+
+
+def test_lcn_factor_reassignment_gives_fiber_points() -> None:
+    # (a0)(b0 + b1x²) = (b0 + b1x²)(a0): the filters (b0, 0, b1), (a0, 0) compute the same P
+    from neurovariety.invariants.singularities import _lcn_factor_points
+
+    arch = parse_architecture("lcn k=3,2 s=2")
+    theta = np.array([2.0, 0.0, 0.0, 3.0, 5.0])
+    others = _lcn_factor_points(arch, theta)  # type: ignore[arg-type]
+    assert [t.tolist() for t in others] == [[3.0, 0.0, 5.0, 2.0, 0.0]]
+
+
+def test_cli_count_and_time_limit() -> None:
+    runner = CliRunner()
+    out = runner.invoke(app, ["strata", "cnn k=4,4,4,4 x^2", "--count", "--json"])
+    assert out.exit_code == 0, out.output
+    assert json.loads(out.stdout)["count"] == 13606
+    out = runner.invoke(app, ["singular", "cnn k=4,4,4,4 x^2", "--time-limit", "0", "--json"])
+    assert out.exit_code == 3, out.output  # a limit was reached: the partial result
+    data = json.loads(out.stdout)
+    assert (data["count"], data["tested"], data["decided"]) == (13606, 0, 0)
+    out = runner.invoke(app, ["strata", "lcn k=3,2 s=2"])
+    assert out.exit_code == 0 and "interior-zero 0|0:2 0|0 · lcn k=2,2 · 3" in out.stdout
