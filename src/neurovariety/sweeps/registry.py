@@ -2,8 +2,11 @@
 
 Sweeps refer to invariants by name; each entry names its function by an *import path*
 (``"package.module:function"``) so that workers and sandboxes on other machines resolve it
-themselves, and modules being written now (fiber, degree, ED degree, equations) plug in with one
-:func:`register_invariant` call — nothing here imports them until a task needs them.
+themselves, and other modules plug in with one :func:`register_invariant` call — nothing here
+imports them until a task needs them. The atlas holds every invariant the library computes: ``dim``,
+``expected``, ``degree``, ``fiber``, ``edd``, and the compact summaries ``singular`` (the verdict of
+every subnetwork stratum, :func:`singular_summary`) and ``equations`` (the defining equations,
+:func:`equations_summary`).
 
 A registered function takes an architecture and keyword options and returns a
 :class:`~neurovariety.results.Result` (anything with ``to_dict()``); the entry says which field of
@@ -23,13 +26,17 @@ from ..errors import FamilyError
 from ..results import Result
 
 __all__ = [
+    "EquationsSummary",
     "ExpectedResult",
     "Invariant",
+    "SingularSummary",
+    "equations_summary",
     "expected",
     "get_invariant",
     "invariant_names",
     "register_invariant",
     "resolve",
+    "singular_summary",
     "unregister_invariant",
 ]
 
@@ -226,6 +233,258 @@ def expected(arch: Architecture) -> ExpectedResult:
     )
 
 
+def _deadline(time_limit: float) -> float:
+    import time
+
+    if not (isinstance(time_limit, int | float) and time_limit > 0):
+        raise FamilyError(f"time_limit={time_limit!r} must be a positive number of seconds")
+    return time.monotonic() + float(time_limit)
+
+
+@dataclasses.dataclass(frozen=True, repr=False)
+class SingularSummary(Result):
+    """The singular-strata verdicts of an architecture, counted, with each one's deciding method.
+
+    Every subnetwork stratum is one of: certified singular (the tangent-span test with a
+    certified dimension), probable singular (the same test with a probable dimension), smooth
+    (always proven) or undecided. ``n_singular`` counts the first two; it is a lower bound while
+    ``n_undecided`` > 0. ``certified`` holds when every verdict is certified. ``method`` lists
+    the methods that decided the verdicts (``tangent-span``, ``filling``, ``dense-image``,
+    ``finite-projection``; see :func:`neurovariety.invariants.singularities.singular`).
+    """
+
+    architecture: str
+    dimension: int
+    dimension_certified: bool
+    n_strata: int
+    n_singular: int
+    n_certified_singular: int
+    n_probable_singular: int
+    n_smooth: int
+    n_undecided: int
+    certified: bool
+    method: str
+    strata: list[dict[str, Any]]
+    seed: int
+    seconds: float
+
+    def title(self) -> str:
+        return f"SingularSummary  {self.architecture}"
+
+    def bullets(self) -> list[str]:
+        return [
+            f"{self.n_strata} strata: {self.n_certified_singular} singular (certified), "
+            f"{self.n_probable_singular} singular (probable), {self.n_smooth} smooth, "
+            f"{self.n_undecided} undecided",
+            f"decided by {self.method or 'nothing'}; dim M = {self.dimension} "
+            + ("(certified)" if self.dimension_certified else "(probable)"),
+            f"seed {self.seed} · {self.seconds:.3g} s",
+        ]
+
+
+def _deciding_method(arch: Architecture, r: Any) -> str:
+    """Which argument of ``singular`` gave the verdict (the order in which it tries them)."""
+    if r.verdict.value == "yes":
+        return "tangent-span"
+    if r.verdict.value == "unknown":
+        return "undecided"
+    if r.dimension == arch.ambient_dim:
+        return "filling"
+    if r.image_dimension >= r.dimension:
+        return "dense-image"
+    return "finite-projection"
+
+
+def singular_summary(arch: Architecture, *, seed: int = 0, time_limit: float = 300.0) -> Any:
+    """The tangent-span test on every subnetwork stratum of ``arch``, summarised for the atlas.
+
+    Stops with :class:`~neurovariety.errors.BudgetExceededError` (a ``timeout`` row naming how
+    many strata were decided) once ``time_limit`` seconds are spent.
+
+    >>> from neurovariety import parse_architecture
+    >>> r = singular_summary(parse_architecture("cnn k=2,2 x^2"))
+    >>> r.n_strata, r.n_certified_singular, r.n_smooth, r.certified
+    (8, 2, 6, True)
+    """
+    import time
+
+    from ..errors import BudgetExceededError
+    from ..invariants.dimension import dimension
+    from ..invariants.singularities import singular
+    from ..invariants.strata import strata
+
+    t0 = time.perf_counter()
+    deadline = _deadline(time_limit)
+    dim = dimension(arch, seed=seed)
+    all_strata = strata(arch)
+    rows: list[dict[str, Any]] = []
+    for s in all_strata:
+        if time.monotonic() > deadline:
+            raise BudgetExceededError(
+                f"the time limit of {time_limit:g} s was spent after {len(rows)} of "
+                f"{len(all_strata)} strata of {arch.spec}; raise the option time_limit (and the "
+                "sweep's timeout)"
+            )
+        r = singular(arch, s, seed=seed, dim=dim)
+        rows.append(
+            {
+                "stratum": r.stratum,
+                "image": r.image,
+                "image_dimension": r.image_dimension,
+                "verdict": r.verdict.value,
+                "certified": r.certified,
+                "method": _deciding_method(arch, r),
+                "kind": r.kind,
+            }
+        )
+    yes = [r for r in rows if r["verdict"] == "yes"]
+    n_cert = sum(r["certified"] for r in yes)
+    undecided = sum(r["verdict"] == "unknown" for r in rows)
+    return SingularSummary(
+        architecture=arch.spec,
+        dimension=dim.dimension,
+        dimension_certified=dim.certified,
+        n_strata=len(rows),
+        n_singular=len(yes),
+        n_certified_singular=n_cert,
+        n_probable_singular=len(yes) - n_cert,
+        n_smooth=sum(r["verdict"] == "no" for r in rows),
+        n_undecided=undecided,
+        certified=all(r["certified"] for r in rows),
+        method="+".join(sorted({r["method"] for r in rows} - {"undecided"})),
+        strata=rows,
+        seed=seed,
+        seconds=time.perf_counter() - t0,
+    )
+
+
+MAX_EQUATION_TEXT = 4_000  # characters of equation text kept in an atlas row
+
+
+@dataclasses.dataclass(frozen=True, repr=False)
+class EquationsSummary(Result):
+    """What is known about the defining equations of a neurovariety, for the atlas.
+
+    ``n_generators`` equations of ``degrees`` were found; every equation of degree ≤
+    ``complete_through`` lies in the ideal they generate, proven when ``certified``
+    (:attr:`~neurovariety.invariants.equations.EquationsResult.complete_proven`). ``filling``:
+    V is the whole ambient space (I(V) = 0, certified dimension). ``equations`` holds their text
+    unless it is longer than :data:`MAX_EQUATION_TEXT` characters (``equations_omitted``).
+    """
+
+    architecture: str
+    method: str
+    n_generators: int
+    degrees: list[int]
+    complete_through: int
+    max_degree: int
+    certified: bool
+    completeness: str
+    generated: bool
+    filling: bool
+    dimension: int
+    dimension_certified: bool
+    n_coordinates: int
+    hilbert_function: list[int]
+    verified: str
+    primes: list[int]
+    equations: list[str]
+    equations_omitted: bool
+    notes: list[str]
+    seed: int
+    seconds: float
+
+    def title(self) -> str:
+        return f"EquationsSummary  {self.architecture}"
+
+    def bullets(self) -> list[str]:
+        return [
+            f"{self.n_generators} generators of degrees {self.degrees} in {self.n_coordinates} "
+            f"coordinates ({self.method})",
+            self.completeness,
+            f"primes {self.primes} · seed {self.seed} · {self.seconds:.3g} s",
+        ]
+
+
+def equations_summary(
+    arch: Architecture,
+    *,
+    method: str = "interpolation",
+    max_degree: int = 4,
+    max_piece: int = 4_000,
+    max_monomials: int = 400_000,
+    seed: int = 0,
+) -> Any:
+    """The defining equations of ``arch`` (interpolation, or the LCN recursion), summarised.
+
+    Interpolation that stops below ``max_degree`` on its size budgets (``max_piece`` monomials in
+    one multigraded piece, ``max_monomials`` in one degree) raises
+    :class:`~neurovariety.errors.BudgetExceededError` naming the degree it completed, so that every
+    stored row is complete through ``max_degree`` (or proven to generate the ideal).
+
+    >>> from neurovariety import parse_architecture
+    >>> r = equations_summary(parse_architecture("lcn k=3,2 s=2"), max_degree=3)
+    >>> r.n_generators, r.degrees, r.complete_through, r.certified, r.filling
+    (1, [3], 3, True, False)
+    """
+    import time
+
+    from ..architectures.cnn import LCN
+    from ..errors import BudgetExceededError
+    from ..invariants.equations import equations, lcn_equations
+
+    t0 = time.perf_counter()
+    if method not in ("interpolation", "lcn"):
+        raise FamilyError(f"equations method={method!r}: use 'interpolation' or 'lcn'")
+    if not isinstance(max_degree, int) or max_degree < 1:
+        raise FamilyError(f"equations max_degree={max_degree!r} must be an int ≥ 1")
+    if method == "lcn":
+        if not isinstance(arch, LCN):
+            raise FamilyError(f"equations method='lcn' needs an lcn architecture, not {arch.spec}")
+        res = lcn_equations(arch, seed=seed)
+    else:
+        res = equations(
+            arch,
+            max_degree=max_degree,
+            seed=seed,
+            max_piece=max_piece,
+            max_monomials=max_monomials,
+        )
+        if res.complete_through < max_degree and not res.zero_ideal and not res.generated:
+            raise BudgetExceededError(
+                f"the equations of {arch.spec} are complete through degree "
+                f"{res.complete_through} only, not max_degree={max_degree}: "
+                f"{'; '.join(res.notes) or 'a budget was reached'} (options max_piece, "
+                "max_monomials)"
+            )
+    texts = [e.text() for e in res.equations]
+    omitted = sum(len(t) for t in texts) > MAX_EQUATION_TEXT
+    return EquationsSummary(
+        architecture=arch.spec,
+        method=res.method,
+        n_generators=len(res.equations),
+        # the LCN recursion's degrees are FLINT integers
+        degrees=[int(e.degree) for e in res.equations],
+        complete_through=int(res.complete_through),
+        max_degree=max_degree,
+        certified=res.complete_proven,
+        completeness=res.completeness(),
+        generated=res.generated,
+        filling=res.zero_ideal,
+        dimension=res.dimension,
+        dimension_certified=res.dimension_certified,
+        n_coordinates=res.n_coordinates,
+        hilbert_function=list(res.hilbert_function),
+        verified=res.verified,
+        primes=list(res.primes),
+        equations=[] if omitted else texts,
+        equations_omitted=omitted,
+        notes=list(res.notes),
+        seed=seed,
+        seconds=time.perf_counter() - t0,
+    )
+
+
 register_invariant(
     "dim",
     "neurovariety.invariants.dimension:dimension",
@@ -259,4 +518,26 @@ register_invariant(
     value="count",
     defaults={"form": "generic", "method": "auto", "seed": 0, "time_limit": 600.0},
     description="ED / learning degree: complex critical points of the loss in function space",
+)
+register_invariant(
+    "singular",
+    "neurovariety.sweeps.registry:singular_summary",
+    value="n_singular",
+    defaults={"seed": 0, "time_limit": 300.0},
+    description="singular subnetwork strata: verdicts counted (certified, probable, smooth, "
+    "undecided) with the method deciding each",
+)
+register_invariant(
+    "equations",
+    "neurovariety.sweeps.registry:equations_summary",
+    value="n_generators",
+    defaults={
+        "max_degree": 4,
+        "max_monomials": 400_000,
+        "max_piece": 4_000,
+        "method": "interpolation",
+        "seed": 0,
+    },
+    description="defining equations: generators and their degrees, completeness (proven or "
+    "not), method and primes, filling",
 )
