@@ -90,6 +90,12 @@ class EddMethod(StrEnum):  # neurovariety.landscape.edd.METHODS
     function_space = "function-space"
 
 
+class EddRealMethod(StrEnum):  # neurovariety.landscape.ed_real.REAL_METHODS
+    auto = "auto"
+    exact = "exact"
+    certified = "certified"
+
+
 class FiberMethod(StrEnum):
     auto = "auto"
     exact = "exact"
@@ -463,6 +469,11 @@ def edd_command(
     real: bool = typer.Option(
         False, "--real", help="also count the real critical points (msolve over Q, exact methods)"
     ),
+    real_method: EddRealMethod = typer.Option(
+        EddRealMethod.auto,
+        help="--real by exact (msolve over Q), certified (Krawczyk boxes of every chart point, "
+        "complete against the exact count) or auto (exact up to 64 chart points)",
+    ),
     as_json: bool = typer.Option(False, "--json", help="print the result as JSON"),
 ) -> None:
     """Number of complex critical points of the loss (ED / learning degree): exact or monodromy."""
@@ -481,6 +492,7 @@ def edd_command(
             primes=primes,
             progress=progress,
             real=real,
+            real_method=real_method.value,
         )
     emit(result, as_json)
 
