@@ -3,8 +3,9 @@
 The tangent-span test of :mod:`.singularities` decides one subnetwork stratum at a time, so it
 cannot see a singular component that is no stratum's image: ``mlp 2-2-1 x^3+x^2`` (Razor,
 arXiv:2505.11846) is singular along the image of ``mlp 2-1-1`` *and* along the linear space of
-functions with no cubic part; ``lcn k=3,2 s=2`` along the even polynomials {c1 = c3 = 0}, the
-factorizations whose first filter has an interior zero. Here the locus comes from equations.
+functions with no cubic part. (``lcn k=3,2 s=2`` is singular along the even polynomials
+{c1 = c3 = 0}, the image of the interior-zero stratum a1 = 0.) Here the locus comes from
+equations.
 
 Jacobian criterion. If g_1, …, g_m generate I(V) and V has codimension r, then
 Sing V = V ∩ {rank ∂g/∂c < r} (all r×r minors vanish). For a hypersurface I(V) = (F) and
@@ -458,9 +459,9 @@ def singular_locus(arch: Architecture, *, seed: int = 0, primes: int = 2) -> Sin
     >>> from neurovariety import parse_architecture
     >>> from neurovariety.invariants.exact_counts import available
     >>> r = singular_locus(parse_architecture("lcn k=3,2 s=2")) if available() else None
-    >>> [(c.dimension, c.degree, c.equations, c.new) for c in r.components] if r else [
-    ...     (3, 1, ["c1", "c3"], True)]
-    [(3, 1, ['c1', 'c3'], True)]
+    >>> [(c.dimension, c.degree, c.equations, c.strata) for c in r.components] if r else [
+    ...     (3, 1, ["c1", "c3"], ["interior-zero 0|0:2 0|0"])]
+    [(3, 1, ['c1', 'c3'], ['interior-zero 0|0:2 0|0'])]
     """
     t0 = time.perf_counter()
     if not isinstance(primes, int) or primes < 1:

@@ -38,6 +38,12 @@ Smooth ("no"), where a theorem or a complete local argument proves it:
   One placement and every other padding excluded: smooth. Two placements of full rank whose
   tangent spaces differ: a node (two smooth branches).
 
+Hypersurfaces (I(V) = (F) proven, ≤ 16 coordinates) are decided exactly: the stratum's image
+lies in Sing V iff ∇F composed with its parametrization is the zero polynomial over Q (Jacobian
+criterion), and the local type is read off the tangent cone of F at a rational image point
+(:func:`hypersurface_analysis`). Elsewhere the type is a node only from two excluded-other
+placements, and undecided otherwise.
+
 Anything else is "unknown", with the reason.
 """
 
