@@ -32,10 +32,11 @@ import pytest
 import typer
 from typer.testing import CliRunner
 
-from neurovariety.errors import FamilyError
+from neurovariety.errors import FamilyError, StoreError
 from neurovariety.invariants import formulas
 from neurovariety.sweeps import Sandbox, Store, family_from_dict
 from neurovariety.sweeps.cli import register
+from neurovariety.sweeps.plots import invariant_values, value_plot
 from neurovariety.sweeps.registry import get_invariant
 from neurovariety.sweeps.sandbox import run_in_process
 
@@ -113,6 +114,28 @@ def test_a_sweep_of_dim_degree_edd_fiber_fills_the_atlas(tmp_path: Path) -> None
     assert sorted(int(r["value"]) for r in rows) == [6, 10, 14]
     assert all(json.loads(r["result"])["count"] == int(r["value"]) for r in rows)
 
+    _plot_values(app, db, tmp_path, ["degree", "dim", "edd", "fiber"])
+    # the MLP-dimension figures refuse a store without MLP dims, with the reason
+    res = CliRunner().invoke(
+        app, ["atlas", "plot", "--store", str(db), "-o", str(tmp_path / "h.png")]
+    )
+    assert res.exit_code == 2 and "run a dim sweep first" in res.output
+
+
+def _plot_values(app: typer.Typer, db: Path, tmp_path: Path, panels: list[str]) -> None:
+    """`atlas plot --kind values` draws one panel per invariant, every stored row a bar."""
+    png = tmp_path / "values.png"
+    args = ["atlas", "plot", "--store", str(db), "-o", str(png), "--kind", "values"]
+    res = CliRunner().invoke(app, args)
+    assert res.exit_code == 0, res.output
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    with Store(db, readonly=True) as st:
+        rows = st.query()
+    fig = value_plot(rows)
+    assert [ax.get_title() for ax in fig.axes] == panels
+    for ax, name in zip(fig.axes, panels, strict=True):
+        assert len(ax.patches) == sum(r["invariant"] == name for r in rows)
+
 
 def test_singular_strata_in_the_atlas(tmp_path: Path) -> None:
     db = tmp_path / "atlas.db"
@@ -145,6 +168,7 @@ def test_singular_strata_in_the_atlas(tmp_path: Path) -> None:
     lin = got["lcn k=2,2"]
     assert lin["n_strata"] == lin["n_smooth"] == 8
     assert {v["method"] for v in lin["strata"]} == {"filling"}
+    _plot_values(app, db, tmp_path, ["singular"])
 
 
 def test_equations_in_the_atlas(tmp_path: Path) -> None:
@@ -197,6 +221,22 @@ def test_equations_in_the_atlas(tmp_path: Path) -> None:
         exported = list(csv.DictReader(fh))
     assert len(exported) == 6
     assert all(json.loads(r["result"])["n_generators"] == int(r["value"]) for r in exported)
+    _plot_values(app, db, tmp_path, ["equations"])
+
+
+def test_value_plot_shows_failures_and_caps_its_bars() -> None:
+    def row(arch: str, status: str, value: object) -> dict[str, object]:
+        return dict(invariant="degree", architecture=arch, status=status, value=value,
+                    certified=None)  # fmt: skip
+
+    rows = [row(f"lcn k={k},2 s=2", "ok", k) for k in range(2, 9)] + [row("x", "timeout", None)]
+    rows.append({**row("y", "ok", "[1]"), "invariant": "singular"})
+    assert list(invariant_values(rows)) == ["degree"]  # a non-numeric value is not drawn
+    assert invariant_values(rows)["degree"][-1] == ("x", None, False)
+    (ax,) = value_plot(rows, max_shapes=5).axes
+    assert ax.get_title() == "degree (first 5 of 8; narrow with --where)" and len(ax.patches) == 5
+    with pytest.raises(StoreError, match="no atlas rows"):
+        value_plot([])
 
 
 def test_budgets_end_tasks_with_the_reason() -> None:

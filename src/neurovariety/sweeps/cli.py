@@ -63,6 +63,7 @@ def _warn_if_open(scheduler: str) -> None:
 class PlotKind(StrEnum):
     heatmap = "heatmap"
     thresholds = "thresholds"
+    values = "values"
 
 
 def _with_seed(invariants: Any, seed: int) -> Any:
@@ -357,7 +358,10 @@ def plot_command(
     ],
     kind: Annotated[
         PlotKind,
-        typer.Option("--kind", help="heatmap (defects over width × depth) or thresholds"),
+        typer.Option(
+            "--kind",
+            help="heatmap (defects over width × depth), thresholds, or values (any invariant)",
+        ),
     ] = PlotKind.heatmap,
     where: Annotated[
         str | None, typer.Option("--where", help="condition on the rows (as for query)")
@@ -366,11 +370,15 @@ def plot_command(
         bool, typer.Option("--json", help='print {"path": …, "rows": …} as JSON')
     ] = False,
 ) -> None:
-    """Plot defect heatmaps or activation-degree thresholds of MLP dimension results."""
+    """Plot defect heatmaps or degree thresholds of MLP dimensions, or any invariant's values."""
     from . import plots
     from .store import Store
 
-    makers = {PlotKind.heatmap: plots.defect_heatmap, PlotKind.thresholds: plots.threshold_plot}
+    makers = {
+        PlotKind.heatmap: plots.defect_heatmap,
+        PlotKind.thresholds: plots.threshold_plot,
+        PlotKind.values: plots.value_plot,
+    }
     with Store(store, readonly=True) as st:
         rows = st.query(where)
     plots.save(makers[kind](rows), out)

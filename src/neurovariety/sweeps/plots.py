@@ -1,4 +1,5 @@
-"""Figures of an atlas: defect heatmaps over width × depth and activation-degree thresholds.
+"""Figures of an atlas: defect heatmaps over width × depth, activation-degree thresholds, and the
+stored value of any invariant per architecture.
 
 Figures are built with :class:`matplotlib.figure.Figure` directly (no pyplot, no GUI backend), so
 they work on headless machines and inside workers.
@@ -14,7 +15,15 @@ from typing import Any
 
 from ..errors import StoreError
 
-__all__ = ["defect_grid", "defect_heatmap", "degree_thresholds", "save", "threshold_plot"]
+__all__ = [
+    "defect_grid",
+    "defect_heatmap",
+    "degree_thresholds",
+    "invariant_values",
+    "save",
+    "threshold_plot",
+    "value_plot",
+]
 
 
 def _dim_rows(rows: Iterable[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
@@ -145,6 +154,64 @@ def threshold_plot(
     if len(th) > len(shapes):
         title += f" (first {len(shapes)} of {len(th)} shapes; narrow with --where)"
     ax.set_title(title)
+    return fig
+
+
+def invariant_values(
+    rows: Iterable[Mapping[str, Any]],
+) -> dict[str, list[tuple[str, float | None, bool]]]:
+    """Per invariant, ``(architecture, value, certified)`` in row order; value None: not ok.
+
+    Rows whose stored value is not a number (a list, a text) are left out.
+
+    >>> rows = [dict(invariant="edd", architecture="lcn k=2,2 s=2", status="ok", value=6,
+    ...              certified=None),
+    ...         dict(invariant="edd", architecture="mlp 2-2-1 x^3", status="timeout", value=None,
+    ...              certified=None)]
+    >>> invariant_values(rows)
+    {'edd': [('lcn k=2,2 s=2', 6.0, False), ('mlp 2-2-1 x^3', None, False)]}
+    """
+    out: dict[str, list[tuple[str, float | None, bool]]] = defaultdict(list)
+    for r in rows:
+        value = r["value"]
+        if r["status"] != "ok":
+            out[r["invariant"]].append((r["architecture"], None, False))
+        elif isinstance(value, int | float) and not isinstance(value, bool):
+            out[r["invariant"]].append((r["architecture"], float(value), bool(r["certified"])))
+    return {k: v for k, v in sorted(out.items())}
+
+
+def value_plot(rows: Iterable[Mapping[str, Any]], *, max_shapes: int = MAX_THRESHOLD_SHAPES) -> Any:
+    """Bar chart of each invariant's stored value per architecture, one panel per invariant.
+
+    Solid bars are certified values, light ones not certified; a hatched grey bar marks a task
+    stored as failed or timeout. At most ``max_shapes`` bars a panel, the title saying how many
+    of how many are shown.
+    """
+    from matplotlib.figure import Figure
+
+    values = invariant_values(rows)
+    if not values:
+        raise StoreError("no atlas rows with a numeric value to plot; run a sweep first")
+    n_bars = max(min(len(v), max_shapes) for v in values.values())
+    fig = Figure(figsize=(4.6 * len(values), 1.0 + 0.22 * n_bars), layout="constrained")
+    axes = fig.subplots(1, len(values), squeeze=False)[0]
+    for ax, (name, items) in zip(axes, values.items(), strict=True):
+        shown = items[:max_shapes]
+        top = max([v for _, v, _ in shown if v is not None] + [1.0])
+        for i, (_, v, certified) in enumerate(shown):
+            if v is None:
+                ax.barh(i, top, color="white", edgecolor="grey", hatch="//")
+            else:
+                ax.barh(i, v, color="tab:blue", alpha=1.0 if certified else 0.45)
+                ax.text(v, i, f" {v:g}", va="center", fontsize=7)
+        ax.set_yticks(range(len(shown)), [a for a, _, _ in shown], fontsize=7)
+        ax.invert_yaxis()
+        ax.set_xlabel("value (light: not certified; hatched: failed or timeout)")
+        title = name
+        if len(items) > len(shown):
+            title += f" (first {len(shown)} of {len(items)}; narrow with --where)"
+        ax.set_title(title)
     return fig
 
 
