@@ -32,6 +32,7 @@ __all__ = [
     "SingularSummary",
     "equations_summary",
     "expected",
+    "fiber_row",
     "get_invariant",
     "invariant_names",
     "register_invariant",
@@ -358,6 +359,22 @@ def singular_summary(arch: Architecture, *, seed: int = 0, time_limit: float = 3
     )
 
 
+def fiber_row(arch: Architecture, **options: Any) -> dict[str, Any]:
+    """:func:`~neurovariety.invariants.identifiability.fiber` with its counting method (``exact``
+    or ``monodromy``, kept in its evidence) as the row's ``method``, so that ``--where`` sees it.
+
+    >>> from neurovariety import parse_architecture
+    >>> r = fiber_row(parse_architecture("lcn k=2,2 s=2"), method="exact")
+    >>> r["size"], r["method"]
+    (1, 'exact')
+    """
+    from ..invariants.identifiability import fiber
+
+    row = fiber(arch, **options).to_dict()
+    row.setdefault("method", row["evidence"].get("method"))
+    return row
+
+
 MAX_EQUATION_TEXT = 4_000  # characters of equation text kept in an atlas row
 
 
@@ -507,7 +524,7 @@ register_invariant(
 )
 register_invariant(
     "fiber",
-    "neurovariety.invariants.identifiability:fiber",
+    "neurovariety.sweeps.registry:fiber_row",
     value="size",
     defaults={"method": "auto", "seed": 0, "time_limit": 300.0},
     description="generic fiber size in the gauge chart and identifiability up to symmetry",
