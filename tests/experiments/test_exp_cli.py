@@ -64,6 +64,10 @@ def test_bias_runs_both_and_plots(tmp_path: Path) -> None:
             *SMALL,
             "--targets",
             "random",
+            "--lr-cnn",
+            "0.02",
+            "--init-scale",
+            "0.3",
             "--out",
             str(tmp_path),
             "--json",
@@ -72,7 +76,14 @@ def test_bias_runs_both_and_plots(tmp_path: Path) -> None:
     assert res.exit_code == 0, res.output
     data = json.loads(res.stdout)
     assert data["mlp"]["seeds"] == data["cnn"]["seeds"] == 2
-    for name in ("bias_distance_histogram.png", "bias_loss_curves.png", "bias_trajectories.png"):
+    assert (data["mlp"]["lr"], data["cnn"]["lr"], data["cnn"]["init_scale"]) == (0.01, 0.02, 0.3)
+    assert data["mlp"]["step_control"] == "none"  # auto: a line search only for gd
+    assert (
+        set(data["p_values"]) == set(data["mlp"]["criteria"])
+        and data["headline"] in data["p_values"]
+    )
+    names = ("bias_fractions.png", "bias_distance_histogram.png", "bias_loss_curves.png")
+    for name in (*names, "bias_trajectories.png"):
         assert (tmp_path / name).stat().st_size > 1000
     res = runner.invoke(app, ["bias", "cnn k=2,2 x^2", "mlp 2-2-1 x^2", "--out", str(tmp_path)])
     assert res.exit_code == 2 and "MLP with a CNN" in res.output
