@@ -221,6 +221,14 @@ def test_equations_in_the_atlas(tmp_path: Path) -> None:
         exported = list(csv.DictReader(fh))
     assert len(exported) == 6
     assert all(json.loads(r["result"])["n_generators"] == int(r["value"]) for r in exported)
+    js = tmp_path / "eq.json"
+    args = ["atlas", "export", "--store", str(db), "-o", str(js), "--where", "value = 0"]
+    res = CliRunner().invoke(app, args)
+    assert res.exit_code == 0, res.output
+    zero = {(r["architecture"], r["options"]["max_degree"]): r for r in json.loads(js.read_text())}
+    assert set(zero) == {("mlp 2-3-1 x^2", 4), ("lcn k=3,2 s=2", 2)}
+    assert zero["mlp 2-3-1 x^2", 4]["result"]["filling"] is True
+    assert zero["lcn k=3,2 s=2", 2]["result"]["completeness"].startswith("I(V) has no element")
     _plot_values(app, db, tmp_path, ["equations"])
 
 

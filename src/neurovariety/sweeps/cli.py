@@ -327,7 +327,7 @@ def export_command(
             "--out",
             "-o",
             callback=check_output_file,
-            help="output .csv (or .parquet with pyarrow)",
+            help="output .csv, .json (a list of rows) or .parquet (with pyarrow)",
         ),
     ],
     where: Annotated[
@@ -337,7 +337,7 @@ def export_command(
         bool, typer.Option("--json", help='print {"path": …, "rows": …} as JSON')
     ] = False,
 ) -> None:
-    """Export atlas rows (with full result JSON) to CSV or Parquet."""
+    """Export atlas rows (with the full result) to CSV, JSON or Parquet."""
     from .store import Store
 
     with Store(store, readonly=True) as st:

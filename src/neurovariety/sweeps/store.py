@@ -491,14 +491,15 @@ class Store:
             raise self._error(e) from None
 
     def export(self, path: str | Path, where: str | None = None) -> int:
-        """Write matching atlas rows (with the full result JSON) to ``.csv`` or ``.parquet``.
+        """Write matching atlas rows (with the full result) to ``.csv``, ``.json`` or ``.parquet``.
 
-        Parquet needs the optional ``pyarrow``; returns the number of rows written.
+        JSON is a list of rows whose ``options`` and ``result`` stay objects; Parquet needs the
+        optional ``pyarrow``. Returns the number of rows written.
         """
         p = Path(path)
         suffix = p.suffix.lower()
-        if suffix not in (".csv", ".parquet"):
-            raise StoreError(f"export file {str(p)!r}: use a .csv or .parquet suffix")
+        if suffix not in (".csv", ".json", ".parquet"):
+            raise StoreError(f"export file {str(p)!r}: use a .json, .csv or .parquet suffix")
         try:
             return self._export(p, suffix, where)
         except OSError as e:
@@ -507,6 +508,15 @@ class Store:
     def _export(self, p: Path, suffix: str, where: str | None) -> int:
         columns = [*ATLAS_COLUMNS, "result"]
         rows = self.iter_rows(where, with_result=True)
+        if suffix == ".json":
+            n = 0
+            with p.open("w", encoding="utf-8") as fh:
+                fh.write("[")
+                for r in rows:  # streamed: an atlas may not fit in memory twice
+                    fh.write(("," if n else "") + "\n" + json.dumps({c: r[c] for c in columns}))
+                    n += 1
+                fh.write("\n]\n")
+            return n
         flat = (
             {c: (json.dumps(r[c]) if isinstance(r[c], dict | list) else r[c]) for c in columns}
             for r in rows
