@@ -26,6 +26,7 @@ from __future__ import annotations
 import csv
 import json
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -169,6 +170,32 @@ def test_singular_strata_in_the_atlas(tmp_path: Path) -> None:
     assert lin["n_strata"] == lin["n_smooth"] == 8
     assert {v["method"] for v in lin["strata"]} == {"filling"}
     _plot_values(app, db, tmp_path, ["singular"])
+
+
+def test_singular_counts_each_kind_of_verdict(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The four classes are counted from the verdicts (stubbed: one of each, then none decided)."""
+    from neurovariety import parse_architecture
+    from neurovariety.invariants import singularities
+    from neurovariety.results import Verdict
+    from neurovariety.sweeps.registry import singular_summary
+
+    arch = parse_architecture("mlp 3-2-1 x^2")  # three strata
+    verdicts = iter(
+        [(Verdict.YES, True), (Verdict.YES, False), (Verdict.UNKNOWN, False)]
+        + [(Verdict.UNKNOWN, False)] * 3
+    )
+
+    def stub(arch: Any, stratum: Any, **_: Any) -> Any:
+        verdict, certified = next(verdicts)
+        return SimpleNamespace(stratum=stratum.name, image="", image_dimension=3, dimension=5,
+                               verdict=verdict, certified=certified, kind="")  # fmt: skip
+
+    monkeypatch.setattr(singularities, "singular", stub)
+    r = singular_summary(arch)
+    assert (r.n_strata, r.n_singular, r.n_certified_singular, r.n_probable_singular) == (3, 2, 1, 1)
+    assert (r.n_smooth, r.n_undecided, r.certified, r.method) == (0, 1, False, "tangent-span")
+    r = singular_summary(arch)
+    assert (r.n_singular, r.n_undecided, r.certified, r.method) == (0, 3, False, "none")
 
 
 def test_equations_in_the_atlas(tmp_path: Path) -> None:

@@ -251,7 +251,8 @@ class SingularSummary(Result):
     (always proven) or undecided. ``n_singular`` counts the first two; it is a lower bound while
     ``n_undecided`` > 0. ``certified`` holds when every verdict is certified. ``method`` lists
     the methods that decided the verdicts (``tangent-span``, ``filling``, ``dense-image``,
-    ``finite-projection``; see :func:`neurovariety.invariants.singularities.singular`).
+    ``finite-projection``; ``none`` when nothing was decided; see
+    :func:`neurovariety.invariants.singularities.singular`).
     """
 
     architecture: str
@@ -352,7 +353,7 @@ def singular_summary(arch: Architecture, *, seed: int = 0, time_limit: float = 3
         n_smooth=sum(r["verdict"] == "no" for r in rows),
         n_undecided=undecided,
         certified=all(r["certified"] for r in rows),
-        method="+".join(sorted({r["method"] for r in rows} - {"undecided"})),
+        method="+".join(sorted({r["method"] for r in rows} - {"undecided"})) or "none",
         strata=rows,
         seed=seed,
         seconds=time.perf_counter() - t0,
