@@ -1,6 +1,8 @@
-"""The command line's contract: every command takes --json and --seed, --help lists the
-choices and bad ones are refused at parse time, nothing heavy is imported to start, piped
-output is not cut, progress never reaches stdout."""
+"""The command line's contract: every command takes --json, --seed, -q/--quiet and (unless it is
+always instant) --time-limit; --help lists the choices and bad ones are refused at parse time;
+every --json output starts with the same provenance keys; exit codes 0 ok, 1 internal error,
+2 bad input, 3 a limit reached, 130 interrupted; -q leaves stderr empty; nothing heavy is imported
+to start, piped output is not cut, progress never reaches stdout."""
 
 from __future__ import annotations
 
@@ -10,10 +12,13 @@ import importlib
 import io
 import json
 import os
+import signal
+import socket
 import subprocess
 import sys
 import time
 import types
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -32,6 +37,13 @@ NO_SEED = {
     "atlas export": "copies rows of a store",
     "atlas plot": "draws rows of a store",
 }
+# commands that always finish at once: a time limit would never be reached
+NO_TIME_LIMIT = {
+    "atlas query": "one SQL query on a store",
+    "atlas export": "copies rows of a store",
+    "atlas plot": "draws rows of a store",
+}
+PROVENANCE = ("command", "seed", "version", "seconds")
 CLEAN_CACHE_ENV: dict[str, str | None] = {
     "JAX_COMPILATION_CACHE_DIR": None,
     "NEUROVARIETY_COMPILE_CACHE": None,
@@ -50,7 +62,7 @@ CHOICES = {
     ("bias", "--optimizer"): "neurovariety.experiments.training:OPTIMIZERS",
     ("bias", "--targets"): "neurovariety.experiments.bias:TARGETS",
     ("fisher", "--method"): ("auto", "exact", "monte-carlo"),
-    ("atlas plot", "--kind"): ("heatmap", "thresholds"),
+    ("atlas plot", "--kind"): ("heatmap", "thresholds", "values"),
 }
 
 
@@ -298,3 +310,264 @@ def test_a_numerical_command_fills_the_cache(tmp_path: Path) -> None:
     res = _run("-m", "neurovariety", "dim", "mlp 2-3-1 x^2", "--method", "numeric", env=env)
     assert res.returncode == 0, res.stderr[-2000:]
     assert any((tmp_path / "neurovariety" / "jax").iterdir())
+
+
+# -- options, provenance, exit codes and --quiet on every command --
+
+SPEC = "lcn k=3,2 s=2"  # the cheapest spec with an equation, strata and a finite ED degree
+SMALL_TRAIN = ["--steps", "5", "--records", "2", "--samples", "8", "--batch-seeds", "2"]
+
+
+def _help(name: str) -> str:
+    res = runner.invoke(app, [*name.split(), "--help"], env={"COLUMNS": "400"})
+    assert res.exit_code == 0, res.output
+    return res.output
+
+
+@pytest.mark.parametrize("name", sorted(_commands()))
+def test_help_lists_the_contract_options(name: str) -> None:
+    flags, text = _flags(_commands()[name]), _help(name)
+    for flag in ("--json", "--quiet", "-q"):
+        assert flag in flags and flag in text, f"{name}: {flag}"
+    assert ("--time-limit" in flags) != (name in NO_TIME_LIMIT), f"{name}: --time-limit"
+    assert ("--seed" in text) != (name in NO_SEED), f"{name}: --seed in --help"
+
+
+def test_top_level_help_documents_the_exit_codes() -> None:
+    text = " ".join(runner.invoke(app, ["--help"], env={"COLUMNS": "400"}).output.split())
+    for code in ("0 ok", "1 internal error", "2 bad input", "3 a limit was reached", "130"):
+        assert code in text, code
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+    assert "| 3 |" in readme and "| 130 |" in readme
+
+
+def _store(tmp: Path) -> Path:
+    """An atlas with one dim row per spec, computed in this process (no Dask cluster)."""
+    from neurovariety.sweeps.family import family_from_dict
+    from neurovariety.sweeps.run import run_batch
+    from neurovariety.sweeps.store import Store
+
+    db = tmp / "atlas.db"
+    tasks = family_from_dict({"specs": [SPEC, "mlp 2-3-1 x^2"], "invariants": ["dim"]}).tasks()
+    outcomes = run_batch([(t.target, t.spec, t.options) for t in tasks], None, None)
+    with Store(db) as st:
+        st.add(zip(tasks, outcomes, strict=True))
+    return db
+
+
+def _quick_cases(tmp: Path) -> dict[str, list[str]]:
+    (tmp / "point.txt").write_text("0 0 0 0 0\n")
+    (tmp / "sys.txt").write_text("x^2 - 4\n")
+    return {
+        "dim": ["dim", SPEC],
+        "profile": ["profile", SPEC, "--budget", "0"],
+        "strata": ["strata", SPEC],
+        "singular": ["singular", SPEC],
+        "edd": ["edd", SPEC],
+        "fiber": ["fiber", SPEC],
+        "equations": ["equations", SPEC],
+        "degree": ["degree", SPEC],
+        "member": ["member", SPEC, "--point", str(tmp / "point.txt")],
+        "solve": ["solve", str(tmp / "sys.txt")],
+        "fisher": ["fisher", "mlp 2-1-1 x^2"],
+        "plot": ["plot", SPEC, "--out", str(tmp / "slice.png"), "--reach", "0"],
+    }
+
+
+def _slow_cases(tmp: Path) -> dict[str, list[str]]:
+    t = "mlp 2-1-1 x^2"
+    return {
+        "critical": ["critical", t],
+        "sweep": ["sweep", "--spec", SPEC, "--store", str(tmp / "s.db"), "--workers", "1"],
+        "train": ["train", t, "--seeds", "2", *SMALL_TRAIN, "--no-plots"],
+        "bias": ["bias", t, "cnn k=2 x^2", "--seeds", "1", *SMALL_TRAIN, "--out", str(tmp)],
+        "apo": [
+            "apo",
+            "--model",
+            t,
+            "--ns",
+            "10",
+            "--trials",
+            "2",
+            "--restarts",
+            "1",
+            "--iters",
+            "2",
+            "--out",
+            str(tmp),
+        ],  # fmt: skip
+    }
+
+
+def _atlas_cases(db: Path, tmp: Path) -> dict[str, list[str]]:
+    return {
+        "atlas query": ["atlas", "query", "--store", str(db)],
+        "atlas export": ["atlas", "export", "--store", str(db), "--out", str(tmp / "a.csv")],
+        "atlas plot": ["atlas", "plot", "--store", str(db), "--out", str(tmp / "a.png")],
+    }
+
+
+def test_every_command_has_a_contract_run(tmp_path: Path) -> None:
+    covered = {
+        **_quick_cases(tmp_path),
+        **_slow_cases(tmp_path),
+        **_atlas_cases(tmp_path, tmp_path),
+    }
+    assert set(covered) == set(_commands()), "give a new command a cheap run in this file"
+
+
+def _check_json_run(name: str, args: list[str]) -> dict[str, Any]:
+    t0 = time.perf_counter()
+    res = runner.invoke(app, [*args, "--json", "-q"])
+    wall = time.perf_counter() - t0
+    assert res.exit_code == 0, (name, res.output[-2000:])
+    assert res.stderr == "", (name, res.stderr[-2000:])  # -q: nothing but the result
+    assert res.stdout.startswith('{\n  "command": '), name  # indented like every command
+    out = json.loads(res.stdout)
+    assert list(out)[:2] in (["command", "architecture"], ["command", "input"]), name
+    assert set(PROVENANCE) <= set(out), name
+    assert out["command"] == name
+    from neurovariety import __version__
+
+    assert out["version"] == __version__
+    assert out["seed"] == (None if name in NO_SEED else 0)
+    assert 0 <= out["seconds"] <= wall
+    return out
+
+
+def test_quick_runs_keep_the_contract(tmp_path: Path) -> None:
+    outs = {n: _check_json_run(n, a) for n, a in _quick_cases(tmp_path).items()}
+    assert outs["dim"]["architecture"] == SPEC and outs["solve"]["input"].endswith("sys.txt")
+    assert outs["member"]["architecture"] == SPEC and outs["member"]["input"].endswith("point.txt")
+    # public properties are serialised with the fields (FisherResult.rank is a property)
+    assert {"rank", "deficient"} <= set(outs["fisher"]["points"][0])
+    db = _store(tmp_path)
+    for name, args in _atlas_cases(db, tmp_path).items():
+        out = _check_json_run(name, args)
+        assert out["input"] == str(db)
+    assert (
+        len(_check_json_run("atlas query", _atlas_cases(db, tmp_path)["atlas query"])["rows"]) == 2
+    )
+
+
+@pytest.mark.slow
+def test_long_commands_keep_the_contract(tmp_path: Path) -> None:
+    for name, args in _slow_cases(tmp_path).items():
+        _check_json_run(name, args)
+
+
+def test_exit_code_2_on_bad_input(tmp_path: Path) -> None:
+    res = runner.invoke(app, ["dim", "mlp 2-3", "-q"])
+    assert res.exit_code == 2 and "error:" in res.stderr and res.stdout == ""
+    empty = tmp_path / "empty.db"
+    from neurovariety.sweeps.store import Store
+
+    Store(empty).close()
+    res = runner.invoke(
+        app, ["atlas", "plot", "--store", str(empty), "--out", str(tmp_path / "a.png")]
+    )
+    assert res.exit_code == 2 and "no MLP 'dim' results" in res.stderr
+
+
+def test_exit_code_3_and_the_partial_result_when_a_search_runs_out_of_time() -> None:
+    # a monodromy search given 10 ms stops at its time budget with what it found
+    args = ["edd", SPEC, "--method", "monodromy", "--time-limit", "0.01", "--json", "-q"]
+    res = runner.invoke(app, args)
+    assert res.exit_code == 3, res.output[-2000:]
+    out = json.loads(res.stdout)  # the partial result is printed
+    assert out["ledger"]["stop_reason"].startswith("time budget")
+    assert out["count"] < out["formula"]  # below the closed formula: the search was cut
+    res = runner.invoke(app, args[:-2])  # the summary, and a note on stderr without -q
+    assert res.exit_code == 3 and "partial" in res.stderr
+
+
+def test_exit_code_3_when_the_time_limit_stops_a_command_without_one() -> None:
+    # equations has no time budget of its own: the alarm of --time-limit stops it
+    res = runner.invoke(app, ["equations", SPEC, "--max-degree", "4", "--time-limit", "1e-6"])
+    assert res.exit_code == 3 and res.stdout == ""
+    assert "time limit of 1e-06 s was reached" in res.stderr
+
+
+def test_exit_code_3_when_a_budget_refuses_the_work() -> None:
+    # a witness set given 1 ms: the degree's own deadline refuses to go on (no result)
+    res = runner.invoke(app, ["degree", SPEC, "--method", "witness", "--time-limit", "0.001"])
+    assert res.exit_code == 3, res.output[-2000:]
+
+
+def test_the_alarm_restores_an_earlier_timer() -> None:
+    rang = []
+    previous = signal.signal(signal.SIGALRM, lambda *_: rang.append(True))
+    try:
+        signal.setitimer(signal.ITIMER_REAL, 5.0)
+        with clitools._alarm(1.0):
+            pass
+        left, _ = signal.getitimer(signal.ITIMER_REAL)
+        assert 3.0 < left <= 5.0  # the runner's own timer goes on
+        with pytest.raises(clitools._TimeUp), clitools._alarm(0.05):
+            time.sleep(1.0)
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+    assert not rang
+
+
+@pytest.mark.parametrize(("error", "code"), [(KeyboardInterrupt(), 130), (RuntimeError("boom"), 1)])
+def test_exit_codes_130_and_1(
+    monkeypatch: pytest.MonkeyPatch, error: BaseException, code: int
+) -> None:
+    def fail(_spec: str) -> None:
+        raise error
+
+    monkeypatch.setattr("neurovariety.cli.parse_spec", fail)
+    res = runner.invoke(app, ["dim", SPEC, "-q"])
+    assert res.exit_code == code and res.stdout == ""
+    assert ("interrupted" if code == 130 else "internal error: RuntimeError: boom") in res.stderr
+
+
+@pytest.mark.filterwarnings("ignore:a library's warning")
+def test_quiet_silences_warnings_and_notes(monkeypatch: pytest.MonkeyPatch) -> None:
+    real = clitools.parse_spec
+
+    def noisy(spec: str) -> Any:
+        warnings.warn("a library's warning", UserWarning, stacklevel=1)
+        clitools.note("note: something for people")
+        return real(spec)
+
+    monkeypatch.setattr("neurovariety.cli.parse_spec", noisy)
+    loud = runner.invoke(app, ["dim", SPEC])
+    assert "note: something for people" in loud.stderr
+    quiet = runner.invoke(app, ["dim", SPEC, "-q"])
+    assert quiet.exit_code == 0 and quiet.stderr == ""
+    assert quiet.stdout.splitlines()[:-1] == loud.stdout.splitlines()[:-1]  # timings aside
+
+
+def test_report_limit_reads_the_result_json() -> None:
+    for cut in (
+        {"ledger": {"stop_reason": "time budget (1 s) exhausted"}},
+        {"evidence": {"stop_reason": "time budget (1 s) exhausted"}},
+        [{"out_of_time": True}],
+    ):
+        clitools._run = clitools._Run()
+        clitools.report_limit(cut)
+        assert clitools._run.limit_reached, cut
+    clitools._run = clitools._Run()
+    clitools.report_limit({"stop_reason": "no new solutions in 128 crossings", "rows": []})
+    assert not clitools._run.limit_reached
+
+
+@pytest.mark.slow  # starts a local Dask cluster (~5 s)
+def test_no_dashboard_port_warning_when_8787_is_taken() -> None:
+    from neurovariety.sweeps.run import open_client
+
+    with socket.socket() as busy:
+        try:
+            busy.bind(("127.0.0.1", 8787))
+            busy.listen()
+        except OSError:
+            pass  # taken already: the case itself
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            client, cluster, _ = open_client(workers=1)
+            client.close()
+            cluster.close()
+    assert not [w for w in caught if "8787" in str(w.message)]

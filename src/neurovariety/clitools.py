@@ -26,6 +26,7 @@ from rich.console import Console, ConsoleDimensions
 from rich.markup import escape
 
 from .errors import BudgetExceededError, NeurovarietyError
+from .results import plural
 
 if TYPE_CHECKING:
     from .architectures import Architecture
@@ -205,7 +206,8 @@ def _alarm(seconds: float | None) -> Iterator[None]:
 
     previous = signal.signal(signal.SIGALRM, ring)
     t0 = time.monotonic()
-    earlier, _ = signal.setitimer(signal.ITIMER_REAL, seconds)
+    # below a microsecond the timer would round to 0, which disarms it
+    earlier, _ = signal.setitimer(signal.ITIMER_REAL, max(seconds, 1e-4))
     try:
         yield
     finally:
@@ -413,7 +415,7 @@ def search_progress(label: str) -> Iterator[Callable[[Any], None]]:
 
         def update(p: Any) -> None:
             describe(
-                f"{label}: {p.solutions} solutions · {p.crossings} crossings"
+                f"{label}: {plural(p.solutions, 'solution')} · {plural(p.crossings, 'crossing')}"
                 + (f" · {p.failed} failed" if p.failed else "")
             )
 

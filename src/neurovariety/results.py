@@ -37,6 +37,15 @@ def _jsonable(value: Any) -> Any:
     return str(value)
 
 
+def plural(count: int, noun: str, nouns: str | None = None) -> str:
+    """``count`` and the noun, plural unless it is exactly 1.
+
+    >>> plural(1, "equation"), plural(3, "task"), plural(1_000, "stratum", "strata")
+    ('1 equation', '3 tasks', '1,000 strata')
+    """
+    return f"{count:,} {noun if count == 1 else (nouns or noun + 's')}"
+
+
 def _public_properties(cls: type) -> list[str]:
     """Names of the public properties of ``cls`` and its bases, in definition order."""
     names: list[str] = []

@@ -364,6 +364,6 @@ def test_cli_sweep_query_export_plot(scheduler: str, tmp_path: Path) -> None:
     args = ["sweep", str(failing), "--store", str(db), "--scheduler", scheduler, "--no-progress"]
     res = runner.invoke(app, args)
     assert res.exit_code == 3, res.output
-    assert "2 task(s) failed and 0 timed out" in res.output and "--retry-failed" in res.output
+    assert "2 tasks failed and 0 timed out" in res.output and "--retry-failed" in res.output
     res = runner.invoke(app, args)  # a resume keeps the failures: nothing failed this time
     assert res.exit_code == 0, res.output

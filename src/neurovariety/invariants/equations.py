@@ -46,7 +46,7 @@ from ..architectures.mlp import MLP
 from ..errors import BudgetExceededError, NeurovarietyError
 from ..exact import column_rank_profile_mod_p, nullspace_mod_p, primes_below, rank_mod
 from ..parametrization.exact import coefficient_polynomials, layer_matrix
-from ..results import Result, Verdict
+from ..results import Result, Verdict, plural
 
 __all__ = [
     "Equation",
@@ -361,7 +361,8 @@ class EquationsResult(Result):
             degs[e.degree] = degs.get(e.degree, 0) + 1
         by_deg = ", ".join(f"{n} of degree {d}" for d, n in sorted(degs.items())) or "none"
         b = [
-            f"{len(self.equations)} equations ({by_deg}) in {self.n_coordinates} coordinates; "
+            f"{plural(len(self.equations), 'equation')} ({by_deg}) in {self.n_coordinates} "
+            "coordinates; "
             f"dimension {self.dimension}"
             + (" (certified)" if self.dimension_certified else " (probable)"),
             f"method {self.method}; {self.completeness()}",

@@ -33,6 +33,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from ..errors import PolynomialSystemError
+from ..results import plural
 from .parse import ParsedSystem, Poly, parse_text
 
 # every module of nag that uses JAX imports this one: complex128 paths need x64 before any array
@@ -180,7 +181,7 @@ class System:
 
     def __repr__(self) -> str:
         return (
-            f"System({self.n_equations} equations in {', '.join(self.variables)}"
+            f"System({plural(self.n_equations, 'equation')} in {', '.join(self.variables)}"
             + (f"; parameters {', '.join(self.parameters)}" if self.parameters else "")
             + f"; degrees {list(self.degrees)} ({self.degree_source}))"
         )

@@ -30,6 +30,7 @@ from ..clitools import (
     print_json,
 )
 from ..errors import FamilyError
+from ..results import plural
 
 __all__ = ["EXIT_TASKS_FAILED", "register"]
 
@@ -251,8 +252,8 @@ def sweep_command(
         console.print(report.summary(), highlight=False, markup=False)
     if report.failed or report.timeout:
         err_console.print(
-            f"{report.failed} task(s) failed and {report.timeout} timed out; their errors are "
-            f"stored: neurovariety atlas query --store {shlex.quote(str(store))} "
+            f"{plural(report.failed, 'task')} failed and {report.timeout} timed out; their errors "
+            f"are stored: neurovariety atlas query --store {shlex.quote(str(store))} "
             "--where \"status != 'ok'\"; "
             "rerun with --retry-failed to recompute them",
             highlight=False,

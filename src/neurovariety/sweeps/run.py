@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import BackendUnavailableError
-from ..results import Result
+from ..results import Result, plural
 from .family import Family, Task
 from .sandbox import Outcome, thread_sandbox
 from .store import Store
@@ -84,15 +84,15 @@ class SweepReport(Result):
     def bullets(self) -> list[str]:
         computed = self.ok + self.failed + self.timeout
         b = [
-            f"{self.tasks} tasks: {self.skipped} already stored, {computed} computed "
+            f"{plural(self.tasks, 'task')}: {self.skipped} already stored, {computed} computed "
             f"({self.ok} ok, {self.failed} failed, {self.timeout} timeout)",
-            f"{self.written} rows written"
+            f"{plural(self.written, 'row')} written"
             + (
                 f" ({computed - self.written} already written by a concurrent sweep)"
                 if computed > self.written
                 else ""
             ),
-            f"{self.seconds:.3g} s on {self.workers} worker thread(s) · {self.scheduler}",
+            f"{self.seconds:.3g} s on {plural(self.workers, 'worker thread')} · {self.scheduler}",
         ]
         return b
 
@@ -165,7 +165,7 @@ def open_client(
             memory_limit=memory_limit if memory_limit is not None else "auto",
             silence_logs=logging.ERROR,
         )
-    return distributed.Client(cluster), cluster, f"LocalCluster({n} workers)"
+    return distributed.Client(cluster), cluster, f"LocalCluster({plural(n, 'worker')})"
 
 
 def run_sweep(
