@@ -71,20 +71,22 @@ def test_report_of_an_lcn(tmp_path: Path) -> None:
     assert "zero ideal" not in text
     # Razor: CNN/LCN strata carry no critical points for generic data
     assert re.search(r"padding [0-9| ]+ 0/3", text)
-    assert r.figures == ["bounds", "landscape", "exposure"]  # dimension 4: no picture, and why
+    # dimension 4: no point cloud, and why; the exact slice through the node instead
+    assert r.figures == ["bounds", "slice", "landscape", "exposure"]
+    assert "node: two distinct real tangent lines" in text
     assert (
         "picture of the neuromanifold",
         "dimension 4 > 3: no faithful 3-dimensional picture",
     ) in r.skipped
     assert "no faithful 3-dimensional picture" in text
     assert not re.search(r"(src|href)=\"(https?:)?//", html)  # self-contained
-    assert html.count('src="data:image/png;base64,') == 3
+    assert html.count('src="data:image/png;base64,') == 4
 
 
 def test_report_of_an_mlp_shows_exposed_strata_and_the_picture(tmp_path: Path) -> None:
     r = build_report(parse_architecture("mlp 2-1-1 x^2"), tmp_path, budget=20)
     text = _text((tmp_path / "index.html").read_text())
-    assert r.figures == ["bounds", "neuromanifold", "landscape", "exposure"]
+    assert r.figures == ["bounds", "neuromanifold", "slice", "landscape", "exposure"]
     assert "4*c0*c2 - c1^2 = 0" in text
     assert re.search(r"inactive-out layer 1 neurons 0 3/3", text)  # MLP strata are exposed
 

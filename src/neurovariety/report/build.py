@@ -24,6 +24,7 @@ from ..results import Result
 from . import html as H
 from .figures import (
     Figure,
+    _png,
     atlas_figure,
     bounds_figure,
     exposure_chart,
@@ -142,9 +143,10 @@ def build_report(
     X = rng.standard_normal((n_samples, arch.n_inputs))
     Y = rng.standard_normal((n_samples, arch.n_outputs))
 
-    eq_html = _equations_section(arch, seed, clock, skipped)
+    found: list[Any] = []
+    eq_html = _equations_section(arch, seed, clock, skipped, found)
     exp_html, exposures = _exposure_section(arch, verdicts, seed, clock, skipped)
-    figures = _figures(arch, prof, verdicts, X, Y, seed, atlas, clock, skipped)
+    figures = _figures(arch, prof, verdicts, X, Y, seed, atlas, clock, skipped, found)
     if exposures:
         figures.append(exposure_chart(exposures))
 
@@ -251,8 +253,13 @@ def _strata(prof: ProfileResult) -> str:
 
 
 def _equations_section(
-    arch: Architecture, seed: int, clock: _Clock, skipped: list[tuple[str, str]]
+    arch: Architecture,
+    seed: int,
+    clock: _Clock,
+    skipped: list[tuple[str, str]],
+    found: list[Any] | None = None,
 ) -> str:
+    """The equations as HTML; the result is appended to ``found`` (the slice figure's input)."""
     from ..invariants.equations import equations
 
     if clock.left() < EQUATIONS_MIN_SECONDS:
@@ -267,6 +274,8 @@ def _equations_section(
         return _none(f"skipped: {e}")
     finally:
         clock.timed("equations", t0)
+    if found is not None:
+        found.append(r)
     for note in r.notes:
         skipped.append(("equations beyond degree " + str(r.complete_through), note))
     coords = "\n".join(f"c{i} = {c}" for i, c in enumerate(r.coordinates))
@@ -374,6 +383,40 @@ def _landscape_point(
     return s, B @ u, "a random point of the stratum"
 
 
+def _slice_figure(
+    arch: Architecture,
+    verdicts: list[tuple[Stratum, str]],
+    eqs: Any,
+    seed: int,
+    skipped: list[tuple[str, str]],
+) -> Figure | None:
+    """Exact real slices of V through a singular stratum point, both planes side by side (drawn
+    whenever the equations were found: the equation's size is bounded in the slice)."""
+    from .slices import PLANES, slice_caption, variety_slice, variety_slice_figure
+
+    what = "exact slice of the neurovariety"
+    if eqs is None:
+        skipped.append((what, "no equations of V within the budget (see Equations)"))
+        return None
+    # a stratum proven singular, else the first whose point is singular on V
+    singular = [st for st, v in verdicts if v == "yes" and st.reduced is not None]
+    stratum = singular[0] if singular else None
+    slices = []
+    for plane in PLANES:
+        try:
+            slices.append(variety_slice(arch, stratum, plane=plane, seed=seed, reach=24, eqs=eqs))
+        except NeurovarietyError as e:
+            skipped.append((f"{what} ({plane} plane)", str(e)))
+    if not slices:
+        return None
+    caption = " ".join(slice_caption(r) for r in slices) + (
+        " Green: curve points that real parameters reach (least squares, evidence only); grey "
+        "crosses: none found. Razor (arXiv:2505.11846): MLP subnetworks give cusp-like points, "
+        "CNN ones nodes."
+    )
+    return Figure("slice", _png(variety_slice_figure(slices)), caption)
+
+
 def _figures(
     arch: Architecture,
     prof: ProfileResult,
@@ -384,6 +427,7 @@ def _figures(
     atlas: str | Path | None,
     clock: _Clock,
     skipped: list[tuple[str, str]],
+    found: list[Any],
 ) -> list[Figure]:
     d = prof.dimension
     bounds = [
@@ -400,6 +444,11 @@ def _figures(
     else:
         skipped.append(("picture of the neuromanifold", nm))
     clock.timed("figure: neuromanifold", t0)
+    t0 = time.perf_counter()
+    sl = _slice_figure(arch, verdicts, found[0] if found else None, seed, skipped)
+    if sl is not None:
+        figs.append(sl)
+    clock.timed("figure: slice", t0)
     t0 = time.perf_counter()
     point = _landscape_point(arch, verdicts, X, Y, seed)
     if point is None:

@@ -51,6 +51,7 @@ __all__ = [
 PLANES = ("normal", "cone")
 GRID = 600  # grid lines per axis on which G's real roots are found
 MAX_COORDINATES = 40  # exact Hessians and nullspaces over Q stay small
+MAX_TERMS = 2_000  # terms of the equation
 MAX_TRIES = 12  # random fiber directions tried for a cone direction with F(d) ≠ 0
 
 
@@ -131,6 +132,12 @@ def _hypersurface(arch: Architecture, eqs: EquationsResult | None, seed: int) ->
             "equation of V; try a smaller network such as 'mlp 2-2-1 x^3+x^2' or 'lcn k=3,2 s=2'"
         )
     r = eqs if eqs is not None else equations(arch, max_degree=4, seed=seed)
+    if r.equations and len(r.equations[0].terms) > MAX_TERMS:
+        raise NeurovarietyError(
+            f"the equation of {arch.spec} has {len(r.equations[0].terms)} terms (limit "
+            f"{MAX_TERMS}): its exact Hessian and plane sections are out of a picture's budget; "
+            "try a smaller network"
+        )
     if r.zero_ideal:
         raise NeurovarietyError(
             f"the neurovariety of {arch.spec} fills its {A}-dimensional ambient space: every "
@@ -598,12 +605,19 @@ def _reach(
 # figures
 
 
-def variety_slice_figure(r: VarietySlice) -> Any:
-    """A matplotlib Figure of the slice: the real curve, p marked, reached points overlaid."""
+def variety_slice_figure(r: VarietySlice | list[VarietySlice]) -> Any:
+    """A matplotlib Figure of one slice or several side by side: the real curve, p marked, the
+    points reached by real parameters overlaid."""
     from matplotlib.figure import Figure as MplFigure
 
-    fig = MplFigure(figsize=(5.6, 5.2), layout="constrained")
-    ax = fig.add_subplot(1, 1, 1)
+    rs = r if isinstance(r, list) else [r]
+    fig = MplFigure(figsize=(5.6 * len(rs), 5.2), layout="constrained")
+    for k, one in enumerate(rs):
+        _draw(fig.add_subplot(1, len(rs), k + 1), one)
+    return fig
+
+
+def _draw(ax: Any, r: VarietySlice) -> None:
     pts = np.array(r.real_points) if r.real_points else np.zeros((0, 2))
     ax.scatter(pts[:, 0], pts[:, 1], s=0.6, color="tab:blue", label="real points of V ∩ plane")
     if r.reached:
@@ -624,7 +638,6 @@ def variety_slice_figure(r: VarietySlice) -> Any:
     ax.set_ylabel("t (direction v)")
     ax.legend(fontsize=7, loc="upper right")
     ax.set_title(f"{r.architecture}: {r.plane} plane through p\n{r.local_type}", fontsize=9)
-    return fig
 
 
 def slice_caption(r: VarietySlice) -> str:
