@@ -278,7 +278,7 @@ class SingularSummary(Result):
             f"{self.n_strata} strata: {self.n_certified_singular} singular (certified), "
             f"{self.n_probable_singular} singular (probable), {self.n_smooth} smooth, "
             f"{self.n_undecided} undecided",
-            f"decided by {self.method or 'nothing'}; dim M = {self.dimension} "
+            f"decided by {self.method}; dim M = {self.dimension} "
             + ("(certified)" if self.dimension_certified else "(probable)"),
             f"seed {self.seed} · {self.seconds:.3g} s",
         ]
