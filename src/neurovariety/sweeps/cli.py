@@ -395,6 +395,13 @@ def plot_command(
         console.print(f"wrote {out}", highlight=False)
 
 
+def _stored_so_far(kwargs: dict[str, Any]) -> str:
+    return (
+        f"interrupted: finished tasks are stored in {kwargs.get('store')}; rerun the same "
+        "command to resume"
+    )
+
+
 def register(app: typer.Typer) -> None:
     """Add ``sweep`` and the ``atlas`` group (``query``, ``export``, ``plot``) to ``app``.
 
@@ -404,7 +411,7 @@ def register(app: typer.Typer) -> None:
     >>> sorted(c.name for c in app.registered_commands), [g.name for g in app.registered_groups]
     (['sweep'], ['atlas'])
     """
-    app.command("sweep")(clean_errors(sweep_command))
+    app.command("sweep")(clean_errors(sweep_command, on_interrupt=_stored_so_far))
     atlas = typer.Typer(
         help="Query, export and plot a sweep's results store.", no_args_is_help=True
     )
