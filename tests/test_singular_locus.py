@@ -147,3 +147,10 @@ def test_strided_pcn_singular_only_at_the_vertex() -> None:
     (comp,) = r.components
     assert comp.dimension == 0 and comp.singular.startswith("proven")
     assert all(v.startswith("smooth") for v in r.strata.values())
+
+
+def test_superset_components_say_what_is_unproven() -> None:
+    # a component of the superset that no stratum's image is: the rank drop of equations not
+    # proven to generate I(V) proves nothing, and the label must say so
+    label = sl._certify(parse_architecture("cnn k=2,2 x^2"), [], seed=0)
+    assert label.startswith("superset (unproven)") and "proves nothing" in label

@@ -50,6 +50,7 @@ Anything else is "unknown", with the reason.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import itertools
 import time
 from collections.abc import Iterator
@@ -153,18 +154,18 @@ def _fiber_points(
             points.append(embed_neuron(arch, i, red_split, red_in[0].copy(), t))
         return points
     assert isinstance(arch, CNN)
-    if stratum.kind == "interior-zero":
-        return [theta0]  # other placements of a dilated pattern are not enumerated
-    # Reduced filters read off θ0 at the stratum's padding, placed at every equivalent padding.
+    # Reduced filters read off θ0 on the stratum's support, placed at every equivalent padding
+    # (with the same dilations).
+    dil = stratum.dilations
     reduced = []
-    for layer, (a, b) in zip(arch.layers, stratum.padding, strict=True):
+    for layer, (a, b), d in zip(arch.layers, stratum.padding, dil, strict=True):
         w = theta0[layer.offset : layer.offset + layer.n_params]
-        reduced.append(w[a : layer.n_params - b])
+        reduced.append(w[a : layer.n_params - b : d])
     points = []
     for pad in equivalent_paddings(arch, stratum.padding):
         theta = np.zeros_like(theta0)
-        for layer, (a, _), w in zip(arch.layers, pad, reduced, strict=True):
-            theta[layer.offset + a : layer.offset + a + len(w)] = w
+        for layer, (a, _), w, d in zip(arch.layers, pad, reduced, dil, strict=True):
+            theta[layer.offset + a : layer.offset + a + d * (len(w) - 1) + 1 : d] = w
         points.append(theta)
     return points
 
@@ -449,8 +450,6 @@ def _same_offsets(
 def _cnn_fiber(
     arch: CNN, stratum: Stratum, ranks: list[int], image_lower: int, p: int, seed: int
 ) -> _CnnFiber:
-    from .equations import coordinates, sample_points_mod_p
-
     top = sum(arch.filters) - len(arch.filters) + 1
     theorem = _projection_theorem(arch)
     sizes = tuple(k - a - b for k, (a, b) in zip(arch.filters, stratum.padding, strict=True))
@@ -462,15 +461,14 @@ def _cnn_fiber(
         return fiber
     reduced = stratum.reduced
     assert isinstance(reduced, CNN)
-    support: set[tuple[int, ...]] | None = None
+    support: frozenset[tuple[int, ...]] | None = None
     for pad in _same_offsets(arch, stratum.padding):  # type: ignore[arg-type]
         other = tuple(k - a - b for k, (a, b) in zip(arch.filters, pad, strict=True))
         if other == sizes:
             continue  # an equivalent placement: one of the fiber points already
         name = "padding " + " ".join(f"{a}|{b}" for a, b in pad)
         if support is None:
-            row = sample_points_mod_p(reduced, 1, p, seed=seed)[0]
-            support = {e for (_, e), c in zip(coordinates(reduced), row, strict=True) if c}
+            support = _sample_support(reduced, p, seed)
         why = _excluded(arch, reduced, other, image_lower, support)
         if why:
             fiber.excluded[name] = why
@@ -484,7 +482,7 @@ def _excluded(
     reduced: CNN,
     other: tuple[int, ...],
     image_lower: int,
-    support: set[tuple[int, ...]],
+    support: frozenset[tuple[int, ...]],
 ) -> str:
     """Why the k'-network ``other`` cannot reach the generic function of the stratum (or "")."""
     L = len(other)
@@ -497,16 +495,16 @@ def _excluded(
     )
     if net.n_inputs != reduced.n_inputs:
         raise NeurovarietyError("internal error: paddings with equal offsets differ in size")
-    reach = reachable_support(net)
+    reach = _reach(net)
     outside = support - reach
     if outside:
         return f"it cannot reach the monomial {_monomial(min(outside))}"
     try:
-        coeffs = coefficient_polynomials(net, max_terms=MAX_EXCLUSION_TERMS)[0][0]
+        coeffs = _coefficients(net)
     except BudgetExceededError:
         return ""
     ends = {j for layer in net.layers for j in (layer.offset, layer.offset + layer.n_params - 1)}
-    for m in sorted(reach - reachable_support(reduced)):
+    for m in sorted(reach - _reach(reduced)):
         terms = coeffs[m].to_dict()
         if len(terms) == 1:
             (e,) = terms
@@ -516,6 +514,26 @@ def _excluded(
                     "filters (non-zero), but vanishes on the stratum"
                 )
     return ""
+
+
+# Many strata of one network share their reduced networks and the k'-networks to exclude.
+@functools.lru_cache(maxsize=1024)
+def _reach(net: CNN) -> frozenset[tuple[int, ...]]:
+    return reachable_support(net)
+
+
+@functools.lru_cache(maxsize=1024)
+def _sample_support(reduced: CNN, p: int, seed: int) -> frozenset[tuple[int, ...]]:
+    """The monomials present in one random point of ``reduced``'s neuromanifold mod p."""
+    from .equations import coordinates, sample_points_mod_p
+
+    row = sample_points_mod_p(reduced, 1, p, seed=seed)[0]
+    return frozenset(e for (_, e), c in zip(coordinates(reduced), row, strict=True) if c)
+
+
+@functools.lru_cache(maxsize=64)
+def _coefficients(net: CNN) -> dict[tuple[int, ...], Any]:
+    return coefficient_polynomials(net, max_terms=MAX_EXCLUSION_TERMS)[0][0]
 
 
 def _monomial(e: tuple[int, ...]) -> str:

@@ -236,7 +236,8 @@ def cnn_offset(arch: CNN, padding: tuple[tuple[int, int], ...]) -> int:
 def equivalent_paddings(
     arch: CNN, padding: tuple[tuple[int, int], ...]
 ) -> list[tuple[tuple[int, int], ...]]:
-    """Paddings with the same reduced filters and the same offset: the same functions.
+    """Paddings with the same reduced filters and the same offset: the same functions. (With a
+    dilation the spans k_i − 1 − a_i − b_i fix the reduced sizes too, so the same list holds.)
 
     Each gives a point of the fiber over a generic function of the stratum; two or more whose
     tangent spaces differ make it singular. The fiber may hold more: a padding with other filter
