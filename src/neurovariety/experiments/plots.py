@@ -81,10 +81,9 @@ def bias_fractions(result: BiasResult, path: str | Path) -> Path:
             capsize=3,
             label=f"{res.architecture} ({res.seeds - res.diverged} runs, {res.diverged} diverged)",
         )
-    for i, n in enumerate(CRITERIA):
-        ax.text(i, 1.02, f"p={result.p_values[n]:.1g}", ha="center", fontsize=7)
-    ax.set_xticks(x, [n.replace(" + ", " +\n") for n in CRITERIA], fontsize=8)
-    ax.set_ylim(0, 1.1)
+    labels = [n.replace(" + ", " +\n") + f"\nFisher p={result.p_values[n]:.1g}" for n in CRITERIA]
+    ax.set_xticks(x, labels, fontsize=8)
+    ax.set_ylim(0, 1.0)
     ax.set_ylabel("fraction of converged runs (95% Wilson CI)")
     ax.legend(fontsize=7, loc="upper left")
     vals = [
