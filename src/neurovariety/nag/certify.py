@@ -345,9 +345,10 @@ def box(centre: Sequence[Any], radius: float) -> list[Any]:
     ]
 
 
-def newton(F: BallPolynomials, x: Any, steps: int = 6) -> tuple[list[Any], float]:
+def newton(F: BallPolynomials, x: Any, steps: int = 6, tol: float = 0.0) -> tuple[list[Any], float]:
     """Newton's iteration at the working precision (midpoints only, not rigorous): the refined
-    point and the size of its last step (max-norm; ``inf`` where the Jacobian is singular).
+    point and the size of its last step (max-norm; ``inf`` where the Jacobian is singular),
+    stopped after a step of at most ``tol``.
 
     A real start of a real system stays real: the real solutions keep exactly real centres."""
     import flint
@@ -361,7 +362,7 @@ def newton(F: BallPolynomials, x: Any, steps: int = 6) -> tuple[list[Any], float
             return z, float("inf")
         z = [(v - d[i, 0]).mid() for i, v in enumerate(z)]
         step = max(float(abs(d[i, 0]).mid()) for i in range(F.n))
-        if step == 0.0:
+        if step <= tol:
             break
     return z, step
 
