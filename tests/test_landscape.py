@@ -36,7 +36,7 @@ def test_zero_padded_cnn_strata_are_not_critical(seed: int) -> None:
     X, Y = _data(f, seed)
     r = stratum_critical_point(f, parse_stratum(f, "padding 0|0 0|1"), X, Y, seed=seed)
     assert r.verdict is Verdict.NO
-    assert r.restricted_gradient_norm <= r.tolerance < r.normal_gradient_norm
+    assert r.restricted_gradient_norm <= r.gradient_tolerance < r.normal_gradient_norm
 
 
 def test_exposure_mlp_vs_cnn() -> None:
