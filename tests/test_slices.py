@@ -44,7 +44,9 @@ def _lowest(G: sympy.Expr) -> tuple[int, sympy.Expr]:
         (t**2 - s**3, "cusp"),
         (s**2 + t**2 + s**3, "isolated real point"),
         (t**2 - s**4, "a double tangent without a cubic term"),  # tacnode: two tangent parabolas
-        (s**3 - t**3 + s**4, "a point of multiplicity 3"),
+        # s³ − 2st² = s(s² − 2t²): three real lines, two of them irrational
+        (s**3 - 2 * s * t**2 + t**4, "a point of multiplicity 3 with 3 distinct real"),
+        (t * (s**2 + t**2) + s**4, "a point of multiplicity 3 with 1 distinct real"),
         (s + t**2, "smooth"),
     ],
 )

@@ -261,9 +261,11 @@ def plane_local_type(G: Any, s: Any, t: Any) -> tuple[int, Any, str]:
     if m == 1:
         return 1, L, "smooth: one tangent line"
     if m > 2:
-        factors = sympy.factor_list(L, s, t)[1]
-        real = [f for f, _ in factors if sympy.Poly(f, s, t).total_degree() == 1]
-        return m, L, f"a point of multiplicity {m} with {len(real)} distinct real tangent lines"
+        # real tangent lines: real roots of L(s, 1), and t = 0 when L(s, 1) loses degree
+        chart = sympy.Poly(L.subs(t, 1), s)
+        lines = len(sympy.Poly(sympy.sqf_part(chart.as_expr()), s).real_roots())
+        lines += int(chart.degree() < m)
+        return m, L, f"a point of multiplicity {m} with {lines} distinct real tangent lines"
     a, b, c = (P.coeff_monomial(s**2), P.coeff_monomial(s * t), P.coeff_monomial(t**2))
     disc = b * b - 4 * a * c
     if disc > 0:
