@@ -240,25 +240,7 @@ def singular(
         hs = hypersurface(arch, seed)
         if hs is not None:
             grad_zero, local = hypersurface_analysis(arch, stratum, *hs, image_dim, seed)
-    if grad_zero is not None and (span > n) != grad_zero:
-        if span > n:
-            raise NeurovarietyError(
-                f"internal error: {stratum.name} has a tangent span above dim M, but ∇F does not "
-                "vanish on it; please report this"
-            )
-        verdict, certified = Verdict.YES, True
-        reason = (
-            "∇F vanishes identically on the stratum's image (∇F composed with its "
-            "parametrization is the zero polynomial over Q) and I(V) = (F): Jacobian criterion"
-        )
-    elif grad_zero is False:
-        verdict, certified = Verdict.NO, True
-        reason = (
-            "∇F composed with the stratum's parametrization is a non-zero polynomial and "
-            "I(V) = (F): a point of the image where ∇F ≠ 0 is smooth, and the smooth points form "
-            "a dense open subset of the (irreducible) image"
-        )
-    elif span > n:
+    if span > n:
         verdict, certified = Verdict.YES, dim.certified
         reason = (
             f"the images of dφ at {len(points)} fiber points span {span} > dim M = {n} "
@@ -284,6 +266,30 @@ def singular(
         verdict, certified = Verdict.UNKNOWN, False
         reason = f"the tangent span {span} does not exceed dim M = {n}, which proves nothing; " + (
             fiber.reason if fiber is not None else _no_theorem(arch)
+        )
+    # The Jacobian criterion decides what the arguments above leave open, and checks the rest.
+    if (
+        grad_zero is not None
+        and verdict is not Verdict.UNKNOWN
+        and grad_zero != (verdict is Verdict.YES)
+    ):
+        raise NeurovarietyError(
+            f"internal error: {stratum.name} is {verdict.value} by the tangent span or a "
+            f"smoothness proof, and ∇F {'vanishes' if grad_zero else 'does not vanish'} on its "
+            "image; please report this"
+        )
+    if grad_zero is True and verdict is Verdict.UNKNOWN:
+        verdict, certified = Verdict.YES, True
+        reason = (
+            "∇F vanishes identically on the stratum's image (∇F composed with its "
+            "parametrization is the zero polynomial over Q) and I(V) = (F): Jacobian criterion"
+        )
+    elif grad_zero is False and verdict is Verdict.UNKNOWN:
+        verdict, certified = Verdict.NO, True
+        reason = (
+            "∇F composed with the stratum's parametrization is a non-zero polynomial and "
+            "I(V) = (F): a point of the image where ∇F ≠ 0 is smooth, and the smooth points form "
+            "a dense open subset of the (irreducible) image"
         )
     branches: int | None = None
     if isinstance(arch, CNN):
