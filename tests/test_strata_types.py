@@ -165,3 +165,33 @@ def test_cli_count_and_time_limit() -> None:
     assert (data["count"], data["tested"], data["decided"]) == (13606, 0, 0)
     out = runner.invoke(app, ["strata", "lcn k=3,2 s=2"])
     assert out.exit_code == 0 and "interior-zero 0|0:2 0|0 · lcn k=2,2 · 3" in out.stdout
+
+
+@pytest.mark.skipif(not available(), reason="msolve is not installed")
+def test_determinantal_and_vertex_types_by_hand() -> None:
+    # mlp 3-2-1 x^2: f = xᵀSx with S = [[c0, c1/2, c2/2], [c1/2, c3, c4/2], [c2/2, c4/2, c5]],
+    # V = {det S = 0}, Sing V = rank ≤ 1 (dim 3). At S = diag(1, 0, 0) the quadratic part of
+    # det(S + H) is h3h5 − h4²/4, of rank 3 = 6 − 3: a node (transversally a 2×2 determinant).
+    h = sympy.symbols("h0:6")
+    S = sympy.Matrix(
+        [[1 + h[0], h[1] / 2, h[2] / 2], [h[1] / 2, h[3], h[4] / 2], [h[2] / 2, h[4] / 2, h[5]]]
+    )
+    poly = sympy.Poly(sympy.expand(S.det()), *h)
+    quad = sum(
+        c * sympy.Mul(*[x**a for x, a in zip(h, m, strict=True)])
+        for m, c in poly.terms()
+        if sum(m) == 2
+    )
+    assert sympy.expand(quad - (h[3] * h[5] - h[4] ** 2 / 4)) == 0
+    assert all(sum(m) >= 2 for m, _ in poly.terms())
+    assert sympy.hessian(quad, h).rank() == 3
+    arch = parse_architecture("mlp 3-2-1 x^2")
+    r = singular(arch, st.parse_stratum(arch, "redundant layer 1 neurons 0,1"))
+    assert r.verdict is Verdict.YES and r.local_type["type"] == "node"
+    assert r.local_type["tangent_cone_rank"] == 3
+    # mlp 2-1-1 x^2: the cone 4c0c2 = c1² (rank-one binary quadrics). Its strata map to the
+    # vertex, where the tangent cone is F itself, of rank 3 = 3 − 0: an ordinary double point.
+    arch = parse_architecture("mlp 2-1-1 x^2")
+    r = singular(arch, st.parse_stratum(arch, "inactive-out layer 1 neurons 0"))
+    assert r.verdict is Verdict.YES and r.certified
+    assert (r.local_type["type"], r.local_type["multiplicity"]) == ("node", 2)

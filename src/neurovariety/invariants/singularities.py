@@ -659,11 +659,11 @@ def hypersurface_analysis(
         q = [P(*u) if not P.is_zero() else flint.fmpq(0) for P in polys]
         if any(q):
             break
-    else:  # the stratum's image is the vertex alone
-        return grad_zero, {
-            "type": "cone vertex",
-            "method": "the stratum's image is the zero function",
-        }
+    else:  # the stratum's image is the vertex: V is a cone, its tangent cone there is F
+        out = tangent_cone(F, [sympy.Integer(0)] * N, pieces)
+        out["image_dimension"] = 0
+        out["method"] = "tangent cone of F at the vertex (the zero function), exact over Q"
+        return grad_zero, out
     point = [sympy.Rational(int(x.p), int(x.q)) for x in q]
     out = tangent_cone(F, point, pieces)
     out["image_dimension"] = image_dim
