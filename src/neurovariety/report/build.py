@@ -402,11 +402,15 @@ def _slice_figure(
     singular = [st for st, v in verdicts if v == "yes" and st.reduced is not None]
     stratum = singular[0] if singular else None
     slices = []
+    errors: dict[str, list[str]] = {}  # one line per reason (V not a hypersurface: both planes)
     for plane in PLANES:
         try:
             slices.append(variety_slice(arch, stratum, plane=plane, seed=seed, reach=24, eqs=eqs))
         except NeurovarietyError as e:
-            skipped.append((f"{what} ({plane} plane)", str(e)))
+            errors.setdefault(str(e), []).append(plane)
+    for reason, planes in errors.items():
+        plural = "s" if len(planes) > 1 else ""
+        skipped.append((f"{what} ({' and '.join(planes)} plane{plural})", reason))
     if not slices:
         return None
     caption = " ".join(slice_caption(r) for r in slices) + (
