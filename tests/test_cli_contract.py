@@ -430,7 +430,8 @@ def _check_json_run(name: str, args: list[str]) -> dict[str, Any]:
     from neurovariety import __version__
 
     assert out["version"] == __version__
-    assert out["seed"] == (None if name in NO_SEED else 0)
+    # sweep: None keeps each invariant's own seed (the family's, else 0)
+    assert out["seed"] == (None if name in NO_SEED or name == "sweep" else 0)
     assert 0 <= out["seconds"] <= wall
     return out
 
