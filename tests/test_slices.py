@@ -202,3 +202,12 @@ def test_cli_loss_slice(tmp_path: Path) -> None:
     assert res.exit_code == 0, res.output
     assert json.loads(res.output)["stratum"] == "inactive-out layer 1 neurons 0"
     assert out.read_bytes()[:4] == b"\x89PNG"
+
+
+@pytest.mark.parametrize("name", ["redundant layer 1 neurons 0,1", "inactive-in layer 1 neurons 0"])
+def test_every_mlp_stratum_shows_the_cusp(name: str) -> None:
+    # the three strata share the image mlp 2-1-1, so the local picture is the same; the cone
+    # direction comes from a fiber point that must compute p (redundant: merged columns)
+    a = parse_architecture("mlp 2-2-1 x^3+x^2")
+    r = variety_slice(a, parse_stratum(a, name), plane="cone", reach=0)
+    assert r.local_type.startswith("cusp") and r.transversal_rank == 4

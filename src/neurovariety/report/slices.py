@@ -205,14 +205,18 @@ def _fiber_directions(stratum: Stratum, theta0: list[Fraction], rng: np.random.G
         lin, lout = arch.layers[i - 1], arch.layers[i]
         keep[lin.offset + lin.pattern[0, :]] = False
         keep[lout.offset + lout.pattern[:, 0]] = False
-        theta_red = np.array([float(q) for q, k in zip(theta0, keep, strict=True) if k])
+        full = np.array([float(q) for q in theta0])
+        if stratum.kind == "redundant":  # neuron 0 copies neuron k: k takes both outgoing columns
+            k = stratum.neurons[1]
+            full[lout.offset + lout.pattern[:, k]] += full[lout.offset + lout.pattern[:, 0]]
+        theta_red = full[keep]
         assert theta_red.size == red.n_params
         for _ in range(3):
             row = rng.choice([-2, -1, 1, 2], size=lin.pattern.shape[1]).astype(float)
             th = embed_neuron(arch, i, theta_red, row, np.zeros(lout.n_out))
             out.append([Fraction(int(round(x))) for x in th])
         return out
-    if hasattr(arch, "filters"):
+    if stratum.kind == "padding":
         reduced = []
         for layer, (a, b) in zip(arch.layers, stratum.padding, strict=True):
             w = theta0[layer.offset : layer.offset + layer.n_params]
@@ -457,7 +461,9 @@ def _cone_plane(
     """d = dφ(θ')·δ at a fiber point θ' (so dᵀHd = 0) with F(d) ≠ 0, and v ⟂_H d, vᵀHv ≠ 0."""
     import sympy
 
-    fiber = _fiber_directions(st, theta0, rng)
+    p = [_at(c, theta0) for c in phi]
+    fiber = [th for th in _fiber_directions(st, theta0, rng) if [_at(c, th) for c in phi] == p]
+    fiber = fiber or [theta0]
     found = None
     for k in range(MAX_TRIES):
         th = fiber[k % len(fiber)]
