@@ -106,8 +106,12 @@ def test_local_types_of_the_lcn_cubic_by_hand() -> None:
     arch = parse_architecture("lcn k=3,2 s=2")
     node = singular(arch, st.parse_stratum(arch, "interior-zero 0|0:2 0|0")).local_type
     assert (node["type"], node["multiplicity"], node["tangent_cone_rank"]) == ("node", 2, 2)
-    cusp = singular(arch, st.parse_stratum(arch, "padding 0|2 0|1")).local_type  # a0·b0
+    constants = singular(arch, st.parse_stratum(arch, "padding 0|2 0|1"))  # P = a0·b0
+    cusp = constants.local_type
     assert (cusp["type"], cusp["tangent_cone_rank"]) == ("cusp-type", 1)
+    # its two fiber points span only dim M: the verdict is the Jacobian criterion's
+    assert constants.verdict is Verdict.YES and constants.certified
+    assert constants.evidence["method"] == "jacobian-criterion"
     smooth = singular(arch, st.parse_stratum(arch, "padding 0|0 0|1"))
     assert smooth.verdict is Verdict.NO and smooth.local_type["type"] == "smooth"
 

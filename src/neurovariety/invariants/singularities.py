@@ -240,8 +240,9 @@ def singular(
         hs = hypersurface(arch, seed)
         if hs is not None:
             grad_zero, local = hypersurface_analysis(arch, stratum, *hs, image_dim, seed)
+    method = "undecided"
     if span > n:
-        verdict, certified = Verdict.YES, dim.certified
+        verdict, certified, method = Verdict.YES, dim.certified, "tangent-span"
         reason = (
             f"the images of dφ at {len(points)} fiber points span {span} > dim M = {n} "
             f"({dim_how}) directions; at a smooth point they would lie in one tangent space"
@@ -251,16 +252,16 @@ def singular(
                 f"internal error: {stratum.name} is dense in M and yet singular; please report this"
             )
     elif dim.filling and dim.certified:
-        verdict, certified = Verdict.NO, True
+        verdict, certified, method = Verdict.NO, True, "filling"
         reason = "V is the whole ambient space (certified dimension), a linear space"
     elif dense:
-        verdict, certified = Verdict.NO, True
+        verdict, certified, method = Verdict.NO, True, "dense-image"
         reason = (
             f"the stratum's image has dimension {image_lower} = dim V (certified): it is dense "
             "in the irreducible V, so its generic point lies in the dense smooth locus"
         )
     elif fiber is not None and fiber.smooth:
-        verdict, certified = Verdict.NO, True
+        verdict, certified, method = Verdict.NO, True, "finite-projection"
         reason = fiber.reason
     else:
         verdict, certified = Verdict.UNKNOWN, False
@@ -279,13 +280,13 @@ def singular(
             "image; please report this"
         )
     if grad_zero is True and verdict is Verdict.UNKNOWN:
-        verdict, certified = Verdict.YES, True
+        verdict, certified, method = Verdict.YES, True, "jacobian-criterion"
         reason = (
             "∇F vanishes identically on the stratum's image (∇F composed with its "
             "parametrization is the zero polynomial over Q) and I(V) = (F): Jacobian criterion"
         )
     elif grad_zero is False and verdict is Verdict.UNKNOWN:
-        verdict, certified = Verdict.NO, True
+        verdict, certified, method = Verdict.NO, True, "jacobian-criterion"
         reason = (
             "∇F composed with the stratum's parametrization is a non-zero polynomial and "
             "I(V) = (F): a point of the image where ∇F ≠ 0 is smooth, and the smooth points form "
@@ -348,6 +349,7 @@ def singular(
         reason=reason,
         local_type=local,
         evidence={
+            "method": method,  # the argument that gave the verdict
             "span_rank": span,
             "fiber_ranks": ranks,
             "fiber_points": len(points),

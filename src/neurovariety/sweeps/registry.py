@@ -286,6 +286,9 @@ class SingularSummary(Result):
 
 def _deciding_method(arch: Architecture, r: Any) -> str:
     """Which argument of ``singular`` gave the verdict (the order in which it tries them)."""
+    named = getattr(r, "evidence", {}).get("method")  # singular names it (Jacobian criterion too)
+    if named:
+        return str(named)
     if r.verdict.value == "yes":
         return "tangent-span"
     if r.verdict.value == "unknown":
