@@ -281,6 +281,13 @@ def test_status_draws_only_on_a_terminal(monkeypatch: pytest.MonkeyPatch) -> Non
             describe("counting the fiber: 3 points")
             time.sleep(0.3)
         assert ("counting the fiber" in buf.getvalue()) == terminal
+    # --quiet: not even on a terminal
+    buf = io.StringIO()
+    monkeypatch.setattr(clitools, "err_console", clitools._Console(file=buf, force_terminal=True))
+    monkeypatch.setattr(clitools, "_run", clitools._Run(quiet=True))
+    with clitools.status("counting the fiber"):
+        time.sleep(0.3)
+    assert buf.getvalue() == ""
 
 
 def test_the_compile_cache_folder(tmp_path: Path) -> None:
