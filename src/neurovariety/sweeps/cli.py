@@ -299,7 +299,9 @@ def query_command(
     full: Annotated[
         bool, typer.Option("--full", help="include the full result (JSON only)")
     ] = False,
-    as_json: Annotated[bool, typer.Option("--json", help="print a JSON list of rows")] = False,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="print the rows as JSON (under 'rows')")
+    ] = False,
 ) -> None:
     """Rows of the atlas matching a condition (columns: docs/sweeps.md)."""
     from rich.table import Table
