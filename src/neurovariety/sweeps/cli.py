@@ -313,7 +313,7 @@ def query_command(
     if as_json:
         print_json(rows, key="rows")
         return
-    table = Table(title=f"atlas {store}  ({len(rows)} rows)")
+    table = Table(title=f"atlas {store}  ({plural(len(rows), 'row')})")
     for c in QUERY_FIELDS:
         left = c in ("architecture", "invariant")
         table.add_column(c, justify="left" if left else "right", no_wrap=c == "architecture")
@@ -348,7 +348,7 @@ def export_command(
     if as_json:
         print_json({"path": str(out), "rows": n})
     else:
-        console.print(f"wrote {n} rows to {out}", highlight=False)  # the result: stdout
+        console.print(f"wrote {plural(n, 'row')} to {out}", highlight=False)  # the result
 
 
 def plot_command(
