@@ -404,10 +404,12 @@ class LiftingCertificate:
     lifts: str  # the family of lifts the proof covers ("" when not proven)
     method: str
     statement: str
+    refused: str = ""  # more general lifts that the exact check refuted
 
     @property
     def summary(self) -> str:
-        return f"{self.statement} [{self.method}]"
+        also = f"; not at every lift with {self.refused}" if self.refused else ""
+        return f"{self.statement} [{self.method}]{also}"
 
 
 @functools.lru_cache(maxsize=256)
@@ -459,13 +461,13 @@ def lifting_certificate(arch: Architecture, stratum: Stratum) -> LiftingCertific
             checked, why = 0, "the chain rule: σ(0) or σ'(0) is not 0"
             method = "chain rule, σ's coefficients checked exactly (too large to expand)"
         if holds:
-            also = f"; not at every lift with {'; '.join(refuted)}" if refuted else ""
             return LiftingCertificate(
                 True,
                 lift.text,
                 method,
-                f"for every dataset, every critical point of the {red.spec} loss lifted with "
-                f"{lift.text} is a critical point of the full loss (∇L(λ) = A·∇L_red){also}",
+                f"every critical point u of the {red.spec} loss, lifted with {lift.text}, is "
+                "a critical point of the full loss (∇L(λ(u, e)) = A(e)·∇L_red(u))",
+                "; ".join(refuted),
             )
         refuted.append(f"{lift.text} ({why}, decided exactly)")
     return LiftingCertificate(
@@ -771,8 +773,8 @@ class ExposureResult(Result):
         )
         if self.proven:
             b = [
-                "critically exposed for every dataset whose smaller network has a critical "
-                f"point away from 0 (proven: {self.certificate.summary})",
+                "critically exposed, proven for every dataset whose smaller network has a "
+                f"critical point away from 0: {self.certificate.summary}",
                 f"numerical check: the lifted point is critical for {counts}",
             ]
         else:
