@@ -182,7 +182,7 @@ def test_certified_agrees_with_msolve_over_q_fiber_two():
 def test_404_case_certified():
     # cnn k=2,2,2 s=1,1 x^2, the seed-0 generic form: 404 critical functions (the exact count
     # mod p; msolve over Q did not lift it in 7 CPU-minutes). auto certifies it: 404 disjoint
-    # Krawczyk boxes, so every chart point, 32 of them real (2026-12-07: ~60 s wall, ~16 s CPU
+    # Krawczyk boxes, so every chart point, 32 of them real (2026-12-07: ~30 s wall, ~9 s CPU
     # on 2 shared cores). Second method: a monodromy at random complex data (complete by its
     # trace test), every solution tracked to these data, classified in floating point: 32 real.
     # (The total-degree homotopy, 13⁴ = 28,561 paths, keeps only 96 of the 404 at these data.)
