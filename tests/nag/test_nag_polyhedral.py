@@ -1,0 +1,185 @@
+"""Mixed volumes, mixed cells and binomial start systems (nag.polyhedral).
+
+Expected values are independent: published root counts (cyclic-n, noon-n, katsura-n), Bézout
+numbers of dense systems, and the inclusion-exclusion formula of Minkowski-sum volumes
+(``scipy.spatial.ConvexHull``), which shares no code with the mixed-cell enumeration.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from nag_systems import cyclic, katsura
+from scipy.spatial import ConvexHull, QhullError
+
+from neurovariety.errors import PolynomialSystemError
+from neurovariety.nag import parse_system
+from neurovariety.nag.polyhedral import binomial_solutions, hermite, mixed_cells, mixed_volume
+
+
+def noon(n: int) -> str:
+    """Noon's neural network model: ``x_i (sum_{j != i} x_j^2) - 1.1 x_i + 1``."""
+    v = [f"x{i}" for i in range(n)]
+    eqs = []
+    for i in range(n):
+        s = " + ".join(f"{v[j]}^2" for j in range(n) if j != i)
+        eqs.append(f"{v[i]}*({s}) - 1.1*{v[i]} + 1")
+    return "variables: " + ", ".join(v) + "\n" + "\n".join(eqs)
+
+
+def supports(text: str, origin: bool = True) -> list[np.ndarray]:
+    F = parse_system(text)
+    n = F.n_variables
+    assert F.polynomials is not None
+    out = []
+    for P in F.polynomials:
+        pts = {e[:n] for e in P}
+        if origin:
+            pts.add((0,) * n)
+        out.append(np.array(sorted(pts)))
+    return out
+
+
+def volume(points: np.ndarray) -> float:
+    """n-dimensional volume of the convex hull (0 for lower-dimensional sets)."""
+    if points.shape[1] == 1:
+        return float(points.max() - points.min())
+    try:
+        return float(ConvexHull(points).volume)
+    except QhullError:
+        return 0.0
+
+
+def mixed_volume_by_inclusion_exclusion(A: list[np.ndarray]) -> int:
+    """``MV = sum_S (-1)^(n - |S|) vol(sum_{i in S} conv A_i)`` (normalized to n! vol)."""
+    n = len(A)
+    total = 0.0
+    for k in range(1, n + 1):
+        for S in itertools.combinations(range(n), k):
+            pts = np.zeros((1, n), dtype=np.int64)
+            for i in S:
+                pts = np.unique((pts[:, None, :] + A[i][None, :, :]).reshape(-1, n), axis=0)
+            total += (-1) ** (n - k) * volume(pts.astype(float))
+    return round(total)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (cyclic(5), 70),
+        (noon(3), 21),
+        (noon(4), 73),
+        (katsura(3), 8),
+        (katsura(4), 16),
+    ],
+)
+def test_known_root_counts(text: str, expected: int) -> None:
+    assert mixed_volume(supports(text)) == expected
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [(cyclic(6), 156), (cyclic(7), 924), (katsura(5), 32), (katsura(6), 64)],
+)
+def test_known_root_counts_slow(text: str, expected: int) -> None:
+    assert mixed_volume(supports(text)) == expected
+
+
+def test_torus_count_can_be_smaller() -> None:
+    # Katsura-3 has 8 solutions in C^4 but only 6 in the torus for generic coefficients with
+    # its own supports: the origin matters (Li & Wang).
+    assert mixed_volume(supports(katsura(3), origin=False)) == 6
+
+
+@pytest.mark.parametrize("degrees", [(2, 3), (3, 2, 2), (1, 4, 2)])
+def test_dense_is_bezout(degrees: tuple[int, ...]) -> None:
+    n = len(degrees)
+    A = [np.array([e for e in np.ndindex(*(d + 1,) * n) if sum(e) <= d]) for d in degrees]
+    assert mixed_volume(A) == math.prod(degrees)
+
+
+def test_unmixed_is_normalized_volume() -> None:
+    square = np.array([[0, 0], [1, 0], [0, 1], [1, 1]])
+    assert mixed_volume([square, square]) == 2  # 2! * area 1
+    # vol(square + segment) - vol(square) - vol(segment) = 3 - 1 - 0
+    assert mixed_volume([square, np.array([[0, 0], [1, 1]])]) == 2
+
+
+def test_degenerate_supports_have_zero_mixed_volume() -> None:
+    # Both supports on one line through the origin: no isolated solutions in the torus.
+    line = np.array([[0, 0], [1, 1], [2, 2]])
+    assert mixed_volume([line, line]) == 0
+    assert mixed_volume([np.array([[1, 2]]), np.array([[0, 0], [1, 0], [0, 1]])]) == 0
+
+
+def test_bad_supports_are_refused() -> None:
+    with pytest.raises(PolynomialSystemError, match="dimension"):
+        mixed_volume([np.array([[0, 0, 1]]), np.array([[1, 0, 0]])])
+    with pytest.raises(PolynomialSystemError, match="negative"):
+        mixed_volume([np.array([[-1, 0], [1, 0]]), np.array([[0, 0], [0, 1]])])
+
+
+def small_supports(n: int) -> st.SearchStrategy[list[np.ndarray]]:
+    point = st.tuples(*[st.integers(0, 3)] * n)
+    return st.lists(
+        st.lists(point, min_size=2, max_size=5, unique=True).map(np.array), min_size=n, max_size=n
+    )
+
+
+@settings(max_examples=25, deadline=None)
+@given(st.integers(1, 3).flatmap(small_supports))
+def test_agrees_with_inclusion_exclusion(A: list[np.ndarray]) -> None:
+    assert mixed_volume(A) == mixed_volume_by_inclusion_exclusion(A)
+
+
+def test_cells_are_lowest_for_their_normal() -> None:
+    # The defining property, checked directly: each cell's edge minimizes the lifted value.
+    S = mixed_cells(supports(cyclic(5)), seed=3)
+    for cell in S.cells:
+        for A, w, (a, b) in zip(S.supports, S.lifting, cell.edges, strict=True):
+            v = A @ cell.normal + w
+            assert abs(v[a] - v[b]) < 1e-9
+            assert np.all(np.delete(v, [a, b]) > v[a] + 1e-9)
+        E = np.array([A[b] - A[a] for A, (a, b) in zip(S.supports, cell.edges, strict=True)])
+        assert cell.volume == round(abs(np.linalg.det(E))) > 0
+
+
+def test_mixed_volume_does_not_depend_on_the_lifting() -> None:
+    A = supports(noon(3))
+    assert {mixed_cells(A, seed=s).mixed_volume for s in range(4)} == {21}
+
+
+@pytest.mark.parametrize(
+    "V",
+    [
+        np.array([[2, 0], [0, 3]]),
+        np.array([[1, 2], [3, -1]]),
+        np.array([[2, 1, 0], [0, 3, 1], [1, 0, 2]]),
+    ],
+)
+def test_binomial_solutions(V: np.ndarray) -> None:
+    rng = np.random.default_rng(0)
+    r = np.exp(1j * rng.uniform(0, 2 * np.pi, V.shape[0])) * rng.uniform(0.5, 2, V.shape[0])
+    L = binomial_solutions(V, np.log(r))
+    det = round(abs(np.linalg.det(V)))
+    assert L.shape == (det, V.shape[0])
+    y = np.exp(L)
+    # every row solves y^V = r ...
+    assert np.allclose(np.exp(L @ V.T), r[None, :])
+    # ... and the rows are distinct
+    d = np.abs(y[:, None, :] - y[None, :, :]).max(axis=2) + np.eye(det)
+    assert d.min() > 1e-6
+
+
+def test_hermite_is_unimodular_triangular() -> None:
+    V = np.array([[4, 6, 1], [2, -3, 5], [7, 1, 1]])
+    Q, T = hermite(V)
+    assert np.array_equal(np.array(Q) @ V, np.array(T))
+    assert round(abs(np.linalg.det(np.array(Q, dtype=float)))) == 1
+    assert all(T[i][j] == 0 for i in range(3) for j in range(i))
