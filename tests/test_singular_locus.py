@@ -152,5 +152,10 @@ def test_strided_pcn_singular_only_at_the_vertex() -> None:
 def test_superset_components_say_what_is_unproven() -> None:
     # a component of the superset that no stratum's image is: the rank drop of equations not
     # proven to generate I(V) proves nothing, and the label must say so
-    label = sl._certify(parse_architecture("cnn k=2,2 x^2"), [], seed=0)
+    arch = parse_architecture("cnn k=2,2 x^2")
+    label = sl._certify(arch, [], seed=0)
     assert label.startswith("superset (unproven)") and "proves nothing" in label
+    # a component holding PCN's node x1² (certified singular) meets Sing V, no more
+    (node,) = [i for i in sl._images(arch, 101, 0) if "padding 0|1 1|0" in i.names]
+    label = sl._certify(arch, [], seed=0, smaller=[node])
+    assert label.startswith("superset (unproven)") and "Sing V does meet it" in label

@@ -576,7 +576,7 @@ def _component(
             "proven singular (a cone smooth at its vertex is its tangent space, a linear space)"
         )
     else:
-        verdict = _certify(arch, equal, seed)
+        verdict = _certify(arch, equal, seed, smaller)
     component = LocusComponent(
         equations=[str(e).replace("**", "^") for e in G.exprs],
         dimension=dim,
@@ -610,7 +610,9 @@ def _image_invariants(img: _Image, seed: int) -> None:
         img.degree = None
 
 
-def _certify(arch: Architecture, equal: list[_Image], seed: int) -> str:
+def _certify(
+    arch: Architecture, equal: list[_Image], seed: int, smaller: list[_Image] | None = None
+) -> str:
     """Why a component of the superset is singular (the tangent-span test), or why not known."""
     from ..results import Verdict
     from .singularities import singular
@@ -632,10 +634,19 @@ def _certify(arch: Architecture, equal: list[_Image], seed: int) -> str:
         if equal
         else "no stratum's image is this component"
     )
+    meets = ""
+    for img in smaller or []:
+        r = singular(arch, img.stratum, seed=seed)
+        if r.verdict is Verdict.YES and r.certified:
+            meets = (
+                f"; Sing V does meet it, along the image of {img.stratum.name} (certified "
+                "singular), which proves nothing about its generic point"
+            )
+            break
     return (
         f"superset (unproven): {why}. The Jacobian of the equations used drops rank on it, but "
         "they are not proven to generate I(V), and a subset of the generators can drop rank "
-        "where I(V)'s Jacobian does not, so this proves nothing about Sing V"
+        f"where I(V)'s Jacobian does not, so this proves nothing about Sing V{meets}"
     )
 
 
