@@ -115,6 +115,7 @@ def test_missing_points_give_a_bound(monkeypatch):
     assert r.real is not None and not r.real["complete"]
     assert r.real["certified"] == 1 and r.real["chart_points"] == 6
     assert r.real["functions"] == 1 and r.real["real_functions"] <= 1
+    assert not r.real["out_of_time"]  # the search ended by itself: not a time limit's cut
     assert "a bound, not a count" in str(r)
 
 

@@ -69,8 +69,8 @@ class CertifiedRealCount:
     ``real_functions`` at least are real). ``found``: the points the monodromy found
     (``search``: its last round's loops, paths and stop reason); ``degenerate``: certified
     solutions of the gradient system where det(AᵀJ_c) ≠ 0 is not proven (left out).
-    ``cpu_seconds``: the process's CPU time, all threads (wall ``seconds`` on a shared machine
-    can be several times more)."""
+    ``out_of_time``: a bound because ``time_limit`` ran out. ``cpu_seconds``: the process's
+    CPU time, all threads (wall ``seconds`` on a shared machine can be several times more)."""
 
     functions: int
     real_functions: int
@@ -91,6 +91,7 @@ class CertifiedRealCount:
     monodromy_seconds: float
     seconds: float
     cpu_seconds: float
+    out_of_time: bool = False
 
     def as_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self) | {
@@ -351,7 +352,7 @@ def certified_real_count(
         # box holds exactly one solution too (half the Krawczyk tests; 372 of the 404 case).
         nonreal: dict[int, int] = {}  # row of Z -> its point, for certified non-real points
         for i, z in enumerate(new, start=len(Z) - len(new)):
-            if time.monotonic() > deadline:
+            if time.monotonic() > deadline - 0.5:  # room to group and report within the limit
                 break
             twin = _twin(Z, nonreal, z)
             points.append(certify_point(G, C, At, z) if twin is None else _conjugate(points[twin]))
@@ -413,4 +414,11 @@ def certified_real_count(
         monodromy_seconds=mono_seconds,
         seconds=time.monotonic() - t0,
         cpu_seconds=time.process_time() - cpu0,
+        # A bound because the time ran out (the CLI's exit code 3), not because points were
+        # missing after a search that ended by itself.
+        out_of_time=not complete
+        and (
+            time.monotonic() > deadline - 0.5
+            or str(search.get("stop_reason", "")).startswith("time budget")
+        ),
     )
