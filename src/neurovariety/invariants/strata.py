@@ -34,9 +34,10 @@ from ..architectures.cnn import CNN, LCN
 from ..architectures.mlp import MLP
 from ..errors import ArchitectureError, BudgetExceededError
 
-#: Strata a materialised list may hold (≈ 1 KB each with names and bases); iterate past it.
+#: Strata a materialised list may hold; iterate past it. A stratum takes 209 bytes (measured
+#: with tracemalloc on cnn k=4,4,4,4), its basis n_params × n_free floats more once used.
 MAX_LISTED = 200_000
-STRATUM_BYTES = 1_000
+STRATUM_BYTES = 250
 
 
 @dataclasses.dataclass(frozen=True)
