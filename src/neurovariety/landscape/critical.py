@@ -130,6 +130,11 @@ class HessianSignature:
             return "degenerate"
         return "minimum" if not self.negative else "maximum"
 
+    def to_dict(self) -> dict[str, Any]:
+        out = {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}
+        out = {k: None if v == math.inf else v for k, v in out.items()}  # JSON has no inf
+        return out | {"critical": self.critical, "classification": self.classification}
+
     def describe(self) -> str:
         if not self.critical:
             return (
