@@ -28,6 +28,7 @@ from ..clitools import (
     is_quiet,
     note,
     print_json,
+    report_limit,
 )
 from ..errors import FamilyError
 from ..results import plural
@@ -220,6 +221,15 @@ def sweep_command(
             help="seed of every invariant that takes one (default: the family's, else 0)",
         ),
     ] = None,
+    time_limit: Annotated[
+        float | None,
+        typer.Option(
+            "--time-limit",
+            callback=check_seconds,
+            help="seconds for the whole sweep: then it stops, its finished tasks stored (exit "
+            "code 3; the same command resumes)",
+        ),
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="print the sweep report as JSON")] = False,
 ) -> None:
     """Compute invariants over a family of architectures into a resumable store.
@@ -245,10 +255,12 @@ def sweep_command(
             retry_failed=retry_failed,
             progress=update,
             dashboard_address=LOCAL_DASHBOARD if dashboard else None,
+            time_limit=time_limit,
         )
     if as_json:
         print_json(report.to_dict())
     else:
+        report_limit(report)
         console.print(report.summary(), highlight=False, markup=False)
     if report.failed or report.timeout:
         err_console.print(

@@ -77,6 +77,7 @@ class SweepReport(Result):
     scheduler: str
     workers: int
     sweep_id: int | None
+    out_of_time: bool = False  # the time limit stopped the sweep: rerunning it resumes
 
     def title(self) -> str:
         return f"SweepReport  {self.family} → {self.store}"
@@ -94,6 +95,12 @@ class SweepReport(Result):
             ),
             f"{self.seconds:.3g} s on {plural(self.workers, 'worker thread')} · {self.scheduler}",
         ]
+        if self.out_of_time:
+            left = self.tasks - self.skipped - self.ok - self.failed - self.timeout
+            b.append(
+                f"partial: the time limit stopped the sweep with {plural(left, 'task')} left; "
+                "the same command resumes it"
+            )
         return b
 
 
@@ -160,10 +167,16 @@ def open_client(
             threads_per_worker=1,
             processes=True,
             host=LOOPBACK,
-            # port 0: any free port, so a busy 8787 (another cluster) raises no warning
-            dashboard_address=dashboard_address or f"{LOOPBACK}:0",
+            dashboard_address=dashboard_address,
             memory_limit=memory_limit if memory_limit is not None else "auto",
             silence_logs=logging.ERROR,
+            # the route-less HTTP server binds 8787 by default: a busy 8787 (another cluster)
+            # printed "Port 8787 is already in use"; any free loopback port, still no dashboard
+            scheduler_kwargs=(
+                None
+                if dashboard_address is not None
+                else {"dashboard": False, "dashboard_address": f"{LOOPBACK}:0"}
+            ),
         )
     return distributed.Client(cluster), cluster, f"LocalCluster({plural(n, 'worker')})"
 
@@ -179,6 +192,7 @@ def run_sweep(
     retry_failed: bool = False,
     progress: Callable[[SweepProgress], None] | None = None,
     dashboard_address: str | None = None,
+    time_limit: float | None = None,
 ) -> SweepReport:
     """Compute every task of ``family`` not yet in ``store``, on Dask.
 
@@ -201,6 +215,9 @@ def run_sweep(
         Called with a :class:`SweepProgress` after every stored batch.
     dashboard_address
         Serve the local cluster's dashboard there (default: none).
+    time_limit
+        Seconds for the whole sweep: past them no batch is submitted and those in flight are
+        cancelled (checked as each batch ends); the report says ``out_of_time``.
 
     Returns
     -------
@@ -221,6 +238,7 @@ def run_sweep(
             progress,
             t_start,
             dashboard_address,
+            time_limit,
         )
     finally:
         if own_store:
@@ -238,8 +256,11 @@ def _run(
     progress: Callable[[SweepProgress], None] | None,
     t_start: float,
     dashboard_address: str | None = None,
+    time_limit: float | None = None,
 ) -> SweepReport:
     tasks = family.tasks()
+    deadline = None if time_limit is None else t_start + time_limit
+    out_of_time = False
     done = st.done_keys([t.key for t in tasks], retry_failed=retry_failed)
     pending = [t for t in tasks if t.key not in done]
     counts = {"skipped": len(tasks) - len(pending), "ok": 0, "failed": 0, "timeout": 0}
@@ -259,6 +280,7 @@ def _run(
             scheduler=where,
             workers=nthreads,
             sweep_id=sweep_id,
+            out_of_time=out_of_time,
         )
 
     running = 0
@@ -379,6 +401,12 @@ def _run(
                     if mean_seconds is None
                     else mean_seconds + (s - mean_seconds) / min(n_measured, 50)
                 )
+            if deadline is not None and time.perf_counter() > deadline:
+                out_of_time = True
+                client.cancel(list(in_flight))  # their tasks stay unstored: a rerun computes them
+                running = 0
+                notify()
+                break
             fill()
             notify()
         result = report(where, nthreads, sweep_id)
