@@ -207,3 +207,59 @@ def parameter_homotopy(
         "c": jnp.asarray(c, dtype=complex),
     }
     return Homotopy(_parameter_fn(system.directional, order, pows), data, pdata, n + 1)
+
+
+@functools.cache
+def _polyhedral_fn(n_equations: int, max_degree: int) -> HomotopyFn:
+    def fn(data: Any, pdata: Any, X: jax.Array, t: jax.Array):
+        # Stage 1 runs s = 1 - t from 0 (binomial start system) to 1 (random-coefficient system).
+        s = jnp.maximum(1.0 - jnp.real(t), 0.0)
+        e = pdata["e"]
+        w = jnp.where(e > 0, s**e, 1.0)
+        dw = jnp.where(e > 0, e * s ** jnp.where(e > 0, e - 1, 0.0), 0.0)
+
+        def terms(Y: jax.Array) -> jax.Array:
+            table = jnp.stack([Y**k for k in range(max_degree + 1)])
+            return data["c"] * jnp.prod(table[data["E"], jnp.arange(Y.shape[0])], axis=1)
+
+        mono = terms(X)
+        dmono = jax.jacfwd(terms, holomorphic=True)(X)
+        M = data["M"]
+        H = jnp.concatenate([M @ (mono * w), (data["a"] @ X - 1)[None]])
+        Hx = jnp.concatenate([M @ (dmono * w[:, None]), data["a"][None, :]])
+        Ht = jnp.concatenate([-(M @ (mono * dw)), jnp.zeros(1, X.dtype)])
+        return H, Hx, Ht
+
+    return fn
+
+
+def polyhedral_homotopy(
+    exponents: np.ndarray,
+    equation: np.ndarray,
+    coefficients: np.ndarray,
+    powers: np.ndarray,
+    log_y: np.ndarray,
+    a: np.ndarray,
+) -> tuple[Homotopy, np.ndarray]:
+    """Stage 1 of the polyhedral homotopy (Huber & Sturmfels 1995), one mixed cell per path.
+
+    For the cell with inner normal ``alpha`` the substitution ``x = s^alpha y`` turns the
+    random-coefficient system ``sum_a c_a x^a s^w(a)`` into ``sum_a c_a y^a s^e(a)`` (divided by
+    the lowest power): the cell's two terms per equation have ``e = 0``, so at ``s = 0`` it is the
+    cell's binomial system, and at ``s = 1`` it is the random-coefficient system itself (``y = x``).
+    ``powers`` holds each path's ``e`` (``(B, terms)``, scaled so the smallest positive is 1);
+    tracker time is ``t = 1 - s``. Terms are homogenized (``exponents`` start with the power of
+    ``x0``) and paths lie on the patch ``a . X = 1``. Returns the homotopy and the start points.
+    """
+    n = int(equation.max()) + 1
+    M = np.zeros((n, len(equation)))
+    M[equation, np.arange(len(equation))] = 1.0
+    data = {
+        "E": jnp.asarray(exponents),
+        "c": jnp.asarray(coefficients, dtype=complex),
+        "M": jnp.asarray(M, dtype=complex),
+        "a": jnp.asarray(a),
+    }
+    fn = _polyhedral_fn(n, int(exponents.max()))
+    X0 = to_patch(np.exp(log_y), a)
+    return Homotopy(fn, data, {"e": jnp.asarray(powers)}, n + 1), X0

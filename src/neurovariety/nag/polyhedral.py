@@ -28,6 +28,7 @@ from scipy.optimize import linprog
 from scipy.sparse import coo_matrix
 
 from ..errors import BudgetExceededError, PolynomialSystemError
+from .system import System, _from_polys
 
 Support = np.ndarray  # (m, n) integer exponent vectors
 #: ``(R, h, E, r)``: the polyhedron ``{alpha : R alpha <= h, E alpha = r}``.
@@ -345,3 +346,115 @@ def binomial_solutions(V: np.ndarray, log_r: np.ndarray) -> np.ndarray:
                 new.append(np.concatenate([[(rest + 2j * np.pi * k) / d], tail]))
         sols = new
     return np.array(sols).reshape(len(sols), n)
+
+
+# ---------------------------------------------------------------- polyhedral start systems
+
+
+def system_supports(system: System) -> tuple[Support, ...]:
+    """Supports of a text system's equations in its variables, the origin added to each.
+
+    With the origin added the mixed volume bounds the isolated solutions in ``C^n``, not only in
+    the torus (Li & Wang 1996): solutions with zero coordinates are not lost.
+    """
+    if system.polynomials is None:
+        raise PolynomialSystemError(
+            "the polyhedral homotopy needs the system's monomials (a text system). Fix: use "
+            "start='total-degree' for a system given as a Python function"
+        )
+    n = system.n_variables
+    out = []
+    for poly in system.polynomials:
+        pts = {e[:n] for e in poly} | {(0,) * n}
+        out.append(np.array(sorted(pts), dtype=np.int64))
+    return tuple(out)
+
+
+@dataclass(frozen=True)
+class PolyhedralStart:
+    """What the two stages of the polyhedral homotopy need.
+
+    ``coefficients`` is the system with the same supports and one parameter per coefficient
+    (stage 2 moves those from ``start_coefficients`` to ``target_coefficients``); ``exponents``
+    (homogenized, one row per term), ``equation`` (of each term), ``powers`` (of ``t`` per path
+    and term) and ``log_y`` (start solutions, logarithms) define stage 1.
+    """
+
+    subdivision: Subdivision
+    coefficients: System
+    start_coefficients: np.ndarray
+    target_coefficients: np.ndarray
+    exponents: np.ndarray
+    equation: np.ndarray
+    powers: np.ndarray
+    log_y: np.ndarray
+
+    @property
+    def mixed_volume(self) -> int:
+        return self.subdivision.mixed_volume
+
+
+def polyhedral_start(
+    system: System, p: np.ndarray, rng: np.random.Generator, *, deadline: float | None = None
+) -> PolyhedralStart:
+    """Mixed cells, start solutions and the coefficient family of ``system`` at parameters ``p``.
+
+    Start coefficients are random on the unit circle: generic (the unit torus is Zariski dense)
+    and every binomial start solution then lies on the unit torus too.
+    """
+    S = mixed_cells(system_supports(system), seed=int(rng.integers(2**31)), deadline=deadline)
+    n = system.n_variables
+    assert system.polynomials is not None
+    terms = [(i, tuple(int(v) for v in a)) for i, A in enumerate(S.supports) for a in A]
+    T = len(terms)
+    target = np.zeros(T, complex)
+    index = {term: k for k, term in enumerate(terms)}
+    for i, poly in enumerate(system.polynomials):
+        for e, c in poly.items():
+            target[index[(i, e[:n])]] += c * np.prod(p ** np.asarray(e[n:]))
+    equation = np.array([i for i, _ in terms])
+    for i in range(n):  # unit max coefficient per equation: scale-free tolerances
+        top = np.max(np.abs(target[equation == i]))
+        if top == 0:
+            raise PolynomialSystemError(
+                f"equation {i + 1} vanishes at these parameter values. Fix: check the parameters"
+            )
+        target[equation == i] /= top
+    start = np.exp(2j * np.pi * rng.uniform(size=T))
+    names = tuple(f"c{k}" for k in range(T))
+    # equation i of the family: sum over its terms k of c_k x^a_k
+    polys: list[dict[tuple[int, ...], complex]] = [{} for _ in range(n)]
+    for k, (i, a) in enumerate(terms):
+        polys[i][a + tuple(int(k == j) for j in range(T))] = 1.0 + 0j
+    family = _from_polys(system.variables, names, polys, list(range(1, n + 1)))
+    degrees = np.array(family.degrees)
+    E = np.array([a for _, a in terms], dtype=np.int64)
+    homog = np.concatenate([(degrees[equation] - E.sum(axis=1))[:, None], E], axis=1)
+    offsets = np.cumsum([0] + [len(A) for A in S.supports])
+    lifted = np.concatenate(S.lifting)
+    powers, logs = [], []
+    for cell in S.cells:
+        ab = [(offsets[i] + a, offsets[i] + b) for i, (a, b) in enumerate(cell.edges)]
+        V = np.array([E[b] - E[a] for a, b in ab])
+        log_r = np.array([np.log(-start[a] / start[b]) for a, b in ab])
+        L = binomial_solutions(V, log_r)
+        value = E @ cell.normal + lifted
+        low = np.array([value[a] for a, _ in ab])
+        pw = value - low[equation]
+        pw = np.where(np.abs(pw) < 1e-9, 0.0, pw)
+        # t -> t^(1/k), k the smallest positive power: same path, powers >= 1, so the homotopy
+        # is differentiable at t = 0.
+        if np.any(pw > 0):
+            pw = pw / np.min(pw[pw > 0])
+        powers.append(np.repeat(pw[None, :], len(L), axis=0))
+        logs.append(L)
+    return PolyhedralStart(
+        S,
+        family,
+        start,
+        target,
+        homog,
+        equation,
+        np.concatenate(powers) if powers else np.zeros((0, T)),
+        np.concatenate(logs) if logs else np.zeros((0, n), complex),
+    )

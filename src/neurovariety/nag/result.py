@@ -179,6 +179,10 @@ class SolveResult(Result):
     n_variables: int = 0
     distinct: tuple[int, ...] = field(default=(), repr=False)
     components: tuple[Component, ...] = field(default=(), repr=False)
+    #: ``"total-degree"``, ``"polyhedral"`` or ``"parameter"``: where the paths started.
+    start_system: str = "total-degree"
+    #: Paths the start system gives: the Bézout number or the mixed volume (0: not recorded).
+    root_count: int = 0
 
     # ---- ledger
     @property
@@ -191,6 +195,11 @@ class SolveResult(Result):
         if not counts["positive_dimensional"]:
             del counts["positive_dimensional"]
         return {"tracked": len(self.paths), **counts}
+
+    @property
+    def retried(self) -> int:
+        """Paths re-tracked (failed or jumped at first); the ledger has their final status."""
+        return sum(p.retracked for p in self.paths)
 
     def _representatives(self) -> list[PathResult]:
         return [self.paths[i] for i in self.distinct]
@@ -238,7 +247,7 @@ class SolveResult(Result):
 
     # ---- printing
     def title(self) -> str:
-        return f"Result with {self.nsolutions} solutions"
+        return f"Result with {plural(self.nsolutions, 'solution')}"
 
     def bullets(self) -> list[str]:
         L = self.ledger
@@ -271,6 +280,8 @@ class SolveResult(Result):
             + f"{L['at_infinity']} at infinity, {L['failed']} failed"
             + (f", {L['excess']} excess" if "excess" in L else "")
         )
+        if self.retried:
+            out.append(f"{self.retried} paths re-tracked before being classified")
         out.append(f"{self.method}; dedup tolerance {self.dedup_tol:g} (relative)")
         out.append(f"random seed: {self.seed} · {self.seconds:.2f} s")
         return out
@@ -283,6 +294,9 @@ class SolveResult(Result):
             "ledger": self.ledger,
             "seed": self.seed,
             "method": self.method,
+            "start_system": self.start_system,
+            "root_count": self.root_count,
+            "retried": self.retried,
             "dedup_tol": self.dedup_tol,
             "seconds": self.seconds,
             "solutions": [[[float(z.real), float(z.imag)] for z in row] for row in sols],

@@ -22,7 +22,14 @@ import numpy as np
 from ..errors import BudgetExceededError, PolynomialSystemError
 from ..results import Verdict
 from .endgame import EndgameOptions, power_series_endgame
-from .homotopy import Homotopy, parameter_homotopy, to_patch, total_degree_homotopy
+from .homotopy import (
+    Homotopy,
+    parameter_homotopy,
+    polyhedral_homotopy,
+    random_patch,
+    to_patch,
+    total_degree_homotopy,
+)
 from .homotopy import _random_complex as random_complex
 from .local_dimension import (
     MAX_COLUMNS,
@@ -31,6 +38,7 @@ from .local_dimension import (
     newton_affine,
     slice_system,
 )
+from .polyhedral import PolyhedralStart, polyhedral_start
 from .result import Component, PathResult, PathStatus, SolveResult, cluster
 from .system import System, evaluate_batch
 from .tracker import TrackerOptions, TrackStatus, bucket, newton, track
@@ -315,16 +323,25 @@ def _execute(
     jumped = _jumped(batch, dedup_tol) if check_jumps else np.zeros(0, int)
     redo = np.union1d(np.nonzero([s == PathStatus.FAILED for s in batch.status])[0], jumped)
     redo = redo.astype(int)
-    if redo.size and time.monotonic() < job.deadline:
-        careful = TrackerOptions.preset("conservative")
-        # Smaller steps need more of them: the step budget grows with the preset, bounded by the
-        # caller's own budget times four.
-        careful = replace(careful, max_steps=4 * job.opts.max_steps)
-        # In pieces of the endgame's size: the programs compiled for it are reused.
-        piece = min(bucket(min(X0.shape[0], batch_size)), ENDGAME_BATCH)
+    # In pieces of the endgame's size: the programs compiled for it are reused.
+    piece = min(bucket(min(X0.shape[0], batch_size)), ENDGAME_BATCH)
+    careful = TrackerOptions.preset("conservative")
+    # Smaller steps need more of them: the step budget grows with the preset, bounded by the
+    # caller's own budget times four, then sixteen for the second retry. The homotopy is kept:
+    # another gamma would send the path to another endpoint (monodromy), so a solution could be
+    # missed while another is found twice.
+    retries = (
+        replace(careful, max_steps=4 * job.opts.max_steps),
+        replace(careful, max_step=0.005, predictor_tol=1e-9, max_steps=16 * job.opts.max_steps),
+    )
+    for k, opts in enumerate(retries):
+        if k:  # the second retry: only the paths that failed again
+            redo = redo[[batch.status[i] == PathStatus.FAILED for i in redo]]
+        if not redo.size or time.monotonic() >= job.deadline:
+            break
         for lo in range(0, redo.size, piece):
             sl = redo[lo : lo + piece]
-            again = _run(job.part(sl, opts=careful), X0[sl], size=piece)
+            again = _run(job.part(sl, opts=opts), X0[sl], size=piece)
             batch = _merge(batch, again, sl)
         retracked[redo] = True
     return batch, retracked
@@ -668,8 +685,9 @@ def solve(
     dedup_tol: float = 1e-7,
     max_paths: int = 2_000_000,
     batch_size: int = 1024,
+    start: str = "auto",
 ) -> SolveResult:
-    """All isolated solutions of a polynomial system by a total-degree homotopy.
+    """All isolated solutions of a polynomial system by a total-degree or polyhedral homotopy.
 
     Parameters
     ----------
@@ -690,6 +708,13 @@ def solve(
         Non-singular endpoints closer than ``dedup_tol * max(1, |x|)`` (max-norm) are one
         solution; singular endpoints use ``max(dedup_tol, 1e-4)`` since the endgame's
         extrapolation is less accurate.
+    start : str
+        ``"total-degree"`` (Bézout-number many paths), ``"polyhedral"`` (mixed-volume many paths,
+        Huber & Sturmfels; text systems with as many equations as unknowns) or ``"auto"``: the
+        polyhedral homotopy when the system is square, given as text, its Bézout number is at
+        least ``AUTO_MIN_BEZOUT`` and twice its mixed volume (two stages are tracked) is below the
+        Bézout number; the mixed cells get at most ``AUTO_CELL_SHARE`` of ``time_limit``.
+        ``result.start_system`` and ``result.root_count`` say which was used.
 
     Returns
     -------
@@ -714,6 +739,25 @@ def solve(
     opts = _tracker_options(tracker)
     eg = endgame or EndgameOptions()
     count = system.bezout_number
+    poly = _polyhedral_choice(system, p, start, seed, t_start, time_limit)
+    if poly is not None:
+        if poly.mixed_volume > max_paths:
+            raise BudgetExceededError(
+                f"the polyhedral homotopy needs {poly.mixed_volume} paths, above "
+                f"max_paths={max_paths}. Fix: raise max_paths"
+            )
+        return _solve_polyhedral(
+            system,
+            poly,
+            opts,
+            eg,
+            seed=seed,
+            deadline=deadline,
+            dedup_tol=dedup_tol,
+            batch_size=batch_size,
+            t_start=t_start,
+            bezout=count,
+        )
     if count > max_paths:
         raise BudgetExceededError(
             f"the total-degree homotopy needs {count} paths, above max_paths={max_paths}. Fix: "
@@ -724,7 +768,7 @@ def solve(
     P = np.broadcast_to(p, (X0.shape[0], p.size))
     job = _Job(H, system, np.array(P), opts, eg, deadline)
     batch, retracked = _execute(job, X0, dedup_tol, batch_size)
-    return _finish(
+    result = _finish(
         system,
         batch,
         retracked,
@@ -735,6 +779,107 @@ def solve(
         t_start=t_start,
         deadline=deadline,
     )
+    return replace(result, start_system="total-degree", root_count=count)
+
+
+#: ``start="auto"`` computes a mixed volume only from this Bézout number on (few paths: cheap).
+AUTO_MIN_BEZOUT = 64
+#: Share of ``time_limit`` that ``start="auto"`` lets the mixed-cell enumeration take.
+AUTO_CELL_SHARE = 0.25
+START_SYSTEMS = ("auto", "total-degree", "polyhedral")
+
+
+def _polyhedral_choice(
+    system: System, p: np.ndarray, start: str, seed: int, t_start: float, time_limit: float
+) -> PolyhedralStart | None:
+    """The polyhedral start system when ``start`` asks for it or ``"auto"`` finds it cheaper."""
+    if start not in START_SYSTEMS:
+        raise PolynomialSystemError(
+            f"unknown start system {start!r}. Fix: use one of {', '.join(START_SYSTEMS)}"
+        )
+    if start == "total-degree":
+        return None
+    square = system.n_equations == system.n_variables and system.polynomials is not None
+    if start == "polyhedral":
+        if system.n_equations != system.n_variables:
+            raise PolynomialSystemError(
+                f"the polyhedral homotopy needs a square system ({system.n_equations} equations, "
+                f"{system.n_variables} unknowns). Fix: use start='total-degree', which squares "
+                "up overdetermined systems"
+            )
+        # its own random stream: the total-degree run of a seed stays what it was
+        return polyhedral_start(system, p, np.random.default_rng([seed, 1]))
+    count = system.bezout_number
+    if not square or count < AUTO_MIN_BEZOUT or system.n_variables < 2:
+        return None
+    try:
+        poly = polyhedral_start(
+            system,
+            p,
+            np.random.default_rng([seed, 1]),
+            deadline=t_start + AUTO_CELL_SHARE * time_limit,
+        )
+    except BudgetExceededError:
+        return None
+    return poly if 2 * poly.mixed_volume < count else None
+
+
+def _solve_polyhedral(
+    system: System,
+    poly: PolyhedralStart,
+    opts: TrackerOptions,
+    eg: EndgameOptions,
+    *,
+    seed: int,
+    deadline: float,
+    dedup_tol: float,
+    batch_size: int,
+    t_start: float,
+    bezout: int,
+) -> SolveResult:
+    """Stage 1 (cell homotopies to a random-coefficient system), stage 2 (its coefficients to the
+    target's): the paths of both stages are one ledger, stage-1 failures counted as failed."""
+    rng = np.random.default_rng([seed, 2])
+    family, n = poly.coefficients, system.n_variables
+    B = poly.log_y.shape[0]
+    a = random_patch(rng, n + 1)
+    H1, X0 = polyhedral_homotopy(
+        poly.exponents, poly.equation, poly.start_coefficients, poly.powers, poly.log_y, a
+    )
+    P0 = np.array(np.broadcast_to(poly.start_coefficients, (B, family.n_parameters)))
+    batch, retracked = _execute(_Job(H1, family, P0, opts, eg, deadline), X0, dedup_tol, batch_size)
+    ok = np.array([s == PathStatus.SUCCESS for s in batch.status], dtype=bool)
+    for i in np.nonzero(~ok)[0]:
+        why = batch.reason[i] or f"ended {batch.status[i].value}"
+        batch.status[i] = PathStatus.FAILED
+        batch.reason[i] = f"stage 1 (cell homotopy): {why}"
+    idx = np.nonzero(ok)[0]
+    target = poly.target_coefficients
+    if idx.size:
+        H2 = parameter_homotopy(family, poly.start_coefficients, target, rng, a=a)
+        P1 = np.array(np.broadcast_to(target, (idx.size, family.n_parameters)))
+        second, again = _execute(
+            _Job(H2, family, P1, opts, eg, deadline), batch.X[idx], dedup_tol, batch_size
+        )
+        batch = _merge(batch, second, idx)
+        retracked[idx] |= again
+    mv = poly.mixed_volume
+    result = _finish(
+        family,
+        batch,
+        retracked,
+        target,
+        seed=seed,
+        method=(
+            f"polyhedral homotopy ({mv} paths, mixed volume with the origin added; Bézout "
+            f"{bezout}; {len(poly.subdivision.cells)} mixed cells in "
+            f"{poly.subdivision.seconds:.2f} s)"
+        ),
+        dedup_tol=dedup_tol,
+        t_start=t_start,
+        deadline=deadline,
+    )
+    return replace(result, system=repr(system), start_system="polyhedral", root_count=mv)
 
 
 def solve_many(
