@@ -35,12 +35,12 @@ def test_streamed_count_matches_the_closed_form_above_500() -> None:
 
 
 def test_counts_of_small_architectures_by_hand() -> None:
-    # lcn k=5,3 s=2: 15·6 − 1 paddings; filter 1 dilated by 2 (divides the stride): spans 2 or 4
-    # give (a, b) with a + b = 2 (3 ways) or 0 (1 way): 4 placements, times 6 paddings of filter 2;
-    # d = 3, 4 do not divide 2; filter 2 (the last) by d = 2: {0, 2}, 1 placement, and then
-    # filter 1's stride is 4, so it may take d = 2 (4 placements) or d = 4 ({0, 4}, 1).
+    # lcn k=5,3 s=2: P = w1(x)·w2(x²), 15·6 − 1 paddings. Dilations (d1, d2) make the factors
+    # polynomials in x^d1 and x^(2·d2); a stratum when the two scales divide one another:
+    # (2, 1), (4, 1), (1, 2), (2, 2), (4, 2), not d1 = 3. Filter 1 with d = 2: spans 2 or 4,
+    # a + b = 2 (3 ways) or 0 (1): 4 placements; d = 4: {0, 4}, 1; filter 2 with d = 2: {0, 2}, 1.
     arch = parse_architecture("lcn k=5,3 s=2")
-    assert st.count_strata(arch) == 15 * 6 - 1 + 4 * 6 + (15 + 4 + 1) * 1
+    assert st.count_strata(arch) == 15 * 6 - 1 + 4 * 6 + 1 * 6 + (15 + 4 + 1) * 1
     assert st.count_strata(arch) == sum(1 for _ in st.iter_strata(arch))
     assert st.count_strata(parse_architecture("mlp 2-3-2-1 x^2")) == 6
 
@@ -78,12 +78,26 @@ def test_interior_zero_stratum_of_lcn_32_by_hand() -> None:
 
 
 def test_a_dilation_that_does_not_divide_the_stride_is_no_stratum() -> None:
-    # lcn k=3,2 (stride 1): a1 = 0 leaves (a0 + a2x²)(b0 + b1x), which no stride-1 network of
-    # the same layer order computes with smaller filters
-    arch = parse_architecture("lcn k=3,2")
+    # cnn k=3,2 x^2 (stride 1): a1 = 0 gives b0(a0x0 + a2x2)² + b1(a0x1 + a2x3)², a network with
+    # a dilated first filter, which no strided CNN with smaller filters computes
+    arch = parse_architecture("cnn k=3,2 x^2")
     assert all(s.kind == "padding" for s in st.iter_strata(arch))
     with pytest.raises(ArchitectureError, match="no stratum"):
         st.parse_stratum(arch, "interior-zero 0|0:2 0|0")
+
+
+def test_lcn_factors_commute_so_reordered_patterns_are_strata() -> None:
+    # lcn k=3,2 (stride 1): a1 = 0 leaves (a0 + a2x²)(b0 + b1x) = (b0 + b1x)(a0 + a2x²), the
+    # LCN with filters (2, 2) in the other order and stride 2
+    s = st.parse_stratum(parse_architecture("lcn k=3,2"), "interior-zero 0|0:2 0|0")
+    assert s.reduced is not None and s.reduced.spec == "lcn k=2,2 s=2" and s.input_step == 1
+    # lcn k=5,2 s=2: (a0 + a4x⁴)(b0 + b1x²) = B(y)·A(y²) with y = x²: lcn k=2,2 s=2 in y;
+    # 4 does not divide the stride 2, so only the reordering makes it a stratum
+    s = st.parse_stratum(parse_architecture("lcn k=5,2 s=2"), "interior-zero 0|0:4 0|0")
+    assert s.reduced is not None and s.reduced.spec == "lcn k=2,2 s=2" and s.input_step == 2
+    # lcn k=4,2 s=2: (a0 + a3x³)(b0 + b1x²) mixes x³ and x², no chain: no stratum
+    with pytest.raises(ArchitectureError, match="no stratum"):
+        st.parse_stratum(parse_architecture("lcn k=4,2 s=2"), "interior-zero 0|0:3 0|0")
 
 
 def _hessian_rank(F: sympy.Expr, point: list[sympy.Expr], n: int) -> tuple[list, int]:

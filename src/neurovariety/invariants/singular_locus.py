@@ -108,7 +108,7 @@ class LocusComponent:
             what = f"new (no stratum's image): {shape} {{{eqs} = 0}}"
         inside = f"; contains the images of {', '.join(self.contains)}" if self.contains else ""
         lt = self.local_type
-        kind = f"; local type {lt['type']} ({lt.get('meaning', '')})" if lt else ""
+        kind = f"; local type {lt['type']} ({lt.get('meaning') or lt['method']})" if lt else ""
         return f"{head}: {what}{inside}; {self.singular}{kind}"
 
 

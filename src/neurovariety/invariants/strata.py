@@ -14,9 +14,10 @@ stride d·s_{i−1}, and w_i becomes a filter of size (k_i − 1 − a − b)/d 
 smaller strided network (for the first layer, one on the inputs x_{d·q}). The last filter
 (one output) may be dilated by any d. Dilations are applied from the last filter to the first,
 each with the strides the later ones left. A dilation that does not divide the stride gives a
-network with a dilated filter, which is no strided CNN; those patterns are not strata here. (For
-an LCN the product of the filter polynomials commutes, so reordering the factors can reach more
-patterns; they are not enumerated.)
+network with a dilated filter, which is no strided CNN; those patterns are not strata here. An
+LCN computes the product Π_i w_i(x^{s_1⋯s_{i−1}}), whose factors commute: there a pattern is a
+stratum when the scales d_i·s_1⋯s_{i−1}, sorted, divide one another, and the smaller LCN takes
+the filters in that order (this contains the rule above).
 """
 
 from __future__ import annotations
@@ -85,6 +86,8 @@ class Stratum:
     @property
     def input_step(self) -> int:
         """Spacing of the inputs the reduced network reads (> 1: the first filter is dilated)."""
+        if isinstance(self.arch, LCN):
+            return _lcn_order(self.arch, self.dilations)[2]  # type: ignore[index]
         return _reduced_strides(self.arch, self.dilations)[1]  # type: ignore[arg-type]
 
     @property
@@ -98,9 +101,10 @@ class Stratum:
             w[self.layer] -= 1
             return MLP(tuple(w), a.activation, bias=a.bias)
         assert isinstance(a, CNN)
-        strides, _ = _reduced_strides(a, self.dilations)
         if isinstance(a, LCN):
-            return LCN(self.sizes, strides)
+            order, lcn_strides, _ = _lcn_order(a, self.dilations)  # type: ignore[misc]
+            return LCN(tuple(self.sizes[i] for i in order), lcn_strides)
+        strides, _ = _reduced_strides(a, self.dilations)
         return CNN(self.sizes, strides, a.activation)
 
     @property
@@ -170,6 +174,24 @@ class Stratum:
 
     def __str__(self) -> str:
         return f"{self.name}  (image: {self.reduced.spec if self.reduced else 'the zero function'})"
+
+
+def _lcn_order(
+    arch: LCN, dilation: tuple[int, ...]
+) -> tuple[list[int], tuple[int, ...], int] | None:
+    """An LCN computes Π_i w_i(x^{S_i}), S_i = s_1⋯s_{i−1}; a filter dilated by d_i is a
+    polynomial in x^{T_i}, T_i = d_i·S_i. The factors commute, so when the sorted T's form a
+    divisibility chain t_1 | t_2 | ⋯ the product is an LCN with the filters in that order, strides
+    t_{j+1}/t_j, in the variable x^{t_1}. Returns (order, strides, t_1), or None."""
+    spacing = [1]
+    for s in arch.strides:  # type: ignore[union-attr]
+        spacing.append(spacing[-1] * s)
+    T = [d * S for d, S in zip(dilation, spacing, strict=True)]
+    order = sorted(range(len(T)), key=lambda i: (T[i], i))
+    t = [T[i] for i in order]
+    if any(b % a for a, b in zip(t, t[1:], strict=False)):
+        return None
+    return order, tuple(b // a for a, b in zip(t, t[1:], strict=False)), t[0]
 
 
 def _reduced_strides(arch: CNN, dilation: tuple[int, ...]) -> tuple[tuple[int, ...], int]:
@@ -277,6 +299,10 @@ def _n_paddings(k: int, d: int) -> int:
 def _dilations(arch: CNN) -> Iterator[tuple[int, ...]]:
     """Dilation vectors that give strata (see the module docstring), all-ones first."""
     L = len(arch.filters)
+    if isinstance(arch, LCN):
+        options = [[1, *range(2, k)] for k in arch.filters]
+        yield from (D for D in itertools.product(*options) if _lcn_order(arch, D) is not None)
+        return
 
     def rec(i: int, s: list[int], tail: tuple[int, ...]) -> Iterator[tuple[int, ...]]:
         if i < 0:
