@@ -45,6 +45,7 @@ def run_solve(
     certify: bool,
     time_limit: float,
     max_rows: int = 20,
+    start: str = "auto",
 ) -> None:
     """Body of the command (separate from typer for testing)."""
     from rich.table import Table
@@ -55,7 +56,13 @@ def run_solve(
 
     system = read_system(file)
     with status(f"solve {file.name}: tracking paths"):
-        result = solve(system, parameters=_parameters(parameters), seed=seed, time_limit=time_limit)
+        result = solve(
+            system,
+            parameters=_parameters(parameters),
+            seed=seed,
+            time_limit=time_limit,
+            start=start,
+        )
     cert = None
     if certify:
         with status(f"solve {file.name}: certifying"):
@@ -117,6 +124,13 @@ def register(app: typer.Typer) -> None:
         time_limit: Annotated[
             float, typer.Option(callback=check_seconds, help="wall-clock budget in seconds")
         ] = 600.0,
+        start: Annotated[
+            str,
+            typer.Option(
+                help="start system: auto (fewer paths), total-degree (Bézout number of paths) "
+                "or polyhedral (mixed volume of paths; square text systems)"
+            ),
+        ] = "auto",
     ) -> None:
         """Solve a polynomial system by homotopy continuation; print the ledger and solutions."""
-        run_solve(file, seed, as_json, parameters, certify, time_limit)
+        run_solve(file, seed, as_json, parameters, certify, time_limit, start=start)
