@@ -529,8 +529,14 @@ class CriticalPointResult(Result):
                 b.append(self.hessian.describe())
             elif self.gradient_norm > gt:
                 b.append(f"not a critical point (‖∇L‖ = {self.gradient_norm:.3g} > {gt:.3g})")
+        b.append(
+            "method: this verdict is numerical (the gradient at one critical point of the "
+            "restricted loss, for this dataset)"
+        )
         if self.certificate.proven:
-            b.append(f"lifting argument, proven: {self.certificate.summary}")
+            b.append(f"for every dataset, proven: {self.certificate.summary}")
+        else:
+            b.append(f"no proof for every dataset: {self.certificate.statement}")
         if self.note and self.gradient_norm is not None:
             b.append(self.note)
         b.append(f"seed {self.seed} · {self.seconds:.3g} s")
