@@ -49,7 +49,7 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from ..errors import PolynomialSystemError
-from ..results import Result, Verdict
+from ..results import Result, Verdict, plural
 from .homotopy import parameter_homotopy, to_patch
 from .solve import _residuals, _seed, _tracker_options, equilibrated_condition_numbers
 from .system import System
@@ -121,7 +121,7 @@ class MonodromyResult(Result):
         return self.trace.verdict if self.trace is not None else Verdict.UNKNOWN
 
     def title(self) -> str:
-        return f"MonodromyResult with {self.nsolutions} solutions"
+        return f"MonodromyResult with {plural(self.nsolutions, 'solution')}"
 
     def bullets(self) -> list[str]:
         out = [

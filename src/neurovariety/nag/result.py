@@ -8,7 +8,7 @@ from typing import Any
 
 import numpy as np
 
-from ..results import Result
+from ..results import Result, plural
 
 
 class PathStatus(enum.StrEnum):
