@@ -213,3 +213,38 @@ def test_determinantal_and_vertex_types_by_hand() -> None:
     r = singular(arch, st.parse_stratum(arch, "inactive-out layer 1 neurons 0"))
     assert r.verdict is Verdict.YES and r.certified
     assert (r.local_type["type"], r.local_type["multiplicity"]) == ("node", 2)
+
+
+@pytest.mark.skipif(not available(), reason="msolve is not installed")
+def test_lcn_52_sing_v_beyond_the_strata() -> None:
+    # lcn k=5,2 s=2: P = a(x)·b(x²), deg a ≤ 4, deg b ≤ 1; dim V = 5 + 2 − 1 = 6 in C⁷. If
+    # a = a'(x)(x² − r), then P = [a'(x)(x² − r)]·b(x²) = [a'(x)·b(x²)]·(x² − r): two
+    # preimages, whose tangent images together span all 7 directions > 6 = dim V (sympy
+    # Jacobians, by hand): singular, along a 3 + 1 + 2 − 1 = 5-dimensional family, larger than
+    # any stratum image (≤ 4)
+    from neurovariety.invariants.singular_locus import singular_locus
+
+    x = sympy.Symbol("x")
+    a = sympy.symbols("a0:5")
+    b = sympy.symbols("b0:2")
+    P = sympy.Poly(sympy.expand(sum(a[i] * x**i for i in range(5)) * (b[0] + b[1] * x**2)), x)
+    coeffs = [P.coeff_monomial(x**j) for j in range(7)]
+    J = sympy.Matrix([[sympy.diff(cj, v) for v in (*a, *b)] for cj in coeffs])
+    ap, r, bb = [2, -1, 3], 5, [1, 4]  # a' = 2 − x + 3x², b = 1 + 4y
+
+    def params(w1: sympy.Expr, w2: sympy.Expr) -> dict:
+        p1, p2 = sympy.Poly(w1, x), sympy.Poly(w2, x)
+        vals = {a[i]: p1.coeff_monomial(x**i) for i in range(5)}
+        return vals | {b[0]: p2.coeff_monomial(1), b[1]: p2.coeff_monomial(x)}
+
+    aprime = ap[0] + ap[1] * x + ap[2] * x**2
+    first = params(sympy.expand(aprime * (x**2 - r)), bb[0] + bb[1] * x)
+    second = params(sympy.expand(aprime * (bb[0] + bb[1] * x**2)), -r + x)
+    assert [c.subs(first) for c in coeffs] == [c.subs(second) for c in coeffs]
+    assert J.subs(first).rank() == J.subs(second).rank() == 6
+    assert J.subs(first).row_join(J.subs(second)).rank() == 7
+    r_ = singular_locus(parse_architecture("lcn k=5,2 s=2"))
+    assert r_.exact and [(c.dimension, c.new) for c in r_.components] == [(5, True)]
+    point = {sympy.Symbol(f"c{j}"): coeffs[j].subs(first) for j in range(7)}
+    (comp,) = r_.components
+    assert all(sympy.sympify(e.replace("^", "**")).subs(point) == 0 for e in comp.equations)
