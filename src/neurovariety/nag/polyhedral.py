@@ -87,7 +87,7 @@ def _check(supports: Sequence[np.ndarray]) -> tuple[Support, ...]:
 LP_BATCH = 3000
 
 
-def _feasible_batch(problems: list[Problem]):
+def _feasible_batch(problems: list[Problem], deadline: float | None = None) -> np.ndarray:
     """Which ``{alpha : R alpha <= h, E alpha = r}`` are non-empty, for ``(R, h, E, r)`` each.
 
     All problems go into one block-diagonal linear program (HiGHS) with an elastic variable
@@ -97,11 +97,12 @@ def _feasible_batch(problems: list[Problem]):
     """
     out = np.zeros(len(problems), bool)
     for lo in range(0, len(problems), LP_BATCH):
+        _check_deadline(deadline)
         out[lo : lo + LP_BATCH] = _solve_batch(problems[lo : lo + LP_BATCH])
     return out
 
 
-def _solve_batch(problems: list[Problem]):
+def _solve_batch(problems: list[Problem]) -> np.ndarray:
     n = problems[0][0].shape[1] if problems[0][0].size else problems[0][2].shape[1]
     width = n + 1
     ub_r, ub_c, ub_v, ub_b = [], [], [], []
@@ -182,7 +183,7 @@ def _enumerate(
     # Lower edges of each lifted support on its own: only these can be part of a mixed cell.
     cand = [(i, e) for i in range(n) for e in combinations(range(len(A[i])), 2)]
     cons = {(i, e): _constraints(A[i], w[i], *e) for i, e in cand}
-    ok = _feasible_batch([cons[c] for c in cand])
+    ok = _feasible_batch([cons[c] for c in cand], deadline)
     lps += len(cand)
     edges: list[list[tuple[int, int]]] = [[] for _ in range(n)]
     for (i, e), good in zip(cand, ok, strict=True):
@@ -201,7 +202,9 @@ def _enumerate(
         for f in edges[j]
         if np.linalg.matrix_rank(np.vstack([cons[(i, e)][2], cons[(j, f)][2]])) == 2
     ]
-    good = _feasible_batch([_join(cons[(i, e)], cons[(j, f)]) for i, e, j, f in pair_keys])
+    good = _feasible_batch(
+        [_join(cons[(i, e)], cons[(j, f)]) for i, e, j, f in pair_keys], deadline
+    )
     lps += len(pair_keys)
     pairs = {k for k, g in zip(pair_keys, good, strict=True) if g}
 
@@ -242,7 +245,7 @@ def _enumerate(
         if level == 1:
             frontier = children  # pairs were tested already
         else:
-            feasible = _feasible_batch(problems)
+            feasible = _feasible_batch(problems, deadline)
             lps += len(problems)
             frontier = [c for c, g in zip(children, feasible, strict=True) if g]
     # n == 1: every lower edge is a mixed cell.

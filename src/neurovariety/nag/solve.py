@@ -713,7 +713,8 @@ def solve(
         Huber & Sturmfels; text systems with as many equations as unknowns) or ``"auto"``: the
         polyhedral homotopy when the system is square, given as text, its Bézout number is at
         least ``AUTO_MIN_BEZOUT`` and twice its mixed volume (two stages are tracked) is below the
-        Bézout number; the mixed cells get at most ``AUTO_CELL_SHARE`` of ``time_limit``.
+        Bézout number; the mixed cells get at most ``AUTO_CELL_SHARE`` of ``time_limit`` and
+        ``AUTO_SECONDS_PER_PATH`` per total-degree path, else the total degree is used.
         ``result.start_system`` and ``result.root_count`` say which was used.
 
     Returns
@@ -784,8 +785,11 @@ def solve(
 
 #: ``start="auto"`` computes a mixed volume only from this Bézout number on (few paths: cheap).
 AUTO_MIN_BEZOUT = 64
-#: Share of ``time_limit`` that ``start="auto"`` lets the mixed-cell enumeration take.
+#: ``start="auto"`` lets the mixed-cell enumeration take at most this share of ``time_limit``
+#: and at most this many seconds per total-degree path (about what tracking one costs on a CPU
+#: core): when the cells take longer, tracking the Bézout number of paths is the cheaper bet.
 AUTO_CELL_SHARE = 0.25
+AUTO_SECONDS_PER_PATH = 0.01
 START_SYSTEMS = ("auto", "total-degree", "polyhedral")
 
 
@@ -817,7 +821,7 @@ def _polyhedral_choice(
             system,
             p,
             np.random.default_rng([seed, 1]),
-            deadline=t_start + AUTO_CELL_SHARE * time_limit,
+            deadline=t_start + min(AUTO_CELL_SHARE * time_limit, AUTO_SECONDS_PER_PATH * count),
         )
     except BudgetExceededError:
         return None

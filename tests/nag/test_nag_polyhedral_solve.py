@@ -1,0 +1,110 @@
+"""solve(start="polyhedral"|"auto"): paths, solutions and the ledger.
+
+Expected solutions come from closed forms (binomial systems) or from the total-degree homotopy,
+which shares no start system, homotopy or coefficient family with the polyhedral one.
+"""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+from nag_systems import katsura
+from typer.testing import CliRunner
+
+from neurovariety.errors import PolynomialSystemError
+from neurovariety.nag import parse_system, solve, system_from_callable
+
+
+def _same_points(X: np.ndarray, Y: np.ndarray, tol: float = 1e-7) -> bool:
+    if X.shape != Y.shape:
+        return False
+    D = np.max(np.abs(X[:, None, :] - Y[None, :, :]), axis=2)
+    return bool(np.all(D.min(axis=1) < tol) and np.all(D.min(axis=0) < tol))
+
+
+def _check_ledger(r) -> None:
+    L = r.ledger
+    assert L["tracked"] == sum(v for k, v in L.items() if k != "tracked") == len(r.paths)
+
+
+def test_binomial_system_closed_form() -> None:
+    # x^3 y = 2, x y^3 = 2: then x^2 = y^2, so y = x with x^4 = 2 or y = -x with x^4 = -2:
+    # 8 solutions = |det [[3, 1], [1, 3]]|, half of the Bezout number 16.
+    F = parse_system("x^3*y - 2\nx*y^3 - 2")
+    r = solve(F, seed=0, start="polyhedral")
+    _check_ledger(r)
+    assert r.start_system == "polyhedral" and r.root_count == 8
+    assert r.ledger["tracked"] == 8 and r.ledger["success"] == 8 and r.nsolutions == 8
+    roots = [2**0.25 * 1j**k for k in range(4)]
+    neg = [2**0.25 * np.exp(1j * np.pi * (2 * k + 1) / 4) for k in range(4)]
+    expected = np.array([[x, x] for x in roots] + [[x, -x] for x in neg])
+    assert _same_points(r.solutions(), expected)
+
+
+def test_paths_that_would_diverge_are_not_tracked() -> None:
+    # xy = 1, xy = 2 - x: one solution (1, 1); total degree tracks 4 paths, 3 to infinity.
+    r = solve(parse_system("x*y - 1\nx*y - 2 + x"), seed=3, start="polyhedral")
+    assert r.ledger["tracked"] == 1 and r.ledger["at_infinity"] == 0
+    np.testing.assert_allclose(r.solutions()[0], [1, 1], atol=1e-10)
+
+
+def test_solutions_with_zero_coordinates_are_found() -> None:
+    # Katsura-3 has 8 solutions, only 6 in the torus (generic coefficients, own supports):
+    # adding the origin to the supports (Li & Wang) keeps the other two.
+    F = parse_system(katsura(3))
+    poly = solve(F, seed=2, start="polyhedral")
+    total = solve(F, seed=2, start="total-degree")
+    assert poly.root_count == 8 and total.root_count == 8
+    assert poly.nsolutions == total.nsolutions == 8
+    assert poly.ledger["failed"] == 0
+    assert np.sum(np.min(np.abs(poly.solutions()), axis=1) < 1e-10) >= 1
+    assert _same_points(poly.solutions(), total.solutions())
+
+
+def test_parameters_are_evaluated_into_the_coefficients() -> None:
+    F = parse_system("parameters: a\nx^2*y - a\nx*y^2 - 2*a")  # y = 2x, 2 x^3 = a
+    r = solve(F, parameters=[4.0], seed=1, start="polyhedral")
+    assert r.nsolutions == 3
+    x = r.solutions()[:, 0]
+    np.testing.assert_allclose(x**3, 2.0, atol=1e-9)
+    np.testing.assert_allclose(r.solutions()[:, 1], 2 * x, atol=1e-9)
+
+
+@pytest.mark.slow
+def test_auto_picks_the_smaller_root_count() -> None:
+    # Bezout 64, mixed volume |det [[3,1,0],[0,3,1],[1,0,3]]| = 28: 2 * 28 < 64.
+    F = parse_system("x^3*y - 2\ny^3*z - 2\nz^3*x - 2")
+    r = solve(F, seed=0)
+    assert r.start_system == "polyhedral" and r.root_count == 28
+    assert r.nsolutions == 28 and r.ledger["failed"] == 0
+
+
+def test_auto_keeps_total_degree_for_few_paths() -> None:
+    r = solve(parse_system("x^2 - 1\ny^2 - 4"), seed=0)
+    assert r.start_system == "total-degree" and r.root_count == 4
+
+
+def test_bad_start_is_refused() -> None:
+    F = parse_system("x^2 - 1\ny - 2")
+    with pytest.raises(PolynomialSystemError, match="unknown start system"):
+        solve(F, start="simplex")
+    with pytest.raises(PolynomialSystemError, match="square"):
+        solve(parse_system("variables: x\nx^2 - 1\nx - 1"), start="polyhedral")
+    G = system_from_callable(lambda x, p: x**2 - 1, 1, degrees=[2])
+    with pytest.raises(PolynomialSystemError, match="text system"):
+        solve(G, start="polyhedral")
+
+
+def test_cli_start_option(tmp_path) -> None:
+    from neurovariety.cli import app
+
+    f = tmp_path / "sys.txt"
+    f.write_text("x^3*y - 2\nx*y^3 - 2\n")
+    out = CliRunner().invoke(app, ["solve", str(f), "--start", "polyhedral", "--json"])
+    assert out.exit_code == 0, out.output
+    d = json.loads(out.output)
+    assert d["start_system"] == "polyhedral" and d["root_count"] == 8 and d["nsolutions"] == 8
+    out = CliRunner().invoke(app, ["solve", str(f), "--start", "nope"])
+    assert out.exit_code != 0 and "unknown start system" in out.output
