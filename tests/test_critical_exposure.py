@@ -211,3 +211,16 @@ def test_no_nan_on_any_stratum_of_cnn_k33() -> None:
         r = stratum_critical_point(f, s, X, Y)
         _assert_no_nan(r)
         assert r.gradient_norm is not None, s.name
+
+
+def test_a_stratum_of_the_zero_function_is_decided_not_exposed() -> None:
+    # mlp 2-1-1 x²: outgoing weight c = 0 gives f = c (w·x)² ≡ 0 on the whole stratum, so its
+    # critical points (w = 0, or wᵀ(Σ y x xᵀ)w = 0) all lie on the zero fiber.
+    f = parse_architecture("mlp 2-1-1 x^2")
+    s = parse_stratum(f, "inactive-out layer 1 neurons 0")
+    X, Y = np.eye(2), np.ones((2, 1))
+    r = stratum_critical_point(f, s, X, Y)
+    assert r.verdict is Verdict.NO and r.gradient_norm is None and r.hessian is None
+    e = critical_exposure(f, s, trials=2)
+    assert e.method == "zero fiber" and e.exposed == 0 and e.undecided == 0
+    _assert_no_nan(r)

@@ -688,8 +688,8 @@ def stratum_critical_point(
             time.perf_counter() - t0,
         )
 
-    if red is None:
-        return empty(cert.statement)
+    if red is None:  # decided, not unknown: every point of the stratum computes 0
+        return dataclasses.replace(empty(cert.statement), verdict=Verdict.NO)
     B = stratum.basis
     if cert.proven:
         assert isinstance(arch, MLP)
@@ -752,8 +752,10 @@ def stratum_critical_point(
 @dataclasses.dataclass(frozen=True, repr=False)
 class ExposureResult(Result):
     """Whether a stratum carries critical points of the loss: ``method`` is ``proof`` (the
-    lifting certificate, every dataset) or ``estimate`` (the fraction of random datasets, with a
-    95% Wilson interval). Under a proof the random datasets are a numerical check."""
+    lifting certificate, every dataset), ``zero fiber`` (the stratum computes only 0: no
+    critical point away from the zero fiber, every dataset) or ``estimate`` (the fraction of
+    random datasets, with a 95% Wilson interval). Under a proof the random datasets are a
+    numerical check."""
 
     architecture: str
     stratum: str
@@ -788,6 +790,8 @@ class ExposureResult(Result):
                 f"critical point away from 0: {self.certificate.summary}",
                 f"numerical check: the lifted point is critical for {counts}",
             ]
+        elif self.method == "zero fiber":
+            b = [f"not exposed away from 0, for every dataset: {self.certificate.statement}"]
         else:
             b = [
                 f"estimate: a critical point in the stratum for {counts}",
@@ -842,7 +846,7 @@ def critical_exposure(
     return ExposureResult(
         architecture=arch.spec,
         stratum=stratum.name,
-        method="proof" if cert.proven else "estimate",
+        method="proof" if cert.proven else "zero fiber" if stratum.reduced is None else "estimate",
         certificate=cert,
         trials=trials,
         exposed=exposed,

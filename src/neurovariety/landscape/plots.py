@@ -28,8 +28,8 @@ def exposure_figure(results: list[ExposureResult], path: str | Path) -> Path:
         err = [[r.fraction - r.ci_low], [r.ci_high - r.fraction]]
         proven = r.proven
         ax.bar(i, r.fraction, color=c, yerr=err, capsize=3, hatch="//" if proven else None)
-        if proven:
-            ax.text(i, 1.03, "proven", ha="center", fontsize=7)
+        if proven or r.method == "zero fiber":  # decided for every dataset, no bar needed
+            ax.text(i, 1.03, "proven" if proven else "zero fiber", ha="center", fontsize=7)
         labels.append(r.stratum.replace(" neurons", "").replace("layer ", "L"))
     ax.set_xticks(range(len(results)), labels, rotation=60, ha="right", fontsize=8)
     ax.set_ylim(0, 1.12)
