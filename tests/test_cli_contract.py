@@ -579,3 +579,22 @@ def test_no_dashboard_port_warning_when_8787_is_taken() -> None:
             client.close()
             cluster.close()
     assert not [w for w in caught if "8787" in str(w.message)]
+
+
+def test_the_exit_code_survives_calls_left_running(monkeypatch: pytest.MonkeyPatch) -> None:
+    # a search cut by its time limit abandons homotopy calls; the process then ends through
+    # nag.tracker's exit hook, which must keep the command's code (it used to force 1)
+    from neurovariety.nag import tracker
+
+    monkeypatch.setattr(tracker._WORKERS, "exit_code", None)
+    res = runner.invoke(app, ["edd", SPEC, "--method", "monodromy", "--time-limit", "0.01", "-q"])
+    assert res.exit_code == 3 and tracker._WORKERS.exit_code == 3
+    assert runner.invoke(app, ["dim", SPEC]).exit_code == tracker._WORKERS.exit_code == 0
+
+
+@pytest.mark.slow
+def test_a_partial_fiber_exits_3_in_a_fresh_process() -> None:
+    args = ["fiber", "mlp 2-2-1 x^3+x^2", "--method", "monodromy", "--time-limit", "0.5"]
+    res = _run("-m", "neurovariety", *args, "--json", "-q")
+    assert res.returncode == 3, (res.returncode, res.stderr[-2000:])
+    assert json.loads(res.stdout)["evidence"]["stop_reason"].startswith("time budget")

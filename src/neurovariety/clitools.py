@@ -183,6 +183,15 @@ def report_limit(*results: Any) -> None:
             _run.limit_reached = True
 
 
+def _exit(code: int) -> typer.Exit:
+    """``typer.Exit(code)``, and the same code for a process that ends with homotopy calls still
+    running (a search cut by its time limit abandons them: see ``nag.tracker``)."""
+    tracker = sys.modules.get("neurovariety.nag.tracker")
+    if tracker is not None:
+        tracker.set_exit_code(code)
+    return typer.Exit(code=code)
+
+
 def _limit_message(seconds: float) -> str:
     return (
         f"the time limit of {seconds:g} s was reached before a result; raise --time-limit "
@@ -313,30 +322,32 @@ def clean_errors(
                 if on_interrupt is not None:
                     text += "; " + on_interrupt(kwargs).removeprefix("interrupted: ")
                 _error_line(text)
-                raise typer.Exit(code=EXIT_LIMIT) from None
+                raise _exit(EXIT_LIMIT) from None
             except BudgetExceededError as e:
                 _error_line(str(e))
-                raise typer.Exit(code=EXIT_LIMIT) from None
+                raise _exit(EXIT_LIMIT) from None
             except NeurovarietyError as e:
                 _error_line(str(e))
-                raise typer.Exit(code=EXIT_BAD_INPUT) from None
+                raise _exit(EXIT_BAD_INPUT) from None
             except KeyboardInterrupt:
                 text = "interrupted" if on_interrupt is None else on_interrupt(kwargs)
                 err_console.print(text, highlight=False, markup=False, soft_wrap=True)
-                raise typer.Exit(code=EXIT_INTERRUPTED) from None
-            except _TYPER_EXITS:
+                raise _exit(EXIT_INTERRUPTED) from None
+            except _TYPER_EXITS as e:
+                _exit(int(getattr(e, "exit_code", EXIT_INTERNAL) or 0))
                 raise
             except MemoryError:
                 _error_line("out of memory; give a smaller problem, or more memory")
-                raise typer.Exit(code=EXIT_INTERNAL) from None
+                raise _exit(EXIT_INTERNAL) from None
             except Exception as e:
                 if os.environ.get("NEUROVARIETY_DEBUG"):
                     raise
                 _error_line(f"internal error: {type(e).__name__}: {e}; {INTERNAL_ERROR_HINT}")
-                raise typer.Exit(code=EXIT_INTERNAL) from None
+                raise _exit(EXIT_INTERNAL) from None
             if _run.limit_reached:
                 note("note: a time limit cut the computation short; the result is partial")
-                raise typer.Exit(code=EXIT_LIMIT)
+                raise _exit(EXIT_LIMIT)
+            _exit(EXIT_OK)
             return out
 
         if extra:

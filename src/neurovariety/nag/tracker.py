@@ -640,6 +640,7 @@ class _Workers:
         self._idle = 0
         self.busy = 0  # calls submitted and not yet ended
         self.interrupted = False  # a caller's wait ended by Ctrl-C
+        self.exit_code: int | None = None  # the command's own, set by the command line
 
     def submit(self, fn: Callable[..., Any], *args: Any) -> concurrent.futures.Future[Any]:
         future: concurrent.futures.Future[Any] = concurrent.futures.Future()
@@ -689,7 +690,14 @@ def _drain() -> None:
         for stream in (sys.stdout, sys.stderr):
             with contextlib.suppress(Exception):
                 stream.flush()
-        os._exit(130 if _WORKERS.interrupted else 1)
+        code = _WORKERS.exit_code
+        os._exit(code if code is not None else 130 if _WORKERS.interrupted else 1)
+
+
+def set_exit_code(code: int) -> None:
+    """The exit code of this process should it end with calls still running (abandoned by a
+    search's time limit): the command line's own (0 ok, 3 partial, …), not 1."""
+    _WORKERS.exit_code = code
 
 
 def wait_all(
