@@ -15,6 +15,8 @@ Usage::
     python benchmarks/nag.py                       # default set
     python benchmarks/nag.py --systems katsura10 --threads 2
     python benchmarks/nag.py --json results.json   # also write the numbers
+    python benchmarks/nag.py --systems cyclic7 --start both --no-warm   # ours: total degree and
+                                                   # polyhedral in one process, one run each
 """
 
 from __future__ import annotations
@@ -35,9 +37,13 @@ from typing import Any
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "nag"))
-from nag_systems import cyclic, dense, katsura  # noqa: E402
+from nag_systems import cyclic, dense, katsura, noon  # noqa: E402
 
 SYSTEMS: dict[str, Any] = {
+    "noon3": lambda: noon(3),
+    "noon4": lambda: noon(4),
+    "katsura6": lambda: katsura(6),
+    "cyclic7": lambda: cyclic(7),
     "cyclic5": lambda: cyclic(5),
     "katsura7": lambda: katsura(7),
     "katsura8": lambda: katsura(8),
@@ -54,17 +60,27 @@ def _equations(text: str) -> tuple[list[str], list[str]]:
     return names, lines[1:]
 
 
-def run_ours(text: str, seeds: tuple[int, int] = (1, 2)) -> dict[str, Any]:
+def run_ours(
+    text: str, seeds: tuple[int, int] = (1, 2), start: str = "auto", warm_run: bool = True
+) -> dict[str, Any]:
+    """Solve twice (cold: with compilation; warm: another seed), or once with ``warm_run=False``."""
     from neurovariety.nag import parse_system, solve
 
     F = parse_system(text)
-    t = time.perf_counter()
-    cold = solve(F, seed=seeds[0])
-    t_cold = time.perf_counter() - t
     t, c = time.perf_counter(), time.process_time()
-    warm = solve(F, seed=seeds[1])
-    t_warm, c_warm = time.perf_counter() - t, time.process_time() - c
+    cold = solve(F, seed=seeds[0], start=start)
+    t_cold, c_cold = time.perf_counter() - t, time.process_time() - c
+    if warm_run:
+        t, c = time.perf_counter(), time.process_time()
+        warm = solve(F, seed=seeds[1], start=start)
+        t_warm, c_warm = time.perf_counter() - t, time.process_time() - c
+    else:
+        warm, t_warm, c_warm = cold, t_cold, c_cold
     return {
+        "start": warm.start_system,
+        "root_count": warm.root_count,
+        "failed": warm.ledger["failed"],
+        "retried": warm.retried,
         "cpu_seconds": c_warm,
         "paths": warm.ledger["tracked"],
         "seconds": t_warm,
@@ -189,6 +205,8 @@ def _row(name: str, tool: str, r: dict[str, Any] | None) -> str:
         return f"{name:<12} {tool:<14} error: {r['error']}"
     rate = r["paths"] / r["seconds"] if r["seconds"] > 0 else float("inf")
     extra = f"  (cold {r['seconds_cold']:.2f} s)" if "seconds_cold" in r else ""
+    if "failed" in r:
+        extra += f"  {r['failed']} failed, {r['retried']} retried"
     cpu = r.get("cpu_seconds")
     cpu_s = f"{cpu:>8.2f} s cpu" if cpu is not None else " " * 14
     return (
@@ -220,6 +238,13 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--no-phc", action="store_true")
     ap.add_argument("--no-m2", action="store_true")
     ap.add_argument("--json", type=Path, help="write all numbers to this file")
+    ap.add_argument(
+        "--start",
+        default="auto",
+        choices=["auto", "total-degree", "polyhedral", "both"],
+        help="our start system; 'both': total degree and polyhedral in the same process",
+    )
+    ap.add_argument("--no-warm", action="store_true", help="one (cold) run of ours per system")
     args = ap.parse_args(argv)
     names = [s.strip() for s in args.systems.split(",") if s.strip()]
     unknown = [s for s in names if s not in SYSTEMS]
@@ -229,16 +254,23 @@ def main(argv: list[str] | None = None) -> int:
     results: dict[str, Any] = {"machine": machine(), "date": time.strftime("%Y-%m-%d")}
     for name in names:
         text = SYSTEMS[name]()
-        rows = {"neurovariety": run_ours(text)}
+        starts = ["total-degree", "polyhedral"] if args.start == "both" else [args.start]
+        rows = {
+            f"ours {s}"[:14]: run_ours(text, start=s, warm_run=not args.no_warm) for s in starts
+        }
         rows["phc -b"] = None if args.no_phc else run_phc(text, args.threads, args.timeout)
         rows["M2 NAG"] = None if args.no_m2 else run_m2(text, args.timeout)
         for tool, r in rows.items():
             print(_row(name, tool, r), flush=True)
-        ours = rows["neurovariety"]
-        for tool in ("phc -b", "M2 NAG"):
-            ref = rows[tool]
-            if ref and "error" not in ref and ref["solutions"] > ours["solutions"]:
-                print(f"  !! fewer solutions than {tool}: {ours['solutions']} < {ref['solutions']}")
+        for s in starts:
+            ours = rows[f"ours {s}"[:14]]
+            for tool in ("phc -b", "M2 NAG"):
+                ref = rows[tool]
+                if ref and "error" not in ref and ref["solutions"] > ours["solutions"]:
+                    print(
+                        f"  !! {s}: fewer solutions than {tool}: "
+                        f"{ours['solutions']} < {ref['solutions']}"
+                    )
         results[name] = rows
     if args.json:
         args.json.write_text(json.dumps(results, indent=1, default=_default))

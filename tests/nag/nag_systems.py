@@ -49,3 +49,14 @@ def dense(degrees: tuple[int, ...], seed: int) -> str:
                 terms.append(f"{c}" + (f"*{mono}" if mono else ""))
         lines.append(" + ".join(terms).replace("+ -", "- "))
     return "variables: " + ", ".join(names) + "\n" + "\n".join(lines)
+
+
+def noon(n: int) -> str:
+    """Noon's neural network model ``x_i (sum_{j != i} x_j^2) - 1.1 x_i + 1``; noon-3 has 21
+    isolated solutions, noon-4 73 (both the mixed volume)."""
+    v = [f"x{i}" for i in range(n)]
+    eqs = []
+    for i in range(n):
+        s = " + ".join(f"{v[j]}^2" for j in range(n) if j != i)
+        eqs.append(f"{v[i]}*({s}) - 1.1*{v[i]} + 1")
+    return "variables: " + ", ".join(v) + "\n" + "\n".join(eqs)

@@ -14,22 +14,12 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from nag_systems import cyclic, katsura
+from nag_systems import cyclic, katsura, noon
 from scipy.spatial import ConvexHull, QhullError
 
 from neurovariety.errors import PolynomialSystemError
 from neurovariety.nag import parse_system
 from neurovariety.nag.polyhedral import binomial_solutions, hermite, mixed_cells, mixed_volume
-
-
-def noon(n: int) -> str:
-    """Noon's neural network model: ``x_i (sum_{j != i} x_j^2) - 1.1 x_i + 1``."""
-    v = [f"x{i}" for i in range(n)]
-    eqs = []
-    for i in range(n):
-        s = " + ".join(f"{v[j]}^2" for j in range(n) if j != i)
-        eqs.append(f"{v[i]}*({s}) - 1.1*{v[i]} + 1")
-    return "variables: " + ", ".join(v) + "\n" + "\n".join(eqs)
 
 
 def supports(text: str, origin: bool = True) -> list[np.ndarray]:
