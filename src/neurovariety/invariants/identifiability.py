@@ -29,7 +29,7 @@ from ..errors import BudgetExceededError, NeurovarietyError
 from ..nag import monodromy_solve, system_from_callable
 from ..nag.result import cluster
 from ..parametrization.numeric import chart_map, gauge_chart
-from ..results import Result, Verdict
+from ..results import Result, Verdict, plural
 from . import exact_counts
 from .dimension import dimension
 
@@ -66,15 +66,17 @@ class FiberResult(Result):
                 else ""
             )
             b.append(
-                f"{self.size} points in the gauge chart over a random function{on_slice}: exact "
+                f"{plural(self.size, 'point')} in the gauge chart over a random function"
+                f"{on_slice}: exact "
                 f"counts over GF(p), p in {self.evidence.get('primes')} (msolve, every solution "
                 "regular)"
             )
         elif self.size is not None:
             b.append(
-                f"{self.size} points in the gauge chart, over each of the "
-                f"{self.evidence.get('degree')} points of a generic slice of V (monodromy: "
-                f"{self.evidence.get('loops')} loops, trace test {self.evidence.get('trace')})"
+                f"{plural(self.size, 'point')} in the gauge chart, over each of the "
+                f"{plural(int(self.evidence.get('degree') or 0), 'point')} of a generic slice of V "
+                f"(monodromy: {plural(int(self.evidence.get('loops') or 0), 'loop')}, trace test "
+                f"{self.evidence.get('trace')})"
             )
         b.append(f"known symmetries: {self.symmetry} (order {self.symmetry_order})")
         b.append(
