@@ -35,8 +35,8 @@ accepted or not.
   ============  =====================================  ============================
 
 - the **numerical rank of dφ**: the Jacobian of θ ↦ (f_θ(p_1), …, f_θ(p_P)) at fixed Gaussian
-  probe points (enough of them: ``min(ambient, ⌈N/outputs⌉) + 2``), counting singular values
-  above ``rank_rtol · σ_max``;
+  probe points (enough of them: ``⌈N/outputs⌉ + 2``, for MLPs at most ambient + 2), counting
+  singular values above ``rank_rtol · σ_max``;
 - the parameters themselves (for the trajectory plots).
 
 At the end point of every run four criteria are evaluated (Razor, arXiv:2505.11846: a run *ends
@@ -413,8 +413,12 @@ def function_distances(
 
 
 def _probes(arch: Architecture, seed: int) -> np.ndarray:
-    n_out = arch.n_outputs
-    count = min(arch.ambient_dim_per_output, -(-arch.n_params // n_out)) + 2
+    # ⌈N/outputs⌉ points see any rank ≤ N; an MLP's ambient dimension (a binomial sum) may
+    # lower that, a CNN's is an enumeration of monomials exponential in depth: not asked for
+    count = -(-arch.n_params // arch.n_outputs)
+    if isinstance(arch, MLP):
+        count = min(arch.ambient_dim_per_output, count)
+    count += 2
     return np.random.default_rng([seed, 7]).standard_normal((count, arch.n_inputs))
 
 
