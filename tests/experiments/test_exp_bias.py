@@ -52,6 +52,19 @@ def test_armijo_step_control_prevents_the_divergence_of_plain_gd() -> None:
         TrainConfig(optimizer="adam", step_control="armijo")
 
 
+def test_armijo_is_plain_gd_where_the_fixed_step_descends() -> None:
+    # a safeguard, not another method: with a small step every step is accepted, and the
+    # trajectory is plain GD's to rounding
+    arch = parse_architecture("mlp 1-2-1 x^2")
+    data = teacher_data(arch, 10, seed=0)
+    common = dict(optimizer="gd", lr=0.002, steps=30, records=3, batch_seeds=3)
+    plain = train(arch, data, seeds=3, config=TrainConfig(**common, step_control="none"))
+    safe = train(arch, data, seeds=3, config=TrainConfig(**common, step_control="armijo"))
+    for a, b in zip(plain.trajectories, safe.trajectories, strict=True):
+        np.testing.assert_allclose(b["theta"], a["theta"], rtol=1e-12, atol=1e-14)
+    assert all(r["final_step_size"] == 0.002 for r in safe.runs)
+
+
 def test_diverged_reasons() -> None:
     assert diverged_reason(1.0, 0.1, [1.0, 0.0], [3.0, 4.0]) is None
     assert diverged_reason(1.0, math.nan, [1.0], [1.0]) == "not finite"
