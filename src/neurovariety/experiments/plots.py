@@ -9,7 +9,7 @@ import numpy as np
 
 from .apo import APOResult
 from .bias import BiasResult
-from .training import CRITERIA, TrainingResult
+from .training import CRITERIA, HEADLINE, TrainingResult
 
 __all__ = [
     "apo_figure",
@@ -53,7 +53,7 @@ def distance_histogram(results: list[TrainingResult], path: str | Path) -> Path:
             v,
             bins=bins,
             alpha=0.6,
-            label=f"{res.architecture}: {res.fraction_on_strata:.2f} on strata",
+            label=f"{res.architecture}: {res.fraction_on_strata:.2f} within the threshold",
         )
     ax.axvline(np.log10(results[0].threshold), color="k", ls="--", lw=1, label="threshold")
     ax.set_xlabel("log10 relative distance to the nearest subnetwork stratum (end point)")
@@ -122,7 +122,8 @@ def loss_curves(results: list[TrainingResult], path: str | Path) -> Path:
 
 def trajectory_projection(results: list[TrainingResult], path: str | Path) -> Path:
     """Trajectories in parameter space projected on their two principal components (the two
-    most informative coordinates), one panel per architecture; end points on a stratum in red."""
+    most informative coordinates), one panel per architecture; in red the runs that end on a
+    singular subnetwork (the headline criterion: rank drop of dφ and f_θ near a stratum image)."""
     plt = _plt()
     fig, axes = plt.subplots(1, len(results), figsize=(5.0 * len(results), 4.2), squeeze=False)
     for ax, res in zip(axes[0], results, strict=True):
@@ -138,11 +139,12 @@ def trajectory_projection(results: list[TrainingResult], path: str | Path) -> Pa
         P = (T - mean) @ Vt[:2].T
         share = (s[:2] ** 2).sum() / max((s**2).sum(), 1e-300)
         for tr, run in zip(P, runs, strict=True):
-            c = "tab:red" if run["on_stratum"] else "tab:blue"
+            c = "tab:red" if run["criteria"][HEADLINE] else "tab:blue"
             ax.plot(tr[:, 0], tr[:, 1], color=c, alpha=0.35, lw=0.8)
             ax.plot(tr[-1, 0], tr[-1, 1], "o", color=c, ms=3)
         ax.set_title(
-            f"{res.architecture}\n(PC1–2: {share:.0%} of variance; red: on a stratum)", fontsize=9
+            f"{res.architecture}\n(PC1–2: {share:.0%} of variance; red: on a singular subnetwork)",
+            fontsize=9,
         )
         ax.set_xlabel("PC1")
         ax.set_ylabel("PC2")
