@@ -14,7 +14,7 @@ from nag_systems import katsura
 from typer.testing import CliRunner
 
 from neurovariety.errors import PolynomialSystemError
-from neurovariety.nag import parse_system, solve, system_from_callable
+from neurovariety.nag import TrackerOptions, parse_system, solve, system_from_callable
 
 
 def _same_points(X: np.ndarray, Y: np.ndarray, tol: float = 1e-7) -> bool:
@@ -108,3 +108,21 @@ def test_cli_start_option(tmp_path) -> None:
     assert d["start_system"] == "polyhedral" and d["root_count"] == 8 and d["nsolutions"] == 8
     out = CliRunner().invoke(app, ["solve", str(f), "--start", "nope"])
     assert out.exit_code != 0 and "unknown start system" in out.output
+
+
+@pytest.mark.parametrize(
+    "start", [pytest.param("total-degree", marks=pytest.mark.slow), "polyhedral"]
+)
+def test_every_path_is_accounted_for_when_tracking_fails(start: str) -> None:
+    # A step budget far too small: paths fail, are retried twice (more steps each time), and
+    # whatever still fails is reported failed with its reason; nothing is dropped.
+    F = parse_system("x^3*y - 2\nx*y^3 - 2")
+    r = solve(F, seed=0, start=start, tracker=TrackerOptions(max_steps=2))
+    _check_ledger(r)
+    assert r.ledger["tracked"] == r.root_count == (16 if start == "total-degree" else 8)
+    failed = r.failed()
+    assert r.retried >= len(failed) > 0
+    assert all(p.retracked and p.reason for p in failed)
+    if start == "polyhedral":
+        assert any(p.reason.startswith("stage 1") for p in failed)
+    assert r.to_dict()["retried"] == r.retried
