@@ -823,8 +823,8 @@ def _polyhedral_choice(
             np.random.default_rng([seed, 1]),
             deadline=t_start + min(AUTO_CELL_SHARE * time_limit, AUTO_SECONDS_PER_PATH * count),
         )
-    except BudgetExceededError:
-        return None
+    except (BudgetExceededError, PolynomialSystemError):
+        return None  # cells too slow, or an equation vanishes at p: total degree decides
     return poly if 2 * poly.mixed_volume < count else None
 
 
