@@ -5,6 +5,7 @@ from .activations import GenericPolynomial as GenericPolynomial
 from .activations import Monomial as Monomial
 from .activations import Polynomial as Polynomial
 from .activations import parse_activation as parse_activation
+from .attention import Attention as Attention
 from .base import Architecture as Architecture
 from .base import Layer as Layer
 from .cnn import CNN as CNN

@@ -9,6 +9,9 @@ Grammar (whitespace separates fields)::
     INTS   := INT ("," INT)*          filters from the input side; strides of layers 1..L−1
     ACT    := polynomial in x (x^2, x^3+x^2, 2*x^3-1/2*x) | generic:DEGREE[@SEED]
 
+Lightning self-attention (docs/attention.md): ``attn t=TOKENS d=D_0,…,D_L a=A_1,…,A_L``; one
+``d`` value is repeated over the layers (``attn t=3 d=4 a=2,2``), as is one ``a``.
+
 The printed form :attr:`Architecture.spec` parses back to an equal architecture.
 """
 
@@ -112,4 +115,8 @@ def parse_architecture(text: str) -> Architecture:
                 f"missing activation in {text!r}; add one such as x^2 or generic:4"
             )
         return CNN(filters, strides, parse_activation(act_text))
+    if kind == "attn":
+        from .attention import parse_attention
+
+        return parse_attention(rest, text)
     raise ArchitectureError(f"unknown architecture kind {tokens[0]!r}; {_EXAMPLES}")

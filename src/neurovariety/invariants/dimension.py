@@ -17,6 +17,7 @@ from typing import Any
 
 import numpy as np
 
+from ..architectures.attention import Attention
 from ..architectures.base import Architecture
 from ..architectures.cnn import CNN
 from ..architectures.mlp import MLP
@@ -71,6 +72,8 @@ def upper_bounds(arch: Architecture) -> list[Bound]:
     >>> [(b.name, b.value) for b in upper_bounds(parse_architecture("mlp 3-2-3 x bias"))][:1]
     [('determinantal', 11)]
     """
+    if isinstance(arch, Attention):  # ambient, parameters, symmetry, HMK's formula
+        return sorted((Bound(*b) for b in arch.dimension_bounds()), key=lambda b: b.value)
     act = arch.activation
     out = [
         Bound("ambient", arch.ambient_dim, "span of the reachable monomials"),
@@ -231,7 +234,10 @@ def plan(arch: Architecture, n_samples: int, copies: int = 3) -> Plan:
     ((500500, 1001000), True)
     """
     rows, cols = n_samples * arch.n_outputs, arch.n_params
-    width = sum(layer.n_out for layer in arch.layers) + arch.n_inputs
+    if isinstance(arch, Attention):  # the forward-mode jets hold t·d_i values per layer
+        width = arch.n_inputs + arch.tokens * sum(arch.widths[1:])
+    else:
+        width = sum(layer.n_out for layer in arch.layers) + arch.n_inputs
     total = 8 * (copies * rows * cols + rows * width + n_samples * arch.n_inputs)
     return Plan(rows, cols, total, float(rows) * cols * min(rows, cols))
 
@@ -437,7 +443,9 @@ def _numeric_singular_values(arch: Architecture, n_samples: int, seed: int) -> n
     # Keep every layer's values O(1): weights ~ N(0, 1/fan-in), inputs in the unit ball; then
     # equilibrate rows and columns (the rank is unchanged, the conditioning much better).
     theta = rng.standard_normal(arch.n_params)
-    for layer in arch.layers:
+    if isinstance(arch, Attention):
+        theta *= arch.parameter_scales()
+    for layer in () if isinstance(arch, Attention) else arch.layers:
         fan_in = max(1, int(np.max(np.sum(layer.pattern >= 0, axis=1))))
         theta[layer.offset : layer.offset + layer.n_params] /= np.sqrt(fan_in)
     x = rng.standard_normal((n_samples, arch.n_inputs))

@@ -13,6 +13,7 @@ from typing import Any
 
 import numpy as np
 
+from ..architectures.attention import OwnParametrization
 from ..architectures.base import Architecture, Layer
 from ..errors import FieldError
 from ..exact import matmul_mod
@@ -125,6 +126,8 @@ def forward_mod_p(arch: Architecture, theta: np.ndarray, x: np.ndarray, p: int) 
     array([[79.]])
     """
     _check_prime(p)
+    if isinstance(arch, OwnParametrization):  # outside the Layer stack (attention)
+        return arch.forward_mod_p(np.asarray(theta), np.asarray(x), p)
     theta, x = _as_residues(theta, p), _as_residues(x, p)
     sigma = ModularActivation(arch.activation.coefficients, p)
     h = x
@@ -177,6 +180,8 @@ def jacobian_mod_p(
     array([[19., 36.]])
     """
     _check_prime(p)
+    if isinstance(arch, OwnParametrization):  # entries in [0, p) either way
+        return arch.jacobian_mod_p(np.asarray(theta), np.asarray(x), p)
     theta, x = _as_residues(theta, p), _as_residues(x, p)
     sigma = ModularActivation(arch.activation.coefficients, p)
     layers = arch.layers

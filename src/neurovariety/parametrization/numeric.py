@@ -14,6 +14,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from ..architectures.attention import OwnParametrization
 from ..architectures.base import Architecture
 
 jax.config.update("jax_enable_x64", True)
@@ -39,6 +40,8 @@ def forward_fn(arch: Architecture) -> Callable[[jax.Array, jax.Array], jax.Array
     >>> f(jnp.array([3.0, 5.0]), jnp.array([2.0])).tolist()
     [180.0]
     """
+    if isinstance(arch, OwnParametrization):  # outside the Layer stack (attention)
+        return arch.jax_forward()
     layers = arch.layers
     coeffs = [float(c) for c in arch.activation.coefficients]
 

@@ -1,0 +1,402 @@
+"""Deep lightning (un-normalised) self-attention: ``attn t=3 d=4,4,4 a=2,2``.
+
+Henry, Marchetti, Kohn, *Geometry of Lightning Self-Attention* (HMK, arXiv:2408.17221). A layer
+maps a sequence of ``t`` tokens ``x_1, …, x_t ∈ R^{d_{i−1}}`` (the rows of X) to
+
+    y_k = Σ_j ⟨Q x_k, K x_j⟩ V x_j,        i.e.  Y = (X Qᵀ K Xᵀ) X Vᵀ,
+
+with Q, K ∈ R^{a_i×d_{i−1}} and V ∈ R^{d_i×d_{i−1}} (no softmax: the attention weights are
+left un-normalised, so each output entry is a cubic form in the entries of X). Only
+A = QᵀK, of rank ≤ min(a_i, d_{i−1}), enters. Layers are composed; the input X ∈ R^{t×d_0} is
+flattened token by token, as is the output ∈ R^{t×d_L}.
+
+This does not compile to the :class:`~neurovariety.architectures.base.Layer` stack (the layer
+multiplies its input with itself). It supplies its own parametrization instead — the protocol
+:class:`OwnParametrization` (a JAX forward and an exact Jacobian mod p), which the numeric and
+exact parametrizations and ``dim`` dispatch to. Commands written against the Layer stack
+refuse it through :attr:`Attention.layers` / :attr:`Attention.activation`.
+
+**Symmetries** (a lower bound of the generic fiber, proved here): per layer the fiber of
+(Q, K) ↦ QᵀK (GL(a_i), dimension a_i² when a_i ≤ d_{i−1}; 2a_i d − m(2d − m), m = min(a_i, d),
+in general), the rescaling (A_i, V_i) ↦ (λA_i, λ^{−1}V_i), and between layers i and i+1 a
+change of basis M ∈ GL(d_i): V_i ↦ M V_i and Q_{i+1}, K_{i+1}, V_{i+1} ↦ (·) M^{−1}. On the
+(A, V) coordinates the rescalings and the GL(d_i) act with trivial stabilizer at a generic
+point when d_i ≤ d_{i−1} for 1 ≤ i < L (induction from layer 1: λ_1 A_1 = A_1 forces λ_1 = 1,
+then M_1 V_1 = V_1 with V_1 onto R^{d_1} forces M_1 = I, …); otherwise only the L rescalings
+are counted. Hence dim M ≤ n_params − :attr:`Attention.symmetry_dim`.
+
+HMK describe the generic fibers of deep lightning attention (they are these orbits) and derive
+dim M = Σ_i [a_i(2d_{i−1} − a_i) + d_i d_{i−1}] − L − Σ_{0<i<L} d_i²; the authors' script for
+their dimension figure plots it for t = 3, d_i = 4, L = 3, a = 1..4. We use the formula
+(:attr:`Attention.hmk_dim`) only where t ≥ 2, a_i ≤ d_{i−1}, d_i ≤ d_{i−1} (0 < i < L) and
+no layer with a_i ≥ 2 receives rank-one token sequences (:attr:`Attention.token_ranks`; there
+the formula overcounts). ``dim`` never relies on it: it certifies when the exact Jacobian rank
+meets the symmetry bound above, or the bound of the :attr:`Attention.reduced` network.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable
+from math import comb
+from typing import Any, Protocol, runtime_checkable
+
+import numpy as np
+
+from ..errors import ArchitectureError
+from .base import MAX_DEPTH, MAX_PARAMS, MAX_WIDTH, Architecture, Layer
+
+MAX_TOKENS = 10_000
+INT64_PRIME_LIMIT = 1 << 24  # residues below 2^24: products < 2^48, sums of 2^14 exact in int64
+
+
+def unsupported(what: str) -> ArchitectureError:
+    """The refusal of a command written for the Layer stack (exit code 2 on the CLI)."""
+    return ArchitectureError(
+        f"not supported yet for attention: {what}; attention specs support dim, fiber, "
+        "and the numeric/exact Jacobians (see docs/attention.md)"
+    )
+
+
+@runtime_checkable
+class OwnParametrization(Protocol):
+    """An architecture outside the Layer stack: it evaluates φ and dφ itself."""
+
+    def jax_forward(self) -> Callable[[Any, Any], Any]: ...
+
+    def forward_mod_p(self, theta: np.ndarray, x: np.ndarray, p: int) -> np.ndarray: ...
+
+    def jacobian_mod_p(self, theta: np.ndarray, x: np.ndarray, p: int) -> np.ndarray: ...
+
+
+@dataclasses.dataclass(frozen=True)
+class Attention(Architecture):
+    """L layers of lightning self-attention on ``tokens`` tokens.
+
+    ``widths = (d_0, …, d_L)`` are the embedding widths, ``attention_widths = (a_1, …, a_L)``
+    the ranks of the query/key maps.
+
+    >>> f = Attention(3, (4, 4, 4, 4), (2, 2, 2))
+    >>> f.n_params, f.symmetry_dim, f.hmk_dim, f.spec
+    (96, 47, 49, 'attn t=3 d=4,4,4,4 a=2,2,2')
+    >>> g = Attention(2, (3, 2), (1,))       # one layer: the ambient space is the exact span
+    >>> g.ambient_dim, g.expected_dim
+    (36, 10)
+    """
+
+    tokens: int
+    widths: tuple[int, ...]
+    attention_widths: tuple[int, ...]
+    kind = "attn"
+
+    def __post_init__(self) -> None:
+        t = self.tokens
+        if not isinstance(t, int) or isinstance(t, bool) or not 1 <= t <= MAX_TOKENS:
+            raise ArchitectureError(f"tokens t={t!r} must be an int in [1, {MAX_TOKENS}], e.g. t=3")
+        w, a = self.widths, self.attention_widths
+        for name, seq in (("widths", w), ("attention widths", a)):
+            if isinstance(seq, (str, bytes)) or not hasattr(seq, "__iter__"):
+                raise ArchitectureError(f"{name} must be a sequence of ints, got {seq!r}")
+        w, a = tuple(w), tuple(a)
+        for d in (*w, *a):
+            if not isinstance(d, int) or isinstance(d, bool) or not 1 <= d <= MAX_WIDTH:
+                raise ArchitectureError(
+                    f"width {d!r} must be an int in [1, {MAX_WIDTH}]; e.g. d=4,4 a=2"
+                )
+        if len(w) < 2:
+            raise ArchitectureError(
+                f"attention needs an input and an output width, got d={w}; e.g. d=4,4"
+            )
+        if len(a) != len(w) - 1:
+            raise ArchitectureError(
+                f"{len(w) - 1} layer(s) (d={','.join(map(str, w))}) need {len(w) - 1} "
+                f"attention widths, got a={','.join(map(str, a))}; give one a_i per layer"
+            )
+        if len(a) > MAX_DEPTH:
+            raise ArchitectureError(f"depth {len(a)} exceeds the limit {MAX_DEPTH}")
+        object.__setattr__(self, "widths", w)
+        object.__setattr__(self, "attention_widths", a)
+        if self.n_params > MAX_PARAMS:
+            raise ArchitectureError(
+                f"{self.n_params} parameters is absurdly many (limit {MAX_PARAMS}); "
+                "use smaller widths"
+            )
+
+    # ---- shape ---------------------------------------------------------------------------
+
+    @property
+    def spec(self) -> str:
+        d = ",".join(map(str, self.widths))
+        a = ",".join(map(str, self.attention_widths))
+        return f"attn t={self.tokens} d={d} a={a}"
+
+    @property
+    def depth(self) -> int:
+        return len(self.attention_widths)
+
+    @property
+    def n_inputs(self) -> int:
+        return self.tokens * self.widths[0]
+
+    @property
+    def n_outputs(self) -> int:
+        return self.tokens * self.widths[-1]
+
+    def layer_offsets(self) -> list[tuple[int, int, int, int]]:
+        """Per layer (offset of Q, of K, of V, end): Q, K, V stored row-major."""
+        out, o = [], 0
+        for i, a in enumerate(self.attention_widths):
+            d_in, d_out = self.widths[i], self.widths[i + 1]
+            q, k, v = o, o + a * d_in, o + 2 * a * d_in
+            o = v + d_out * d_in
+            out.append((q, k, v, o))
+        return out
+
+    @property
+    def n_params(self) -> int:
+        w, a = self.widths, self.attention_widths
+        return sum(a[i] * 2 * w[i] + w[i + 1] * w[i] for i in range(len(a)))
+
+    # ---- what the Layer stack commands would use: refused ---------------------------------
+
+    @property
+    def layers(self) -> tuple[Layer, ...]:  # type: ignore[override]
+        raise unsupported("this command works on a stack of linear layers and σ")
+
+    @property
+    def activation(self) -> Any:  # type: ignore[override]
+        raise unsupported("this command needs an activation σ (attention has none)")
+
+    # ---- degrees and ambient space --------------------------------------------------------
+
+    @property
+    def output_degrees(self) -> frozenset[int]:
+        return frozenset({3**self.depth})
+
+    @property
+    def total_degree(self) -> int:
+        """Degree in (θ, X) together: D_0 = 1, D_i = 3 D_{i−1} + 3 (Q, K, V one each)."""
+        deg = 1
+        for _ in range(self.depth):
+            deg = 3 * deg + 3
+        return deg
+
+    @property
+    def ambient_is_span(self) -> bool:
+        """True when :attr:`ambient_dim` is the linear span of the image (one layer)."""
+        return self.depth == 1
+
+    @property
+    def ambient_dim_per_output(self) -> int:
+        """Dimension of a space holding every output coordinate.
+
+        One layer: y_{k,c} = Σ_j Σ C_{a,b,e} x_{k,a} x_{j,b} x_{j,e} with C = A ⊗ V_c summed over
+        (b, e) symmetrically; for t ≥ 2 the terms with j ≠ k recover C's part symmetric in
+        (b, e), so the span has dimension d·d(d+1)/2 (for t = 1, only the cubic forms in x_1:
+        C(d+2, 3)). Deeper: all forms of degree 3^L in the t·d_0 inputs (a superset).
+        """
+        d, t = self.widths[0], self.tokens
+        if self.depth == 1:
+            return d * d * (d + 1) // 2 if t >= 2 else comb(d + 2, 3)
+        deg = 3**self.depth
+        return comb(t * d + deg - 1, deg)
+
+    @property
+    def ambient_dim(self) -> int:
+        """One layer: the linear span of the image (exact); deeper: a proven superset.
+
+        Every layer is permutation-equivariant (f(PX) = P f(X)), so f is determined by the
+        first token's d_L outputs. One layer: those are linear in the tensor C_{c,a,(b,e)} =
+        (A_{ab}V_{ce} + A_{ae}V_{cb})/2, and rank-one A ⊗ V span all tensors, so the span of
+        the image is {C symmetric in (b, e)}: d_1 · d_0 · d_0(d_0+1)/2 for t ≥ 2. Deeper: d_L
+        forms of degree 3^L in t·d_0 variables.
+        """
+        return self.widths[-1] * self.ambient_dim_per_output
+
+    # ---- symmetries and the paper's formula -----------------------------------------------
+
+    @property
+    def bottleneck(self) -> bool:
+        """d_i ≤ d_{i−1} for the inner widths 0 < i < L (the GL(d_i) act freely)."""
+        w = self.widths
+        return all(w[i] <= w[i - 1] for i in range(1, len(w) - 1))
+
+    @property
+    def symmetry_dim(self) -> int:
+        """Dimension of the generic orbit of the symmetries in the module docstring."""
+        w, total = self.widths, 0
+        for i, a in enumerate(self.attention_widths):
+            d = w[i]
+            m = min(a, d)
+            total += 2 * a * d - m * (2 * d - m) + 1
+        if self.bottleneck:
+            total += sum(x * x for x in w[1:-1])
+        return total
+
+    @property
+    def reduced(self) -> Attention:
+        """The same neuromanifold with inner widths d_i' = min(d_i, d_{i−1}').
+
+        Layer i's tokens lie in V_i(span of its inputs), of dimension ≤ d_{i−1}': writing
+        V_i = E V_i' with E: R^{d_i'} → R^{d_i} injective and moving E into layer i+1's Q, K,
+        V shows M(d) ⊆ M(d'); embedding shows the converse.
+        """
+        w = list(self.widths)
+        for i in range(1, len(w) - 1):
+            w[i] = min(w[i], w[i - 1])
+        return Attention(self.tokens, tuple(w), self.attention_widths)
+
+    @property
+    def token_ranks(self) -> tuple[int, ...]:
+        """Generic rank r_i of the t×d_i sequence entering layer i+1 (r_0 = min(t, d_0)).
+
+        y_k = V XᵀX KᵀQ x_k, so r_i = min(r_{i−1}, a_i, d_i). On rank-one sequences x_k = u_k w
+        a layer sees A only through wᵀAw, its symmetric part: for a_i ≥ 2 the antisymmetric
+        part of A_i is lost and the formula overcounts (``attn t=2 d=3,2,2 a=1,2`` has
+        dimension 12, not 13).
+        """
+        r = [min(self.tokens, self.widths[0])]
+        for i, a in enumerate(self.attention_widths):
+            r.append(min(r[-1], a, self.widths[i + 1]))
+        return tuple(r)
+
+    @property
+    def hmk_dim(self) -> int | None:
+        """HMK's dimension formula where its hypotheses, as we apply them, hold (else None).
+
+        Σ_i [a_i(2d_{i−1} − a_i) + d_i d_{i−1}] − L − Σ_{0<i<L} d_i², for t ≥ 2, a_i ≤ d_{i−1},
+        d_i ≤ d_{i−1} (0 < i < L) and r_{i−1} ≥ 2 wherever a_i ≥ 2 (:attr:`token_ranks`).
+        """
+        w, a = self.widths, self.attention_widths
+        if self.tokens < 2 or not self.bottleneck or any(a[i] > w[i] for i in range(len(a))):
+            return None
+        if any(a[i] >= 2 and r < 2 for i, r in enumerate(self.token_ranks[:-1])):
+            return None
+        dim = sum(a[i] * (2 * w[i] - a[i]) + w[i + 1] * w[i] for i in range(len(a)))
+        return dim - len(a) - sum(x * x for x in w[1:-1])
+
+    def dimension_bounds(self) -> list[tuple[str, int, str]]:
+        """Proven upper bounds of dim M as (name, value, source), for ``dim``."""
+        n = self.n_params
+        span = "span of the image" if self.ambient_is_span else "forms of degree 3^L (superset)"
+        group = "GL(a_i) on (Q_i, K_i), a rescaling per layer" + (
+            ", GL(d_i) between layers" if self.bottleneck and self.depth > 1 else ""
+        )
+        out = [
+            ("ambient", self.ambient_dim, span),
+            ("parameters", n, "dim M ≤ number of parameters"),
+            ("symmetry", n - self.symmetry_dim, f"parameters − symmetries ({group})"),
+        ]
+        red = self.reduced
+        if red != self:
+            out.append(("reduced", red.n_params - red.symmetry_dim, f"M equals that of {red.spec}"))
+        if self.hmk_dim is not None:
+            out.append(("hmk", self.hmk_dim, "lightning attention formula (HMK arXiv:2408.17221)"))
+        return out
+
+    def parameter_scales(self) -> np.ndarray:
+        """1/√d_{i−1} per weight: keeps every layer's values O(1) for numerical ranks."""
+        scales = np.ones(self.n_params)
+        for i, (q, _, _, end) in enumerate(self.layer_offsets()):
+            scales[q:end] = 1.0 / np.sqrt(self.widths[i])
+        return scales
+
+    # ---- parametrization ------------------------------------------------------------------
+
+    def jax_forward(self) -> Callable[[Any, Any], Any]:
+        """``f(θ, x)``: flat input (t·d_0,) → flat output (t·d_L,), in JAX."""
+        import jax.numpy as jnp
+
+        t, w, offs = self.tokens, self.widths, self.layer_offsets()
+        a = self.attention_widths
+
+        def f(theta: Any, x: Any) -> Any:
+            X = x.reshape(t, w[0])
+            for i, (q, k, v, end) in enumerate(offs):
+                d_in, d_out = w[i], w[i + 1]
+                Q = theta[q:k].reshape(a[i], d_in)
+                K = theta[k:v].reshape(a[i], d_in)
+                V = theta[v:end].reshape(d_out, d_in)
+                X = ((X @ Q.T) @ (X @ K.T).T) @ (X @ V.T)
+            return jnp.reshape(X, (-1,))
+
+        return f
+
+    def _mod_p(self, theta: np.ndarray, x: np.ndarray, p: int, tangents: bool) -> np.ndarray:
+        """Forward pass over GF(p) with the tangent (∂/∂θ) carried along when asked."""
+        dtype: Any = np.int64 if p < INT64_PRIME_LIMIT else object
+        theta = np.array([int(v) % p for v in theta], dtype=dtype)
+        S = x.shape[0]
+        X = np.array([[int(v) % p for v in row] for row in x], dtype=dtype)
+        t, w, n = self.tokens, self.widths, self.n_params
+        X = X.reshape(S, t, w[0])
+        dX = np.zeros((S, t, w[0], n if tangents else 0), dtype=dtype)
+
+        def ein(spec: str, *ops: np.ndarray) -> np.ndarray:
+            return np.einsum(spec, *ops) % p
+
+        for i, (q, k, v, end) in enumerate(self.layer_offsets()):
+            a, d_in, d_out = self.attention_widths[i], w[i], w[i + 1]
+            mats, jets = [], []
+            for lo, hi, rows in ((q, k, a), (k, v, a), (v, end, d_out)):
+                M = theta[lo:hi].reshape(rows, d_in)
+                U = ein("sib,rb->sir", X, M)  # X Mᵀ
+                dU = ein("sibn,rb->sirn", dX, M)
+                if tangents:
+                    # ∂(X Mᵀ)[s,i,r]/∂M[r,b] = X[s,i,b]
+                    block = dU[..., lo:hi].reshape(S, t, rows, rows, d_in)
+                    for r in range(rows):
+                        block[:, :, r, r, :] = (block[:, :, r, r, :] + X) % p
+                mats.append(U)
+                jets.append(dU)
+            (U, W, Z), (dU, dW, dZ) = mats, jets
+            att = ein("sia,sja->sij", U, W)  # ⟨Q x_i, K x_j⟩
+            datt = (ein("sian,sja->sijn", dU, W) + ein("sia,sjan->sijn", U, dW)) % p
+            X_new = ein("sij,sjc->sic", att, Z)
+            dX = (ein("sijn,sjc->sicn", datt, Z) + ein("sij,sjcn->sicn", att, dZ)) % p
+            X = X_new
+        if tangents:
+            return dX.reshape(S * t * w[-1], n)
+        return X.reshape(S, t * w[-1])
+
+    def forward_mod_p(self, theta: np.ndarray, x: np.ndarray, p: int) -> np.ndarray:
+        """Outputs mod p for a batch of flat inputs, shape (S, t·d_L), entries in [0, p)."""
+        return self._mod_p(theta, x, p, tangents=False)
+
+    def jacobian_mod_p(self, theta: np.ndarray, x: np.ndarray, p: int) -> np.ndarray:
+        """Jacobian mod p by exact forward-mode differentiation, rows (sample, token, coord)."""
+        return self._mod_p(theta, x, p, tangents=True)
+
+
+def parse_attention(fields: list[str], text: str) -> Attention:
+    """``t=T d=D[,D…] a=A[,A…]``: one d (or a) is repeated over the layers.
+
+    ``d`` lists d_0..d_L; with one value and L attention widths every d_i is that value; with
+    one ``a`` and several d it is repeated.
+    """
+    from .spec import _ints  # spec imports this module lazily: no cycle at import time
+
+    vals: dict[str, tuple[int, ...]] = {}
+    for tok in fields:
+        key, sep, rest = tok.partition("=")
+        key = key.lower()
+        if not sep or key not in ("t", "d", "a") or key in vals:
+            raise ArchitectureError(
+                f"attention field {tok!r} in {text!r}: give t=TOKENS d=WIDTHS a=ATTENTION_WIDTHS "
+                "once each, e.g. 'attn t=3 d=4 a=2' or 'attn t=3 d=4,4,4 a=2,2'"
+            )
+        vals[key] = _ints(rest, key, ",")
+    missing = [k for k in ("t", "d", "a") if k not in vals]
+    if missing:
+        raise ArchitectureError(
+            f"attention spec {text!r} lacks {', '.join(k + '=' for k in missing)}; "
+            "e.g. 'attn t=3 d=4 a=2'"
+        )
+    if len(vals["t"]) != 1:
+        raise ArchitectureError(f"t= takes one token count, got {vals['t']}; e.g. t=3")
+    d, a = vals["d"], vals["a"]
+    if len(d) == 1:
+        d = d * (len(a) + 1)
+    if len(a) == 1:
+        a = a * (len(d) - 1)
+    return Attention(vals["t"][0], d, a)
