@@ -19,6 +19,7 @@ from neurovariety.experiments.training import (
     CRITERIA,
     TrainConfig,
     diverged_reason,
+    end_criteria,
     end_point_rank,
     function_distances,
     maximal_strata,
@@ -71,6 +72,11 @@ def test_diverged_reasons() -> None:
     assert diverged_reason(1.0, 0.1, [1.0], [math.inf]) == "not finite"
     assert diverged_reason(0.5, 50.1, [1.0], [1.0]) == "loss grew"  # > 100 × 0.5
     assert diverged_reason(1.0, 0.1, [0.1], [101.0]) == "parameters grew"  # > 100 × max(0.1, 1)
+    cfg = TrainConfig(threshold=1e-2, fs_threshold=1e-3)
+    run = {"diverged": False, "min_rel_distance": 0.5, "final_rank": 3, "function_distance": 1e-5}
+    assert end_criteria(run, 6, cfg) == dict(zip(CRITERIA, (False, True, True, True), strict=True))
+    assert end_criteria(run, 3, cfg)["rank drop + function"] is False  # rank 3 is generic there
+    assert not any(end_criteria({**run, "diverged": True}, 6, cfg).values())
 
 
 def test_rank_drop_on_a_hand_built_inactive_neuron() -> None:
