@@ -224,3 +224,26 @@ def test_a_stratum_of_the_zero_function_is_decided_not_exposed() -> None:
     e = critical_exposure(f, s, trials=2)
     assert e.method == "zero fiber" and e.exposed == 0 and e.undecided == 0
     _assert_no_nan(r)
+
+
+@pytest.mark.parametrize(
+    ("spec", "lifts"),
+    [
+        ("mlp 2-2-1 x^2", "incoming row 0, outgoing column arbitrary"),
+        ("mlp 2-2-1 x^2+x", "the neuron's incoming row and outgoing column 0"),
+    ],
+)
+def test_chain_rule_fallback_agrees_with_the_exact_check(
+    spec: str, lifts: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import neurovariety.landscape.critical as critical
+
+    f = parse_architecture(spec)
+    s = parse_stratum(f, "inactive-in layer 1 neurons 0")
+    monkeypatch.setattr(critical, "MAX_CERTIFICATE_WORK", 0)  # nothing may be expanded
+    lifting_certificate.cache_clear()
+    try:
+        cert = lifting_certificate(f, s)
+    finally:
+        lifting_certificate.cache_clear()
+    assert cert.proven and cert.lifts == lifts and cert.method.startswith("chain rule")

@@ -41,6 +41,7 @@ from ..architectures.base import Architecture
 from ..architectures.mlp import MLP
 from ..errors import NeurovarietyError
 from ..invariants.strata import Stratum, embed_neuron
+from ..jaxconfig import ensure_x64
 from ..parametrization.numeric import forward_fn
 from ..results import Result, Verdict
 
@@ -50,6 +51,7 @@ DEFAULT_TOL = 1e-6  # gradient tolerance, relative to the loss scale Σ_j ‖y_j
 ZERO_FUNCTION_RTOL = 1e-6
 MAX_PARAMETER_NORM = 1e4  # larger: the optimizer runs to infinity (the manifold is not closed)
 MAX_CERTIFICATE_TERMS = 200_000  # polynomial terms of the exact lifting check
+MAX_CERTIFICATE_WORK = 3 * 10**6  # terms σ(z) may have: refuse before expanding, not after
 
 
 @functools.lru_cache(maxsize=64)
@@ -320,6 +322,11 @@ def _poly_jacobian(
             for row in W
         ]
         if sum(len(p) for p in z) > MAX_CERTIFICATE_TERMS:
+            raise _TooLarge
+        # z^d has at most C(t + d − 1, d) terms for t terms of z
+        if li < last and max(math.comb(len(p) + len(sigma) - 2, len(sigma) - 1) for p in z) > (
+            MAX_CERTIFICATE_WORK
+        ):
             raise _TooLarge
         hbs.append(hb)
         zs.append(z)
@@ -662,6 +669,7 @@ def stratum_critical_point(
     ('yes', 0.0, True)
     """
     t0 = time.perf_counter()
+    ensure_x64()
     Xj = jnp.asarray(np.asarray(X, dtype=float))
     Yj = jnp.asarray(np.asarray(Y, dtype=float).reshape(Xj.shape[0], arch.n_outputs))
     gtol = gradient_tolerance(Yj, tol)
