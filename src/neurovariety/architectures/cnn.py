@@ -147,10 +147,7 @@ class LCN(CNN):
 
     def __post_init__(self) -> None:
         super().__post_init__()
-        if not self.activation.is_linear:
-            raise ArchitectureError(
-                f"an LCN has the identity activation, got {self.activation.spec}; use CNN instead"
-            )
+        require_linear(self.activation, "CNN")
 
     @property
     def spec(self) -> str:
@@ -158,6 +155,13 @@ class LCN(CNN):
         if any(x != 1 for x in self.strides):  # type: ignore[union-attr]
             s += f" s={_stride_text(self.strides)}"  # type: ignore[arg-type]
         return s
+
+
+def require_linear(activation: Activation, instead: str) -> None:
+    if not activation.is_linear:
+        raise ArchitectureError(
+            f"an LCN has the identity activation, got {activation.spec}; use {instead} instead"
+        )
 
 
 def _stride_text(s: tuple[int, ...]) -> str:

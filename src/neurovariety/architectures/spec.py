@@ -3,10 +3,12 @@
 Grammar (whitespace separates fields)::
 
     spec  := "mlp" WIDTHS ACT ["bias"]
-           | "cnn" "k=" INTS ["s=" INTS] ACT
-           | "lcn" "k=" INTS ["s=" INTS]
+           | "cnn" "k=" SHAPES ["c=" INTS] ["s=" SHAPES] ACT
+           | "lcn" "k=" SHAPES ["c=" INTS] ["s=" SHAPES]
     WIDTHS := INT ("-" INT)+          input width first
-    INTS   := INT ("," INT)*          filters from the input side; strides of layers 1..L−1
+    INTS   := INT ("," INT)*          channels c_0..c_L, input channels first
+    SHAPES := SHAPE ("," SHAPE)*      filters from the input side; strides of layers 1..L−1
+    SHAPE  := INT ("x" INT)*          3 (1D), 3x3 (2D); a stride INT applies to every axis
     ACT    := polynomial in x (x^2, x^3+x^2, 2*x^3-1/2*x) | generic:DEGREE[@SEED]
 
 Lightning self-attention (docs/attention.md): ``attn t=TOKENS d=D_0,…,D_L a=A_1,…,A_L``; one
@@ -22,7 +24,7 @@ import re
 from ..errors import ArchitectureError
 from .activations import parse_activation
 from .base import MAX_DEPTH, Architecture
-from .cnn import CNN, LCN
+from .conv import conv_network
 from .mlp import MLP
 
 MAX_SPEC_LENGTH = 10_000  # characters; the longest valid spec is far shorter
@@ -47,6 +49,12 @@ def _ints(text: str, what: str, sep: str) -> tuple[int, ...]:
             raise ArchitectureError(f"{what} value {p} is absurdly large; {_EXAMPLES}")
         out.append(int(p))
     return tuple(out)
+
+
+def _shapes(text: str, what: str) -> tuple[tuple[int, ...], ...]:
+    """Comma-separated sizes, each an int or ``AxB`` for a 2D filter or stride."""
+    _ints(text.lower().replace("x", ","), what, ",")  # depth, digits and characters checked
+    return tuple(_ints(part, what, "x") for part in text.lower().split(","))
 
 
 def parse_architecture(text: str) -> Architecture:
@@ -88,33 +96,33 @@ def parse_architecture(text: str) -> Architecture:
             )
         return MLP(widths, parse_activation(act_text), bias=bias)
     if kind in ("cnn", "lcn"):
-        filters: tuple[int, ...] | None = None
-        strides: tuple[int, ...] = (1,)
+        filters: tuple[tuple[int, ...], ...] | None = None
+        channels: tuple[int, ...] | None = None
+        strides: tuple[tuple[int, ...], ...] = ((1,),)
         act_tokens = []
         for tok in rest:
             low = tok.lower()
             if low.startswith("k="):
-                filters = _ints(tok[2:], "filters", ",")
+                filters = _shapes(tok[2:], "filters")
+            elif low.startswith("c="):
+                channels = _ints(tok[2:], "channels", ",")
             elif low.startswith("s="):
-                strides = _ints(tok[2:], "strides", ",")
+                strides = _shapes(tok[2:], "strides")
             else:
                 act_tokens.append(tok)
         if filters is None:
             raise ArchitectureError(f"{kind} spec {text!r} has no filter sizes; add k=3,2")
-        if len(strides) == 1:
-            strides = strides * (len(filters) - 1)
         act_text = " ".join(act_tokens)
-        if kind == "lcn":
-            if act_text and parse_activation(act_text).spec != "x":
-                raise ArchitectureError(
-                    f"an LCN is linear; drop the activation {act_text!r} or use 'cnn' instead"
-                )
-            return LCN(filters, strides)
-        if not act_text:
+        if kind == "lcn" and act_text and parse_activation(act_text).spec != "x":
+            raise ArchitectureError(
+                f"an LCN is linear; drop the activation {act_text!r} or use 'cnn' instead"
+            )
+        if kind == "cnn" and not act_text:
             raise ArchitectureError(
                 f"missing activation in {text!r}; add one such as x^2 or generic:4"
             )
-        return CNN(filters, strides, parse_activation(act_text))
+        act = parse_activation(act_text) if kind == "cnn" else None
+        return conv_network(filters, channels or (1,) * (len(filters) + 1), strides, act)
     if kind == "attn":
         from .attention import parse_attention
 

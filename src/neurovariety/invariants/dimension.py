@@ -20,6 +20,7 @@ import numpy as np
 from ..architectures.attention import Attention
 from ..architectures.base import Architecture
 from ..architectures.cnn import CNN
+from ..architectures.conv import ConvNet
 from ..architectures.mlp import MLP
 from ..errors import BudgetExceededError, NeurovarietyError, RankDisagreementError
 from ..exact import primes_below, rank_mod
@@ -65,6 +66,9 @@ def upper_bounds(arch: Architecture) -> list[Bound]:
       affine cone over a secant variety of a Veronese variety, dimension exact (AH 1995).
     - ``determinantal``: linear σ; x ↦ A x (+ c) with rank A ≤ min(widths), exact (Invitation,
       arXiv:2501.18915, appendix; with bias the translations c add d_L).
+    - multi-channel / multi-dimensional convolutions: :meth:`ConvNet.dimension_bounds`
+      (hidden-channel rescalings, GL(c_i) for linear σ where its orbits are full, and the
+      single-channel linear Σ|k_i| − L + 1 of KMMT arXiv:2108.01538).
 
     >>> from neurovariety import parse_architecture
     >>> [(b.name, b.value) for b in upper_bounds(parse_architecture("mlp 2-3-2-3-4 x^2"))][:2]
@@ -122,6 +126,8 @@ def upper_bounds(arch: Architecture) -> list[Bound]:
                 "parameters − filter rescalings (PCN/KMST: |k| − L + 1)",
             )
         )
+    elif isinstance(arch, ConvNet):
+        out += [Bound(*b) for b in arch.dimension_bounds()]
     out.sort(key=lambda b: b.value)
     return out
 

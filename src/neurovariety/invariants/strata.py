@@ -32,6 +32,7 @@ import numpy as np
 
 from ..architectures.base import Architecture
 from ..architectures.cnn import CNN, LCN
+from ..architectures.conv import ConvNet
 from ..architectures.mlp import MLP
 from ..errors import ArchitectureError, BudgetExceededError
 
@@ -333,6 +334,7 @@ def count_strata(arch: Architecture) -> int:
     >>> count_strata(parse_architecture("cnn k=4,4,4,4 x^2"))  # 10^4 − 1 paddings, 3,607 dilated
     13606
     """
+    _refuse_conv(arch)
     if isinstance(arch, MLP):
         c0 = arch.activation.coefficients[0]
         inner = arch.widths[1:-1]
@@ -355,6 +357,7 @@ def iter_strata(arch: Architecture) -> Iterator[Stratum]:
     pair (width ≥ 2). CNN/LCN: every zero-padding of the filters that leaves each filter non-zero,
     then every interior-zero (dilated) pattern that is a smaller strided network.
     """
+    _refuse_conv(arch)
     if isinstance(arch, MLP):
         c0 = arch.activation.coefficients[0]
         for i in range(1, len(arch.widths) - 1):
@@ -375,6 +378,17 @@ def iter_strata(arch: Architecture) -> Iterator[Stratum]:
                     yield Stratum(arch, "padding", padding=tuple(pad))
         return
     raise ArchitectureError(f"no strata are defined for {type(arch).__name__}")
+
+
+def _refuse_conv(arch: Architecture) -> None:
+    # A filter zero-padded in one (out, in) channel pair leaves a network whose filters differ
+    # per pair: no architecture of the grammar, so no image to compare with.
+    if isinstance(arch, ConvNet):
+        raise ArchitectureError(
+            f"{arch.spec}: subnetwork strata of multi-channel or multi-dimensional convolutions "
+            "are not implemented (strata, singular and critical take mlp and single-channel 1D "
+            "cnn/lcn specs); dim, fiber, degree, equations and profile accept this spec"
+        )
 
 
 def strata(arch: Architecture) -> list[Stratum]:
