@@ -169,8 +169,8 @@ def hessian_signature(
 ) -> HessianSignature:
     """Signs of the eigenvalues of ∇²L at θ, and ‖∇L(θ)‖ against ``rtol · Σ‖y‖²``.
 
-    An eigenvalue counts as zero when |λ| ≤ max(1e-8·max|λ|, 10·‖∇L‖·max(1, ‖θ‖)): away from a
-    critical point the Hessian along a fiber of L is of the order of the gradient.
+    An eigenvalue counts as zero when |λ| ≤ max(1e-8·max|λ|, 10·min(‖∇L‖, tolerance)·max(1, ‖θ‖)):
+    near a critical point the Hessian along a fiber of L is of the order of the gradient.
     """
     residual, jacobian, hessian = _residual_functions(arch)
     th, Xj = jnp.asarray(np.asarray(theta, dtype=float)), jnp.asarray(np.asarray(X, dtype=float))
@@ -180,9 +180,10 @@ def hessian_signature(
     gnorm = float(np.linalg.norm(g))
     H = np.asarray(hessian(th, Xj, Yj))
     eig = np.linalg.eigvalsh((H + H.T) / 2)
-    tol = max(
-        1e-8 * max(1.0, float(np.abs(eig).max())), 10 * gnorm * max(1.0, float(np.linalg.norm(th)))
-    )
+    gtol = gradient_tolerance(Yj, rtol)
+    # capped at the tolerance: a point that is not critical gets no type, but readable counts
+    drift = 10 * min(gnorm, gtol) * max(1.0, float(np.linalg.norm(th)))
+    tol = max(1e-8 * max(1.0, float(np.abs(eig).max())), drift)
     rank = _numerical_rank(J)
     random_theta = jnp.asarray(np.random.default_rng(0).standard_normal(arch.n_params))
     generic_rank = _numerical_rank(np.asarray(jacobian(random_theta, Xj, Yj)))
@@ -192,7 +193,7 @@ def hessian_signature(
         int(np.sum(np.abs(eig) <= tol)),
         tol,
         gradient_norm=gnorm,
-        gradient_tolerance=gradient_tolerance(Yj, rtol),
+        gradient_tolerance=gtol,
         fiber_dim=arch.n_params - rank,
         constant_rank=rank >= generic_rank,
     )
