@@ -261,6 +261,12 @@ class Attention(Architecture):
         return tuple(r)
 
     @property
+    def symmetry_text(self) -> str:
+        """The group whose orbits :attr:`symmetry_dim` counts."""
+        between = ", GL(d_i) between layers" if self.bottleneck and self.depth > 1 else ""
+        return "GL(a_i) on (Q_i, K_i), a rescaling per layer" + between
+
+    @property
     def hmk_dim(self) -> int | None:
         """HMK's dimension formula where its hypotheses, as we apply them, hold (else None).
 
@@ -279,13 +285,10 @@ class Attention(Architecture):
         """Proven upper bounds of dim M as (name, value, source), for ``dim``."""
         n = self.n_params
         span = "span of the image" if self.ambient_is_span else "forms of degree 3^L (superset)"
-        group = "GL(a_i) on (Q_i, K_i), a rescaling per layer" + (
-            ", GL(d_i) between layers" if self.bottleneck and self.depth > 1 else ""
-        )
         out = [
             ("ambient", self.ambient_dim, span),
             ("parameters", n, "dim M ≤ number of parameters"),
-            ("symmetry", n - self.symmetry_dim, f"parameters − symmetries ({group})"),
+            ("symmetry", n - self.symmetry_dim, f"parameters − symmetries ({self.symmetry_text})"),
         ]
         red = self.reduced
         if red != self:

@@ -22,6 +22,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from ..architectures.activations import Activation
+from ..architectures.attention import Attention
 from ..architectures.base import Architecture
 from ..architectures.cnn import CNN
 from ..architectures.mlp import MLP
@@ -156,6 +157,8 @@ def symmetry(arch: Architecture) -> tuple[str, int | None, int]:
     The finite groups act freely on generic parameters, so the fiber size is a multiple of the
     order, equal to it exactly when the network is identifiable up to these symmetries.
     """
+    if isinstance(arch, Attention):  # no gauge chart: the orbits are not counted
+        return arch.symmetry_text, None, arch.symmetry_dim
     act = arch.activation
     if isinstance(arch, MLP):
         widths = arch.hidden_widths
@@ -312,6 +315,23 @@ def fiber(
             identifiable=Verdict.NO,
             certified=dim.certified,
             evidence={"reason": f"fiber dimension {fdim} exceeds the symmetry dimension {cont}"},
+            seed=seed,
+            seconds=time.perf_counter() - t0,
+        )
+    if isinstance(arch, Attention):
+        return FiberResult(
+            architecture=arch.spec,
+            dimension=fdim,
+            size=None,
+            symmetry_order=None,
+            symmetry=text,
+            identifiable=Verdict.UNKNOWN,
+            certified=False,
+            evidence={
+                "reason": f"fiber dimension {fdim} equals the symmetry group's: finitely many "
+                "orbits; counting them is not supported yet for attention (no gauge chart)",
+                "dimension_certified": dim.certified,
+            },
             seed=seed,
             seconds=time.perf_counter() - t0,
         )
