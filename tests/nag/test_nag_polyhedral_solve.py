@@ -126,3 +126,9 @@ def test_every_path_is_accounted_for_when_tracking_fails(start: str) -> None:
     if start == "polyhedral":
         assert any(p.reason.startswith("stage 1") for p in failed)
     assert r.to_dict()["retried"] == r.retried
+
+
+def test_mixed_volume_zero_means_no_isolated_solutions() -> None:
+    # xy = 1 and xy = 2 have no common solution; both supports lie on one line: MV = 0.
+    r = solve(parse_system("x*y - 1\nx*y - 2"), seed=0, start="polyhedral")
+    assert r.root_count == 0 and r.ledger["tracked"] == 0 and r.nsolutions == 0

@@ -846,6 +846,19 @@ def _solve_polyhedral(
     rng = np.random.default_rng([seed, 2])
     family, n = poly.coefficients, system.n_variables
     B = poly.log_y.shape[0]
+    if B == 0:  # mixed volume 0: no isolated solution in C^n (Bernstein, Li & Wang)
+        return SolveResult(
+            paths=(),
+            seed=seed,
+            method=f"polyhedral homotopy (mixed volume 0: no isolated solutions; Bézout {bezout})",
+            start_count=0,
+            dedup_tol=dedup_tol,
+            seconds=time.monotonic() - t_start,
+            system=repr(system),
+            n_variables=n,
+            start_system="polyhedral",
+            root_count=0,
+        )
     a = random_patch(rng, n + 1)
     H1, X0 = polyhedral_homotopy(
         poly.exponents, poly.equation, poly.start_coefficients, poly.powers, poly.log_y, a
