@@ -353,3 +353,22 @@ def test_strata_refused_with_exit_2():
     )
     assert r.returncode == 2
     assert "not implemented" in r.stderr
+
+
+def test_sweep_family_ranges_over_channels_and_axes():
+    from neurovariety.sweeps import family_from_dict
+
+    block = {"depth": 2, "filters": 2, "strides": [1, 2], "channels": "1..2", "axes": [1, 2]}
+    fam = family_from_dict({"invariants": ["dim"], "lcn": [block]})
+    specs = {t.spec for t in fam.tasks()}
+    # 2 strides × 2 hidden channel counts × 2 axes, every spec canonical
+    assert specs == {
+        "lcn k=2,2",
+        "lcn k=2,2 s=2",
+        "lcn k=2,2 c=1,2,1",
+        "lcn k=2,2 c=1,2,1 s=2",
+        "lcn k=2x2,2x2",
+        "lcn k=2x2,2x2 s=2",
+        "lcn k=2x2,2x2 c=1,2,1",
+        "lcn k=2x2,2x2 c=1,2,1 s=2",
+    }

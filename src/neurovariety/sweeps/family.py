@@ -20,6 +20,8 @@ the invariants to compute on each, with their options and a per-task budget::
     filters = "2..3"
     strides = [1, 2]
     degrees = [2]
+    channels = "1..2"                 # hidden channels c_1 .. c_(L-1); c_0 = c_L = 1 (default 1)
+    axes = [1, 2]                     # 1D filters k, or square 2D filters kxk (default 1)
 
 A range is an int, a list of ints, or ``"a..b"`` (inclusive). Every generated spec is parsed, so
 the sweep sees only valid, canonical architectures; duplicates are dropped.
@@ -64,8 +66,8 @@ _MEMORY = re.compile(r"\s*[0-9]+(?:\.[0-9]+)?\s*(?:[kKmMgGtTpP]i?)?[bB]?\s*", re
 _TOP_KEYS = {"name", "specs", "invariants", "timeout", "memory_limit", "mlp", "cnn", "lcn"}
 _BLOCK_KEYS = {
     "mlp": {"depth", "widths", "inputs", "outputs", "degrees", "activations", "bias"},
-    "cnn": {"depth", "filters", "strides", "degrees", "activations"},
-    "lcn": {"depth", "filters", "strides"},
+    "cnn": {"depth", "filters", "strides", "channels", "axes", "degrees", "activations"},
+    "lcn": {"depth", "filters", "strides", "channels", "axes"},
 }
 
 
@@ -206,17 +208,29 @@ def _block_specs(kind: str, block: Mapping[str, Any], where: str) -> Iterable[st
         raise FamilyError(f"{where}: missing filters, e.g. filters = '2..3'")
     filters = parse_range(block["filters"], f"{where} filters")
     strides = parse_range(block.get("strides", 1), f"{where} strides")
+    channels = parse_range(block.get("channels", 1), f"{where} channels")
+    axes = parse_range(block.get("axes", 1), f"{where} axes", maximum=2)
     acts = _activations(block, where) if kind == "cnn" else ("",)
     _check_count(
-        where, [len(filters) ** L * len(strides) ** max(L - 1, 0) * len(acts) for L in depths]
+        where,
+        [
+            (len(filters) ** L * (len(strides) * len(channels)) ** max(L - 1, 0))
+            * len(acts)
+            * len(axes)
+            for L in depths
+        ],
     )
     for L in depths:
-        for ks, ss, act in itertools.product(
+        for ks, ss, cs, D, act in itertools.product(
             itertools.product(filters, repeat=L),
             itertools.product(strides, repeat=max(L - 1, 1)) if L > 1 else [(1,)],
+            itertools.product(channels, repeat=L - 1),
+            axes,
             acts,
         ):
-            spec = f"{kind} k={','.join(map(str, ks))}"
+            spec = f"{kind} k={','.join('x'.join([str(k)] * D) for k in ks)}"
+            if any(c != 1 for c in cs):
+                spec += f" c=1,{','.join(map(str, cs))},1"
             if L > 1:
                 spec += f" s={','.join(map(str, ss))}"
             yield f"{spec} {act}".strip()
