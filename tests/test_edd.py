@@ -48,7 +48,7 @@ def test_a_large_count_ends_on_its_own_trace_line(monkeypatch) -> None:
     # fails its straight way (two detours) or meets another (which is sent round the same way).
     # With one short detour this seed lost all six of its lines and ran ~5 minutes to its stale
     # rule before a separate trace test; with detours but no resend it needed four lines.
-    import neurovariety.nag.monodromy as m
+    import neurovariety.nag.monodromy_search as m
 
     lines: list[object] = []
     line = m._TraceLine

@@ -17,7 +17,7 @@ from neurovariety.nag import (
     trace_test,
     witness_set,
 )
-from neurovariety.nag.monodromy import INITIAL_EDGES
+from neurovariety.nag.monodromy import TUNING
 from neurovariety.results import Verdict
 
 # Two generic conics with parameters in every coefficient that matters: 4 solutions (Bézout,
@@ -39,7 +39,8 @@ def test_monodromy_finds_all_four_and_the_trace_test_verifies():
     # not stop the search; the stale rule does.
     assert r.stop_reason.startswith("no new solutions ")
     # Each solution crosses each edge at most once per direction (a loop adds one or two edges).
-    assert r.paths_tracked <= 2 * (INITIAL_EDGES + 2 * r.loops) * r.nsolutions  # edges ≤ this
+    edges = TUNING.initial_edges + 2 * r.loops  # at most
+    assert r.paths_tracked <= 2 * edges * r.nsolutions
     for x in r.solutions:
         assert np.max(np.abs(F.evaluate(x, p0))) < 1e-9
     assert "random seed: 1" in r.summary()
@@ -163,7 +164,7 @@ def test_progress_reports_a_growing_search_and_its_end():
 
 def test_the_trace_is_read_inside_the_search_without_a_test_of_its_own(monkeypatch):
     # A plane cubic sliced by the line x + 3y = b: 3 points, a linear-slice family (decisive).
-    import neurovariety.nag.monodromy as m
+    import neurovariety.nag.trace as m  # the search calls trace.trace_test
 
     F = parse_system("parameters: b\nx^3 + y^3 + 2*x*y - 1\nx + 3*y - b")
     y = 0.4 - 0.3j  # a point of the cubic, and the line through it
@@ -227,18 +228,22 @@ def _real_cubic_slice():
 
 
 def test_a_line_read_that_does_not_pass_leaves_the_verdict_to_the_standalone_test(monkeypatch):
-    # The line is short (|s| = 0.1) and its reads pass only below LINE_TRACE_TOL: a read above
+    # The line is short (|s| = 0.1) and its reads pass only below line_trace_tol: a read above
     # it is no verdict. With a line that can never pass, the search ends by its stale rule and
     # the standard test (|s| = 0.3, TRACE_TOL) decides, once.
+    import dataclasses
+
     import neurovariety.nag.monodromy as m
+    import neurovariety.nag.monodromy_options as mo
+    import neurovariety.nag.trace as mt
 
     F = parse_system("parameters: b\nx^3 + y^3 + 2*x*y - 1\nx + 3*y - b")
     y = 0.4 - 0.3j
     x = np.roots([1, 0, 2 * y, y**3 - 1])[0]
     x0, b0 = np.array([x, y]), np.array([x + 3 * y])
     calls = []
-    monkeypatch.setattr(m, "trace_test", lambda *a, **k: calls.append(1) or trace_test(*a, **k))
-    monkeypatch.setattr(m, "LINE_TRACE_TOL", -1.0)
+    monkeypatch.setattr(mt, "trace_test", lambda *a, **k: calls.append(1) or trace_test(*a, **k))
+    monkeypatch.setattr(mo, "TUNING", dataclasses.replace(mo.TUNING, line_trace_tol=-1.0))
     r = monodromy_solve(F, (x0, b0), seed=5, decisive_trace=True)
     assert r.nsolutions == 3 and r.stop_reason.startswith("no new solutions")
     assert calls == [1] and r.complete == Verdict.YES and r.trace.tolerance == m.TRACE_TOL
@@ -246,11 +251,12 @@ def test_a_line_read_that_does_not_pass_leaves_the_verdict_to_the_standalone_tes
 
 @pytest.mark.parametrize("commuting", [True, False])
 def test_conjugation_reads_the_trace_on_a_real_line_with_one_node(monkeypatch, commuting):
-    import neurovariety.nag.monodromy as m
+    import neurovariety.nag.monodromy_search as m
+    import neurovariety.nag.trace as mt
 
     F, x0, b0 = _real_cubic_slice()
     calls, lines = [], []
-    monkeypatch.setattr(m, "trace_test", lambda *a, **k: calls.append(1) or trace_test(*a, **k))
+    monkeypatch.setattr(mt, "trace_test", lambda *a, **k: calls.append(1) or trace_test(*a, **k))
     line = m._TraceLine
     monkeypatch.setattr(m, "_TraceLine", lambda *a: lines.append(line(*a)) or lines[-1])
     # A trace map that does not commute with conjugation (x -> i x) keeps both nodes.
@@ -285,16 +291,19 @@ def test_a_large_search_compiles_one_program_run_in_parts(monkeypatch):
     # thread while the start is checked, and the pool (in two parts), the search's trace line
     # and its re-tracks all find it there — one optimized program, not two. A spare pool whose
     # shapes differ from the search's would compile a second.
-    import neurovariety.nag.monodromy as m
+    import dataclasses
+
+    import neurovariety.nag.monodromy_options as mo
+    import neurovariety.nag.parameter_paths as m
     from neurovariety.nag.tracker import _program
 
-    monkeypatch.setattr(m, "LARGE_FROM_BEZOUT", 1)
+    monkeypatch.setattr(mo, "TUNING", dataclasses.replace(mo.TUNING, large_from_bezout=1))
     monkeypatch.setattr(m, "cores", lambda: 2)
     # A fresh system (its own kernel, so no program of it is cached yet): 4 solutions.
     F = parse_system(CONICS.replace("b*y^2", "b*y^2 + 0*x"))
     x0, p0 = find_start_pair(F, seed=2)
     shape = m._pool_shape(F)
-    assert shape["parts"] == 2 and shape["max_width"] == 2 * m.PART_WIDTH
+    assert shape["parts"] == 2 and shape["max_width"] == 2 * mo.TUNING.part_width
     before = _program(True)._cache_size()
     r = monodromy_solve(F, (x0, p0), seed=2)
     assert r.nsolutions == 4 and r.complete == Verdict.YES
