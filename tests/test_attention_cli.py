@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -59,3 +61,12 @@ def test_plot_and_member_refuse_cleanly(tmp_path: Path) -> None:
         r = CliRunner().invoke(app, args)
         assert r.exit_code == 2, r.output
         assert "Traceback" not in r.output and "error:" in r.output
+
+
+@pytest.mark.slow
+def test_sweep_refuses_cleanly(tmp_path: Path) -> None:
+    # a fresh process: the sweep starts a local cluster
+    cmd = [sys.executable, "-m", "neurovariety", "sweep", "--store", str(tmp_path / "a.db")]
+    r = subprocess.run([*cmd, "--spec", SPEC], capture_output=True, text=True, timeout=300)
+    assert r.returncode == 2, r.stderr
+    assert "not supported yet for attention" in r.stderr and "Traceback" not in r.stderr
