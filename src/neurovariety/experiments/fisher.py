@@ -33,6 +33,7 @@ from ..errors import ExperimentError
 from ..invariants.dimension import dimension
 from ..invariants.singularities import rank_at
 from ..invariants.strata import Stratum, strata
+from ..jaxconfig import ensure_x64
 from ..parametrization.numeric import forward_fn
 from ..results import Result
 
@@ -95,6 +96,7 @@ def fisher_information(
         raise ExperimentError(f"method {method!r} is not one of auto, exact, monte-carlo")
     if not sigma > 0:
         raise ExperimentError(f"sigma={sigma} must be > 0")
+    ensure_x64()
     theta = jnp.asarray(np.asarray(theta, dtype=float))
     if theta.shape != (arch.n_params,):
         raise ExperimentError(f"theta must have shape ({arch.n_params},) for {arch.spec}")

@@ -27,6 +27,7 @@ from ..architectures.base import Architecture
 from ..architectures.cnn import CNN
 from ..architectures.mlp import MLP
 from ..errors import BudgetExceededError, NeurovarietyError
+from ..jaxconfig import ensure_x64
 from ..nag import monodromy_solve, system_from_callable
 from ..nag.result import cluster
 from ..parametrization.numeric import chart_map, gauge_chart
@@ -345,6 +346,7 @@ def fiber(
             if method == "exact":
                 raise
             time_limit = max(1.0, time_limit - (time.perf_counter() - t0))
+    ensure_x64()
     rng = np.random.default_rng(seed)
     E = jnp.asarray(rng.standard_normal((arch.ambient_dim_per_output, arch.n_inputs)))
     y_of = chart_map(arch, E)

@@ -33,11 +33,9 @@ import jax.numpy as jnp
 import numpy as np
 
 from ..errors import PolynomialSystemError
+from ..jaxconfig import ensure_x64
 from ..results import plural
 from .parse import ParsedSystem, Poly, parse_text
-
-# every module of nag that uses JAX imports this one: complex128 paths need x64 before any array
-jax.config.update("jax_enable_x64", True)
 
 Kernel = Callable[[Any, jax.Array, jax.Array], tuple[jax.Array, jax.Array]]
 DirectionalKernel = Callable[
@@ -97,6 +95,7 @@ class System:
         return self.directional_kernel or directional_from(self.kernel)
 
     def __post_init__(self) -> None:
+        ensure_x64()  # every homotopy and tracker starts from a System: complex128 paths
         n, m = len(self.variables), len(self.degrees)
         if m == 0:
             raise PolynomialSystemError("the system is empty. Fix: give at least one equation")
@@ -196,6 +195,7 @@ def on_host() -> Iterator[Any]:
     lane): on an H200 a search ran ~4x slower than on two CPU cores, and a pool's throughput fell
     as it widened (``benchmarks/RESULTS.md``, "GPU").
     """
+    ensure_x64()  # every compiled program of nag runs in this context
     if jax.default_backend() == "cpu":
         yield None
         return
@@ -336,6 +336,7 @@ def _from_polys(
     lines: Sequence[int],
     allow_underdetermined: bool = False,
 ) -> System:
+    ensure_x64()  # the coefficient arrays below are complex128
     n = len(variables)
     degrees: list[int] = []
     for poly, line in zip(polys, lines, strict=True):
@@ -442,6 +443,7 @@ def detect_degrees(
     >>> detect_degrees(lambda x, p: jnp.stack([x[0]**3 - x[1], x[0] * x[1]]), 2, np.zeros(0))
     (3, 2)
     """
+    ensure_x64()
     rng = np.random.default_rng(seed)
     s = np.exp(2j * np.pi * np.arange(samples) / samples)
     pj = jnp.asarray(p, dtype=complex)
@@ -545,6 +547,7 @@ def system_from_callable(
     >>> F.degrees, F.degree_source
     ((2, 1), 'detected')
     """
+    ensure_x64()
     variables = tuple(variables or (f"x{i + 1}" for i in range(n_variables)))
     parameters = tuple(parameters or (f"p{i + 1}" for i in range(n_parameters)))
     if len(variables) != n_variables or len(parameters) != n_parameters:

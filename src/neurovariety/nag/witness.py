@@ -28,6 +28,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from ..errors import PolynomialSystemError
+from ..jaxconfig import ensure_x64
 from ..results import Result, Verdict
 from .monodromy import TraceTest, monodromy_solve, trace_test
 from .result import cluster
@@ -158,6 +159,7 @@ def _from_parametrization(
     stale: int,
     time_limit: float,
 ) -> WitnessSet:
+    ensure_x64()  # phi is evaluated before any System exists
     t_start = time.monotonic()
     rng = np.random.default_rng(seed)
     theta0 = _rand(rng, k)

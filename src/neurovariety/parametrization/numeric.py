@@ -16,8 +16,7 @@ import numpy as np
 
 from ..architectures.attention import OwnParametrization
 from ..architectures.base import Architecture
-
-jax.config.update("jax_enable_x64", True)
+from ..jaxconfig import ensure_x64
 
 DEFAULT_CHUNK = 256
 
@@ -40,6 +39,7 @@ def forward_fn(arch: Architecture) -> Callable[[jax.Array, jax.Array], jax.Array
     >>> f(jnp.array([3.0, 5.0]), jnp.array([2.0])).tolist()
     [180.0]
     """
+    ensure_x64()  # every numeric map of a network starts here (forward, jacobian, chart_map)
     if isinstance(arch, OwnParametrization):  # outside the Layer stack (attention)
         return arch.jax_forward()
     layers = arch.layers
