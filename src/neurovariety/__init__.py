@@ -1,7 +1,9 @@
 """neurovariety: the neuroalgebraic geometry of polynomial neural networks.
 
 The flat API (``from neurovariety import MLP, dimension``) is loaded on first use: importing
-the package imports neither NumPy nor JAX, so the command line starts at once.
+the package imports neither NumPy nor JAX, so the command line starts at once, and it changes no
+global state (JAX's 64-bit mode is turned on by the numeric paths when they start, see
+:mod:`neurovariety.jaxconfig`).
 """
 
 from __future__ import annotations
@@ -37,11 +39,16 @@ _EXPORTS = {
             "BackendUnavailableError",
             "BudgetExceededError",
             "CertificationError",
+            "ExperimentError",
+            "FamilyError",
             "FieldError",
+            "InternalError",
             "NeurovarietyError",
+            "OptionError",
             "PathTrackingError",
             "PolynomialSystemError",
             "RankDisagreementError",
+            "StoreError",
         ),
         ".errors",
     ),
@@ -106,11 +113,16 @@ if TYPE_CHECKING:
     from .errors import BackendUnavailableError as BackendUnavailableError
     from .errors import BudgetExceededError as BudgetExceededError
     from .errors import CertificationError as CertificationError
+    from .errors import ExperimentError as ExperimentError
+    from .errors import FamilyError as FamilyError
     from .errors import FieldError as FieldError
+    from .errors import InternalError as InternalError
     from .errors import NeurovarietyError as NeurovarietyError
+    from .errors import OptionError as OptionError
     from .errors import PathTrackingError as PathTrackingError
     from .errors import PolynomialSystemError as PolynomialSystemError
     from .errors import RankDisagreementError as RankDisagreementError
+    from .errors import StoreError as StoreError
     from .invariants.dimension import DimensionResult as DimensionResult
     from .invariants.dimension import dimension as dimension
     from .invariants.profile import profile as profile

@@ -25,7 +25,7 @@ import typer
 from rich.console import Console, ConsoleDimensions
 from rich.markup import escape
 
-from .errors import BudgetExceededError, NeurovarietyError
+from .errors import BudgetExceededError, InternalError, NeurovarietyError
 from .results import plural
 
 if TYPE_CHECKING:
@@ -290,9 +290,11 @@ def clean_errors(
     whatever did not, with exit code 3.
 
     Errors: one ``error: …`` line, never a traceback. A BudgetExceededError (a limit was
-    reached, no result) exits 3; another NeurovarietyError (bad input) prints its message
-    (what is wrong + the fix), exit code 2; any other exception is an internal error: its type
-    and message with a hint to report it, exit code 1 (``NEUROVARIETY_DEBUG=1`` re-raises it).
+    reached, no result) exits 3; an InternalError (the library contradicted itself) or any
+    exception that is no NeurovarietyError is an internal error: its message with a hint to
+    report it, exit code 1 (``NEUROVARIETY_DEBUG=1`` re-raises it); another NeurovarietyError
+    (bad input, an OptionError among them) prints its message (what is wrong + the fix), exit
+    code 2.
     Ctrl-C prints "interrupted" — or, with ``on_interrupt``, the message it builds from the
     command's keyword arguments (e.g. where finished work was saved) — and exits with 130. A
     printed result that a limit cut short (see :func:`report_limit`) exits 3 too.
@@ -326,9 +328,6 @@ def clean_errors(
             except BudgetExceededError as e:
                 _error_line(str(e))
                 raise _exit(EXIT_LIMIT) from None
-            except NeurovarietyError as e:
-                _error_line(str(e))
-                raise _exit(EXIT_BAD_INPUT) from None
             except KeyboardInterrupt:
                 text = "interrupted" if on_interrupt is None else on_interrupt(kwargs)
                 err_console.print(text, highlight=False, markup=False, soft_wrap=True)
@@ -340,9 +339,13 @@ def clean_errors(
                 _error_line("out of memory; give a smaller problem, or more memory")
                 raise _exit(EXIT_INTERNAL) from None
             except Exception as e:
+                if isinstance(e, NeurovarietyError) and not isinstance(e, InternalError):
+                    _error_line(str(e))  # bad input: what is wrong and the fix
+                    raise _exit(EXIT_BAD_INPUT) from None
                 if os.environ.get("NEUROVARIETY_DEBUG"):
                     raise
-                _error_line(f"internal error: {type(e).__name__}: {e}; {INTERNAL_ERROR_HINT}")
+                kind = "" if isinstance(e, InternalError) else f"{type(e).__name__}: "
+                _error_line(f"internal error: {kind}{e}; {INTERNAL_ERROR_HINT}")
                 raise _exit(EXIT_INTERNAL) from None
             if _run.limit_reached:
                 note("note: a time limit cut the computation short; the result is partial")

@@ -46,7 +46,7 @@ from typing import Any
 
 from ..architectures.base import Architecture
 from ..architectures.cnn import CNN
-from ..errors import BudgetExceededError, NeurovarietyError
+from ..errors import BudgetExceededError, InternalError, NeurovarietyError
 from ..exact import primes_below
 from ..exact.msolve import PrimeCount, count_solutions
 from ..results import Result
@@ -294,9 +294,9 @@ def _slice_counts(G: Any, dim: int, n: int, ps: list[int], seed: int) -> list[Pr
 def _degree(counts: list[PrimeCount], what: str) -> int:
     values = {c.solutions for c in counts}
     if None in values:
-        raise NeurovarietyError(
+        raise InternalError(
             f"{what}: a slice by dim − 1 linear forms is not finite mod {counts[0].prime}; the "
-            "dimension read from the Gröbner basis disagrees — please report this"
+            "dimension read from the Gröbner basis disagrees"
         )
     if len(values) != 1:
         raise NeurovarietyError(
@@ -334,9 +334,7 @@ def _embed(arch: Architecture, stratum: Stratum) -> tuple[Architecture, dict[Any
             spread[shift + step * j] = a
         full = (o, tuple(spread))
         if full not in index:
-            raise NeurovarietyError(
-                f"internal error: {red.spec}'s monomial {e} is no coordinate of {arch.spec}"
-            )
+            raise InternalError(f"{red.spec}'s monomial {e} is no coordinate of {arch.spec}")
         where[(o, tuple(e))] = index[full]
     return red, where
 
@@ -499,9 +497,7 @@ def singular_locus(arch: Architecture, *, seed: int = 0, primes: int = 2) -> Sin
     for img in images:
         for pt in img.points:
             if not _vanishes(on_v, pt, image_prime):
-                raise NeurovarietyError(
-                    f"internal error: a point of {img.reduced.spec} is not on {arch.spec}"
-                )
+                raise InternalError(f"a point of {img.reduced.spec} is not on {arch.spec}")
     components = []
     stratum_verdicts: dict[str, str] = {}
     for G in pieces:

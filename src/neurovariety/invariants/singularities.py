@@ -61,7 +61,7 @@ import numpy as np
 from ..architectures.base import Architecture
 from ..architectures.cnn import CNN, LCN, reachable_support
 from ..architectures.mlp import MLP
-from ..errors import BudgetExceededError, NeurovarietyError
+from ..errors import BudgetExceededError, InternalError, NeurovarietyError
 from ..exact import primes_below, rank_mod
 from ..parametrization.exact import coefficient_polynomials, forward_mod_p, jacobian_mod_p
 from ..parametrization.points import residue_array
@@ -220,9 +220,7 @@ def singular(
     f0 = forward_mod_p(arch, theta0, x, p)
     for theta in points:
         if not np.array_equal(forward_mod_p(arch, theta, x, p), f0):
-            raise NeurovarietyError(
-                f"internal error: a fiber point of {stratum.name} computes another function"
-            )
+            raise InternalError(f"a fiber point of {stratum.name} computes another function")
     jacs = [jacobian_mod_p(arch, theta, x, p) for theta in points]
     ranks = [rank_mod(J, p) for J in jacs]
     span = rank_mod(np.concatenate(jacs, axis=1), p)
@@ -248,9 +246,7 @@ def singular(
             f"({dim_how}) directions; at a smooth point they would lie in one tangent space"
         )
         if dense:
-            raise NeurovarietyError(
-                f"internal error: {stratum.name} is dense in M and yet singular; please report this"
-            )
+            raise InternalError(f"{stratum.name} is dense in M and yet singular")
     elif dim.filling and dim.certified:
         verdict, certified, method = Verdict.NO, True, "filling"
         reason = "V is the whole ambient space (certified dimension), a linear space"
@@ -274,10 +270,10 @@ def singular(
         and verdict is not Verdict.UNKNOWN
         and grad_zero != (verdict is Verdict.YES)
     ):
-        raise NeurovarietyError(
-            f"internal error: {stratum.name} is {verdict.value} by the tangent span or a "
+        raise InternalError(
+            f"{stratum.name} is {verdict.value} by the tangent span or a "
             f"smoothness proof, and ∇F {'vanishes' if grad_zero else 'does not vanish'} on its "
-            "image; please report this"
+            "image"
         )
     if grad_zero is True and verdict is Verdict.UNKNOWN:
         verdict, certified, method = Verdict.YES, True, "jacobian-criterion"
@@ -502,7 +498,7 @@ def _excluded(
         else CNN(other, arch.strides, arch.activation)
     )
     if net.n_inputs != reduced.n_inputs:
-        raise NeurovarietyError("internal error: paddings with equal offsets differ in size")
+        raise InternalError("paddings with equal offsets differ in size")
     reach = _reach(net)
     outside = support - reach
     if outside:
@@ -650,7 +646,7 @@ def hypersurface_analysis(
     cctx = flint.fmpq_mpoly_ctx.get(tuple(f"c{i}" for i in range(N)), "degrevlex")
     Fq = cctx.from_dict({tuple(e): c for e, c in F.terms})
     if not Fq.compose(*polys, ctx=ctx).is_zero():
-        raise NeurovarietyError(f"internal error: F does not vanish on {stratum.name}")
+        raise InternalError(f"F does not vanish on {stratum.name}")
     grad_zero = all(Fq.derivative(i).compose(*polys, ctx=ctx).is_zero() for i in range(N))
     rng = np.random.default_rng([seed, 23, N])
     for _ in range(20):  # a point off the vertex

@@ -22,6 +22,8 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from ..errors import OptionError
+from ..jaxconfig import ensure_x64
 from ..nag.system import System
 
 Terms = list[dict[tuple[int, ...], float]]
@@ -374,15 +376,16 @@ def ed_system(terms: Terms, Q: np.ndarray, W: np.ndarray, *, seed: int = 0) -> S
     >>> S.degrees, np.round(S.evaluate([1.0], [0.0, 0.0]).real, 12).tolist()  # z + 2z³ at 1
     ((3,), [3.0])
     """
+    ensure_x64()  # the kernel's data arrays are made before the System
     if not terms or any(not t for t in terms):
-        raise ValueError("every coefficient needs at least one term")
+        raise OptionError("every coefficient needs at least one term; drop the zero ones")
     n = len(next(iter(terms[0])))
     E, A = coefficient_arrays(terms)
     N = len(terms)
     Q = np.asarray(Q, dtype=float)
     W = np.asarray(W, dtype=float)
     if Q.shape != (N, N) or W.shape[0] != N:
-        raise ValueError(f"Q must be {N}×{N} and W must have {N} rows")
+        raise OptionError(f"Q must be {N}×{N} and W must have {N} rows")
     top = int(max(sum(e) for t in terms for e in t))
     degree = max(2 * top - 1, 1)
     flat = tuple((k, e, float(a)) for k, t in enumerate(terms) for e, a in t.items())

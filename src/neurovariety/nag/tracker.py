@@ -47,7 +47,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from ..errors import BudgetExceededError, PathTrackingError
+from ..errors import BudgetExceededError, OptionError, PathTrackingError
 from .homotopy import Homotopy, HomotopyFn
 from .system import codegen_options, on_host
 
@@ -103,16 +103,16 @@ class TrackerOptions:
             ),
         }
         if name not in presets:
-            raise ValueError(f"unknown tracker preset {name!r}; valid: {', '.join(presets)}")
+            raise OptionError(f"unknown tracker preset {name!r}; valid: {', '.join(presets)}")
         return presets[name]
 
     def __post_init__(self) -> None:
         if not (0 < self.min_step < self.max_step <= 1):
-            raise ValueError("need 0 < min_step < max_step <= 1")
+            raise OptionError("need 0 < min_step < max_step <= 1")
         if self.max_steps < 1 or self.newton_iters < 1:
-            raise ValueError("max_steps and newton_iters must be positive")
+            raise OptionError("max_steps and newton_iters must be positive")
         if self.predictor not in PREDICTORS:
-            raise ValueError(
+            raise OptionError(
                 f"unknown predictor {self.predictor!r}; valid: {', '.join(PREDICTORS)}"
             )
 
@@ -814,7 +814,7 @@ class LanePool:
     ) -> None:
         self.fn, self.data, self.max_width, self.optimize = fn, data, max_width, optimize
         if parts < 1 or max_width % parts:
-            raise ValueError(f"parts={parts} must be positive and divide max_width={max_width}")
+            raise OptionError(f"parts={parts} must be positive and divide max_width={max_width}")
         self.parts = parts
         self._warm = False  # the part-width program has run once (compiled) on this pool
         self.n_unknowns, self.pdata_widths = n_unknowns, pdata_widths
