@@ -1,10 +1,10 @@
-"""Closed formulas of neuroalgebraic geometry (THEORY.md §2 and §3).
+"""Closed formulas of neuroalgebraic geometry: dimensions, degrees and ED degrees.
 
 Every function here is a pure function of plain integers and tuples, computed in exact integer or
 :class:`fractions.Fraction` arithmetic. The library uses them as proven upper bounds and exact
 values, and the tests use them as independent oracles for the numerical code.
 
-Sources (short names as in THEORY.md):
+Sources (short names used below):
 
 - KTB: Kileel, Trager, Bruna, *On the Expressive Power of Deep Polynomial Neural Networks*,
   arXiv:1905.12207.
@@ -182,7 +182,7 @@ def mlp_ambient_dim(widths: Sequence[int], r: int) -> int:
 
     Notes
     -----
-    THEORY.md §1; KTB, arXiv:1905.12207 (the functional space ``(Sym_D C^{d_0})^{d_L}``).
+    KTB, arXiv:1905.12207 (the functional space ``(Sym_D C^{d_0})^{d_L}``).
 
     Examples
     --------
@@ -210,7 +210,7 @@ def mlp_n_params(widths: Sequence[int]) -> int:
 
     Notes
     -----
-    THEORY.md §1.
+    KTB, arXiv:1905.12207 (one matrix ``W_i ∈ R^{d_i × d_(i-1)}`` per layer).
 
     Examples
     --------
@@ -237,7 +237,7 @@ def mlp_naive_bound(widths: Sequence[int]) -> int:
 
     Notes
     -----
-    KTB, arXiv:1905.12207 (the naive bound); THEORY.md §2.
+    KTB, arXiv:1905.12207 (the naive bound).
 
     Examples
     --------
@@ -266,7 +266,7 @@ def mlp_expected_dim(widths: Sequence[int], r: int) -> int:
 
     Notes
     -----
-    KTB, arXiv:1905.12207; THEORY.md §2.
+    KTB, arXiv:1905.12207 (expected dimension and defect).
 
     Examples
     --------
@@ -369,7 +369,7 @@ def shallow_mlp_dim(d0: int, d1: int, r: int) -> int:
     except for ``d = 2, 2 <= k <= n`` and ``(n, d, k) ∈ {(2,4,5), (3,4,9), (4,4,14), (4,3,7)}``,
     where it is a hypersurface instead of filling (defect one). Here ``n = d0 - 1``,
     ``d = r``, ``k = d1`` and the affine cone adds one. For ``r = 2`` the defect is
-    ``C(d1, 2)``, not one (the dimension of rank-``<= d1`` symmetric matrices). THEORY.md §2;
+    ``C(d1, 2)``, not one (the dimension of rank-``<= d1`` symmetric matrices).
     KLW, arXiv:2402.00949, and Invitation, arXiv:2501.18915, for the network interpretation.
 
     Examples
@@ -411,7 +411,7 @@ def is_alexander_hirschowitz_defective(d0: int, r: int, d1: int) -> bool:
 
     Notes
     -----
-    Alexander–Hirschowitz theorem (see :func:`shallow_mlp_dim`); THEORY.md §2.
+    Alexander–Hirschowitz theorem (AH 1995; see :func:`shallow_mlp_dim`).
 
     Examples
     --------
@@ -535,8 +535,8 @@ def determinantal_degree(m: int, n: int, rank: int) -> int:
 
     Notes
     -----
-    Invitation, arXiv:2501.18915, appendix (two-layer linear networks), as restated in
-    THEORY.md §2. Equal to the Giambelli–Thom–Porteous formula
+    Invitation, arXiv:2501.18915, appendix (two-layer linear networks). Equal to the
+    Giambelli–Thom–Porteous formula
     ``Π_{i < n-ρ} (m+i)! i! / ((ρ+i)! (m-ρ+i)!)`` of Harris, Example 19.10 (tested).
 
     Examples
@@ -814,7 +814,7 @@ def segre_veronese_degree(dims: Sequence[int], weights: Sequence[int] | None = N
 
     Notes
     -----
-    THEORY.md §3; PCN, arXiv:2410.00722 (degree of the polynomial-CNN neuromanifold).
+    PCN, arXiv:2410.00722 (degree of the polynomial-CNN neuromanifold).
 
     Examples
     --------
@@ -846,8 +846,8 @@ def segre_veronese_chern_degrees(
 
     Notes
     -----
-    ``c(TX) = Π_j (1 + h_j)^{m_j+1}``, ``H = Σ_j ω_j h_j``, ``∫ Π h_j^{m_j} = 1`` (THEORY.md §3).
-    Expanding, ``deg c_i = (m - i)! · [t^i] Π_j P_j(t)`` with
+    ``c(TX) = Π_j (1 + h_j)^{m_j+1}``, ``H = Σ_j ω_j h_j``, ``∫ Π h_j^{m_j} = 1`` (the Euler
+    sequence of each factor ``P^{m_j}``). Expanding, ``deg c_i = (m - i)! · [t^i] Π_j P_j(t)`` with
     ``P_j(t) = Σ_a C(m_j+1, a) ω_j^{m_j-a} t^a / (m_j - a)!``, because the coefficient of
     ``Π h_j^{b_j}`` in ``H^{|b|}`` is ``|b|! Π ω_j^{b_j} / b_j!``. Exact rational arithmetic on
     univariate polynomials: ``O(p · m^2)`` operations, instant for ``m`` in the hundreds.
@@ -891,7 +891,7 @@ def generic_ed_degree_from_chern(chern_degrees: Sequence[int]) -> int:
     Notes
     -----
     DHOST, arXiv:1309.0049, Theorem 5.8 (``X`` smooth and transversal to the isotropic
-    quadric, which holds for a generic quadratic form ``Q``). THEORY.md §3.
+    quadric, which holds for a generic quadratic form ``Q``).
 
     Examples
     --------
@@ -1045,7 +1045,7 @@ def cnn_filter_size(filters: Sequence[int], strides: Sequence[int]) -> int:
 
     Notes
     -----
-    THEORY.md §1; KMST, arXiv:2304.05752.
+    KMST, arXiv:2304.05752 (the size of the end-to-end filter).
 
     Examples
     --------
@@ -1077,8 +1077,7 @@ def pcn_dim(filters: Sequence[int]) -> int:
 
     Notes
     -----
-    PCN, arXiv:2410.00722 (the parametrization is regular and birational up to rescaling);
-    THEORY.md §2.
+    PCN, arXiv:2410.00722 (the parametrization is regular and birational up to rescaling).
 
     Examples
     --------
@@ -1107,7 +1106,7 @@ def pcn_degree(filters: Sequence[int], r: int) -> int:
 
     Notes
     -----
-    PCN, arXiv:2410.00722 (degree formula, for ``r > 1``); THEORY.md §2. For ``r = 1`` see
+    PCN, arXiv:2410.00722 (degree formula, for ``r > 1``). For ``r = 1`` see
     :func:`lcn_degree` (stride-one LCNs are filling).
 
     Examples
@@ -1202,8 +1201,8 @@ def lcn_is_filling(filters: Sequence[int], strides: Sequence[int]) -> bool:
 
     Notes
     -----
-    KMST, arXiv:2304.05752; THEORY.md §2 ("with stride 1 the function space is
-    full-dimensional"). Over ``R`` a filling LCN is full-dimensional but not all of ``R^k``.
+    KMST, arXiv:2304.05752 (with stride 1 the function space is full-dimensional). Over ``R``
+    a filling LCN is full-dimensional but not all of ``R^k``.
 
     Examples
     --------
@@ -1243,7 +1242,7 @@ def lcn_degree(filters: Sequence[int], strides: Sequence[int] | None = None) -> 
     filters
         ``(k_1, ..., k_L)`` of the linear CNN, input side first.
     strides
-        One stride per layer, or ``None`` for the regime of THEORY.md: every one of
+        One stride per layer, or ``None`` for the regime of KMST and LCN: every one of
         ``s_1, ..., s_(L-1)`` greater than one.
 
     Returns
