@@ -372,3 +372,21 @@ def test_sweep_family_ranges_over_channels_and_axes():
         "lcn k=2x2,2x2 c=1,2,1",
         "lcn k=2x2,2x2 c=1,2,1 s=2",
     }
+
+
+@pytest.mark.parametrize(
+    "k,c,s",
+    [
+        ([(2,), (2,)], [3, 2, 3], [(1,)]),
+        ([(2,), (2,), (2,)], [2, 3, 3, 2], [(2,), (2,)]),
+        ([(2, 1), (1, 2)], [2, 2, 3], [(1, 1)]),
+    ],
+)
+def test_gl_bound_met_by_the_hand_rank(k, c, s):
+    """Linear σ, full GL orbits: dim ≤ n − Σ c_i², met here (below the ambient)."""
+    arch = LinearConvNet(tuple(k), tuple(c), tuple(s))
+    r = dimension(arch)
+    bound = arch.n_params - sum(ci * ci for ci in c[1:-1])
+    assert r.upper_bound_source == "symmetry" and r.upper_bound == bound < arch.ambient_dim
+    assert r.certified
+    assert _hand_rank(k, c, s, [0, 1], arch.n_inputs + 1) == bound
