@@ -43,7 +43,8 @@ def defect_grid(
     """Per activation, ``(depth, bottleneck width) → (defective, total)`` over stored MLP dims.
 
     The bottleneck width is the smallest hidden width (``min_hidden_width``), the quantity that
-    decides defectivity in THEORY.md §2 (width-one bottlenecks lose dimension).
+    decides defectivity for large ``r`` (Finkel, Rodriguez, Wu, Yahl, arXiv:2408.04569:
+    width-one bottlenecks lose dimension, and without one the naive bound is reached).
 
     >>> rows = [dict(invariant="dim", status="ok", kind="mlp", activation="x^2", depth=2,
     ...              min_hidden_width=1, defect=d) for d in (0, 1, 1)]
