@@ -26,7 +26,8 @@ Methods
     Parameter-space solutions of one fiber are merged by their image (the count is divided by
     the fiber size that way).
 
-Every result carries the closed formula that applies (PCN, LCN, determinantal), if any.
+Every result carries the closed formula that applies (PCN, LCN, determinantal), if any, as
+:mod:`.formula_choice` decides it.
 Degrees here are computed in function space, so no division by a fiber size is needed; a count
 of parameter-space solutions would be divided by the generic fiber size.
 """
@@ -42,8 +43,6 @@ from typing import Any
 import numpy as np
 
 from ..architectures.base import Architecture
-from ..architectures.cnn import CNN, LCN
-from ..architectures.mlp import MLP
 from ..errors import (
     BackendUnavailableError,
     BudgetExceededError,
@@ -51,9 +50,10 @@ from ..errors import (
     RankDisagreementError,
 )
 from ..exact import nullspace_mod_p, primes_below
+from ..parametrization.coordinates import coordinates, sample_points_mod_p
 from ..results import Result
-from . import formulas
-from .equations import MARGIN, PRIME_BITS, coordinates, equations, sample_points_mod_p
+from .equations import MARGIN, PRIME_BITS, equations
+from .formula_choice import DEGREE, closed_formula
 
 __all__ = ["DegreeResult", "degree", "degree_formula"]
 
@@ -94,35 +94,17 @@ class DegreeResult(Result):
 
 
 def degree_formula(arch: Architecture) -> dict[str, Any] | None:
-    """The closed formula for the degree of ``arch``'s neurovariety, when one applies.
+    """The closed formula for the degree of ``arch``'s neurovariety, when one applies: its
+    ``name``, ``value`` and ``source`` (chosen by :func:`.formula_choice.closed_formulas`).
 
-    >>> from neurovariety import Monomial
+    >>> from neurovariety import LCN, MLP, Monomial
     >>> degree_formula(LCN((3, 2), 2))["value"]
     3
     >>> degree_formula(MLP((3, 2, 3), Monomial(1)))["name"]
     'determinantal degree'
     """
-    if isinstance(arch, LCN):
-        strides = tuple(arch.strides) + (1,)  # type: ignore[arg-type]
-        return {
-            "name": "LCN degree",
-            "value": formulas.lcn_degree(arch.filters, strides),
-            "source": "Segre degree (Σ(k_i−1))!/Π(k_i−1)!, LCN arXiv:2401.16613 / KMST",
-        }
-    if isinstance(arch, CNN) and arch.activation.is_monomial and arch.activation.degree >= 2:
-        return {
-            "name": "PCN degree",
-            "value": formulas.pcn_degree(arch.filters, arch.activation.degree),
-            "source": "Segre–Veronese degree, PCN arXiv:2410.00722",
-        }
-    if isinstance(arch, MLP) and arch.activation.is_linear and not arch.bias:
-        d = arch.widths
-        return {
-            "name": "determinantal degree",
-            "value": formulas.linear_network_degree(d),
-            "source": f"{d[-1]}×{d[0]} matrices of rank ≤ {min(d)}, Invitation appendix",
-        }
-    return None
+    f = closed_formula(arch, DEGREE)
+    return None if f is None else {"name": f.name, "value": f.value, "source": f.source}
 
 
 def _projection_degree(
@@ -212,8 +194,11 @@ def _witness_degree(
     """
     import jax.numpy as jnp
 
+    from ..jaxconfig import ensure_x64
     from ..nag import witness_set
     from ..parametrization.numeric import chart_map, gauge_chart
+
+    ensure_x64()  # X is complex128
 
     A = len(coordinates(arch))
     if dim == A:
@@ -351,6 +336,7 @@ def degree(
 
     Examples
     --------
+    >>> from neurovariety import LCN
     >>> r = degree(LCN((3, 3), 2), method="projection")
     >>> r.degree, r.formula["value"], r.agrees_with_formula
     (6, 6, True)

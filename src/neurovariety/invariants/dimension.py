@@ -19,15 +19,13 @@ import numpy as np
 
 from ..architectures.attention import Attention
 from ..architectures.base import Architecture
-from ..architectures.cnn import CNN
-from ..architectures.conv import ConvNet
-from ..architectures.mlp import MLP
 from ..errors import BudgetExceededError, NeurovarietyError, RankDisagreementError
 from ..exact import primes_below, rank_mod
 from ..parametrization.exact import jacobian_mod_p, random_point_mod_p
 from ..resources import default_max_memory, format_bytes
 from ..results import Result
 from . import formulas
+from .formula_choice import DIMENSION_BOUND, closed_formulas
 
 NUMERIC_RTOL = 1e-9  # relative cut for numerical ranks (float64, moderately conditioned)
 DEFAULT_PRIME_BITS = 23  # residues in float64 with exact BLAS blocks (see neurovariety.exact)
@@ -48,7 +46,8 @@ class Bound:
 def upper_bounds(arch: Architecture) -> list[Bound]:
     """Every proven upper bound of dim M that applies to ``arch``, smallest first.
 
-    Each bound is a theorem with hypotheses, checked here for the architecture at hand:
+    Each bound is a theorem with hypotheses, checked for the architecture at hand by
+    :func:`.formula_choice.closed_formulas`:
 
     - ``ambient``: f_θ lies in the span of the monomials its layers can reach (all).
     - ``parameters``: dim M ≤ rank of dφ ≤ number of parameters (all).
@@ -76,60 +75,13 @@ def upper_bounds(arch: Architecture) -> list[Bound]:
     >>> [(b.name, b.value) for b in upper_bounds(parse_architecture("mlp 3-2-3 x bias"))][:1]
     [('determinantal', 11)]
     """
-    if isinstance(arch, Attention):  # ambient, parameters, symmetry, HMK's formula
-        return sorted((Bound(*b) for b in arch.dimension_bounds()), key=lambda b: b.value)
-    act = arch.activation
-    out = [
-        Bound("ambient", arch.ambient_dim, "span of the reachable monomials"),
-        Bound("parameters", arch.n_params, "dim M ≤ number of parameters"),
+    # which formulas apply is decided in formula_choice (with the degrees and ED degrees)
+    bounds = [
+        Bound(f.name, f.value, f.source)
+        for f in closed_formulas(arch)
+        if f.invariant == DIMENSION_BOUND
     ]
-    if isinstance(arch, MLP):
-        w = arch.widths
-        if act.is_linear:
-            out.append(
-                Bound(
-                    "determinantal",
-                    formulas.linear_network_dim(w, bias=arch.bias),
-                    "linear network: x ↦ Ax (+ c), rank A ≤ min width (Invitation, appendix)",
-                )
-            )
-        elif act.is_monomial:
-            out.append(
-                Bound(
-                    "symmetry",
-                    arch.n_params - sum(arch.hidden_widths),
-                    "parameters − hidden-neuron rescalings (a torus with finite stabilizers)",
-                )
-            )
-            if not arch.bias:
-                r = act.exponents[0]
-                out.append(
-                    Bound(
-                        "composition",
-                        formulas.mlp_composition_bound(w, r),
-                        "composition bound (KTB, arXiv:1905.12207)",
-                    )
-                )
-                if len(w) == 3 and w[2] == 1:
-                    out.append(
-                        Bound(
-                            "alexander-hirschowitz",
-                            formulas.shallow_mlp_dim(w[0], w[1], r),
-                            "secant varieties of Veronese varieties (Alexander–Hirschowitz)",
-                        )
-                    )
-    elif isinstance(arch, CNN) and act.is_monomial:
-        out.append(
-            Bound(
-                "symmetry",
-                arch.n_params - (len(arch.filters) - 1),
-                "parameters − filter rescalings (PCN/KMST: |k| − L + 1)",
-            )
-        )
-    elif isinstance(arch, ConvNet):
-        out += [Bound(*b) for b in arch.dimension_bounds()]
-    out.sort(key=lambda b: b.value)
-    return out
+    return sorted(bounds, key=lambda b: b.value)
 
 
 @dataclasses.dataclass(frozen=True, repr=False)

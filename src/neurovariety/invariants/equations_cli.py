@@ -58,7 +58,8 @@ def equations_command(
 ) -> None:
     """Defining equations of the neurovariety, verified exactly on the parametrization."""
     from ..architectures import LCN
-    from .equations import equations, lcn_equations
+    from .equations import equations
+    from .lcn_equations import lcn_equations
 
     if as_json and fmt not in (Format.text, Format.json):
         raise NeurovarietyError(f"--json prints JSON; drop it or --format {fmt.value}")
@@ -118,7 +119,8 @@ def member_command(
     as_json: bool = typer.Option(False, "--json", help="print the result as JSON"),
 ) -> None:
     """Is the polynomial with these coefficients on the neurovariety / real neuromanifold?"""
-    from .equations import coordinates, member, parse_point
+    from ..parametrization.coordinates import coordinates
+    from .membership import member, parse_point
 
     arch = parse_spec(spec)
     try:

@@ -7,12 +7,13 @@ import math
 from typing import Any
 
 from ..architectures.base import Architecture
-from ..architectures.cnn import CNN, LCN
+from ..architectures.cnn import CNN
 from ..architectures.mlp import MLP
 from ..errors import NeurovarietyError
+from ..parametrization.coordinates import coordinates
 from ..results import Result
-from . import formulas
 from .dimension import DimensionResult, dimension, upper_bounds
+from .formula_choice import DEGREE, closed_formula, closed_formulas
 from .singularities import SingularityResult
 
 MAX_PROFILE_STRATA = 12
@@ -331,16 +332,15 @@ def degree_cost(arch: Architecture, dim: DimensionResult) -> tuple[str, float, s
     >>> degree_cost(a, dimension(a))[1] > 3600
     True
     """
-    from .degree import DEFAULT_MAX_MONOMIALS, degree_formula
-    from .equations import coordinates
+    from .degree import DEFAULT_MAX_MONOMIALS
     from .exact_counts import available, chart_size
     from .identifiability import symmetry
 
     d, n_coords = dim.dimension, len(coordinates(arch))
     if d == n_coords:
         return "projection", 0.0, "filling"
-    formula = degree_formula(arch)
-    low = int(formula["value"]) if formula is not None else n_coords - d + 1
+    formula = closed_formula(arch, DEGREE)
+    low = formula.value if formula is not None else n_coords - d + 1
     monomials = math.comb(low + d, d)
     plans = []
     if monomials <= DEFAULT_MAX_MONOMIALS:
@@ -392,57 +392,14 @@ def _degree_rows(
 
 
 def _formula_rows(arch: Architecture) -> list[ProfileRow]:
-    rows: list[ProfileRow] = []
-    if isinstance(arch, LCN):
-        k = arch.filters
-        strides = tuple(arch.strides) + (1,)  # type: ignore[arg-type]  # last one is moot
-        if not formulas.lcn_is_filling(k, strides):
-            rows.append(
-                ProfileRow(
-                    "degree", formulas.lcn_degree(k, strides), "Segre degree (KMST, strides > 1)"
-                )
-            )
-            rows.append(
-                ProfileRow(
-                    "generic ED degree",
-                    formulas.lcn_ed_degree(k, strides),
-                    "generic ED degree of the Segre variety (KMST, DHOST Thm 5.8)",
-                )
-            )
-        else:
-            rows.append(ProfileRow("degree", 1, "stride 1: the function space is filling"))
-    elif isinstance(arch, CNN) and arch.activation.is_monomial and arch.activation.exponents[0] > 1:
-        k, r = arch.filters, arch.activation.exponents[0]  # PCN's formulas are for r ≥ 2
-        rows.append(
-            ProfileRow(
-                "degree",
-                formulas.pcn_degree(k, r),
-                "Segre–Veronese degree (PCN, arXiv:2410.00722)",
-            )
-        )
-        rows.append(
-            ProfileRow(
-                "generic ED degree",
-                formulas.pcn_ed_degree(k, r),
-                "critical points of the MSE for generic large data (PCN)",
-            )
-        )
-    elif isinstance(arch, MLP) and arch.activation.is_linear and not arch.bias:
-        w = arch.widths
-        rho, m, n = min(w), w[-1], w[0]
-        if rho < min(m, n):
-            rows.append(
-                ProfileRow(
-                    "degree",
-                    formulas.determinantal_degree(m, n, rho),
-                    f"{m}×{n} matrices of rank ≤ {rho} (determinantal variety)",
-                )
-            )
-            rows.append(
-                ProfileRow(
-                    "ED degree (Frobenius)",
-                    formulas.eckart_young_ed_degree(m, n, rho),
-                    "Eckart–Young",
-                )
-            )
-    return rows
+    """The closed degree and ED degree that apply, as :mod:`.formula_choice` states them.
+
+    >>> from neurovariety import parse_architecture
+    >>> [(r.name, r.value) for r in _formula_rows(parse_architecture("mlp 3-2-3 x"))]
+    [('degree', 3), ('ED degree (Frobenius)', 3)]
+    """
+    return [
+        ProfileRow(f.invariant, f.value, f.profile)
+        for f in closed_formulas(arch)
+        if f.profile is not None
+    ]

@@ -34,10 +34,9 @@ from typing import Any
 import numpy as np
 
 from ..architectures.base import Architecture
-from ..architectures.cnn import CNN, LCN
 from ..errors import BudgetExceededError, NeurovarietyError
-from ..invariants import formulas
 from ..invariants.dimension import dimension
+from ..invariants.formula_choice import GENERIC_ED_DEGREE, closed_formula
 from ..nag import SearchProgress, monodromy_solve
 from ..nag.result import cluster
 from ..results import Result, Verdict
@@ -179,22 +178,9 @@ def full_rank(J: np.ndarray, rank: int) -> bool:
 
 
 def _formula(arch: Architecture, form: str) -> tuple[int | None, str | None]:
-    if form != "generic" or not isinstance(arch, CNN):
-        return None, None
-    if isinstance(arch, LCN):
-        strides = tuple(arch.strides) + (1,)  # type: ignore[arg-type]
-        if formulas.lcn_is_filling(arch.filters, strides):
-            return 1, "filling: the function space itself"
-        return (
-            formulas.lcn_ed_degree(arch.filters, strides),
-            "generic ED degree of the Segre variety (KMST)",
-        )
-    if arch.activation.is_monomial and arch.activation.degree >= 2:
-        return (
-            formulas.pcn_ed_degree(arch.filters, arch.activation.degree),
-            "generic ED degree of the Segre–Veronese variety (PCN)",
-        )
-    return None, None
+    # only the generic form has a closed count (the data form depends on the data)
+    chosen = closed_formula(arch, GENERIC_ED_DEGREE) if form == "generic" else None
+    return (None, None) if chosen is None else (chosen.value, chosen.source)
 
 
 METHODS = ("auto", "exact", "monodromy", "both", "function-space")
