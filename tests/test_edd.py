@@ -1,4 +1,5 @@
-"""ED and learning degrees by monodromy, against the closed formulas of THEORY.md."""
+"""ED and learning degrees by monodromy, against closed formulas (generic ED degrees of Segre and
+Segre–Veronese varieties, DHOST Thm 5.8; PCN arXiv:2410.00722, KMST arXiv:2304.05752)."""
 
 from __future__ import annotations
 
@@ -43,7 +44,7 @@ def test_ed_degrees_match_formulas_over_seeds(spec: str, expected: int, seed: in
 
 @pytest.mark.slow
 def test_a_large_count_ends_on_its_own_trace_line(monkeypatch) -> None:
-    # The LCN with 2,385 critical points (the generic ED degree of a Segre product, THEORY.md).
+    # The LCN with 2,385 critical points (the generic ED degree of a Segre product, KMST).
     # The trace is read inside the search: its line must survive the one path in ~2,400 that
     # fails its straight way (two detours) or meets another (which is sent round the same way).
     # With one short detour this seed lost all six of its lines and ran ~5 minutes to its stale

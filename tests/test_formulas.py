@@ -2,7 +2,7 @@
 
 Three kinds of oracle:
 
-1. values stated in the literature (THEORY.md §2–3, KTB, DHOST, FO), with hand computations
+1. values stated in the literature (KTB, AH, PCN, KMST, DHOST, FO), with hand computations
    written out in comments;
 2. second methods that share no code with the module (Giambelli–Thom–Porteous, a sympy
    expansion of the multivariate Chern polynomial, sympy division for Friedland–Ottaviani,
@@ -77,7 +77,7 @@ def _network_jacobian_rank(
 
     Layer ``i`` has the matrix ``M_i = Σ_θ θ · E_θ`` over its parameters, ``σ = x^r`` between
     layers, none after the last. Evaluating at ``n_params + 2`` random points is injective on the
-    span of the Jacobian columns with high probability (THEORY.md §4).
+    span of the Jacobian columns with high probability (Schwartz–Zippel).
     """
     rng = random.Random(seed)
     n_params = sum(len(p) for p in patterns)
@@ -127,7 +127,8 @@ def mlp_rank(widths: tuple[int, ...], r: int, seed: int = 1) -> int:
 
 
 def cnn_rank(filters: tuple[int, ...], strides: tuple[int, ...], r: int, seed: int = 1) -> int:
-    """Rank for the first output of a single-channel 1D CNN (THEORY.md §1)."""
+    """Rank for the first output of a single-channel 1D CNN (its other outputs are shifts of it,
+    PCN arXiv:2410.00722)."""
     sizes = [1]  # neurons per layer, computed from the output backwards
     for k, s in zip(reversed(filters), reversed(strides), strict=True):
         sizes.append((sizes[-1] - 1) * s + k)

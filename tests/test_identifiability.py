@@ -1,4 +1,6 @@
-"""Generic fibers against THEORY.md: dimensions, sizes and the degrees seen on the way."""
+"""Generic fibers against the papers (rescaling tori: KTB arXiv:1905.12207, PCN arXiv:2410.00722,
+KMST arXiv:2304.05752; permutations: Razor arXiv:2505.11846): dimensions, sizes and the degrees
+seen on the way."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""Subnetwork strata and singular points, against THEORY.md (PCN, Razor) and hand reasoning."""
+"""Subnetwork strata and singular points, against PCN (arXiv:2410.00722), Razor (arXiv:2505.11846)
+and hand reasoning."""
 
 from __future__ import annotations
 

@@ -111,7 +111,8 @@ def test_degree_of_twisted_cubic_by_parametrization_and_by_equations():
 
 def test_degree_of_rank_one_2x3_matrices_with_positive_dimensional_fibers():
     # (u, v) -> u v^T: 5 parameters, dimension 4 (one rescaling), degree 3 (= C(3, 1) ... the
-    # determinantal formula of THEORY.md for N0=2, N2=3, N1=1: C(3, 1) / C(1, 1) = 3).
+    # determinantal formula of the Invitation, arXiv:2501.18915, appendix, for N0=2, N2=3, N1=1:
+    # C(3, 1) / C(1, 1) = 3).
     W = witness_set(
         parametrization=lambda t: jnp.outer(t[:2], t[2:]).reshape(-1), n_parameters=5, seed=1
     )

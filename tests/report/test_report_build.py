@@ -163,7 +163,7 @@ FOUR = ["mlp 2-3-2-3-4 x^2", "mlp 2-2-1 x^3+x^2", "cnn k=2,2 s=1 x^2", "lcn k=3,
 
 @pytest.mark.slow
 @pytest.mark.parametrize("spec", FOUR)
-def test_the_issue_reports_take_under_a_minute(tmp_path: Path, spec: str) -> None:
+def test_the_four_reports_take_under_a_minute(tmp_path: Path, spec: str) -> None:
     import time
 
     t0 = time.perf_counter()

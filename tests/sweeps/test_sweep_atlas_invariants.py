@@ -72,7 +72,7 @@ def _fill(db: Path, specs: list[str], invariants: Any) -> None:
 
 
 def test_a_sweep_of_dim_degree_edd_fiber_fills_the_atlas(tmp_path: Path) -> None:
-    """The issue's Done-means: a sweep with the CLI, then `atlas query` returns the edd rows."""
+    """A sweep with the CLI, then `atlas query` returns the edd rows."""
     app, db = _app(), tmp_path / "atlas.db"
     specs = ["lcn k=2,2 s=2", "lcn k=3,2 s=2", "cnn k=2,2 s=2 x^2"]
     args = ["sweep", "--store", str(db), "--workers", "1", "--no-progress"]

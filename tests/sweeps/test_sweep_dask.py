@@ -1,8 +1,9 @@
 """Sweeps on a real Dask cluster: a scheduler and workers started here, as separate processes on
-loopback; the issue's MLP defect sweep checked against independent formulas; kill and resume;
+loopback; the 480-MLP defect sweep checked against independent formulas; kill and resume;
 concurrent sweeps on one store; the CLI.
 
-Independent checks (THEORY.md §2), never the code's own output:
+Independent checks (KTB arXiv:1905.12207, Alexander–Hirschowitz, FRWY arXiv:2408.04569, hand
+derivations), never the code's own output:
 
 * every dimension is at most :func:`formulas.mlp_upper_bound` (ambient, naive, composition and
   known-exact bounds) and the defect is ``formulas.mlp_expected_dim − dimension``;
@@ -35,8 +36,8 @@ from neurovariety.invariants import formulas
 from neurovariety.sweeps import Store, family_from_dict, load_family, run_sweep
 from neurovariety.sweeps.cli import register
 
-ISSUE_FAMILY = {
-    "name": "issue-7",
+MLP_FAMILY = {
+    "name": "mlp-defects",
     "invariants": ["dim"],
     "timeout": 120,
     "mlp": [{"depth": [2, 3], "widths": "1..4", "outputs": "1..3", "degrees": [2, 3]}],
@@ -113,7 +114,7 @@ def _bottleneck_dim(w: tuple[int, ...], r: int) -> int | None:
 
 
 def test_mlp_defect_sweep_matches_theory(scheduler: str, tmp_path: Path) -> None:
-    fam = family_from_dict(ISSUE_FAMILY)
+    fam = family_from_dict(MLP_FAMILY)
     db = tmp_path / "atlas.db"
     report = run_sweep(fam, db, scheduler=scheduler)
     assert (report.tasks, report.ok, report.failed, report.timeout) == (480, 480, 0, 0)

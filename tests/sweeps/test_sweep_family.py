@@ -20,8 +20,8 @@ from neurovariety.sweeps import (
 )
 from neurovariety.sweeps.family import MAX_TASKS, parse_range, task_key
 
-ISSUE_FAMILY = """
-name = "issue-7"
+MLP_FAMILY = """
+name = "mlp-defects"
 invariants = ["dim"]
 timeout = 30
 memory_limit = "1GiB"
@@ -34,9 +34,9 @@ degrees = [2, 3]
 """
 
 
-def test_issue_family_enumerates_every_mlp(tmp_path: Path) -> None:
+def test_the_480_mlp_family_enumerates_every_mlp(tmp_path: Path) -> None:
     path = tmp_path / "fam.toml"
-    path.write_text(ISSUE_FAMILY)
+    path.write_text(MLP_FAMILY)
     fam = load_family(path)
     # independent enumeration: L ∈ {2, 3}, d_0..d_(L-1) ∈ 1..4, d_L ∈ 1..3, r ∈ {2, 3}
     want = {
@@ -48,7 +48,7 @@ def test_issue_family_enumerates_every_mlp(tmp_path: Path) -> None:
     }
     assert set(fam.specs) == want
     assert len(fam.specs) == (4**2 + 4**3) * 3 * 2 == 480
-    assert fam.name == "issue-7"
+    assert fam.name == "mlp-defects"
     assert fam.timeout == 30.0
     assert fam.memory_limit == 2**30
     tasks = fam.tasks()
