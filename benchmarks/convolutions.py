@@ -1,0 +1,81 @@
+"""Benchmark: certified ``dim`` of multi-channel and 2D convolutional networks against float LU.
+
+For each architecture it times :func:`neurovariety.invariants.dimension.dimension` (exact
+Jacobian ranks mod two ~23-bit primes, each on its own Jacobian, certified against the proven
+bounds) and a float64 ``scipy.linalg.lu_factor`` of a random matrix of the same shape as one of
+those Jacobians (rows = samples × outputs, columns = parameters), the hardware bound for an
+elimination of that size. The ratio divides our time by one LU per prime.
+
+Usage::
+
+    python benchmarks/convolutions.py            # the table in benchmarks/RESULTS.md
+    python benchmarks/convolutions.py --quick    # the smaller half, < 1 minute
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import os
+import time
+
+import numpy as np
+import scipy.linalg
+from _machine import cpu_model  # noqa: E402  (benchmarks/ is on sys.path when run as a script)
+
+from neurovariety import parse_architecture
+from neurovariety.invariants.dimension import dimension
+
+SPECS = [
+    "lcn k=5,5,5 c=4,16,16,4 s=2",
+    "cnn k=4,4,4 c=2,16,16,2 x^2",
+    "lcn k=3x3,3x3,3x3 c=3,16,16,3",
+    "cnn k=3x3,3x3 c=3,32,4 x^2",
+    "cnn k=4,4,4 c=2,24,24,2 x^2",
+    "cnn k=3x3,3x3 c=3,48,6 x^2",
+]
+
+
+def _lu_seconds(rows: int, cols: int, repeats: int = 2) -> float:
+    rng = np.random.default_rng(0)
+    a = rng.standard_normal((rows, cols))
+    best = float("inf")
+    for _ in range(repeats):
+        t = time.perf_counter()
+        scipy.linalg.lu_factor(a, check_finite=False)
+        best = min(best, time.perf_counter() - t)
+    return best
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--quick", action="store_true", help="the first half of the architectures")
+    args = ap.parse_args()
+    specs = SPECS[: len(SPECS) // 2] if args.quick else SPECS
+    print(
+        f"# {datetime.date.today()} · {cpu_model()} · {os.cpu_count()} CPUs · "
+        f"load {os.getloadavg()[0]:.1f}"
+    )
+    print(
+        "| architecture | params | dim (bound) | Jacobian | ours (s) | float LU (s) | "
+        "ours / (primes × LU) |"
+    )
+    print("|---|---|---|---|---|---|---|")
+    for spec in specs:
+        arch = parse_architecture(spec)
+        t = time.perf_counter()
+        r = dimension(arch)
+        ours = time.perf_counter() - t
+        rows, cols = r.n_samples * arch.n_outputs, arch.n_params
+        lu = _lu_seconds(rows, cols)
+        ratio = ours / (len(r.primes) * lu)
+        print(
+            f"| `{spec}` | {cols} | {r.dimension} ({r.upper_bound_source}"
+            f"{', certified' if r.certified else ''}) | {rows} × {cols} | {ours:.2f} | "
+            f"{lu:.3f} | {ratio:.0f} |",
+            flush=True,
+        )
+
+
+if __name__ == "__main__":
+    main()
