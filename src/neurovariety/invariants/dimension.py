@@ -19,7 +19,7 @@ import numpy as np
 
 from ..architectures.attention import Attention
 from ..architectures.base import Architecture
-from ..errors import BudgetExceededError, NeurovarietyError, RankDisagreementError
+from ..errors import BudgetExceededError, InternalError, NeurovarietyError, RankDisagreementError
 from ..exact import primes_below, rank_mod
 from ..parametrization.exact import jacobian_mod_p, random_point_mod_p
 from ..resources import default_max_memory, format_bytes
@@ -315,9 +315,8 @@ def dimension(
             )
     lower = max(ranks)
     if lower > best.value:
-        raise NeurovarietyError(
-            f"internal error: exact rank {lower} exceeds the {best.name} bound {best.value} "
-            f"for {arch.spec}; please report this"
+        raise InternalError(
+            f"exact rank {lower} exceeds the {best.name} bound {best.value} for {arch.spec}"
         )
     certified = lower == best.value
     deg_minor = lower * max(1, arch.total_degree - 1)
