@@ -405,9 +405,10 @@ def function_distances(
     True
     """
     ensure_x64()
+    fit = _fitter(arch, iters)  # first: it turns on JAX's 64-bit mode the arrays below need
     thetas = jnp.asarray(np.asarray(theta, dtype=float)[None, :])
     Ps = jnp.asarray(_projectors(arch))
-    rel = np.asarray(_fitter(arch, iters)(thetas, Ps, jnp.asarray(points, dtype=float)))[0]
+    rel = np.asarray(fit(thetas, Ps, jnp.asarray(points, dtype=float)))[0]
     return {s.name: float(d) for s, d in zip(maximal_strata(arch), rel, strict=True)}
 
 
