@@ -70,7 +70,7 @@ def test_report_of_an_lcn(tmp_path: Path) -> None:
     assert "smooth (proven)" in text and "KMST, arXiv:2304.05752" in text
     assert "zero ideal" not in text
     # Razor: CNN/LCN strata carry no critical points for generic data
-    assert re.search(r"padding [0-9| ]+ 0/3", text)
+    assert re.search(r"padding [0-9| ]+ estimate 0/3", text)
     # dimension 4: no point cloud, and why; the exact slice through the node instead
     assert r.figures == ["bounds", "slice", "landscape", "exposure"]
     assert "node: two distinct real tangent lines" in text
@@ -90,7 +90,7 @@ def test_report_of_an_mlp_shows_exposed_strata_and_the_picture(tmp_path: Path) -
     assert "4*c0*c2 - c1^2 = 0" in text
     # width 1: the stratum computes only 0, whose critical points (θ = 0) are on the zero fiber,
     # not counted (as for CNN strata; Razor is away from 0) -- landscape.critical decides it
-    assert re.search(r"inactive-out layer 1 neurons 0 0/3", text)
+    assert re.search(r"inactive-out layer 1 neurons 0 zero fiber \(every dataset\) 0/3", text)
 
 
 def test_zero_budget_skips_and_says_why(tmp_path: Path) -> None:
