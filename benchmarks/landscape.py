@@ -15,11 +15,11 @@ Both are compared with the closed formula (``result.formula``: generic ED degree
 Segre–Veronese variety, KMST / PCN). The two runs of a case are sequential, never concurrent.
 
 Macaulay2's time on one and the same script is not stable (the 404 case: 86–104 s in most runs,
-over 600 s in others; benchmarks/RESULTS.md, session 7): ``--m2-repeats K`` runs it K times and
+over 600 s in others; benchmarks/RESULTS.md, 2026-11-30): ``--m2-repeats K`` runs it K times and
 the ratio is taken against its *fastest* run (the conservative reading for us); the table shows
 the fastest time and, for K > 1, every run's. ``--ours-repeats K`` does the same for ours, each
 run in a fresh Python process (a second run in one process would find its programs compiled);
-ours varies too (the 404 case, seed 0: 5.06 s in a session's first run, 3.5-3.7 s after, also with
+ours varies too (the 404 case, seed 0: 5.06 s in a day's first run, 3.5-3.7 s after, also with
 the page cache dropped).
 
 Usage::

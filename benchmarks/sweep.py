@@ -25,7 +25,7 @@ store, shares the machine's cores with the workers).
 
 Families:
 
-* ``tiny``  — the issue's 480 MLPs (L ∈ {2, 3}, widths 1..4, outputs 1..3, r ∈ {2, 3}), ~2 ms each;
+* ``tiny``  — 480 MLPs (L ∈ {2, 3}, widths 1..4, outputs 1..3, r ∈ {2, 3}), ~2 ms each;
 * ``medium`` — 108 MLPs of depth 4 (d_0 = 5, hidden 5..7, outputs 2..5, r = 3), ~10-60 ms each.
 
 Usage::
