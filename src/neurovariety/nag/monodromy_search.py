@@ -42,7 +42,7 @@ from .trace import (
     _trace_point,
     _trace_verdict,
 )
-from .tracker import LanePool, in_background, wait_all, wait_event
+from .tracker import LanePool, TrackerOptions, in_background, wait_all, wait_event
 
 
 @dataclass(frozen=True)
@@ -419,7 +419,7 @@ class MonodromySearch:
         ):
             self._load_from(q, options)
 
-    def _load_from(self, q: deque[_Crossing], options: Any) -> None:
+    def _load_from(self, q: deque[_Crossing], options: TrackerOptions) -> None:
         g, pool = self.graph, self.pool
         m = min(pool.max_width - pool.busy, len(q))
         if m <= 0:
