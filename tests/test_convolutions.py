@@ -390,3 +390,12 @@ def test_gl_bound_met_by_the_hand_rank(k, c, s):
     assert r.upper_bound_source == "symmetry" and r.upper_bound == bound < arch.ambient_dim
     assert r.certified
     assert _hand_rank(k, c, s, [0, 1], arch.n_inputs + 1) == bound
+
+
+@pytest.mark.parametrize("k,c,s,sigma", [m for m in MULTI_1D + MULTI_2D if m[3] is not None])
+def test_ambient_of_one_channel_per_layer_equals_all_channels(k, c, s, sigma):
+    """The ambient propagates supports through channel 0 only; all channels give the same."""
+    from neurovariety.architectures.cnn import _support_multisets
+
+    arch = _arch(k, c, s, sigma)
+    assert arch.ambient_dim_per_output == len(_support_multisets(arch))

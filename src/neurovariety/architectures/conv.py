@@ -286,7 +286,7 @@ class ConvNet(Architecture):
 
     @cached_property
     def ambient_dim_per_output(self) -> int:  # type: ignore[override]
-        return len(_support_multisets(self))
+        return len(_support_multisets(_SupportSkeleton(self)))  # type: ignore[arg-type]  # duck
 
     def _spec_body(self) -> str:
         s = f"k={','.join('x'.join(map(str, f)) for f in self.filters)}"
@@ -301,6 +301,26 @@ class ConvNet(Architecture):
     @property
     def spec(self) -> str:
         return f"cnn {self._spec_body()} {self.activation.spec}"
+
+
+class _SupportSkeleton:
+    """The layers of channel 0 only, for propagating monomial supports.
+
+    Every output channel reads every input channel, so past the input all channels at a position
+    reach the same monomials: one channel per hidden layer gives the same support at c_i times
+    less work (the input keeps its channels: they are distinct variables).
+    """
+
+    def __init__(self, arch: ConvNet) -> None:
+        self.activation = arch.activation
+        self.n_inputs = arch.n_inputs
+        layers = []
+        for i, layer in enumerate(arch.layers):
+            rows = layer.n_out // arch.channels[i + 1]
+            cols = layer.n_in if i == 0 else layer.n_in // arch.channels[i]
+            pattern = layer.pattern[:rows, :cols]
+            layers.append(dataclasses.replace(layer, n_in=cols, n_out=rows, pattern=pattern))
+        self.layers = tuple(layers)
 
 
 @dataclasses.dataclass(frozen=True)
