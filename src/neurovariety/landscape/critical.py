@@ -172,6 +172,7 @@ def hessian_signature(
     An eigenvalue counts as zero when |λ| ≤ max(1e-8·max|λ|, 10·min(‖∇L‖, tolerance)·max(1, ‖θ‖)):
     near a critical point the Hessian along a fiber of L is of the order of the gradient.
     """
+    ensure_x64()  # _residual_functions is cached: it may not reach forward_fn
     residual, jacobian, hessian = _residual_functions(arch)
     th, Xj = jnp.asarray(np.asarray(theta, dtype=float)), jnp.asarray(np.asarray(X, dtype=float))
     Yj = jnp.asarray(np.asarray(Y, dtype=float).reshape(Xj.shape[0], arch.n_outputs))
