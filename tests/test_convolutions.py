@@ -399,3 +399,36 @@ def test_ambient_of_one_channel_per_layer_equals_all_channels(k, c, s, sigma):
 
     arch = _arch(k, c, s, sigma)
     assert arch.ambient_dim_per_output == len(_support_multisets(arch))
+
+
+def _needs_msolve():
+    from neurovariety.invariants import exact_counts
+
+    return pytest.mark.skipif(not exact_counts.available(), reason="msolve is not installed")
+
+
+@_needs_msolve()
+@pytest.mark.parametrize(
+    "spec,size,degree",
+    [
+        ("lcn k=2x2,2x2", 2, 10),  # equal shapes swap: 2 points; C(6,3)/2
+        ("lcn k=2x2,2x3", 1, 56),  # C(8,3)
+        ("lcn k=3x2,2x3", 1, 252),  # C(10,5): the shapes differ, no swap
+        pytest.param("lcn k=2x2,2x2,2x2", 6, None, marks=pytest.mark.slow),  # 3! orderings
+    ],
+)
+def test_2d_lcn_fiber_and_degree_from_unique_factorization(spec, size, degree):
+    """Stride 1, filters a×b with a, b ≥ 2: generic factors are irreducible, so the fiber over a
+    product is the orderings of equal-shaped factors, and the multiplication map
+    Π P^{|k_i|−1} → P^N pulls a hyperplane back to Σ h_i:
+    deg V · size = (Σ(|k_i|−1))! / Π(|k_i|−1)!."""
+    from neurovariety.invariants.identifiability import fiber
+
+    arch = parse_architecture(spec)
+    r = fiber(arch, seed=0, method="exact")
+    assert (r.dimension, r.size) == (len(arch.filters) - 1, size)
+    e = [math.prod(f) - 1 for f in arch.filters]
+    multinomial = math.factorial(sum(e)) // math.prod(math.factorial(x) for x in e)
+    assert multinomial % size == 0
+    if degree is not None:
+        assert r.evidence["degree"] == degree == multinomial // size

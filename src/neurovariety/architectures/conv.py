@@ -210,6 +210,15 @@ class ConvNet(Architecture):
             offset += layer.n_params
         return tuple(layers)
 
+    def rescaling_gauge(self) -> list[int]:
+        """Parameters fixed to 1 by the rescaling torus (monomial σ): the first weight of the
+        first filter into each hidden channel."""
+        out = []
+        for i, layer in enumerate(self.layers[:-1]):
+            K = math.prod(self.filters[i])
+            out += [layer.offset + o * self.channels[i] * K for o in range(self.channels[i + 1])]
+        return out
+
     @property
     def gl_orbits_full(self) -> bool:
         """Whether Π GL(c_i) acts with finite stabilizer at generic parameters (linear σ).

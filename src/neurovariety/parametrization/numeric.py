@@ -101,7 +101,8 @@ def gauge_chart(arch: Architecture) -> tuple[np.ndarray, np.ndarray]:
     """Indices of the parameters fixed to 1 (one per rescaling) and of the free ones.
 
     Monomial MLP: the first incoming weight of every hidden neuron; monomial CNN/LCN: the first
-    entry of filters 1..L−1. Generic σ: nothing is fixed.
+    entry of filters 1..L−1; multi-channel/2D: that of the first filter into each hidden channel.
+    Generic σ: nothing is fixed.
 
     >>> from neurovariety import parse_architecture
     >>> fixed, free = gauge_chart(parse_architecture("lcn k=3,2 s=2"))
@@ -109,6 +110,7 @@ def gauge_chart(arch: Architecture) -> tuple[np.ndarray, np.ndarray]:
     ([0], [1, 2, 3, 4])
     """
     from ..architectures.cnn import CNN
+    from ..architectures.conv import ConvNet
     from ..architectures.mlp import MLP
 
     fixed: list[int] = []
@@ -118,6 +120,8 @@ def gauge_chart(arch: Architecture) -> tuple[np.ndarray, np.ndarray]:
                 fixed += [int(layer.offset + layer.pattern[j, 0]) for j in range(layer.n_out)]
         elif isinstance(arch, CNN):
             fixed += [layer.offset for layer in arch.layers[:-1]]
+        elif isinstance(arch, ConvNet):
+            fixed += arch.rescaling_gauge()
     free = np.setdiff1d(np.arange(arch.n_params), fixed)
     return np.array(fixed, dtype=int), free
 
