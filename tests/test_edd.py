@@ -62,7 +62,7 @@ def test_a_large_count_ends_on_its_own_trace_line(monkeypatch) -> None:
 
 @pytest.mark.slow
 def test_stride_one_lcn_counts_functions_not_parameters() -> None:
-    # THEORY §4: k = (2, 2), stride 1: 2 parameter critical points (swap the factors), 1 function.
+    # k = (2, 2), stride 1: 2 parameter critical points (swap the two factors), 1 function.
     r = edd(parse_architecture("lcn k=2,2"), seed=0, method="monodromy")
     assert r.count == 1 and r.parameter_solutions == 2 and r.fiber_size == 2
 

@@ -45,7 +45,8 @@ def test_generic_ed_degrees_match_closed_formulas(spec: str, expected: int) -> N
 
 
 def test_the_404_case_counts_exactly_in_seconds() -> None:
-    # PCN k = (2, 2, 2), σ = x²: Segre–Veronese P¹×P¹×P¹ in O(4, 2, 1) (the formula of THEORY).
+    # PCN k = (2, 2, 2), σ = x²: Segre–Veronese P¹×P¹×P¹ in O(4, 2, 1) (PCN arXiv:2410.00722;
+    # its generic ED degree by DHOST Thm 5.8).
     r = edd(parse_architecture("cnn k=2,2,2 s=1,1 x^2"))  # auto picks exact: ~800 terms
     assert r.method == "exact" and r.count == 404 == r.formula
     assert r.count == formulas.segre_veronese_generic_ed_degree((1, 1, 1), (4, 2, 1))

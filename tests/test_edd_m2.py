@@ -36,6 +36,6 @@ def test_m2_count_equals_formula(spec: str, expected: int) -> None:
 
 
 def test_m2_divides_out_the_fiber() -> None:
-    # THEORY §4: stride-one LCN k = (2, 2): 2 parameter critical points, one function.
+    # Stride-one LCN k = (2, 2): 2 parameter critical points (swap the factors), one function.
     r = m2_ed_degree(parse_architecture("lcn k=2,2"), seed=0, timeout=300)
     assert r is not None and (r["critical_degree"], r["fiber_degree"], r["count"]) == (2, 2, 1)

@@ -187,7 +187,8 @@ def test_ambient_and_params_small_cases() -> None:
     assert mlp_naive_bound(d) == 2 + 3 * 3 + 2 * 5 + 4 * 2
 
 
-# shallow single-output: THEORY's example (3,2,1), r = 2: rank <= 2 ternary quadrics, 6 - 1 = 5
+# shallow single-output: the Alexander–Hirschowitz exception (3,2,1), r = 2: rank <= 2 ternary
+# quadrics, 6 - 1 = 5
 @pytest.mark.parametrize(
     ("d0", "d1", "r", "dim"),
     [
@@ -592,7 +593,8 @@ def test_pcn_and_lcn_values() -> None:
     assert pcn_dim((2, 2)) == 3
     assert pcn_degree((2, 2), 2) == 4
     assert pcn_ed_degree((2, 2), 2) == 14
-    # k = (3, 2), s = 2: the hypersurface c1c2c3 - c0c3^2 - c1^2c4 (THEORY): dim 4 in C^5, deg 3
+    # k = (3, 2), s = 2: the hypersurface c1c2c3 - c0c3^2 - c1^2c4 (LCN arXiv:2401.16613): dim 4
+    # in C^5, deg 3
     assert lcn_dim((3, 2)) == 4 == cnn_filter_size((3, 2), (2, 1)) - 1
     assert lcn_degree((3, 2)) == 3
     assert lcn_ed_degree((2, 2)) == 6  # Segre P^1 x P^1

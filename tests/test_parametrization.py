@@ -39,7 +39,7 @@ def test_bias_hand_computed() -> None:
 
 
 def test_lcn_coefficients_satisfy_the_known_hypersurface() -> None:
-    # THEORY/LCN: k = (3, 2), s = 2 lies on c1c2c3 − c0c3² − c1²c4 = 0.
+    # LCN arXiv:2401.16613: k = (3, 2), s = 2 lies on c1c2c3 − c0c3² − c1²c4 = 0.
     outs, _ = coefficient_polynomials(LCN((3, 2), 2))
     c = [outs[0][tuple(int(i == j) for i in range(5))] for j in range(5)]
     assert (c[1] * c[2] * c[3] - c[0] * c[3] ** 2 - c[1] ** 2 * c[4]).is_zero()

@@ -7,6 +7,7 @@ clone has neither the files outside the repository nor a reason to meet a regist
 
 from __future__ import annotations
 
+import re
 import shutil
 import subprocess
 from pathlib import Path
@@ -23,6 +24,8 @@ def _host(*labels: str) -> str:
 
 
 OUTSIDE_NOTES = ("THEORY" + ".md", "DESIGN" + ".md", "STYLE" + ".md", "../" + "shared")
+#: The notes cited without their suffix ("THEORY §4", "the formula of THEORY").
+OUTSIDE_NOTES_WORD = re.compile(r"\bTHEORY\b")
 REGISTRY_HOSTS = (
     _host("pypi", "org"),
     _host("pythonhosted", "org"),
@@ -47,7 +50,8 @@ def _tracked_files() -> list[str]:
     out = subprocess.run(
         ["git", "ls-files", "-z", "--", *SCOPE], cwd=ROOT, capture_output=True, check=True
     )
-    return [name for name in out.stdout.decode().split("\0") if name]
+    own = Path(__file__).resolve().relative_to(ROOT).as_posix()  # names them to forbid them
+    return [name for name in out.stdout.decode().split("\0") if name and name != own]
 
 
 def _mentions(names: list[str], needles: tuple[str, ...]) -> dict[str, list[str]]:
@@ -56,8 +60,10 @@ def _mentions(names: list[str], needles: tuple[str, ...]) -> dict[str, list[str]
         path = ROOT / name
         if not path.is_file():  # deleted in the working tree, not yet committed
             continue
-        text = path.read_bytes().decode("utf-8", errors="replace").lower()
-        hits = [n for n in needles if n.lower() in text]
+        text = path.read_bytes().decode("utf-8", errors="replace")
+        hits = [n for n in needles if n.lower() in text.lower()]
+        if needles is OUTSIDE_NOTES and OUTSIDE_NOTES_WORD.search(text) and not hits:
+            hits = ["THEORY"]
         if hits:
             found[name] = hits
     return found
@@ -84,6 +90,7 @@ def test_no_tracked_file_names_a_package_registry_host() -> None:
 def test_the_check_sees_a_mention(tmp_path: Path) -> None:
     # the scan itself can fail: a file that names the notes is found, one that does not is not
     (tmp_path / "a.md").write_text("see THEORY" + ".md §2")
-    (tmp_path / "b.md").write_text("see KTB, arXiv:1905.12207")
-    names = [str(tmp_path / "a.md"), str(tmp_path / "b.md")]
-    assert _mentions(names, OUTSIDE_NOTES) == {names[0]: ["THEORY" + ".md"]}
+    (tmp_path / "b.md").write_text("see KTB, arXiv:1905.12207 (a theory of depth)")
+    (tmp_path / "c.py").write_text("# the formula of THEORY" + " §3")
+    names = [str(tmp_path / n) for n in ("a.md", "b.md", "c.py")]
+    assert _mentions(names, OUTSIDE_NOTES) == {names[0]: ["THEORY" + ".md"], names[2]: ["THEORY"]}

@@ -10,7 +10,7 @@ equation
 which removes exactly the solutions where det(Aᵀ J_c) vanishes (a Rabinowitsch saturation).
 Why this polynomial: by Cauchy–Binet det(Aᵀ J_c) = Σ_S det(A_S) det((J_c)_S) is a random
 combination of the maximal minors of J_c, so it vanishes wherever J_c drops rank (the degenerate
-parameters, THEORY §4: zero filters, and any other rank drop of dφ, e.g. the ramification of a
+parameters: zero filters, and any other rank drop of dφ, e.g. the ramification of a
 projection); at a point of full rank it is a non-zero polynomial in A. The critical points of
 full rank for generic u lie on components of the critical correspondence {(z, u)} that dominate
 u-space, and a generic fibre of such a component consists of generic points of it: they miss the
