@@ -401,9 +401,9 @@ def test_gl_bound_met_by_the_hand_rank(k, c, s):
     assert _hand_rank(k, c, s, [0, 1], arch.n_inputs + 1) == bound
 
 
-@pytest.mark.parametrize("k,c,s,sigma", [m for m in MULTI_1D + MULTI_2D if m[3] is not None])
-def test_ambient_of_one_channel_per_layer_equals_all_channels(k, c, s, sigma):
-    """The ambient propagates supports through channel 0 only; all channels give the same."""
+@pytest.mark.parametrize("k,c,s,sigma", MULTI_1D + MULTI_2D)
+def test_ambient_from_one_support_per_layer_equals_all_units(k, c, s, sigma):
+    """The ambient shifts one support per layer; propagating through every unit gives the same."""
     from neurovariety.architectures.cnn import _support_multisets
 
     arch = _arch(k, c, s, sigma)

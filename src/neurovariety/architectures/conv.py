@@ -21,7 +21,7 @@ import numpy as np
 from ..errors import ArchitectureError
 from .activations import Activation, Monomial
 from .base import MAX_DEPTH, MAX_PARAMS, MAX_WIDTH, Architecture, Layer
-from .cnn import CNN, LCN, MAX_PATTERN_ENTRIES, _support_multisets, require_linear
+from .cnn import CNN, LCN, MAX_PATTERN_ENTRIES, _power_support, require_linear
 
 MAX_CONV_DIM = 3  # filter axes (1D, 2D, 3D)
 MAX_CHANNELS = 10_000
@@ -295,7 +295,37 @@ class ConvNet(Architecture):
 
     @cached_property
     def ambient_dim_per_output(self) -> int:  # type: ignore[override]
-        return len(_support_multisets(_SupportSkeleton(self)))  # type: ignore[arg-type]  # duck
+        return len(self._output_support())
+
+    def _output_support(self) -> set[tuple[int, ...]]:
+        """Reachable monomials of one output, as sorted tuples of input indices.
+
+        Every output channel reads every input channel, and a unit at position t of layer i
+        reaches the monomials of the unit at 0 shifted by t·s_1⋯s_i on the input grid. So one
+        support per layer suffices: layer i + 1's is the union over its taps m of layer i's
+        (after σ) shifted by m·s_1⋯s_i — in the flat input index a constant added.
+        """
+        grid0 = positions(self.filters, self.strides)[0]  # type: ignore[arg-type]
+        n0 = math.prod(grid0)
+
+        def offsets(k: Shape, jump: np.ndarray) -> list[int]:
+            taps = np.stack(np.unravel_index(np.arange(math.prod(k)), k), axis=1) * jump
+            return np.ravel_multi_index(tuple(taps.T), grid0).tolist()
+
+        jump = np.ones(self.conv_dim, dtype=np.int64)
+        first = offsets(self.filters[0], jump)
+        support: set[tuple[int, ...]] = {
+            (j * n0 + o,) for j in range(self.channels[0]) for o in first
+        }
+        for i in range(1, len(self.filters)):
+            powered = _power_support(frozenset(support), self.activation.exponents)
+            jump = jump * np.asarray(self.strides[i - 1])  # type: ignore[index]
+            support = {
+                tuple(v + o for v in mono)
+                for o in offsets(self.filters[i], jump)
+                for mono in powered
+            }
+        return support
 
     def _spec_body(self) -> str:
         s = f"k={','.join('x'.join(map(str, f)) for f in self.filters)}"
@@ -310,26 +340,6 @@ class ConvNet(Architecture):
     @property
     def spec(self) -> str:
         return f"cnn {self._spec_body()} {self.activation.spec}"
-
-
-class _SupportSkeleton:
-    """The layers of channel 0 only, for propagating monomial supports.
-
-    Every output channel reads every input channel, so past the input all channels at a position
-    reach the same monomials: one channel per hidden layer gives the same support at c_i times
-    less work (the input keeps its channels: they are distinct variables).
-    """
-
-    def __init__(self, arch: ConvNet) -> None:
-        self.activation = arch.activation
-        self.n_inputs = arch.n_inputs
-        layers = []
-        for i, layer in enumerate(arch.layers):
-            rows = layer.n_out // arch.channels[i + 1]
-            cols = layer.n_in if i == 0 else layer.n_in // arch.channels[i]
-            pattern = layer.pattern[:rows, :cols]
-            layers.append(dataclasses.replace(layer, n_in=cols, n_out=rows, pattern=pattern))
-        self.layers = tuple(layers)
 
 
 @dataclasses.dataclass(frozen=True)
