@@ -22,9 +22,11 @@ import numpy as np
 
 def parts(rounds: int, ungated: bool) -> None:
     import neurovariety.nag.tracker as tracker
+    from neurovariety.jaxconfig import ensure_x64
     from neurovariety.nag import system_from_callable
     from neurovariety.nag.homotopy import parameter_homotopy, to_patch
 
+    ensure_x64()  # M and N below are made before any System
     if ungated:
         tracker.solve_may_split = lambda lanes, n: False
     n = 12
