@@ -146,9 +146,9 @@ def _text(x: Shape) -> str:
 @dataclasses.dataclass(frozen=True)
 class ConvNet(Architecture):
     """Multi-channel and/or multi-dimensional CNN: filter shapes ``k_1..k_L`` from the input side,
-    channels ``c_0..c_L`` (input channels first), strides of layers 1..L−1 (an int applies to
-    every axis), σ between layers. Single-channel 1D networks are :class:`CNN` (build either with
-    :func:`conv_network`).
+    channels ``c_0..c_L`` (input channels first), strides of layers 1..L−1 (one int for all, or
+    one entry per layer: an int for every axis or a per-axis tuple, ``((2, 1),)``), σ between
+    layers. Single-channel 1D networks are :class:`CNN` (build either with :func:`conv_network`).
 
     >>> from neurovariety.architectures import ConvNet, Monomial
     >>> f = ConvNet((3, 2), (1, 2, 1), 2, Monomial(2))
