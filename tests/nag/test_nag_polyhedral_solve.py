@@ -132,3 +132,36 @@ def test_mixed_volume_zero_means_no_isolated_solutions() -> None:
     # xy = 1 and xy = 2 have no common solution; both supports lie on one line: MV = 0.
     r = solve(parse_system("x*y - 1\nx*y - 2"), seed=0, start="polyhedral")
     assert r.root_count == 0 and r.ledger["tracked"] == 0 and r.nsolutions == 0
+
+
+def test_cell_homotopy_derivatives() -> None:
+    # The analytic H_X and H_t of the cell homotopy against forward-mode AD and central
+    # differences, at a point with a zero coordinate (the derivative must not divide by it).
+    import jax
+    import jax.numpy as jnp
+
+    from neurovariety.nag.homotopy import polyhedral_homotopy
+
+    rng = np.random.default_rng(0)
+    E = np.array([[2, 0, 1], [0, 3, 0], [1, 1, 1], [3, 0, 0], [0, 0, 3], [1, 2, 0]])
+    eq = np.array([0, 0, 0, 1, 1, 1])
+    c = rng.normal(size=6) + 1j * rng.normal(size=6)
+    powers = np.array([[0.0, 0.0, 1.0, 2.5, 0.0, 1.5]])
+    H, _ = polyhedral_homotopy(E, eq, c, powers, np.zeros((1, 2), complex), np.ones(3) / 3)
+    X = jnp.asarray(rng.normal(size=3) + 1j * rng.normal(size=3)).at[1].set(0.0)
+    pd = {"e": jnp.asarray(powers[0])}
+
+    def at(t: float, Y: jax.Array = X) -> jax.Array:
+        return H.fn(H.data, pd, Y, jnp.asarray(t + 0j))[0]
+
+    _, Hx, Ht = H.fn(H.data, pd, X, jnp.asarray(0.3 + 0j))
+    J = jax.jacfwd(lambda Y: at(0.3, Y), holomorphic=True)(X)
+    np.testing.assert_allclose(np.asarray(Hx), np.asarray(J), atol=1e-12)
+    fd = (at(0.3 + 1e-6) - at(0.3 - 1e-6)) / 2e-6
+    np.testing.assert_allclose(np.asarray(Ht), np.asarray(fd), atol=1e-8)
+    # at s = 0 (t = 1) only the cell's terms (power 0) remain
+    H0 = at(1.0)
+    mono = c * np.prod(np.asarray(X)[None, :] ** E, axis=1)
+    np.testing.assert_allclose(
+        np.asarray(H0[:2]), [mono[[0, 1]].sum(), mono[[4]].sum()], atol=1e-12
+    )

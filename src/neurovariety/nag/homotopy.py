@@ -218,12 +218,17 @@ def _polyhedral_fn(n_equations: int, max_degree: int) -> HomotopyFn:
         w = jnp.where(e > 0, s**e, 1.0)
         dw = jnp.where(e > 0, e * s ** jnp.where(e > 0, e - 1, 0.0), 0.0)
 
-        def terms(Y: jax.Array) -> jax.Array:
-            table = jnp.stack([Y**k for k in range(max_degree + 1)])
-            return data["c"] * jnp.prod(table[data["E"], jnp.arange(Y.shape[0])], axis=1)
-
-        mono = terms(X)
-        dmono = jax.jacfwd(terms, holomorphic=True)(X)
+        E, cols = data["E"], jnp.arange(X.shape[0])
+        table = jnp.stack([jnp.ones_like(X)] + [X**k for k in range(1, max_degree + 1)])
+        P = table[E, cols]  # (terms, n + 1): X_k^E_jk
+        # d/dX_k of prod_l X_l^E_jl = E_jk X_k^(E_jk - 1) * prod_{l != k} X_l^E_jl, the product
+        # over l != k from prefix and suffix products (no division: coordinates may be 0).
+        ones = jnp.ones((P.shape[0], 1), P.dtype)
+        prefix = jnp.cumprod(jnp.concatenate([ones, P[:, :-1]], axis=1), axis=1)
+        suffix = jnp.cumprod(jnp.concatenate([ones, P[:, :0:-1]], axis=1), axis=1)[:, ::-1]
+        lower = table[jnp.maximum(E - 1, 0), cols]
+        mono = data["c"] * prefix[:, -1] * P[:, -1]
+        dmono = data["c"][:, None] * E * lower * prefix * suffix
         M = data["M"]
         H = jnp.concatenate([M @ (mono * w), (data["a"] @ X - 1)[None]])
         Hx = jnp.concatenate([M @ (dmono * w[:, None]), data["a"][None, :]])
