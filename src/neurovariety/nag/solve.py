@@ -1,12 +1,14 @@
-"""``solve`` (total-degree homotopy) and ``solve_many`` (parameter homotopy): paths to a ledger.
+"""``solve`` (total-degree or polyhedral homotopy) and ``solve_many`` (parameter homotopy).
 
 Each path is tracked to ``t = 0.1`` by the batched tracker, then either reaches ``t = 0`` directly
 with a well-conditioned Jacobian (regular endpoint) or is finished by the power-series endgame and
 refined by Newton when regular; then it is classified (``success``, ``singular``, ``at_infinity``,
 ``failed``). Failed paths, and paths that meet another path at a non-singular solution (path
-jumping), are re-tracked once with the ``conservative`` preset (and four times the step budget)
-before being reported. Every call has a wall-clock budget (``time_limit``) and a step budget per
-path (``TrackerOptions.max_steps``).
+jumping), are re-tracked with the ``conservative`` preset (four times the step budget), what
+failed again once more with tighter tolerances, before being reported. The polyhedral homotopy
+(Huber & Sturmfels) tracks two stages, cell homotopies to a random-coefficient system and a
+coefficient-parameter homotopy to the target, through the same stages. Every call has a
+wall-clock budget (``time_limit``) and a step budget per path (``TrackerOptions.max_steps``).
 """
 
 from __future__ import annotations
