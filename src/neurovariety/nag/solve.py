@@ -814,7 +814,9 @@ def _polyhedral_choice(
                 "up overdetermined systems"
             )
         # its own random stream: the total-degree run of a seed stays what it was
-        return polyhedral_start(system, p, np.random.default_rng([seed, 1]))
+        return polyhedral_start(
+            system, p, np.random.default_rng([seed, 1]), deadline=t_start + time_limit
+        )
     count = system.bezout_number
     if not square or count < AUTO_MIN_BEZOUT or system.n_variables < 2:
         return None
