@@ -173,3 +173,26 @@ def test_hermite_is_unimodular_triangular() -> None:
     assert np.array_equal(np.array(Q) @ V, np.array(T))
     assert round(abs(np.linalg.det(np.array(Q, dtype=float)))) == 1
     assert all(T[i][j] == 0 for i in range(3) for j in range(i))
+
+
+@pytest.mark.external
+@pytest.mark.parametrize("text", [noon(3), cyclic(5), katsura(3)])
+def test_mixed_volume_agrees_with_phcpack(text: str, tmp_path) -> None:
+    # PHCpack's blackbox prints the mixed volume of the supports (the torus count) and the stable
+    # mixed volume; ours with the origin added is at least the stable one (Li & Wang's bound).
+    import re
+    import shutil
+    import subprocess
+
+    phc = shutil.which("phc")
+    if phc is None:
+        pytest.skip("PHCpack (phc) is not installed")
+    eqs = [ln for ln in text.splitlines()[1:] if ln.strip()]
+    n = len(eqs)
+    (tmp_path / "in.txt").write_text(f"{n}\n" + "\n".join(e + ";" for e in eqs) + "\n")
+    subprocess.run([phc, "-b", "in.txt", "out.txt"], cwd=tmp_path, capture_output=True, timeout=120)
+    log = (tmp_path / "out.txt").read_text(errors="replace")
+    torus = int(re.findall(r"(?m)^mixed volume\s*:\s*(\d+)", log)[-1])
+    stable = int(re.findall(r"stable mixed volume\s*:\s*(\d+)", log)[-1])
+    assert mixed_volume(supports(text, origin=False)) == torus
+    assert mixed_volume(supports(text)) >= stable
