@@ -78,7 +78,7 @@ class TrackerOptions:
     >>> TrackerOptions.preset("slow")
     Traceback (most recent call last):
     ...
-    ValueError: unknown tracker preset 'slow'; valid: default, fast, conservative
+    neurovariety.errors.OptionError: unknown tracker preset 'slow'; valid: default, fast, conservative
     """
 
     max_step: float = 0.1
