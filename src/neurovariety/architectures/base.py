@@ -12,6 +12,7 @@ import dataclasses
 import hashlib
 from functools import cached_property
 from math import comb
+from typing import Any
 
 import numpy as np
 
@@ -33,6 +34,15 @@ class Layer:
     offset: int
     bias: bool
     dense: bool  # pattern is arange(n_params).reshape(n_out, n_in + bias)
+
+    @property
+    def params(self) -> slice:
+        """Where this layer sits in θ; also for writing: ``theta[layer.params] = w``."""
+        return slice(self.offset, self.offset + self.n_params)
+
+    def weights(self, theta: Any) -> Any:
+        """This layer's parameters ``θ[offset : offset + n_params]`` (a view for NumPy arrays)."""
+        return theta[self.params]
 
 
 def dense_layer(n_in: int, n_out: int, offset: int, bias: bool) -> Layer:

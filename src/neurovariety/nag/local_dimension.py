@@ -35,6 +35,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from .numerics import complex_gaussian, matrix_rank
 from .system import System, _from_polys, evaluate_batch, system_from_callable
 
 #: Relative singular value below which a Macaulay matrix's direction counts as null.
@@ -158,8 +159,7 @@ def dual_dimensions(
         rows.append(block)
     M = np.concatenate(rows)
     # Absolute threshold: every equation is measured in its own unit (equation_sizes).
-    s = np.linalg.svd(M, compute_uv=False)
-    rank = int(np.sum(s > tol))
+    rank = matrix_rank(M, 0.0, atol=tol)[0]
     return int(cols.shape[0] - rank)
 
 
@@ -313,9 +313,9 @@ def component_point(
     for k in range(1, corank(system, x, p) + 1):
         found = None
         for _ in range(tries):
-            v = rng.normal(size=n) + 1j * rng.normal(size=n)
+            v = complex_gaussian(rng, n, standard=False)
             start = x + 1e-4 * rho * v / np.linalg.norm(v)
-            A = rng.normal(size=(k, n)) + 1j * rng.normal(size=(k, n))
+            A = complex_gaussian(rng, (k, n), standard=False)
             A /= np.linalg.norm(A, axis=1, keepdims=True)
             y = newton_affine(system, start, p, iterations=30, slices=(A, A @ start))[0]
             res = np.max(np.abs(taylor_coefficients(system, y, p, 0)[:, 0]) / sizes)

@@ -43,6 +43,7 @@ from .monodromy_options import (
     TraceMap,
 )
 from .monodromy_search import MonodromySearch, SearchProgress
+from .numerics import complex_gaussian, numerical_rank
 from .parameter_paths import RETRY_OPTIONS, _affine_patch, move
 from .solve import _seed
 from .system import System
@@ -253,18 +254,18 @@ def find_start_pair(system: System, *, seed: int | None = None) -> tuple[np.ndar
     k = system.n_parameters
     if k == 0:
         raise PolynomialSystemError("the system has no parameters. Fix: use solve() instead")
-    x0 = (rng.normal(size=system.n_variables) + 1j * rng.normal(size=system.n_variables)) / 2
+    x0 = complex_gaussian(rng, system.n_variables, standard=False) / 2
     b = system.evaluate(x0, np.zeros(k))
     A = np.stack([system.evaluate(x0, np.eye(k)[j]) - b for j in range(k)], axis=1)
     p = np.linalg.lstsq(A, -b, rcond=None)[0]
     # Add a random kernel element so p is generic when there are more parameters than equations.
     _, sv, Vh = np.linalg.svd(A)
-    rank = int(np.sum(sv > 1e-10 * max(sv.max(initial=0.0), 1e-300)))
+    rank = numerical_rank(sv, 1e-10)[0]
     kernel = Vh[rank:].conj().T
     if kernel.shape[1]:
-        z = rng.normal(size=kernel.shape[1]) + 1j * rng.normal(size=kernel.shape[1])
+        z = complex_gaussian(rng, kernel.shape[1], standard=False)
         p = p + kernel @ z
-    q = (rng.normal(size=k) + 1j * rng.normal(size=k)) / 2
+    q = complex_gaussian(rng, k, standard=False) / 2
     affine = np.allclose(system.evaluate(x0, q), A @ q + b, rtol=1e-9, atol=1e-9 * np.abs(b).max())
     if not affine:
         raise PolynomialSystemError(

@@ -16,6 +16,7 @@ import numpy as np
 from . import monodromy_options
 from .homotopy import parameter_homotopy, to_patch
 from .monodromy_options import MonodromyTuning
+from .numerics import complex_gaussian
 from .solve import equilibrated_condition_numbers
 from .system import System
 from .tracker import TrackerOptions, TrackStatus, cores, pool_track
@@ -29,7 +30,7 @@ RETRY_OPTIONS = dataclasses.replace(
 def _random_params(rng: np.random.Generator, p0: np.ndarray) -> np.ndarray:
     """A random complex point of ``p0``'s size and scale."""
     scale = max(1.0, float(np.linalg.norm(p0)) / np.sqrt(max(p0.size, 1)))
-    return scale * (rng.normal(size=p0.size) + 1j * rng.normal(size=p0.size)) / np.sqrt(2)
+    return scale * complex_gaussian(rng, p0.size, standard=False) / np.sqrt(2)
 
 
 def _pool_shape(system: System, tuning: MonodromyTuning | None = None) -> dict[str, Any]:

@@ -35,6 +35,7 @@ import numpy as np
 from ..errors import PolynomialSystemError
 from ..jaxconfig import ensure_x64
 from ..results import plural
+from .numerics import complex_gaussian
 from .parse import ParsedSystem, Poly, parse_text
 
 Kernel = Callable[[Any, jax.Array, jax.Array], tuple[jax.Array, jax.Array]]
@@ -449,8 +450,8 @@ def detect_degrees(
     pj = jnp.asarray(p, dtype=complex)
     degrees: np.ndarray | None = None
     for _ in range(2):
-        a = rng.normal(size=n_variables) + 1j * rng.normal(size=n_variables)
-        b = 10 * (rng.normal(size=n_variables) + 1j * rng.normal(size=n_variables))
+        a = complex_gaussian(rng, n_variables, standard=False)
+        b = 10 * complex_gaussian(rng, n_variables, standard=False)
         xs = jnp.asarray(a[None, :] + s[:, None] * b[None, :])
         vals = np.asarray(jax.jit(jax.vmap(lambda x: jnp.asarray(f(x, pj)).reshape(-1)))(xs))
         if not np.all(np.isfinite(vals)):
@@ -553,7 +554,7 @@ def system_from_callable(
     if len(variables) != n_variables or len(parameters) != n_parameters:
         raise PolynomialSystemError("the number of names does not match n_variables/n_parameters")
     rng = np.random.default_rng(seed)
-    p = rng.normal(size=n_parameters) + 1j * rng.normal(size=n_parameters)
+    p = complex_gaussian(rng, n_parameters, standard=False)
     if degrees is None:
         degs = detect_degrees(f, n_variables, p, seed=seed)
         source = "detected"
@@ -561,7 +562,7 @@ def system_from_callable(
         degs = tuple(int(d) for d in degrees)
         source = "given"
     # Scale by the size of f near the unit ball so tolerances are relative.
-    x = rng.normal(size=(8, n_variables)) + 1j * rng.normal(size=(8, n_variables))
+    x = complex_gaussian(rng, (8, n_variables), standard=False)
     pj = jnp.asarray(p)
     vals = np.asarray(jax.jit(jax.vmap(lambda z: jnp.asarray(f(z, pj)).reshape(-1)))(x))
     if not np.all(np.isfinite(vals)):

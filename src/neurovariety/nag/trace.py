@@ -19,6 +19,7 @@ from ..errors import PolynomialSystemError
 from ..results import Result, Verdict
 from . import monodromy_options
 from .monodromy_options import TraceMap
+from .numerics import complex_gaussian
 from .parameter_paths import RETRY_OPTIONS, _random_params, move
 from .solve import _seed
 from .system import System
@@ -72,7 +73,7 @@ def _check_conjugation(
             "symmetry='conjugation' needs real parameters p0. Fix: start from a real p0"
         )
     p0 = p0.real.astype(complex)
-    x = rng.normal(size=system.n_variables) + 1j * rng.normal(size=system.n_variables)
+    x = complex_gaussian(rng, system.n_variables, standard=False)
     F, G = system.evaluate(x, p0), system.evaluate(x.conj(), p0)
     if np.max(np.abs(G - F.conj())) > 1e-10 * max(1.0, float(np.max(np.abs(F)))):
         raise PolynomialSystemError(

@@ -31,6 +31,7 @@ from ..errors import PolynomialSystemError
 from ..jaxconfig import ensure_x64
 from ..results import Result, Verdict
 from .monodromy import TraceTest, monodromy_solve, trace_test
+from .numerics import complex_gaussian, matrix_rank
 from .result import cluster
 from .solve import _seed, solve
 from .system import System, _from_polys, system_from_callable
@@ -76,18 +77,6 @@ class WitnessSet(Result):
         out.append(self.method)
         out.append(f"random seed: {self.seed} · {self.seconds:.2f} s")
         return out
-
-
-def _rand(rng: np.random.Generator, *shape: int) -> np.ndarray:
-    return (rng.normal(size=shape) + 1j * rng.normal(size=shape)) / np.sqrt(2)
-
-
-def numerical_rank(J: np.ndarray, *, gap: float = 1e-8) -> tuple[int, np.ndarray]:
-    """Rank of ``J``: singular values above ``gap`` times the largest; also returns them."""
-    sv = np.linalg.svd(J, compute_uv=False)
-    if sv.size == 0 or sv[0] == 0:
-        return 0, sv
-    return int(np.sum(sv > gap * sv[0])), sv
 
 
 def witness_set(
@@ -162,19 +151,19 @@ def _from_parametrization(
     ensure_x64()  # phi is evaluated before any System exists
     t_start = time.monotonic()
     rng = np.random.default_rng(seed)
-    theta0 = _rand(rng, k)
+    theta0 = complex_gaussian(rng, k)
     phi_j = jax.jit(lambda th: jnp.asarray(phi(th)).reshape(-1))
     y0 = np.asarray(phi_j(jnp.asarray(theta0)))
     N = y0.size
     J = np.asarray(jax.jacfwd(phi_j, holomorphic=True)(jnp.asarray(theta0)))
-    rank, sv = numerical_rank(J)
+    rank, sv = matrix_rank(J, 1e-8)
     d = rank if dim is None else int(dim)
     if not 1 <= d <= min(k, N):
         raise PolynomialSystemError(
             f"dimension {d} is impossible for a map C^{k} -> C^{N}. Fix: check dim"
         )
-    A = _rand(rng, d, N)
-    C = _rand(rng, k - d, k)
+    A = complex_gaussian(rng, (d, N))
+    C = complex_gaussian(rng, (k - d, k))
     e = C @ theta0
     b0 = A @ y0
     Aj, Cj, ej = jnp.asarray(A), jnp.asarray(C), jnp.asarray(e)
@@ -196,7 +185,7 @@ def _from_parametrization(
     phi_rows = jax.jit(jax.vmap(phi_j))
 
     def sampler(r: np.random.Generator, m: int) -> tuple[np.ndarray, np.ndarray]:
-        thetas = theta0 + _rand(r, m, d) @ kernel.T
+        thetas = theta0 + complex_gaussian(r, (m, d)) @ kernel.T
         return thetas, np.asarray(phi_rows(jnp.asarray(thetas))) @ A.T
 
     # A decisive "no" means points are missing: search again from every point found so far
@@ -257,8 +246,8 @@ def _from_equations(F: System, d: int, seed: int, time_limit: float) -> WitnessS
     if not 1 <= d < n:
         raise PolynomialSystemError(f"dim must be between 1 and {n - 1}, got {d}")
     rng = np.random.default_rng(seed)
-    A = _rand(rng, d, n)
-    b0 = _rand(rng, d)
+    A = complex_gaussian(rng, (d, n))
+    b0 = complex_gaussian(rng, d)
     names = tuple(f"_b{i}" for i in range(d))
     system: System
     if F.polynomials is not None:
