@@ -29,7 +29,7 @@ Symmetry = Callable[[np.ndarray], np.ndarray]
 class MonodromyTuning:
     """Constants of the monodromy search (Duff et al., IMA J. Numer. Anal. 39, 2019, for the
     graph; the values were measured on ``cnn k=2,2,2 x^2``, 404 critical points, and the
-    2,385-point LCN)."""
+    2,385-point LCN: ``benchmarks/RESULTS.md``, "Landscape")."""
 
     #: A triangle p0–p1–p2 plus a second p0–p1 edge: 3 independent loops act from the start, so
     #: the known solutions grow geometrically (one loop only walks one permutation's cycle).

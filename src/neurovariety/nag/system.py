@@ -194,7 +194,7 @@ def on_host() -> Iterator[Any]:
     Yields the CPU device where a GPU is the default (the caller puts its arguments there), else
     ``None``. Path tracking is many tiny dependent steps (5x5 solves, a polynomial kernel per
     lane): on an H200 a search ran ~4x slower than on two CPU cores, and a pool's throughput fell
-    as it widened (``benchmarks/RESULTS.md``, "GPU").
+    as it widened (``benchmarks/RESULTS.md``, "Accelerator").
     """
     ensure_x64()  # every compiled program of nag runs in this context
     if jax.default_backend() == "cpu":
@@ -211,8 +211,8 @@ def codegen_options() -> dict[str, Any]:
 
     XLA's newer fusion emitters took twice as long to compile the tracker program of an ED
     system (2.0 s against 1.0 s for the 404 case, ~0.8 s of a search's start) for the same
-    speed per step (``benchmarks/RESULTS.md``). A jaxlib that does not know the option (older or
-    newer than 0.10) gets none: probed once on a one-line program.
+    speed per step (``benchmarks/RESULTS.md``, "Landscape"). A jaxlib that does not know the
+    option (older or newer than 0.10) gets none: probed once on a one-line program.
     """
     options = {"xla_cpu_use_fusion_emitters": False}
     try:
