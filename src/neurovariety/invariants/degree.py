@@ -187,10 +187,10 @@ def _witness_degree(
 
     θ(z) is the gauge chart (:func:`gauge_chart`: one weight per rescaling fixed to 1), whose
     image is dense in V: where the chart has ``dim`` coordinates its generic fiber is finite and
-    the slice needs no equations in z (on all of θ, the search found the fiber's points on a
-    random slice as well, 329 of 336 in 140 s for ``cnn k=2,2,2 s=2,2 x^2``). The S points go
-    through the network as one batch (``vmap``): stacked one by one they made S copies of the
-    network in the tracker's program (8 s to compile, 3x slower steps).
+    the slice needs no equations in z (on all of θ the search must also find every point of the
+    fiber on a random slice). The S points go through the network as one batch (``vmap``):
+    stacked one by one they made S copies of the network in the tracker's program, slow to
+    compile and to step (``benchmarks/RESULTS.md``, "Witness-set degrees").
     """
     import jax.numpy as jnp
 

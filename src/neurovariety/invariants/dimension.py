@@ -30,7 +30,8 @@ from .formula_choice import DIMENSION_BOUND, closed_formulas
 NUMERIC_RTOL = 1e-9  # relative cut for numerical ranks (float64, moderately conditioned)
 DEFAULT_PRIME_BITS = 23  # residues in float64 with exact BLAS blocks (see neurovariety.exact)
 #: Elimination speed assumed by the time estimate (flop/s): the BLAS rank engine reached ~4e10
-#: on 2 idle cores at n = 6200 (benchmarks/RESULTS.md); a quarter of that allows for load.
+#: on 2 idle cores at n = 6200 (benchmarks/RESULTS.md, "Exact rank mod p"); a quarter of that
+#: allows for load.
 RANK_FLOPS = 1e10
 
 

@@ -8,9 +8,9 @@ form ``Q`` and a linear map ``W`` from data to coefficient space, the critical p
 
 The kernel evaluates ``c``, ``J_c`` and the contraction ``Σ_k r_k ∇²c_k`` straight from the
 terms of ``c`` (a power table and products of the other factors), with no nested automatic
-differentiation through the network: about 30× cheaper per path step than the Jacobian of an
-autodiff gradient (``benchmarks/RESULTS.md``, "Landscape"). Terms are padded per coefficient to a
-rectangle ``(N, K)`` so every sum is a dense reduction (no scatter inside the tracker's loop).
+differentiation through the network: several times cheaper per evaluation than the Jacobian of
+an autodiff gradient (``benchmarks/RESULTS.md``, "Landscape"). Terms are padded per coefficient
+to a rectangle ``(N, K)`` so every sum is a dense reduction (no scatter inside the tracker's loop).
 """
 
 from __future__ import annotations
@@ -158,12 +158,12 @@ def _unrolled_parts(flat: Flat, N: int, n: int) -> Any:
     """The same, unrolled over the (static) terms ``flat[t] = (coefficient index, exponents,
     coefficient)``: the coefficients are constants of the program.
 
-    XLA then fuses elementwise loops over the batch: 3.4× faster per tracker step than the padded
+    XLA then fuses elementwise loops over the batch: ~3× faster per evaluation than the padded
     arrays on the 404 case's system (the usual small supports), at a compile time that grows with
     the support. Numbers are folded into one constant per product and products with 1 skipped
     (:func:`_product`); each ``∇²c_k`` is built once and weighted by ``r`` entry by entry:
     916 operations instead of 2,009 on that system, its tracker program compiled ~0.3-0.6 s
-    faster at the same speed per step (``benchmarks/RESULTS.md``).
+    faster at the same speed per step (``benchmarks/RESULTS.md``, "Landscape").
     """
 
     def parts(data: Any, z: jax.Array) -> Parts:
