@@ -50,6 +50,7 @@ from ..errors import (
     RankDisagreementError,
 )
 from ..exact import nullspace_mod_p, primes_below
+from ..nag.numerics import complex_gaussian
 from ..parametrization.coordinates import coordinates, sample_points_mod_p
 from ..results import Result
 from .equations import MARGIN, PRIME_BITS, equations
@@ -205,7 +206,7 @@ def _witness_degree(
         return 1, ["filling: the neurovariety is the whole space"], True
     rng = np.random.default_rng([seed, 5])
     S = arch.ambient_dim_per_output
-    X = rng.standard_normal((S, arch.n_inputs)) + 1j * rng.standard_normal((S, arch.n_inputs))
+    X = complex_gaussian(rng, (S, arch.n_inputs), standard=False)
     W = witness_set(
         parametrization=chart_map(arch, jnp.asarray(X)),
         n_parameters=len(gauge_chart(arch)[1]),

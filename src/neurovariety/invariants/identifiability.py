@@ -29,6 +29,7 @@ from ..architectures.mlp import MLP
 from ..errors import BudgetExceededError, NeurovarietyError
 from ..jaxconfig import ensure_x64
 from ..nag import monodromy_solve, system_from_callable
+from ..nag.numerics import complex_gaussian
 from ..nag.result import cluster
 from ..parametrization.numeric import chart_map, gauge_chart
 from ..results import Result, Verdict, plural
@@ -353,13 +354,13 @@ def fiber(
 
     n = len(free)
     A = arch.ambient_dim
-    R = jnp.asarray(rng.standard_normal((n, A)) + 1j * rng.standard_normal((n, A)))
+    R = jnp.asarray(complex_gaussian(rng, (n, A), standard=False))
 
     def system_fn(z: jax.Array, w: jax.Array) -> jax.Array:
         return R @ y_of(z) - w
 
     system = system_from_callable(system_fn, n, n_parameters=n, seed=seed)
-    z0 = (rng.standard_normal(n) + 1j * rng.standard_normal(n)) / np.sqrt(2)
+    z0 = complex_gaussian(rng, n)
     w0 = np.asarray(R @ y_of(jnp.asarray(z0, dtype=complex)))
     y_jit = jax.jit(y_of)
 

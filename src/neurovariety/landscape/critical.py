@@ -42,6 +42,7 @@ from ..architectures.mlp import MLP
 from ..errors import NeurovarietyError
 from ..invariants.strata import Stratum, embed_neuron
 from ..jaxconfig import ensure_x64
+from ..nag.numerics import matrix_rank
 from ..parametrization.numeric import forward_fn
 from ..results import Result, Verdict
 
@@ -159,11 +160,6 @@ class HessianSignature:
         return f"Hessian: {counts} eigenvalues → {c}"
 
 
-def _numerical_rank(J: np.ndarray) -> int:
-    s = np.linalg.svd(J, compute_uv=False)
-    return int(np.sum(s > 1e-9 * s[0])) if s.size and s[0] > 0 else 0
-
-
 def hessian_signature(
     arch: Architecture, theta: Any, X: Any, Y: Any, *, rtol: float = DEFAULT_TOL
 ) -> HessianSignature:
@@ -185,9 +181,9 @@ def hessian_signature(
     # capped at the tolerance: a point that is not critical gets no type, but readable counts
     drift = 10 * min(gnorm, gtol) * max(1.0, float(np.linalg.norm(th)))
     tol = max(1e-8 * max(1.0, float(np.abs(eig).max())), drift)
-    rank = _numerical_rank(J)
+    rank = matrix_rank(J, 1e-9)[0]
     random_theta = jnp.asarray(np.random.default_rng(0).standard_normal(arch.n_params))
-    generic_rank = _numerical_rank(np.asarray(jacobian(random_theta, Xj, Yj)))
+    generic_rank = matrix_rank(np.asarray(jacobian(random_theta, Xj, Yj)), 1e-9)[0]
     return HessianSignature(
         int(np.sum(eig > tol)),
         int(np.sum(eig < -tol)),

@@ -40,6 +40,7 @@ from ..architectures.base import Architecture
 from ..errors import NeurovarietyError
 from ..nag import SearchProgress
 from ..nag.certify import BallPolynomials, krawczyk_box, newton
+from ..nag.numerics import complex_gaussian
 from . import ed_exact
 from .ed_system import (
     chart_terms,
@@ -170,7 +171,7 @@ def chart_points(
             break
         z0, u0 = pair(rng, real=True)
         size = float(np.linalg.norm(b - u0))
-        bend = size * (rng.standard_normal(N) + 1j * rng.standard_normal(N)) / np.sqrt(2 * N)
+        bend = size * complex_gaussian(rng, N, standard=False) / np.sqrt(2 * N)
         X, ok = move(system, z0[None, :], u0, b, rng, bend=bend)
         start = X[ok]
     if start is None or not len(start):

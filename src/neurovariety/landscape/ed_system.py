@@ -24,6 +24,7 @@ import numpy as np
 
 from ..errors import OptionError
 from ..jaxconfig import ensure_x64
+from ..nag.numerics import complex_gaussian
 from ..nag.system import System
 
 Terms = list[dict[tuple[int, ...], float]]
@@ -402,8 +403,8 @@ def ed_system(terms: Terms, Q: np.ndarray, W: np.ndarray, *, seed: int = 0) -> S
     identity = W.shape == (N, N) and np.array_equal(W, np.eye(N))
     kernel, directional = _ed_kernels(parts, degree, identity)
     rng = np.random.default_rng(seed)
-    x = rng.normal(size=(8, n)) + 1j * rng.normal(size=(8, n))
-    u = rng.normal(size=W.shape[1]) + 1j * rng.normal(size=W.shape[1])
+    x = complex_gaussian(rng, (8, n), standard=False)
+    u = complex_gaussian(rng, W.shape[1], standard=False)
     # At x0 = 1 the equations are g(z) = J_cᵀ (Q c − W u): numpy, not the kernel run op by op
     # (thousands of tiny JAX dispatches and compiles: 4 s of a 14-solution edd call).
     c, Jc = coefficient_values(E, A, x)

@@ -38,6 +38,7 @@ from ..errors import BudgetExceededError, NeurovarietyError
 from ..invariants.dimension import dimension
 from ..invariants.formula_choice import GENERIC_ED_DEGREE, closed_formula
 from ..nag import SearchProgress, monodromy_solve
+from ..nag.numerics import complex_gaussian, matrix_rank, numerical_rank
 from ..nag.result import cluster
 from ..results import Result, Verdict
 from . import ed_exact, ed_function_space, ed_real
@@ -146,12 +147,12 @@ def _start_pair(
     def normal(m: int) -> np.ndarray:
         if real:
             return rng.standard_normal(m).astype(complex)
-        return (rng.standard_normal(m) + 1j * rng.standard_normal(m)) / np.sqrt(2)
+        return complex_gaussian(rng, m)
 
     z = normal(n)
     c, J = (v[0] for v in coefficient_values(E, A, z[None, :]))
     _, s, vh = np.linalg.svd(J.T)
-    kernel = vh[len(s[s > 1e-10 * s[0]]) :].conj().T
+    kernel = vh[numerical_rank(s, 1e-10)[0] :].conj().T
     k = kernel @ normal(kernel.shape[1])
     step = np.linalg.solve(Q, k)
     # A residual of the coefficients' own size keeps u (and the loops) at scale.
@@ -173,8 +174,8 @@ def full_rank(J: np.ndarray, rank: int) -> bool:
     """
     norms = np.linalg.norm(J, axis=0)
     scale = np.where(norms > 1e-12 * max(float(norms.max(initial=0.0)), 1e-300), norms, 1.0)
-    sv = np.linalg.svd(J / scale, compute_uv=False)
-    return bool(np.all(np.isfinite(sv)) and np.sum(sv > 1e-8 * sv[0]) == rank)
+    r, sv = matrix_rank(J / scale, 1e-8)
+    return bool(np.all(np.isfinite(sv)) and r == rank)
 
 
 def _formula(arch: Architecture, form: str) -> tuple[int | None, str | None]:
@@ -224,7 +225,7 @@ def non_generic_reason(Q: np.ndarray) -> str | None:
     (True, 'Q is a multiple of the')
     """
     N = Q.shape[0]
-    rank = int(np.linalg.matrix_rank(Q, tol=1e-10 * max(float(np.abs(Q).max()), 1e-300)))
+    rank = matrix_rank(Q, 0.0, atol=1e-10 * max(float(np.abs(Q).max()), 1e-300))[0]
     if rank < N:
         return (
             f"Q = VᵀV has rank {rank} < {N} (fewer data values than coefficients): the loss sees "

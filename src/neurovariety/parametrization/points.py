@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..nag.numerics import complex_gaussian
+
 FLOAT_EXACT_PRIME_LIMIT = 1 << 26  # a·b < 2^52 for residues below this: exact in float64
 
 
@@ -21,5 +23,5 @@ def real_points(
 ) -> np.ndarray:
     """Standard Gaussian points (complex Gaussian when ``complex_``)."""
     if complex_:
-        return (rng.standard_normal(shape) + 1j * rng.standard_normal(shape)) / np.sqrt(2.0)
+        return complex_gaussian(rng, shape)
     return rng.standard_normal(shape)
