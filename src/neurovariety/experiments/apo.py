@@ -62,7 +62,7 @@ def truth_point(arch: Architecture, kind: str, *, seed: int = 0) -> np.ndarray:
     )
     sd = math.sqrt(float(w @ np.sum(F * F, axis=1)) / arch.n_outputs)
     last = arch.layers[-1]
-    theta[last.offset : last.offset + last.n_params] /= sd
+    theta[last.params] /= sd
     if kind == "singular":
         theta[last.offset + last.pattern[:, 0]] = 0.0
     return theta

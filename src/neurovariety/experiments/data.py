@@ -104,7 +104,7 @@ def teacher_data(
     sd = float(np.std(Y))
     if scale and sd > 0:
         last = teacher.layers[-1]
-        theta[last.offset : last.offset + last.n_params] /= sd
+        theta[last.params] /= sd
         Y = Y / sd
     if noise:
         Y = Y + noise * rng.standard_normal(Y.shape)

@@ -21,6 +21,7 @@ from ..architectures.attention import Attention
 from ..architectures.base import Architecture
 from ..errors import BudgetExceededError, InternalError, NeurovarietyError, RankDisagreementError
 from ..exact import primes_below, rank_mod
+from ..nag.numerics import numerical_rank
 from ..parametrization.exact import jacobian_mod_p, random_point_mod_p
 from ..resources import default_max_memory, format_bytes
 from ..results import Result
@@ -384,14 +385,8 @@ def numeric_rank(singular_values: np.ndarray, rtol: float = NUMERIC_RTOL) -> tup
     >>> numeric_rank(np.array([3.0, 2.0, 1e-15]))[0]
     2
     """
-    s = np.asarray(singular_values, dtype=float)
-    if s.size == 0 or s[0] == 0:
-        return 0, math.inf
-    rank = int(np.count_nonzero(s > rtol * s[0]))
-    if rank == s.size:
-        return rank, math.inf
-    below = s[rank]
-    return rank, float(s[rank - 1] / below) if below > 0 else math.inf
+    rank, gap = numerical_rank(np.asarray(singular_values, dtype=float), rtol)
+    return rank, math.inf if gap is None else gap
 
 
 def _numeric_singular_values(arch: Architecture, n_samples: int, seed: int) -> np.ndarray:
@@ -405,7 +400,7 @@ def _numeric_singular_values(arch: Architecture, n_samples: int, seed: int) -> n
         theta *= arch.parameter_scales()
     for layer in () if isinstance(arch, Attention) else arch.layers:
         fan_in = max(1, int(np.max(np.sum(layer.pattern >= 0, axis=1))))
-        theta[layer.offset : layer.offset + layer.n_params] /= np.sqrt(fan_in)
+        theta[layer.params] /= np.sqrt(fan_in)
     x = rng.standard_normal((n_samples, arch.n_inputs))
     # radii in [1/2, 1]: a sphere alone would give only ±1 for one input
     x *= rng.uniform(0.5, 1.0, (n_samples, 1)) / np.linalg.norm(x, axis=1, keepdims=True)

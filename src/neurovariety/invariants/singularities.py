@@ -133,12 +133,8 @@ def _fiber_points(
         nout = arch.layers[i].n_out
         theta_red = residue_array((red.n_params,), p, rng)
         lr_in, lr_out = red.layers[i - 1], red.layers[i]
-        red_in = theta_red[lr_in.offset : lr_in.offset + lr_in.n_params].reshape(
-            lr_in.pattern.shape
-        )
-        red_out = theta_red[lr_out.offset : lr_out.offset + lr_out.n_params].reshape(
-            lr_out.pattern.shape
-        )
+        red_in = lr_in.weights(theta_red).reshape(lr_in.pattern.shape)
+        red_out = lr_out.weights(theta_red).reshape(lr_out.pattern.shape)
         zero_row, zero_col = np.zeros(rin), np.zeros(nout)
         points = []
         for _ in range(count):
@@ -159,7 +155,7 @@ def _fiber_points(
     dil = stratum.dilations
     reduced = []
     for layer, (a, b), d in zip(arch.layers, stratum.padding, dil, strict=True):
-        w = theta0[layer.offset : layer.offset + layer.n_params]
+        w = layer.weights(theta0)
         reduced.append(w[a : layer.n_params - b : d])
     points = []
     for pad in equivalent_paddings(arch, stratum.padding):
@@ -737,7 +733,7 @@ def _lcn_factor_points(arch: LCN, theta0: np.ndarray) -> list[np.ndarray]:
         spacing.append(spacing[-1] * s)
     factors = []
     for layer, S in zip(arch.layers, spacing, strict=True):
-        w = theta0[layer.offset : layer.offset + layer.n_params]
+        w = layer.weights(theta0)
         factors.append({m * S: v for m, v in enumerate(w) if v})
     out: list[np.ndarray] = []
     for perm in itertools.permutations(range(L)):

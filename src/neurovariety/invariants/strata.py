@@ -236,14 +236,14 @@ def embed_neuron(
     )
     theta = np.zeros(arch.n_params, dtype=theta_red.dtype)
     for i, (lf, lr) in enumerate(zip(arch.layers, red.layers, strict=True)):
-        Wr = theta_red[lr.offset : lr.offset + lr.n_params].reshape(lr.pattern.shape)
+        Wr = lr.weights(theta_red).reshape(lr.pattern.shape)
         if i == layer - 1:  # incoming weights of the hidden layer: prepend row 0
             W = np.concatenate([row0[None, :], Wr], axis=0)
         elif i == layer:  # outgoing weights: prepend column 0 (before the bias column)
             W = np.concatenate([col0[:, None], Wr], axis=1)
         else:
             W = Wr
-        theta[lf.offset : lf.offset + lf.n_params] = W.reshape(-1)
+        theta[lf.params] = W.reshape(-1)
     return theta
 
 

@@ -98,7 +98,7 @@ class ModularActivation:
 
 def layer_matrix(layer: Layer, theta: np.ndarray) -> np.ndarray:
     """The matrix ``[W | b]`` of one layer filled from the flat parameter vector."""
-    vals = theta[layer.offset : layer.offset + layer.n_params]
+    vals = layer.weights(theta)
     if layer.dense:
         return vals.reshape(layer.pattern.shape)
     out = np.zeros(layer.pattern.shape, dtype=theta.dtype)
@@ -207,7 +207,7 @@ def jacobian_mod_p(
         J[...] = 0
     for i in range(len(layers) - 1, -1, -1):
         layer = layers[i]
-        _layer_jacobian(layer, G, hbs[i], p, J[:, layer.offset : layer.offset + layer.n_params])
+        _layer_jacobian(layer, G, hbs[i], p, J[:, layer.params])
         if i > 0:
             Wx = Ws[i][:, : layer.n_in]
             G = _matmul(G.reshape(S * O, layer.n_out), Wx, p).reshape(S, O, layer.n_in)

@@ -22,7 +22,7 @@ DEFAULT_CHUNK = 256
 
 
 def _layer_matrix(layer: Any, theta: jax.Array) -> jax.Array:
-    vals = theta[layer.offset : layer.offset + layer.n_params]
+    vals = layer.weights(theta)
     if layer.dense:
         return vals.reshape(layer.pattern.shape)
     pattern = np.asarray(layer.pattern)

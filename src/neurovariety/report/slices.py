@@ -219,7 +219,7 @@ def _fiber_directions(stratum: Stratum, theta0: list[Fraction], rng: np.random.G
     if stratum.kind == "padding":
         reduced = []
         for layer, (a, b) in zip(arch.layers, stratum.padding, strict=True):
-            w = theta0[layer.offset : layer.offset + layer.n_params]
+            w = layer.weights(theta0)
             reduced.append(w[a : layer.n_params - b])
         for pad in equivalent_paddings(arch, stratum.padding):  # type: ignore[arg-type]
             padded = [Fraction(0)] * arch.n_params
