@@ -80,6 +80,7 @@ from ..errors import ExperimentError
 from ..invariants.strata import Stratum, strata
 from ..jaxconfig import ensure_x64
 from ..landscape.critical import hessian_signature, loss_function, wilson_interval
+from ..nag.numerics import numerical_rank
 from ..parametrization.numeric import forward_fn
 from ..results import Result
 from .data import Dataset
@@ -198,10 +199,10 @@ def _family_fns(arch: Architecture) -> list[tuple[str, Callable[[jax.Array], Any
             d = arch.widths[i]
 
             def rows(theta: jax.Array, lin: Any = lin) -> jax.Array:
-                return theta[lin.offset : lin.offset + lin.n_params].reshape(lin.pattern.shape)
+                return lin.weights(theta).reshape(lin.pattern.shape)
 
             def out_fn(theta: jax.Array, lout: Any = lout, d: int = d) -> Any:
-                W = theta[lout.offset : lout.offset + lout.n_params].reshape(lout.pattern.shape)
+                W = lout.weights(theta).reshape(lout.pattern.shape)
                 c = jnp.linalg.norm(W[:, :d], axis=0)
                 return jnp.min(c), _rms(c)
 
@@ -228,7 +229,7 @@ def _family_fns(arch: Architecture) -> list[tuple[str, Callable[[jax.Array], Any
                 continue
 
             def pad_fn(theta: jax.Array, layer: Any = layer) -> Any:
-                w = theta[layer.offset : layer.offset + layer.n_params]
+                w = layer.weights(theta)
                 return jnp.minimum(jnp.abs(w[0]), jnp.abs(w[-1])), _rms(w)
 
             out.append((f"padding filter {i + 1}", pad_fn))
@@ -326,12 +327,9 @@ def rank_and_gap(sv: Any, rtol: float) -> tuple[int, float | None]:
     (2, 100000000.0)
     """
     v = np.asarray(sv, dtype=float)
-    if v.size == 0 or not np.all(np.isfinite(v)) or v[0] == 0:
+    if not np.all(np.isfinite(v)):
         return 0, None
-    r = int(np.sum(v > rtol * v[0]))
-    if r == v.size:
-        return r, None
-    return r, float(v[r - 1] / v[r]) if r and v[r] > 0 else (math.inf if r else None)
+    return numerical_rank(v, rtol)
 
 
 def end_point_rank(
@@ -536,7 +534,7 @@ def generic_rank(arch: Architecture, probes: np.ndarray, rtol: float, *, seed: i
     for i in range(3):
         rng = np.random.default_rng([seed, 13] if i == 0 else [seed, 13, i])
         sv = np.asarray(_jacobian_sv(f, jnp.asarray(rng.standard_normal(arch.n_params)), P))
-        best = max(best, int(np.sum(sv > rtol * sv[0])))
+        best = max(best, numerical_rank(sv, rtol)[0])
     return best
 
 
