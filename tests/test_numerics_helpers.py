@@ -86,3 +86,17 @@ def test_layer_weights_is_the_hand_sliced_theta() -> None:
     assert np.array_equal(second.weights(theta), theta[9:13])
     assert theta[second.params].tolist() == [9.0, 10.0, 11.0, 12.0]
     assert arch.n_params == 13
+
+
+def test_forward_passes_through_walk_match_the_formula_by_hand() -> None:
+    from neurovariety.parametrization.exact import forward_mod_p
+    from neurovariety.parametrization.numeric import forward_fn
+
+    arch = parse_architecture("mlp 1-1-1 x^2 bias")  # f = w2·(w1·x + b1)² + b2
+    w1, b1, w2, b2, x = 2, 3, 5, 7, 4
+    by_hand = w2 * (w1 * x + b1) ** 2 + b2  # 612
+    theta = np.array([w1, b1, w2, b2], dtype=float)
+    assert forward_mod_p(arch, theta, np.array([[float(x)]]), 101).tolist() == [[by_hand % 101]]
+    assert float(forward_fn(arch)(theta, np.array([float(x)]))[0]) == by_hand
+    # the walk itself: σ between layers, not after the last
+    assert arch.walk(1, lambda layer, h: h + 1, lambda z: 10 * z) == 21

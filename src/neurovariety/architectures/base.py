@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+from collections.abc import Callable
 from functools import cached_property
 from math import comb
 from typing import Any
@@ -99,6 +100,21 @@ class Architecture:
     @property
     def depth(self) -> int:
         return len(self.layers)
+
+    def walk(self, h: Any, linear: Callable[[Layer, Any], Any], sigma: Callable[[Any], Any]) -> Any:
+        """The forward pass in any arithmetic: ``linear(layer, h)`` per layer, ``sigma`` between
+        layers (not after the last). Mod p, JAX floats and polynomials differ only in these two.
+
+        >>> from neurovariety import MLP, Monomial
+        >>> MLP((1, 1, 1), Monomial(2)).walk(3, lambda layer, h: 2 * h, lambda z: z * z)
+        72
+        """
+        last = len(self.layers) - 1
+        for i, layer in enumerate(self.layers):
+            h = linear(layer, h)
+            if i < last:
+                h = sigma(h)
+        return h
 
     @property
     def n_inputs(self) -> int:

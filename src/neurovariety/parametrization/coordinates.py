@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from ..architectures.base import Architecture
+from ..architectures.base import Architecture, Layer
 from ..architectures.cnn import CNN, reachable_support
 from ..errors import NeurovarietyError
 from .exact import layer_matrix
@@ -101,11 +101,14 @@ def sample_points_mod_p(arch: Architecture, n: int, p: int, *, seed: int) -> np.
         coeffs.append(c.numerator * pow(c.denominator, -1, p) % p)
     rng = np.random.default_rng([seed, p, 7])
     out = np.zeros((n, len(coords)), dtype=np.int64)
-    last = len(arch.layers) - 1
+
+    def sigma(h: list[Any]) -> list[Any]:
+        return [_horner(coeffs, z, one) for z in h]
+
     for s in range(n):
         theta = rng.integers(0, p, size=arch.n_params).astype(object)
-        h = xs
-        for i, layer in enumerate(arch.layers):
+
+        def linear(layer: Layer, h: list[Any], theta: np.ndarray = theta) -> list[Any]:
             W = layer_matrix(layer, theta)
             hb = h + [one] if layer.bias else h
             new = []
@@ -114,10 +117,9 @@ def sample_points_mod_p(arch: Architecture, n: int, p: int, *, seed: int) -> np.
                 for b in np.nonzero(layer.pattern[a] >= 0)[0]:
                     acc = acc + int(W[a, b]) * hb[int(b)]
                 new.append(acc)
-            h = new
-            if i < last:
-                h = [_horner(coeffs, z, one) for z in h]
-        for o, poly in enumerate(h):
+            return new
+
+        for o, poly in enumerate(arch.walk(xs, linear, sigma)):
             for e, value in poly.to_dict().items():
                 out[s, index[(o, tuple(e))]] = int(value)
     return out

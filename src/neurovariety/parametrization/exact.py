@@ -130,13 +130,11 @@ def forward_mod_p(arch: Architecture, theta: np.ndarray, x: np.ndarray, p: int) 
         return arch.forward_mod_p(np.asarray(theta), np.asarray(x), p)
     theta, x = _as_residues(theta, p), _as_residues(x, p)
     sigma = ModularActivation(arch.activation.coefficients, p)
-    h = x
-    for i, layer in enumerate(arch.layers):
-        W = layer_matrix(layer, theta)
-        h = _matmul(_with_bias(h, layer), W.T, p)
-        if i < len(arch.layers) - 1:
-            h = sigma.value(h)
-    return _canonical(h, p)
+
+    def linear(layer: Layer, h: np.ndarray) -> np.ndarray:
+        return _matmul(_with_bias(h, layer), layer_matrix(layer, theta).T, p)
+
+    return _canonical(arch.walk(x, linear, sigma.value), p)
 
 
 def _layer_jacobian(layer: Layer, G: np.ndarray, hb: np.ndarray, p: int, out: np.ndarray) -> None:

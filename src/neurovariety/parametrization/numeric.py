@@ -15,7 +15,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from ..architectures.attention import OwnParametrization
-from ..architectures.base import Architecture
+from ..architectures.base import Architecture, Layer
 from ..jaxconfig import ensure_x64
 
 DEFAULT_CHUNK = 256
@@ -42,7 +42,6 @@ def forward_fn(arch: Architecture) -> Callable[[jax.Array, jax.Array], jax.Array
     ensure_x64()  # every numeric map of a network starts here (forward, jacobian, chart_map)
     if isinstance(arch, OwnParametrization):  # outside the Layer stack (attention)
         return arch.jax_forward()
-    layers = arch.layers
     coeffs = [float(c) for c in arch.activation.coefficients]
 
     def sigma(z: jax.Array) -> jax.Array:
@@ -52,16 +51,11 @@ def forward_fn(arch: Architecture) -> Callable[[jax.Array, jax.Array], jax.Array
         return y
 
     def f(theta: jax.Array, x: jax.Array) -> jax.Array:
-        h = x
-        for i, layer in enumerate(layers):
+        def linear(layer: Layer, h: jax.Array) -> jax.Array:
             W = _layer_matrix(layer, theta)
-            if layer.bias:
-                h = W[:, :-1] @ h + W[:, -1]
-            else:
-                h = W @ h
-            if i < len(layers) - 1:
-                h = sigma(h)
-        return h
+            return W[:, :-1] @ h + W[:, -1] if layer.bias else W @ h
+
+        return arch.walk(x, linear, sigma)
 
     return f
 
