@@ -176,19 +176,23 @@ def _support_multisets(arch: Architecture) -> frozenset[tuple[int, ...]]:
 
     Multisets keep a product O(degree) instead of O(inputs) as with exponent vectors.
     """
-    supports: list[frozenset[tuple[int, ...]]] = [frozenset({(i,)}) for i in range(arch.n_inputs)]
+    Supports = list[frozenset[tuple[int, ...]]]
     exps = arch.activation.exponents
-    for li, layer in enumerate(arch.layers):
+
+    def linear(layer: Layer, supports: Supports) -> Supports:
         new = []
         for a in range(layer.n_out):
             acc: set[tuple[int, ...]] = set()
             for b in np.nonzero(layer.pattern[a] >= 0)[0]:
                 acc |= supports[int(b)]
             new.append(frozenset(acc))
-        supports = new
-        if li < len(arch.layers) - 1:
-            supports = [_power_support(sp, exps) for sp in supports]
-    return supports[0]
+        return new
+
+    def sigma(supports: Supports) -> Supports:
+        return [_power_support(sp, exps) for sp in supports]
+
+    inputs: Supports = [frozenset({(i,)}) for i in range(arch.n_inputs)]
+    return arch.walk(inputs, linear, sigma)[0]
 
 
 def reachable_support(arch: Architecture) -> frozenset[tuple[int, ...]]:
