@@ -25,6 +25,7 @@ from ..architectures.activations import Activation
 from ..architectures.attention import Attention
 from ..architectures.base import Architecture
 from ..architectures.cnn import CNN
+from ..architectures.conv import ConvNet
 from ..architectures.mlp import MLP
 from ..errors import BudgetExceededError, NeurovarietyError
 from ..jaxconfig import ensure_x64
@@ -81,7 +82,7 @@ class FiberResult(Result):
                 f"(monodromy: {plural(int(self.evidence.get('loops') or 0), 'loop')}, trace test "
                 f"{self.evidence.get('trace')})"
             )
-        b.append(f"known symmetries: {self.symmetry} (order {self.symmetry_order})")
+        b.append(f"known symmetries: {self.symmetry} ({order_text(self.symmetry_order)})")
         b.append(
             f"identifiable up to symmetry: {self.identifiable.value}"
             + (" (certified)" if self.certified else "")
@@ -151,6 +152,15 @@ def symmetry(arch: Architecture) -> tuple[str, int | None, int]:
       the constants go into the next bias); degree-1 σ = az + β: affine maps G of each hidden
       layer (with bias: Aff(d_i); without: those with G·1 = 1, which keep β·1 in place).
     - CNN/LCN, σ = c·z^r: filter rescalings (L − 1 dims), trivial in the chart (w_i0 = 1).
+      Linear σ: equal-shaped filters at stride 1 also commute (:func:`factor_orderings`); the
+      text says so, the order does not count them (as for 1D, ``lcn k=2,2``: verdict no).
+    - Multi-channel/2D convolutions (:class:`ConvNet`): channel o of hidden layer i with input
+      channel j' of layer i + 1 permuted alike leaves f fixed, and per hidden channel the
+      rescalings (σ = c·z^r) or the m-th roots of unity of :func:`root_of_unity_order` (no bias:
+      w_i[o] ↦ ω w_i[o], w_{i+1}[:, o] ↦ ω^{−k} w_{i+1}[:, o]). The chart fixes w_i[o, 0, 0] = 1
+      for every hidden o: a permutation maps these fixed weights onto each other (it stays in the
+      chart), a rescaling λ ≠ 1 leaves it. Order Π c_i! for σ = c·z^r, Π c_i!·m^{Σ c_i} else.
+      Linear σ with some c_i > 1: GL(c_i), continuous (order None).
     - CNN, other σ: a filter is shared by all neurons of its layer, so one root of unity per
       layer: w_i ↦ ζ_i ζ_{i−1}^{−k} w_i for i < L, w_L ↦ ζ_{L−1}^{−k} w_L, ζ_i^m = 1: order
       m^{L−1}. Even σ (k = 0): any w_i, i < L, may flip sign alone; odd σ (k = 1): flipping
@@ -191,7 +201,13 @@ def symmetry(arch: Architecture) -> tuple[str, int | None, int]:
             return "permutations of hidden neurons", perms, 0
         order = perms * m ** sum(widths)
         return f"permutations of hidden neurons and {_parity_text(act, m, arch.bias)}", order, 0
+    if isinstance(arch, ConvNet):
+        return _conv_symmetry(arch)
     if isinstance(arch, CNN):
+        if act.is_linear:
+            strides = tuple((s,) for s in arch.strides)  # type: ignore[union-attr]
+            orderings = factor_orderings(tuple((k,) for k in arch.filters), strides)
+            return _linear_conv_text(orderings), 1, arch.symmetry_dim
         if act.is_monomial:
             return "filter rescalings (fixed by the chart)", 1, arch.symmetry_dim
         m = root_of_unity_order(act, bias=False)
@@ -204,7 +220,83 @@ def symmetry(arch: Architecture) -> tuple[str, int | None, int]:
             return "sign flips of w_i alone, i < L (σ even)", 2 ** (L - 1), 0
         text = f"m-th roots of unity per filter 1..L−1, m = {m} (σ(ωz) = ω^k σ(z))"
         return text, m ** (L - 1), 0
-    return "unknown", None, arch.symmetry_dim
+    return "not derived for this architecture", None, arch.symmetry_dim
+
+
+def order_text(order: int | None) -> str:
+    """The group order in words: never a bare None.
+
+    >>> order_text(2), order_text(None)
+    ('order 2', 'no finite order: a continuous group, nothing to count against')
+    """
+    if order is None:
+        return "no finite order: a continuous group, nothing to count against"
+    return f"order {order}"
+
+
+def factor_orderings(
+    filters: tuple[tuple[int, ...], ...], strides: tuple[tuple[int, ...], ...]
+) -> int:
+    """Orderings of the filters of a single-channel linear convolution that keep f (≥ 1).
+
+    The end-to-end filter is Π_i w_i(x^{S_i}), S_i = s_1⋯s_{i−1} per axis (KMST arXiv:2304.05752,
+    KMMT arXiv:2108.01538): filters with the same S_i (stride 1 between them) and the same shape
+    can be permuted. Each ordering is one chart point (the rescalings are fixed), and unique
+    factorization makes these all of the fiber when generic filters are irreducible.
+
+    >>> factor_orderings(((2, 2), (2, 2)), ((1, 1),)), factor_orderings(((2,), (2,)), ((2,),))
+    (2, 1)
+    >>> factor_orderings(((2,), (3,), (2,)), ((1,), (1,)))
+    2
+    """
+    runs: dict[tuple[tuple[int, ...], tuple[int, ...]], int] = {}
+    S = tuple(1 for _ in filters[0])
+    for i, k in enumerate(filters):
+        runs[(S, k)] = runs.get((S, k), 0) + 1
+        if i < len(strides):
+            S = tuple(a * b for a, b in zip(S, strides[i], strict=True))
+    return math.prod(math.factorial(n) for n in runs.values())
+
+
+def _linear_conv_text(orderings: int) -> str:
+    if orderings == 1:
+        return "filter rescalings (fixed by the chart)"
+    return (
+        f"filter rescalings (fixed by the chart); beyond them the {orderings} orderings of "
+        "equal-shaped filters at stride 1 (the factors of the end-to-end filter commute), "
+        "not counted in the group: a fiber of that size means identifiable up to these swaps"
+    )
+
+
+def _conv_symmetry(arch: ConvNet) -> tuple[str, int | None, int]:
+    """Multi-channel/multi-dimensional convolutions (see :func:`symmetry`)."""
+    act, hidden = arch.activation, arch.hidden_channels
+    perms = math.prod(math.factorial(c) for c in hidden)
+    if act.is_linear:
+        if all(c == 1 for c in hidden):
+            strides = tuple(arch.strides)  # type: ignore[arg-type]
+            return _linear_conv_text(factor_orderings(arch.filters, strides)), 1, arch.symmetry_dim
+        return (
+            "GL(c_i) mixing the channels of each hidden layer (continuous: no finite group "
+            "order; the chart fixes only the rescalings)",
+            None,
+            arch.symmetry_dim,
+        )
+    channels = "permutations of hidden channels"
+    if act.is_monomial:
+        return f"{channels} (rescalings fixed by the chart)", perms, arch.symmetry_dim
+    if act.degree == 1:
+        cont = sum(c * c - c for c in hidden)
+        text = "{G ∈ GL(c_i) : G·1 = 1} mixing the channels of each hidden layer (σ affine)"
+        return text, (1 if cont == 0 else None), cont
+    m = root_of_unity_order(act, bias=False) or 1
+    if m == 1:
+        return channels, perms, 0
+    return (
+        f"{channels} and, per hidden channel, {_parity_text(act, m, False)}",
+        perms * m ** sum(hidden),
+        0,
+    )
 
 
 def fiber_verdict(size: int, order: int | None, *, uniform: bool) -> tuple[Verdict, bool]:
