@@ -6,8 +6,10 @@ import dataclasses
 import math
 from typing import Any
 
+from ..architectures.attention import Attention
 from ..architectures.base import Architecture
 from ..architectures.cnn import CNN
+from ..architectures.conv import ConvNet
 from ..architectures.mlp import MLP
 from ..errors import NeurovarietyError
 from ..parametrization.coordinates import coordinates
@@ -50,7 +52,15 @@ class ProfileResult(Result):
 
 
 def _group_text(arch: Architecture) -> str:
+    if isinstance(arch, Attention):
+        return arch.symmetry_text
     act = arch.activation
+    if isinstance(arch, ConvNet) and any(c > 1 for c in arch.hidden_channels):
+        if act.is_linear and arch.gl_orbits_full:
+            return "GL(c_i) mixing the channels of each hidden layer"
+        if act.is_monomial:
+            return "rescaling of each hidden channel (plus permutations of the channels)"
+        return "permutations of hidden channels only (finite)"
     if isinstance(arch, MLP):
         if act.is_linear:
             return "GL(d_i) on each hidden layer"
@@ -61,6 +71,42 @@ def _group_text(arch: Architecture) -> str:
         return "rescaling of the filters (torus of dimension L − 1)"
     return "none continuous (generic σ)"
 
+
+def _shape_how(arch: Architecture) -> str:
+    if isinstance(arch, Attention):
+        return "t tokens × widths d_0 and d_L, flattened token by token"
+    if isinstance(arch, (CNN, ConvNet)):
+        return "receptive field of the first output position (all output channels)"
+    return "widths"
+
+
+def _ambient_how(arch: Architecture) -> str:
+    if isinstance(arch, Attention):
+        # each output entry is a form of degree 3^L in the entries of X
+        if arch.ambient_is_span:
+            return f"span of the image in the forms of degree {arch.total_degree}"
+        return f"forms of degree {arch.total_degree} (a superset of the span of the image)"
+    return f"reachable monomials of degrees {sorted(arch.output_degrees)}"
+
+
+#: What a profile of lightning attention leaves out, and why (HMK arXiv:2408.17221).
+ATTENTION_SKIPPED = (
+    (
+        "strata",
+        "not available for attention yet: subnetwork strata are defined on a stack of linear "
+        "layers and σ, and attention multiplies its input with itself",
+    ),
+    (
+        "degree (computed)",
+        "not available for attention yet: no gauge chart or coordinates to interpolate or count "
+        "in (dim, fiber dimension and the bounds above are what attention supports)",
+    ),
+    (
+        "equations",
+        "not available for attention yet: the interpolation works on the coordinates of a "
+        "Layer stack",
+    ),
+)
 
 DEFAULT_BUDGET = 60.0
 
@@ -109,12 +155,12 @@ def profile(arch: Architecture, *, seed: int = 0, budget: float = DEFAULT_BUDGET
         ProfileRow(
             "inputs → outputs",
             f"{arch.n_inputs} → {arch.n_outputs}",
-            "receptive field of the first output" if isinstance(arch, CNN) else "widths",
+            _shape_how(arch),
         ),
         ProfileRow(
             "ambient dimension",
             arch.ambient_dim,
-            f"reachable monomials of degrees {sorted(arch.output_degrees)}",
+            _ambient_how(arch),
         ),
         ProfileRow("symmetry dimension", arch.symmetry_dim, _group_text(arch)),
         ProfileRow("expected dimension", arch.expected_dim, "min(ambient, parameters − symmetry)"),
@@ -139,10 +185,16 @@ def profile(arch: Architecture, *, seed: int = 0, budget: float = DEFAULT_BUDGET
     for b in upper_bounds(arch):
         rows.append(ProfileRow(f"upper bound: {b.name}", b.value, b.source))
     rows += _formula_rows(arch)
-    strata_rows, verdicts = _strata_rows(arch, dim, seed)
-    rows += strata_rows
+    verdicts: list[SingularityResult] = []
+    if isinstance(arch, Attention):
+        # its own parametrization, not a Layer stack: these commands are written for the latter
+        rows += [ProfileRow(name, "skipped", why) for name, why in ATTENTION_SKIPPED]
+    else:
+        strata_rows, verdicts = _strata_rows(arch, dim, seed)
+        rows += strata_rows
     rows += _fiber_rows(arch, dim, seed, budget)
-    rows += _degree_rows(arch, dim, seed, budget)
+    if not isinstance(arch, Attention):
+        rows += _degree_rows(arch, dim, seed, budget)
     return ProfileResult(
         architecture=arch.spec, rows=_compare(arch, dim, rows), dimension=dim, strata=verdicts
     )
@@ -270,6 +322,8 @@ def fiber_cost(arch: Architecture, dim: DimensionResult) -> tuple[float, str]:
     _, order, cont = symmetry(arch)
     if dim.fiber_dimension > cont:
         return 0.0, "fiber dimension above the symmetry dimension"
+    if isinstance(arch, Attention):
+        return 0.0, "no gauge chart: the orbits are not counted"
     seconds = count_seconds(dim.dimension, order or 1)
     if available():
         return seconds, f"an exact count of ≥ {order or 1} points in {dim.dimension} variables"
@@ -279,7 +333,7 @@ def fiber_cost(arch: Architecture, dim: DimensionResult) -> tuple[float, str]:
 def _fiber_rows(
     arch: Architecture, dim: DimensionResult, seed: int, budget: float
 ) -> list[ProfileRow]:
-    from .identifiability import fiber
+    from .identifiability import fiber, order_text, symmetry
 
     estimate, what = fiber_cost(arch, dim)
     if estimate > budget:
@@ -289,14 +343,13 @@ def _fiber_rows(
     except NeurovarietyError as e:
         return [ProfileRow("fiber size", "skipped", str(e))]
     if r.size is None:
-        return [
-            ProfileRow(
-                "identifiable up to symmetry",
-                r.identifiable.value,
-                f"fiber dimension {r.dimension} > symmetries ({r.symmetry})"
-                + ("" if r.certified else "; probable: the dimension is a lower bound"),
+        if r.dimension > symmetry(arch)[2]:
+            how = f"fiber dimension {r.dimension} > symmetries ({r.symmetry})" + (
+                "" if r.certified else "; probable: the dimension is a lower bound"
             )
-        ]
+        else:
+            how = str(r.evidence.get("reason", f"symmetries: {r.symmetry}"))
+        return [ProfileRow("identifiable up to symmetry", r.identifiable.value, how)]
     exact = r.evidence.get("method") == "exact"
     how = (
         f"exact count over GF(p), p in {r.evidence.get('primes')} (msolve, every solution regular)"
@@ -309,7 +362,8 @@ def _fiber_rows(
         ProfileRow(
             "identifiable up to symmetry",
             r.identifiable.value,
-            f"fiber size against the symmetry group {r.symmetry}, order {r.symmetry_order}; "
+            f"fiber size against the symmetry group {r.symmetry}, "
+            f"{order_text(r.symmetry_order)}; "
             + ("certified" if r.certified else "not certified")
             + (" (exact count)" if exact else " (monodromy count)"),
         ),

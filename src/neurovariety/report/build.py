@@ -16,9 +16,10 @@ from typing import Any
 import numpy as np
 
 from .. import __version__
+from ..architectures.attention import Attention
 from ..architectures.base import Architecture
 from ..errors import NeurovarietyError
-from ..invariants.profile import ProfileResult, profile
+from ..invariants.profile import ATTENTION_SKIPPED, ProfileResult, profile
 from ..invariants.strata import Stratum, strata
 from ..results import Result
 from . import html as H
@@ -136,7 +137,7 @@ def build_report(
     skipped: list[tuple[str, str]] = [
         (r.name, r.how) for r in prof.rows if str(r.value) == "skipped"
     ]
-    by_name = {s.name: s for s in strata(arch)}
+    by_name = {s.name: s for s in _strata_of(arch)}
     verdicts = [(by_name[v.stratum], v.verdict.value) for v in prof.strata if v.stratum in by_name]
     rng = np.random.default_rng(seed)
     n_samples = max(2 * arch.n_params, 8)
@@ -179,6 +180,16 @@ def build_report(
         budget=budget,
         seconds=_total(clock),
     )
+
+
+def _strata_of(arch: Architecture) -> list[Stratum]:
+    """The subnetwork strata, none where they are not defined (the profile says why)."""
+    if isinstance(arch, Attention):
+        return []
+    try:
+        return strata(arch)
+    except NeurovarietyError:
+        return []
 
 
 def _total(clock: _Clock) -> float:
@@ -262,6 +273,9 @@ def _equations_section(
     """The equations as HTML; the result is appended to ``found`` (the slice figure's input)."""
     from ..invariants.equations import equations
 
+    if isinstance(arch, Attention):
+        # listed as skipped by the profile already
+        return _none(f"skipped: {dict(ATTENTION_SKIPPED)['equations']}")
     if clock.left() < EQUATIONS_MIN_SECONDS:
         reason = f"time budget left {max(clock.left(), 0):.0f} s < {EQUATIONS_MIN_SECONDS:g} s"
         skipped.append(("equations", reason))
