@@ -31,8 +31,9 @@ def iteration_times(spec: str, widths: list[int], iterations: int) -> list[dict[
     from neurovariety import parse_architecture
     from neurovariety.landscape.ed_system import chart_coefficients, ed_system
     from neurovariety.nag.homotopy import parameter_homotopy
+    from neurovariety.nag.lanes import LanePool
     from neurovariety.nag.monodromy import _affine_patch
-    from neurovariety.nag.tracker import LanePool, _program
+    from neurovariety.nag.tracker import _program
 
     terms, _ = chart_coefficients(parse_architecture(spec))
     N = len(terms)
@@ -47,9 +48,9 @@ def iteration_times(spec: str, widths: list[int], iterations: int) -> list[dict[
         pool = LanePool(H.fn, H.data, H.n_unknowns, {k: N for k in ("p0", "p1", "c")}, width=w)
         state, ctl, pdata = pool._blank(w)
         # Every lane tracks for the whole run: random points and ends, no step limit.
-        state["X"] = rng.normal(size=state["X"].shape) + 1j * rng.normal(size=state["X"].shape)
-        state["status"][:] = 0
-        state["t"][:] = 1.0
+        state.X[:] = rng.normal(size=state.X.shape) + 1j * rng.normal(size=state.X.shape)
+        state.status[:] = 0
+        state.t[:] = 1.0
         ctl["max_steps"][:] = 10**9
         ctl["min_step"][:] = 1e-300
         pdata = {k: rng.normal(size=v.shape) + 0j for k, v in pdata.items()}

@@ -21,6 +21,7 @@ import numpy as np
 
 
 def parts(rounds: int, ungated: bool) -> None:
+    import neurovariety.nag.lanes as lanes
     import neurovariety.nag.tracker as tracker
     from neurovariety.jaxconfig import ensure_x64
     from neurovariety.nag import system_from_callable
@@ -45,7 +46,7 @@ def parts(rounds: int, ungated: bool) -> None:
     pdata = {"p0": p0, "p1": p0 + step, "c": bend}
     print(f"may split: {tracker.solve_may_split(64, n + 1)}", flush=True)
     for r in range(rounds):
-        pool = tracker.LanePool(
+        pool = lanes.LanePool(
             H.fn, H.data, n + 1, {k: n for k in pdata}, width=B, max_width=B, parts=2
         )
         X0 = to_patch(x0, np.asarray(H.data["a"]))

@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 
 from neurovariety.nag import monodromy_solve, parse_system
-from neurovariety.nag.tracker import cores, solve_may_split
+from neurovariety.nag.workers import cores, solve_may_split
 
 STRESS = str(Path(__file__).with_name("pool_stress.py"))
 
@@ -111,31 +111,32 @@ def test_a_deadline_ends_a_call_in_flight_and_an_error_in_a_worker_reaches_the_c
 ) -> None:
     # XLA cannot be stopped: a pool call that runs past its deadline is abandoned (the pool's
     # state unchanged) and the caller goes on at once; a call that fails raises in the caller.
+    import neurovariety.nag.lanes as lanes
     import neurovariety.nag.tracker as tracker
     from neurovariety.nag.homotopy import parameter_homotopy, to_patch
 
     F = parse_system("variables: x\nparameters: a\nx^2 - a")
     H = parameter_homotopy(F, np.ones(1), np.ones(1), np.random.default_rng(0))
-    pool = tracker.LanePool(H.fn, H.data, 2, {"p0": 1, "p1": 1, "c": 1}, width=8, max_width=8)
+    pool = lanes.LanePool(H.fn, H.data, 2, {"p0": 1, "p1": 1, "c": 1}, width=8, max_width=8)
     one = np.ones((1, 1), complex)
     pd = {"p0": one, "p1": 2 * one, "c": 0 * one}
     pool.load(to_patch(one, np.asarray(H.data["a"])), pd, np.array([0]), tracker.TrackerOptions())
-    before = pool.state["t"].copy()
+    before = pool.state.t.copy()
 
     def slow(*args: object, **kwargs: object) -> None:
         time.sleep(1.0)  # well before the interpreter's exit waits for it
         raise AssertionError("an abandoned call's result must not be used")
 
-    monkeypatch.setattr(tracker.LanePool, "_run", slow)
+    monkeypatch.setattr(lanes.LanePool, "_run", slow)
     t = time.monotonic()
     assert not pool.advance(16, time.monotonic() + 0.2)
     assert time.monotonic() - t < 0.2 + 0.3
-    np.testing.assert_array_equal(pool.state["t"], before)
+    np.testing.assert_array_equal(pool.state.t, before)
 
     def broken(*args: object, **kwargs: object) -> None:
         raise FloatingPointError("a worker's error")
 
-    monkeypatch.setattr(tracker.LanePool, "_run", broken)
+    monkeypatch.setattr(lanes.LanePool, "_run", broken)
     with pytest.raises(FloatingPointError, match="a worker's error"):
         pool.advance(1)
     time.sleep(1.0)  # the abandoned call ends

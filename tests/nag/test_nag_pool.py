@@ -7,8 +7,10 @@ import pytest
 
 from neurovariety.nag import parse_system
 from neurovariety.nag.homotopy import Homotopy, parameter_homotopy, to_patch
+from neurovariety.nag.lanes import LanePool
 from neurovariety.nag.solve import condition_numbers, equilibrated_condition_numbers
-from neurovariety.nag.tracker import LanePool, TrackerOptions, TrackStatus, wait_all
+from neurovariety.nag.tracker import TrackerOptions, TrackStatus
+from neurovariety.nag.workers import wait_all
 
 
 def _square_roots(seed: int, m: int) -> tuple[Homotopy, np.ndarray, np.ndarray]:
@@ -126,22 +128,22 @@ def test_the_stored_tangent_is_the_davidenko_tangent_after_every_step() -> None:
         "c": np.zeros((4, 1), complex),
     }
     pool.load(to_patch(np.ones((4, 1), complex), alpha), pd, np.arange(4), TrackerOptions())
-    pool.state["h"][:4] = 1.0
+    pool.state.h[:4] = 1.0
     rejected_first = False
     for i in range(40):
         pool.advance(1)
         st = pool.state
         if i == 0:
-            rejected_first = bool(np.any(st["rejected"][:4] == 1))
+            rejected_first = bool(np.any(st.rejected[:4] == 1))
         for lane in range(4):
-            X, t = st["X"][lane], float(st["t"][lane])
-            if st["status"][lane] != TrackStatus.TRACKING:
+            X, t = st.X[lane], float(st.t[lane])
+            if st.status[lane] != TrackStatus.TRACKING:
                 continue
             Y = np.array([1.0, X[1] / X[0]])
             dY = np.array([0.0, (1 - targets[lane]) / (2 * Y[1])])
             s = alpha @ Y
             exact = dY / s - Y * (alpha @ dY) / s**2
-            np.testing.assert_allclose(st["k"][lane], exact, rtol=1e-6, atol=1e-9)
+            np.testing.assert_allclose(st.k[lane], exact, rtol=1e-6, atol=1e-9)
             assert 0 < t <= 1
     assert rejected_first
 
@@ -190,6 +192,7 @@ def test_where_a_gpu_is_jaxs_default_the_tracker_and_evaluator_run_on_the_cpu(mo
     # where continuation says.
     import jax
 
+    import neurovariety.nag.lanes as lanes
     import neurovariety.nag.system as system
     import neurovariety.nag.tracker as tracker
 
@@ -204,9 +207,7 @@ def test_where_a_gpu_is_jaxs_default_the_tracker_and_evaluator_run_on_the_cpu(mo
     monkeypatch.setattr(tracker.jax, "device_put", spy)
     H, a, targets = _square_roots(11, 6)
     signs = np.where(np.arange(6) % 2 == 0, 1.0, -1.0)
-    X, status = tracker.pool_track(
-        H, to_patch(signs[:, None].astype(complex), a), _segments(targets)
-    )
+    X, status = lanes.pool_track(H, to_patch(signs[:, None].astype(complex), a), _segments(targets))
     assert np.all(status == TrackStatus.DONE)
     np.testing.assert_allclose(X[:, 1] / X[:, 0], signs * np.sqrt(targets), rtol=1e-9)
     F = parse_system("variables: x\nparameters: a\nx^2 - a")
@@ -222,14 +223,14 @@ def test_a_failed_compile_still_releases_a_caller_waiting_for_its_trace(monkeypa
     # thread that fails must not leave it waiting forever.
     import threading
 
-    import neurovariety.nag.tracker as tracker
+    import neurovariety.nag.lanes as lanes
 
     def broken(*args, **kwargs):
         raise RuntimeError("no compiler today")
 
     H, _, _ = _square_roots(0, 1)
     pool = LanePool(H.fn, H.data, 2, {"p0": 1, "p1": 1, "c": 1}, width=16, max_width=16)
-    monkeypatch.setattr(tracker, "_advance", broken)
+    monkeypatch.setattr(lanes, "_advance", broken)
     traced = threading.Event()
     with pytest.raises(RuntimeError, match="no compiler"):
         pool.compile(traced=traced)

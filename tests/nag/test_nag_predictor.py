@@ -11,11 +11,12 @@ from hypothesis import strategies as st
 from neurovariety.errors import PathTrackingError
 from neurovariety.nag import parse_system
 from neurovariety.nag.homotopy import parameter_homotopy, to_patch
+from neurovariety.nag.lanes import LanePool
 from neurovariety.nag.tracker import (
     PREDICTOR_POINTS,
     PREDICTORS,
-    LanePool,
     TrackerOptions,
+    TrackState,
     TrackStatus,
     _hermite,
     _predict,
@@ -47,18 +48,19 @@ def _tangent(t: float) -> np.ndarray:
     return np.array([0j, 1j * w / (2 * np.sqrt(2 + w)), -3 * np.sin(3 * t)])
 
 
-def _state(t: float, h: float, used: int) -> dict:
+def _state(t: float, h: float, used: int) -> TrackState:
     # The current point at t, `used` previous ones at t + h, t + 2h (the oldest first); tp = t
     # marks a missing one.
     m = PREDICTOR_POINTS - 1
     tp = [t + (m - j) * h if m - j <= used else t for j in range(m)]
-    return {
-        "X": jnp.asarray(_path(t)),
-        "t": jnp.asarray(t),
-        "tp": jnp.asarray(tp),
-        "Xp": jnp.asarray(np.array([_path(s) for s in tp])),
-        "kp": jnp.asarray(np.array([_tangent(s) for s in tp])),
-    }
+    one = TrackState(*(v[0] for v in TrackState.blank(1, 3)))  # one lane, as _step sees it
+    return one._replace(
+        X=jnp.asarray(_path(t)),
+        t=jnp.asarray(t),
+        tp=jnp.asarray(tp),
+        Xp=jnp.asarray(np.array([_path(s) for s in tp])),
+        kp=jnp.asarray(np.array([_tangent(s) for s in tp])),
+    )
 
 
 def test_the_predictor_error_falls_as_h_to_the_order_with_the_points_it_uses() -> None:
@@ -89,17 +91,17 @@ def test_a_pool_keeps_the_accepted_points_of_each_path_for_its_predictor() -> No
     opts = TrackerOptions(predictor="hermite")
     pool.load(to_patch(np.ones((1, 1), complex), alpha), pd, np.arange(1), opts)
     st_ = pool.state
-    while st_["steps"][0] - st_["rejected"][0] < 3:  # three accepted steps
+    while st_.steps[0] - st_.rejected[0] < 3:  # three accepted steps
         pool.advance(1)
         st_ = pool.state
-    t, tp, Xp = st_["t"][0], st_["tp"][0], st_["Xp"][0]
+    t, tp, Xp = st_.t[0], st_.tp[0], st_.Xp[0]
     assert tp[0] > tp[1] > t
     for s, X in zip(tp, Xp, strict=True):
         x = X[1] / X[0]
         assert abs(x - np.sqrt(s + (1 - s) * a1)) < 1e-8  # the principal branch, from x = 1
     pool.tag[0] = -1
     pool.load(to_patch(np.ones((1, 1), complex), alpha), pd, np.arange(1), opts)
-    assert np.all(pool.state["tp"][0] == pool.state["t"][0])
+    assert np.all(pool.state.tp[0] == pool.state.t[0])
     with pytest.raises(PathTrackingError, match="one pool per number of Newton iterations and"):
         pool.load(to_patch(np.ones((1, 1), complex), alpha), pd, np.arange(1), TrackerOptions())
 

@@ -29,6 +29,7 @@ from ..results import Verdict
 from . import monodromy_options
 from . import trace as _trace
 from .homotopy import parameter_homotopy, to_patch
+from .lanes import LanePool
 from .monodromy_graph import ParameterGraph, _merge
 from .monodromy_options import MonodromyOptions, TraceMap
 from .parameter_paths import _affine_patch, _endpoints, _pool_shape, _random_params
@@ -42,7 +43,8 @@ from .trace import (
     _trace_point,
     _trace_verdict,
 )
-from .tracker import LanePool, TrackerOptions, in_background, wait_all, wait_event
+from .tracker import TrackerOptions
+from .workers import in_background, wait_all, wait_event
 
 
 @dataclass(frozen=True)

@@ -15,11 +15,13 @@ import numpy as np
 
 from . import monodromy_options
 from .homotopy import parameter_homotopy, to_patch
+from .lanes import pool_track
 from .monodromy_options import MonodromyTuning
 from .numerics import complex_gaussian
 from .solve import equilibrated_condition_numbers
 from .system import System
-from .tracker import TrackerOptions, TrackStatus, cores, pool_track
+from .tracker import TrackerOptions, TrackStatus
+from .workers import cores
 
 #: Re-tracking of failed paths: conservative, with a step budget.
 RETRY_OPTIONS = dataclasses.replace(

@@ -28,20 +28,13 @@ searches use ``"hermite"`` (``benchmarks/RESULTS.md``).
 
 from __future__ import annotations
 
-import atexit
-import concurrent.futures
-import contextlib
 import dataclasses
 import enum
 import functools
-import os
-import queue
-import sys
 import threading
 import time
-from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 import jax
 import jax.numpy as jnp
@@ -50,6 +43,11 @@ import numpy as np
 from ..errors import BudgetExceededError, OptionError, PathTrackingError
 from .homotopy import Homotopy, HomotopyFn
 from .system import codegen_options, on_host
+from .workers import _SPLITTING, _WORKERS, _acquire, _Pace, solve_may_split, wait_all
+from .workers import cores as cores  # re-exported: the command line and older callers
+from .workers import in_background as in_background
+from .workers import set_exit_code as set_exit_code
+from .workers import wait_event as wait_event
 
 
 class TrackStatus(enum.IntEnum):
@@ -127,14 +125,45 @@ class TrackerOptions:
 PREDICTOR_POINTS = 3
 
 
-def _no_previous(size: int, n: int, t: np.ndarray) -> dict[str, np.ndarray]:
-    """State entries of paths with no previous points (``tp = t``): their next step is Euler's."""
-    m = PREDICTOR_POINTS - 1
-    return {
-        "Xp": np.zeros((size, m, n), complex),
-        "kp": np.zeros((size, m, n), complex),
-        "tp": np.repeat(np.asarray(t, dtype=float)[:, None], m, axis=1),
-    }
+class TrackState(NamedTuple):
+    """The tracker's state, one row per lane (a pytree: ``jit``, ``vmap`` and ``tree_map`` see
+    its fields as leaves).
+
+    ``Xp``, ``kp``, ``tp``: the last ``PREDICTOR_POINTS - 1`` accepted points, their tangents and
+    ``t`` values, oldest first (``tp = t`` marks none: the next step is Euler's); only the
+    Hermite predictor uses them.
+    """
+
+    X: Any  #: point, (lanes, n)
+    k: Any  #: tangent dX/dt at X (a path's first step computes its own)
+    t: Any
+    Xp: Any
+    kp: Any
+    tp: Any
+    h: Any  #: step size
+    t1: Any  #: where the path ends
+    status: Any  #: TrackStatus, int32
+    steps: Any  #: steps tried, int32
+    rejected: Any  #: steps rejected, int32
+
+    @staticmethod
+    def blank(size: int, n: int, t: Any = 0.0, h: float = 0.05) -> TrackState:
+        """``size`` ended lanes (status ``DONE``) at ``X = 1``, ``t``, no previous points."""
+        m = PREDICTOR_POINTS - 1
+        ta = np.broadcast_to(np.asarray(t, dtype=float), (size,)).copy()
+        return TrackState(
+            X=np.ones((size, n), complex),
+            k=np.zeros((size, n), complex),
+            t=ta,
+            Xp=np.zeros((size, m, n), complex),
+            kp=np.zeros((size, m, n), complex),
+            tp=np.repeat(ta[:, None], m, axis=1),
+            h=np.full(size, h),
+            t1=np.zeros(size),
+            status=np.full(size, TrackStatus.DONE, np.int32),
+            steps=np.zeros(size, np.int32),
+            rejected=np.zeros(size, np.int32),
+        )
 
 
 def _hermite(ts: list[Any], Xs: list[Any], ks: list[Any], tq: Any) -> Any:
@@ -155,11 +184,11 @@ def _hermite(ts: list[Any], Xs: list[Any], ks: list[Any], tq: Any) -> Any:
     return out
 
 
-def _usable(s: dict[str, Any]) -> jax.Array:
+def _usable(s: TrackState) -> jax.Array:
     """How many previous points the predictor can use: those with a larger ``t`` than the
     current one, each older one further back (``tp = t`` marks none)."""
     m = PREDICTOR_POINTS - 1
-    tp, ok = s["tp"], s["tp"][m - 1] > s["t"]
+    tp, ok = s.tp, s.tp[m - 1] > s.t
     used = ok.astype(jnp.int32)
     for j in range(m - 2, -1, -1):
         ok &= tp[j] > tp[j + 1]
@@ -167,19 +196,19 @@ def _usable(s: dict[str, Any]) -> jax.Array:
     return used
 
 
-def _predict(s: dict[str, Any], k: jax.Array, tn: jax.Array, used: jax.Array) -> jax.Array:
+def _predict(s: TrackState, k: jax.Array, tn: jax.Array, used: jax.Array) -> jax.Array:
     """The prediction at ``tn``: Hermite extrapolation through the last ``used`` accepted points,
     the current one and their tangents (local error ``O(h^(2 used + 2))``); Euler's step when
     ``used = 0`` (a path's first step). No evaluation, nothing off the path (module docstring).
     """
-    X, t, m = s["X"], s["t"], PREDICTOR_POINTS - 1
+    X, t, m = s.X, s.t, PREDICTOR_POINTS - 1
     out = X + (tn - t) * k
     for n in range(1, m + 1):
         ok = used >= n
         # Stand-in nodes for missing points keep the divisions finite; the result is unused.
-        ts = [jnp.where(ok, s["tp"][j], t + (m - j)) for j in range(m - n, m)] + [t]
-        Xs = [s["Xp"][j] for j in range(m - n, m)] + [X]
-        ks = [s["kp"][j] for j in range(m - n, m)] + [k]
+        ts = [jnp.where(ok, s.tp[j], t + (m - j)) for j in range(m - n, m)] + [t]
+        Xs = [s.Xp[j] for j in range(m - n, m)] + [X]
+        ks = [s.kp[j] for j in range(m - n, m)] + [k]
         out = jnp.where(ok, _hermite(ts, Xs, ks, tn), out)
     return out
 
@@ -188,7 +217,7 @@ _RK4_NODES = (0.0, 0.5, 0.5, 1.0)
 
 
 def _step(
-    fn: HomotopyFn, iters: int, predictor: str, ctl: Any, data: Any, pdata: Any, s: dict[str, Any]
+    fn: HomotopyFn, iters: int, predictor: str, ctl: Any, data: Any, pdata: Any, s: TrackState
 ):
     """One predictor-corrector step of one path (vmapped over paths).
 
@@ -196,8 +225,8 @@ def _step(
     iterations share one loop body, so the homotopy (often a large unrolled polynomial kernel) is
     traced and compiled once, not once per evaluation.
     """
-    X, t, h, t1 = s["X"], s["t"], s["h"], s["t1"]
-    active = s["status"] == TrackStatus.TRACKING
+    X, t, h, t1 = s.X, s.t, s.h, s.t1
+    active = s.status == TrackStatus.TRACKING
     dt = jnp.minimum(h, t - t1)
     ds = (-dt) + 0j
     tn = t - dt
@@ -230,10 +259,10 @@ def _step(
         norms = norms.at[k].set(jnp.where(rk, norms[k], jnp.linalg.norm(d)))
         return ks, jnp.where(rk, Y, Y - d), norms
 
-    ks0 = jnp.zeros((stages + 1,) + X.shape, X.dtype).at[0].set(s["k"])
+    ks0 = jnp.zeros((stages + 1,) + X.shape, X.dtype).at[0].set(s.k)
     # A traced trip count keeps XLA from unrolling the loop (compile time grows with copies).
-    trips = stages + iters + 0 * s["steps"]
-    first = jnp.where(s["steps"] == 0, 0, 1)
+    trips = stages + iters + 0 * s.steps
+    first = jnp.where(s.steps == 0, 0, 1)
     ks, Y, norms = jax.lax.fori_loop(first, trips, body, (ks0, X, jnp.zeros(iters)))
     k, kn = ks[0], ks[stages]
     scale = 1.0 + jnp.linalg.norm(Y)
@@ -267,20 +296,25 @@ def _step(
             TrackStatus.TRACKING,
         ),
     )
-    new = {
-        "X": jnp.where(ok, Y, X),
-        "k": jnp.where(ok, kn, k),  # a rejected step keeps the tangent at X
-        "t": jnp.where(ok, tn, t),
-        "h": h_new,
-        "t1": t1,
-        "status": status.astype(jnp.int32),
-        "steps": s["steps"] + 1,
-        "rejected": s["rejected"] + jnp.where(ok, 0, 1),
-    }
-    for key, now in (("Xp", X), ("kp", k), ("tp", t)):
+    previous = []
+    for old, now in ((s.Xp, X), (s.kp, k), (s.tp, t)):
         # Hermite: the accepted point joins the previous ones, the oldest leaves (RK4 keeps none).
-        grown = jnp.concatenate([s[key][1:], now[None]])
-        new[key] = jnp.where(ok, grown, s[key]) if used is not None else s[key]
+        grown = jnp.concatenate([old[1:], now[None]])
+        previous.append(jnp.where(ok, grown, old) if used is not None else old)
+    Xp, kp, tp = previous
+    new = TrackState(
+        X=jnp.where(ok, Y, X),
+        k=jnp.where(ok, kn, k),  # a rejected step keeps the tangent at X
+        t=jnp.where(ok, tn, t),
+        Xp=Xp,
+        kp=kp,
+        tp=tp,
+        h=h_new,
+        t1=t1,
+        status=status.astype(jnp.int32),
+        steps=s.steps + 1,
+        rejected=s.rejected + jnp.where(ok, 0, 1),
+    )
     return jax.tree_util.tree_map(lambda a, b: jnp.where(active, a, b), new, s)
 
 
@@ -292,16 +326,17 @@ def _advance_impl(
 
     def cond(c: tuple[Any, Any]) -> Any:
         i, s = c
-        return (i < n) & jnp.any(s["status"] == TrackStatus.TRACKING)
+        return (i < n) & jnp.any(s.status == TrackStatus.TRACKING)
 
     def body(c: tuple[Any, Any]) -> tuple[Any, Any]:
         i, s = c
         s = step(ctl, data, pdata, s)
-        s["status"] = jnp.where(
-            (s["status"] == TrackStatus.TRACKING) & (s["steps"] >= ctl["max_steps"]),
+        status = jnp.where(
+            (s.status == TrackStatus.TRACKING) & (s.steps >= ctl["max_steps"]),
             TrackStatus.MAX_STEPS,
-            s["status"],
-        ).astype(jnp.int32)
+            s.status,
+        )
+        s = s._replace(status=status.astype(jnp.int32))
         return i + 1, s
 
     _, state = jax.lax.while_loop(cond, body, (jnp.asarray(0), state))
@@ -343,7 +378,7 @@ def _advance(
     opts: TrackerOptions | tuple[tuple[int, str], dict[str, Any]],
     data: Any,
     pdata: Any,
-    state: Any,
+    state: TrackState,
     n: Any,
     optimize: bool | None = None,
     traced: threading.Event | None = None,
@@ -354,7 +389,7 @@ def _advance(
     ``traced``: set once the program is traced and lowered, before it compiles (see
     :meth:`LanePool.compile`).
     """
-    size = state["X"].shape[0]
+    size = state.X.shape[0]
     if optimize is None:
         optimize = size >= OPTIMIZE_FROM
     run = _program(optimize)
@@ -375,7 +410,7 @@ def _advance(
                 run.trace(fn, program, ctl, data, pdata, state, n).lower()
             finally:
                 traced.set()
-        if (isinstance(n, int) and n == 0) or not solve_may_split(size, state["X"].shape[1]):
+        if (isinstance(n, int) and n == 0) or not solve_may_split(size, state.X.shape[1]):
             return run(fn, program, ctl, data, pdata, state, n)
         _acquire(_SPLITTING)  # see _SPLITTING; held until the program's results are ready
         try:
@@ -405,40 +440,6 @@ class Segment:
     status: np.ndarray
     steps: np.ndarray
     rejected: np.ndarray
-
-
-#: Seconds one call of a compiled program may last: a call runs to its end (XLA cannot be
-#: stopped), so the iterations of the next call are as many as the last calls' pace allows in
-#: this time, and in the time left before the deadline.
-CALL_SECONDS = 0.5
-
-
-class _Pace:
-    """Seconds per iteration of a caller's recent calls, and the iterations its next call gets."""
-
-    def __init__(self) -> None:
-        self.per_iteration = 0.0  # unknown until a call has run
-        self._start = 0.0
-
-    def iterations(self, n: int, deadline: float | None) -> int:
-        """At most ``n``, as many as fit in ``CALL_SECONDS`` and before ``deadline`` (at least
-        one while there is time left; zero once the deadline has passed)."""
-        self._start = time.monotonic()
-        if deadline is not None and self._start > deadline:
-            return 0
-        if self.per_iteration > 0:
-            left = CALL_SECONDS if deadline is None else min(CALL_SECONDS, deadline - self._start)
-            n = max(1, min(n, int(left / self.per_iteration)))
-        return n
-
-    def record(self, n: int) -> None:
-        """Time the call of ``n`` iterations that started with :meth:`iterations`."""
-        if n > 0:
-            # A faster pace is taken at once (the first call compiles: its pace is far too
-            # slow), a slower one half-way.
-            per = (time.monotonic() - self._start) / n
-            slower = self.per_iteration and per > self.per_iteration
-            self.per_iteration = 0.5 * (self.per_iteration + per) if slower else per
 
 
 def track(
@@ -486,17 +487,12 @@ def track(
     t0a = np.broadcast_to(np.asarray(t0, dtype=float), (B,)).copy()
     t1a = np.broadcast_to(np.asarray(t1, dtype=float), (B,)).copy()
     status = np.where(t0a <= t1a, TrackStatus.DONE, TrackStatus.TRACKING).astype(np.int32)
-    state: dict[str, Any] = {
-        "X": jnp.asarray(_pad(X0, width)),
-        "k": jnp.zeros((width, X0.shape[1]), complex),
-        "t": jnp.asarray(_pad(t0a, width)),
-        **_no_previous(width, X0.shape[1], _pad(t0a, width)),
-        "h": jnp.asarray(np.full(width, min(opts.max_step, 0.05))),
-        "t1": jnp.asarray(_pad(t1a, width)),
-        "status": jnp.asarray(np.concatenate([status, np.full(width - B, 1, np.int32)])),
-        "steps": jnp.zeros(width, dtype=jnp.int32),
-        "rejected": jnp.zeros(width, dtype=jnp.int32),
-    }
+    state = TrackState.blank(width, X0.shape[1], _pad(t0a, width), min(opts.max_step, 0.05))
+    state = state._replace(
+        X=_pad(X0, width),
+        t1=_pad(t1a, width),
+        status=np.concatenate([status, np.full(width - B, TrackStatus.DONE, np.int32)]),
+    )
     pdata = jax.tree_util.tree_map(
         lambda v: (
             jnp.asarray(_pad(np.broadcast_to(np.asarray(v), (B,) + v.shape[-1:]), width))
@@ -506,7 +502,7 @@ def track(
         H.pdata,
     )
     kept = {f.name for f in dataclasses.fields(Segment)}  # the state entries a caller gets
-    out = {k: np.array(np.asarray(v)[:B]) for k, v in state.items() if k in kept}
+    out = {k: np.array(np.asarray(getattr(state, k))[:B]) for k in kept}
     lanes = np.arange(B)  # original path held by each real lane
     done_iters = 0
     pace = _Pace()
@@ -519,14 +515,16 @@ def track(
         if n == 0 or not wait_all([call], deadline):
             # The deadline passed (before or during the call): paths still moving stop where
             # they were.
-            state["status"] = jnp.where(
-                state["status"] == TrackStatus.TRACKING, TrackStatus.MAX_STEPS, state["status"]
+            state = state._replace(
+                status=jnp.where(
+                    state.status == TrackStatus.TRACKING, TrackStatus.MAX_STEPS, state.status
+                )
             )
             break
         state = call.result()
         pace.record(n)
         done_iters += n
-        st = np.asarray(state["status"])[: lanes.size]
+        st = np.asarray(state.status)[: lanes.size]
         moving = st == TrackStatus.TRACKING
         if not np.any(moving):
             break
@@ -535,10 +533,10 @@ def track(
             _write_back(out, state, lanes)
             keep = np.nonzero(moving)[0]
             width = bucket(keep.size)  # powers of two: compiled once, reused by later solves
-            state = {k: _take(v, keep, width) for k, v in state.items()}
+            state = TrackState(*(_take(v, keep, width) for v in state))
             pdata = {k: _take(v, keep, width) if np.ndim(v) >= 2 else v for k, v in pdata.items()}
             # padded lanes repeat a moving path: mark them done so they cost nothing extra
-            state["status"] = state["status"].at[keep.size :].set(TrackStatus.DONE)
+            state = state._replace(status=state.status.at[keep.size :].set(TrackStatus.DONE))
             lanes = lanes[keep]
     _write_back(out, state, lanes)
     return Segment(
@@ -557,9 +555,9 @@ def _take(v: Any, keep: np.ndarray, size: int) -> jax.Array:
     return jnp.asarray(_pad(np.asarray(v)[keep], size))
 
 
-def _write_back(out: dict[str, np.ndarray], state: dict[str, Any], lanes: np.ndarray) -> None:
+def _write_back(out: dict[str, np.ndarray], state: TrackState, lanes: np.ndarray) -> None:
     for k in out:
-        out[k][lanes] = np.asarray(state[k])[: lanes.size]
+        out[k][lanes] = np.asarray(getattr(state, k))[: lanes.size]
 
 
 def newton(
@@ -580,18 +578,12 @@ def newton(
     if B == 0:
         return X, np.zeros(0, bool)
     size = bucket(B) if size is None or size < B else size
-    tt = np.full(size, float(t))
-    state: dict[str, Any] = {
-        "X": jnp.asarray(_pad(np.asarray(X, dtype=complex), size)),
-        "k": jnp.zeros((size, X.shape[1]), complex),
-        "t": jnp.asarray(tt),
-        **_no_previous(size, X.shape[1], tt),
-        "h": jnp.asarray(np.full(size, min(opts.max_step, 0.05))),
-        "t1": jnp.asarray(tt),
-        "status": jnp.zeros(size, dtype=jnp.int32),
-        "steps": jnp.zeros(size, dtype=jnp.int32),
-        "rejected": jnp.zeros(size, dtype=jnp.int32),
-    }
+    state = TrackState.blank(size, X.shape[1], float(t), min(opts.max_step, 0.05))
+    state = state._replace(
+        X=_pad(np.asarray(X, dtype=complex), size),
+        t1=np.full(size, float(t)),
+        status=np.full(size, TrackStatus.TRACKING, np.int32),
+    )
     pdata = jax.tree_util.tree_map(
         lambda v: jnp.asarray(_pad(np.broadcast_to(np.asarray(v), (B,) + v.shape[-1:]), size)),
         H.pdata,
@@ -599,8 +591,8 @@ def newton(
     call = _WORKERS.submit(_advance, H.fn, opts, H.data, pdata, state, 1)
     wait_all([call])
     state = call.result()
-    ok = np.asarray(state["status"])[:B] == TrackStatus.DONE
-    return np.asarray(state["X"])[:B], ok
+    ok = np.asarray(state.status)[:B] == TrackStatus.DONE
+    return np.asarray(state.X)[:B], ok
 
 
 def check_budget(deadline: float | None, what: str) -> None:
@@ -609,493 +601,3 @@ def check_budget(deadline: float | None, what: str) -> None:
         raise BudgetExceededError(
             f"{what} ran past its time budget. Fix: raise time_limit=..., or simplify the system"
         )
-
-
-def cores() -> int:
-    """Cores this process may run on (a container's or ``taskset``'s limit, not the host's)."""
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:  # not on Linux
-        return os.cpu_count() or 1
-
-
-# ---------------------------------------------------------------- running programs
-#
-# Every compiled program runs on a worker thread, and the caller waits in Python, in short
-# slices: Ctrl-C (raised between Python bytecodes of the main thread, never inside XLA's wait for
-# a result) and deadlines reach it within a slice, a worker's exception is raised in the caller,
-# and a call cut short by its deadline is abandoned (it runs on to its end, its result unused).
-
-
-class _Workers:
-    """Daemon threads that run calls and return futures; a thread per call in flight (grown on
-    demand, reused). Daemon: an abandoned call never holds up the interpreter's exit (the
-    standard executor joins its threads at exit)."""
-
-    def __init__(self) -> None:
-        self._tasks: queue.SimpleQueue[tuple[concurrent.futures.Future[Any], Any, tuple]] = (
-            queue.SimpleQueue()
-        )
-        self._lock = threading.Lock()
-        self._idle = 0
-        self.busy = 0  # calls submitted and not yet ended
-        self.interrupted = False  # a caller's wait ended by Ctrl-C
-        self.exit_code: int | None = None  # the command's own, set by the command line
-
-    def submit(self, fn: Callable[..., Any], *args: Any) -> concurrent.futures.Future[Any]:
-        future: concurrent.futures.Future[Any] = concurrent.futures.Future()
-        with self._lock:
-            start = self._idle == 0
-            self._idle -= 0 if start else 1
-            self.busy += 1
-        if start:
-            threading.Thread(target=self._work, name="nag-worker", daemon=True).start()
-        self._tasks.put((future, fn, args))
-        return future
-
-    def _work(self) -> None:
-        while True:
-            future, fn, args = self._tasks.get()
-            if future.set_running_or_notify_cancel():
-                try:
-                    future.set_result(fn(*args))
-                except BaseException as e:  # raised in the caller, by wait_all
-                    future.set_exception(e)
-            del future, fn, args  # an idle thread holds no result
-            with self._lock:
-                self._idle += 1
-                self.busy -= 1
-
-
-_WORKERS = _Workers()
-#: Seconds between two looks of a waiting caller at its deadline (and at Ctrl-C).
-WAIT_SLICE = 0.05
-#: Seconds the interpreter's exit waits for calls still running (abandoned, or cut by Ctrl-C).
-EXIT_WAIT = 2.0
-
-
-@atexit.register
-def _drain() -> None:
-    """At exit, wait for calls still running, then leave at once if some never end.
-
-    A daemon thread that comes back from XLA while the interpreter finalizes is unwound through
-    XLA's C++ frames, which aborts the process ("FATAL: exception not rethrown"): calls end
-    within ``CALL_SECONDS``, so the exit waits for them; a compile that outlasts
-    ``EXIT_WAIT`` (or a call that never ends) leaves by ``os._exit``, 130 after Ctrl-C.
-    """
-    end = time.monotonic() + EXIT_WAIT
-    while _WORKERS.busy and time.monotonic() < end:
-        time.sleep(WAIT_SLICE)
-    if _WORKERS.busy:
-        for stream in (sys.stdout, sys.stderr):
-            with contextlib.suppress(Exception):
-                stream.flush()
-        code = _WORKERS.exit_code
-        os._exit(code if code is not None else 130 if _WORKERS.interrupted else 1)
-
-
-def set_exit_code(code: int) -> None:
-    """The exit code of this process should it end with calls still running (abandoned by a
-    search's time limit): the command line's own (0 ok, 3 partial, …), not 1."""
-    _WORKERS.exit_code = code
-
-
-def wait_all(
-    futures: Iterable[concurrent.futures.Future[Any]], deadline: float | None = None
-) -> bool:
-    """Wait for ``futures`` in slices of ``WAIT_SLICE``; ``False`` as soon as ``deadline``
-    (``time.monotonic()``) passes (the calls run on, abandoned). A call's exception is raised
-    here, in the caller."""
-    pending = set(futures)
-    while pending:
-        if deadline is not None and time.monotonic() > deadline:
-            return False
-        try:
-            done, pending = concurrent.futures.wait(
-                pending, timeout=WAIT_SLICE, return_when=concurrent.futures.FIRST_EXCEPTION
-            )
-        except KeyboardInterrupt:
-            _WORKERS.interrupted = True
-            raise
-        for f in done:
-            error = f.exception()
-            if error is not None:
-                raise error
-    return True
-
-
-def wait_event(event: threading.Event, deadline: float | None = None) -> bool:
-    """Wait for ``event`` in slices (see :func:`wait_all`); ``False`` when ``deadline`` passes."""
-    try:
-        while not event.wait(WAIT_SLICE):
-            if deadline is not None and time.monotonic() > deadline:
-                return False
-    except KeyboardInterrupt:
-        _WORKERS.interrupted = True
-        raise
-    return True
-
-
-def in_background(fn: Callable[..., Any], *args: Any) -> concurrent.futures.Future[Any]:
-    """Run ``fn(*args)`` on a worker thread; its future (wait for it with :func:`wait_all`)."""
-    return _WORKERS.submit(fn, *args)
-
-
-#: Work (flops) from which jaxlib's batched LAPACK kernels (the LU and triangular solves behind
-#: ``jnp.linalg.solve``) split a batch across XLA's intra-op pool, a complex n x n LU counted as
-#: 3 n^3 (``GetLapackBatchChunkSize`` in jaxlib's ``lapack_kernels.cc``).
-LAPACK_SPLIT_WORK = 200_000
-
-
-def solve_may_split(lanes: int, n: int) -> bool:
-    """Whether the tracker's solve of ``lanes`` complex ``n x n`` systems may split across XLA's
-    intra-op pool (see :data:`_SPLITTING`)."""
-    return cores() > 1 and 3 * n**3 * lanes >= LAPACK_SPLIT_WORK
-
-
-#: XLA's intra-op pool has a thread per core. A split solve waits for its pieces; when it runs
-#: on a pool thread itself (the program went on there after an asynchronous dot), that thread
-#: waits for pieces queued on the pool. Two such programs at once on a pool of two threads each
-#: held a thread and waited for pieces only the other could run: a deadlock
-#: (``mlp 2-3-2-3-4 x^2``, witness set: 31 unknowns, two parts of 64 lanes on 2 cores). Programs
-#: whose solve may split run at most ``cores() - 1`` at a time: a pool thread is always free.
-_SPLITTING = threading.BoundedSemaphore(max(1, cores() - 1))
-
-
-def _acquire(lock: threading.Semaphore) -> None:
-    while not lock.acquire(timeout=WAIT_SLICE):  # in slices: Ctrl-C reaches a waiting caller
-        pass
-
-
-def pool_width(n: int, max_width: int) -> int:
-    """Lanes for ``n`` paths: 16, 64 or 256 (then powers of two), at most ``max_width``.
-
-    Few widths, because each is one compilation (about 2 s for an ED system).
-    """
-    for w in (16, 64, 256):
-        if n <= w:
-            return min(w, max_width)
-    return min(bucket(n), max_width)
-
-
-class LanePool:
-    """A batch of lanes that paths enter and leave between chunks of iterations.
-
-    Lockstep batches wait for their slowest path; a pool instead refills a lane as soon as its
-    path ends, so a straggler costs one lane, not the whole batch. Lanes carry their own step
-    controls (a re-tracked path can use the conservative preset beside default ones) and their
-    own per-path homotopy arrays (``pdata``, e.g. the ends and bend of a parameter path).
-    The width grows by powers of two up to ``max_width`` (one compiled program per width);
-    ``optimize`` picks full XLA optimization (default: by width, as :func:`track` does).
-
-    ``tail_width``: a second, narrow width for the stragglers at the end of a batch (a path
-    near a branch point can take thousands of steps, and every iteration costs all the lanes).
-    Its program is compiled in a background thread once the wide one has run (compiling both
-    at once delayed the first results by the tail's whole compile time); :meth:`shrink_to_tail`
-    moves to it once it is ready, and the pool returns to ``max_width`` when work arrives.
-
-    ``parts``: the full-width pool runs as that many interleaved parts at once, one thread each
-    (see :meth:`advance`); such a pool keeps its width (one program, of ``max_width // parts``
-    lanes).
-    """
-
-    def __init__(
-        self,
-        fn: HomotopyFn,
-        data: Any,
-        n_unknowns: int,
-        pdata_widths: dict[str, int],
-        *,
-        width: int = 16,
-        max_width: int = 256,
-        optimize: bool | None = None,
-        tail_width: int | None = None,
-        parts: int = 1,
-    ) -> None:
-        self.fn, self.data, self.max_width, self.optimize = fn, data, max_width, optimize
-        if parts < 1 or max_width % parts:
-            raise OptionError(f"parts={parts} must be positive and divide max_width={max_width}")
-        self.parts = parts
-        self._warm = False  # the part-width program has run once (compiled) on this pool
-        self.n_unknowns, self.pdata_widths = n_unknowns, pdata_widths
-        self.width = 0
-        self.state: dict[str, np.ndarray] = {}
-        self.pdata: dict[str, np.ndarray] = {}
-        self.ctl: dict[str, np.ndarray] = {}
-        self.tag = np.zeros(0, dtype=np.int64)  # caller's label per lane; -1 when idle
-        self.program: tuple[int, str] | None = None  # fixed by the first load
-        self._tail_program: tuple[int, str] | None = None
-        self.tail_width = tail_width
-        self._tail: concurrent.futures.Future[Any] | None = None  # the tail's compile
-        self.pace = _Pace()
-        self._grow(pool_width(width, max_width))
-
-    def _blank(self, extra: int) -> tuple[dict[str, np.ndarray], ...]:
-        state = {
-            "X": np.ones((extra, self.n_unknowns), complex),
-            "k": np.zeros((extra, self.n_unknowns), complex),
-            "t": np.zeros(extra),
-            **_no_previous(extra, self.n_unknowns, np.zeros(extra)),
-            "h": np.full(extra, 0.05),
-            "t1": np.zeros(extra),
-            "status": np.full(extra, TrackStatus.DONE, np.int32),
-            "steps": np.zeros(extra, np.int32),
-            "rejected": np.zeros(extra, np.int32),
-        }
-        ctl = {k: np.full(extra, v, dtype=float) for k, v in controls(TrackerOptions()).items()}
-        pdata = {k: np.zeros((extra, w), complex) for k, w in self.pdata_widths.items()}
-        return state, ctl, pdata
-
-    def compile(
-        self,
-        width: int | None = None,
-        program: tuple[int, str] | None = None,
-        traced: threading.Event | None = None,
-    ) -> None:
-        """Compile the program for ``width`` lanes (default: one part of the full width).
-
-        Zero iterations of it: the program lands in jit's cache, where every pool of the same
-        homotopy function and shapes finds it (a search compiles its pool's program in a thread
-        while it checks its start). ``program`` (a :attr:`TrackerOptions.program`): default the
-        pool's, else the default preset's.
-        ``traced`` is set when the Python part (trace, lowering) is over and XLA compiles: a
-        caller on another thread that waits for it before tracing its own programs does not
-        share the interpreter with this one (both traces ran twice as long, one after the other
-        as fast as each alone).
-        """
-        try:
-            state, ctl, pdata = self._blank(width or self.max_width // self.parts)
-            program = program or self.program or TrackerOptions().program
-            _advance(self.fn, (program, ctl), self.data, pdata, state, 0, self.optimize, traced)
-        finally:
-            if traced is not None:
-                traced.set()  # also when this failed: a waiting caller goes on (and compiles)
-
-    def shrink_to_tail(self) -> bool:
-        """Move the busy lanes to ``tail_width`` lanes if they fit and its program is compiled."""
-        tail = self.tail_width
-        if self._tail is not None and self._tail.done():
-            wait_all([self._tail])  # a failed compile raises here
-        if (
-            tail is None
-            or self._tail is None
-            or not self._tail.done()
-            or self.width <= tail
-            or self.busy > tail
-            or self.program not in (None, self._tail_program)
-        ):
-            return False
-        self._compact(tail)
-        return True
-
-    def _grow(self, width: int) -> None:
-        extra = width - self.width
-        if extra <= 0:
-            return
-        blank, ctl, pdata = self._blank(extra)
-        for have, add in ((self.state, blank), (self.ctl, ctl), (self.pdata, pdata)):
-            for k, v in add.items():
-                have[k] = np.concatenate([have[k], v]) if k in have else v
-        self.tag = np.concatenate([self.tag, np.full(extra, -1, np.int64)])
-        self.width = width
-
-    def shrink(self) -> None:
-        """Move the busy lanes into the smallest width that holds them (lockstep cost is per
-        lane: one straggler must not keep 256 lanes running). A pool with a tail width has
-        only its two programs (see :meth:`shrink_to_tail`), a pool in parts only its one."""
-        if self.tail_width is not None:
-            self.shrink_to_tail()
-            return
-        if self.parts > 1:
-            return
-        width = pool_width(max(self.busy, 1), self.max_width)
-        if width < self.width:
-            self._compact(width)
-
-    def _compact(self, width: int) -> None:
-        keep = np.nonzero(self.tag >= 0)[0]
-        order = np.concatenate([keep, np.nonzero(self.tag < 0)[0]])[:width]
-        for have in (self.state, self.ctl, self.pdata):
-            for k in have:
-                have[k] = have[k][order].copy()
-        self.tag = self.tag[order].copy()
-        self.width = width
-
-    @property
-    def idle(self) -> np.ndarray:
-        return np.nonzero(self.tag < 0)[0]
-
-    @property
-    def busy(self) -> int:
-        return int(np.sum(self.tag >= 0))
-
-    def load(
-        self,
-        X0: np.ndarray,
-        pdata: dict[str, np.ndarray],
-        tags: np.ndarray,
-        options: TrackerOptions,
-    ) -> int:
-        """Start as many of the given paths (t from 1 to 0) as there is room for; returns how many.
-
-        The pool grows (up to ``max_width``) when more paths wait than lanes are idle.
-        """
-        want = self.busy + X0.shape[0]
-        if want > self.width and self.width < self.max_width:
-            # A pool with a tail width has two programs: back to the wide one.
-            self._grow(self.max_width if self.tail_width else pool_width(want, self.max_width))
-        lanes = self.idle[: X0.shape[0]]
-        k = lanes.size
-        if self.program is None:
-            self.program = options.program
-        if options.program != self.program:
-            raise PathTrackingError(
-                f"this pool runs (Newton iterations, predictor) = {self.program}, not "
-                f"{options.program}. Fix: use one pool per number of Newton iterations and "
-                "predictor"
-            )
-        st = self.state
-        st["X"][lanes] = X0[:k]
-        st["t"][lanes] = 1.0
-        st["tp"][lanes] = 1.0  # tp = t: no previous points
-        st["t1"][lanes] = 0.0
-        st["h"][lanes] = min(options.max_step, 0.05)
-        st["status"][lanes] = TrackStatus.TRACKING
-        st["steps"][lanes] = st["rejected"][lanes] = 0
-        for key, value in controls(options).items():
-            self.ctl[key][lanes] = value
-        for key, rows in pdata.items():
-            self.pdata[key][lanes] = rows[:k]
-        self.tag[lanes] = tags[:k]
-        return k
-
-    def advance(self, n: int, deadline: float | None = None) -> bool:
-        """Up to ``n`` iterations of every lane still tracking; ``False`` (nothing changed) when
-        ``deadline`` (``time.monotonic()``) passed before or while they ran.
-
-        A call gets fewer iterations when the pool's pace says ``n`` would take longer than
-        ``CALL_SECONDS`` or run past the deadline. With ``parts > 1`` the full-width pool runs
-        as that many interleaved parts (lane ``i`` in part ``i % parts``), one thread each: a
-        compiled program runs on one core, and parts run at once (on 2 cores twice the lanes per
-        second, ~1.6x in a search; one program of the part width).
-        """
-        n = self.pace.iterations(n, deadline)
-        if n == 0:
-            return False
-        cut = [slice(None)]
-        if self.parts > 1 and self.width == self.max_width:
-            cut = [slice(i, None, self.parts) for i in range(self.parts)]
-
-        def part(c: slice) -> concurrent.futures.Future[Any]:
-            return _WORKERS.submit(
-                self._run,
-                {k: v[c] for k, v in self.state.items()},
-                {k: v[c] for k, v in self.ctl.items()},
-                {k: v[c] for k, v in self.pdata.items()},
-                n,
-            )
-
-        calls = [part(cut[0])]
-        if len(cut) > 1 and not self._warm:  # the first call compiles: once, not once per part
-            if not wait_all(calls, deadline):
-                return False
-            self._warm = True
-        calls += [part(c) for c in cut[1:]]
-        if not wait_all(calls, deadline):
-            return False
-        for c, call in zip(cut, calls, strict=True):
-            for k, v in call.result().items():
-                self.state[k][c] = v
-        self.pace.record(n)
-        tail = self.tail_width
-        if self._tail is None and tail is not None and tail < self.max_width:
-            self._tail_program = self.program or TrackerOptions().program
-            self._tail = in_background(self.compile, tail, self._tail_program)
-        return True
-
-    def _run(
-        self, state: dict[str, Any], ctl: dict[str, Any], pdata: dict[str, Any], n: int
-    ) -> dict[str, np.ndarray]:
-        # numpy arrays go to the compiled program as they are: jnp.asarray on each (17 per call)
-        # dispatched one small program apiece, ~0.3 ms each (2 s of a 25 s search).
-        program = self.program or TrackerOptions().program
-        out = _advance(self.fn, (program, ctl), self.data, pdata, state, n, self.optimize)
-        return {k: np.array(v) for k, v in out.items()}
-
-    def finished(self) -> np.ndarray:
-        """Busy lanes whose path has ended (any status but ``TRACKING``)."""
-        return np.nonzero((self.tag >= 0) & (self.state["status"] != TrackStatus.TRACKING))[0]
-
-    def release(self, lanes: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-        """``(tags, X, status, steps)`` of ``lanes``, which become idle."""
-        out = (
-            self.tag[lanes].copy(),
-            self.state["X"][lanes].copy(),
-            self.state["status"][lanes].copy(),
-            self.state["steps"][lanes].copy(),
-        )
-        self.tag[lanes] = -1
-        self.state["status"][lanes] = TrackStatus.DONE
-        return out
-
-    def stop_all(self) -> np.ndarray:
-        """Mark every path still tracking as ``MAX_STEPS`` (a deadline passed); their lanes."""
-        moving = np.nonzero((self.tag >= 0) & (self.state["status"] == TrackStatus.TRACKING))[0]
-        self.state["status"][moving] = TrackStatus.MAX_STEPS
-        return moving
-
-
-def pool_track(
-    H: Homotopy,
-    X0: np.ndarray,
-    pdata: dict[str, np.ndarray],
-    *,
-    options: TrackerOptions | None = None,
-    deadline: float | None = None,
-    max_width: int = 256,
-    chunk: int = 8,
-    width: int | None = None,
-    optimize: bool | None = None,
-    tail_width: int | None = None,
-    parts: int = 1,
-) -> tuple[np.ndarray, np.ndarray]:
-    """Track paths of ``H`` (per-path ``pdata`` rows) from t = 1 to 0 through a :class:`LanePool`.
-
-    Returns the endpoints and statuses. Unlike :func:`track`, many paths never form one lockstep
-    batch: at most ``max_width`` lanes, refilled as paths end (no straggler holds up the rest, and
-    the width — the compiled program — is shared with other pools of the same homotopy).
-    ``width`` (first width; default: enough for all paths), ``optimize``, ``tail_width`` and
-    ``parts`` are the :class:`LanePool`'s: a search passes its own pool's, so both share
-    compiled programs.
-    """
-    opts = options or TrackerOptions()
-    B = X0.shape[0]
-    X = np.array(X0, dtype=complex)
-    status = np.full(B, TrackStatus.MAX_STEPS, np.int32)
-    pool = LanePool(
-        H.fn,
-        H.data,
-        H.n_unknowns,
-        {k: v.shape[1] for k, v in pdata.items()},
-        width=B if width is None else width,
-        max_width=max_width,
-        optimize=optimize,
-        tail_width=tail_width,
-        parts=parts,
-    )
-    start = 0
-    while start < B or pool.busy:
-        if start < B:
-            k = min(pool.max_width - pool.busy, B - start)
-            rows = slice(start, start + k)
-            start += pool.load(
-                X0[rows], {key: v[rows] for key, v in pdata.items()}, np.arange(B)[rows], opts
-            )
-        if start >= B:
-            pool.shrink()  # nothing left to load: the stragglers alone
-        if not pool.advance(chunk if start < B else 8 * chunk, deadline):
-            pool.stop_all()  # the deadline passed: paths still moving stop where they were
-            start = B
-        tags, Xe, st, _ = pool.release(pool.finished())
-        X[tags], status[tags] = Xe, st
-    return X, status
