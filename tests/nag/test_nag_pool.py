@@ -8,7 +8,7 @@ import pytest
 from neurovariety.nag import parse_system
 from neurovariety.nag.homotopy import Homotopy, parameter_homotopy, to_patch
 from neurovariety.nag.lanes import LanePool
-from neurovariety.nag.solve import condition_numbers, equilibrated_condition_numbers
+from neurovariety.nag.points import condition_numbers, equilibrated_condition_numbers
 from neurovariety.nag.tracker import TrackerOptions, TrackStatus
 from neurovariety.nag.workers import wait_all
 

@@ -18,7 +18,7 @@ from .homotopy import parameter_homotopy, to_patch
 from .lanes import pool_track
 from .monodromy_options import MonodromyTuning
 from .numerics import complex_gaussian
-from .solve import equilibrated_condition_numbers
+from .points import equilibrated_condition_numbers
 from .system import System
 from .tracker import TrackerOptions, TrackStatus
 from .workers import cores

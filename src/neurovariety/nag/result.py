@@ -9,6 +9,7 @@ from typing import Any
 import numpy as np
 
 from ..results import Result, plural
+from .points import cluster as cluster  # re-exported: callers import it from here
 
 
 class PathStatus(enum.StrEnum):
@@ -108,39 +109,6 @@ class PathResult(Result):
         if self.retracked:
             out.append("re-tracked with the conservative preset")
         return out
-
-
-def cluster(points: np.ndarray, tol: float) -> np.ndarray:
-    """Group points closer than ``tol * max(1, |x|)`` (max-norm); returns a label per point.
-
-    Examples
-    --------
-    >>> cluster(np.array([[1.0], [1.0 + 1e-12], [2.0]]), 1e-8).tolist()
-    [0, 0, 1]
-    """
-    n = len(points)
-    labels = -np.ones(n, dtype=int)
-    if n == 0:
-        return labels
-    # Sort by a random projection so only neighbours in that order need comparing.
-    rng = np.random.default_rng(0)
-    v = rng.normal(size=points.shape[1]) + 1j * rng.normal(size=points.shape[1])
-    key = (points @ v).real
-    order = np.argsort(key)
-    scale = np.maximum(1.0, np.max(np.abs(points), axis=1))
-    radius = tol * scale * np.sum(np.abs(v))
-    nxt = 0
-    for a_pos, a in enumerate(order):
-        if labels[a] >= 0:
-            continue
-        labels[a] = nxt
-        for b in order[a_pos + 1 :]:
-            if key[b] - key[a] > radius[a] + radius[b]:
-                break
-            if labels[b] < 0 and np.max(np.abs(points[b] - points[a])) <= tol * scale[a]:
-                labels[b] = nxt
-        nxt += 1
-    return labels
 
 
 @dataclass(frozen=True)

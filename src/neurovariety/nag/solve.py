@@ -40,8 +40,10 @@ from .local_dimension import (
     newton_affine,
     slice_system,
 )
+from .points import cluster, condition_numbers
+from .points import equilibrated_condition_numbers as equilibrated_condition_numbers
 from .polyhedral import PolyhedralStart, polyhedral_start
-from .result import Component, PathResult, PathStatus, SolveResult, cluster
+from .result import Component, PathResult, PathStatus, SolveResult
 from .system import System, evaluate_batch
 from .tracker import TrackerOptions, TrackStatus, bucket, newton, track
 
@@ -95,56 +97,6 @@ def _seed(seed: int | None) -> int:
 
 def _tracker_options(tracker: str | TrackerOptions) -> TrackerOptions:
     return TrackerOptions.preset(tracker) if isinstance(tracker, str) else tracker
-
-
-def condition_numbers(system: System, X: np.ndarray, P: np.ndarray, a: np.ndarray) -> np.ndarray:
-    """2-norm condition numbers of ``[dF/dX; a]`` (original equations plus the patch row).
-
-    Rows of ``X`` are scaled to unit max-norm first, so the number does not depend on where the
-    patch puts the point, and the equations' rows together so the largest has unit norm, like the
-    patch row: otherwise the overall scale of high-degree equations (1e-8 at unit max-norm points
-    is common) reads as ill-conditioning at perfectly regular solutions. The rows keep their
-    relative sizes, so an equation whose gradient vanishes still shows as singular.
-    """
-    if X.shape[0] == 0:
-        return np.zeros(0)
-    n = system.n_variables
-    Xn = X / np.maximum(np.max(np.abs(X), axis=1, keepdims=True), 1e-300)
-    _, Jz = evaluate_batch(system, Xn, P)
-    J = Jz[:, :, : n + 1]
-    top = np.max(np.linalg.norm(J, axis=2), axis=1)[:, None, None]
-    J = J / np.maximum(top, 1e-300)
-    M = np.concatenate([J, np.broadcast_to(a, (X.shape[0], 1, n + 1))], axis=1)
-    with np.errstate(all="ignore"):
-        sv = np.linalg.svd(M, compute_uv=False)
-        cond = sv[:, 0] / sv[:, -1]
-    return np.where(np.isfinite(cond), cond, np.inf)
-
-
-def equilibrated_condition_numbers(system: System, X: np.ndarray, P: np.ndarray) -> np.ndarray:
-    """Condition numbers of the affine Jacobian ``dF/dx`` with rows and columns equilibrated.
-
-    A regular solution gives a moderate number whatever the scales of its coordinates and of
-    the equations; a singular one stays infinite under any diagonal scaling. The projective
-    number of :func:`condition_numbers` also grows with the spread of ``|x_i|`` and the degrees
-    (``x0^d`` factors): a regular solution of a degree-13 system at ``|x| ≈ 10`` reads 1e10 there.
-    Points at infinity (``X[:, 0] = 0``) get ``inf``.
-    """
-    if X.shape[0] == 0:
-        return np.zeros(0)
-    n = system.n_variables
-    with np.errstate(all="ignore"):
-        x = X[:, 1:] / X[:, :1]
-    finite = np.all(np.isfinite(x), axis=1)
-    x = np.where(finite[:, None], x, 0)
-    _, Jz = evaluate_batch(system, np.concatenate([np.ones((X.shape[0], 1)), x], axis=1), P)
-    J = Jz[:, :, 1 : n + 1]
-    for axis in (2, 1, 2):  # rows, columns, rows again
-        J = J / np.maximum(np.linalg.norm(J, axis=axis, keepdims=True), 1e-300)
-    with np.errstate(all="ignore"):
-        sv = np.linalg.svd(J, compute_uv=False)
-        cond = sv[:, 0] / sv[:, -1]
-    return np.where(finite & np.isfinite(cond), cond, np.inf)
 
 
 def _residuals(system: System, X: np.ndarray, p: np.ndarray) -> np.ndarray:

@@ -21,9 +21,8 @@ Two sources are supported: text (exact sparse polynomials, exact degrees) and Py
 
 from __future__ import annotations
 
-import contextlib
 import functools
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -35,6 +34,8 @@ import numpy as np
 from ..errors import PolynomialSystemError
 from ..jaxconfig import ensure_x64
 from ..results import plural
+from .device import codegen_options as codegen_options  # re-exported: older callers
+from .device import on_host as on_host
 from .numerics import complex_gaussian
 from .parse import ParsedSystem, Poly, parse_text
 
@@ -185,42 +186,6 @@ class System:
             + (f"; parameters {', '.join(self.parameters)}" if self.parameters else "")
             + f"; degrees {list(self.degrees)} ({self.degree_source}))"
         )
-
-
-@contextlib.contextmanager
-def on_host() -> Iterator[Any]:
-    """Run the enclosed programs on the CPU, also where JAX's default backend is a GPU.
-
-    Yields the CPU device where a GPU is the default (the caller puts its arguments there), else
-    ``None``. Path tracking is many tiny dependent steps (5x5 solves, a polynomial kernel per
-    lane): on an H200 a search ran ~4x slower than on two CPU cores, and a pool's throughput fell
-    as it widened (``benchmarks/RESULTS.md``, "Accelerator").
-    """
-    ensure_x64()  # every compiled program of nag runs in this context
-    if jax.default_backend() == "cpu":
-        yield None
-        return
-    host = jax.devices("cpu")[0]
-    with jax.default_device(host):
-        yield host
-
-
-@functools.cache
-def codegen_options() -> dict[str, Any]:
-    """XLA options for this package's compiled programs: the CPU's classic fusion emitters.
-
-    XLA's newer fusion emitters took twice as long to compile the tracker program of an ED
-    system (2.0 s against 1.0 s for the 404 case, ~0.8 s of a search's start) for the same
-    speed per step (``benchmarks/RESULTS.md``, "Landscape"). A jaxlib that does not know the
-    option (older or newer than 0.10) gets none: probed once on a one-line program.
-    """
-    options = {"xla_cpu_use_fusion_emitters": False}
-    try:
-        with on_host():  # where the programs run
-            jax.jit(lambda x: x + 1, compiler_options=options).lower(1.0).compile()
-    except Exception:  # jaxlib without the option: its defaults
-        return {}
-    return options
 
 
 def _batched(kernel: Kernel, data: Any, X: jax.Array, P: jax.Array) -> tuple[jax.Array, jax.Array]:

@@ -41,8 +41,8 @@ import jax.numpy as jnp
 import numpy as np
 
 from ..errors import BudgetExceededError, OptionError, PathTrackingError
+from .device import codegen_options, on_host
 from .homotopy import Homotopy, HomotopyFn
-from .system import codegen_options, on_host
 from .workers import _SPLITTING, _WORKERS, _acquire, _Pace, solve_may_split, wait_all
 from .workers import cores as cores  # re-exported: the command line and older callers
 from .workers import in_background as in_background

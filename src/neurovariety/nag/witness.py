@@ -32,7 +32,7 @@ from ..jaxconfig import ensure_x64
 from ..results import Result, Verdict
 from .monodromy import TraceTest, monodromy_solve, trace_test
 from .numerics import complex_gaussian, matrix_rank
-from .result import cluster
+from .points import cluster
 from .solve import _seed, solve
 from .system import System, _from_polys, system_from_callable
 
