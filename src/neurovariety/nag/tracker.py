@@ -24,6 +24,10 @@ larger steps; on the stiff stretches of ED searches (a chart coordinate near inf
 field turns fast) its error was that of a path turning fifty times faster than the path does,
 and a fifth to a third of a search's steps were spent there at step sizes near 1e-6. Monodromy
 searches use ``"hermite"`` (``benchmarks/RESULTS.md``).
+
+A path's state is a :class:`TrackState`. Batches whose paths enter and leave between chunks
+are :mod:`.lanes`' :class:`~.lanes.LanePool`; the threads that run the compiled programs, and
+the pace of their calls, are :mod:`.workers`'.
 """
 
 from __future__ import annotations
