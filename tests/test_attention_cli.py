@@ -1,4 +1,5 @@
-"""Every command on an attention spec: dim and fiber work, the others refuse cleanly (exit 2)."""
+"""Every command on an attention spec: dim, fiber and profile work, the others refuse cleanly
+(exit 2)."""
 
 from __future__ import annotations
 
@@ -27,10 +28,16 @@ def test_dim_and_fiber_work() -> None:
     assert "generic fiber of dimension 2" in r.output
 
 
+def test_profile_and_its_report_skip_what_attention_lacks(tmp_path: Path) -> None:
+    r = CliRunner().invoke(app, ["profile", SPEC, "--budget", "5", "--report", str(tmp_path)])
+    assert r.exit_code == 0, r.output
+    assert "not available for attention yet" in r.output and "None" not in r.output
+    assert "not available for attention yet" in (tmp_path / "index.html").read_text()
+
+
 @pytest.mark.parametrize(
     "args",
     [
-        ["profile", SPEC],
         ["strata", SPEC],
         ["singular", SPEC],
         ["critical", SPEC],

@@ -160,3 +160,13 @@ def test_linear_multichannel_profile_says_continuous() -> None:
 
     p = profile(parse_architecture("lcn k=2,2 c=1,2,1"), budget=5)
     assert "None" not in p.summary()
+
+
+def test_gl_orbits_with_stabilizers_give_no_verdict() -> None:
+    # f = (Σ_o v_o w_o)·x: 6 parameters, dim 1, fiber dimension 5 = the GL(3) orbit of (w, v)
+    # (pairs with the same v·w), larger than the 3-dimensional torus: identifiable up to GL(3),
+    # so comparing with the torus would wrongly say no
+    arch = parse_architecture("lcn k=1,1 c=1,3,1")
+    assert not arch.gl_orbits_full
+    r = fiber(arch, seed=0)
+    assert r.dimension == 5 and r.identifiable is Verdict.UNKNOWN

@@ -53,7 +53,7 @@ INT64_PRIME_LIMIT = 1 << 24  # residues below 2^24: products < 2^48, sums of 2^1
 def unsupported(what: str) -> ArchitectureError:
     """The refusal of a command written for the Layer stack (exit code 2 on the CLI)."""
     return ArchitectureError(
-        f"not supported yet for attention: {what}; attention specs support dim, fiber, "
+        f"not supported yet for attention: {what}; attention specs support dim, fiber, profile, "
         "and the numeric/exact Jacobians (see docs/attention.md)"
     )
 

@@ -277,8 +277,8 @@ def _conv_symmetry(arch: ConvNet) -> tuple[str, int | None, int]:
             strides = tuple(arch.strides)  # type: ignore[arg-type]
             return _linear_conv_text(factor_orderings(arch.filters, strides)), 1, arch.symmetry_dim
         return (
-            "GL(c_i) mixing the channels of each hidden layer (continuous: no finite group "
-            "order; the chart fixes only the rescalings)",
+            "GL(c_i) mixing the channels of each hidden layer (continuous; the chart fixes "
+            "only the rescalings)",
             None,
             arch.symmetry_dim,
         )
@@ -296,6 +296,16 @@ def _conv_symmetry(arch: ConvNet) -> tuple[str, int | None, int]:
         f"{channels} and, per hidden channel, {_parity_text(act, m, False)}",
         perms * m ** sum(hidden),
         0,
+    )
+
+
+def _gl_orbit_dimension_unknown(arch: Architecture) -> bool:
+    # ConvNet.symmetry_dim falls back to the torus there: a lower bound of the orbit dimension
+    return (
+        isinstance(arch, ConvNet)
+        and arch.activation.is_linear
+        and any(c > 1 for c in arch.hidden_channels)
+        and not arch.gl_orbits_full
     )
 
 
@@ -399,36 +409,39 @@ def fiber(
     dim = dimension(arch, seed=seed)
     fdim = arch.n_params - dim.dimension
     text, order, cont = symmetry(arch)
-    if fdim > cont:
+
+    def uncounted(verdict: Verdict, certified: bool, evidence: dict[str, Any]) -> FiberResult:
+        # no chart points to count: the verdict rests on dimensions alone
         return FiberResult(
             architecture=arch.spec,
             dimension=fdim,
             size=None,
             symmetry_order=order,
             symmetry=text,
-            identifiable=Verdict.NO,
-            certified=dim.certified,
-            evidence={"reason": f"fiber dimension {fdim} exceeds the symmetry dimension {cont}"},
+            identifiable=verdict,
+            certified=certified,
+            evidence=evidence,
             seed=seed,
             seconds=time.perf_counter() - t0,
         )
+
+    if _gl_orbit_dimension_unknown(arch):
+        reason = (
+            f"fiber dimension {fdim}; the GL(c_i) orbits may have positive-dimensional "
+            "stabilizers here (a hidden layer wider than both neighbours' channels × taps), so "
+            "their dimension is not derived and the fiber is not compared with it"
+        )
+        return uncounted(Verdict.UNKNOWN, False, {"reason": reason})
+    if fdim > cont:
+        reason = f"fiber dimension {fdim} exceeds the symmetry dimension {cont}"
+        return uncounted(Verdict.NO, dim.certified, {"reason": reason})
     if isinstance(arch, Attention):
-        return FiberResult(
-            architecture=arch.spec,
-            dimension=fdim,
-            size=None,
-            symmetry_order=None,
-            symmetry=text,
-            identifiable=Verdict.UNKNOWN,
-            certified=False,
-            evidence={
-                "reason": f"fiber dimension {fdim} equals the symmetry group's: finitely many "
-                "orbits; counting them is not supported yet for attention (no gauge chart)",
-                "dimension_certified": dim.certified,
-            },
-            seed=seed,
-            seconds=time.perf_counter() - t0,
+        reason = (
+            f"fiber dimension {fdim} equals the symmetry group's: finitely many orbits; "
+            "counting them is not supported yet for attention (no gauge chart)"
         )
+        evidence = {"reason": reason, "dimension_certified": dim.certified}
+        return uncounted(Verdict.UNKNOWN, False, evidence)
     _, free = gauge_chart(arch)
     if len(free) != dim.dimension:
         raise NeurovarietyError(f"{arch.spec}: no finite gauge chart is known for this fiber")

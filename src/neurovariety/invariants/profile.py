@@ -13,7 +13,7 @@ from ..architectures.conv import ConvNet
 from ..architectures.mlp import MLP
 from ..errors import NeurovarietyError
 from ..parametrization.coordinates import coordinates
-from ..results import Result
+from ..results import Result, Verdict
 from .dimension import DimensionResult, dimension, upper_bounds
 from .formula_choice import DEGREE, closed_formula, closed_formulas
 from .singularities import SingularityResult
@@ -333,7 +333,7 @@ def fiber_cost(arch: Architecture, dim: DimensionResult) -> tuple[float, str]:
 def _fiber_rows(
     arch: Architecture, dim: DimensionResult, seed: int, budget: float
 ) -> list[ProfileRow]:
-    from .identifiability import fiber, order_text, symmetry
+    from .identifiability import fiber, order_text
 
     estimate, what = fiber_cost(arch, dim)
     if estimate > budget:
@@ -343,7 +343,7 @@ def _fiber_rows(
     except NeurovarietyError as e:
         return [ProfileRow("fiber size", "skipped", str(e))]
     if r.size is None:
-        if r.dimension > symmetry(arch)[2]:
+        if r.identifiable is Verdict.NO:
             how = f"fiber dimension {r.dimension} > symmetries ({r.symmetry})" + (
                 "" if r.certified else "; probable: the dimension is a lower bound"
             )
