@@ -26,8 +26,7 @@ import pytest
 import typer
 from typer.testing import CliRunner
 
-from neurovariety import clitools
-from neurovariety.cli import app
+from neurovariety.cli import app, contract
 
 runner = CliRunner()
 HEAVY = ("jax", "jaxlib", "optax", "numpy", "scipy", "sympy", "matplotlib", "dask", "flint")
@@ -275,17 +274,17 @@ def test_solve_seeds_zero_by_default(tmp_path: Path) -> None:
 def test_status_draws_only_on_a_terminal(monkeypatch: pytest.MonkeyPatch) -> None:
     for terminal in (False, True):
         buf = io.StringIO()
-        console = clitools._Console(file=buf, force_terminal=terminal, width=100)
-        monkeypatch.setattr(clitools, "err_console", console)
-        with clitools.status("counting the fiber") as describe:
+        console = contract._Console(file=buf, force_terminal=terminal, width=100)
+        monkeypatch.setattr(contract, "err_console", console)
+        with contract.status("counting the fiber") as describe:
             describe("counting the fiber: 3 points")
             time.sleep(0.3)
         assert ("counting the fiber" in buf.getvalue()) == terminal
     # --quiet: not even on a terminal
     buf = io.StringIO()
-    monkeypatch.setattr(clitools, "err_console", clitools._Console(file=buf, force_terminal=True))
-    monkeypatch.setattr(clitools, "_run", clitools._Run(quiet=True))
-    with clitools.status("counting the fiber"):
+    monkeypatch.setattr(contract, "err_console", contract._Console(file=buf, force_terminal=True))
+    monkeypatch.setattr(contract, "_run", contract._Run(quiet=True))
+    with contract.status("counting the fiber"):
         time.sleep(0.3)
     assert buf.getvalue() == ""
 
@@ -294,7 +293,7 @@ def test_the_compile_cache_folder(tmp_path: Path) -> None:
     # JAX reads JAX_COMPILATION_CACHE_DIR when imported (the next test runs it end to end)
     code = (
         "import os, sys\n"
-        "from neurovariety.clitools import enable_compile_cache\n"
+        "from neurovariety.cli.contract import enable_compile_cache\n"
         "print(enable_compile_cache(sys.argv[1] == 'on'))\n"
         "print(os.environ.get('JAX_COMPILATION_CACHE_DIR'))\n"
     )
@@ -507,11 +506,11 @@ def test_the_alarm_restores_an_earlier_timer() -> None:
     previous = signal.signal(signal.SIGALRM, lambda *_: rang.append(True))
     try:
         signal.setitimer(signal.ITIMER_REAL, 5.0)
-        with clitools._alarm(1.0):
+        with contract._alarm(1.0):
             pass
         left, _ = signal.getitimer(signal.ITIMER_REAL)
         assert 3.0 < left <= 5.0  # the runner's own timer goes on
-        with pytest.raises(clitools._TimeUp), clitools._alarm(0.05):
+        with pytest.raises(contract._TimeUp), contract._alarm(0.05):
             time.sleep(1.0)
     finally:
         signal.setitimer(signal.ITIMER_REAL, 0)
@@ -526,7 +525,7 @@ def test_exit_codes_130_and_1(
     def fail(_spec: str) -> None:
         raise error
 
-    monkeypatch.setattr("neurovariety.cli.parse_spec", fail)
+    monkeypatch.setattr("neurovariety.cli.invariants.parse_spec", fail)
     res = runner.invoke(app, ["dim", SPEC, "-q"])
     assert res.exit_code == code and res.stdout == ""
     assert ("interrupted" if code == 130 else "internal error: RuntimeError: boom") in res.stderr
@@ -534,14 +533,14 @@ def test_exit_codes_130_and_1(
 
 @pytest.mark.filterwarnings("ignore:a library's warning")
 def test_quiet_silences_warnings_and_notes(monkeypatch: pytest.MonkeyPatch) -> None:
-    real = clitools.parse_spec
+    real = contract.parse_spec
 
     def noisy(spec: str) -> Any:
         warnings.warn("a library's warning", UserWarning, stacklevel=1)
-        clitools.note("note: something for people")
+        contract.note("note: something for people")
         return real(spec)
 
-    monkeypatch.setattr("neurovariety.cli.parse_spec", noisy)
+    monkeypatch.setattr("neurovariety.cli.invariants.parse_spec", noisy)
     loud = runner.invoke(app, ["dim", SPEC])
     assert "note: something for people" in loud.stderr
     quiet = runner.invoke(app, ["dim", SPEC, "-q"])
@@ -555,12 +554,12 @@ def test_report_limit_reads_the_result_json() -> None:
         {"evidence": {"stop_reason": "time budget (1 s) exhausted"}},
         [{"out_of_time": True}],
     ):
-        clitools._run = clitools._Run()
-        clitools.report_limit(cut)
-        assert clitools._run.limit_reached, cut
-    clitools._run = clitools._Run()
-    clitools.report_limit({"stop_reason": "no new solutions in 128 crossings", "rows": []})
-    assert not clitools._run.limit_reached
+        contract._run = contract._Run()
+        contract.report_limit(cut)
+        assert contract._run.limit_reached, cut
+    contract._run = contract._Run()
+    contract.report_limit({"stop_reason": "no new solutions in 128 crossings", "rows": []})
+    assert not contract._run.limit_reached
 
 
 @pytest.mark.slow  # starts a local Dask cluster (~5 s)

@@ -10,7 +10,8 @@ import pytest
 from typer.testing import CliRunner
 
 from neurovariety.architectures import parse_architecture
-from neurovariety.cli import _read_data, app
+from neurovariety.cli import app
+from neurovariety.cli.landscape import _read_data
 from neurovariety.errors import ExperimentError, NeurovarietyError
 from neurovariety.experiments.data import load_data, read_csv
 

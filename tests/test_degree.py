@@ -9,9 +9,9 @@ import typer
 from typer.testing import CliRunner
 
 from neurovariety import CNN, LCN, MLP, Monomial, NeurovarietyError, parse_architecture
+from neurovariety.cli.invariants import register
 from neurovariety.invariants import formulas
 from neurovariety.invariants.degree import degree, degree_formula
-from neurovariety.invariants.equations_cli import register
 
 LCN_GRID = [((2, 2), 2), ((3, 2), 2), ((2, 3), 2), ((3, 3), 2), ((4, 2), 2), ((2, 2), 3),
             ((3, 2), 3), ((2, 2, 2), 2), ((2, 2, 2), (2, 3)), ((3, 2, 2), (1, 2))]  # fmt: skip

@@ -10,6 +10,7 @@ import typer
 from typer.testing import CliRunner
 
 from neurovariety import CNN, LCN, MLP, Monomial, NeurovarietyError, Verdict, parse_architecture
+from neurovariety.cli.invariants import register
 from neurovariety.invariants.equations import (
     Equation,
     coordinates,
@@ -22,7 +23,6 @@ from neurovariety.invariants.equations import (
     sample_points_mod_p,
     verify_equations,
 )
-from neurovariety.invariants.equations_cli import register
 from neurovariety.parametrization.exact import coefficient_polynomials
 
 CUBIC: dict[tuple[int, ...], int] = {

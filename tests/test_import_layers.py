@@ -6,8 +6,8 @@ first — a module may import its own layer or a lower one, never a higher one:
 
     foundation (errors, results, resources, the package root)
     → architectures → exact, parametrization, nag → invariants → landscape, sweeps
-    → experiments, report → cli (cli.py, clitools, __main__ and every subpackage's command
-    module: ``*/cli.py``, ``*_cli.py``)
+    → experiments, report → cli (the ``cli`` package: the table of contents, the contract, the
+    shared options and one module per group of commands; and ``__main__``)
 """
 
 from __future__ import annotations
@@ -33,7 +33,6 @@ LAYERS: dict[str, int] = {
     "experiments": 5,
     "report": 5,
     "cli": 6,
-    "clitools": 6,
     "__main__": 6,
 }
 CLI = LAYERS["cli"]
@@ -124,8 +123,6 @@ def layer(module: str) -> int:
     parts = module.split(".")[1:]
     if not parts:
         return 0  # the package root: lazy exports only
-    if parts[-1] == "cli" or parts[-1].endswith("_cli"):
-        return CLI
     if parts[0] not in LAYERS:
         raise AssertionError(
             f"{module} belongs to no layer; add {parts[0]!r} to LAYERS in {Path(__file__).name}"
@@ -173,8 +170,9 @@ def test_the_checker_sees_circles_and_layers() -> None:
     toy = {"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}
     assert cycles(toy) == [("a", "b", "c")]
     assert cycles({"a": {"b"}, "b": set()}) == []
-    assert layer("neurovariety.nag.cli") == CLI
-    assert layer("neurovariety.invariants.equations_cli") == CLI
+    assert layer("neurovariety.cli.nag") == CLI
+    assert layer("neurovariety.cli.contract") == CLI
+    assert layer("neurovariety.nag.solve") == LAYERS["nag"]
     assert layer("neurovariety.exact.modular") == LAYERS["exact"]
     tree = ast.parse(
         "import os\nfrom typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    import a\n"

@@ -10,7 +10,7 @@ import pytest
 import typer
 from typer.testing import CliRunner
 
-from neurovariety.experiments.cli import register
+from neurovariety.cli.experiments import register
 
 app = typer.Typer()
 register(app)

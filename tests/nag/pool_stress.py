@@ -62,7 +62,7 @@ def parts(rounds: int, ungated: bool) -> None:
 def search() -> None:
     import typer
 
-    from neurovariety.clitools import clean_errors
+    from neurovariety.cli.contract import clean_errors
     from neurovariety.nag import monodromy_solve, parse_system
 
     F = parse_system("parameters: a, b, c\nx^2 + y^2 + z^2 - a\nx*y + y*z - b\nx^3 - z + x*y*z - c")

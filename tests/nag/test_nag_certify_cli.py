@@ -10,9 +10,9 @@ import pytest
 import typer
 from typer.testing import CliRunner
 
+from neurovariety.cli.nag import register
 from neurovariety.errors import CertificationError
 from neurovariety.nag import certify, parse_system, solve, system_from_callable
-from neurovariety.nag.cli import register
 from neurovariety.results import Verdict
 
 

@@ -33,10 +33,10 @@ import pytest
 import typer
 from typer.testing import CliRunner
 
+from neurovariety.cli.sweeps import register
 from neurovariety.errors import FamilyError, StoreError
 from neurovariety.invariants import formulas
 from neurovariety.sweeps import Sandbox, Store, family_from_dict
-from neurovariety.sweeps.cli import register
 from neurovariety.sweeps.plots import invariant_values, value_plot
 from neurovariety.sweeps.registry import get_invariant
 from neurovariety.sweeps.sandbox import run_in_process

@@ -32,9 +32,9 @@ import pytest
 import typer
 from typer.testing import CliRunner
 
+from neurovariety.cli.sweeps import register
 from neurovariety.invariants import formulas
 from neurovariety.sweeps import Store, family_from_dict, load_family, run_sweep
-from neurovariety.sweeps.cli import register
 
 MLP_FAMILY = {
     "name": "mlp-defects",
@@ -217,7 +217,7 @@ def test_sigkill_mid_sweep_then_resume(scheduler: str, tmp_path: Path) -> None:
     fam_file = tmp_path / "slow.toml"
     fam_file.write_text(SLOW_FAMILY_TOML)
     db = tmp_path / "atlas.db"
-    cmd = [sys.executable, "-m", "neurovariety.sweeps.cli", "sweep", str(fam_file),
+    cmd = [sys.executable, "-m", "neurovariety", "sweep", str(fam_file),
            "--store", str(db), "--workers", "1", "--batch-size", "1", "--no-progress"]  # fmt: skip
     proc = subprocess.Popen(
         cmd, start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
@@ -265,7 +265,7 @@ def test_concurrent_sweeps_share_one_store(scheduler: str, tmp_path: Path) -> No
             [
                 sys.executable,
                 "-m",
-                "neurovariety.sweeps.cli",
+                "neurovariety",
                 "sweep",
                 str(f),
                 "--store",

@@ -1,8 +1,7 @@
 """``neurovariety sweep`` and ``neurovariety atlas query|export|plot``.
 
-:func:`register` adds the commands to the main typer app (``neurovariety.cli``). Errors of the
-library are printed as their message, exit code 2; a sweep whose tasks failed or timed out
-exits with code :data:`EXIT_TASKS_FAILED` after storing them.
+Errors of the library are printed as their message, exit code 2; a sweep whose tasks failed or
+timed out exits with code :data:`EXIT_TASKS_FAILED` after storing them.
 """
 
 from __future__ import annotations
@@ -11,17 +10,18 @@ import contextlib
 import os
 import shlex
 from collections.abc import Callable, Iterator, Mapping
-from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 
-from ..clitools import (
+from ..errors import FamilyError
+from ..results import plural
+from .contract import (
+    add_commands,
     check_address,
     check_output_file,
     check_seconds,
-    check_seed,
     clean_errors,
     console,
     err_console,
@@ -30,10 +30,9 @@ from ..clitools import (
     print_json,
     report_limit,
 )
-from ..errors import FamilyError
-from ..results import plural
+from .options import PlotKind, json_option, output_file_option, seed_option, time_limit_option
 
-__all__ = ["EXIT_TASKS_FAILED", "register"]
+__all__ = ["COMMANDS", "EXIT_TASKS_FAILED", "atlas", "register"]
 
 EXIT_TASKS_FAILED = 3  # the sweep ran; some of its tasks are stored as failed or timeout
 LOCAL_DASHBOARD = "127.0.0.1:8787"
@@ -62,15 +61,9 @@ def _warn_if_open(scheduler: str) -> None:
         )
 
 
-class PlotKind(StrEnum):
-    heatmap = "heatmap"
-    thresholds = "thresholds"
-    values = "values"
-
-
 def _with_seed(invariants: Any, seed: int) -> Any:
     """The family's invariants with ``seed`` for each one that takes a seed (dim, degree, …)."""
-    from .registry import get_invariant
+    from ..sweeps.registry import get_invariant
 
     if isinstance(invariants, list) and all(isinstance(n, str) for n in invariants):
         invariants = {n: {} for n in invariants}
@@ -93,7 +86,7 @@ def _family(
 ) -> Any:
     import tomllib
 
-    from .family import family_from_dict
+    from ..sweeps.family import family_from_dict
 
     data: dict[str, Any] = {}
     name, source = "cli", "command line"
@@ -164,6 +157,14 @@ def _progress_bar(name: str) -> Iterator[Callable[[Any], None]]:
         yield update
 
 
+def _stored_so_far(kwargs: dict[str, Any]) -> str:
+    return (
+        f"interrupted: finished tasks are stored in {kwargs.get('store')}; rerun the same "
+        "command to resume"
+    )
+
+
+@clean_errors(on_interrupt=_stored_so_far)
 def sweep_command(
     store: Annotated[
         Path,
@@ -216,28 +217,23 @@ def sweep_command(
     ] = False,
     seed: Annotated[
         int | None,
-        typer.Option(
-            callback=check_seed,
-            help="seed of every invariant that takes one (default: the family's, else 0)",
-        ),
+        seed_option("seed of every invariant that takes one (default: the family's, else 0)"),
     ] = None,
     time_limit: Annotated[
         float | None,
-        typer.Option(
-            "--time-limit",
-            callback=check_seconds,
-            help="seconds for the whole sweep: then it stops, its finished tasks stored (exit "
-            "code 3; the same command resumes)",
+        time_limit_option(
+            "seconds for the whole sweep: then it stops, its finished tasks stored (exit "
+            "code 3; the same command resumes)"
         ),
     ] = None,
-    as_json: Annotated[bool, typer.Option("--json", help="print the sweep report as JSON")] = False,
+    as_json: Annotated[bool, json_option("print the sweep report as JSON")] = False,
 ) -> None:
     """Compute invariants over a family of architectures into a resumable store.
 
     Exits with code 3 when some tasks failed or timed out (they are stored; --retry-failed
     recomputes them).
     """
-    from .run import run_sweep
+    from ..sweeps.run import run_sweep
 
     fam = _family(family_file, spec or [], invariant or [], timeout, memory_limit, seed)
     if scheduler is not None:
@@ -295,6 +291,8 @@ def _cell(value: Any) -> str:
     return str(value)
 
 
+# reading a store is quick: the atlas commands take no --time-limit
+@clean_errors(time_limit=False)
 def query_command(
     store: Annotated[Path, typer.Option("--store", help="SQLite atlas file")],
     where: Annotated[
@@ -311,14 +309,12 @@ def query_command(
     full: Annotated[
         bool, typer.Option("--full", help="include the full result (JSON only)")
     ] = False,
-    as_json: Annotated[
-        bool, typer.Option("--json", help="print the rows as JSON (under 'rows')")
-    ] = False,
+    as_json: Annotated[bool, json_option("print the rows as JSON (under 'rows')")] = False,
 ) -> None:
     """Rows of the atlas matching a condition (columns: docs/sweeps.md)."""
     from rich.table import Table
 
-    from .store import Store
+    from ..sweeps.store import Store
 
     with Store(store, readonly=True) as st:
         rows = st.query(where, limit=limit, with_result=full)
@@ -334,26 +330,22 @@ def query_command(
     console.print(table)
 
 
+@clean_errors(time_limit=False)
 def export_command(
     store: Annotated[Path, typer.Option("--store", help="SQLite atlas file")],
     out: Annotated[
         Path,
-        typer.Option(
-            "--out",
-            "-o",
-            callback=check_output_file,
-            help="output .csv, .json (a list of rows) or .parquet (with pyarrow)",
+        output_file_option(
+            "--out", "-o", help="output .csv, .json (a list of rows) or .parquet (with pyarrow)"
         ),
     ],
     where: Annotated[
         str | None, typer.Option("--where", help="condition on the rows (as for query)")
     ] = None,
-    as_json: Annotated[
-        bool, typer.Option("--json", help='print {"path": …, "rows": …} as JSON')
-    ] = False,
+    as_json: Annotated[bool, json_option('print {"path": …, "rows": …} as JSON')] = False,
 ) -> None:
     """Export atlas rows (with the full result) to CSV, JSON or Parquet."""
-    from .store import Store
+    from ..sweeps.store import Store
 
     with Store(store, readonly=True) as st:
         n = st.export(out, where)
@@ -363,13 +355,12 @@ def export_command(
         console.print(f"wrote {plural(n, 'row')} to {out}", highlight=False)  # the result
 
 
+@clean_errors(time_limit=False)
 def plot_command(
     store: Annotated[Path, typer.Option("--store", help="SQLite atlas file")],
     out: Annotated[
         Path,
-        typer.Option(
-            "--out", "-o", callback=check_output_file, help="figure file (.png, .pdf, .svg)"
-        ),
+        output_file_option("--out", "-o", help="figure file (.png, .pdf, .svg)"),
     ],
     kind: Annotated[
         PlotKind,
@@ -381,13 +372,11 @@ def plot_command(
     where: Annotated[
         str | None, typer.Option("--where", help="condition on the rows (as for query)")
     ] = None,
-    as_json: Annotated[
-        bool, typer.Option("--json", help='print {"path": …, "rows": …} as JSON')
-    ] = False,
+    as_json: Annotated[bool, json_option('print {"path": …, "rows": …} as JSON')] = False,
 ) -> None:
     """Plot defect heatmaps or degree thresholds of MLP dimensions, or any invariant's values."""
-    from . import plots
-    from .store import Store
+    from ..sweeps import plots
+    from ..sweeps.store import Store
 
     makers = {
         PlotKind.heatmap: plots.defect_heatmap,
@@ -409,11 +398,9 @@ def plot_command(
         console.print(f"wrote {out}", highlight=False)
 
 
-def _stored_so_far(kwargs: dict[str, Any]) -> str:
-    return (
-        f"interrupted: finished tasks are stored in {kwargs.get('store')}; rerun the same "
-        "command to resume"
-    )
+COMMANDS = {"sweep": sweep_command}
+atlas = typer.Typer(help="Query, export and plot a sweep's results store.", no_args_is_help=True)
+add_commands(atlas, {"query": query_command, "export": export_command, "plot": plot_command})
 
 
 def register(app: typer.Typer) -> None:
@@ -425,22 +412,5 @@ def register(app: typer.Typer) -> None:
     >>> sorted(c.name for c in app.registered_commands), [g.name for g in app.registered_groups]
     (['sweep'], ['atlas'])
     """
-    app.command("sweep")(clean_errors(sweep_command, on_interrupt=_stored_so_far))
-    atlas = typer.Typer(
-        help="Query, export and plot a sweep's results store.", no_args_is_help=True
-    )
-    # reading a store is quick: these three take no --time-limit
-    atlas.command("query")(clean_errors(query_command, time_limit=False))
-    atlas.command("export")(clean_errors(export_command, time_limit=False))
-    atlas.command("plot")(clean_errors(plot_command, time_limit=False))
+    add_commands(app, COMMANDS)
     app.add_typer(atlas, name="atlas")
-
-
-def _main() -> None:  # pragma: no cover - `python -m neurovariety.sweeps.cli …`
-    app = typer.Typer(add_completion=False, no_args_is_help=True)
-    register(app)
-    app()
-
-
-if __name__ == "__main__":  # pragma: no cover
-    _main()

@@ -1,4 +1,4 @@
-"""What every command-line command shares: consoles, the clean-error wrapper, option checks."""
+"""The contract of every command: consoles, the clean-error wrapper, ``--json``, option checks."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ import sys
 import threading
 import time
 import warnings
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import ExitStack, contextmanager
 from functools import wraps
 from pathlib import Path
@@ -25,11 +25,11 @@ import typer
 from rich.console import Console, ConsoleDimensions
 from rich.markup import escape
 
-from .errors import BudgetExceededError, InternalError, NeurovarietyError
-from .results import plural
+from ..errors import BudgetExceededError, InternalError, NeurovarietyError
+from ..results import plural
 
 if TYPE_CHECKING:
-    from .architectures import Architecture
+    from ..architectures import Architecture
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -135,7 +135,7 @@ def _spec_text(spec: Any) -> str:
 def provenance() -> dict[str, Any]:
     """The keys every ``--json`` output starts with: command, architecture or input, seed,
     version and seconds (the command's wall time so far)."""
-    from . import __version__
+    from .. import __version__
 
     args = _run.arguments
     out: dict[str, Any] = {"command": _run.command}
@@ -244,34 +244,16 @@ def _quiet_libraries(quiet: bool) -> Iterator[None]:
 
 def _contract_parameters(f: Callable[..., Any], time_limit: bool) -> list[inspect.Parameter]:
     """The options every command gets that ``f`` does not declare itself."""
+    from .options import Quiet, TimeLimit
+
     own = inspect.signature(f).parameters
+    keyword = inspect.Parameter.KEYWORD_ONLY
     extra = [
-        inspect.Parameter(
-            "contract_context", inspect.Parameter.KEYWORD_ONLY, annotation=typer.Context
-        ),
-        inspect.Parameter(
-            "quiet",
-            inspect.Parameter.KEYWORD_ONLY,
-            default=typer.Option(
-                False, "--quiet", "-q", help="no progress or notes on stderr (results, errors)"
-            ),
-            annotation=bool,
-        ),
+        inspect.Parameter("contract_context", keyword, annotation=typer.Context),
+        inspect.Parameter("quiet", keyword, default=False, annotation=Quiet),
     ]
     if time_limit and "time_limit" not in own:
-        extra.append(
-            inspect.Parameter(
-                "time_limit",
-                inspect.Parameter.KEYWORD_ONLY,
-                default=typer.Option(
-                    None,
-                    "--time-limit",
-                    callback=check_seconds,
-                    help="seconds; past them the command stops (exit code 3)",
-                ),
-                annotation=float | None,
-            )
-        )
+        extra.append(inspect.Parameter("time_limit", keyword, default=None, annotation=TimeLimit))
     return [p for p in extra if p.name not in own]
 
 
@@ -367,6 +349,12 @@ def clean_errors(
     return decorate(fn) if fn is not None else decorate
 
 
+def add_commands(app: typer.Typer, commands: Mapping[str, Callable[..., Any]]) -> None:
+    """Register ``commands`` (name: a function wrapped by :func:`clean_errors`) on ``app``."""
+    for name, command in commands.items():
+        app.command(name)(command)
+
+
 def print_json(data: Any, key: str = "results") -> None:
     """The ``--json`` form of every command: indented JSON on stdout, nothing else there.
 
@@ -390,7 +378,7 @@ def emit(result: Any, as_json: bool) -> None:
 
 def parse_spec(spec: str) -> Architecture:
     """``parse_architecture``, imported when a command runs (``--help`` needs no NumPy)."""
-    from .architectures import parse_architecture
+    from ..architectures import parse_architecture
 
     return parse_architecture(spec)
 

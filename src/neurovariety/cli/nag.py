@@ -1,4 +1,4 @@
-"""The ``neurovariety solve FILE`` command (registered on the main typer app)."""
+"""``neurovariety solve FILE``: a polynomial system by homotopy continuation."""
 
 from __future__ import annotations
 
@@ -7,16 +7,16 @@ from typing import Annotated
 
 import typer
 
-from ..clitools import (
-    check_seconds,
-    check_seed,
+from ..errors import PolynomialSystemError
+from .contract import (
+    add_commands,
     clean_errors,
     console,
     print_json,
     report_limit,
     status,
 )
-from ..errors import PolynomialSystemError
+from .options import json_option, seed_option, time_limit_option
 
 
 def _parameters(text: str | None) -> list[complex] | None:
@@ -50,9 +50,9 @@ def run_solve(
     """Body of the command (separate from typer for testing)."""
     from rich.table import Table
 
-    from .certify import certify as certify_fn
-    from .solve import solve
-    from .system import read_system
+    from ..nag.certify import certify as certify_fn
+    from ..nag.solve import solve
+    from ..nag.system import read_system
 
     system = read_system(file)
     with status(f"solve {file.name}: tracking paths"):
@@ -104,33 +104,35 @@ def run_solve(
         console.print(table)
 
 
-def register(app: typer.Typer) -> None:
-    """Add the ``solve`` command to ``app``."""
+@clean_errors
+def solve_command(
+    file: Annotated[Path, typer.Argument(help="system file: one polynomial per line")],
+    seed: Annotated[
+        int,
+        seed_option("seed of the start system and the patch"),
+    ] = 0,
+    as_json: Annotated[bool, json_option("machine-readable output")] = False,
+    parameters: Annotated[
+        str | None,
+        typer.Option(help="parameter values, comma-separated, in the order of 'parameters:'"),
+    ] = None,
+    certify: Annotated[bool, typer.Option(help="certify regular solutions (Krawczyk)")] = False,
+    time_limit: Annotated[float, time_limit_option("wall-clock budget in seconds")] = 600.0,
+    start: Annotated[
+        str,
+        typer.Option(
+            help="start system: auto (fewer paths), total-degree (Bézout number of paths) "
+            "or polyhedral (mixed volume of paths; square text systems)"
+        ),
+    ] = "auto",
+) -> None:
+    """Solve a polynomial system by homotopy continuation; print the ledger and solutions."""
+    run_solve(file, seed, as_json, parameters, certify, time_limit, start=start)
 
-    @app.command("solve")
-    @clean_errors
-    def solve_command(
-        file: Annotated[Path, typer.Argument(help="system file: one polynomial per line")],
-        seed: Annotated[
-            int,
-            typer.Option(callback=check_seed, help="seed of the start system and the patch"),
-        ] = 0,
-        as_json: Annotated[bool, typer.Option("--json", help="machine-readable output")] = False,
-        parameters: Annotated[
-            str | None,
-            typer.Option(help="parameter values, comma-separated, in the order of 'parameters:'"),
-        ] = None,
-        certify: Annotated[bool, typer.Option(help="certify regular solutions (Krawczyk)")] = False,
-        time_limit: Annotated[
-            float, typer.Option(callback=check_seconds, help="wall-clock budget in seconds")
-        ] = 600.0,
-        start: Annotated[
-            str,
-            typer.Option(
-                help="start system: auto (fewer paths), total-degree (Bézout number of paths) "
-                "or polyhedral (mixed volume of paths; square text systems)"
-            ),
-        ] = "auto",
-    ) -> None:
-        """Solve a polynomial system by homotopy continuation; print the ledger and solutions."""
-        run_solve(file, seed, as_json, parameters, certify, time_limit, start=start)
+
+COMMANDS = {"solve": solve_command}
+
+
+def register(app: typer.Typer) -> None:
+    """Add this command to ``app``."""
+    add_commands(app, COMMANDS)
