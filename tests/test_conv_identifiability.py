@@ -140,6 +140,7 @@ def test_attention_report_lists_what_it_skips(tmp_path) -> None:
     assert names.count("equations") == 1
     html = (tmp_path / "index.html").read_text()
     assert 'id="equations"' in html and "not available for attention yet" in html
+    assert "no subnetwork strata to test" in html  # not "no stratum within the budget"
 
 
 def test_conv_profile_states_the_group_and_its_order() -> None:

@@ -322,6 +322,8 @@ def _exposure_section(
 ) -> tuple[str, list[Any]]:
     from ..landscape import critical_exposure
 
+    if not verdicts:  # nothing to pick from; the strata row of Skipped says why
+        return _none("no subnetwork strata to test (see Skipped)"), []
     if arch.n_params > MAX_SMALL_PARAMS:
         reason = (
             f"{arch.n_params} parameters > {MAX_SMALL_PARAMS}: each dataset needs a full "
@@ -431,7 +433,12 @@ def _slice_figure(
 
     what = "exact slice of the neurovariety"
     if eqs is None:
-        skipped.append((what, "no equations of V within the budget (see Equations)"))
+        why = "no equations of V" + (
+            " (not available for attention yet)"
+            if isinstance(arch, Attention)
+            else " within the budget"
+        )
+        skipped.append((what, why + " (see Equations)"))
         return None
     # a stratum proven singular, else the first whose point is singular on V
     singular = [st for st, v in verdicts if v == "yes" and st.reduced is not None]
