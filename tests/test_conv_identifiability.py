@@ -80,6 +80,9 @@ def test_fiber_summary_never_prints_none() -> None:
         # common diagonalizing lines, so the fiber is the 2 orderings of the channels.
         ("cnn k=2,2 c=1,2,1 s=2 x^2", 2),
         ("cnn k=3,2 c=1,2,1 s=2 x^2", 2),
+        ("cnn k=2x1,2x2 c=1,2,1 s=2 x^2", 2),  # 2D
+        pytest.param("cnn k=2x2,2x2 c=1,2,1 s=2 x^2", 2, marks=pytest.mark.slow),  # ~5 s
+        pytest.param("cnn k=2,2 c=2,2,1 s=2 x^2", 2, marks=pytest.mark.slow),  # ~5 s
     ],
 )
 def test_exact_fiber_equals_the_channel_permutations(spec: str, size: int) -> None:
