@@ -33,7 +33,7 @@ def iteration_times(spec: str, widths: list[int], iterations: int) -> list[dict[
     from neurovariety.nag.homotopy import parameter_homotopy
     from neurovariety.nag.lanes import LanePool
     from neurovariety.nag.monodromy import _affine_patch
-    from neurovariety.nag.tracker import _program
+    from neurovariety.nag.tracker import TrackerOptions, _program
 
     terms, _ = chart_coefficients(parse_architecture(spec))
     N = len(terms)
@@ -54,15 +54,15 @@ def iteration_times(spec: str, widths: list[int], iterations: int) -> list[dict[
         ctl["max_steps"][:] = 10**9
         ctl["min_step"][:] = 1e-300
         pdata = {k: rng.normal(size=v.shape) + 0j for k, v in pdata.items()}
-        run = _program(True)
+        run, program = _program(True), TrackerOptions().program  # (Newton iterations, predictor)
         cpu_ms = None
         for device in reversed(devices):  # the CPU first: the others' ratios need it
             args = jax.device_put((ctl, H.data, pdata, state), device)
             t = time.perf_counter()
-            jax.block_until_ready(run(H.fn, 3, *args, 1))
+            jax.block_until_ready(run(H.fn, program, *args, 1))
             compile_s = time.perf_counter() - t
             t = time.perf_counter()
-            jax.block_until_ready(run(H.fn, 3, *args, iterations))
+            jax.block_until_ready(run(H.fn, program, *args, iterations))
             ms = (time.perf_counter() - t) / iterations * 1e3
             cpu_ms = ms if device.platform == "cpu" else cpu_ms
             row = {
