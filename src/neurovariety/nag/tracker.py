@@ -77,10 +77,10 @@ class TrackerOptions:
     --------
     >>> TrackerOptions.preset("conservative").max_step
     0.02
-    >>> TrackerOptions.preset("slow")
+    >>> TrackerOptions.preset("slow")  # doctest: +ELLIPSIS
     Traceback (most recent call last):
     ...
-    neurovariety.errors.OptionError: unknown tracker preset 'slow'; valid: default, fast, conservative
+    neurovariety.errors.OptionError: unknown tracker preset 'slow'; valid: default, fast, ...
     """
 
     max_step: float = 0.1
