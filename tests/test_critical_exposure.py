@@ -247,3 +247,14 @@ def test_chain_rule_fallback_agrees_with_the_exact_check(
     finally:
         lifting_certificate.cache_clear()
     assert cert.proven and cert.lifts == lifts and cert.method.startswith("chain rule")
+
+
+def test_non_finite_data_is_refused_with_a_clear_error() -> None:
+    from neurovariety.errors import NeurovarietyError
+
+    f = parse_architecture("mlp 2-2-1 x^2")
+    s = parse_stratum(f, "inactive-out layer 1 neurons 0")
+    X, Y = np.ones((4, 2)), np.ones((4, 1))
+    X[1, 0] = np.nan
+    with pytest.raises(NeurovarietyError, match="NaN or infinite"):
+        stratum_critical_point(f, s, X, Y)

@@ -668,8 +668,11 @@ def stratum_critical_point(
     """
     t0 = time.perf_counter()
     ensure_x64()
-    Xj = jnp.asarray(np.asarray(X, dtype=float))
-    Yj = jnp.asarray(np.asarray(Y, dtype=float).reshape(Xj.shape[0], arch.n_outputs))
+    X, Y = np.asarray(X, dtype=float), np.asarray(Y, dtype=float)
+    if not (np.all(np.isfinite(X)) and np.all(np.isfinite(Y))):
+        raise NeurovarietyError("the data contain NaN or infinite values; give finite X and Y")
+    Xj = jnp.asarray(X)
+    Yj = jnp.asarray(Y.reshape(Xj.shape[0], arch.n_outputs))
     gtol = gradient_tolerance(Yj, tol)
     rng = np.random.default_rng(seed)
     cert = lifting_certificate(arch, stratum)
