@@ -316,18 +316,17 @@ def singular_summary(arch: Architecture, *, seed: int = 0, time_limit: float = 3
     from ..errors import BudgetExceededError
     from ..invariants.dimension import dimension
     from ..invariants.singularities import singular
-    from ..invariants.strata import strata
+    from ..invariants.strata import count_strata, iter_strata
 
     t0 = time.perf_counter()
     deadline = _deadline(time_limit)
     dim = dimension(arch, seed=seed)
-    all_strata = strata(arch)
     rows: list[dict[str, Any]] = []
-    for s in all_strata:
+    for s in iter_strata(arch):  # streamed (never listed): each one starts in time
         if time.monotonic() > deadline:
             raise BudgetExceededError(
                 f"the time limit of {time_limit:g} s was spent after {len(rows)} of "
-                f"{len(all_strata)} strata of {arch.spec}; raise the option time_limit (and the "
+                f"{count_strata(arch)} strata of {arch.spec}; raise the option time_limit (and the "
                 "sweep's timeout)"
             )
         r = singular(arch, s, seed=seed, dim=dim)
