@@ -329,6 +329,7 @@ def variety_slice(
     F = r.equations[0].sympy()
     cs = sympy.symbols([f"c{i}" for i in range(r.n_coordinates)])
     phi = _phi_polynomials(arch)
+    grad_F = [sympy.diff(F, c) for c in cs]  # once, evaluated at each candidate point
     rng = np.random.default_rng([seed, 41])
     candidates = [stratum] if stratum is not None else _default_strata(arch)
     last_error = ""
@@ -338,8 +339,8 @@ def variety_slice(
             p = [_at(c, theta0) for c in phi]
             if st.reduced is not None and not any(p):
                 continue  # a cancellation reached the apex 0, a deeper stratum
-            grad = [sympy.diff(F, c).subs(dict(zip(cs, p, strict=True))) for c in cs]
-            if any(g != 0 for g in grad):
+            at_p = dict(zip(cs, p, strict=True))
+            if any(g.subs(at_p) != 0 for g in grad_F):
                 last_error = f"φ(θ0) is a smooth point of V on stratum {st.name!r}"
                 continue
             try:
