@@ -21,6 +21,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from .numerics import complex_gaussian
 from .system import DirectionalKernel, Kernel, System
 
 HomotopyFn = Callable[[Any, Any, jax.Array, jax.Array], tuple[jax.Array, jax.Array, jax.Array]]
@@ -127,13 +128,9 @@ def _parameter_fn(
     return fn
 
 
-def _random_complex(rng: np.random.Generator, *shape: int) -> np.ndarray:
-    return (rng.normal(size=shape) + 1j * rng.normal(size=shape)) / np.sqrt(2)
-
-
 def random_patch(rng: np.random.Generator, n_unknowns: int) -> np.ndarray:
     """A random unit complex vector ``a`` defining the affine patch ``a . X = 1``."""
-    a = _random_complex(rng, n_unknowns)
+    a = complex_gaussian(rng, n_unknowns)
     return a / np.linalg.norm(a)
 
 
@@ -163,7 +160,7 @@ def total_degree_homotopy(
     degs = tuple(system.degrees[i] for i in order[:n])
     a = random_patch(rng, n + 1)
     gamma = np.exp(2j * np.pi * rng.uniform())
-    R = _random_complex(rng, n, max(system.n_equations - n, 1))
+    R = complex_gaussian(rng, (n, max(system.n_equations - n, 1)))
     data = {
         "sys": system.data,
         "p": jnp.asarray(p, dtype=complex),
@@ -197,7 +194,7 @@ def parameter_homotopy(
     n = system.n_variables
     order, pows = square_layout(system)
     a = random_patch(rng, n + 1) if a is None else a
-    R = _random_complex(rng, n, max(system.n_equations - n, 1)) if R is None else R
+    R = complex_gaussian(rng, (n, max(system.n_equations - n, 1))) if R is None else R
     data = {"sys": system.data, "a": jnp.asarray(a), "R": jnp.asarray(R)}
     c = np.zeros_like(np.asarray(p1, dtype=complex)) if bend is None else bend
     c = np.broadcast_to(c, np.broadcast_shapes(np.shape(c), np.shape(p1)))

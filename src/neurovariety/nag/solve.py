@@ -32,7 +32,6 @@ from .homotopy import (
     to_patch,
     total_degree_homotopy,
 )
-from .homotopy import _random_complex as random_complex
 from .local_dimension import (
     MAX_COLUMNS,
     component_point,
@@ -40,6 +39,7 @@ from .local_dimension import (
     newton_affine,
     slice_system,
 )
+from .numerics import complex_gaussian
 from .points import cluster, condition_numbers
 from .points import equilibrated_condition_numbers as equilibrated_condition_numbers
 from .polyhedral import PolyhedralStart, polyhedral_start
@@ -486,10 +486,10 @@ def _components(
         idx = [k for k, g in enumerate(groups) if g[2] == d]
         if len(idx) < 2 or not 0 < d < n or time.monotonic() > deadline:
             continue
-        A = random_complex(rng, d, n)
+        A = complex_gaussian(rng, (d, n))
         S = slice_system(system, p, A)
         X = np.array([groups[k][1] for k in idx])
-        b_star = random_complex(rng, d)
+        b_star = complex_gaussian(rng, d)
         W, ok = _carry(S, X, X @ A.T, b_star, rng, deadline)
         known: list[tuple[np.ndarray, int]] = []
 
@@ -512,7 +512,7 @@ def _components(
             pts = np.array([w for w, _ in known])
             owners = [k for _, k in known]
             # Triangles of sizes spread over 1-10: larger ones encircle more branch points.
-            b1, b2 = (b_star + 10 ** rng.uniform(0, 1) * random_complex(rng, d) for _ in "12")
+            b1, b2 = (b_star + 10 ** rng.uniform(0, 1) * complex_gaussian(rng, d) for _ in "12")
             alive = np.ones(len(pts), bool)
             for lo, hi in ((b_star, b1), (b1, b2), (b2, b_star)):
                 pts, good = _carry(S, pts, lo, hi, rng, deadline)
