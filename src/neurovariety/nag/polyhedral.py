@@ -9,10 +9,11 @@ The mixed volume is computed from a regular mixed subdivision: lift every point 
 ``(a, w(a))`` with a random integer ``w``; a *mixed cell* is one edge ``{a_i, b_i}`` of each
 ``A_i`` with a common inner normal ``(alpha, 1)``: for every ``i``,
 ``<a_i, alpha> + w(a_i) = <b_i, alpha> + w(b_i) <= <c, alpha> + w(c)`` for all ``c`` in ``A_i``.
-Then ``MV = sum over mixed cells |det(b_i - a_i)|``. The cells are enumerated depth first, one
+Then ``MV = sum over mixed cells |det(b_i - a_i)|``. The cells are enumerated breadth first, one
 support at a time, pruning every partial choice of edges whose inequalities are infeasible (a
-linear program); this is the edge-extension scheme of Li, Li & Gao and of DEMiCs (Mizutani,
-Takeda & Kojima 2007) without their pairwise relation tables.
+linear program, batched per level) or that holds two edges without a common normal (a table of
+compatible pairs); this is the edge-extension scheme of Li, Li & Gao and of DEMiCs (Mizutani,
+Takeda & Kojima 2007).
 """
 
 from __future__ import annotations
