@@ -392,23 +392,6 @@ class RealEDCount:
 REAL_PRECISIONS = (256, 1024, 4096)
 
 
-def _ball_values(terms: list[dict[tuple[int, ...], Any]], z: list[Any]) -> list[Any]:
-    """c(z) as Arb balls (``flint.acb``) at the ball point ``z``."""
-    import flint
-
-    out = []
-    for t in terms:
-        total = flint.acb(0)
-        for e, a in t.items():
-            term = flint.acb(a)
-            for zi, ei in zip(z, e, strict=True):
-                if ei:
-                    term *= zi**ei
-            total += term
-        out.append(total)
-    return out
-
-
 def _overlap(c: list[Any], d: list[Any]) -> bool:
     return all(x.overlaps(y) for x, y in zip(c, d, strict=True))
 
@@ -456,12 +439,22 @@ def _real_function_classes(
     """(functions, real functions, real functions with a real chart point, real chart points)
     from msolve's parametrization: every solution as Arb balls, grouped by
     :func:`function_classes`, at rising precision until the balls decide."""
-    for prec in REAL_PRECISIONS:
-        points = param.points(names, prec)
-        values = [_ball_values(terms, z) for _, z in points]
-        counts = function_classes(values, [r for r, _ in points], fiber)
-        if counts is not None:
-            return (*counts, sum(r for r, _ in points))
+    import flint
+
+    from ..nag.certify import BallPolynomials
+
+    C = BallPolynomials(terms, len(names))
+    old = flint.ctx.prec
+    try:
+        for prec in REAL_PRECISIONS:
+            points = param.points(names, prec)
+            flint.ctx.prec = prec  # c(z) at the points' precision, not the default 53 bits
+            values = [C.values(z).entries() for _, z in points]
+            counts = function_classes(values, [r for r, _ in points], fiber)
+            if counts is not None:
+                return (*counts, sum(r for r, _ in points))
+    finally:
+        flint.ctx.prec = old
     raise NeurovarietyError(
         f"the {param.degree} critical chart points do not fall into classes of the fiber size "
         f"{fiber} at {REAL_PRECISIONS[-1]} bits (critical functions too close to tell apart, "
