@@ -185,7 +185,7 @@ def test_report_never_calls_a_partial_search_the_zero_ideal() -> None:
 
     skipped: list[tuple[str, str]] = []
     clock = _Clock(time.perf_counter(), 60.0)
-    html = _equations_section(parse_architecture("mlp 2-3-2-3-4 x^2"), 0, clock, skipped)
+    html, _ = _equations_section(parse_architecture("mlp 2-3-2-3-4 x^2"), 0, clock, skipped)
     text = _text(html)
     assert "zero ideal" not in text
     assert "(none of degree ≤ 3, proven; I(V) ≠ 0 since dim V = 16 &lt; 36)" in text

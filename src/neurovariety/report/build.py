@@ -144,10 +144,9 @@ def build_report(
     X = rng.standard_normal((n_samples, arch.n_inputs))
     Y = rng.standard_normal((n_samples, arch.n_outputs))
 
-    found: list[Any] = []
-    eq_html = _equations_section(arch, seed, clock, skipped, found)
+    eq_html, eqs = _equations_section(arch, seed, clock, skipped)
     exp_html, exposures = _exposure_section(arch, verdicts, seed, clock, skipped)
-    figures = _figures(arch, prof, verdicts, X, Y, seed, atlas, clock, skipped, found)
+    figures = _figures(arch, prof, verdicts, X, Y, seed, atlas, clock, skipped, eqs)
     if exposures:
         figures.append(exposure_chart(exposures))
 
@@ -268,28 +267,25 @@ def _equations_section(
     seed: int,
     clock: _Clock,
     skipped: list[tuple[str, str]],
-    found: list[Any] | None = None,
-) -> str:
-    """The equations as HTML; the result is appended to ``found`` (the slice figure's input)."""
+) -> tuple[str, Any]:
+    """The equations as HTML, and their result (the slice figure's input; None if skipped)."""
     from ..invariants.equations import equations
 
     if isinstance(arch, Attention):
         # listed as skipped by the profile already
-        return _none(f"skipped: {dict(ATTENTION_SKIPPED)['equations']}")
+        return _none(f"skipped: {dict(ATTENTION_SKIPPED)['equations']}"), None
     if clock.left() < EQUATIONS_MIN_SECONDS:
         reason = f"time budget left {max(clock.left(), 0):.0f} s < {EQUATIONS_MIN_SECONDS:g} s"
         skipped.append(("equations", reason))
-        return _none(f"skipped: {reason}")
+        return _none(f"skipped: {reason}"), None
     t0 = time.perf_counter()
     try:
         r = equations(arch, max_degree=4, seed=seed, max_monomials=20_000, max_piece=1_500)
     except NeurovarietyError as e:
         skipped.append(("equations", str(e)))
-        return _none(f"skipped: {e}")
+        return _none(f"skipped: {e}"), None
     finally:
         clock.timed("equations", t0)
-    if found is not None:
-        found.append(r)
     for note in r.notes:
         skipped.append(("equations beyond degree " + str(r.complete_through), note))
     coords = "\n".join(f"c{i} = {c}" for i, c in enumerate(r.coordinates))
@@ -298,7 +294,7 @@ def _equations_section(
     return (
         f"<ul>{bullets}</ul><h3>Coordinates of the function space</h3><pre>{H.esc(coords)}</pre>"
         f"<h3>Equations</h3><pre>{H.esc(eqs)}</pre>"
-    )
+    ), r
 
 
 def _exposure_strata(verdicts: list[tuple[Stratum, str]]) -> list[Stratum]:
@@ -473,7 +469,7 @@ def _figures(
     atlas: str | Path | None,
     clock: _Clock,
     skipped: list[tuple[str, str]],
-    found: list[Any],
+    eqs: Any,
 ) -> list[Figure]:
     d = prof.dimension
     bounds = [
@@ -491,7 +487,7 @@ def _figures(
         skipped.append(("picture of the neuromanifold", nm))
     clock.timed("figure: neuromanifold", t0)
     t0 = time.perf_counter()
-    sl = _slice_figure(arch, verdicts, found[0] if found else None, seed, skipped)
+    sl = _slice_figure(arch, verdicts, eqs, seed, skipped)
     if sl is not None:
         figs.append(sl)
     clock.timed("figure: slice", t0)
