@@ -24,7 +24,7 @@ def plot_command(
     spec: Annotated[str, spec_argument("mlp 2-2-1 x^3+x^2")],
     out: Annotated[
         Path,
-        output_file_option("--out", "-o", help="figure file (.png or .svg)"),
+        output_file_option("--out", "-o", help="figure file (.png, .svg or .pdf)"),
     ],
     kind: Annotated[
         Slice,
