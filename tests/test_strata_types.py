@@ -100,6 +100,13 @@ def test_lcn_factors_commute_so_reordered_patterns_are_strata() -> None:
         st.parse_stratum(parse_architecture("lcn k=4,2 s=2"), "interior-zero 0|0:3 0|0")
 
 
+@pytest.mark.parametrize("name", ["interior-zero 0|0:0 0|0", "padding 0|0:0 0|1"])
+def test_a_dilation_below_one_is_no_stratum(name: str) -> None:
+    # a spacing of 0 between the non-zero taps names no filter pattern (and divided by zero)
+    with pytest.raises(ArchitectureError, match="no stratum"):
+        st.parse_stratum(parse_architecture("lcn k=3,2 s=2"), name)
+
+
 def _hessian_rank(F: sympy.Expr, point: list[sympy.Expr], n: int) -> tuple[list, int]:
     subs = dict(zip(C[:n], point, strict=True))
     grad = [sympy.diff(F, v).subs(subs) for v in C[:n]]

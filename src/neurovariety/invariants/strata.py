@@ -452,6 +452,8 @@ def _parse_cnn(arch: CNN, words: list[str]) -> Stratum | None:
     except ValueError:
         return None
     D = tuple(dils)
+    if any(d < 1 for d in D):
+        return None
     if any(d > 1 for d in D):
         if D not in set(_dilations(arch)):
             return None
