@@ -255,3 +255,20 @@ def test_lcn_52_sing_v_beyond_the_strata() -> None:
     point = {sympy.Symbol(f"c{j}"): coeffs[j].subs(first) for j in range(7)}
     (comp,) = r_.components
     assert all(sympy.sympify(e.replace("^", "**")).subs(point) == 0 for e in comp.equations)
+
+
+@pytest.mark.parametrize("spec", ["lcn k=3,2", "lcn k=4,3,5 s=2,1", "lcn k=9,6,8,5 s=2,3,1"])
+def test_lcn_dilations_are_the_chains_of_the_whole_product(spec: str) -> None:
+    # the pruned enumeration yields exactly the dilation vectors of the full product whose
+    # scales form a divisibility chain, in the product's order
+    import itertools
+
+    arch = parse_architecture(spec)
+    options = [[1, *range(2, k)] for k in arch.filters]
+    spacing = [1, *itertools.accumulate(arch.strides, lambda a, b: a * b)]
+    expected = []
+    for D in itertools.product(*options):
+        t = sorted(d * s for d, s in zip(D, spacing, strict=True))
+        if all(b % a == 0 for a, b in zip(t, t[1:], strict=False)):
+            expected.append(D)
+    assert list(st._dilations(arch)) == expected

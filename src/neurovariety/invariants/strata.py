@@ -25,6 +25,7 @@ from __future__ import annotations
 import dataclasses
 import itertools
 import math
+import operator
 from collections.abc import Iterator
 from functools import cached_property
 
@@ -301,8 +302,20 @@ def _dilations(arch: CNN) -> Iterator[tuple[int, ...]]:
     """Dilation vectors that give strata (see the module docstring), all-ones first."""
     L = len(arch.filters)
     if isinstance(arch, LCN):
-        options = [[1, *range(2, k)] for k in arch.filters]
-        yield from (D for D in itertools.product(*options) if _lcn_order(arch, D) is not None)
+        # the scales d_i·S_i must form a divisibility chain (:func:`_lcn_order`); so must those
+        # of every prefix, which prunes the product of the options (58⁴ for four filters of 60)
+        spacing = list(itertools.accumulate(arch.strides, operator.mul, initial=1))  # type: ignore[arg-type]
+
+        def chains(i: int, scales: list[int], head: tuple[int, ...]) -> Iterator[tuple[int, ...]]:
+            if i == L:
+                yield head
+                return
+            for d in (1, *range(2, arch.filters[i])):
+                t = sorted([*scales, d * spacing[i]])
+                if not any(b % a for a, b in zip(t, t[1:], strict=False)):
+                    yield from chains(i + 1, t, (*head, d))
+
+        yield from chains(0, [], ())
         return
 
     def rec(i: int, s: list[int], tail: tuple[int, ...]) -> Iterator[tuple[int, ...]]:
