@@ -31,30 +31,14 @@ from .options import (
 )
 
 
-def _read_data(path: str, arch: object) -> tuple[object, object]:
-    import numpy as np
+def _read_data(path: str, arch: Any) -> tuple[Any, Any]:
+    """``critical --data``: :func:`~neurovariety.experiments.data.load_data` (as ``train --data``),
+    checked against ``arch``."""
+    from ..experiments.data import load_data
 
-    n_in, n_out = arch.n_inputs, arch.n_outputs  # type: ignore[attr-defined]
-    try:
-        if path.endswith(".npz"):
-            data = np.load(path)
-            X, Y = data["X"], data["Y"]
-        else:
-            from ..experiments.data import read_csv
-
-            table = read_csv(path)  # a first line of column names is skipped
-            X, Y = table[:, :n_in], table[:, n_in:]
-    except (OSError, KeyError, ValueError) as e:
-        raise NeurovarietyError(
-            f"cannot read data {path!r} ({e}); give an .npz with arrays X, Y or a CSV with "
-            f"{n_in} input columns then {n_out} output columns"
-        ) from None
-    if X.shape[1] != n_in or Y.reshape(len(Y), -1).shape[1] != n_out:
-        raise NeurovarietyError(
-            f"data {path!r} has {X.shape[1]} inputs / {Y.shape[1:]} outputs; the architecture "
-            f"needs {n_in} inputs and {n_out} outputs"
-        )
-    return X, Y
+    ds = load_data(path, arch.n_inputs, arch.n_outputs)
+    ds.check(arch)
+    return ds.X, ds.Y
 
 
 @clean_errors
@@ -90,6 +74,13 @@ def critical_command(
     for spec in specs:
         arch = parse_spec(spec)
         chosen = [parse_stratum(arch, stratum)] if stratum else strata(arch)
+        if data and not trials:  # once per architecture, the same for each of its strata
+            X, Y = _read_data(data, arch)
+        elif not trials:
+            rng = np.random.default_rng(seed)
+            n = samples or max(2 * arch.n_params, 8)
+            X = rng.standard_normal((n, arch.n_inputs))
+            Y = rng.standard_normal((n, arch.n_outputs))
         for s in chosen:
             if trials:
                 with status(f"critical exposure {arch.spec} [{s.name}]: {trials} datasets"):
@@ -99,13 +90,6 @@ def critical_command(
                         )
                     )
                 continue
-            if data:
-                X, Y = _read_data(data, arch)
-            else:
-                rng = np.random.default_rng(seed)
-                n = samples or max(2 * arch.n_params, 8)
-                X = rng.standard_normal((n, arch.n_inputs))
-                Y = rng.standard_normal((n, arch.n_outputs))
             results.append(stratum_critical_point(arch, s, X, Y, seed=seed))
     if plot:
         exposure_figure(results, plot)
