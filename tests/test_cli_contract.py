@@ -62,6 +62,10 @@ CHOICES = {
     ("bias", "--targets"): "neurovariety.experiments.bias:TARGETS",
     ("fisher", "--method"): ("auto", "exact", "monte-carlo"),
     ("atlas plot", "--kind"): ("heatmap", "thresholds", "values"),
+    ("edd", "--real-method"): "neurovariety.landscape.ed_real:REAL_METHODS",
+    ("plot", "--slice"): ("variety", "loss"),
+    ("plot", "--plane"): "neurovariety.report.slices:PLANES",
+    ("bias", "--step-control"): "neurovariety.experiments.training:STEP_CONTROLS",
 }
 
 
