@@ -130,3 +130,16 @@ def test_wilson_interval_and_fisher_in_closed_form() -> None:
     assert proportion(5, 10)["fraction"] == 0.5
     # [[3, 0], [0, 3]]: the observed table has probability 1/C(6, 3); two-sided p doubles it
     assert fisher_p(proportion(3, 3), proportion(0, 3)) == pytest.approx(0.1)
+
+
+def test_figures_of_an_architecture_without_strata(tmp_path) -> None:
+    # cnn k=1,1 has no strata: its end points have no distances (None), which the figures skip
+    from neurovariety.experiments.bias import singularity_bias
+    from neurovariety.experiments.plots import bias_fractions, distance_histogram
+
+    cfg = TrainConfig(optimizer="gd", steps=5, records=1, batch_seeds=2)
+    mlp, cnn = parse_architecture("mlp 1-1-1 x^2"), parse_architecture("cnn k=1,1 x^2")
+    result = singularity_bias(mlp, cnn, seeds=2, samples=10, config=cfg)
+    assert all(r["function_distance"] is None for r in result.cnn.runs)
+    assert bias_fractions(result, tmp_path / "b.png").stat().st_size > 0
+    assert distance_histogram([result.mlp, result.cnn], tmp_path / "d.png").stat().st_size > 0

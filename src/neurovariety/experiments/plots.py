@@ -38,14 +38,18 @@ def _save(fig: Any, path: str | Path) -> Path:
     return out
 
 
+def _log_distances(res: TrainingResult, field: str) -> np.ndarray:
+    """log10 of the runs' ``field`` (floored at 1e-16); None (a diverged run, or an architecture
+    without strata) is left out."""
+    v = np.array([r[field] for r in res.runs if r[field] is not None], dtype=float)
+    return np.log10(np.maximum(v, 1e-16))
+
+
 def distance_histogram(results: list[TrainingResult], path: str | Path) -> Path:
     """Histogram of log10 of each run's smallest relative distance to a stratum at its end."""
     plt = _plt()
     fig, ax = plt.subplots(figsize=(6.4, 3.8))
-    vals = [
-        np.log10(np.maximum([r["min_rel_distance"] for r in res.runs if not r["diverged"]], 1e-16))
-        for res in results
-    ]
+    vals = [_log_distances(res, "min_rel_distance") for res in results]
     lo = min((v.min() for v in vals if v.size), default=-16.0)
     bins = np.linspace(min(lo, -6.0), 0.5, 40)
     for res, v in zip(results, vals, strict=True):
@@ -86,10 +90,7 @@ def bias_fractions(result: BiasResult, path: str | Path) -> Path:
     ax.set_ylim(0, 1.0)
     ax.set_ylabel("fraction of converged runs (95% Wilson CI)")
     ax.legend(fontsize=7, loc="upper left")
-    vals = [
-        np.log10(np.maximum([r["function_distance"] for r in res.runs if not r["diverged"]], 1e-16))
-        for res in (result.mlp, result.cnn)
-    ]
+    vals = [_log_distances(res, "function_distance") for res in (result.mlp, result.cnn)]
     bins = np.linspace(min([-8.0, *(v.min() for v in vals if v.size)]), 0.5, 40)
     for res, v in zip((result.mlp, result.cnn), vals, strict=True):
         hx.hist(v, bins=bins, alpha=0.6, label=res.architecture)
