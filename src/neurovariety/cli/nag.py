@@ -55,10 +55,11 @@ def run_solve(
     from ..nag.system import read_system
 
     system = read_system(file)
+    values = _parameters(parameters)
     with status(f"solve {file.name}: tracking paths"):
         result = solve(
             system,
-            parameters=_parameters(parameters),
+            parameters=values,
             seed=seed,
             time_limit=time_limit,
             start=start,
@@ -66,7 +67,7 @@ def run_solve(
     cert = None
     if certify:
         with status(f"solve {file.name}: certifying"):
-            cert = certify_fn(system, result, parameters=_parameters(parameters))
+            cert = certify_fn(system, result, parameters=values)
     if as_json:
         out = result.to_dict()
         out["variables"] = list(system.variables)
