@@ -335,7 +335,10 @@ def pool_track(
             k = min(pool.max_width - pool.busy, B - start)
             rows = slice(start, start + k)
             start += pool.load(
-                X0[rows], {key: v[rows] for key, v in pdata.items()}, np.arange(B)[rows], opts
+                X0[rows],
+                {key: v[rows] for key, v in pdata.items()},
+                np.arange(start, start + k),
+                opts,
             )
         if start >= B:
             pool.shrink()  # nothing left to load: the stragglers alone
