@@ -82,10 +82,8 @@ def _normalise(
     if isinstance(strides, (str, bytes)) or not hasattr(strides, "__iter__"):
         raise ArchitectureError(f"strides must be an int or a sequence; got {strides!r}")
     s_list = [_shape(x, "stride") for x in strides]  # type: ignore[union-attr]
-    if len(s_list) == 1 and L != 2:
+    if len(s_list) == 1:  # one stride for every layer (none for a single layer)
         s_list = s_list * (L - 1)
-    if L == 1 and len(s_list) <= 1:
-        s_list = []
     if len(s_list) != L - 1:
         raise ArchitectureError(
             f"{len(s_list)} strides given for {L} layers; give the strides of layers 1..L−1 "
