@@ -31,10 +31,9 @@ def cores() -> int:
 
 # ---------------------------------------------------------------- running programs
 #
-# Every compiled program runs on a worker thread, and the caller waits in Python, in short
-# slices: Ctrl-C (raised between Python bytecodes of the main thread, never inside XLA's wait for
-# a result) and deadlines reach it within a slice, a worker's exception is raised in the caller,
-# and a call cut short by its deadline is abandoned (it runs on to its end, its result unused).
+# (see the module docstring) Ctrl-C is raised between Python bytecodes of the main thread, never
+# inside XLA's wait for a result: hence the waits in slices. An abandoned call runs on to its end,
+# its result unused.
 
 
 class _Workers:
