@@ -41,7 +41,6 @@ from .local_dimension import (
 )
 from .numerics import complex_gaussian
 from .points import cluster, condition_numbers
-from .points import equilibrated_condition_numbers as equilibrated_condition_numbers
 from .polyhedral import PolyhedralStart, polyhedral_start
 from .result import Component, PathResult, PathStatus, SolveResult
 from .system import System, evaluate_batch
