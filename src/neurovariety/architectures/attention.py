@@ -154,8 +154,7 @@ class Attention(Architecture):
 
     @property
     def n_params(self) -> int:
-        w, a = self.widths, self.attention_widths
-        return sum(a[i] * 2 * w[i] + w[i + 1] * w[i] for i in range(len(a)))
+        return self.layer_offsets()[-1][3]  # the end of the last layer's V
 
     # ---- what the Layer stack commands would use: refused ---------------------------------
 
