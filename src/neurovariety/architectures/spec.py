@@ -53,8 +53,14 @@ def _ints(text: str, what: str, sep: str) -> tuple[int, ...]:
 
 def _shapes(text: str, what: str) -> tuple[tuple[int, ...], ...]:
     """Comma-separated sizes, each an int or ``AxB`` for a 2D filter or stride."""
-    _ints(text.lower().replace("x", ","), what, ",")  # depth, digits and characters checked
-    return tuple(_ints(part, what, "x") for part in text.lower().split(","))
+    low = text.lower()
+    if not re.fullmatch(r"[0-9]+(x[0-9]+)*(,[0-9]+(x[0-9]+)*)*", low):
+        raise ArchitectureError(
+            f"{what} {text!r} must be positive integers: sizes such as 3 or 3x3 separated "
+            f"by ','; {_EXAMPLES}"
+        )
+    _ints(low.replace("x", ","), what, ",")  # at most MAX_DEPTH + 1 numbers, none too large
+    return tuple(_ints(part, what, "x") for part in low.split(","))
 
 
 def parse_architecture(text: str) -> Architecture:
