@@ -65,6 +65,68 @@ class Verdict(enum.StrEnum):
     UNKNOWN = "unknown"
 
 
+class Certainty(enum.StrEnum):
+    """How far a result's value can be trusted, strongest first.
+
+    One scale for every result, so a sweep, a report or a user can compare a certified dimension
+    with a numerical degree. ``certified`` is true for the two levels that need no trust in
+    floating point or in luck.
+
+    - ``PROVEN``: exact arithmetic, or a theorem whose hypotheses were checked.
+    - ``CERTIFIED``: numerics with rigorous error control (interval arithmetic, Krawczyk or α-theory
+      certificates, rank bounds from both sides that meet).
+    - ``PROBABLE``: exact arithmetic at random points; wrong only with a stated, bounded probability
+      (Schwartz–Zippel), e.g. a rank mod p below a proven bound.
+    - ``NUMERICAL``: floating point with a stated margin (singular-value gap, residual), no proof.
+    - ``BOUND``: only a bound on the value is established, not the value itself.
+    - ``UNKNOWN``: nothing decided (failed, timed out, out of budget).
+
+    >>> Certainty.PROVEN.certified, Certainty.PROBABLE.certified
+    (True, False)
+    >>> weakest(Certainty.CERTIFIED, Certainty.NUMERICAL, Certainty.PROVEN)
+    <Certainty.NUMERICAL: 'numerical'>
+    >>> Certainty.CERTIFIED.at_least(Certainty.PROBABLE), Certainty.BOUND.at_least("numerical")
+    (True, False)
+    """
+
+    PROVEN = "proven"
+    CERTIFIED = "certified"
+    PROBABLE = "probable"
+    NUMERICAL = "numerical"
+    BOUND = "bound"
+    UNKNOWN = "unknown"
+
+    @property
+    def strength(self) -> int:
+        """Higher is stronger: ``UNKNOWN`` is 0, ``PROVEN`` is 5."""
+        return len(_CERTAINTY_ORDER) - 1 - _CERTAINTY_ORDER.index(self)
+
+    @property
+    def certified(self) -> bool:
+        """True for ``PROVEN`` and ``CERTIFIED``: no floating-point trust, no luck involved."""
+        return self.strength >= Certainty.CERTIFIED.strength
+
+    def at_least(self, other: Certainty | str) -> bool:
+        """Whether this level is as strong as ``other`` (a level or its value)."""
+        return self.strength >= Certainty(other).strength
+
+
+_CERTAINTY_ORDER = list(Certainty)  # strongest first, as declared
+
+
+def weakest(*levels: Certainty | str) -> Certainty:
+    """The weakest of ``levels``: a value built from several inherits the least certain one.
+
+    With no levels there is nothing to vouch for, so ``UNKNOWN``.
+
+    >>> weakest("proven", Certainty.BOUND), weakest()
+    (<Certainty.BOUND: 'bound'>, <Certainty.UNKNOWN: 'unknown'>)
+    """
+    if not levels:
+        return Certainty.UNKNOWN
+    return min((Certainty(level) for level in levels), key=lambda c: c.strength)
+
+
 @dataclasses.dataclass(frozen=True)
 class Result:
     """Base of all results.
