@@ -127,6 +127,49 @@ def weakest(*levels: Certainty | str) -> Certainty:
     return min((Certainty(level) for level in levels), key=lambda c: c.strength)
 
 
+@dataclasses.dataclass(frozen=True, kw_only=True, eq=False, repr=False)
+class Provenance:
+    """Mixin: what a result was computed for, from which seed, and in how long.
+
+    Keyword-only, so a subclass keeps its own positional fields (with or without defaults) in
+    any order; ``dataclasses.fields`` lists these three first.
+
+    >>> @dataclasses.dataclass(frozen=True, repr=False)
+    ... class R(Result, Provenance):
+    ...     value: int
+    >>> r = R(7, architecture="mlp 2-2-1 x^2", seed=0, seconds=0.5)
+    >>> r.to_dict(), r.provenance_bullet()
+    ({'architecture': 'mlp 2-2-1 x^2', 'seed': 0, 'seconds': 0.5, 'value': 7}, 'seed 0 · 0.5 s')
+    """
+
+    architecture: str
+    seed: int
+    seconds: float
+
+    def provenance_bullet(self) -> str:
+        """The closing bullet of a summary: seed and wall time."""
+        return f"seed {self.seed} · {self.seconds:.3g} s"
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True, eq=False, repr=False)
+class Graded:
+    """Mixin: one ``certainty`` field, and ``certified`` derived from it (exported by ``to_dict``).
+
+    >>> @dataclasses.dataclass(frozen=True, repr=False)
+    ... class R(Result, Graded):
+    ...     value: int
+    >>> R(7, certainty=Certainty.PROVEN).to_dict()
+    {'certainty': 'proven', 'value': 7, 'certified': True}
+    """
+
+    certainty: Certainty
+
+    @property
+    def certified(self) -> bool:
+        """True when the certainty is ``PROVEN`` or ``CERTIFIED``."""
+        return Certainty(self.certainty).certified
+
+
 @dataclasses.dataclass(frozen=True)
 class Result:
     """Base of all results.
