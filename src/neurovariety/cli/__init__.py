@@ -10,13 +10,22 @@ only on a terminal. Nothing heavy is imported before a command runs, so ``--help
 
 from __future__ import annotations
 
+import sys
 from typing import Annotated
 
 import typer
 
 from .. import __version__
 from . import experiments, invariants, landscape, nag, report, sweeps
-from .contract import EXIT_CODES_HELP, add_commands, enable_compile_cache
+from .contract import (
+    EXIT_BAD_INPUT,
+    EXIT_CODES_HELP,
+    EXIT_INTERRUPTED,
+    EXIT_OK,
+    add_commands,
+    enable_compile_cache,
+    error_line,
+)
 
 app = typer.Typer(
     help="Neuroalgebraic geometry of polynomial neural networks.",
@@ -90,5 +99,23 @@ add_commands(app, {name: _COMMANDS[name] for name in TABLE_OF_CONTENTS})
 app.add_typer(sweeps.atlas, name="atlas")
 
 
-def main() -> None:  # pragma: no cover - `python -m neurovariety`
-    app(prog_name="neurovariety")
+def main(argv: list[str] | None = None) -> None:
+    """The ``neurovariety`` program: the app, with click's own usage errors on one line.
+
+    Typer prints a rejected option or choice in a box; every other error of the command line is
+    one ``error:`` line (``cli/contract.py``), so a rejection is one line too, with the exit code
+    2 of bad input and where to look for the fix.
+    """
+    try:
+        code = app(args=argv, prog_name="neurovariety", standalone_mode=False)
+    except typer.Abort:
+        sys.exit(EXIT_INTERRUPTED)
+    except typer.TyperException as e:  # click's usage errors, as typer vendors them
+        ctx = getattr(e, "ctx", None)
+        if type(e).__name__ == "NoArgsIsHelpError":  # typer has printed the help already
+            sys.exit(EXIT_BAD_INPUT)
+        message = e.format_message().replace("Value error, ", "").rstrip(".")
+        where = f"{ctx.command_path} -h" if ctx is not None else "neurovariety -h"
+        error_line(f"{message} (see '{where}')")
+        sys.exit(int(getattr(e, "exit_code", EXIT_BAD_INPUT)))
+    sys.exit(code if isinstance(code, int) else EXIT_OK)

@@ -72,7 +72,8 @@ _TYPER_EXITS: tuple[type[BaseException], ...] = tuple(
 )
 
 
-def _error_line(message: str) -> None:
+def error_line(message: str) -> None:
+    """``error: message`` on stderr, the one form of every error the command line prints."""
     err_console.print(f"[bold red]error:[/] {escape(message)}", highlight=False, soft_wrap=True)
 
 
@@ -305,10 +306,10 @@ def clean_errors(
                 text = _limit_message(float(limit or 0))
                 if on_interrupt is not None:
                     text += "; " + on_interrupt(kwargs).removeprefix("interrupted: ")
-                _error_line(text)
+                error_line(text)
                 raise _exit(EXIT_LIMIT) from None
             except BudgetExceededError as e:
-                _error_line(str(e))
+                error_line(str(e))
                 raise _exit(EXIT_LIMIT) from None
             except KeyboardInterrupt:
                 text = "interrupted" if on_interrupt is None else on_interrupt(kwargs)
@@ -318,16 +319,16 @@ def clean_errors(
                 _exit(int(getattr(e, "exit_code", EXIT_INTERNAL) or 0))
                 raise
             except MemoryError:
-                _error_line("out of memory; give a smaller problem, or more memory")
+                error_line("out of memory; give a smaller problem, or more memory")
                 raise _exit(EXIT_INTERNAL) from None
             except Exception as e:
                 if isinstance(e, NeurovarietyError) and not isinstance(e, InternalError):
-                    _error_line(str(e))  # bad input: what is wrong and the fix
+                    error_line(str(e))  # bad input: what is wrong and the fix
                     raise _exit(EXIT_BAD_INPUT) from None
                 if os.environ.get("NEUROVARIETY_DEBUG"):
                     raise
                 kind = "" if isinstance(e, InternalError) else f"{type(e).__name__}: "
-                _error_line(f"internal error: {kind}{e}; {INTERNAL_ERROR_HINT}")
+                error_line(f"internal error: {kind}{e}; {INTERNAL_ERROR_HINT}")
                 raise _exit(EXIT_INTERNAL) from None
             if _run.limit_reached:
                 note("note: a time limit cut the computation short; the result is partial")
