@@ -5,7 +5,7 @@ Usage::
 
     python benchmarks/equations.py            # all cases, 600 s cap per external run
     python benchmarks/equations.py --quick    # small cases, 60 s cap
-    python benchmarks/equations.py --append   # also append the table to benchmarks/RESULTS.md
+    python benchmarks/equations.py --write-results   # also replace its RESULTS.md section
 
 For each case the external tools get the exact coefficient map φ over Q (``fmpq_mpoly``) and
 compute the whole elimination ideal; we interpolate through the degree ``K`` given per case
@@ -25,6 +25,8 @@ import tempfile
 import time
 from collections import Counter
 from pathlib import Path
+
+from _machine import commit, cpu_model, replace_section  # benchmarks/ is on sys.path as a script
 
 from neurovariety import parse_architecture
 from neurovariety.invariants.equations import coordinates, equations
@@ -134,7 +136,9 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true", help="small cases, 60 s cap")
     ap.add_argument("--timeout", type=float, default=None, help="cap per external run (s)")
-    ap.add_argument("--append", action="store_true", help="append to benchmarks/RESULTS.md")
+    ap.add_argument(
+        "--write-results", action="store_true", help="replace its section of benchmarks/RESULTS.md"
+    )
     args = ap.parse_args()
     cap = args.timeout or (60.0 if args.quick else 600.0)
     cases = [c for c in CASES if not args.quick or c[0] in QUICK]
@@ -162,14 +166,15 @@ def main() -> None:
         print(row, flush=True)
         rows.append(row)
     load = os.getloadavg()
+    command = " ".join(["python benchmarks/equations.py", *sys.argv[1:]])
+    command = command.replace(" --write-results", "")
     header = [
-        "",
         "## Implicitization: modular interpolation vs Macaulay2 / Singular "
-        f"({time.strftime('%Y-%m-%d')})",
+        "(`benchmarks/equations.py`)",
         "",
-        f"`python benchmarks/equations.py{' --quick' if args.quick else ''}`; cap {cap:.0f} s per "
-        f"external run; 2 shared cores, load average {load[0]:.1f} / {load[1]:.1f} / "
-        f"{load[2]:.1f} (1/5/15 min) at the end — timings are noisy.",
+        f"`{command}` · {time.strftime('%Y-%m-%d')} · commit {commit()} · {cpu_model()}, "
+        f"{os.cpu_count()} cores, load average {load[0]:.1f} / {load[1]:.1f} / {load[2]:.1f} "
+        f"(1/5/15 min) at the end — timings are noisy · cap {cap:.0f} s per external run.",
         "Ours = `equations(arch, max_degree=K)` (multigraded interpolation mod p, lifting, "
         "minimization, exact verification included). M2 = `kernel` of the ring map; Singular = "
         "`eliminate` + `minbase`. Speed-up = fastest reference / ours. Same = same number of "
@@ -181,12 +186,11 @@ def main() -> None:
         "|---|---|---|---|---|---|---|---|---|",
     ]
     text = "\n".join(header + rows) + "\n"
-    if args.append:
+    sys.stdout.write(text)
+    if args.write_results:
         path = Path(__file__).with_name("RESULTS.md")
-        with path.open("a") as fh:
-            fh.write(text)
-    else:
-        sys.stdout.write(text)
+        replace_section(path, "## Implicitization", text)
+        print(f"replaced its section of {path}")
 
 
 if __name__ == "__main__":

@@ -12,7 +12,7 @@ Usage::
 
     python benchmarks/rank_mod_p.py                      # 1000 2000 4000 6200, p ~ 2**20
     python benchmarks/rank_mod_p.py --sizes 1000 2000 --prime 8388593 --flint-max 2000
-    python benchmarks/rank_mod_p.py --append-results     # also append to benchmarks/RESULTS.md
+    python benchmarks/rank_mod_p.py --write-results      # also replace its RESULTS.md section
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from __future__ import annotations
 import argparse
 import datetime
 import os
+import sys
 import time
 import warnings
 from pathlib import Path
@@ -27,7 +28,7 @@ from pathlib import Path
 import flint
 import numpy as np
 import scipy.linalg
-from _machine import cpu_model  # benchmarks/ is on sys.path when run as a script
+from _machine import commit, cpu_model, replace_section  # benchmarks/ is on sys.path
 
 from neurovariety.exact import is_prime, rank_mod_p
 
@@ -64,7 +65,9 @@ def main() -> None:
     ap.add_argument("--repeat", type=int, default=2)
     ap.add_argument("--flint-max", type=int, default=6200, help="skip FLINT above this size")
     ap.add_argument("--no-deficient", action="store_true", help="only full-rank matrices")
-    ap.add_argument("--append-results", action="store_true")
+    ap.add_argument(
+        "--write-results", action="store_true", help="replace its section of benchmarks/RESULTS.md"
+    )
     ap.add_argument("--seed", type=int, default=0)
     args = ap.parse_args()
     p = args.prime
@@ -112,18 +115,19 @@ def main() -> None:
                 flush=True,
             )
 
-    if args.append_results:
+    if args.write_results:
         path = Path(__file__).with_name("RESULTS.md")
+        command = " ".join(["python benchmarks/rank_mod_p.py", *sys.argv[1:]])
+        command = command.replace(" --write-results", "")
         lines = [
+            "## Exact rank mod p (`benchmarks/rank_mod_p.py`)",
             "",
-            f"## Exact rank mod p ({datetime.date.today().isoformat()})",
-            "",
-            f"`benchmarks/rank_mod_p.py`, p = {p}; machine: {cpu_model()}, "
-            f"{os.cpu_count()} cores, numpy {np.__version__} (OpenBLAS), python-flint "
-            f"{flint.__version__}. Best of {args.repeat} for ours and LU; FLINT once (its "
-            "numpy-to-nmod_mat conversion is timed apart). Deficient: rank n - n/10 by dependent "
-            "rows and columns, shuffled. load: 1-minute load average when the row finished (the "
-            "machine is shared; 2 = both cores busy).",
+            f"`{command}` · {datetime.date.today().isoformat()} · commit {commit()} · "
+            f"{cpu_model()}, {os.cpu_count()} cores · numpy {np.__version__} (OpenBLAS), "
+            f"python-flint {flint.__version__} · p = {p}. Best of {args.repeat} for ours and LU; "
+            "FLINT once (its numpy-to-`nmod_mat` conversion is timed apart). Deficient: rank "
+            "n - n/10 by dependent rows and columns, shuffled. load: 1-minute load average when "
+            "the row finished (2 = both cores busy).",
             "",
             "| n | matrix | rank | ours (s) | float LU (s) | ours / LU | FLINT rank (s) "
             "| FLINT / ours | load |",
@@ -136,9 +140,8 @@ def main() -> None:
                 f"| {n} | {kind} | {rank} | {t_o:.2f} | {t_l:.2f} | {ratio:.2f} | {f_s} | {sp} "
                 f"| {load:.1f} |"
             )
-        with path.open("a") as fh:
-            fh.write("\n".join(lines) + "\n")
-        print(f"appended to {path}")
+        replace_section(path, "## Exact rank mod p", "\n".join(lines))
+        print(f"replaced its section of {path}")
 
 
 if __name__ == "__main__":
