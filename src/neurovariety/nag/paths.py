@@ -1,0 +1,292 @@
+"""Running batches of paths: track, finish (directly or by the endgame), classify, retry.
+
+Each path is tracked to ``t = 0.1`` by the batched tracker, then either reaches ``t = 0`` directly
+with a well-conditioned Jacobian (regular endpoint) or is finished by the power-series endgame and
+refined by Newton when regular; then it is classified (``success``, ``singular``, ``at_infinity``,
+``failed``). :func:`execute` runs all paths of a homotopy and re-tracks the failed and jumped ones
+(see there). Used by :mod:`.solve` (every start system), :mod:`.endpoints` (moving points along
+components) and the monodromy route.
+"""
+
+from __future__ import annotations
+
+import secrets
+import time
+from dataclasses import dataclass, replace
+from typing import Any
+
+import numpy as np
+
+from .endgame import EndgameOptions, power_series_endgame
+from .homotopy import Homotopy
+from .points import cluster, condition_numbers
+from .result import PathStatus
+from .system import System, evaluate_batch
+from .tracker import TrackerOptions, TrackStatus, bucket, newton, track
+
+#: Affine norm above which an endpoint is "at infinity" (|x0| / |X| below its inverse).
+INFINITY_NORM = 1e8
+#: Condition number of the Jacobian above which a finite endpoint is called singular.
+SINGULAR_CONDITION = 1e10
+#: Endpoints reached directly (no endgame) count as regular only below this condition number.
+REGULAR_CONDITION = 1e8
+#: Iteration cap of the direct attempt from the endgame's start to t = 0.
+DIRECT = 60
+#: Largest batch the endgame runs at once (its pieces are padded to one compiled size).
+ENDGAME_BATCH = 64
+
+
+@dataclass(frozen=True)
+class Batch:
+    """Per-path arrays of a run (filled in place by the stages)."""
+
+    X: np.ndarray
+    status: list[PathStatus]
+    reason: list[str]
+    winding: np.ndarray
+    steps: np.ndarray
+    rejected: np.ndarray
+    condition: np.ndarray
+    residual: np.ndarray
+    accuracy: np.ndarray
+    last: np.ndarray  # last tracked sample (not extrapolated): Newton starts there
+
+
+@dataclass(frozen=True)
+class Job:
+    """What every stage of a solve needs: the homotopy, the system, targets, controls, budget."""
+
+    H: Homotopy
+    system: System
+    p_target: np.ndarray  # (B, k): target parameters of each path
+    opts: TrackerOptions
+    eg: EndgameOptions
+    deadline: float
+
+    def part(self, idx: np.ndarray, **changes: Any) -> Job:
+        """The same job restricted to the paths ``idx``."""
+        return replace(self, H=subset(self.H, idx), p_target=self.p_target[idx], **changes)
+
+
+def _seed(seed: int | None) -> int:
+    return int(secrets.randbelow(2**31)) if seed is None else int(seed)
+
+
+def _tracker_options(tracker: str | TrackerOptions) -> TrackerOptions:
+    return TrackerOptions.preset(tracker) if isinstance(tracker, str) else tracker
+
+
+def _residuals(system: System, X: np.ndarray, p: np.ndarray) -> np.ndarray:
+    """Max-norm of the scaled homogenized equations at ``X / |X|_inf`` (scale-free)."""
+    Xn = X / np.maximum(np.max(np.abs(X), axis=1, keepdims=True), 1e-300)
+    F, _ = evaluate_batch(system, Xn, p)
+    return np.max(np.abs(F), axis=1)
+
+
+def _run(job: Job, X0: np.ndarray, size: int | None = None) -> Batch:
+    """Track, finish (directly or by the endgame), polish and classify a batch of paths.
+
+    ``size``: lanes of the compiled batch (default: the next power of two).
+    """
+    H, system, opts, eg, deadline = job.H, job.system, job.opts, job.eg, job.deadline
+    B = X0.shape[0]
+    size = bucket(B) if size is None or size < B else size
+    seg = track(H, X0, 1.0, eg.start, options=opts, deadline=deadline, size=size)
+    b = Batch(
+        X=seg.X.copy(),
+        status=[PathStatus.FAILED] * B,
+        reason=[""] * B,
+        winding=np.zeros(B, int),
+        steps=seg.steps.astype(int).copy(),
+        rejected=seg.rejected.astype(int).copy(),
+        condition=np.full(B, np.inf),
+        residual=np.full(B, np.inf),
+        accuracy=np.full(B, np.nan),
+        last=seg.X.copy(),
+    )
+    alive = seg.status == TrackStatus.DONE
+    for i in np.nonzero(~alive)[0]:
+        b.reason[i] = _track_reason(int(seg.status[i]), float(seg.t[i]), deadline)
+    # Most endpoints are regular: try to reach t = 0 directly with a small iteration cap; a path
+    # that gets there with a well-conditioned Jacobian needs no endgame.
+    idx = np.nonzero(alive)[0]
+    if idx.size:
+        direct = track(
+            subset(H, idx),
+            b.X[idx],
+            eg.start,
+            0.0,
+            options=opts,
+            deadline=deadline,
+            max_iterations=DIRECT,
+            size=size,
+        )
+        b.steps[idx] += direct.steps
+        cond = condition_numbers(system, direct.X, job.p_target[idx], np.asarray(H.data["a"]))
+        ok = (direct.status == TrackStatus.DONE) & (cond < REGULAR_CONDITION)
+        for j in np.nonzero(ok)[0]:
+            i = idx[j]
+            b.X[i], b.condition[i], b.accuracy[i], b.winding[i] = direct.X[j], cond[j], 0.0, 1
+            b.last[i] = direct.X[j]
+            x0, big = abs(b.X[i, 0]), np.linalg.norm(b.X[i, 1:])
+            at_inf = x0 * INFINITY_NORM < big
+            b.status[i] = PathStatus.AT_INFINITY if at_inf else PathStatus.SUCCESS
+        b.residual[idx[ok]] = _residuals(system, b.X[idx[ok]], job.p_target[idx[ok]])
+        idx = idx[~ok]
+    # The endgame runs in pieces of at most ENDGAME_BATCH paths, padded to one size, so that
+    # whatever number of paths needs it, at most one more program is compiled.
+    eg_size = min(size, ENDGAME_BATCH)
+    for lo in range(0, idx.size, eg_size):
+        _endgame_piece(job, idx[lo : lo + eg_size], eg_size, b)
+    return b
+
+
+def _endgame_piece(job: Job, idx: np.ndarray, size: int, b: Batch) -> None:
+    """Endgame, polish and classify the paths ``idx`` of ``b`` (updated in place)."""
+    sub = subset(job.H, idx)
+    X = b.X
+    res = power_series_endgame(
+        sub, X[idx], options=job.eg, tracker=job.opts, deadline=job.deadline, size=size
+    )
+    b.steps[idx] += res.steps
+    b.winding[idx] = res.winding
+    b.accuracy[idx] = res.accuracy
+    b.last[idx] = res.last
+    # Regular endpoints: polish with Newton at t = 0; singular ones keep the extrapolation.
+    Xr, polished = newton(sub, res.X, 0.0, options=job.opts, size=size)
+    regular = res.converged & (res.winding == 1) & polished
+    X[idx] = np.where(regular[:, None], Xr, res.X)
+    a = np.asarray(job.H.data["a"])
+    b.condition[idx] = condition_numbers(job.system, X[idx], job.p_target[idx], a)
+    b.residual[idx] = _residuals(job.system, X[idx], job.p_target[idx])
+    for j, i in enumerate(idx):
+        x0 = abs(X[i, 0])
+        big = np.linalg.norm(X[i, 1:])
+        v = res.valuation[j]
+        diverging = np.isfinite(v) and v > 0.02 and x0 < 0.1 * big
+        if res.failed[j] and diverging:
+            b.status[i] = PathStatus.AT_INFINITY  # |x0| ~ t^v, v > 0, until tracking stopped
+        elif res.failed[j]:
+            b.reason[i] = f"tracking failed in the endgame near t = {res.t_last[j]:.1e}"
+        elif x0 * INFINITY_NORM < big:
+            b.status[i] = PathStatus.AT_INFINITY
+        elif not res.converged[j]:
+            if diverging or x0 * 1e5 < big:
+                # still diverging (|x0| ~ t^v, v > 0) when the endgame ran out of t
+                b.status[i] = PathStatus.AT_INFINITY
+            else:
+                b.reason[i] = "endgame did not converge (estimates kept changing to t = 1e-13)"
+        elif not np.all(np.isfinite(X[i])):
+            b.reason[i] = "non-finite endpoint"
+        elif res.winding[j] > 1 or b.condition[i] > SINGULAR_CONDITION:
+            b.status[i] = PathStatus.SINGULAR
+        else:
+            b.status[i] = PathStatus.SUCCESS
+
+
+def _track_reason(code: int, t: float, deadline: float) -> str:
+    if time.monotonic() > deadline:
+        return f"time budget exhausted at t = {t:.2e}"
+    if code == TrackStatus.STEP_TOO_SMALL:
+        return f"step size below the minimum at t = {t:.2e}"
+    if code == TrackStatus.MAX_STEPS:
+        return f"step budget (max_steps) exhausted at t = {t:.2e}"
+    if code == TrackStatus.NONFINITE:
+        return f"non-finite values at t = {t:.2e}"
+    return f"tracking stopped at t = {t:.2e}"
+
+
+def subset(H: Homotopy, idx: np.ndarray) -> Homotopy:
+    pdata = {k: (v[idx] if np.ndim(v) == 2 else v) for k, v in H.pdata.items()}
+    return replace(H, pdata=pdata)
+
+
+def merge(a: Batch, b: Batch, idx: np.ndarray) -> Batch:
+    def put(x: Any, y: Any) -> Any:
+        x = np.array(x, copy=True)
+        x[idx] = y
+        return x
+
+    status, reason = list(a.status), list(a.reason)
+    for j, i in enumerate(idx):
+        status[i], reason[i] = b.status[j], b.reason[j]
+    return Batch(
+        put(a.X, b.X),
+        status,
+        reason,
+        put(a.winding, b.winding),
+        put(a.steps, a.steps[idx] + b.steps),
+        put(a.rejected, a.rejected[idx] + b.rejected),
+        put(a.condition, b.condition),
+        put(a.residual, b.residual),
+        put(a.accuracy, b.accuracy),
+        put(a.last, b.last),
+    )
+
+
+def _jumped(batch: Batch, dedup_tol: float) -> np.ndarray:
+    """Indices of paths that share a non-singular endpoint with another path."""
+    ok = np.array([s == PathStatus.SUCCESS for s in batch.status])
+    idx = np.nonzero(ok)[0]
+    if idx.size < 2:
+        return np.zeros(0, int)
+    x = batch.X[idx, 1:] / batch.X[idx, :1]
+    labels = cluster(x, dedup_tol)
+    counts = np.bincount(labels)
+    return idx[counts[labels] > 1]
+
+
+def execute(
+    job: Job, X0: np.ndarray, dedup_tol: float, batch_size: int, *, check_jumps: bool = True
+) -> tuple[Batch, np.ndarray]:
+    """Run all paths in batches, then re-track failed and jumped paths once, conservatively.
+
+    Paths still sharing a regular endpoint afterwards are left to :func:`classify`, which tells
+    nearby distinct roots (certified apart) from path jumping. ``check_jumps=False``: paths may
+    legitimately meet (witness points of one component), only failed ones are re-tracked.
+    """
+    parts = []
+    for lo in range(0, X0.shape[0], batch_size):
+        sl = np.arange(lo, min(lo + batch_size, X0.shape[0]))
+        parts.append(_run(job.part(sl), X0[sl]))
+    batch = concat(parts)
+    retracked = np.zeros(X0.shape[0], bool)
+    jumped = _jumped(batch, dedup_tol) if check_jumps else np.zeros(0, int)
+    redo = np.union1d(np.nonzero([s == PathStatus.FAILED for s in batch.status])[0], jumped)
+    redo = redo.astype(int)
+    # In pieces of the endgame's size: the programs compiled for it are reused.
+    piece = min(bucket(min(X0.shape[0], batch_size)), ENDGAME_BATCH)
+    careful = TrackerOptions.preset("conservative")
+    # Smaller steps need more of them: the step budget grows with the preset, bounded by the
+    # caller's own budget times four, then sixteen for the second retry. The homotopy is kept:
+    # another gamma would send the path to another endpoint (monodromy), so a solution could be
+    # missed while another is found twice.
+    retries = (
+        replace(careful, max_steps=4 * job.opts.max_steps),
+        replace(careful, max_step=0.005, predictor_tol=1e-9, max_steps=16 * job.opts.max_steps),
+    )
+    for k, opts in enumerate(retries):
+        if k:  # the second retry: only the paths that failed again
+            redo = redo[[batch.status[i] == PathStatus.FAILED for i in redo]]
+        if not redo.size or time.monotonic() >= job.deadline:
+            break
+        for lo in range(0, redo.size, piece):
+            sl = redo[lo : lo + piece]
+            again = _run(job.part(sl, opts=opts), X0[sl], size=piece)
+            batch = merge(batch, again, sl)
+        retracked[redo] = True
+    return batch, retracked
+
+
+def concat(parts: list[Batch]) -> Batch:
+    if len(parts) == 1:
+        return parts[0]
+    return Batch(
+        np.concatenate([p.X for p in parts]),
+        sum((p.status for p in parts), []),
+        sum((p.reason for p in parts), []),
+        *(np.concatenate([getattr(p, f) for p in parts]) for f in ARRAYS),
+    )
+
+
+ARRAYS = ("winding", "steps", "rejected", "condition", "residual", "accuracy", "last")
