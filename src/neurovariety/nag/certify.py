@@ -1,15 +1,19 @@
 """Certification of regular solutions by the Krawczyk test in ball arithmetic (python-flint).
 
-For an approximate solution ``x~``, a box ``X = x~ + [-r, r]^n (real and imaginary parts)`` and
-``Y ~ J(x~)^{-1}``, the Krawczyk operator
+For an approximate solution ``m``, a box ``X = m + [-r, r]^n (real and imaginary parts)`` and
+``Y ~ J(m)^{-1}``, the Krawczyk operator
 
-    ``K(X) = x~ - Y F(x~) + (I - Y J(X)) (X - x~)``
+    ``K(X) = m - Y F(m) + (I - Y J(X)) (X - m)``
 
 is evaluated with ``acb`` balls (rigorous rounding; ``J(X)`` is an interval Jacobian over the whole
 box). If ``K(X)`` lies in the interior of ``X``, then ``X`` contains exactly one solution and it is
 regular (Krawczyk 1969; Moore, Kearfott & Cloud, *Introduction to Interval Analysis*, 2009, §8.2).
 Pairwise disjoint certified boxes certify distinct solutions. If the system has real coefficients
 and the box is symmetric under conjugation (real centre), the unique solution in it is real.
+
+One checker, :func:`krawczyk_box` on :class:`BallPolynomials` (exact coefficients), serves both
+:func:`certify` (text systems: float64 coefficients enter as the binary rationals they are) and the
+ED systems of :mod:`neurovariety.landscape.ed_real` (rational coefficients).
 
 A failed test proves nothing (the box may be too small or too large, the solution singular): the
 answer is then ``unknown``, never ``no``.
@@ -62,203 +66,14 @@ class CertificationResult(Result):
         ]
 
 
-def _acb(z: complex, rad: float = 0.0) -> Any:
-    import flint
-
-    return flint.acb(flint.arb(float(z.real), rad), flint.arb(float(z.imag), rad))
-
-
-def _terms(system: System, p: np.ndarray) -> list[list[tuple[Any, tuple[int, ...]]]]:
-    """Each polynomial as ``(acb coefficient with parameters substituted, exponents)``."""
-    assert system.polynomials is not None
-    n = system.n_variables
-    pars = [_acb(complex(v)) for v in p]
-    out = []
-    for poly in system.polynomials:
-        merged: dict[tuple[int, ...], Any] = {}
-        for e, c in poly.items():
-            coef = _acb(complex(c))
-            for j, k in enumerate(e[n:]):
-                if k:
-                    coef = coef * pars[j] ** k
-            key = tuple(e[:n])
-            merged[key] = merged[key] + coef if key in merged else coef
-        out.append([(c, e) for e, c in merged.items()])
-    return out
-
-
-def _eval(terms: list[list[tuple[Any, tuple[int, ...]]]], x: list[Any]) -> list[Any]:
-    zero = _acb(0j)
-    vals = []
-    for poly in terms:
-        s = zero
-        for c, e in poly:
-            m = c
-            for j, k in enumerate(e):
-                if k:
-                    m = m * x[j] ** k
-            s = s + m
-        vals.append(s)
-    return vals
-
-
-def _jac(terms: list[list[tuple[Any, tuple[int, ...]]]], x: list[Any]) -> list[list[Any]]:
-    n = len(x)
-    zero = _acb(0j)
-    J = [[zero] * n for _ in terms]
-    for i, poly in enumerate(terms):
-        for c, e in poly:
-            for j in range(n):
-                if e[j] == 0:
-                    continue
-                m = c * e[j]
-                for q, k in enumerate(e):
-                    kk = k - 1 if q == j else k
-                    if kk:
-                        m = m * x[q] ** kk
-                J[i][j] = J[i][j] + m
-    return J
-
-
-def _krawczyk(terms: Any, x: np.ndarray, r: float, Y: np.ndarray) -> bool:
-    n = x.size
-    mid = [_acb(complex(v)) for v in x]
-    box = [_acb(complex(v), r) for v in x]
-    F = _eval(terms, mid)
-    J = _jac(terms, box)
-    Yb = [[_acb(complex(Y[i, j])) for j in range(n)] for i in range(n)]
-    dx = [box[j] - mid[j] for j in range(n)]
-    for i in range(n):
-        yf = _acb(0j)
-        for j in range(n):
-            yf = yf + Yb[i][j] * F[j]
-        k = mid[i] - yf
-        for j in range(n):
-            m = _acb(1.0 + 0j) if i == j else _acb(0j)
-            for q in range(n):
-                m = m - Yb[i][q] * J[q][j]
-            k = k + m * dx[j]
-        if not (box[i].real.contains_interior(k.real) and box[i].imag.contains_interior(k.imag)):
-            return False
-    return True
-
-
-def certify(
-    system: System,
-    solutions: SolveResult | np.ndarray | Sequence[Sequence[complex]],
-    *,
-    parameters: Sequence[complex] | np.ndarray | None = None,
-    precision: int = 106,
-) -> CertificationResult:
-    """Certify approximate solutions of a square text system with the Krawczyk test.
-
-    Parameters
-    ----------
-    solutions : SolveResult or array of rows
-        Approximate solutions (all distinct solutions of a :class:`SolveResult`).
-    precision : int
-        Working precision of the balls in bits (``flint.ctx.prec`` during the call).
-
-    Examples
-    --------
-    >>> from neurovariety.nag import parse_system, solve
-    >>> F = parse_system("x^2 + y^2 - 5\\nx*y - 2")
-    >>> c = certify(F, solve(F, seed=0))
-    >>> c.n_certified, c.n_distinct, c.n_certified_real
-    (4, 4, 4)
-    >>> certify(parse_system("x^2 - 4x + 4"), [[2.0]]).verdicts  # singular: undecided
-    (<Verdict.UNKNOWN: 'unknown'>,)
-    """
-    import flint
-
-    if system.polynomials is None:
-        raise CertificationError(
-            "certification needs exact coefficients: a system from parse_system/read_system, "
-            "not a callable. Fix: write the system as text"
-        )
-    if system.n_equations != system.n_variables:
-        raise CertificationError(
-            f"Krawczyk needs a square system; this one has {system.n_equations} equations in "
-            f"{system.n_variables} unknowns"
-        )
-    p = system.check_parameters(parameters)
-    S = solutions.solutions() if isinstance(solutions, SolveResult) else solutions
-    X = np.atleast_2d(np.asarray(S, dtype=complex))
-    if X.size == 0:
-        X = np.zeros((0, system.n_variables), complex)
-    # The solve's own classification stands: a singular solution (a cluster of paths) is never
-    # certified regular here, whatever its representative point would give.
-    singular = (
-        solutions.to_dict()["singular"] if isinstance(solutions, SolveResult) else [False] * len(X)
-    )
-    real_system = all(
-        abs(complex(c).imag) == 0 for poly in system.polynomials for c in poly.values()
-    ) and bool(np.all(p.imag == 0))
-    old = flint.ctx.prec
-    flint.ctx.prec = precision
-    try:
-        terms = _terms(system, p)
-        verdicts, real, radii = [], [], []
-        for x, skip in zip(X, singular, strict=True):
-            Jx = system.jacobian(x, p)
-            with np.errstate(all="ignore"):
-                Y = np.linalg.inv(Jx) if np.linalg.cond(Jx) < 1e14 and not skip else None
-            ok, r_ok, v_real = False, np.nan, Verdict.UNKNOWN
-            if Y is not None and np.all(np.isfinite(Y)):
-                step = float(np.max(np.abs(Y @ system.evaluate(x, p))))
-                base = max(10 * step, 1e-13 * (1 + float(np.max(np.abs(x)))))
-                is_real = real_system and float(np.max(np.abs(x.imag))) <= 1e-8 * (
-                    1 + float(np.max(np.abs(x)))
-                )
-                centre = x.real.astype(complex) if is_real else x
-                for k in range(4):
-                    r = base * 10.0**k
-                    if _krawczyk(terms, centre, r, Y):
-                        ok, r_ok = True, r
-                        v_real = Verdict.YES if is_real else Verdict.UNKNOWN
-                        break
-                if not ok and is_real:  # the real centre may be worse; try the raw one
-                    for k in range(4):
-                        r = base * 10.0**k
-                        if _krawczyk(terms, x, r, Y):
-                            ok, r_ok = True, r
-                            break
-            verdicts.append(Verdict.YES if ok else Verdict.UNKNOWN)
-            real.append(v_real)
-            radii.append(r_ok)
-    finally:
-        flint.ctx.prec = old
-    R = np.asarray(radii, dtype=float)
-    cert = np.nonzero([v == Verdict.YES for v in verdicts])[0]
-    distinct = 0
-    if cert.size:
-        C = X[cert]
-        rr = R[cert]
-        gap = np.maximum(
-            np.abs(C.real[:, None, :] - C.real[None, :, :]),
-            np.abs(C.imag[:, None, :] - C.imag[None, :, :]),
-        ).max(axis=2)
-        apart = gap > (rr[:, None] + rr[None, :]) * 1.01
-        np.fill_diagonal(apart, True)
-        distinct = int(np.sum(np.all(apart, axis=1)))
-    return CertificationResult(
-        verdicts=tuple(verdicts),
-        real=tuple(real),
-        radii=R,
-        solutions=X,
-        n_distinct=distinct,
-        precision=precision,
-    )
-
-
 class BallPolynomials:
     """Polynomials with exact coefficients, evaluated with their Jacobian in ``acb`` balls.
 
     ``polynomials[i]`` maps exponent tuples to coefficients: ``int``, ``Fraction``,
     ``flint.fmpz``/``fmpq`` (rounded to the working precision with a rigorous radius) or floats
-    (exact binary numbers). Unlike :func:`certify`'s text systems, the coefficients stay exact:
-    a rational system (e.g. an ED gradient system at rational data) is certified as it is, not
-    its rounding to float64. Matrices are ``flint.acb_mat``.
+    (exact binary numbers) or ``flint.acb`` balls. A rational system (e.g. an ED gradient system at
+    rational data) is certified as it is, not its rounding to float64. Matrices are
+    ``flint.acb_mat``.
 
     >>> import flint
     >>> F = BallPolynomials([{(2, 0): 1, (0, 0): -2}, {(1, 0): 1, (0, 1): -1}], 2)
@@ -386,3 +201,144 @@ def krawczyk_box(F: BallPolynomials, centre: Sequence[Any], radius: float) -> li
         if not (b.real.contains_interior(K[i, 0].real) and b.imag.contains_interior(K[i, 0].imag)):
             return None
     return X
+
+
+def system_balls(system: System, parameters: np.ndarray) -> BallPolynomials:
+    """The text system at ``parameters`` as :class:`BallPolynomials`.
+
+    Each float64 coefficient enters as the binary rational it is (``0.1`` is
+    ``3602879701896397/2^55``), so what is certified is a solution of the system as stored; the
+    parameters are substituted in balls at the working precision (a rigorous enclosure).
+    """
+    import flint
+
+    assert system.polynomials is not None
+    n = system.n_variables
+    pars = [flint.acb(complex(v).real, complex(v).imag) for v in parameters]
+    polys = []
+    for poly in system.polynomials:
+        merged: dict[tuple[int, ...], Any] = {}
+        for e, c in poly.items():
+            coef = flint.acb(complex(c).real, complex(c).imag)
+            for j, k in enumerate(e[n:]):
+                if k:
+                    coef *= pars[j] ** k
+            key = tuple(e[:n])
+            merged[key] = merged[key] + coef if key in merged else coef
+        polys.append(merged)
+    return BallPolynomials(polys, n)
+
+
+def _certify_point(
+    F: BallPolynomials, x: np.ndarray, real_system: bool
+) -> tuple[bool, bool, float]:
+    """(certified, certified real, box radius) for one approximate solution ``x``.
+
+    The box is centred at ``x`` (at its real part first when it looks real: a box its own
+    conjugate proves the solution real) with radius ten Newton steps, widened up to 1000-fold.
+    """
+    import flint
+
+    scale = 1.0 + float(np.max(np.abs(x), initial=0.0))
+    looks_real = real_system and float(np.max(np.abs(x.imag), initial=0.0)) <= 1e-8 * scale
+    centres = [(x.real.astype(complex), True), (x, False)] if looks_real else [(x, False)]
+    for centre, real_centre in centres:
+        _, step = newton(F, centre, steps=1)
+        if not np.isfinite(step):
+            continue  # a singular Jacobian at the centre: no Krawczyk box there
+        m = [flint.acb(z.real, z.imag) for z in centre]
+        base = max(10 * step, 1e-13 * scale)
+        for k in range(4):
+            if krawczyk_box(F, m, base * 10.0**k) is not None:
+                return True, real_centre, base * 10.0**k
+    return False, False, float("nan")
+
+
+def _pairwise_apart(X: np.ndarray, radii: np.ndarray) -> int:
+    """How many boxes ``X ± radii`` (max-norm of real and imaginary parts) meet no other."""
+    if not X.shape[0]:
+        return 0
+    gap = np.maximum(
+        np.abs(X.real[:, None, :] - X.real[None, :, :]),
+        np.abs(X.imag[:, None, :] - X.imag[None, :, :]),
+    ).max(axis=2)
+    apart = gap > (radii[:, None] + radii[None, :]) * 1.01
+    np.fill_diagonal(apart, True)
+    return int(np.sum(np.all(apart, axis=1)))
+
+
+def certify(
+    system: System,
+    solutions: SolveResult | np.ndarray | Sequence[Sequence[complex]],
+    *,
+    parameters: Sequence[complex] | np.ndarray | None = None,
+    precision: int = 106,
+) -> CertificationResult:
+    """Certify approximate solutions of a square text system with the Krawczyk test.
+
+    One checker serves every caller: the system becomes :class:`BallPolynomials`
+    (:func:`system_balls`: float coefficients as exact binary rationals) and each solution's box
+    is put to :func:`krawczyk_box`.
+
+    Parameters
+    ----------
+    solutions : SolveResult or array of rows
+        Approximate solutions (all distinct solutions of a :class:`SolveResult`).
+    precision : int
+        Working precision of the balls in bits (``flint.ctx.prec`` during the call).
+
+    Examples
+    --------
+    >>> from neurovariety.nag import parse_system, solve
+    >>> F = parse_system("x^2 + y^2 - 5\\nx*y - 2")
+    >>> c = certify(F, solve(F, seed=0))
+    >>> c.n_certified, c.n_distinct, c.n_certified_real
+    (4, 4, 4)
+    >>> certify(parse_system("x^2 - 4x + 4"), [[2.0]]).verdicts  # singular: undecided
+    (<Verdict.UNKNOWN: 'unknown'>,)
+    """
+    import flint
+
+    if system.polynomials is None:
+        raise CertificationError(
+            "certification needs exact coefficients: a system from parse_system/read_system, "
+            "not a callable. Fix: write the system as text"
+        )
+    if system.n_equations != system.n_variables:
+        raise CertificationError(
+            f"Krawczyk needs a square system; this one has {system.n_equations} equations in "
+            f"{system.n_variables} unknowns"
+        )
+    p = system.check_parameters(parameters)
+    S = solutions.solutions() if isinstance(solutions, SolveResult) else solutions
+    X = np.atleast_2d(np.asarray(S, dtype=complex))
+    if X.size == 0:
+        X = np.zeros((0, system.n_variables), complex)
+    # The solve's own classification stands: a singular solution (a cluster of paths) is never
+    # certified regular here, whatever its representative point would give.
+    singular = (
+        solutions.to_dict()["singular"] if isinstance(solutions, SolveResult) else [False] * len(X)
+    )
+    real_system = all(
+        complex(c).imag == 0 for poly in system.polynomials for c in poly.values()
+    ) and bool(np.all(p.imag == 0))
+    old = flint.ctx.prec
+    flint.ctx.prec = precision
+    try:
+        F = system_balls(system, p)
+        found = [
+            (False, False, float("nan")) if skip else _certify_point(F, x, real_system)
+            for x, skip in zip(X, singular, strict=True)
+        ]
+    finally:
+        flint.ctx.prec = old
+    ok = np.array([f[0] for f in found], dtype=bool)
+    R = np.array([f[2] for f in found], dtype=float)
+    return CertificationResult(
+        verdicts=tuple(Verdict.YES if f[0] else Verdict.UNKNOWN for f in found),
+        real=tuple(Verdict.YES if f[1] else Verdict.UNKNOWN for f in found),
+        radii=R,
+        solutions=X,
+        n_distinct=_pairwise_apart(X[ok], R[ok]),
+        precision=precision,
+    )
