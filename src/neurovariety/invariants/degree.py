@@ -52,7 +52,7 @@ from ..errors import (
 from ..exact import nullspace_mod_p, primes_below
 from ..nag.numerics import complex_gaussian
 from ..parametrization.coordinates import coordinates, sample_points_mod_p
-from ..results import Result
+from ..results import Certainty, Graded, Provenance, Result, weakest
 from .equations import MARGIN, PRIME_BITS, equations
 from .formula_choice import DEGREE, closed_formula
 
@@ -63,10 +63,15 @@ DEFAULT_MAX_MONOMIALS = 6_000
 
 
 @dataclasses.dataclass(frozen=True, repr=False)
-class DegreeResult(Result):
-    """The degree of a neurovariety, how it was computed, and the formula it was compared with."""
+class DegreeResult(Result, Graded, Provenance):
+    """The degree of a neurovariety, how it was computed, and the formula it was compared with.
 
-    architecture: str
+    ``certainty``: ``PROVEN`` for a filling space or a verified hypersurface generator (with a
+    proven dimension), ``PROBABLE`` for counts and interpolation mod random primes at random
+    slices, ``NUMERICAL`` for a witness set closed by the trace test; never stronger than the
+    dimension's.
+    """
+
     degree: int
     method: str
     dimension: int
@@ -76,22 +81,32 @@ class DegreeResult(Result):
     formula: dict[str, Any] | None
     agrees_with_formula: bool | None
     primes: list[int]
-    seed: int
-    seconds: float
 
     def title(self) -> str:
         return f"DegreeResult  {self.architecture}"
 
     def bullets(self) -> list[str]:
-        b = [f"degree {self.degree} (dimension {self.dimension} in {self.ambient_dimension})"]
+        b = [
+            f"degree {self.degree} ({self.certainty}; dimension {self.dimension} in "
+            f"{self.ambient_dimension})"
+        ]
         b.append(f"method {self.method}: " + "; ".join(self.evidence))
         if self.formula is not None:
             verdict = "agrees" if self.agrees_with_formula else "DISAGREES"
             b.append(f"{verdict} with {self.formula['name']} = {self.formula['value']} "
                      f"({self.formula['source']})")  # fmt: skip
         b.append(f"trace test: {'n/a' if self.trace_test is None else self.trace_test}")
-        b.append(f"primes {self.primes} · seed {self.seed} · {self.seconds:.3g} s")
+        b.append(f"primes {self.primes} · {self.provenance_bullet()}")
         return b
+
+
+#: What each method's value rests on, before the dimension's own certainty (the class docstring).
+_METHOD_CERTAINTY = {
+    "exact": Certainty.PROBABLE,
+    "projection": Certainty.PROBABLE,
+    "hilbert": Certainty.PROBABLE,
+    "witness": Certainty.NUMERICAL,
+}
 
 
 def degree_formula(arch: Architecture) -> dict[str, Any] | None:
@@ -225,19 +240,22 @@ def _witness_degree(
 
 def _hilbert_degree(
     arch: Architecture, dim: int, seed: int, max_degree: int | None
-) -> tuple[int, list[str], list[int]]:
+) -> tuple[int, list[str], list[int], bool]:
+    """The degree, its evidence, the primes, and whether it is proven (given the dimension):
+    a proven generator is; Δ^{d−1} HF assumes the regularity is reached."""
     K = max_degree if max_degree is not None else dim + 2
     hypersurface = dim >= len(coordinates(arch)) - 1
     # a hypersurface's generator counts only once it is verified exactly to vanish on V
     res = equations(arch, max_degree=K, seed=seed, verify=hypersurface, minimize=hypersurface)
     if res.generated and res.method == "filling":
-        return 1, ["filling: the neurovariety is the whole space"], res.primes
+        return 1, ["filling: the neurovariety is the whole space"], res.primes, True
     if res.generated and len(res.equations) == 1:
         d = res.equations[0].degree
         return (
             d,
             [f"hypersurface with one generator of degree {d} ({res.generated_reason})"],
-            (res.primes),
+            res.primes,
+            True,
         )
     h = res.hilbert_function
     order = dim - 1
@@ -262,6 +280,7 @@ def _hilbert_degree(
             f"{len(h) - 2} and {len(h) - 1} (regularity assumed reached)"
         ],
         res.primes,
+        False,
     )
 
 
@@ -355,6 +374,7 @@ def degree(
     A = len(coordinates(arch))
     formula = degree_formula(arch)
     trace: bool | None = None
+    proven = dim == A  # filling: degree 1, whichever method returns it
     ps: list[int] = []
     tried: list[str] = []
     if method == "auto":
@@ -380,7 +400,7 @@ def degree(
                         f"≥ {deg}; raise --time-limit"
                     )
             elif m == "hilbert":
-                deg, evidence, ps = _hilbert_degree(arch, dim, seed, max_degree)
+                deg, evidence, ps, proven = _hilbert_degree(arch, dim, seed, max_degree)
             else:
                 deg, evidence, ps = _projection_degree(arch, dim, seed, max_monomials)
             method = m
@@ -393,8 +413,9 @@ def degree(
             tried.append(f"{m}: {e}")
     evidence = [*evidence, *(f"fell through {t}" for t in tried)]
     if not dim_res.certified:
-        evidence.append(f"dimension {dim} is probable, not certified")
+        evidence.append(f"dimension {dim} is {dim_res.certainty}, not certified")
     return DegreeResult(
+        certainty=weakest(dim_res.certainty, "proven" if proven else _METHOD_CERTAINTY[method]),
         architecture=arch.spec,
         degree=deg,
         method=method,

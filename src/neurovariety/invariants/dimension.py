@@ -4,8 +4,9 @@ The rank of the Jacobian of θ ↦ (f_θ(x_1), …, f_θ(x_S)) at one point, com
 from integer parameters and inputs, is a **certified lower bound** of dim M: a non-zero minor mod p
 is a non-zero minor over Q, and the rank at a point never exceeds the generic rank. Upper bounds
 come from the ambient space, parameter counts minus symmetries, the composition bound and the
-closed formulas of the literature. When the two meet, the dimension is ``certified``; otherwise it
-is ``probable``, with the Schwartz–Zippel bound on the chance that every random point was unlucky.
+closed formulas of the literature. When the two meet, the dimension is proven
+(:attr:`~neurovariety.results.Certainty.PROVEN`); otherwise it is ``PROBABLE``, with the
+Schwartz–Zippel bound on the chance that every random point was unlucky.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from ..exact import primes_below, rank_mod
 from ..nag.numerics import numerical_rank
 from ..parametrization.exact import jacobian_mod_p, random_point_mod_p
 from ..resources import default_max_memory, format_bytes
-from ..results import Result
+from ..results import Certainty, Graded, Provenance, Result
 from . import formulas
 from .formula_choice import DIMENSION_BOUND, closed_formulas
 
@@ -87,13 +88,14 @@ def upper_bounds(arch: Architecture) -> list[Bound]:
 
 
 @dataclasses.dataclass(frozen=True, repr=False)
-class DimensionResult(Result):
+class DimensionResult(Result, Graded, Provenance):
     """The dimension of a neuromanifold, with how it was decided.
 
-    ``certified`` is true only when the exact lower bound meets a proven upper bound.
+    ``certainty`` is ``PROVEN`` when the exact lower bound meets a proven upper bound,
+    ``PROBABLE`` when it stays below (exact ranks at random points), ``NUMERICAL`` for an SVD;
+    ``certified`` and the older ``status`` key are derived from it.
     """
 
-    architecture: str
     n_params: int
     ambient_dimension: int
     expected_dimension: int
@@ -105,56 +107,66 @@ class DimensionResult(Result):
     defect: int
     fiber_dimension: int
     filling: bool
-    certified: bool
-    status: str
     method: str
     primes: list[int]
     ranks: list[int]
     n_samples: int
     error_bound: float
-    seed: int
-    seconds: float
     singular_values: list[float] = dataclasses.field(default_factory=list)
     gap: float | None = None
 
+    @property
+    def status(self) -> str:
+        """``certified``, ``probable`` or ``numeric``: the JSON key of earlier versions."""
+        return _STATUS.get(Certainty(self.certainty), str(self.certainty))
+
     def title(self) -> str:
         return f"DimensionResult  {self.architecture}"
+
+    def how(self) -> str:
+        """How the dimension was decided, in one line (a profile's "how" column)."""
+        if self.method != "exact":
+            r = self.dimension
+            if self.gap is None or math.isinf(self.gap):
+                cut = f"no singular value below {NUMERIC_RTOL:g}·σ_max"
+            else:
+                cut = f"gap σ_{r}/σ_{r + 1} = {self.gap:.3g} at the cut {NUMERIC_RTOL:g}·σ_max"
+            return (
+                f"numeric: SVD of a float64 Jacobian ({self.n_samples} samples, best of 2 points), "
+                f"{cut}"
+            )
+        how = (
+            f"exact rank mod {len(self.primes)} primes ({self.n_samples} samples) "
+            f"{'meets' if self.certified else 'is below'} the {self.upper_bound_source} "
+            f"bound {self.upper_bound}"
+        )
+        if self.certified:
+            return f"certified: {how}"
+        return (
+            f"probable: {how}; chance that every random point undercounts ≤ "
+            f"{self.error_bound:.2e} (Schwartz–Zippel)"
+        )
 
     def bullets(self) -> list[str]:
         b = [
             f"dimension {self.dimension} of ambient {self.ambient_dimension} "
             f"(expected {self.expected_dimension}, defect {self.defect})"
             + (" · filling" if self.filling else ""),
+            self.how(),
         ]
-        if self.method == "exact":
-            how = (
-                f"exact rank mod {len(self.primes)} primes ({self.n_samples} samples) "
-                f"{'meets' if self.certified else 'is below'} the {self.upper_bound_source} "
-                f"bound {self.upper_bound}"
-            )
-            if self.certified:
-                b.append(f"certified: {how}")
-            else:
-                b.append(
-                    f"probable: {how}; chance that every random point undercounts ≤ "
-                    f"{self.error_bound:.2e} (Schwartz–Zippel)"
-                )
-        else:
-            r = self.dimension
-            if self.gap is None or math.isinf(self.gap):
-                cut = f"no singular value below {NUMERIC_RTOL:g}·σ_max"
-            else:
-                cut = f"gap σ_{r}/σ_{r + 1} = {self.gap:.3g} at the cut {NUMERIC_RTOL:g}·σ_max"
-            b.append(
-                f"numeric: SVD of a float64 Jacobian ({self.n_samples} samples, best of 2 points), "
-                f"{cut}"
-            )
-            if self.singular_values:
-                sv = ", ".join(f"{v:.3g}" for v in self.singular_values)
-                b.append(f"singular values around the cut: {sv}; not certified")
+        if self.method != "exact" and self.singular_values:
+            sv = ", ".join(f"{v:.3g}" for v in self.singular_values)
+            b.append(f"singular values around the cut: {sv}; not certified")
         b.append(f"{self.n_params} parameters, generic fiber dimension {self.fiber_dimension}")
-        b.append(f"seed {self.seed} · {self.seconds:.3g} s")
+        b.append(self.provenance_bullet())
         return b
+
+
+_STATUS = {
+    Certainty.PROVEN: "certified",
+    Certainty.PROBABLE: "probable",
+    Certainty.NUMERICAL: "numeric",
+}
 
 
 def _n_samples_min(arch: Architecture, target: int) -> int:
@@ -348,9 +360,9 @@ def _result(
     best = bounds[0]
     expected = arch.expected_dim
     if method == "exact":
-        status = "certified" if certified else "probable"
+        certainty = Certainty.PROVEN if certified else Certainty.PROBABLE
     else:
-        status = "numeric"
+        certainty = Certainty.NUMERICAL
     return DimensionResult(
         architecture=arch.spec,
         n_params=arch.n_params,
@@ -364,8 +376,7 @@ def _result(
         defect=expected - dim,
         fiber_dimension=arch.n_params - dim,
         filling=dim == arch.ambient_dim,
-        certified=certified,
-        status=status,
+        certainty=certainty,
         method=method,
         primes=list(ps),
         ranks=list(ranks),

@@ -284,7 +284,7 @@ def equations(
     def result(eqs, hilb, complete, generated, reason, verified, primes, n_points, method):  # type: ignore[no-untyped-def]
         return EquationsResult(
             architecture=arch.spec, method=method, n_coordinates=A, coordinates=labels,
-            dimension=dim.dimension, dimension_certified=dim.certified, equations=eqs,
+            dimension=dim.dimension, dimension_certainty=dim.certainty, equations=eqs,
             hilbert_function=hilb, complete_through=complete, generated=generated,
             generated_reason=reason, verified=verified, gradings=grading_names,
             primes=primes, n_points=n_points, seed=seed, seconds=time.perf_counter() - t0,

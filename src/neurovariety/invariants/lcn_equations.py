@@ -228,7 +228,7 @@ def lcn_equations(arch: LCN, *, seed: int = 0, verify: bool = True) -> Equations
     return EquationsResult(
         architecture=arch.spec, method="lcn-recursive", n_coordinates=A,
         coordinates=coordinate_labels(arch), dimension=dim.dimension,
-        dimension_certified=dim.certified, equations=eqs, hilbert_function=[],
+        dimension_certainty=dim.certainty, equations=eqs, hilbert_function=[],
         complete_through=max((e.degree for e in eqs), default=0) if generated else 0,
         generated=generated, generated_reason=reason, verified=verified,
         gradings=gradings(arch)[1], primes=[], n_points=0, seed=seed,

@@ -167,7 +167,7 @@ def profile(arch: Architecture, *, seed: int = 0, budget: float = DEFAULT_BUDGET
         ProfileRow(
             "dimension",
             dim.dimension,
-            dim.summary().splitlines()[2].removeprefix("• "),
+            dim.how(),
         ),
         ProfileRow("defect", dim.defect, "expected − dimension" + probable),
         ProfileRow(
