@@ -4,7 +4,7 @@ Usage: ``python benchmarks/training.py [--seeds 100] [--steps 300] [--spec "mlp 
 
 Three ways to train the same runs (same architecture, data, optimizer, starts) in one process:
 
-1. ``vmapped``  — :func:`neurovariety.experiments.training.trainer`: one jitted call, all seeds
+1. ``vmapped``  — :func:`neurovariety.experiments.trainer.trainer`: one jitted call, all seeds
    batched by ``vmap``, steps in ``lax.fori_loop`` (with the trajectory records it always takes);
 2. ``loop``     — the straightforward per-seed loop: for each seed, a Python loop calling one
    jitted optax update step (the way a training script is usually written);
@@ -28,14 +28,9 @@ import numpy as np
 import optax
 
 from neurovariety import parse_architecture
+from neurovariety.experiments.config import TrainConfig
 from neurovariety.experiments.data import teacher_data
-from neurovariety.experiments.training import (
-    TrainConfig,
-    _probes,
-    _run_keys,
-    initial_parameters,
-    trainer,
-)
+from neurovariety.experiments.trainer import initial_parameters, probes, run_keys, trainer
 from neurovariety.landscape.critical import loss_function
 
 
@@ -54,10 +49,10 @@ def main() -> None:
         optimizer="adam", lr=0.01, steps=args.steps, records=2, batch_seeds=args.seeds
     )
     X, Y = jnp.asarray(data.X), jnp.asarray(data.Y)
-    P = jnp.asarray(_probes(arch, 0))
+    P = jnp.asarray(probes(arch, 0))
     runs = list(range(args.seeds))
     theta0 = jnp.asarray(np.stack([initial_parameters(arch, cfg, 0, r) for r in runs]))
-    keys = _run_keys(0, runs)
+    keys = run_keys(0, runs)
 
     fn = trainer(arch, cfg, data.n_samples, P.shape[0])
     jax.block_until_ready(fn(theta0, keys, X, Y, P))  # compile

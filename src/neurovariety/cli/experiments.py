@@ -93,11 +93,13 @@ def _progress(total: int, label: str) -> Iterator[_Bar]:
 def _training_figures(results: list[Any], out: Path, prefix: str) -> list[Path]:
     from ..experiments.plots import distance_histogram, loss_curves, trajectory_projection
 
-    return [
-        distance_histogram(results, out / f"{prefix}distance_histogram.png"),
+    figures = [
         loss_curves(results, out / f"{prefix}loss_curves.png"),
         trajectory_projection(results, out / f"{prefix}trajectories.png"),
     ]
+    if any(r.has_strata for r in results):  # no strata (attention, 2D conv): no distances
+        figures.insert(0, distance_histogram(results, out / f"{prefix}distance_histogram.png"))
+    return figures
 
 
 def _config(

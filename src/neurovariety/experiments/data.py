@@ -13,11 +13,19 @@ from pathlib import Path
 
 import numpy as np
 
+from ..architectures.attention import Attention
 from ..architectures.base import Architecture
 from ..errors import ExperimentError
 from ..parametrization.numeric import forward
 
-__all__ = ["Dataset", "load_data", "random_targets", "read_csv", "teacher_data"]
+__all__ = [
+    "Dataset",
+    "load_data",
+    "output_linear_params",
+    "random_targets",
+    "read_csv",
+    "teacher_data",
+]
 
 
 @dataclasses.dataclass(frozen=True, eq=False)
@@ -71,6 +79,20 @@ def _inputs(n_inputs: int, n: int, rng: np.random.Generator) -> np.ndarray:
     return rng.standard_normal((n, n_inputs))
 
 
+def output_linear_params(arch: Architecture) -> slice:
+    """Where θ holds parameters that f_θ is linear in: the last layer of a Layer stack, the last
+    V of attention (Y = (X Qᵀ K Xᵀ) X Vᵀ). Dividing them by s divides the outputs by s.
+
+    >>> from neurovariety import parse_architecture
+    >>> output_linear_params(parse_architecture("attn t=2 d=2 a=1"))
+    slice(4, 8, None)
+    """
+    if isinstance(arch, Attention):
+        _, _, v, end = arch.layer_offsets()[-1]
+        return slice(v, end)
+    return arch.layers[-1].params
+
+
 def teacher_data(
     teacher: Architecture,
     n: int,
@@ -82,10 +104,11 @@ def teacher_data(
 ) -> Dataset:
     """Gaussian inputs labelled by a teacher network with N(0, 1) parameters (or ``theta``).
 
-    With ``normalize`` (the default, and only for random teachers) the last layer, which is
-    linear, is divided by the targets' standard deviation: the teacher is still a network of its
-    architecture, and its outputs have unit scale (plain gradient descent on polynomial networks
-    diverges on large targets). Gaussian noise of standard deviation ``noise`` is then added.
+    With ``normalize`` (the default, and only for random teachers) the parameters the output is
+    linear in (:func:`output_linear_params`) are divided by the targets' standard deviation:
+    the teacher is still a network of its architecture, and its outputs have unit scale (plain
+    gradient descent on polynomial networks diverges on large targets). Gaussian noise of
+    standard deviation ``noise`` is then added.
 
     >>> from neurovariety import parse_architecture
     >>> d = teacher_data(parse_architecture("mlp 2-1-1 x^2"), 5, seed=0)
@@ -103,8 +126,7 @@ def teacher_data(
     Y = forward(teacher, theta, X)
     sd = float(np.std(Y))
     if scale and sd > 0:
-        last = teacher.layers[-1]
-        theta[last.params] /= sd
+        theta[output_linear_params(teacher)] /= sd
         Y = Y / sd
     if noise:
         Y = Y + noise * rng.standard_normal(Y.shape)

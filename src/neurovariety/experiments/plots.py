@@ -53,12 +53,9 @@ def distance_histogram(results: list[TrainingResult], path: str | Path) -> Path:
     lo = min((v.min() for v in vals if v.size), default=-16.0)
     bins = np.linspace(min(lo, -6.0), 0.5, 40)
     for res, v in zip(results, vals, strict=True):
-        ax.hist(
-            v,
-            bins=bins,
-            alpha=0.6,
-            label=f"{res.architecture}: {res.fraction_on_strata:.2f} within the threshold",
-        )
+        frac = res.fraction_on_strata
+        note = "no strata" if frac is None else f"{frac:.2f} within the threshold"
+        ax.hist(v, bins=bins, alpha=0.6, label=f"{res.architecture}: {note}")
     ax.axvline(np.log10(results[0].threshold), color="k", ls="--", lw=1, label="threshold")
     ax.set_xlabel("log10 relative distance to the nearest subnetwork stratum (end point)")
     ax.set_ylabel("runs")
@@ -140,7 +137,7 @@ def trajectory_projection(results: list[TrainingResult], path: str | Path) -> Pa
         P = (T - mean) @ Vt[:2].T
         share = (s[:2] ** 2).sum() / max((s**2).sum(), 1e-300)
         for tr, run in zip(P, runs, strict=True):
-            c = "tab:red" if run["criteria"][HEADLINE] else "tab:blue"
+            c = "tab:red" if run["criteria"].get(HEADLINE) else "tab:blue"
             ax.plot(tr[:, 0], tr[:, 1], color=c, alpha=0.35, lw=0.8)
             ax.plot(tr[-1, 0], tr[-1, 1], "o", color=c, ms=3)
         ax.set_title(
