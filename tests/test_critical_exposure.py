@@ -236,11 +236,11 @@ def test_a_stratum_of_the_zero_function_is_decided_not_exposed() -> None:
 def test_chain_rule_fallback_agrees_with_the_exact_check(
     spec: str, lifts: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import neurovariety.landscape.critical as critical
+    import neurovariety.landscape.lifting as lifting
 
     f = parse_architecture(spec)
     s = parse_stratum(f, "inactive-in layer 1 neurons 0")
-    monkeypatch.setattr(critical, "MAX_CERTIFICATE_WORK", 0)  # nothing may be expanded
+    monkeypatch.setattr(lifting, "MAX_CERTIFICATE_WORK", 0)  # nothing may be expanded
     lifting_certificate.cache_clear()
     try:
         cert = lifting_certificate(f, s)
