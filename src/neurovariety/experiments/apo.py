@@ -34,7 +34,7 @@ from ..architectures.mlp import MLP
 from ..errors import ExperimentError
 from ..invariants.dimension import dimension
 from ..parametrization.numeric import forward_fn
-from ..results import Result
+from ..results import Certainty, Result
 from .fisher import gauss_hermite_rule
 from .store import RunStore, experiment_key
 
@@ -189,6 +189,11 @@ class APOResult(Result):
     computed: int
     resumed: int
     seconds: float
+
+    @property
+    def certainty(self) -> Certainty:
+        """Monte-Carlo means with normal CIs of a numerically found MLE: numerical."""
+        return Certainty.NUMERICAL
 
     def title(self) -> str:
         return f"APOResult  {self.architecture}  ({self.truth} truth)"

@@ -23,9 +23,10 @@ from ..architectures.base import Architecture
 from ..architectures.cnn import CNN
 from ..architectures.mlp import MLP
 from ..errors import ExperimentError
-from ..results import Result
+from ..results import Certainty, Result
 from .data import Dataset, random_targets, teacher_data
 from .store import RunStore
+from .strata_distance import tracks_strata
 from .training import CRITERIA, HEADLINE, TrainConfig, TrainingResult, train
 
 __all__ = ["BiasResult", "fisher_p", "make_data", "singularity_bias"]
@@ -64,6 +65,11 @@ class BiasResult(Result):
     seconds: float
     p_values: dict[str, float] = dataclasses.field(default_factory=dict)
     differences: dict[str, float] = dataclasses.field(default_factory=dict)
+
+    @property
+    def certainty(self) -> Certainty:
+        """Monte-Carlo statistics of floating-point runs: numerical."""
+        return Certainty.NUMERICAL
 
     def title(self) -> str:
         return f"BiasResult  {self.mlp.architecture}  vs  {self.cnn.architecture}"
@@ -141,7 +147,19 @@ def singularity_bias(
     Traceback (most recent call last):
     ...
     neurovariety.errors.ExperimentError: bias compares an MLP with a CNN; ...
+    >>> attn = parse_architecture("attn t=2 d=2 a=1")
+    >>> singularity_bias(parse_architecture("mlp 2-2-1 x^2"), attn)
+    Traceback (most recent call last):
+    ...
+    neurovariety.errors.ExperimentError: bias needs subnetwork strata, and attn t=2 d=2,2 a=1 ...
     """
+    for arch in (mlp, cnn):
+        if not tracks_strata(arch):
+            raise ExperimentError(
+                f"bias needs subnetwork strata, and {arch.spec} has none defined (attention and "
+                "multi-channel or 2D convolutions have none yet); `neurovariety train` trains it "
+                "and judges its end points by the rank of dφ alone"
+            )
     if not isinstance(mlp, MLP) or not isinstance(cnn, CNN):
         raise ExperimentError(
             f"bias compares an MLP with a CNN; got {mlp.spec!r} and {cnn.spec!r} "

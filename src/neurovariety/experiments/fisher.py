@@ -35,7 +35,7 @@ from ..invariants.singularities import rank_at
 from ..invariants.strata import Stratum, strata
 from ..jaxconfig import ensure_x64
 from ..parametrization.numeric import forward_fn
-from ..results import Result
+from ..results import Certainty, Result
 
 __all__ = [
     "FisherResult",
@@ -131,10 +131,15 @@ class FisherResult(Result):
     rtol: float
     exact_rank_lower: int | None
     rank_upper: int
-    certified: bool
+    certainty: Certainty
     n_params: int
     seed: int
     seconds: float
+
+    @property
+    def certified(self) -> bool:
+        """The rank is certified: the exact rank mod p meets the proven upper bound."""
+        return self.certainty.certified
 
     @property
     def rank(self) -> int:
@@ -147,23 +152,24 @@ class FisherResult(Result):
     def title(self) -> str:
         return f"FisherResult  {self.architecture}  [{self.point}]"
 
+    def _rank_line(self) -> str:
+        if self.certified:
+            why = f"exact rank mod p meets the upper bound {self.rank_upper}"
+        elif self.exact_rank_lower is not None:
+            why = f"exact lower bound {self.exact_rank_lower}, upper bound {self.rank_upper}"
+        else:
+            why = "parameters are not integers: no exact rank"
+        return f"rank {self.rank} of {self.n_params} ({self.certainty}: {why})"
+
     def bullets(self) -> list[str]:
         ev = np.asarray(self.eigenvalues)
-        out = [
-            f"rank {self.rank} of {self.n_params}"
-            + (
-                f" (certified: exact rank mod p meets the upper bound {self.rank_upper})"
-                if self.certified
-                else f" (exact lower bound {self.exact_rank_lower}, upper bound {self.rank_upper})"
-                if self.exact_rank_lower is not None
-                else " (numerical only: parameters are not integers)"
-            ),
+        return [
+            self._rank_line(),
             f"eigenvalues ({self.method} moments): smallest {ev.min():.3g}, "
             f"largest {ev.max():.3g}; "
             f"numerical rank {self.numerical_rank} at rtol {self.rtol:g}",
             f"seed {self.seed} · {self.seconds:.3g} s",
         ]
-        return out
 
 
 def _stratum_upper_bound(arch: Architecture, stratum: Stratum | None, dim: int) -> int:
@@ -194,6 +200,14 @@ def _stratum_upper_bound(arch: Architecture, stratum: Stratum | None, dim: int) 
     else:
         extra = 0 if n_next == 1 else rowlen
     return min(dim, dr + extra)
+
+
+def _rank_certainty(lower: int | None, upper: int) -> Certainty:
+    """Bounds from both sides that meet certify the rank; an exact lower bound alone is a
+    bound; without one (non-integer θ) only the eigenvalues speak."""
+    if lower is None:
+        return Certainty.NUMERICAL
+    return Certainty.CERTIFIED if lower == upper else Certainty.BOUND
 
 
 def fisher_at(
@@ -237,7 +251,7 @@ def fisher_at(
         rtol=rtol,
         exact_rank_lower=lower,
         rank_upper=upper,
-        certified=lower is not None and lower == upper,
+        certainty=_rank_certainty(lower, upper),
         n_params=arch.n_params,
         seed=seed,
         seconds=time.perf_counter() - t0,
