@@ -16,8 +16,10 @@ from hypothesis import strategies as st
 from neurovariety.errors import FieldError
 from neurovariety.exact import (
     FLINT_CROSSOVER,
+    blas_field,
     check_prime,
     column_rank_profile_mod_p,
+    elimination,
     is_prime,
     matmul_mod,
     next_prime,
@@ -29,7 +31,6 @@ from neurovariety.exact import (
     rank_mod_p,
     reduce_mod,
 )
-from neurovariety.exact import modular as _modular
 
 PRIMES = [2, 3, 5, 7, 61, 65521, 1048573, 8388593, 67108859]  # 67108859 < 2**26
 
@@ -58,8 +59,8 @@ def exact_product(a: np.ndarray, b: np.ndarray, p: int) -> np.ndarray:
 @pytest.fixture
 def small_blocks(monkeypatch: pytest.MonkeyPatch) -> None:
     """Tiny leaf / triangular-solve blocks, so that small matrices exercise the recursion."""
-    monkeypatch.setattr(_modular, "_LEAF", 2)
-    monkeypatch.setattr(_modular, "_TRSM_BASE", 2)
+    monkeypatch.setattr(elimination, "LEAF", 2)
+    monkeypatch.setattr(blas_field, "TRSM_BASE", 2)
 
 
 # ------------------------------------------------------------------------------------- primes
@@ -191,7 +192,7 @@ def test_rank_numpy_gemm_fallback(monkeypatch: pytest.MonkeyPatch, p: int) -> No
     rng = np.random.default_rng(5)
     a = random_of_rank(rng, 120, 100, 70, p)
     with_blas = rank_mod_p(a, p)
-    monkeypatch.setattr(_modular, "_DGEMM_SUB", None)
+    monkeypatch.setattr(blas_field, "_DGEMM_SUB", None)
     assert rank_mod_p(a, p) == with_blas == flint_rank(a, p)
     assert np.array_equal(matmul_mod(a, a.T, p).astype(np.int64), exact_product(a, a.T, p))
 
@@ -319,8 +320,8 @@ def test_property_rank_matches_flint(
     if zero_cols and n > 0:
         a[:, rng.integers(0, n, max(1, n // 3))] = 0
     with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(_modular, "_LEAF", 3)
-        mp.setattr(_modular, "_TRSM_BASE", 2)
+        mp.setattr(elimination, "LEAF", 3)
+        mp.setattr(blas_field, "TRSM_BASE", 2)
         got = rank_mod_p(a, p)
         got_t = rank_mod_p(a.T, p)
         prof = column_rank_profile_mod_p(a, p)
