@@ -353,15 +353,16 @@ def test_convnet_refuses_single_channel_1d():
         ConvNet((3, 2), (1, 1, 1), 1, Monomial(2))
 
 
-def test_strata_refused_with_exit_2():
+def test_strata_of_a_2d_convolution_are_counted():
+    # (3·3 paddings per 2×2 filter)² − 1, plus the one hidden channel inactive-out and -in
     r = subprocess.run(
-        [sys.executable, "-m", "neurovariety", "strata", "lcn k=2x2,2x2"],
+        [sys.executable, "-m", "neurovariety", "strata", "--count", "lcn k=2x2,2x2"],
         capture_output=True,
         text=True,
         timeout=120,
     )
-    assert r.returncode == 2
-    assert "not implemented" in r.stderr
+    assert r.returncode == 0, r.stderr
+    assert "82 strata" in r.stdout
 
 
 def test_sweep_family_ranges_over_channels_and_axes():

@@ -171,11 +171,11 @@ def test_pcn_node_at_x1_squared_from_the_branches() -> None:
 
 def test_lcn_factor_reassignment_gives_fiber_points() -> None:
     # (a0)(b0 + b1x²) = (b0 + b1x²)(a0): the filters (b0, 0, b1), (a0, 0) compute the same P
-    from neurovariety.invariants.singularities import _lcn_factor_points
+    from neurovariety.invariants.cnn_fiber import lcn_factor_points
 
     arch = parse_architecture("lcn k=3,2 s=2")
     theta = np.array([2.0, 0.0, 0.0, 3.0, 5.0])
-    others = _lcn_factor_points(arch, theta)  # type: ignore[arg-type]
+    others = lcn_factor_points(arch, theta)  # type: ignore[arg-type]
     assert [t.tolist() for t in others] == [[3.0, 0.0, 5.0, 2.0, 0.0]]
 
 

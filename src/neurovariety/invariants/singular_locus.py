@@ -39,25 +39,30 @@ from __future__ import annotations
 
 import dataclasses
 import functools
-import itertools
 import random
 import time
 from typing import Any
 
 from ..architectures.base import Architecture
-from ..architectures.cnn import CNN
 from ..errors import BudgetExceededError, InternalError, NeurovarietyError
 from ..exact import primes_below
-from ..exact.msolve import PrimeCount, count_solutions
+from ..exact.msolve import PrimeCount
 from ..results import Result
 from .equations import Equation, EquationsResult, coordinates, equations, sample_points_mod_p
 from .exact_counts import PRIME_BITS
-from .strata import Stratum, cnn_offset, strata
+from .locus_decomposition import (
+    affine_dimension,
+    coordinate_symbols,
+    decompose,
+    integer_terms,
+    jacobian_ideal,
+    slice_counts,
+    slice_degree,
+)
+from .strata import Stratum, image_inputs, strata
 
 #: Coordinates of V beyond which the Gröbner bases over Q (sympy) are not attempted.
 MAX_COORDINATES = 16
-#: r×r minors of the Jacobian for a variety of codimension r ≥ 2.
-MAX_MINORS = 3000
 #: Random points of each stratum's image tested against each component.
 IMAGE_POINTS = 3
 #: Characters of equations printed in a summary (the JSON form has them all).
@@ -150,163 +155,6 @@ class SingularLocusResult(Result):
 
 
 # ---------------------------------------------------------------------------------------------
-# the Jacobian ideal and its decomposition over Q
-
-
-def _symbols(n: int) -> list[Any]:
-    import sympy
-
-    return list(sympy.symbols(f"c0:{n}"))
-
-
-def _jacobian_ideal(eqs: EquationsResult, syms: list[Any]) -> list[Any]:
-    """The equations and the r×r minors of their Jacobian (r = codimension), as sympy Polys."""
-    import sympy
-
-    gens = [sympy.Poly(e.sympy(), *syms, domain="QQ") for e in eqs.equations]
-    r = eqs.n_coordinates - eqs.dimension
-    jac = [[g.diff(v) for v in syms] for g in gens]
-    if r == 1:
-        return gens + [d for row in jac for d in row if not d.is_zero]
-    n_minors = len(list(itertools.combinations(range(len(gens)), r))) * len(
-        list(itertools.combinations(range(len(syms)), r))
-    )
-    if n_minors > MAX_MINORS:
-        raise BudgetExceededError(
-            f"{eqs.architecture}: {n_minors} minors of size {r} of the Jacobian exceed "
-            f"{MAX_MINORS}; the locus is computed for hypersurfaces and small varieties only"
-        )
-    minors = []
-    for rows in itertools.combinations(range(len(gens)), r):
-        for cols in itertools.combinations(range(len(syms)), r):
-            m = sympy.Matrix([[jac[i][j].as_expr() for j in cols] for i in rows]).det()
-            p = sympy.Poly(sympy.expand(m), *syms, domain="QQ")
-            if not p.is_zero:
-                minors.append(p)
-    return gens + minors
-
-
-def _groebner(polys: list[Any], syms: list[Any]) -> Any:
-    import sympy
-
-    return sympy.groebner([p.as_expr() for p in polys], *syms, order="grevlex", domain="QQ")
-
-
-def _unit(G: Any) -> bool:
-    return any(p.is_ground and not p.is_zero for p in G.polys)
-
-
-def _inside(G: Any, H: Any) -> bool:
-    """Z(G) ⊆ Z(H): every generator of H, or its square or cube, lies in the ideal of G."""
-    return all(any(G.reduce((h**k).as_expr())[1] == 0 for k in (1, 2, 3)) for h in H.polys)
-
-
-def _split(G: Any) -> list[Any] | None:
-    """The distinct irreducible factors of the first basis element that is not irreducible and
-    reduced (a power counts: its base is added), or None."""
-    for g in sorted(G.polys, key=lambda q: q.total_degree()):
-        _, factors = g.factor_list()
-        bases = [f for f, _ in factors if not f.is_ground]
-        if len(bases) > 1 or (len(bases) == 1 and factors[0][1] > 1):
-            return bases
-    return None
-
-
-def decompose(polys: list[Any], syms: list[Any]) -> list[Any]:
-    """Reduced Gröbner bases over Q of ideals whose zero sets have union Z(polys), none inside
-    another (a factorizing Gröbner basis).
-
-    >>> import sympy
-    >>> x, y = _symbols(2)
-    >>> [G.exprs for G in decompose([sympy.Poly(x * y, x, y), sympy.Poly(x**2 * y, x, y)], [x, y])]
-    [[c1], [c0]]
-    """
-    pieces: list[Any] = []
-    todo = [polys]
-    while todo:
-        G = _groebner(todo.pop(), list(syms))
-        if _unit(G) or any(_inside(G, P) for P in pieces):
-            continue
-        factors = _split(G)
-        if factors is None:
-            pieces = [P for P in pieces if not _inside(P, G)] + [G]
-        else:
-            todo.extend(list(G.polys) + [f] for f in reversed(factors))
-    return pieces
-
-
-def affine_dimension(G: Any, n: int) -> int:
-    """Dimension of Z(G) from the leading monomials of a Gröbner basis: the most variables whose
-    monomials contain no leading monomial (exact; the origin alone has dimension 0).
-
-    >>> import sympy
-    >>> c = _symbols(3)
-    >>> affine_dimension(sympy.groebner([c[0] * c[1]], *c, order="grevlex"), 3)
-    2
-    """
-    masks = []
-    for g in G.polys:
-        lead = g.monoms(order="grevlex")[0]
-        masks.append(sum(1 << i for i, a in enumerate(lead) if a))
-    for size in range(n, -1, -1):
-        for chosen in itertools.combinations(range(n), size):
-            m = sum(1 << i for i in chosen)
-            if all(lm & ~m for lm in masks):
-                return size
-    return 0
-
-
-# ---------------------------------------------------------------------------------------------
-# degrees by msolve on random slices
-
-
-def _integer_terms(g: Any) -> list[tuple[tuple[int, ...], int]]:
-    _, q = g.clear_denoms(convert=True)
-    return [(tuple(int(a) for a in m), int(c)) for m, c in q.terms()]
-
-
-def _text(terms: list[tuple[tuple[int, ...], int]], p: int, names: list[str]) -> str:
-    out = []
-    for mono, c in terms:
-        c %= p
-        if c:
-            factors = [f"{names[i]}^{a}" if a > 1 else names[i] for i, a in enumerate(mono) if a]
-            out.append("*".join([str(c)] + factors))
-    return " + ".join(out) or "0"
-
-
-def _slice_counts(G: Any, dim: int, n: int, ps: list[int], seed: int) -> list[PrimeCount]:
-    """msolve's count of Z(G) ∩ {dim − 1 random linear forms} ∩ {a random affine chart}."""
-    names = [f"c{i}" for i in range(n)]
-    basis = [_integer_terms(g) for g in G.polys]
-    counts = []
-    for p in ps:
-        rng = random.Random(f"singular-locus:{seed}:{p}:{G.exprs}")
-        forms = []
-        for k in range(dim):
-            row = [((0,) * i + (1,) + (0,) * (n - i - 1), rng.randrange(1, p)) for i in range(n)]
-            forms.append(_text(row + ([((0,) * n, p - 1)] if k == dim - 1 else []), p, names))
-        eqs = [t for t in (_text(b, p, names) for b in basis) if t != "0"] + forms
-        counts.append(count_solutions(eqs, names, p))
-    return counts
-
-
-def _degree(counts: list[PrimeCount], what: str) -> int:
-    values = {c.solutions for c in counts}
-    if None in values:
-        raise InternalError(
-            f"{what}: a slice by dim − 1 linear forms is not finite mod {counts[0].prime}; the "
-            "dimension read from the Gröbner basis disagrees"
-        )
-    if len(values) != 1:
-        raise NeurovarietyError(
-            f"{what}: slice counts disagree across primes {[c.prime for c in counts]}: "
-            f"{[c.solutions for c in counts]} (a bad prime); rerun with another seed"
-        )
-    return int(values.pop())  # type: ignore[arg-type]
-
-
-# ---------------------------------------------------------------------------------------------
 # strata images
 
 
@@ -325,13 +173,12 @@ def _embed(arch: Architecture, stratum: Stratum) -> tuple[Architecture, dict[Any
     red = stratum.reduced
     assert red is not None
     index = {c: i for i, c in enumerate(coordinates(arch))}
-    shift = cnn_offset(arch, stratum.padding) if isinstance(arch, CNN) else 0
-    step = stratum.input_step if isinstance(arch, CNN) else 1
+    inputs = image_inputs(stratum)
     where = {}
     for o, e in coordinates(red):
         spread = [0] * arch.n_inputs
         for j, a in enumerate(e):
-            spread[shift + step * j] = a
+            spread[int(inputs[j])] = a
         full = (o, tuple(spread))
         if full not in index:
             raise InternalError(f"{red.spec}'s monomial {e} is no coordinate of {arch.spec}")
@@ -341,13 +188,11 @@ def _embed(arch: Architecture, stratum: Stratum) -> tuple[Architecture, dict[Any
 
 def _images(arch: Architecture, p: int, seed: int) -> list[_Image]:
     """One entry per distinct stratum image (the strata that share it by name), sampled mod p."""
-    groups: dict[tuple[str, int, int], _Image] = {}
+    groups: dict[tuple[str, tuple[int, ...]], _Image] = {}
     for s in strata(arch):
         if s.reduced is None:
             continue  # the zero function: the cone's vertex
-        shift = cnn_offset(arch, s.padding) if isinstance(arch, CNN) else 0
-        step = s.input_step if isinstance(arch, CNN) else 1
-        key = (s.reduced.spec, shift, step)
+        key = (s.reduced.spec, tuple(image_inputs(s).tolist()))
         if key in groups:
             groups[key].names.append(s.name)
             continue
@@ -368,7 +213,7 @@ def _images(arch: Architecture, p: int, seed: int) -> list[_Image]:
 def _vanishes(polys: list[Any], point: list[int], p: int) -> bool:
     for g in polys:
         total = 0
-        for mono, c in _integer_terms(g):
+        for mono, c in integer_terms(g):
             v = c % p
             for x, a in zip(point, mono, strict=True):
                 if a:
@@ -409,8 +254,8 @@ def hypersurface(
         return None
     if n > MAX_COORDINATES:
         return None
-    syms = _symbols(n)
-    pieces = decompose(_jacobian_ideal(eqs, syms), syms)
+    syms = coordinate_symbols(n)
+    pieces = decompose(jacobian_ideal(eqs, syms), syms)
     return eqs.equations[0], [(G, affine_dimension(G, n)) for G in pieces]
 
 
@@ -489,8 +334,8 @@ def singular_locus(arch: Architecture, *, seed: int = 0, primes: int = 2) -> Sin
             f"{arch.spec}: {n} coordinates exceed {MAX_COORDINATES} for Gröbner bases over Q; "
             "use `neurovariety singular SPEC` (the strata) instead"
         )
-    syms = _symbols(n)
-    jacobian = _jacobian_ideal(eqs, syms)
+    syms = coordinate_symbols(n)
+    jacobian = jacobian_ideal(eqs, syms)
     pieces = decompose(jacobian, syms)
     images = _images(arch, image_prime, seed)
     on_v = jacobian[: len(eqs.equations)]  # the equations of V come first
@@ -554,8 +399,8 @@ def _component(
     counts: list[PrimeCount] = []
     degree = 1  # the vertex alone
     if dim:
-        counts = _slice_counts(G, dim, n, ps, seed)
-        degree = _degree(counts, f"{arch.spec}: a component of the singular locus")
+        counts = slice_counts(G, dim, n, ps, seed)
+        degree = slice_degree(counts, f"{arch.spec}: a component of the singular locus")
     inside = [img for img in images if all(_vanishes(G.polys, x, image_prime) for x in img.points)]
     equal: list[_Image] = []
     smaller: list[_Image] = []
@@ -651,7 +496,7 @@ def _component_type(
 ) -> dict[str, Any]:
     """The local type at a rational point of a component of Sing V for a hypersurface: a point
     of a stratum image that is the component, or a random point of a linear component."""
-    from .singularities import hypersurface_analysis, tangent_cone
+    from .tangent_cone import hypersurface_analysis, tangent_cone
 
     hs = hypersurface(arch, seed)
     if hs is None:
@@ -664,7 +509,7 @@ def _component_type(
         return {"type": "undecided", "method": "no rational point of a non-linear component"}
     import sympy
 
-    syms = _symbols(n)
+    syms = coordinate_symbols(n)
     rng = random.Random(f"component-point:{seed}:{G.exprs}")
     solution = sympy.solve(G.exprs, syms, dict=True)[0]
     free = {

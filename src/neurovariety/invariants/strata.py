@@ -18,6 +18,9 @@ network with a dilated filter, which is no strided CNN; those patterns are not s
 LCN computes the product Π_i w_i(x^{s_1⋯s_{i−1}}), whose factors commute: there a pattern is a
 stratum when the scales d_i·s_1⋯s_{i−1}, sorted, divide one another, and the smaller LCN takes
 the filters in that order (this contains the rule above).
+
+Multi-channel and multi-dimensional convolutions (:class:`ConvNet`): paddings shared by every
+channel pair, and inactive or redundant hidden channels (:mod:`.conv_strata`).
 """
 
 from __future__ import annotations
@@ -36,6 +39,20 @@ from ..architectures.cnn import CNN, LCN
 from ..architectures.conv import ConvNet
 from ..architectures.mlp import MLP
 from ..errors import ArchitectureError, BudgetExceededError
+from .conv_strata import (
+    channel_filters,
+    channel_network,
+    channel_strata,
+    conv_paddings,
+    count_conv_strata,
+    embed_channel,
+    equivalent_conv_paddings,
+    padded_inputs,
+    padded_network,
+    padding_name,
+    padding_support,
+    parse_padding,
+)
 
 #: Strata a materialised list may hold; iterate past it. A stratum takes 209 bytes (measured
 #: with tracemalloc on cnn k=4,4,4,4), its basis n_params × n_free floats more once used.
@@ -47,11 +64,12 @@ STRATUM_BYTES = 250
 class Stratum:
     """One subnetwork stratum of ``arch``.
 
-    ``kind`` is ``inactive-out``, ``inactive-in``, ``redundant`` (MLPs), ``padding`` or
-    ``interior-zero`` (CNNs). ``layer`` is the hidden layer (MLP, 1-based) ; ``neurons`` the
-    neurons involved. For CNNs, ``padding[i] = (a_i, b_i)`` zeros at the start and end of filter
-    i, and ``dilation[i] = d_i`` (empty: all 1): filter i is non-zero only at a_i, a_i + d_i, …,
-    k_i − 1 − b_i.
+    ``kind`` is ``inactive-out``, ``inactive-in``, ``redundant`` (MLP neurons, ConvNet hidden
+    channels), ``padding`` or ``interior-zero`` (CNNs). ``layer`` is the hidden layer (1-based);
+    ``neurons`` the neurons (channels) involved. For CNNs, ``padding[i] = (a_i, b_i)`` zeros at
+    the start and end of filter i, and ``dilation[i] = d_i`` (empty: all 1): filter i is non-zero
+    only at a_i, a_i + d_i, …, k_i − 1 − b_i. For ConvNets ``padding`` holds one (a, b) per layer
+    and axis (:mod:`.conv_strata`).
     """
 
     arch: Architecture
@@ -63,6 +81,10 @@ class Stratum:
 
     @property
     def name(self) -> str:
+        if isinstance(self.arch, ConvNet) and self.kind == "padding":
+            return f"padding {padding_name(self.arch, self.padding)}"
+        if isinstance(self.arch, ConvNet):
+            return f"{self.kind} layer {self.layer} channels {','.join(map(str, self.neurons))}"
         if self.kind in ("padding", "interior-zero"):
             dil = self.dilation or (1,) * len(self.padding)
             pads = " ".join(
@@ -102,6 +124,10 @@ class Stratum:
                 return None
             w[self.layer] -= 1
             return MLP(tuple(w), a.activation, bias=a.bias)
+        if isinstance(a, ConvNet):
+            if self.kind == "padding":
+                return padded_network(a, self.padding)
+            return channel_network(a, self.layer)
         assert isinstance(a, CNN)
         if isinstance(a, LCN):
             order, lcn_strides, _ = _lcn_order(a, self.dilations)  # type: ignore[misc]
@@ -133,17 +159,16 @@ class Stratum:
         a = self.arch
         n = a.n_params
         tie = np.arange(n)  # parameter j takes the value of free parameter tie[j]; −1 means 0
-        if isinstance(a, MLP):
-            i = self.layer
-            lin, lout = a.layers[i - 1], a.layers[i]
-            j = self.neurons[0]
+        if self.kind == "padding" and isinstance(a, ConvNet):
+            tie[np.setdiff1d(tie, padding_support(a, self.padding))] = -1
+        elif isinstance(a, (MLP, ConvNet)):
+            into, out = unit_filters(a, self.layer, self.neurons[0])
             if self.kind == "inactive-out":
-                tie[lout.offset + lout.pattern[:, j]] = -1
+                tie[out] = -1
             elif self.kind == "inactive-in":
-                tie[lin.offset + lin.pattern[j, :]] = -1
-            else:  # redundant: row k equals row j
-                k = self.neurons[1]
-                tie[lin.offset + lin.pattern[k, :]] = lin.offset + lin.pattern[j, :]
+                tie[into] = -1
+            else:  # redundant: the incoming weights of unit k equal those of unit j
+                tie[unit_filters(a, self.layer, self.neurons[1])[0]] = into
         else:
             for layer, keep in zip(a.layers, self.support, strict=True):
                 zero = sorted(set(range(layer.n_params)) - set(keep))
@@ -159,20 +184,17 @@ class Stratum:
     def fiber_moves(self) -> list[np.ndarray]:
         """Index sets of parameters that move freely along the fiber over a stratum point.
 
-        MLP inactive-out: the dead neuron's incoming row (and bias); inactive-in (σ(0) = 0): its
-        outgoing column; redundant: the split of the outgoing columns of the two neurons.
+        Inactive-out neuron (channel): its incoming weights (and bias); inactive-in (σ(0) = 0):
+        its outgoing ones; redundant: the split of the outgoing weights of the two units.
         """
-        a = self.arch
-        if not isinstance(a, MLP):
+        if self.kind not in ("inactive-out", "inactive-in", "redundant"):
             return []
-        lin, lout = a.layers[self.layer - 1], a.layers[self.layer]
-        j = self.neurons[0]
+        into, out = unit_filters(self.arch, self.layer, self.neurons[0])
         if self.kind == "inactive-out":
-            return [lin.offset + lin.pattern[j, :]]
+            return [into]
         if self.kind == "inactive-in":
-            return [lout.offset + lout.pattern[:, j]]
-        k = self.neurons[1]
-        return [lout.offset + lout.pattern[:, j], lout.offset + lout.pattern[:, k]]
+            return [out]
+        return [out, unit_filters(self.arch, self.layer, self.neurons[1])[1]]
 
     def __str__(self) -> str:
         return f"{self.name}  (image: {self.reduced.spec if self.reduced else 'the zero function'})"
@@ -218,6 +240,26 @@ def _reduced_strides(arch: CNN, dilation: tuple[int, ...]) -> tuple[tuple[int, .
     return tuple(s), step
 
 
+def unit_filters(arch: Architecture, layer: int, unit: int) -> tuple[np.ndarray, np.ndarray]:
+    """Parameter indices of the incoming and outgoing weights of a hidden unit: an MLP neuron
+    (its bias with its incoming row) or a ConvNet channel (its in- and out-filters)."""
+    if isinstance(arch, MLP):
+        lin, lout = arch.layers[layer - 1], arch.layers[layer]
+        return lin.offset + lin.pattern[unit, :], lout.offset + lout.pattern[:, unit]
+    return channel_filters(arch, layer, unit)
+
+
+def embed_unit(
+    arch: Architecture, layer: int, theta_red: np.ndarray, in0: np.ndarray, out0: np.ndarray
+) -> np.ndarray:
+    """Full parameters from the smaller network's, unit 0 of hidden ``layer`` added with weights
+    ``in0``, ``out0`` (:func:`embed_neuron` for MLPs, a channel for ConvNets)."""
+    if isinstance(arch, MLP):
+        return embed_neuron(arch, layer, theta_red, in0, out0)
+    assert isinstance(arch, ConvNet)
+    return embed_channel(arch, layer, theta_red, in0, out0)
+
+
 def embed_neuron(
     arch: MLP, layer: int, theta_red: np.ndarray, row0: np.ndarray, col0: np.ndarray
 ) -> np.ndarray:
@@ -259,7 +301,7 @@ def cnn_offset(arch: CNN, padding: tuple[tuple[int, int], ...]) -> int:
 
 
 def equivalent_paddings(
-    arch: CNN, padding: tuple[tuple[int, int], ...]
+    arch: CNN | ConvNet, padding: tuple[tuple[int, int], ...]
 ) -> list[tuple[tuple[int, int], ...]]:
     """Paddings with the same reduced filters and the same offset: the same functions. (With a
     dilation the spans k_i − 1 − a_i − b_i fix the reduced sizes too, so the same list holds.)
@@ -270,6 +312,8 @@ def equivalent_paddings(
     0|0``: the even polynomials), which :func:`~neurovariety.invariants.singularities.singular`
     must exclude before calling a point smooth.
     """
+    if isinstance(arch, ConvNet):
+        return equivalent_conv_paddings(arch, padding)
     sizes = [k - a - b for k, (a, b) in zip(arch.filters, padding, strict=True)]
     target = cnn_offset(arch, padding)
     out = []
@@ -279,6 +323,44 @@ def equivalent_paddings(
         if cnn_offset(arch, pad) == target:
             out.append(pad)
     return out
+
+
+def _support_indices(stratum: Stratum, padding: tuple[tuple[int, int], ...]) -> np.ndarray:
+    """Indices of the parameters ``stratum`` leaves free when placed at ``padding``, in the
+    smaller network's order."""
+    arch = stratum.arch
+    if isinstance(arch, ConvNet):
+        return padding_support(arch, padding)
+    moved = dataclasses.replace(stratum, padding=padding)
+    return np.concatenate(
+        [layer.offset + np.asarray(keep, dtype=np.int64)
+         for layer, keep in zip(arch.layers, moved.support, strict=True)]
+    )  # fmt: skip
+
+
+def placements(stratum: Stratum, theta: np.ndarray) -> list[np.ndarray]:
+    """θ (on a padding or interior-zero stratum) with its filters moved to every equivalent
+    padding (:func:`equivalent_paddings`, same dilations): points of the fiber over φ(θ). Any
+    dtype (residues mod p, or Fractions in an object array) is kept."""
+    here = theta[_support_indices(stratum, stratum.padding)]
+    out = []
+    for pad in equivalent_paddings(stratum.arch, stratum.padding):  # type: ignore[arg-type]
+        moved = np.zeros_like(theta)
+        moved[_support_indices(stratum, pad)] = here
+        out.append(moved)
+    return out
+
+
+def image_inputs(stratum: Stratum) -> np.ndarray:
+    """For each input of the stratum's smaller network, the input of ``stratum.arch`` it reads
+    (where its coordinates sit among those of the larger network)."""
+    arch, red = stratum.arch, stratum.reduced
+    assert red is not None
+    if isinstance(arch, ConvNet) and stratum.kind == "padding":
+        return padded_inputs(arch, stratum.padding)
+    if isinstance(arch, CNN):
+        return cnn_offset(arch, stratum.padding) + stratum.input_step * np.arange(red.n_inputs)
+    return np.arange(red.n_inputs)  # hidden units only: the same inputs
 
 
 def _paddings(k: int, d: int) -> list[tuple[int, int]]:
@@ -347,7 +429,8 @@ def count_strata(arch: Architecture) -> int:
     >>> count_strata(parse_architecture("cnn k=4,4,4,4 x^2"))  # 10^4 − 1 paddings, 3,607 dilated
     13606
     """
-    _refuse_conv(arch)
+    if isinstance(arch, ConvNet):
+        return count_conv_strata(arch)
     if isinstance(arch, MLP):
         c0 = arch.activation.coefficients[0]
         inner = arch.widths[1:-1]
@@ -368,9 +451,15 @@ def iter_strata(arch: Architecture) -> Iterator[Stratum]:
 
     MLP: per hidden layer, one inactive-out, one inactive-in (when σ(0) = 0) and one redundant
     pair (width ≥ 2). CNN/LCN: every zero-padding of the filters that leaves each filter non-zero,
-    then every interior-zero (dilated) pattern that is a smaller strided network.
+    then every interior-zero (dilated) pattern that is a smaller strided network. ConvNet: every
+    padding shared by all channel pairs, then per hidden layer the channel strata (as neurons).
     """
-    _refuse_conv(arch)
+    if isinstance(arch, ConvNet):
+        for pad in conv_paddings(arch):
+            yield Stratum(arch, "padding", padding=pad)
+        for kind, layer, channels in channel_strata(arch):
+            yield Stratum(arch, kind, layer, channels)
+        return
     if isinstance(arch, MLP):
         c0 = arch.activation.coefficients[0]
         for i in range(1, len(arch.widths) - 1):
@@ -391,17 +480,6 @@ def iter_strata(arch: Architecture) -> Iterator[Stratum]:
                     yield Stratum(arch, "padding", padding=tuple(pad))
         return
     raise ArchitectureError(f"no strata are defined for {type(arch).__name__}")
-
-
-def _refuse_conv(arch: Architecture) -> None:
-    # A filter zero-padded in one (out, in) channel pair leaves a network whose filters differ
-    # per pair: no architecture of the grammar, so no image to compare with.
-    if isinstance(arch, ConvNet):
-        raise ArchitectureError(
-            f"{arch.spec}: subnetwork strata of multi-channel or multi-dimensional convolutions "
-            "are not implemented (strata, singular and critical take mlp and single-channel 1D "
-            "cnn/lcn specs); dim, fiber, degree, equations and profile accept this spec"
-        )
 
 
 def strata(arch: Architecture) -> list[Stratum]:
@@ -444,7 +522,11 @@ def parse_stratum(arch: Architecture, text: str) -> Stratum:
         s = _parse_cnn(arch, words)
         if s is not None:
             return s
-    elif isinstance(arch, MLP):
+    elif isinstance(arch, ConvNet) and words and words[0] == "padding":
+        pad = parse_padding(arch, words[1:])
+        if pad is not None:
+            return Stratum(arch, "padding", padding=pad)
+    elif isinstance(arch, (MLP, ConvNet)):
         for s in iter_strata(arch):
             if s.name == " ".join(words):
                 return s
