@@ -176,24 +176,27 @@ def test_singular_counts_each_kind_of_verdict(monkeypatch: pytest.MonkeyPatch) -
     """The four classes are counted from the verdicts (stubbed: one of each, then none decided)."""
     from neurovariety import parse_architecture
     from neurovariety.invariants import singularities
-    from neurovariety.results import Verdict
+    from neurovariety.results import Certainty, Verdict
     from neurovariety.sweeps.registry import singular_summary
 
     arch = parse_architecture("mlp 3-2-1 x^2")  # three strata
+    proven, probable, unknown = Certainty.PROVEN, Certainty.PROBABLE, Certainty.UNKNOWN
     verdicts = iter(
-        [(Verdict.YES, True), (Verdict.YES, False), (Verdict.UNKNOWN, False)]
-        + [(Verdict.UNKNOWN, False)] * 3
+        [(Verdict.YES, proven), (Verdict.YES, probable), (Verdict.UNKNOWN, unknown)]
+        + [(Verdict.UNKNOWN, unknown)] * 3
     )
 
     def stub(arch: Any, stratum: Any, **_: Any) -> Any:
-        verdict, certified = next(verdicts)
+        verdict, certainty = next(verdicts)
         return SimpleNamespace(stratum=stratum.name, image="", image_dimension=3, dimension=5,
-                               verdict=verdict, certified=certified, kind="")  # fmt: skip
+                               verdict=verdict, certainty=certainty,
+                               certified=certainty.certified, kind="")  # fmt: skip
 
     monkeypatch.setattr(singularities, "singular", stub)
     r = singular_summary(arch)
     assert (r.n_strata, r.n_singular, r.n_certified_singular, r.n_probable_singular) == (3, 2, 1, 1)
     assert (r.n_smooth, r.n_undecided, r.certified, r.method) == (0, 1, False, "tangent-span")
+    assert r.certainty == Certainty.BOUND  # an undecided stratum: n_singular is a lower bound
     r = singular_summary(arch)
     assert (r.n_singular, r.n_undecided, r.certified, r.method) == (0, 3, False, "none")
 

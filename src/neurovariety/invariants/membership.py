@@ -21,7 +21,7 @@ from ..architectures.cnn import LCN
 from ..architectures.mlp import MLP
 from ..errors import NeurovarietyError
 from ..parametrization.coordinates import coordinates
-from ..results import Result, Verdict
+from ..results import Provenance, Result, Verdict
 from .equations import equations
 from .formula_choice import DEGREE, closed_formula
 from .lcn_equations import merge_stride_one, split_junction
@@ -30,17 +30,14 @@ __all__ = ["MembershipResult", "member", "parse_point"]
 
 
 @dataclasses.dataclass(frozen=True, repr=False)
-class MembershipResult(Result):
+class MembershipResult(Result, Provenance):
     """Is a point (coefficient vector) on the neurovariety, and on the real neuromanifold?"""
 
-    architecture: str
     point: list[str]
     on_variety: Verdict
     variety_evidence: str
     on_real_neuromanifold: Verdict
     real_evidence: str
-    seed: int
-    seconds: float
 
     def title(self) -> str:
         return f"MembershipResult  {self.architecture}"
@@ -49,7 +46,7 @@ class MembershipResult(Result):
         return [
             f"on the neurovariety: {self.on_variety.value} — {self.variety_evidence}",
             f"on the real neuromanifold: {self.on_real_neuromanifold.value} — {self.real_evidence}",
-            f"seed {self.seed} · {self.seconds:.3g} s",
+            self.provenance_bullet(),
         ]
 
 

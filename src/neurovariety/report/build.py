@@ -21,7 +21,7 @@ from ..architectures.base import Architecture
 from ..errors import NeurovarietyError
 from ..invariants.profile import ATTENTION_SKIPPED, ProfileResult, profile
 from ..invariants.strata import Stratum, strata
-from ..results import Result
+from ..results import Provenance, Result
 from . import html as H
 from .figures import (
     Figure,
@@ -53,18 +53,15 @@ EXPOSURE_MIN_SECONDS = 3.0
 
 
 @dataclasses.dataclass(frozen=True, repr=False)
-class ReportResult(Result):
+class ReportResult(Result, Provenance):
     """What a report holds: its sections, figures, skipped items (with reasons) and timings."""
 
-    architecture: str
     path: str
     sections: list[str]
     figures: list[str]
     skipped: list[tuple[str, str]]
     timings: dict[str, float]
-    seed: int
     budget: float
-    seconds: float
 
     def title(self) -> str:
         return f"ReportResult  {self.architecture}"
@@ -203,7 +200,7 @@ def _none(text: str) -> str:
 
 def _summary(arch: Architecture, prof: ProfileResult) -> str:
     d = prof.dimension
-    how = "certified" if d.certified else "probable"
+    how = d.certainty
     counts = {
         "singular (certified)": sum(v.verdict.value == "yes" and v.certified for v in prof.strata),
         "singular (not certified)": sum(

@@ -23,7 +23,7 @@ from typing import Any
 
 from ..architectures.base import Architecture
 from ..errors import FamilyError
-from ..results import Result
+from ..results import Certainty, Graded, Provenance, Result, weakest
 
 __all__ = [
     "EquationsSummary",
@@ -243,32 +243,33 @@ def _deadline(time_limit: float) -> float:
 
 
 @dataclasses.dataclass(frozen=True, repr=False)
-class SingularSummary(Result):
+class SingularSummary(Result, Graded, Provenance):
     """The singular-strata verdicts of an architecture, counted, with each one's deciding method.
 
     Every subnetwork stratum is one of: certified singular (the tangent-span test with a
     certified dimension), probable singular (the same test with a probable dimension), smooth
     (always proven) or undecided. ``n_singular`` counts the first two; it is a lower bound while
-    ``n_undecided`` > 0. ``certified`` holds when every verdict is certified. ``method`` lists
+    ``n_undecided`` > 0, and then ``certainty`` is ``BOUND``; otherwise it is the weakest verdict's
+    (``certified`` when every verdict is). ``method`` lists
     the methods that decided the verdicts (``tangent-span``, ``filling``, ``dense-image``,
     ``finite-projection``; ``none`` when nothing was decided; see
     :func:`neurovariety.invariants.singularities.singular`).
     """
 
-    architecture: str
     dimension: int
-    dimension_certified: bool
+    dimension_certainty: Certainty
     n_strata: int
     n_singular: int
     n_certified_singular: int
     n_probable_singular: int
     n_smooth: int
     n_undecided: int
-    certified: bool
     method: str
     strata: list[dict[str, Any]]
-    seed: int
-    seconds: float
+
+    @property
+    def dimension_certified(self) -> bool:
+        return Certainty(self.dimension_certainty).certified
 
     def title(self) -> str:
         return f"SingularSummary  {self.architecture}"
@@ -278,9 +279,9 @@ class SingularSummary(Result):
             f"{self.n_strata} strata: {self.n_certified_singular} singular (certified), "
             f"{self.n_probable_singular} singular (probable), {self.n_smooth} smooth, "
             f"{self.n_undecided} undecided",
-            f"decided by {self.method}; dim M = {self.dimension} "
-            + ("(certified)" if self.dimension_certified else "(probable)"),
-            f"seed {self.seed} · {self.seconds:.3g} s",
+            f"decided by {self.method}; dim M = {self.dimension} ({self.dimension_certainty}); "
+            f"counts {self.certainty}",
+            self.provenance_bullet(),
         ]
 
 
@@ -336,6 +337,7 @@ def singular_summary(arch: Architecture, *, seed: int = 0, time_limit: float = 3
                 "image": r.image,
                 "image_dimension": r.image_dimension,
                 "verdict": r.verdict.value,
+                "certainty": r.certainty,
                 "certified": r.certified,
                 "method": _deciding_method(arch, r),
                 "kind": r.kind,
@@ -345,16 +347,18 @@ def singular_summary(arch: Architecture, *, seed: int = 0, time_limit: float = 3
     n_cert = sum(r["certified"] for r in yes)
     undecided = sum(r["verdict"] == "unknown" for r in rows)
     return SingularSummary(
+        certainty=Certainty.BOUND
+        if undecided
+        else weakest(Certainty.PROVEN, *(r["certainty"] for r in rows)),
         architecture=arch.spec,
         dimension=dim.dimension,
-        dimension_certified=dim.certified,
+        dimension_certainty=dim.certainty,
         n_strata=len(rows),
         n_singular=len(yes),
         n_certified_singular=n_cert,
         n_probable_singular=len(yes) - n_cert,
         n_smooth=sum(r["verdict"] == "no" for r in rows),
         n_undecided=undecided,
-        certified=all(r["certified"] for r in rows),
         method="+".join(sorted({r["method"] for r in rows} - {"undecided"})) or "none",
         strata=rows,
         seed=seed,
@@ -382,28 +386,27 @@ MAX_EQUATION_TEXT = 4_000  # characters of equation text kept in an atlas row
 
 
 @dataclasses.dataclass(frozen=True, repr=False)
-class EquationsSummary(Result):
+class EquationsSummary(Result, Graded, Provenance):
     """What is known about the defining equations of a neurovariety, for the atlas.
 
     ``n_generators`` equations of ``degrees`` were found; every equation of degree ≤
-    ``complete_through`` lies in the ideal they generate, proven when ``certified``
-    (:attr:`~neurovariety.invariants.equations.EquationsResult.complete_proven`). ``filling``:
-    V is the whole ambient space (I(V) = 0, certified dimension). ``equations`` holds their text
-    unless it is longer than :data:`MAX_EQUATION_TEXT` characters (``equations_omitted``).
+    ``complete_through`` lies in the ideal they generate, with the ``certainty`` of
+    :attr:`~neurovariety.invariants.ideal.EquationsResult.certainty` (``certified`` when proven).
+    ``filling``: V is the whole ambient space (I(V) = 0, certified dimension). ``equations`` holds
+    their text unless it is longer than :data:`MAX_EQUATION_TEXT` characters
+    (``equations_omitted``).
     """
 
-    architecture: str
     method: str
     n_generators: int
     degrees: list[int]
     complete_through: int
     max_degree: int
-    certified: bool
     completeness: str
     generated: bool
     filling: bool
     dimension: int
-    dimension_certified: bool
+    dimension_certainty: Certainty
     n_coordinates: int
     hilbert_function: list[int]
     verified: str
@@ -411,8 +414,10 @@ class EquationsSummary(Result):
     equations: list[str]
     equations_omitted: bool
     notes: list[str]
-    seed: int
-    seconds: float
+
+    @property
+    def dimension_certified(self) -> bool:
+        return Certainty(self.dimension_certainty).certified
 
     def title(self) -> str:
         return f"EquationsSummary  {self.architecture}"
@@ -422,7 +427,7 @@ class EquationsSummary(Result):
             f"{self.n_generators} generators of degrees {self.degrees} in {self.n_coordinates} "
             f"coordinates ({self.method})",
             self.completeness,
-            f"primes {self.primes} · seed {self.seed} · {self.seconds:.3g} s",
+            f"primes {self.primes} · {self.provenance_bullet()}",
         ]
 
 
@@ -480,6 +485,7 @@ def equations_summary(
     texts = [e.text() for e in res.equations]
     omitted = sum(len(t) for t in texts) > MAX_EQUATION_TEXT
     return EquationsSummary(
+        certainty=res.certainty,
         architecture=arch.spec,
         method=res.method,
         n_generators=len(res.equations),
@@ -487,12 +493,11 @@ def equations_summary(
         degrees=[int(e.degree) for e in res.equations],
         complete_through=int(res.complete_through),
         max_degree=max_degree,
-        certified=res.complete_proven,
         completeness=res.completeness(),
         generated=res.generated,
         filling=res.zero_ideal,
         dimension=res.dimension,
-        dimension_certified=res.dimension_certified,
+        dimension_certainty=res.dimension_certainty,
         n_coordinates=res.n_coordinates,
         hilbert_function=list(res.hilbert_function),
         verified=res.verified,
