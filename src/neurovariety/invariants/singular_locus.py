@@ -47,7 +47,7 @@ from ..architectures.base import Architecture
 from ..errors import BudgetExceededError, InternalError, NeurovarietyError
 from ..exact import primes_below
 from ..exact.msolve import PrimeCount
-from ..results import Result
+from ..results import Certainty, Graded, Provenance, Result
 from .equations import Equation, EquationsResult, coordinates, equations, sample_points_mod_p
 from .exact_counts import PRIME_BITS
 from .locus_decomposition import (
@@ -118,21 +118,27 @@ class LocusComponent:
 
 
 @dataclasses.dataclass(frozen=True, repr=False)
-class SingularLocusResult(Result):
-    """Sing V (``exact``) or a superset of it, decomposed, with a verdict per stratum."""
+class SingularLocusResult(Result, Graded, Provenance):
+    """Sing V or a superset of it, decomposed, with a verdict per stratum.
 
-    architecture: str
+    ``certainty`` is about the locus as a set: ``proven`` when it is Sing V (``exact``: I(V) =
+    (F) proven, or V filling), ``bound`` when it is only a superset. Degrees of components are
+    slice counts mod primes that agree (``proven`` says so).
+    """
+
     dimension: int
     n_coordinates: int
     ideal: str
-    exact: bool
     components: list[LocusComponent]
     strata: dict[str, str]
     primes: list[int]
     image_prime: int
     proven: str
-    seed: int
-    seconds: float
+
+    @property
+    def exact(self) -> bool:
+        """Whether the locus is Sing V itself, not a superset."""
+        return Certainty(self.certainty) is Certainty.PROVEN
 
     def title(self) -> str:
         return f"SingularLocusResult  {self.architecture}"
@@ -150,7 +156,7 @@ class SingularLocusResult(Result):
             by_verdict.setdefault(verdict, []).append(name)
         b += [f"strata {', '.join(names)}: {v}" for v, names in by_verdict.items()]
         b.append(f"proven: {self.proven}")
-        b.append(f"seed {self.seed} · {self.seconds:.3g} s")
+        b.append(self.provenance_bullet())
         return b
 
 
@@ -323,7 +329,7 @@ def singular_locus(arch: Architecture, *, seed: int = 0, primes: int = 2) -> Sin
         return SingularLocusResult(
             **common,
             ideal="the zero ideal (V fills its ambient space)",
-            exact=True,
+            certainty=Certainty.PROVEN,
             components=[],
             strata={},
             proven="V is a linear space, smooth everywhere (certified dimension)",
@@ -376,7 +382,7 @@ def singular_locus(arch: Architecture, *, seed: int = 0, primes: int = 2) -> Sin
     return SingularLocusResult(
         **common,
         ideal=ideal,
-        exact=exact,
+        certainty=Certainty.PROVEN if exact else Certainty.BOUND,
         components=components,
         strata=stratum_verdicts,
         proven=proven,
