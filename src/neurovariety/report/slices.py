@@ -37,7 +37,7 @@ from ..architectures.base import Architecture
 from ..errors import NeurovarietyError
 from ..invariants.equations import EquationsResult, coordinates, equations
 from ..invariants.strata import Stratum, embed_neuron, placements, strata
-from ..results import Certainty, Result
+from ..results import Certainty, Provenance, Result
 from .plane_curves import GRID, cusp_window, plane_local_type, real_curve_points
 
 __all__ = [
@@ -57,7 +57,7 @@ MAX_TRIES = 12  # random fiber directions tried for a cone direction with F(d) �
 
 
 @dataclasses.dataclass(frozen=True, repr=False)
-class VarietySlice(Result):
+class VarietySlice(Result, Provenance):
     """An exact plane section V ∩ (p + s·u + t·v) of a hypersurface V = {F = 0} at p = φ(θ0).
 
     ``polynomial`` is G(s, t) = F(p + s·u + t·v) (exact, over Q); ``multiplicity`` its order at
@@ -68,7 +68,6 @@ class VarietySlice(Result):
     maps there: ``(s, t, found)`` by least squares (``None`` when not searched).
     """
 
-    architecture: str
     stratum: str
     plane: str
     equation: str
@@ -84,8 +83,6 @@ class VarietySlice(Result):
     normal_dimension: int
     real_points: list[tuple[float, float]]
     reached: list[tuple[float, float, bool]] | None
-    seed: int
-    seconds: float
 
     @property
     def certainty(self) -> Certainty:
@@ -112,7 +109,7 @@ class VarietySlice(Result):
                 "points are images of "
                 "real parameters (least squares)"
             )
-        b.append(f"seed {self.seed} · {self.seconds:.3g} s")
+        b.append(self.provenance_bullet())
         return b
 
 
