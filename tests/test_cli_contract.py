@@ -66,6 +66,8 @@ CHOICES = {
     ("plot", "--slice"): ("variety", "loss"),
     ("plot", "--plane"): "neurovariety.report.slices:PLANES",
     ("bias", "--step-control"): "neurovariety.experiments.training:STEP_CONTROLS",
+    ("solve", "--method"): "neurovariety.nag.solve:METHODS",
+    ("solve", "--start"): "neurovariety.nag.solve:START_SYSTEMS",
 }
 
 

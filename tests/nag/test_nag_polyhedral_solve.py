@@ -107,7 +107,7 @@ def test_cli_start_option(tmp_path) -> None:
     d = json.loads(out.output)
     assert d["start_system"] == "polyhedral" and d["root_count"] == 8 and d["nsolutions"] == 8
     out = CliRunner().invoke(app, ["solve", str(f), "--start", "nope"])
-    assert out.exit_code == 2 and out.output.startswith("error: unknown start system")
+    assert out.exit_code == 2 and "nope" in out.output  # typer's choice: the values are listed
     assert "Traceback" not in out.output
 
 

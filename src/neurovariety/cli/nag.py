@@ -16,7 +16,7 @@ from .contract import (
     report_limit,
     status,
 )
-from .options import json_option, seed_option, time_limit_option
+from .options import SolveMethod, StartSystem, json_option, seed_option, time_limit_option
 
 
 def _parameters(text: str | None) -> list[complex] | None:
@@ -46,6 +46,7 @@ def run_solve(
     time_limit: float,
     max_rows: int = 20,
     start: str = "auto",
+    method: str = "homotopy",
 ) -> None:
     """Body of the command (separate from typer for testing)."""
     from rich.table import Table
@@ -56,13 +57,14 @@ def run_solve(
 
     system = read_system(file)
     values = _parameters(parameters)
-    with status(f"solve {file.name}: tracking paths"):
+    with status(f"solve {file.name}: {method}"):
         result = solve(
             system,
             parameters=values,
             seed=seed,
             time_limit=time_limit,
             start=start,
+            method=method,
         )
     cert = None
     if certify:
@@ -120,15 +122,24 @@ def solve_command(
     certify: Annotated[bool, typer.Option(help="certify regular solutions (Krawczyk)")] = False,
     time_limit: Annotated[float, time_limit_option("wall-clock budget in seconds")] = 600.0,
     start: Annotated[
-        str,
+        StartSystem,
         typer.Option(
-            help="start system: auto (fewer paths), total-degree (Bézout number of paths) "
-            "or polyhedral (mixed volume of paths; square text systems)"
+            help="start system of --method homotopy: auto (fewer paths), total-degree (Bézout "
+            "number of paths) or polyhedral (mixed volume of paths; square text systems)"
         ),
-    ] = "auto",
+    ] = StartSystem.auto,
+    method: Annotated[
+        SolveMethod,
+        typer.Option(
+            help="homotopy (a start system's paths) or monodromy (the solutions at random "
+            "parameters or coefficients, then one path each to the system)"
+        ),
+    ] = SolveMethod.homotopy,
 ) -> None:
     """Solve a polynomial system by homotopy continuation; print the ledger and solutions."""
-    run_solve(file, seed, as_json, parameters, certify, time_limit, start=start)
+    run_solve(
+        file, seed, as_json, parameters, certify, time_limit, start=start.value, method=method.value
+    )
 
 
 COMMANDS = {"solve": solve_command}

@@ -109,6 +109,17 @@ class EddRealMethod(StrEnum):  # neurovariety.landscape.ed_real.REAL_METHODS
     certified = "certified"
 
 
+class SolveMethod(StrEnum):  # neurovariety.nag.solve.METHODS
+    homotopy = "homotopy"
+    monodromy = "monodromy"
+
+
+class StartSystem(StrEnum):  # neurovariety.nag.solve.START_SYSTEMS
+    auto = "auto"
+    total_degree = "total-degree"
+    polyhedral = "polyhedral"
+
+
 class PlotKind(StrEnum):
     heatmap = "heatmap"
     thresholds = "thresholds"

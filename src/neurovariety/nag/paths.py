@@ -15,10 +15,11 @@ import time
 from dataclasses import dataclass, replace
 from typing import Any
 
+import jax.numpy as jnp
 import numpy as np
 
 from .endgame import EndgameOptions, power_series_endgame
-from .homotopy import Homotopy
+from .homotopy import Homotopy, random_patch
 from .points import cluster, condition_numbers
 from .result import PathStatus
 from .system import System, evaluate_batch
@@ -239,11 +240,16 @@ def _jumped(batch: Batch, dedup_tol: float) -> np.ndarray:
 def execute(
     job: Job, X0: np.ndarray, dedup_tol: float, batch_size: int, *, check_jumps: bool = True
 ) -> tuple[Batch, np.ndarray]:
-    """Run all paths in batches, then re-track failed and jumped paths once, conservatively.
+    """Run all paths in batches, then re-track failed and jumped paths until none is lost.
 
-    Paths still sharing a regular endpoint afterwards are left to :func:`classify`, which tells
-    nearby distinct roots (certified apart) from path jumping. ``check_jumps=False``: paths may
-    legitimately meet (witness points of one component), only failed ones are re-tracked.
+    The retries, each on what the previous left failed: the ``conservative`` preset (four times
+    the step budget); tighter tolerances (steps of at most 0.005, predictor tolerance 1e-9,
+    sixteen times the budget); a new random projective patch (the same path in ``P^n``, so the
+    same endpoint, in other affine coordinates: a path can fail where the chart is bad); for the
+    total-degree homotopy, another ``gamma`` (:func:`_another_gamma`). Paths still sharing a
+    regular endpoint afterwards are left to :func:`classify`, which tells nearby distinct roots
+    (certified apart) from path jumping. ``check_jumps=False``: paths may legitimately meet
+    (witness points of one component), only failed ones are re-tracked.
     """
     parts = []
     for lo in range(0, X0.shape[0], batch_size):
@@ -252,30 +258,107 @@ def execute(
     batch = concat(parts)
     retracked = np.zeros(X0.shape[0], bool)
     jumped = _jumped(batch, dedup_tol) if check_jumps else np.zeros(0, int)
-    redo = np.union1d(np.nonzero([s == PathStatus.FAILED for s in batch.status])[0], jumped)
-    redo = redo.astype(int)
+    redo = np.union1d(_failed(batch), jumped).astype(int)
     # In pieces of the endgame's size: the programs compiled for it are reused.
     piece = min(bucket(min(X0.shape[0], batch_size)), ENDGAME_BATCH)
     careful = TrackerOptions.preset("conservative")
     # Smaller steps need more of them: the step budget grows with the preset, bounded by the
-    # caller's own budget times four, then sixteen for the second retry. The homotopy is kept:
-    # another gamma would send the path to another endpoint (monodromy), so a solution could be
-    # missed while another is found twice.
+    # caller's own budget times four, then sixteen for the tighter retries.
+    tight = replace(careful, max_step=0.005, predictor_tol=1e-9, max_steps=16 * job.opts.max_steps)
+    rng = np.random.default_rng([X0.shape[0], redo.size])  # only genericity matters here
+    a = random_patch(rng, X0.shape[1])
     retries = (
-        replace(careful, max_steps=4 * job.opts.max_steps),
-        replace(careful, max_step=0.005, predictor_tol=1e-9, max_steps=16 * job.opts.max_steps),
+        (job, replace(careful, max_steps=4 * job.opts.max_steps), X0),
+        (job, tight, X0),
+        (replace(job, H=replace(job.H, data={**job.H.data, "a": jnp.asarray(a)})), tight, X0),
     )
-    for k, opts in enumerate(retries):
-        if k:  # the second retry: only the paths that failed again
-            redo = redo[[batch.status[i] == PathStatus.FAILED for i in redo]]
+    for k, (base, opts, starts) in enumerate(retries):
+        if k:  # later retries: only the paths that failed again
+            redo = np.intersect1d(redo, _failed(batch))
         if not redo.size or time.monotonic() >= job.deadline:
             break
+        starts = starts / (starts @ np.asarray(base.H.data["a"]))[:, None]  # onto the patch
         for lo in range(0, redo.size, piece):
             sl = redo[lo : lo + piece]
-            again = _run(job.part(sl, opts=opts), X0[sl], size=piece)
+            again = _run(base.part(sl, opts=opts), starts[sl], size=piece)
             batch = merge(batch, again, sl)
         retracked[redo] = True
+    redo = np.intersect1d(redo, _failed(batch))
+    if redo.size and "gamma" in job.H.data and time.monotonic() < job.deadline:
+        batch = _another_gamma(job, X0, batch, redo, tight, piece, dedup_tol, rng)
     return batch, retracked
+
+
+def _failed(batch: Batch) -> np.ndarray:
+    return np.nonzero([s == PathStatus.FAILED for s in batch.status])[0]
+
+
+def _another_gamma(
+    job: Job,
+    X0: np.ndarray,
+    batch: Batch,
+    redo: np.ndarray,
+    opts: TrackerOptions,
+    piece: int,
+    dedup_tol: float,
+    rng: np.random.Generator,
+) -> Batch:
+    """Re-track the failed start points ``redo`` with another ``gamma``; keep the new solutions.
+
+    Another ``gamma`` moves the path to another sheet: it may end at another path's endpoint
+    while the solution the failed path was bound for stays unseen. But for a generic ``gamma``
+    every regular solution is the end of exactly one path (Bézout count with multiplicities), so
+    a regular endpoint that no other path reached is one the failed paths were bound for: it is
+    kept (``success``, its reason says how it was found). Anything else stays ``failed``.
+    """
+    gamma = np.exp(2j * np.pi * rng.uniform())
+    H = replace(job.H, data={**job.H.data, "gamma": jnp.asarray(gamma)})
+    base = replace(job, H=H)
+    # (point, tolerance) of every endpoint found: singular ones are extrapolated, less accurate
+    seen = [
+        (
+            batch.X[i, 1:] / batch.X[i, 0],
+            dedup_tol if s == PathStatus.SUCCESS else max(dedup_tol, 1e-4),
+        )
+        for i, s in enumerate(batch.status)
+        if s in (PathStatus.SUCCESS, PathStatus.SINGULAR)
+    ]
+    for lo in range(0, redo.size, piece):
+        sl = redo[lo : lo + piece]
+        again = _run(base.part(sl, opts=opts), X0[sl], size=piece)
+        keep = []
+        for j, i in enumerate(sl):
+            with np.errstate(all="ignore"):
+                x = again.X[j, 1:] / again.X[j, 0]
+            if again.status[j] != PathStatus.SUCCESS or not np.all(np.isfinite(x)):
+                batch.reason[i] += f"; with another gamma: {again.status[j].value}"
+            elif any(_near(x, y, tol) for y, tol in seen):
+                batch.reason[i] += "; with another gamma: ended at a solution already found"
+            else:
+                seen.append((x, dedup_tol))
+                keep.append(j)
+        if keep:
+            pick = np.array(keep)
+            found = merge(batch, take(again, pick), sl[pick])
+            for i in sl[pick]:
+                found.reason[i] = "found with another gamma (the first path failed)"
+            batch = found
+    return batch
+
+
+def _near(x: np.ndarray, y: np.ndarray, tol: float) -> bool:
+    """The deduplication rule of :func:`~neurovariety.nag.points.cluster`, for one pair."""
+    return bool(np.max(np.abs(x - y)) <= tol * max(1.0, float(np.max(np.abs(x)))))
+
+
+def take(batch: Batch, idx: np.ndarray) -> Batch:
+    """The paths ``idx`` of ``batch``."""
+    return Batch(
+        batch.X[idx],
+        [batch.status[i] for i in idx],
+        [batch.reason[i] for i in idx],
+        *(getattr(batch, f)[idx] for f in ARRAYS),
+    )
 
 
 def concat(parts: list[Batch]) -> Batch:

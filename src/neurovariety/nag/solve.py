@@ -26,7 +26,7 @@ from .homotopy import (
     to_patch,
     total_degree_homotopy,
 )
-from .paths import ARRAYS, Batch, Job, _seed, _tracker_options, execute, merge
+from .paths import Job, _seed, _tracker_options, execute, merge, take
 from .paths import _residuals as _residuals  # noqa: F401 - monodromy_search imports it from here
 from .polyhedral import PolyhedralStart, polyhedral_start
 from .result import PathStatus, SolveResult
@@ -46,8 +46,9 @@ def solve(
     max_paths: int = 2_000_000,
     batch_size: int = 1024,
     start: str = "auto",
+    method: str = "homotopy",
 ) -> SolveResult:
-    """All isolated solutions of a polynomial system by a total-degree or polyhedral homotopy.
+    """All isolated solutions of a polynomial system by a homotopy or by monodromy.
 
     Parameters
     ----------
@@ -76,6 +77,11 @@ def solve(
         Bézout number; the mixed cells get at most ``AUTO_CELL_SHARE`` of ``time_limit`` and
         ``AUTO_SECONDS_PER_PATH`` per total-degree path, else the total degree is used.
         ``result.start_system`` and ``result.root_count`` say which was used.
+    method : str
+        ``"homotopy"`` (the start system ``start``) or ``"monodromy"``: the solutions at random
+        parameters (or coefficients) by monodromy, then a parameter homotopy to the system
+        (:func:`~neurovariety.nag.solve_monodromy.solve_monodromy`); ``start`` must stay
+        ``"auto"``.
 
     Returns
     -------
@@ -92,6 +98,19 @@ def solve(
     >>> sorted(np.round(r.real_solutions()[:, 0], 8).tolist())
     [-2.0, -1.0, 1.0, 2.0]
     """
+    if _method(method, start) == "monodromy":
+        from .solve_monodromy import solve_monodromy  # it imports monodromy, which imports solve
+
+        return solve_monodromy(
+            system,
+            parameters=parameters,
+            seed=seed,
+            tracker=tracker,
+            endgame=endgame,
+            time_limit=time_limit,
+            dedup_tol=dedup_tol,
+            batch_size=batch_size,
+        )
     t_start = time.monotonic()
     deadline = t_start + time_limit
     seed = _seed(seed)
@@ -151,6 +170,20 @@ AUTO_MIN_BEZOUT = 64
 AUTO_CELL_SHARE = 0.25
 AUTO_SECONDS_PER_PATH = 0.01
 START_SYSTEMS = ("auto", "total-degree", "polyhedral")
+METHODS = ("homotopy", "monodromy")
+
+
+def _method(method: str, start: str) -> str:
+    if method not in METHODS:
+        raise PolynomialSystemError(
+            f"unknown method {method!r}. Fix: use one of {', '.join(METHODS)}"
+        )
+    if method == "monodromy" and start != "auto":
+        raise PolynomialSystemError(
+            f"start={start!r} applies to method='homotopy'; monodromy needs no start system. "
+            "Fix: leave start at 'auto'"
+        )
+    return method
 
 
 def _polyhedral_choice(
@@ -311,12 +344,7 @@ def solve_many(
     out = []
     for j in range(n_t):
         sl = np.arange(j * n_s, (j + 1) * n_s)
-        sub = Batch(
-            batch.X[sl],
-            [batch.status[i] for i in sl],
-            [batch.reason[i] for i in sl],
-            *(getattr(batch, f)[sl] for f in ARRAYS),
-        )
+        sub = take(batch, sl)
         out.append(
             finish(
                 system,
