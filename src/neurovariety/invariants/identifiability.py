@@ -33,25 +33,21 @@ from ..nag import monodromy_solve, system_from_callable
 from ..nag.numerics import complex_gaussian
 from ..nag.result import cluster
 from ..parametrization.numeric import chart_map, gauge_chart
-from ..results import Result, Verdict, plural
+from ..results import Certainty, Graded, Provenance, Result, Verdict, plural
 from . import exact_counts
 from .dimension import dimension
 
 
 @dataclasses.dataclass(frozen=True, repr=False)
-class FiberResult(Result):
-    """The generic fiber of the parametrization."""
+class FiberResult(Result, Graded, Provenance):
+    """The generic fiber of the parametrization; ``certainty`` grades the verdict."""
 
-    architecture: str
     dimension: int
     size: int | None
     symmetry_order: int | None
     symmetry: str
     identifiable: Verdict
-    certified: bool
     evidence: dict[str, Any]
-    seed: int
-    seconds: float
 
     def title(self) -> str:
         return f"FiberResult  {self.architecture}"
@@ -82,13 +78,34 @@ class FiberResult(Result):
                 f"(monodromy: {plural(int(self.evidence.get('loops') or 0), 'loop')}, trace test "
                 f"{self.evidence.get('trace')})"
             )
+        if self.evidence.get("swaps_predicted") is not None:
+            b.append(
+                f"{self.evidence['swaps_predicted']} predicted by swapping query, key and value "
+                "directions (docs/attention.md)"
+            )
         b.append(f"known symmetries: {self.symmetry} ({order_text(self.symmetry_order)})")
         b.append(
             f"identifiable up to symmetry: {self.identifiable.value}"
             + (" (certified)" if self.certified else "")
         )
-        b.append(f"seed {self.seed} · {self.seconds:.3g} s")
+        b.append(self.provenance_bullet())
         return b
+
+
+def grade(verdict: Verdict, certified: bool, *, method: str) -> Certainty:
+    """The certainty of a fiber verdict from ``method`` (``rank``: dimensions by exact ranks;
+    ``exact``: msolve counts over primes; ``monodromy``). Certified verdicts rest on exact ranks
+    meeting a proven bound (``PROVEN``) or on counts of true solutions (``CERTIFIED``); others
+    on exact arithmetic at random points (``PROBABLE``) or on a numerical count.
+
+    >>> grade(Verdict.NO, True, method="rank").value, grade(Verdict.YES, False, method="monodromy")
+    ('proven', <Certainty.NUMERICAL: 'numerical'>)
+    """
+    if verdict is Verdict.UNKNOWN:
+        return Certainty.UNKNOWN
+    if certified:
+        return Certainty.PROVEN if method == "rank" else Certainty.CERTIFIED
+    return Certainty.NUMERICAL if method == "monodromy" else Certainty.PROBABLE
 
 
 def root_of_unity_order(act: Activation, *, bias: bool) -> int | None:
@@ -362,13 +379,51 @@ def _exact_fiber(
         symmetry_order=order,
         symmetry=text,
         identifiable=verdict,
-        certified=certified,
+        certainty=grade(verdict, certified, method="exact"),
         evidence={
             "method": "exact",
             "primes": fib.primes,
             "slice_solutions": n_slice,
             "degree": deg,
             "same_size_over_slice_points": True,
+            "bad_prime_note": "counts over GF(p) equal those over Q except at finitely many "
+            "bad primes; two random primes agreed",
+        },
+        seed=seed,
+        seconds=time.perf_counter() - t0,
+    )
+
+
+def _attention_fiber(
+    arch: Attention, fdim: int, symmetry_info: tuple[str, int | None, int], seed: int,
+    time_limit: float, t0: float,
+) -> FiberResult:  # fmt: skip
+    """Orbits of the generic fiber of lightning attention, counted exactly in the gauge chart of
+    :mod:`~neurovariety.invariants.attention_geometry` (the chart leaves no group: order 1)."""
+    from .attention_geometry import gauge_chart as attention_chart
+    from .attention_geometry import orbit_count
+
+    _, free = attention_chart(arch)
+    if len(free) != arch.n_params - fdim:
+        raise NeurovarietyError(f"the gauge chart has {len(free)} variables, not dim M")
+    if not exact_counts.available():
+        raise NeurovarietyError("msolve is not installed (it counts the chart points)")
+    count = orbit_count(arch, seed=seed, time_limit=time_limit)
+    verdict, certified = fiber_verdict(count.value, 1, uniform=True)
+    certified = True  # an exact count against the trivial group: one orbit or several
+    return FiberResult(
+        architecture=arch.spec,
+        dimension=fdim,
+        size=count.value,
+        symmetry_order=1,
+        symmetry=symmetry_info[0] + " (fixed by the chart)",
+        identifiable=verdict,
+        certainty=grade(verdict, certified, method="exact"),
+        evidence={
+            "method": "exact",
+            "primes": count.primes,
+            "sequences": count.samples,
+            "swaps_predicted": count.expected,
             "bad_prime_note": "counts over GF(p) equal those over Q except at finitely many "
             "bad primes; two random primes agreed",
         },
@@ -419,7 +474,7 @@ def fiber(
             symmetry_order=order,
             symmetry=text,
             identifiable=verdict,
-            certified=certified,
+            certainty=grade(verdict, certified, method="rank"),
             evidence=evidence,
             seed=seed,
             seconds=time.perf_counter() - t0,
@@ -436,12 +491,11 @@ def fiber(
         reason = f"fiber dimension {fdim} exceeds the symmetry dimension {cont}"
         return uncounted(Verdict.NO, dim.certified, {"reason": reason})
     if isinstance(arch, Attention):
-        reason = (
-            f"fiber dimension {fdim} equals the symmetry group's: finitely many orbits; "
-            "counting them is not supported yet for attention (no gauge chart)"
-        )
-        evidence = {"reason": reason, "dimension_certified": dim.certified}
-        return uncounted(Verdict.UNKNOWN, False, evidence)
+        try:
+            return _attention_fiber(arch, fdim, (text, order, cont), seed, time_limit, t0)
+        except (NeurovarietyError, BudgetExceededError) as e:
+            reason = f"fiber dimension {fdim} equals the symmetry group's; orbits not counted: {e}"
+            return uncounted(Verdict.UNKNOWN, False, {"reason": reason})
     _, free = gauge_chart(arch)
     if len(free) != dim.dimension:
         raise NeurovarietyError(f"{arch.spec}: no finite gauge chart is known for this fiber")
@@ -501,7 +555,7 @@ def fiber(
         symmetry_order=order,
         symmetry=text,
         identifiable=verdict,
-        certified=certified,
+        certainty=grade(verdict, certified, method="monodromy"),
         evidence={
             "loops": mono.loops,
             "trace": mono.complete.value,
