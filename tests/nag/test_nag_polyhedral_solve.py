@@ -168,3 +168,33 @@ def test_cell_homotopy_derivatives() -> None:
     np.testing.assert_allclose(
         np.asarray(H0[:2]), [mono[[0, 1]].sum(), mono[[4]].sum()], atol=1e-12
     )
+
+
+def test_coefficient_family_kernel_matches_the_text_kernel() -> None:
+    # The monomial-table kernel of the coefficient family against the generic kernel that the
+    # text parser builds for the same family (unrolled terms, forward-mode derivatives).
+    from neurovariety.nag.polyhedral import polyhedral_start
+    from neurovariety.nag.system import _from_polys
+
+    F = parse_system("x^2*y + 3*y - 1\nx*y^2 - x + 2")
+    poly = polyhedral_start(F, np.zeros(0), np.random.default_rng(0))
+    fam = poly.coefficients
+    T = fam.n_parameters
+    polys = [
+        {tuple(e[1:]) + tuple(int(k == j) for j in range(T)): 1.0 + 0j for e, k in terms}
+        for terms in (
+            [(e, k) for k, e in enumerate(poly.exponents) if poly.equation[k] == i]
+            for i in range(2)
+        )
+    ]
+    ref = _from_polys(fam.variables, fam.parameters, polys, [1, 2])
+    rng = np.random.default_rng(1)
+    X = rng.normal(size=3) + 1j * rng.normal(size=3)
+    c = rng.normal(size=T) + 1j * rng.normal(size=T)
+    dc = rng.normal(size=T) + 1j * rng.normal(size=T)
+    for got, want in zip(fam.kernel(fam.data, X, c), ref.kernel(ref.data, X, c), strict=True):
+        np.testing.assert_allclose(np.asarray(got), np.asarray(want), atol=1e-12)
+    for got, want in zip(
+        fam.directional(fam.data, X, c, dc), ref.directional(ref.data, X, c, dc), strict=True
+    ):
+        np.testing.assert_allclose(np.asarray(got), np.asarray(want), atol=1e-12)

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import jax
@@ -206,6 +206,20 @@ def parameter_homotopy(
     return Homotopy(_parameter_fn(system.directional, order, pows), data, pdata, n + 1)
 
 
+def _monomials(E: jax.Array, X: jax.Array, max_degree: int) -> tuple[jax.Array, jax.Array]:
+    """``X^E_j`` per row ``j`` of ``E`` and its gradient in ``X`` (``(terms, n + 1)``)."""
+    cols = jnp.arange(X.shape[0])
+    table = jnp.stack([jnp.ones_like(X)] + [X**k for k in range(1, max_degree + 1)])
+    P = table[E, cols]  # (terms, n + 1): X_k^E_jk
+    # d/dX_k of prod_l X_l^E_jl = E_jk X_k^(E_jk - 1) * prod_{l != k} X_l^E_jl, the product
+    # over l != k from prefix and suffix products (no division: coordinates may be 0).
+    ones = jnp.ones((P.shape[0], 1), P.dtype)
+    prefix = jnp.cumprod(jnp.concatenate([ones, P[:, :-1]], axis=1), axis=1)
+    suffix = jnp.cumprod(jnp.concatenate([ones, P[:, :0:-1]], axis=1), axis=1)[:, ::-1]
+    lower = table[jnp.maximum(E - 1, 0), cols]
+    return prefix[:, -1] * P[:, -1], E * lower * prefix * suffix
+
+
 @functools.cache
 def _polyhedral_fn(n_equations: int, max_degree: int) -> HomotopyFn:
     def fn(data: Any, pdata: Any, X: jax.Array, t: jax.Array):
@@ -214,18 +228,8 @@ def _polyhedral_fn(n_equations: int, max_degree: int) -> HomotopyFn:
         e = pdata["e"]
         w = jnp.where(e > 0, s**e, 1.0)
         dw = jnp.where(e > 0, e * s ** jnp.where(e > 0, e - 1, 0.0), 0.0)
-
-        E, cols = data["E"], jnp.arange(X.shape[0])
-        table = jnp.stack([jnp.ones_like(X)] + [X**k for k in range(1, max_degree + 1)])
-        P = table[E, cols]  # (terms, n + 1): X_k^E_jk
-        # d/dX_k of prod_l X_l^E_jl = E_jk X_k^(E_jk - 1) * prod_{l != k} X_l^E_jl, the product
-        # over l != k from prefix and suffix products (no division: coordinates may be 0).
-        ones = jnp.ones((P.shape[0], 1), P.dtype)
-        prefix = jnp.cumprod(jnp.concatenate([ones, P[:, :-1]], axis=1), axis=1)
-        suffix = jnp.cumprod(jnp.concatenate([ones, P[:, :0:-1]], axis=1), axis=1)[:, ::-1]
-        lower = table[jnp.maximum(E - 1, 0), cols]
-        mono = data["c"] * prefix[:, -1] * P[:, -1]
-        dmono = data["c"][:, None] * E * lower * prefix * suffix
+        x, dx = _monomials(data["E"], X, max_degree)
+        mono, dmono = data["c"] * x, data["c"][:, None] * dx
         M = data["M"]
         H = jnp.concatenate([M @ (mono * w), (data["a"] @ X - 1)[None]])
         Hx = jnp.concatenate([M @ (dmono * w[:, None]), data["a"][None, :]])
@@ -233,6 +237,39 @@ def _polyhedral_fn(n_equations: int, max_degree: int) -> HomotopyFn:
         return H, Hx, Ht
 
     return fn
+
+
+@functools.cache
+def _family_kernels(max_degree: int) -> tuple[Kernel, DirectionalKernel]:
+    """Kernels of ``F_i(X; c) = sum_j M_ij c_j X^E_j``: one parameter per term (linear in ``c``)."""
+
+    def kernel(data: Any, X: jax.Array, c: jax.Array) -> tuple[jax.Array, jax.Array]:
+        x, dx = _monomials(data["E"], X, max_degree)
+        M = data["M"]
+        return M @ (c * x), jnp.concatenate([M @ (c[:, None] * dx), M * x[None, :]], axis=1)
+
+    def directional(data: Any, X: jax.Array, c: jax.Array, dc: jax.Array):
+        x, dx = _monomials(data["E"], X, max_degree)
+        M = data["M"]
+        return M @ (c * x), M @ (c[:, None] * dx), M @ (dc * x)
+
+    return kernel, directional
+
+
+def coefficient_family(family: System, exponents: np.ndarray, equation: np.ndarray) -> System:
+    """``family`` (one parameter per term) evaluated by monomial tables, not unrolled terms.
+
+    The generic text kernel unrolls every term and differentiates it by forward mode: the
+    tracker program of cyclic-7's 50-coefficient family took 11-16 s to compile per batch width;
+    for cyclic-6 at 256 lanes the table kernel compiles in 2.8 s against 5.2 s.
+    ``exponents`` are homogenized (first column the power of ``x0``), one row per parameter.
+    """
+    n = int(equation.max()) + 1
+    M = np.zeros((n, len(equation)), complex)
+    M[equation, np.arange(len(equation))] = 1.0
+    kernel, directional = _family_kernels(int(exponents.max()))
+    data = {"E": jnp.asarray(exponents), "M": jnp.asarray(M), "scale": np.ones(n)}
+    return replace(family, kernel=kernel, data=data, directional_kernel=directional)
 
 
 def polyhedral_homotopy(

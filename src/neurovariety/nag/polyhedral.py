@@ -29,6 +29,7 @@ from scipy.optimize import linprog
 from scipy.sparse import coo_matrix
 
 from ..errors import BudgetExceededError, PolynomialSystemError
+from .homotopy import coefficient_family
 from .system import System, _from_polys
 
 Support = np.ndarray  # (m, n) integer exponent vectors
@@ -437,6 +438,7 @@ def polyhedral_start(
     degrees = np.array(family.degrees)
     E = np.array([a for _, a in terms], dtype=np.int64)
     homog = np.concatenate([(degrees[equation] - E.sum(axis=1))[:, None], E], axis=1)
+    family = coefficient_family(family, homog, equation)
     offsets = np.cumsum([0] + [len(A) for A in S.supports])
     lifted = np.concatenate(S.lifting)
     powers, logs = [], []
