@@ -29,14 +29,20 @@ from typing import Any
 import numpy as np
 
 from ..errors import CertificationError
-from ..results import Result, Verdict
+from ..results import Certainty, Result, Verdict, plural
 from .result import SolveResult
 from .system import System
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, repr=False)
 class CertificationResult(Result):
-    """Per-solution Krawczyk verdicts, with the radius of each certified box."""
+    """Per-solution Krawczyk verdicts, with the radius of each certified box.
+
+    ``verdicts[i]`` is ``yes`` when a box around solution ``i`` provably holds exactly one
+    solution, regular; ``unknown`` otherwise (never ``no``: a failed test proves nothing).
+    ``real[i]`` is ``yes`` when that box is its own conjugate. ``n_distinct`` counts certified
+    boxes that meet no other certified box: that many distinct solutions are proven.
+    """
 
     verdicts: tuple[Verdict, ...]
     real: tuple[Verdict, ...]
@@ -53,17 +59,29 @@ class CertificationResult(Result):
     def n_certified_real(self) -> int:
         return sum(v == Verdict.YES for v in self.real)
 
+    @property
+    def certainty(self) -> Certainty:
+        """``CERTIFIED`` when every solution is certified and their boxes are pairwise
+        disjoint, else ``UNKNOWN`` (the uncertified ones are undecided; see ``verdicts``)."""
+        n = len(self.verdicts)
+        return Certainty.CERTIFIED if n and self.n_distinct == n else Certainty.UNKNOWN
+
     def title(self) -> str:
         return f"CertificationResult: {self.n_certified} of {len(self.verdicts)} certified"
 
     def bullets(self) -> list[str]:
         unknown = len(self.verdicts) - self.n_certified
-        return [
-            f"{self.n_certified} regular solutions certified (Krawczyk, acb balls, "
-            f"{self.precision}-bit), {unknown} unknown",
-            f"{self.n_distinct} certified boxes pairwise disjoint: distinct solutions",
-            f"{self.n_certified_real} certified real",
+        radii = self.radii[np.isfinite(self.radii)]
+        out = [
+            f"{plural(self.n_certified, 'regular solution')} certified, {unknown} undecided "
+            f"(Krawczyk test in {self.precision}-bit acb balls)",
+            f"{self.n_distinct} certified boxes meet no other: {self.n_distinct} distinct "
+            "solutions proven",
+            f"{self.n_certified_real} certified real (boxes their own conjugates)",
         ]
+        if radii.size:
+            out.append(f"box radii {radii.min():.1e} to {radii.max():.1e}")
+        return out + [f"certainty: {self.certainty.value}"]
 
 
 class BallPolynomials:

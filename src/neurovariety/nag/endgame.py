@@ -19,6 +19,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..results import Result, plural
 from .homotopy import Homotopy
 from .tracker import TrackerOptions, TrackStatus, track
 
@@ -41,8 +42,8 @@ class EndgameOptions:
     diverged_ratio: float = 1e-3
 
 
-@dataclass(frozen=True)
-class EndgameResult:
+@dataclass(frozen=True, repr=False)
+class EndgameResult(Result):
     """Per-path endgame output (arrays of length ``B``)."""
 
     X: np.ndarray  # extrapolated endpoints (or last samples where not converged)
@@ -54,6 +55,27 @@ class EndgameResult:
     accuracy: np.ndarray  # last change of the estimate, relative
     valuation: np.ndarray  # exponent v in |x0| / |X| ~ t^v over the last samples (nan: unstable)
     last: np.ndarray  # the last sample reached on each path (not extrapolated)
+
+    def title(self) -> str:
+        n, done = len(self.converged), int(np.sum(self.converged))
+        return f"EndgameResult: {done} of {plural(n, 'path')} converged"
+
+    def bullets(self) -> list[str]:
+        cycles = zip(*np.unique(self.winding[self.converged], return_counts=True), strict=True)
+        counts = ", ".join(f"{c}: {plural(int(k), 'path')}" for c, k in cycles) or "none"
+        out = [f"cycle numbers {counts} (power-series extrapolation)"]
+        diverging = int(np.sum(np.isfinite(self.valuation) & (self.valuation > 0)))
+        if diverging:
+            out.append(f"{plural(diverging, 'path')} diverging (|x0| / |X| ~ t^v, v > 0)")
+        if np.any(self.failed):
+            out.append(f"{plural(int(np.sum(self.failed)), 'path')} failed inside the endgame")
+        acc = self.accuracy[self.converged]
+        if acc.size:
+            out.append(f"relative accuracy of the estimates up to {float(np.max(acc)):.1e}")
+        if self.t_last.size:
+            t_min = float(np.min(self.t_last))
+            out.append(f"smallest t reached {t_min:.1e}; {int(np.sum(self.steps))} steps")
+        return out
 
 
 def _valuation(hist: np.ndarray, lam: float) -> np.ndarray:

@@ -27,7 +27,7 @@ from .local_dimension import (
 from .numerics import complex_gaussian
 from .paths import Batch, Job, execute
 from .points import cluster
-from .result import Component, PathResult, PathStatus, SolveResult
+from .result import Component, PathResult, PathStatus, SolveResult, path_certainty
 from .system import System
 from .tracker import TrackerOptions
 
@@ -325,7 +325,7 @@ def finish(
             retracked=bool(retracked[i]),
             multiplicity=int(cls.multiplicity[i]),
             accuracy=float(batch.accuracy[i]),
-            certified=i in cls.certified,
+            certainty=path_certainty(status[i], i in cls.certified),
             component=int(component_of[i]),
         )
         for i in range(len(status))

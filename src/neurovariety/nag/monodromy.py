@@ -33,7 +33,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import PolynomialSystemError
-from ..results import Result, Verdict, plural
+from ..results import Certainty, Result, Verdict, plural
 from .monodromy_options import (
     TUNING,
     MonodromyOptions,
@@ -47,7 +47,14 @@ from .numerics import complex_gaussian, numerical_rank
 from .parameter_paths import RETRY_OPTIONS, _affine_patch, move
 from .solve import _seed
 from .system import System
-from .trace import OUT_OF_TIME_NOTE, TRACE_TOL, TraceTest, trace_test
+from .trace import (
+    OUT_OF_TIME_NOTE,
+    TRACE_TOL,
+    TraceTest,
+    completeness_bullets,
+    count_certainty,
+    trace_test,
+)
 from .tracker import TrackerOptions
 
 __all__ = [
@@ -72,7 +79,7 @@ __all__ = [
 ]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, repr=False)
 class MonodromyResult(Result):
     """Solutions of ``F(x; p0) = 0`` found by monodromy, and whether they are verified complete.
 
@@ -99,26 +106,26 @@ class MonodromyResult(Result):
 
     @property
     def complete(self) -> Verdict:
+        """The trace test's verdict: ``yes`` when the solutions are the whole fiber."""
         return self.trace.verdict if self.trace is not None else Verdict.UNKNOWN
+
+    @property
+    def certainty(self) -> Certainty:
+        """Of ``nsolutions`` as the fiber's size: ``numerical`` once the trace test passed,
+        else ``bound`` (the solutions found are a lower bound)."""
+        return count_certainty(self.trace)
 
     def title(self) -> str:
         return f"MonodromyResult with {plural(self.nsolutions, 'solution')}"
 
     def bullets(self) -> list[str]:
         out = [
-            f"{self.loops} loops; stopped: {self.stop_reason}",
-            f"{self.paths_tracked} paths tracked, {self.paths_failed} failed (dropped)",
+            f"{plural(self.loops, 'loop')}; stopped: {self.stop_reason}",
+            f"{plural(self.paths_tracked, 'path')} tracked, {self.paths_failed} failed (dropped)",
         ]
         if self.out_of_time:
             out.append("partial: the time budget ran out before the search ended")
-        if self.trace is None:
-            out.append("completeness not tested (trace_test=False)")
-        else:
-            out.append(
-                f"trace test: complete = {self.complete.value} (deviation "
-                f"{self.trace.residual:.1e}, tolerance {self.trace.tolerance:g})"
-                + (f"; {self.trace.note}" if self.trace.note else "")
-            )
+        out += completeness_bullets(self.trace, plural(self.nsolutions, "solution"))
         out.append(f"random seed: {self.seed} · {self.seconds:.2f} s")
         return out
 

@@ -8,7 +8,7 @@ from typing import Any
 
 import numpy as np
 
-from ..results import Result, plural
+from ..results import Certainty, Graded, Result, plural
 from .points import cluster as cluster  # re-exported: callers import it from here
 
 
@@ -41,8 +41,16 @@ class PathStatus(enum.StrEnum):
     EXCESS = "excess"
 
 
-@dataclass(frozen=True)
-class PathResult(Result):
+def path_certainty(status: PathStatus, certified: bool) -> Certainty:
+    """A path's certainty: ``CERTIFIED`` where a Krawczyk box proved its solution regular,
+    ``UNKNOWN`` for a failed path (nothing decided), else ``NUMERICAL`` (a tracked endpoint)."""
+    if certified:
+        return Certainty.CERTIFIED
+    return Certainty.UNKNOWN if status == PathStatus.FAILED else Certainty.NUMERICAL
+
+
+@dataclass(frozen=True, repr=False)
+class PathResult(Result, Graded):
     """One tracked path: status, endpoint and diagnostics.
 
     ``solution`` is the affine endpoint (``None`` for paths at infinity or failed),
@@ -50,8 +58,9 @@ class PathResult(Result):
     (coefficient-scaled) equations at the solution, ``condition`` the 2-norm condition number of
     the Jacobian (with the patch row) at the endpoint, ``winding_number`` the endgame's cycle
     number (0 where the endgame did not decide), ``multiplicity`` the number of paths ending at the
-    same solution, ``certified`` whether a Krawczyk box proved the solution regular and apart from
-    every nearby endpoint (only suspects are tested: see ``solve``), ``component`` the index in
+    same solution, ``certainty`` (keyword) ``CERTIFIED`` where a Krawczyk box proved the solution
+    regular and apart from every nearby endpoint (only suspects are tested: see ``solve``; see
+    :func:`path_certainty`), ``certified`` the same as a bool, ``component`` the index in
     ``SolveResult.components`` of a path on a positive-dimensional component (else -1).
     """
 
@@ -68,7 +77,6 @@ class PathResult(Result):
     retracked: bool = False
     multiplicity: int = 1
     accuracy: float = float("nan")
-    certified: bool = False
     component: int = -1
 
     def is_success(self) -> bool:
@@ -104,6 +112,8 @@ class PathResult(Result):
             f"{self.winding_number} · multiplicity {self.multiplicity}"
         )
         out.append(f"{self.steps} steps ({self.rejected_steps} rejected)")
+        if self.certified:
+            out.append("certified regular (Krawczyk box)")
         if self.reason:
             out.append(f"reason: {self.reason}")
         if self.retracked:
@@ -124,7 +134,7 @@ class Component:
     points: np.ndarray = field(repr=False)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, repr=False)
 class SolveResult(Result):
     """Result of :func:`~neurovariety.nag.solve`: paths, distinct solutions and the ledger.
 
@@ -248,6 +258,11 @@ class SolveResult(Result):
             + f"{L['at_infinity']} at infinity, {L['failed']} failed"
             + (f", {L['excess']} excess" if "excess" in L else "")
         )
+        certified = sum(p.certified for p in self._representatives())
+        if certified:
+            out.append(
+                f"{certified} of them certified regular (Krawczyk boxes, where endpoints met)"
+            )
         if self.retried:
             out.append(f"{self.retried} paths re-tracked before being classified")
         out.append(f"{self.method}; dedup tolerance {self.dedup_tol:g} (relative)")

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..errors import PolynomialSystemError
-from ..results import Result, Verdict
+from ..results import Certainty, Result, Verdict
 from . import monodromy_options
 from .monodromy_options import TraceMap
 from .numerics import complex_gaussian
@@ -31,21 +31,66 @@ TRACE_TOL = monodromy_options.TUNING.trace_tol
 OUT_OF_TIME_NOTE = "not run to its end: the time budget ran out"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, repr=False)
 class TraceTest(Result):
-    """Outcome of a trace test: the verdict, the relative deviation from affine, and why."""
+    """Outcome of a trace test: the verdict, the relative deviation from affine, and why.
+
+    The one trace-test type: :func:`trace_test`, the search's own trace line
+    (:mod:`.monodromy_search`) and :class:`~neurovariety.nag.witness.WitnessSet` all give one.
+    A floating-point test with a tolerance: a decided verdict is ``NUMERICAL``, never certified.
+    """
 
     verdict: Verdict
     residual: float
     tolerance: float
     note: str = ""
 
+    @property
+    def certainty(self) -> Certainty:
+        """``NUMERICAL`` for a decided verdict (``yes``/``no``), else ``UNKNOWN``."""
+        return Certainty.UNKNOWN if self.verdict is Verdict.UNKNOWN else Certainty.NUMERICAL
+
     def title(self) -> str:
         return f"TraceTest: complete = {self.verdict.value}"
 
     def bullets(self) -> list[str]:
-        out = [f"trace deviation from affine {self.residual:.1e} (tolerance {self.tolerance:g})"]
-        return out + ([self.note] if self.note else [])
+        if np.isfinite(self.residual):
+            affine = "affine" if self.residual <= self.tolerance else "not affine"
+            out = [
+                f"trace deviation from affine {self.residual:.1e}, tolerance {self.tolerance:g}: "
+                f"{affine}"
+            ]
+        else:
+            out = ["trace not measured"]
+        out += [self.note] if self.note else []
+        why = "nothing decided" if self.verdict is Verdict.UNKNOWN else "floating point, no proof"
+        return out + [f"certainty: {self.certainty.value} ({why})"]
+
+
+def count_certainty(trace: TraceTest | None) -> Certainty:
+    """Certainty of a count of solutions found numerically: ``NUMERICAL`` once a trace test
+    passed (complete, by a floating-point test), else ``BOUND`` (a lower bound only)."""
+    return (
+        Certainty.NUMERICAL
+        if trace is not None and trace.verdict is Verdict.YES
+        else Certainty.BOUND
+    )
+
+
+def completeness_bullets(trace: TraceTest | None, count: str) -> list[str]:
+    """Summary lines on whether ``count`` (e.g. "4 solutions") is complete, by ``trace``."""
+    if trace is None:
+        return [
+            "completeness not tested (trace_test=False)",
+            f"certainty: bound (at least {count})",
+        ]
+    line = f"trace test: complete = {trace.verdict.value}"
+    if np.isfinite(trace.residual):
+        line += f" (deviation {trace.residual:.1e}, tolerance {trace.tolerance:g})"
+    out = [line + (f"; {trace.note}" if trace.note else "")]
+    if count_certainty(trace) is Certainty.NUMERICAL:
+        return out + ["certainty: numerical (a floating-point trace test, not a proof)"]
+    return out + [f"certainty: bound (at least {count})"]
 
 
 def _trace_direction(rng: np.random.Generator, p0: np.ndarray) -> np.ndarray:

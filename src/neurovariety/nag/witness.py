@@ -29,15 +29,16 @@ import numpy as np
 
 from ..errors import PolynomialSystemError
 from ..jaxconfig import ensure_x64
-from ..results import Result, Verdict
+from ..results import Certainty, Result, Verdict, plural
 from .monodromy import TraceTest, monodromy_solve, trace_test
 from .numerics import complex_gaussian, matrix_rank
 from .points import cluster
 from .solve import _seed, solve
 from .system import System, _from_polys, system_from_callable
+from .trace import completeness_bullets, count_certainty
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, repr=False)
 class WitnessSet(Result):
     """Points of ``X ∩ L`` for a random affine ``L = {A y = b}``, and the degree they give."""
 
@@ -60,20 +61,22 @@ class WitnessSet(Result):
 
     @property
     def complete(self) -> Verdict:
+        """The trace test's verdict: ``yes`` when the points are all of ``X ∩ L``."""
         return self.trace.verdict if self.trace is not None else Verdict.UNKNOWN
+
+    @property
+    def certainty(self) -> Certainty:
+        """Of :attr:`degree`: ``numerical`` once the trace test passed, else ``bound``."""
+        return count_certainty(self.trace)
 
     def title(self) -> str:
         return f"WitnessSet of a {self.dim}-dimensional variety in C^{self.ambient_dim}"
 
     def bullets(self) -> list[str]:
-        out = [f"degree {self.degree} ({self.degree} witness points)"]
+        out = [f"degree {self.degree} ({plural(self.degree, 'witness point')})"]
         if self.n_singular:
             out.append(f"{self.n_singular} of them singular on the slice (non-reduced?)")
-        if self.trace is not None:
-            out.append(
-                f"trace test: complete = {self.complete.value} (deviation "
-                f"{self.trace.residual:.1e}, tolerance {self.trace.tolerance:g})"
-            )
+        out += completeness_bullets(self.trace, f"degree {self.degree}")
         out.append(self.method)
         out.append(f"random seed: {self.seed} · {self.seconds:.2f} s")
         return out
