@@ -192,7 +192,7 @@ def function_space_result(
     common: dict[str, Any],
 ) -> Any:
     """An :class:`~.edd.EDDegreeResult` decided by :func:`function_space_count`."""
-    from .edd import EDDegreeResult
+    from .edd import EDDegreeResult, count_certainty
 
     t0 = time.perf_counter()
     r = function_space_count(arch, spec, primes=primes, seed=seed, time_limit=time_limit)
@@ -213,6 +213,7 @@ def function_space_result(
         ledger={},
         seconds=time.perf_counter() - t0,
         method="function-space",
+        certainty=count_certainty("function-space"),
         certificate=r.certificate(),
         exact=info,
         positive_dimensional=r.count is None,

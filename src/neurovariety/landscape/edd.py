@@ -40,7 +40,7 @@ from ..invariants.formula_choice import GENERIC_ED_DEGREE, closed_formula
 from ..nag import SearchProgress, monodromy_solve
 from ..nag.numerics import complex_gaussian, matrix_rank, numerical_rank
 from ..nag.result import cluster
-from ..results import Result, Verdict
+from ..results import Certainty, Graded, Provenance, Result, Verdict
 from . import ed_exact, ed_function_space, ed_real
 from .ed_system import (
     chart_terms,
@@ -53,15 +53,17 @@ from .ed_system import (
 
 
 @dataclasses.dataclass(frozen=True, repr=False)
-class EDDegreeResult(Result):
+class EDDegreeResult(Result, Provenance, Graded):
     """Number of complex critical points of the loss on the neurovariety, with its ledger.
 
     ``method`` says which method decided the count and ``certificate`` what it certifies;
-    ``count`` is None (and ``positive_dimensional`` true) when the critical points of full rank
-    form a positive-dimensional set. ``ledger`` is the monodromy search's (empty when it did not
-    run), ``exact`` the msolve counts' (None when they did not run)."""
+    ``certainty`` grades it (:func:`count_certainty`): ``probable`` for msolve's counts over
+    random primes, ``numerical`` for a monodromy search whose trace test passed, ``bound`` (a
+    lower bound) for one whose did not. ``count`` is None (and ``positive_dimensional`` true)
+    when the critical points of full rank form a positive-dimensional set. ``ledger`` is the
+    monodromy search's (empty when it did not run), ``exact`` the msolve counts' (None when
+    they did not run)."""
 
-    architecture: str
     form: str
     count: int | None
     formula: int | None
@@ -71,8 +73,6 @@ class EDDegreeResult(Result):
     fiber_size: float | None
     trace_test: str
     ledger: dict[str, Any]
-    seed: int
-    seconds: float
     method: str = "monodromy"
     certificate: str = ""
     exact: dict[str, Any] | None = None
@@ -111,7 +111,7 @@ class EDDegreeResult(Result):
             else:
                 agree = "DISAGREES with"
             b.append(f"{agree} the formula {self.formula} ({self.formula_source})")
-        b.append(f"decided by {self.method}: {self.certificate}")
+        b.append(f"decided by {self.method} ({self.certainty.value}): {self.certificate}")
         led = self.ledger
         if led:
             pairs = " (real data: conjugate pairs)" if led.get("symmetry") == "conjugation" else ""
@@ -124,8 +124,26 @@ class EDDegreeResult(Result):
             b.append(_real_bullet(self.real))
         if self.exact and self.exact.get("fallback"):
             b.append(f"exact count not used: {self.exact['fallback']}")
-        b.append(f"seed {self.seed} · {self.seconds:.3g} s")
+        b.append(self.provenance_bullet())
         return b
+
+
+def count_certainty(method: str, trace_test: str = "not run") -> Certainty:
+    """How far a count decided by ``method`` can be trusted.
+
+    msolve's counts (``exact``, ``function-space``, and ``both``, which also needs the monodromy
+    to agree) hold over Q but for finitely many bad primes, and the primes are random: probable.
+    A monodromy count is complete only by the trace test, a heuristic for ED families: numerical
+    when it passed, else only a lower bound.
+
+    >>> count_certainty("exact").value, count_certainty("monodromy", "yes").value
+    ('probable', 'numerical')
+    >>> count_certainty("monodromy", "unknown").value
+    'bound'
+    """
+    if method in ("exact", "function-space", "both"):
+        return Certainty.PROBABLE
+    return Certainty.NUMERICAL if trace_test == "yes" else Certainty.BOUND
 
 
 #: Start pairs besides the base point (one search pool's width: see ``monodromy_solve``).
@@ -400,6 +418,7 @@ def edd(
                 ledger={},
                 seconds=time.perf_counter() - t0,
                 method="exact",
+                certainty=count_certainty("exact"),
                 certificate=exact.certificate(),
                 exact=exact_info,
                 positive_dimensional=exact.count is None,
@@ -444,6 +463,7 @@ def edd(
         trace_test=trace,
         seconds=time.perf_counter() - t0,
         method="both" if exact is not None else "monodromy",
+        certainty=count_certainty("both" if exact is not None else "monodromy", trace),
         certificate=certificate,
         exact=exact_info,
     )
