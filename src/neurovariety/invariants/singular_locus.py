@@ -511,7 +511,7 @@ def _component_type(
     if equal:
         img = equal[0]
         return hypersurface_analysis(arch, img.stratum, F, pieces, img.dimension, seed)[1]
-    if not all(g.total_degree() <= 1 for g in G.polys) or affine_dimension(G, n) == 0:
+    if not all(g.total_degree() <= 1 for g in G.polys):
         return {"type": "undecided", "method": "no rational point of a non-linear component"}
     import sympy
 
@@ -523,5 +523,6 @@ def _component_type(
     }
     point = [sympy.sympify(solution.get(v, v)).subs(free) for v in syms]
     out = tangent_cone(F, point, pieces)
-    out["method"] = "tangent cone of F at a random rational point of this linear component"
+    where = "its point" if affine_dimension(G, n) == 0 else "a random rational point of it"
+    out["method"] = f"tangent cone of F at {where} (a linear component), exact over Q"
     return out
