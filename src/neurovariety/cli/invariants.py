@@ -279,6 +279,11 @@ def singular_command(
     from ..invariants.strata import count_strata, parse_stratum
 
     arch = parse_spec(spec)
+    if arch.kind == "attn" and stratum is None and not locus:  # one layer: HMK's loci
+        from ..invariants.attention_geometry import attention_geometry
+
+        emit(attention_geometry(arch, seed=seed), as_json)
+        return
     if locus:
         if stratum is not None:
             raise NeurovarietyError("--locus covers every stratum; drop --stratum")

@@ -37,6 +37,7 @@ from typing import Any
 import numpy as np
 
 from ..architectures.attention import Attention, unsupported
+from ..architectures.base import Architecture
 from ..errors import ArchitectureError
 from ..exact import primes_below, rank_mod
 from ..results import Certainty, Graded, Provenance, Result, Verdict, plural
@@ -297,7 +298,7 @@ def _loci(arch: Attention, n: int, X: np.ndarray, p: int, rng: np.random.Generat
     return out
 
 
-def attention_geometry(arch: Attention, *, seed: int = 0) -> AttentionGeometryResult:
+def attention_geometry(arch: Architecture, *, seed: int = 0) -> AttentionGeometryResult:
     """Singular and boundary points of one layer (t ≥ 2), each verdict checked at a witness.
 
     >>> r = attention_geometry(Attention(2, (2, 2), (1,)))

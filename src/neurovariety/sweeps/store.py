@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from ..architectures import parse_architecture
+from ..architectures.attention import Attention
 from ..architectures.base import Architecture
 from ..architectures.mlp import MLP
 from ..errors import StoreError
@@ -127,10 +128,15 @@ def arch_columns(arch: Architecture, result: Mapping[str, Any] | None = None) ->
     if isinstance(arch, MLP):
         shape = list(arch.widths)
         hidden = arch.hidden_widths
+    elif isinstance(arch, Attention):
+        shape, hidden = list(arch.widths), arch.widths[1:-1]
     else:  # CNN and LCN: the filter sizes are the shape
         shape = list(getattr(arch, "filters", ()))
         hidden = ()
-    act = arch.activation
+    if isinstance(arch, Attention):  # no σ: the attention widths stand in its column
+        act_spec, act_degree = f"attention a={','.join(map(str, arch.attention_widths))}", None
+    else:
+        act_spec, act_degree = arch.activation.spec, arch.activation.degree
     n_params = res.get("n_params")
     ambient = res.get("ambient_dimension")
     expected = res.get("expected_dimension")
@@ -139,8 +145,8 @@ def arch_columns(arch: Architecture, result: Mapping[str, Any] | None = None) ->
         "depth": arch.depth,
         "widths": json.dumps(shape),
         "min_hidden_width": min(hidden) if hidden else None,
-        "activation": act.spec,
-        "degree": act.degree,
+        "activation": act_spec,
+        "degree": act_degree,
         "n_params": n_params if isinstance(n_params, int) else arch.n_params,
         "ambient_dim": ambient if isinstance(ambient, int) else arch.ambient_dim,
         "expected_dim": expected if isinstance(expected, int) else arch.expected_dim,
