@@ -75,8 +75,8 @@ class Certainty(enum.StrEnum):
     - ``PROVEN``: exact arithmetic, or a theorem whose hypotheses were checked.
     - ``CERTIFIED``: numerics with rigorous error control (interval arithmetic, Krawczyk or α-theory
       certificates, rank bounds from both sides that meet).
-    - ``PROBABLE``: exact arithmetic at random points; wrong only with a stated, bounded probability
-      (Schwartz–Zippel), e.g. a rank mod p below a proven bound.
+    - ``PROBABLE``: exact arithmetic at random points or primes; wrong only with a stated small
+      probability (Schwartz–Zippel) or if a stopping rule named in the evidence fails.
     - ``NUMERICAL``: floating point with a stated margin (singular-value gap, residual), no proof.
     - ``BOUND``: only a bound on the value is established, not the value itself.
     - ``UNKNOWN``: nothing decided (failed, timed out, out of budget).
