@@ -23,6 +23,13 @@ the invariants to compute on each, with their options and a per-task budget::
     channels = "1..2"                 # hidden channels c_1 .. c_(L-1); c_0 = c_L = 1 (default 1)
     axes = [1, 2]                     # 1D filters k, or square 2D filters kxk (default 1)
 
+    [[attn]]                          # lightning self-attention (HMK arXiv:2408.17221)
+    depth = [1, 2]
+    tokens = [2, 3]                   # sequence length t
+    widths = "2..3"                   # embedding widths d_0 .. d_(L-1)
+    outputs = "1..2"                  # output width d_L (default: widths)
+    attention = "1..2"                # attention widths a_1 .. a_L
+
 A range is an int, a list of ints, or ``"a..b"`` (inclusive). Every generated spec is parsed, so
 the sweep sees only valid, canonical architectures; duplicates are dropped.
 """
@@ -43,6 +50,7 @@ from typing import Any
 
 from ..architectures import parse_activation, parse_architecture
 from ..architectures.activations import MAX_DEGREE
+from ..architectures.attention import MAX_TOKENS
 from ..architectures.base import MAX_DEPTH, MAX_WIDTH
 from ..errors import ArchitectureError, FamilyError
 from .registry import get_invariant
@@ -63,11 +71,12 @@ MAX_TASKS = 1_000_000
 MAX_MEMORY = 2**50  # bytes (1 PiB): anything larger is a typo
 _MEMORY = re.compile(r"\s*[0-9]+(?:\.[0-9]+)?\s*(?:[kKmMgGtTpP]i?)?[bB]?\s*", re.ASCII)
 
-_TOP_KEYS = {"name", "specs", "invariants", "timeout", "memory_limit", "mlp", "cnn", "lcn"}
+_TOP_KEYS = {"name", "specs", "invariants", "timeout", "memory_limit", "mlp", "cnn", "lcn", "attn"}
 _BLOCK_KEYS = {
     "mlp": {"depth", "widths", "inputs", "outputs", "degrees", "activations", "bias"},
     "cnn": {"depth", "filters", "strides", "channels", "axes", "degrees", "activations"},
     "lcn": {"depth", "filters", "strides", "channels", "axes"},
+    "attn": {"depth", "tokens", "widths", "outputs", "attention"},
 }
 
 
@@ -181,6 +190,9 @@ def _block_specs(kind: str, block: Mapping[str, Any], where: str) -> Iterable[st
     if "depth" not in block:
         raise FamilyError(f"{where}: missing depth (number of layers), e.g. depth = [2, 3]")
     depths = parse_range(block["depth"], f"{where} depth", maximum=MAX_DEPTH)
+    if kind == "attn":
+        yield from _attention_specs(block, depths, where)
+        return
     if kind == "mlp":
         for key in ("widths", "outputs"):
             if key not in block:
@@ -234,6 +246,29 @@ def _block_specs(kind: str, block: Mapping[str, Any], where: str) -> Iterable[st
             if L > 1:
                 spec += f" s={','.join(map(str, ss))}"
             yield f"{spec} {act}".strip()
+
+
+def _attention_specs(block: Mapping[str, Any], depths: Sequence[int], where: str) -> Iterable[str]:
+    """``attn t=… d=… a=…`` over every choice of t, d_0..d_(L−1), d_L and a_1..a_L."""
+    for key in ("tokens", "widths", "attention"):
+        if key not in block:
+            raise FamilyError(f"{where}: missing {key}, e.g. {key} = '1..3'")
+    tokens = parse_range(block["tokens"], f"{where} tokens", maximum=MAX_TOKENS)
+    widths = parse_range(block["widths"], f"{where} widths")
+    outputs = parse_range(block.get("outputs", block["widths"]), f"{where} outputs")
+    attention = parse_range(block["attention"], f"{where} attention")
+    _check_count(
+        where,
+        [len(tokens) * (len(widths) * len(attention)) ** L * len(outputs) for L in depths],
+    )
+    for L in depths:
+        for t, ws, out, a in itertools.product(
+            tokens,
+            itertools.product(widths, repeat=L),
+            outputs,
+            itertools.product(attention, repeat=L),
+        ):
+            yield f"attn t={t} d={','.join(map(str, (*ws, out)))} a={','.join(map(str, a))}"
 
 
 def _check_count(where: str, counts: Sequence[int]) -> None:
@@ -325,7 +360,7 @@ def family_from_dict(
     if not isinstance(explicit, list) or not all(isinstance(s, str) for s in explicit):
         raise FamilyError(f"{source}: specs must be a list of strings, e.g. ['mlp 2-3-1 x^2']")
     raw_specs += explicit
-    for kind in ("mlp", "cnn", "lcn"):
+    for kind in ("mlp", "cnn", "lcn", "attn"):
         blocks = data.get(kind, [])
         if isinstance(blocks, Mapping):
             blocks = [blocks]
