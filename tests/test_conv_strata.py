@@ -250,3 +250,16 @@ def test_cone_vertex_from_a_dead_channel_is_singular() -> None:
         r = singular(arch, s)
         assert r.image == "0" and r.verdict is Verdict.YES and r.certified
         assert r.local_type["type"] == "node" and r.local_type["tangent_cone_rank"] == 3
+
+
+def test_fisher_rank_bounds_hold_on_channel_strata() -> None:
+    # rank dφ at a point of a stratum ≤ dim of its image + the parameters it zeroes or ties
+    from neurovariety.experiments.fisher import _stratum_upper_bound
+    from neurovariety.invariants.singularities import rank_at
+
+    arch = parse_architecture("cnn k=2,2 c=1,2,1 x^2")
+    dim = dimension(arch).dimension
+    rng = np.random.default_rng(2)
+    for s in iter_strata(arch):
+        theta = s.basis @ rng.integers(1, 9, s.basis.shape[1])
+        assert rank_at(arch, theta) <= _stratum_upper_bound(arch, s, dim), s.name

@@ -29,6 +29,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from ..architectures.base import Architecture
+from ..architectures.mlp import MLP
 from ..errors import ExperimentError
 from ..invariants.dimension import dimension
 from ..invariants.singularities import rank_at
@@ -181,15 +182,16 @@ def _stratum_upper_bound(arch: Architecture, stratum: Stratum | None, dim: int) 
     inactive-out — the dead neuron's outgoing column is normal (n_next directions);
     inactive-in — the incoming row is normal, and dead when σ'(0) = 0 (∂f = v·σ'(0)·x);
     redundant — the second row is normal, and when the next layer has one neuron its directions
-    v_k·σ'(z)·x lie in the span of the merged neuron's. Padding: each padded entry adds ≤ 1.
+    v_k·σ'(z)·x lie in the span of the merged neuron's. Padding (and ConvNet hidden channels,
+    whose filters are not rows): each zeroed or tied entry adds ≤ 1.
     Also rank ≤ the generic rank ≤ ``dim``.
     """
     if stratum is None:
         return dim
     red = stratum.reduced
     dr = dimension(red, seed=0).upper_bound if red is not None else 0
-    if stratum.kind in ("padding", "interior-zero"):  # each zeroed entry adds ≤ 1
-        return min(dim, dr + stratum.zeroed)
+    if stratum.kind in ("padding", "interior-zero") or not isinstance(arch, MLP):
+        return min(dim, dr + stratum.zeroed)  # each zeroed (or tied) entry adds ≤ 1
     rowlen = arch.layers[stratum.layer - 1].pattern.shape[1]
     n_next = arch.layers[stratum.layer].n_out
     coeffs = arch.activation.coefficients
