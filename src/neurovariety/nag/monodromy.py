@@ -12,10 +12,11 @@ stream through a lane pool; when lanes fall idle the graph grows. The search sto
 
 The layout: this module is the public entry (:func:`monodromy_solve`, :class:`MonodromyResult`,
 :func:`find_start_pair`); :mod:`.monodromy_options` holds the caller's knobs
-(:class:`MonodromyOptions`) and the search's constants (:class:`MonodromyTuning`);
-:mod:`.monodromy_search` the search's state and steps (:class:`MonodromySearch`);
-:mod:`.trace` the trace test; :mod:`.parameter_paths` carrying solutions between parameters
-(:func:`move`).
+(:class:`MonodromyOptions`, :class:`SearchProgress`) and the search's constants
+(:class:`MonodromyTuning`); :mod:`.monodromy_search` the search's state and steps
+(:class:`MonodromySearch`); :mod:`.monodromy_graph` its graph and the crossings along its edges;
+:mod:`.trace` the trace test and its one outcome type (:class:`TraceTest`);
+:mod:`.parameter_paths` carrying solutions between parameters (:func:`move`).
 
 Reference: Duff, Hill, Jensen, Lee, Leykin & Sommars, *Solving polynomial systems via homotopy
 continuation and monodromy*, IMA J. Numer. Anal. 39 (2019); Leykin, Rodriguez & Sottile,
@@ -39,13 +40,14 @@ from .monodromy_options import (
     MonodromyOptions,
     MonodromyTuning,
     Sampler,
+    SearchProgress,
     Symmetry,
     TraceMap,
 )
-from .monodromy_search import MonodromySearch, SearchProgress
+from .monodromy_search import MonodromySearch
 from .numerics import complex_gaussian, numerical_rank
 from .parameter_paths import RETRY_OPTIONS, _affine_patch, move
-from .solve import _seed
+from .paths import _seed
 from .system import System
 from .trace import (
     OUT_OF_TIME_NOTE,

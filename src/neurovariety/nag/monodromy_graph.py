@@ -1,4 +1,5 @@
-"""The graph of a monodromy search: parameter nodes with their known solutions, and edges.
+"""The graph of a monodromy search: parameter nodes with their known solutions, edges, and the
+crossings (one path along one edge) that carry solutions between nodes.
 
 Loops of the graph act on the fiber by permutations (Duff, Hill, Jensen, Lee, Leykin & Sommars,
 IMA J. Numer. Anal. 39, 2019); the graph records what was carried along each edge so that no
@@ -8,6 +9,7 @@ solution crosses an edge twice in one direction, nor back the way it came.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 import numpy as np
 
@@ -27,6 +29,17 @@ def _merge(known: np.ndarray, x: np.ndarray, tol: float) -> tuple[np.ndarray, in
         if dist[i] <= tol * scale:
             return known, i
     return np.concatenate([known, x[None, :]]), known.shape[0]
+
+
+class Crossing(NamedTuple):
+    """One path of a monodromy search: solution ``row`` of node ``here`` along ``edge``."""
+
+    row: int
+    here: int
+    there: int
+    edge: int
+    side: int  # the end of the edge where it starts (0 or 1)
+    retry: int = 0  # earlier tries that failed
 
 
 @dataclass

@@ -9,20 +9,29 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 
 from .tracker import TrackerOptions
-
-if TYPE_CHECKING:
-    from .monodromy_search import SearchProgress
 
 TraceMap = Callable[[np.ndarray], np.ndarray]
 #: ``sampler(rng, k) -> (X, P)``: ``k`` fresh start pairs, ``X[j]`` solving the system at ``P[j]``.
 Sampler = Callable[[np.random.Generator, int], tuple[np.ndarray, np.ndarray]]
 #: ``symmetry(X) -> Y``: rows ``Y[j]`` solve the system at the base parameters when ``X[j]`` does.
 Symmetry = Callable[[np.ndarray], np.ndarray]
+
+
+@dataclass(frozen=True)
+class SearchProgress:
+    """Where a monodromy search stands: what :func:`monodromy_solve` reports to ``progress``."""
+
+    solutions: int  #: known solutions at the base parameters
+    crossings: int  #: edge crossings tracked so far
+    failed: int  #: crossings dropped (a trace line's path after its detour)
+    loops: int  #: nodes added to the start graph
+    seconds: float
+    done: bool = False
 
 
 @dataclass(frozen=True)

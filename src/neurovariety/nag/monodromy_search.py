@@ -20,7 +20,7 @@ import time
 from collections import deque
 from concurrent.futures import Future
 from dataclasses import dataclass
-from typing import Any, NamedTuple
+from typing import Any
 
 import numpy as np
 
@@ -30,10 +30,10 @@ from . import monodromy_options
 from . import trace as _trace
 from .homotopy import parameter_homotopy, to_patch
 from .lanes import LanePool
-from .monodromy_graph import ParameterGraph, _merge
-from .monodromy_options import MonodromyOptions, TraceMap
+from .monodromy_graph import Crossing, ParameterGraph, _merge
+from .monodromy_options import MonodromyOptions, SearchProgress, TraceMap
 from .parameter_paths import _affine_patch, _endpoints, _pool_shape, _random_params
-from .solve import _residuals, _seed, _tracker_options
+from .paths import _residuals, _seed, _tracker_options
 from .system import System
 from .trace import (
     OUT_OF_TIME_NOTE,
@@ -45,29 +45,6 @@ from .trace import (
 )
 from .tracker import TrackerOptions
 from .workers import in_background, wait_all, wait_event
-
-
-@dataclass(frozen=True)
-class SearchProgress:
-    """Where a monodromy search stands: what :func:`monodromy_solve` reports to ``progress``."""
-
-    solutions: int  #: known solutions at the base parameters
-    crossings: int  #: edge crossings tracked so far
-    failed: int  #: crossings dropped (a trace line's path after its detour)
-    loops: int  #: nodes added to the start graph
-    seconds: float
-    done: bool = False
-
-
-class _Crossing(NamedTuple):
-    """One path of a monodromy search: solution ``row`` of node ``here`` along ``edge``."""
-
-    row: int
-    here: int
-    there: int
-    edge: int
-    side: int  # the end of the edge where it starts (0 or 1)
-    retry: int = 0  # earlier tries that failed
 
 
 @dataclass(frozen=True)
@@ -152,10 +129,10 @@ class MonodromySearch:
         self.sums: dict[int, list[Any]] = {}  # node -> [rows summed, sum of tmap, sum of |tmap|]
         self.line_from: dict[tuple[int, int], int] = {}  # (line node, row) -> the p0 row sent
         self.met = 0  # paths of the current line that met another and sent it round again
-        self.queue: deque[_Crossing] = deque()
-        self.trace_queue: deque[_Crossing] = deque()
-        self.retries: deque[_Crossing] = deque()
-        self.inflight: dict[int, _Crossing] = {}
+        self.queue: deque[Crossing] = deque()
+        self.trace_queue: deque[Crossing] = deque()
+        self.retries: deque[Crossing] = deque()
+        self.inflight: dict[int, Crossing] = {}
         self.next_tag = 0
 
     # -- the start ---------------------------------------------------------------------------
@@ -393,10 +370,10 @@ class MonodromySearch:
             for side in (0, 1) if not g.oneway[e] else (0,):
                 here, there = g.ends[e][side], g.ends[e][1 - side]
                 for i in range(g.sent[e][side], g.known(here)):
-                    q.append(_Crossing(i, here, there, e, side))
+                    q.append(Crossing(i, here, there, e, side))
                 g.sent[e][side] = g.known(here)
 
-    def _bend(self, t: _Crossing) -> np.ndarray:
+    def _bend(self, t: Crossing) -> np.ndarray:
         if t.retry and self.line is not None and t.edge in self.line.edges:
             return self.line.detour if t.retry == 1 else -self.line.detour  # one side, then other
         return self.graph.bends[t.edge]
@@ -421,14 +398,14 @@ class MonodromySearch:
         ):
             self._load_from(q, options)
 
-    def _load_from(self, q: deque[_Crossing], options: TrackerOptions) -> None:
+    def _load_from(self, q: deque[Crossing], options: TrackerOptions) -> None:
         g, pool = self.graph, self.pool
         m = min(pool.max_width - pool.busy, len(q))
         if m <= 0:
             return
         # A solution that arrived along this edge (before or after it was queued) is skipped:
         # the edge's bijection already pairs it; so are replaced trace lines.
-        batch: list[_Crossing] = []
+        batch: list[Crossing] = []
         while q and len(batch) < m:
             t = q.popleft()
             if t.row not in g.arrived[t.edge][t.side] and t.edge not in self.retired:
@@ -469,7 +446,7 @@ class MonodromySearch:
         if broken:
             self.new_line()
 
-    def _fail(self, t: _Crossing) -> bool:
+    def _fail(self, t: Crossing) -> bool:
         """A crossing that failed; whether it broke the trace line."""
         on_line = self.line is not None and t.edge in self.line.edges
         if on_line and t.retry < self.tuning.line_detours:
@@ -482,7 +459,7 @@ class MonodromySearch:
         self.tracked += 1
         return on_line
 
-    def _arrive(self, t: _Crossing, x: np.ndarray) -> bool:
+    def _arrive(self, t: Crossing, x: np.ndarray) -> bool:
         """A crossing that arrived at ``x``; whether it broke the trace line."""
         g = self.graph
         on_line = self.line is not None and t.edge in self.line.edges

@@ -21,7 +21,7 @@ from . import monodromy_options
 from .monodromy_options import TraceMap
 from .numerics import complex_gaussian
 from .parameter_paths import RETRY_OPTIONS, _random_params, move
-from .solve import _seed
+from .paths import _seed
 from .system import System
 from .tracker import TrackerOptions
 

@@ -30,7 +30,7 @@ import numpy as np
 from ..errors import PolynomialSystemError
 from ..jaxconfig import ensure_x64
 from ..results import Certainty, Result, Verdict, plural
-from .monodromy import TraceTest, monodromy_solve, trace_test
+from .monodromy import Sampler, TraceTest, monodromy_solve, trace_test
 from .numerics import complex_gaussian, matrix_rank
 from .points import cluster
 from .solve import _seed, solve
@@ -143,6 +143,42 @@ WITNESS_ATTEMPTS = 4
 WITNESS_STARTS = 64
 
 
+def _slice_family(
+    phi: Callable[[Any], Any],
+    phi_j: Callable[[Any], Any],
+    theta0: np.ndarray,
+    A: np.ndarray,
+    C: np.ndarray,
+    seed: int,
+) -> tuple[System, Callable[[np.ndarray], np.ndarray], Sampler]:
+    """The family ``A phi(theta) = b, C theta = C theta0`` over ``b``: its system, the trace map
+    ``theta -> phi(theta)`` and a sampler of free start pairs."""
+    k, d = theta0.size, A.shape[0]
+    Aj, Cj, ej = jnp.asarray(A), jnp.asarray(C), jnp.asarray(C @ theta0)
+
+    def sliced(th: Any, b: Any) -> Any:
+        y = jnp.asarray(phi(th)).reshape(-1)
+        return jnp.concatenate([Aj @ y - b, Cj @ th - ej])
+
+    system = system_from_callable(sliced, k, n_parameters=d, seed=seed)
+
+    def tmap(th: np.ndarray) -> np.ndarray:
+        return np.asarray(phi_j(jnp.asarray(th)))
+
+    # Start pairs are free: any theta on the slice {C theta = e} solves the system at
+    # b = A phi(theta). The first ones fill the search's lanes at once (its first rounds
+    # otherwise wait for each point to arrive before it travels on), later ones come with
+    # each new loop.
+    kernel = np.linalg.svd(C)[2][k - d :].conj().T if k > d else np.eye(k)
+    phi_rows = jax.jit(jax.vmap(phi_j))
+
+    def sampler(r: np.random.Generator, m: int) -> tuple[np.ndarray, np.ndarray]:
+        thetas = theta0 + complex_gaussian(r, (m, d)) @ kernel.T
+        return thetas, np.asarray(phi_rows(jnp.asarray(thetas))) @ A.T
+
+    return system, tmap, sampler
+
+
 def _from_parametrization(
     phi: Callable[[Any], Any],
     k: int,
@@ -167,29 +203,8 @@ def _from_parametrization(
         )
     A = complex_gaussian(rng, (d, N))
     C = complex_gaussian(rng, (k - d, k))
-    e = C @ theta0
     b0 = A @ y0
-    Aj, Cj, ej = jnp.asarray(A), jnp.asarray(C), jnp.asarray(e)
-
-    def sliced(th: Any, b: Any) -> Any:
-        y = jnp.asarray(phi(th)).reshape(-1)
-        return jnp.concatenate([Aj @ y - b, Cj @ th - ej])
-
-    system = system_from_callable(sliced, k, n_parameters=d, seed=seed)
-
-    def tmap(th: np.ndarray) -> np.ndarray:
-        return np.asarray(phi_j(jnp.asarray(th)))
-
-    # Start pairs are free: any theta on the slice {C theta = e} solves the system at
-    # b = A phi(theta). The first ones fill the search's lanes at once (its first rounds
-    # otherwise wait for each point to arrive before it travels on), later ones come with
-    # each new loop.
-    kernel = np.linalg.svd(C)[2][k - d :].conj().T if k > d else np.eye(k)
-    phi_rows = jax.jit(jax.vmap(phi_j))
-
-    def sampler(r: np.random.Generator, m: int) -> tuple[np.ndarray, np.ndarray]:
-        thetas = theta0 + complex_gaussian(r, (m, d)) @ kernel.T
-        return thetas, np.asarray(phi_rows(jnp.asarray(thetas))) @ A.T
+    system, tmap, sampler = _slice_family(phi, phi_j, theta0, A, C, seed)
 
     # A decisive "no" means points are missing: search again from every point found so far
     # (new random loops), a few times, before reporting the incomplete set with its "no".
