@@ -110,6 +110,13 @@ def jacobian_sv(f: Callable[..., jax.Array], theta: jax.Array, P: jax.Array) -> 
     return jnp.linalg.svd(J, compute_uv=False)
 
 
+@lru_cache(maxsize=16)
+def _sv_fn(arch: Architecture) -> Callable[[jax.Array, jax.Array], jax.Array]:
+    """:func:`jacobian_sv` of ``arch``, jitted: op by op it took seconds for three points."""
+    f = forward_fn(arch)
+    return jax.jit(lambda theta, P: jacobian_sv(f, theta, P))
+
+
 def rank_and_gap(sv: Any, rtol: float) -> tuple[int, float | None]:
     """Numerical rank (singular values above ``rtol·σ_max``) and the gap σ_r/σ_{r+1} that
     decided it (None when nothing was cut).
@@ -127,11 +134,12 @@ def generic_rank(arch: Architecture, probes: np.ndarray, rtol: float, *, seed: i
     """Numerical rank of dφ at random Gaussian points (the probes and tolerance of training), the
     largest of three: the generic rank is the maximal one, and at a single point conditioning can
     hide a rank (``cnn k=4,4,4 x^3+x^2``, degree 9 in θ: 11 of 12 at one of them)."""
-    f, P = forward_fn(arch), jnp.asarray(probes)
+    sv_fn = _sv_fn(arch)  # first: it turns on JAX's 64-bit mode the arrays below need
+    P = jnp.asarray(probes)
     best = 0
     for i in range(3):
         rng = np.random.default_rng([seed, 13] if i == 0 else [seed, 13, i])
-        sv = np.asarray(jacobian_sv(f, jnp.asarray(rng.standard_normal(arch.n_params)), P))
+        sv = np.asarray(sv_fn(jnp.asarray(rng.standard_normal(arch.n_params)), P))
         best = max(best, numerical_rank(sv, rtol)[0])
     return best
 
@@ -141,9 +149,9 @@ def end_point_rank(
 ) -> dict[str, Any]:
     """Rank of dφ at ``theta`` (Jacobian of θ ↦ f_θ at ``probes``), the generic rank (at random
     Gaussian points, same probes) and the singular-value gap across the cut."""
-    f = forward_fn(arch)
+    sv_fn = _sv_fn(arch)
     P = jnp.asarray(probes, dtype=float)
-    sv = np.asarray(jacobian_sv(f, jnp.asarray(theta, dtype=float), P))
+    sv = np.asarray(sv_fn(jnp.asarray(theta, dtype=float), P))
     rank, gap = rank_and_gap(sv, rtol)
     grank = generic_rank(arch, np.asarray(probes, dtype=float), rtol, seed=0)
     return {"rank": rank, "generic_rank": grank, "rank_drop": rank < grank, "gap": gap}

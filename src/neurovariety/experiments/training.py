@@ -166,7 +166,7 @@ def _run_batches(
     """Train the runs ``todo`` in vmapped batches; ``on_batch`` gets each batch's records."""
     arch, cfg, data = setup.arch, setup.cfg, setup.data
     fn = trainer(arch, cfg, data.n_samples, setup.probes.shape[0])
-    fit = fitter(arch, cfg.fit_iters)
+    fit = fitter(arch, cfg.fit_iters) if setup.images else None  # no strata: nothing to fit
     X, Y, P = jnp.asarray(data.X), jnp.asarray(data.Y), jnp.asarray(setup.probes)
     Ps, Z = jnp.asarray(projectors(arch)), jnp.asarray(eval_points(arch, setup.seed))
     for start in range(0, len(todo), cfg.batch_seeds):
@@ -178,7 +178,9 @@ def _run_batches(
         theta0 = jnp.asarray(np.stack(starts))
         obs0, obs, final = jax.device_get(fn(theta0, run_keys(setup.seed, padded), X, Y, P))
         ends = np.where(np.isfinite(final["theta"]), final["theta"], 0.0)
-        fdist = np.asarray(fit(jnp.asarray(ends), Ps, Z))
+        fdist = np.zeros((len(padded), 0))
+        if fit is not None:
+            fdist = np.asarray(fit(jnp.asarray(ends), Ps, Z))
 
         def row(d: dict[str, Any], i: int) -> dict[str, Any]:
             return {k: v[i] for k, v in d.items()}
