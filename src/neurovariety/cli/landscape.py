@@ -7,7 +7,7 @@ from typing import Annotated, Any
 
 import typer
 
-from ..errors import NeurovarietyError
+from ..errors import ArchitectureError, NeurovarietyError
 from .contract import (
     add_commands,
     clean_errors,
@@ -39,6 +39,27 @@ def _read_data(path: str, arch: Any) -> tuple[Any, Any]:
     ds = load_data(path, arch.n_inputs, arch.n_outputs)
     ds.check(arch)
     return ds.X, ds.Y
+
+
+def _require_strata(arch: Any) -> None:
+    """``critical`` looks for critical points inside subnetwork strata: refuse, with what works
+    instead, the architectures that have none defined yet."""
+    from ..architectures.attention import Attention
+    from ..architectures.conv import ConvNet
+
+    if isinstance(arch, Attention):
+        raise ArchitectureError(
+            f"{arch.spec}: critical is not supported yet for attention: it looks for critical "
+            "points inside subnetwork strata (dead or duplicated neurons, zero-padded filters), "
+            "and none are defined for attention; attention specs support dim, fiber and profile"
+        )
+    if isinstance(arch, ConvNet):
+        raise ArchitectureError(
+            f"{arch.spec}: critical is not supported yet for multi-channel or multi-dimensional "
+            "convolutions: it looks for critical points inside subnetwork strata, not defined "
+            "for them yet; `neurovariety edd` counts this network's critical points (ED degree), "
+            "and critical takes mlp and single-channel 1D cnn/lcn specs"
+        )
 
 
 @clean_errors
@@ -73,6 +94,7 @@ def critical_command(
     results: list[Any] = []
     for spec in specs:
         arch = parse_spec(spec)
+        _require_strata(arch)
         chosen = [parse_stratum(arch, stratum)] if stratum else strata(arch)
         if data and not trials:  # once per architecture, the same for each of its strata
             X, Y = _read_data(data, arch)

@@ -40,7 +40,7 @@ from ..invariants.formula_choice import GENERIC_ED_DEGREE, closed_formula
 from ..nag import SearchProgress, monodromy_solve
 from ..nag.numerics import complex_gaussian, matrix_rank, numerical_rank
 from ..nag.result import cluster
-from ..results import Certainty, Graded, Provenance, Result, Verdict
+from ..results import Certainty, Graded, Provenance, Result, Verdict, weakest
 from . import ed_exact, ed_function_space, ed_real
 from .ed_system import (
     chart_terms,
@@ -86,6 +86,13 @@ class EDDegreeResult(Result, Provenance, Graded):
     def bullets(self) -> list[str]:
         if self.positive_dimensional:
             b = ["positive-dimensional: the critical points of full rank are not isolated"]
+        elif self.method == "filling":
+            b = [
+                f"{self.count} critical point (V is its whole coefficient space, where the loss "
+                "is a quadratic with a nonsingular form)"
+                if self.count is not None
+                else "positive-dimensional: the data's form is singular on the filling V"
+            ]
         elif self.method == "function-space":
             b = [
                 f"{self.count} critical points on the smooth part of V (the Lagrange system of "
@@ -324,6 +331,9 @@ def edd(
     # Function space (ed_function_space): asked for, or the chart fiber is positive-dimensional
     # (hidden symmetries) and V is a hypersurface with a proven equation.
     chart_fails = len(free) != dim.dimension
+    if chart_fails and dim.filling and method in ("auto", "exact", "both") and not real:
+        spec = ed_exact.LossSpec(form, n_data, data, whiten)
+        return _filling_result(arch, spec, dim, seed, t0)
     if method == "function-space" or (
         chart_fails
         and (method == "exact" or (method == "auto" and exact_counts_available()))
@@ -466,6 +476,46 @@ def edd(
         certainty=count_certainty("both" if exact is not None else "monodromy", trace),
         certificate=certificate,
         exact=exact_info,
+    )
+
+
+def _filling_result(
+    arch: Architecture, spec: ed_exact.LossSpec, dim: Any, seed: int, t0: float
+) -> EDDegreeResult:
+    """A filling V (dim M = its ambient dimension N): the loss is ½cᵀQc − (Wu)ᵀc on all of Cᴺ,
+    with one critical point Q⁻¹Wu when Q is nonsingular and an affine space of them otherwise.
+
+    Decided without a chart, so it also covers charts whose fiber stays positive-dimensional
+    (hidden channel symmetries of multi-channel convolutions)."""
+    _, keys = chart_terms(arch)
+    Q, _ = float_form(arch, keys, spec, np.random.default_rng(seed))
+    N = Q.shape[0]
+    if spec.form == "generic":  # eigenvalues in [1, 2] by construction: nonsingular, proven
+        regular, form_certainty = True, Certainty.PROVEN
+    else:
+        atol = 1e-10 * max(float(np.abs(Q).max()), 1e-300)
+        regular = matrix_rank(Q, 0.0, atol=atol)[0] == N
+        form_certainty = Certainty.NUMERICAL
+    formula, source = _formula(arch, spec.form)
+    how = f"dim M = {dim.dimension} = N, the ambient dimension ({dim.certainty.value})"
+    return EDDegreeResult(
+        architecture=arch.spec,
+        form=spec.form,
+        formula=formula,
+        formula_source=source,
+        count=1 if regular else None,
+        parameter_solutions=None,
+        degenerate_removed=None,
+        fiber_size=None,
+        trace_test="not run",
+        ledger={},
+        method="filling",
+        certainty=weakest(dim.certainty, form_certainty),
+        certificate=f"{how}; the {N}×{N} form Q is "
+        + ("nonsingular" if regular else "singular (fewer data values than coefficients)"),
+        positive_dimensional=not regular,
+        seed=seed,
+        seconds=time.perf_counter() - t0,
     )
 
 
