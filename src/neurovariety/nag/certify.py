@@ -334,9 +334,10 @@ def certify(
         X = np.zeros((0, system.n_variables), complex)
     # The solve's own classification stands: a singular solution (a cluster of paths) is never
     # certified regular here, whatever its representative point would give.
-    singular = (
-        solutions.to_dict()["singular"] if isinstance(solutions, SolveResult) else [False] * len(X)
-    )
+    if isinstance(solutions, SolveResult):
+        singular = [solutions.paths[i].is_singular() for i in solutions.distinct]
+    else:
+        singular = [False] * len(X)
     real_system = all(
         complex(c).imag == 0 for poly in system.polynomials for c in poly.values()
     ) and bool(np.all(p.imag == 0))
