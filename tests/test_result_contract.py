@@ -8,6 +8,7 @@ import importlib
 import json
 import pkgutil
 from functools import cache
+from typing import Any
 
 import pytest
 
@@ -29,7 +30,8 @@ def result_classes() -> list[type[Result]]:
 
     def below(cls: type) -> list[type]:
         out: list[type] = []
-        for sub in cls.__subclasses__():
+        subs: list[type] = cls.__subclasses__()
+        for sub in subs:
             out += [sub, *below(sub)]
         return out
 
@@ -114,7 +116,7 @@ def test_mixins_leave_positional_fields_and_defaults_to_the_subclass() -> None:
         r.certainty = Certainty.PROVEN  # type: ignore[misc]
 
 
-def _check_export(r: Result) -> dict:
+def _check_export(r: Result) -> dict[str, Any]:
     d = json.loads(r.to_json())
     lines = str(r).splitlines()
     assert lines[0] == r.title() and all(line.startswith("• ") for line in lines[1:])

@@ -200,7 +200,6 @@ def _none(text: str) -> str:
 
 def _summary(arch: Architecture, prof: ProfileResult) -> str:
     d = prof.dimension
-    how = d.certainty
     counts = {
         "singular (certified)": sum(v.verdict.value == "yes" and v.certified for v in prof.strata),
         "singular (not certified)": sum(
@@ -212,7 +211,7 @@ def _summary(arch: Architecture, prof: ProfileResult) -> str:
     verdicts = ", ".join(f"{n} {what}" for what, n in counts.items() if n) or "none"
     items = [
         f"{arch.n_params} parameters; function space of dimension {arch.ambient_dim}",
-        f"neuromanifold of dimension {d.dimension} ({how}), expected {arch.expected_dim}, "
+        f"neuromanifold of dimension {d.dimension} ({d.certainty}), expected {arch.expected_dim}, "
         f"defect {d.defect}",
         f"generic fiber dimension {d.fiber_dimension}; symmetry dimension {arch.symmetry_dim}",
         f"{len(prof.strata)} subnetwork strata tested: {verdicts}",
@@ -246,7 +245,7 @@ def _strata(prof: ProfileResult) -> str:
                 v.image,
                 v.image_dimension,
                 H.verdict_span(v.verdict.value),
-                "certified" if v.certified else "not certified",
+                str(v.certainty),  # proven, certified, probable, …: the shared scale
                 v.kind,
                 v.reason,
                 evidence,
