@@ -15,6 +15,7 @@ from neurovariety import parse_architecture
 from neurovariety.errors import ExperimentError
 from neurovariety.experiments.bias import singularity_bias
 from neurovariety.experiments.data import teacher_data
+from neurovariety.experiments.fisher import fisher_study
 from neurovariety.experiments.trainer import initial_parameters
 from neurovariety.experiments.training import TrainConfig, train
 
@@ -103,3 +104,11 @@ def test_bias_refuses_architectures_without_strata(spec: str) -> None:
     mlp = parse_architecture("mlp 2-2-1 x^2")
     with pytest.raises(ExperimentError, match="bias needs subnetwork strata.*neurovariety train"):
         singularity_bias(mlp, parse_architecture(spec), seeds=1)
+
+
+def test_fisher_study_of_attention_is_its_regular_point_at_the_hmk_dimension() -> None:
+    # no strata: only the regular point; rank G = rank dφ = dim M = a(2d − a) + d² − 1 = 6 for
+    # one layer with d = 2, a = 1 (HMK's formula), certified by the exact rank mod p
+    (r,) = fisher_study(parse_architecture("attn t=2 d=2 a=1"), seed=0)
+    assert r.point.startswith("regular") and r.rank == 6 and r.certified
+    assert r.certainty == "certified" and r.to_dict()["certified"] is True

@@ -37,6 +37,7 @@ from ..invariants.strata import Stratum, strata
 from ..jaxconfig import ensure_x64
 from ..parametrization.numeric import forward_fn
 from ..results import Certainty, Result
+from .strata_distance import tracks_strata
 
 __all__ = [
     "FisherResult",
@@ -273,6 +274,8 @@ def fisher_study(
 
     Stratum points are ``B·u`` with the stratum's basis B and random non-zero integers u (for
     CNNs, points with more than one padding placement are also covered by their strata).
+    Architectures without strata (attention, multi-channel / 2D convolutions) get the regular
+    point only.
 
     >>> from neurovariety import parse_architecture
     >>> rs = fisher_study(parse_architecture("mlp 2-2-1 x^3+x^2"))
@@ -293,7 +296,7 @@ def fisher_study(
             dim=dim,
         )
     ]
-    for s in strata(arch):
+    for s in strata(arch) if tracks_strata(arch) else []:
         theta = s.basis @ _random_int(rng, s.basis.shape[1])
         out.append(
             fisher_at(
