@@ -111,4 +111,4 @@ def test_fisher_study_of_attention_is_its_regular_point_at_the_hmk_dimension() -
     # one layer with d = 2, a = 1 (HMK's formula), certified by the exact rank mod p
     (r,) = fisher_study(parse_architecture("attn t=2 d=2 a=1"), seed=0)
     assert r.point.startswith("regular") and r.rank == 6 and r.certified
-    assert r.certainty == "certified" and r.to_dict()["certified"] is True
+    assert r.certainty == "proven" and r.to_dict()["certified"] is True

@@ -140,7 +140,7 @@ class FisherResult(Result):
 
     @property
     def certified(self) -> bool:
-        """The rank is certified: the exact rank mod p meets the proven upper bound."""
+        """The rank is proven: the exact rank mod p meets the proven upper bound."""
         return self.certainty.certified
 
     @property
@@ -156,7 +156,7 @@ class FisherResult(Result):
 
     def _rank_line(self) -> str:
         if self.certified:
-            why = f"exact rank mod p meets the upper bound {self.rank_upper}"
+            why = f"the exact rank mod p meets the upper bound {self.rank_upper}"
         elif self.exact_rank_lower is not None:
             why = f"exact lower bound {self.exact_rank_lower}, upper bound {self.rank_upper}"
         else:
@@ -206,11 +206,12 @@ def _stratum_upper_bound(arch: Architecture, stratum: Stratum | None, dim: int) 
 
 
 def _rank_certainty(lower: int | None, upper: int) -> Certainty:
-    """Bounds from both sides that meet certify the rank; an exact lower bound alone is a
-    bound; without one (non-integer θ) only the eigenvalues speak."""
+    """An exact rank mod p that meets the proven upper bound proves the rank (as for ``dim``);
+    the exact lower bound alone is a bound; without one (non-integer θ) only the eigenvalues
+    speak."""
     if lower is None:
         return Certainty.NUMERICAL
-    return Certainty.CERTIFIED if lower == upper else Certainty.BOUND
+    return Certainty.PROVEN if lower == upper else Certainty.BOUND
 
 
 def fisher_at(
