@@ -12,7 +12,7 @@ import neurovariety.nag as nag
 
 NAG = Path(nag.__file__).parent
 MODULES = sorted(NAG.glob("monodromy*.py")) + [
-    NAG / name for name in ("trace.py", "certify.py", "result.py", "witness.py")
+    NAG / name for name in ("trace.py", "certify.py", "result.py", "witness.py", "endgame.py")
 ]
 MAX_MODULE_LINES = 600
 MAX_FUNCTION_LINES = 80

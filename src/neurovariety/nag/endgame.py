@@ -102,6 +102,22 @@ def _richardson(samples: list[np.ndarray], mu: np.ndarray) -> np.ndarray:
     return table[0]
 
 
+def _cycle_estimate(
+    samples: list[np.ndarray], lam: float, cands: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """From the last samples: the extrapolated endpoints, the cycle numbers ``c`` (``lambda^(1/c)``
+    nearest the ratio of the last two differences), the last difference and each estimate's
+    scale ``1 + |X|``."""
+    d1 = np.linalg.norm(samples[-2] - samples[-3], axis=1)
+    d2 = np.linalg.norm(samples[-1] - samples[-2], axis=1)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        r = d2 / d1
+        c = cands[np.argmin(np.abs(r[:, None] - lam ** (1.0 / cands[None, :])), axis=1)]
+    c = np.where(np.isfinite(r) & (d1 > 0), c, 1)
+    est = _richardson(samples[-min(len(samples), 4) :], lam ** (1.0 / c))
+    return est, c, d2, 1.0 + np.linalg.norm(est, axis=1)
+
+
 def power_series_endgame(
     H: Homotopy,
     X: np.ndarray,
@@ -170,16 +186,7 @@ def power_series_endgame(
         diverged |= good & np.isfinite(v_now) & (v_now > 0.02) & (hist[2] < opts.diverged_ratio)
         if len(samples) < 3:
             continue
-        d1 = np.linalg.norm(samples[-2] - samples[-3], axis=1)
-        d2 = np.linalg.norm(samples[-1] - samples[-2], axis=1)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            r = d2 / d1
-            # lambda^(1/c) closest to the observed ratio, over integer c.
-            c = cands[np.argmin(np.abs(r[:, None] - lam ** (1.0 / cands[None, :])), axis=1)]
-        c = np.where(np.isfinite(r) & (d1 > 0), c, 1)
-        use = min(len(samples), 4)
-        est = _richardson(samples[-use:], lam ** (1.0 / c))
-        scale = 1.0 + np.linalg.norm(est, axis=1)
+        est, c, d2, scale = _cycle_estimate(samples, lam, cands)
         change = np.linalg.norm(est - prev_est, axis=1) / scale
         tiny = d2 <= 1e-14 * scale  # path no longer moves: a regular endpoint reached
         newly = active & ~failed & (((change <= opts.tol) & (c == prev_c)) | tiny)
