@@ -13,6 +13,7 @@ from neurovariety import parse_architecture
 from neurovariety.errors import BudgetExceededError
 from neurovariety.invariants import singular_locus as sl
 from neurovariety.invariants.exact_counts import available
+from neurovariety.results import Certainty, Verdict
 
 pytestmark = pytest.mark.skipif(not available(), reason="msolve is not installed")
 
@@ -146,6 +147,7 @@ def test_strided_pcn_singular_only_at_the_vertex() -> None:
     r = sl.singular_locus(parse_architecture("cnn k=2,2 s=2 x^2"))
     (comp,) = r.components
     assert comp.dimension == 0 and comp.singular.startswith("proven")
+    assert comp.verdict is Verdict.YES and comp.certainty is Certainty.PROVEN
     assert all(v.startswith("smooth") for v in r.strata.values())
 
 
@@ -153,9 +155,11 @@ def test_superset_components_say_what_is_unproven() -> None:
     # a component of the superset that no stratum's image is: the rank drop of equations not
     # proven to generate I(V) proves nothing, and the label must say so
     arch = parse_architecture("cnn k=2,2 x^2")
-    label = sl._certify(arch, [], seed=0)
+    verdict, label = sl._certify(arch, [], seed=0)
+    assert verdict is Verdict.UNKNOWN
     assert label.startswith("superset (unproven)") and "proves nothing" in label
     # a component holding PCN's node x1² (certified singular) meets Sing V, no more
     (node,) = [i for i in sl._images(arch, 101, 0) if "padding 0|1 1|0" in i.names]
-    label = sl._certify(arch, [], seed=0, smaller=[node])
+    verdict, label = sl._certify(arch, [], seed=0, smaller=[node])
+    assert verdict is Verdict.UNKNOWN
     assert label.startswith("superset (unproven)") and "Sing V does meet it" in label
