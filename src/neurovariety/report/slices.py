@@ -336,13 +336,7 @@ def _slice(
     rank = QN.rank()
     size = float(np.linalg.norm([float(q) for q in p])) or 1.0
     if plane == "normal":
-        w, vecs = np.linalg.eigh(np.array(QN.evalf(), dtype=float))
-        if rank == 0:
-            u_c, v_c = vecs[:, 0], vecs[:, -1]
-        else:
-            u_c, v_c = vecs[:, int(np.argmax(w))], vecs[:, int(np.argmin(w))]
-        u = list(Nm * sympy.Matrix(_rationalize(u_c)))
-        v = list(Nm * sympy.Matrix(_rationalize(v_c)))
+        u, v = _normal_plane(Nm, QN, rank)
     else:
         u, v = _cone_plane(arch, st, F, cs, phi, theta0, H, rng)
     u = _scaled([Fraction(str(q)) for q in u], 0.5 * size)
@@ -391,6 +385,19 @@ def _slice(
         seed=seed,
         seconds=time.perf_counter() - t_start,
     )
+
+
+def _normal_plane(Nm: Any, QN: Any, rank: int) -> tuple[list[Any], list[Any]]:
+    """The principal directions of the Hessian on the normal space N (largest and smallest
+    eigenvalue), rounded to rationals inside N."""
+    import sympy
+
+    w, vecs = np.linalg.eigh(np.array(QN.evalf(), dtype=float))
+    if rank == 0:
+        u_c, v_c = vecs[:, 0], vecs[:, -1]
+    else:
+        u_c, v_c = vecs[:, int(np.argmax(w))], vecs[:, int(np.argmin(w))]
+    return list(Nm * sympy.Matrix(_rationalize(u_c))), list(Nm * sympy.Matrix(_rationalize(v_c)))
 
 
 def _cone_plane(
