@@ -275,13 +275,14 @@ def lifting_certificate(arch: Architecture, stratum: Stratum) -> LiftingCertific
     (True, 'incoming row 0, outgoing column arbitrary')
     """
     if not isinstance(arch, MLP):
-        return LiftingCertificate(
-            False,
-            "",
-            "none",
+        why = (
             "no lifting argument for zero-padded filters (Razor: CNN strata are not critically "
-            "exposed away from the zero fiber)",
+            "exposed away from the zero fiber)"
+            if stratum.kind in ("padding", "interior-zero")
+            else "no lifting argument for hidden channels of a convolution (Razor's lifts are "
+            "for MLP neurons)"
         )
+        return LiftingCertificate(False, "", "none", why)
     red = stratum.reduced
     if red is None:
         return LiftingCertificate(
