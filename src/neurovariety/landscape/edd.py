@@ -5,7 +5,7 @@ chart (one weight per rescaling fixed to 1), Q a quadratic form and W a linear m
 coefficient space. The critical points of ½cᵀQc − (Wu)ᵀc solve  J_c(z)ᵀ (Q c(z) − W u) = 0,  a
 square polynomial system with parameters u (:mod:`.ed_system`). We solve it for one generic u by
 monodromy (start: a random z₀ and a u₀ that makes it critical), drop the solutions where dφ has
-rank below dim M (degenerate parameters, docs/critical-points.md), and count the distinct
+rank below dim M (degenerate parameters, docs/design/critical-points.md), and count the distinct
 **functions** c(z) among the rest — so the count lives in function space, fibers divided out.
 
 ``form="generic"``: a random positive definite Q and W = I — the generic ED degree (DHOST).
