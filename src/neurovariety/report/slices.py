@@ -36,7 +36,7 @@ import numpy as np
 from ..architectures.base import Architecture
 from ..errors import NeurovarietyError
 from ..invariants.equations import EquationsResult, coordinates, equations
-from ..invariants.strata import Stratum, embed_neuron, placements, strata
+from ..invariants.strata import Stratum, embed_unit, placements, strata, unit_filters
 from ..results import Certainty, Provenance, Result
 from .plane_curves import GRID, cusp_window, plane_local_type, real_curve_points
 
@@ -196,33 +196,27 @@ def _stratum_point(stratum: Stratum, rng: np.random.Generator) -> list[Fraction]
 
 def _fiber_directions(stratum: Stratum, theta0: list[Fraction], rng: np.random.Generator) -> Any:
     """Parameters in the fiber over φ(θ0) other than θ0 (their dφ lies in V's tangent cone)."""
-    from ..architectures.mlp import MLP
-
     arch = stratum.arch
-    out: list[list[Fraction]] = []
-    if isinstance(arch, MLP) and stratum.reduced is not None:
+    if stratum.kind in ("inactive-out", "inactive-in", "redundant") and stratum.reduced is not None:
+        # θ0 without unit 0 (neuron or channel) is the smaller network's; re-add it inactive
+        # with random incoming weights
         i = stratum.layer
-        red = stratum.reduced
-        # θ0 with neuron 0 removed is the reduced network; re-add it inactive with a random row
-        keep = np.ones(arch.n_params, dtype=bool)
-        lin, lout = arch.layers[i - 1], arch.layers[i]
-        keep[lin.offset + lin.pattern[0, :]] = False
-        keep[lout.offset + lout.pattern[:, 0]] = False
+        into, out = unit_filters(arch, i, 0)
         full = np.array([float(q) for q in theta0])
-        if stratum.kind == "redundant":  # neuron 0 copies neuron k: k takes both outgoing columns
-            k = stratum.neurons[1]
-            full[lout.offset + lout.pattern[:, k]] += full[lout.offset + lout.pattern[:, 0]]
-        theta_red = full[keep]
-        assert theta_red.size == red.n_params
+        if stratum.kind == "redundant":  # unit 0 copies unit k: k takes both outgoing weights
+            full[unit_filters(arch, i, stratum.neurons[1])[1]] += full[out]
+        keep = np.ones(arch.n_params, dtype=bool)
+        keep[into] = keep[out] = False
+        points = []
         for _ in range(3):
-            row = rng.choice([-2, -1, 1, 2], size=lin.pattern.shape[1]).astype(float)
-            th = embed_neuron(arch, i, theta_red, row, np.zeros(lout.n_out))
-            out.append([Fraction(int(round(x))) for x in th])
-        return out
+            row = rng.choice([-2, -1, 1, 2], size=len(into)).astype(float)
+            th = embed_unit(arch, i, full[keep], row, np.zeros(len(out)))
+            points.append([Fraction(int(round(x))) for x in th])
+        return points
     if stratum.kind == "padding":
         exact = np.array(theta0, dtype=object)
-        out = [[Fraction(q) for q in th] for th in placements(stratum, exact)]
-    return out or [theta0]
+        return [[Fraction(q) for q in th] for th in placements(stratum, exact)]
+    return [theta0]
 
 
 def _rationalize(x: np.ndarray, den: int = 12) -> list[Fraction]:
