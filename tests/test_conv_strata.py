@@ -263,3 +263,14 @@ def test_fisher_rank_bounds_hold_on_channel_strata() -> None:
     for s in iter_strata(arch):
         theta = s.basis @ rng.integers(1, 9, s.basis.shape[1])
         assert rank_at(arch, theta) <= _stratum_upper_bound(arch, s, dim), s.name
+
+
+def test_slice_through_the_vertex_of_the_channel_cone() -> None:
+    # F = c1² − 4c0c2 has Hessian eigenvalues 4, 2, −4; the normal plane through 0 takes the
+    # largest and smallest, along which F = 4s² − 4t² (up to scale): two real lines, a node
+    from neurovariety.report.slices import variety_slice
+
+    arch = parse_architecture("cnn k=1,1 c=2,1,1 x^2")
+    r = variety_slice(arch, parse_stratum(arch, "inactive-out layer 1 channels 0"), reach=0)
+    assert r.multiplicity == 2 and r.local_type.startswith("node")
+    assert r.transversal_rank == 3 and r.certainty is Certainty.PROVEN
