@@ -115,8 +115,8 @@ def padding_support(arch: ConvNet, padding: Padding) -> np.ndarray:
     """Indices of the parameters a padding leaves free, in the smaller network's order."""
     out = []
     for i, (k, pads) in enumerate(zip(arch.filters, layer_pads(arch, padding), strict=True)):
-        box = np.meshgrid(*[np.arange(a, n - b) for n, (a, b) in zip(k, pads, strict=True)],
-                          indexing="ij")  # fmt: skip
+        ranges = [np.arange(a, n - b) for n, (a, b) in zip(k, pads, strict=True)]
+        box = np.meshgrid(*ranges, indexing="ij")
         taps = np.ravel_multi_index(tuple(box), k).reshape(-1)
         out.append(filter_indices(arch, i)[:, :, taps].reshape(-1))
     return np.concatenate(out)

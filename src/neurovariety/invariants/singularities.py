@@ -158,8 +158,11 @@ class _Span:
     samples: int
 
 
-def _tangent_span(arch: Architecture, stratum: Stratum, dim: DimensionResult, seed: int,
-                  fiber_points: int) -> _Span:  # fmt: skip
+def _tangent_span(
+    arch: Architecture, stratum: Stratum, dim: DimensionResult, seed: int, fiber_points: int
+) -> _Span:
+    """Fiber points over a random point of the stratum, checked to compute one function mod p,
+    and the exact ranks of dφ at each and of their span."""
     p = primes_below(1 << DEFAULT_PRIME_BITS, 1, seed=seed + 17)[0]
     rng = np.random.default_rng([seed, p, 7])
     B = stratum.basis

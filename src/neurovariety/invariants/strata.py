@@ -332,10 +332,8 @@ def _support_indices(stratum: Stratum, padding: tuple[tuple[int, int], ...]) -> 
     if isinstance(arch, ConvNet):
         return padding_support(arch, padding)
     moved = dataclasses.replace(stratum, padding=padding)
-    return np.concatenate(
-        [layer.offset + np.asarray(keep, dtype=np.int64)
-         for layer, keep in zip(arch.layers, moved.support, strict=True)]
-    )  # fmt: skip
+    kept = zip(arch.layers, moved.support, strict=True)
+    return np.concatenate([layer.offset + np.asarray(keep, dtype=np.int64) for layer, keep in kept])
 
 
 def placements(stratum: Stratum, theta: np.ndarray) -> list[np.ndarray]:
