@@ -117,7 +117,8 @@ def _unit_fiber_points(
     theta_red = residue_array((red.n_params,), p, rng)
     red_in, red_out = unit_filters(red, i, 0)
     n_in, n_out = (len(ix) for ix in unit_filters(arch, i, 0))
-    inactive_in = arch.activation.coefficients[0] == 0 and not getattr(arch, "bias", False)  # type: ignore[attr-defined]
+    sigma_at_0 = arch.activation.coefficients[0]  # type: ignore[attr-defined]
+    inactive_in = sigma_at_0 == 0 and not getattr(arch, "bias", False)
     points = []
     for _ in range(count):
         points.append(
