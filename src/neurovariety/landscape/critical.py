@@ -252,6 +252,32 @@ def _critical_theta(
     return stratum.basis @ v, ""
 
 
+def _gradient_verdict(
+    arch: Architecture, B: np.ndarray, theta: np.ndarray, X: jax.Array, Y: jax.Array, gtol: float
+) -> tuple[Verdict, dict[str, Any]]:
+    """Is θ critical for the full loss? ``yes`` below ``gtol``; ``no`` when the gradient along
+    the stratum (span B) is below it and the gradient off it 100 times above; else ``unknown``."""
+    residual, jacobian, _ = residual_functions(arch)
+    th = jnp.asarray(theta)
+    res = np.asarray(residual(th, X, Y))
+    g = 2.0 * np.asarray(jacobian(th, X, Y)).T @ res
+    along_g = _project(B, g)
+    normal, along = float(np.linalg.norm(g - along_g)), float(np.linalg.norm(along_g))
+    total = float(np.linalg.norm(g))
+    if total <= gtol:
+        verdict = Verdict.YES
+    elif along <= gtol and normal >= 100 * gtol:
+        verdict = Verdict.NO
+    else:
+        verdict = Verdict.UNKNOWN
+    return verdict, {
+        "loss": float(res @ res),
+        "gradient_norm": total,
+        "normal_gradient_norm": normal,
+        "restricted_gradient_norm": along,
+    }
+
+
 def stratum_critical_point(
     arch: Architecture,
     stratum: Stratum,
@@ -316,28 +342,14 @@ def stratum_critical_point(
             certainty=Certainty.UNKNOWN,
             seconds=time.perf_counter() - t0,
         )
-    residual, jacobian, _ = residual_functions(arch)
-    th = jnp.asarray(theta)
-    res = np.asarray(residual(th, Xj, Yj))
-    g = 2.0 * np.asarray(jacobian(th, Xj, Yj)).T @ res
-    along_g = _project(stratum.basis, g)
-    normal, along = float(np.linalg.norm(g - along_g)), float(np.linalg.norm(along_g))
-    total = float(np.linalg.norm(g))
-    if total <= gtol:
-        verdict = Verdict.YES
-    elif along <= gtol and normal >= 100 * gtol:
-        verdict = Verdict.NO
-    else:
-        verdict = Verdict.UNKNOWN
-    sig = hessian_signature(arch, theta, Xj, Yj, rtol=tol) if hessian and total <= gtol else None
+    verdict, norms = _gradient_verdict(arch, stratum.basis, theta, Xj, Yj, gtol)
+    critical = verdict is Verdict.YES
+    sig = hessian_signature(arch, theta, Xj, Yj, rtol=tol) if hessian and critical else None
     undecided = verdict is Verdict.UNKNOWN
     return CriticalPointResult(
         **common,
+        **norms,
         verdict=verdict,
-        loss=float(res @ res),
-        gradient_norm=total,
-        normal_gradient_norm=normal,
-        restricted_gradient_norm=along,
         hessian=sig,
         theta=[float(x) for x in theta],
         note="the restricted optimization did not converge" if undecided else "",

@@ -44,6 +44,7 @@ from ..exact.msolve import PrimeCount
 from ..invariants.equations import Equation, coordinates, equations
 from ..invariants.exact_counts import PRIME_BITS, agreed_value, prime_counts
 from . import ed_exact
+from .ed_result import EDDegreeResult, count_certainty
 
 #: Highest degree of the hypersurface's equation looked for (det of a symmetric 6×6 matrix).
 MAX_EQUATION_DEGREE = 6
@@ -190,10 +191,8 @@ def function_space_result(
     seed: int,
     time_limit: float,
     common: dict[str, Any],
-) -> Any:
-    """An :class:`~.edd.EDDegreeResult` decided by :func:`function_space_count`."""
-    from .edd import EDDegreeResult, count_certainty
-
+) -> EDDegreeResult:
+    """An :class:`~.ed_result.EDDegreeResult` decided by :func:`function_space_count`."""
     t0 = time.perf_counter()
     r = function_space_count(arch, spec, primes=primes, seed=seed, time_limit=time_limit)
     info = {

@@ -3,25 +3,24 @@
 Let c(z) be the network's coefficients as exact polynomials in the free parameters z of a gauge
 chart (one weight per rescaling fixed to 1), Q a quadratic form and W a linear map from data to
 coefficient space. The critical points of ½cᵀQc − (Wu)ᵀc solve  J_c(z)ᵀ (Q c(z) − W u) = 0,  a
-square polynomial system with parameters u (:mod:`.ed_system`). We solve it for one generic u by
-monodromy (start: a random z₀ and a u₀ that makes it critical), drop the solutions where dφ has
-rank below dim M (degenerate parameters, docs/design/critical-points.md), and count the distinct
-**functions** c(z) among the rest — so the count lives in function space, fibers divided out.
+square polynomial system with parameters u (:mod:`.ed_system`); the count lives in function
+space: degenerate parameters (rank dφ < dim M) are left out and fibers divided out
+(docs/design/critical-points.md).
 
 ``form="generic"``: a random positive definite Q and W = I — the generic ED degree (DHOST).
 ``form="data"``: the network at the data points is y = V c, so the loss Σ_j (f_θ(x_j) − u_j)² has
 Q = VᵀV and W = Vᵀ — the learning degree (KLW); ``whiten=True`` orthonormalizes the data first
 (for linear networks this is the Eckart–Young problem).
 
-``method``: ``"monodromy"`` (above; certified complete only by the trace test, a heuristic for ED
-families), ``"exact"`` (the same system over GF(p), saturated and counted by msolve over two or
-more primes: :mod:`.ed_exact`), ``"both"`` (each, and an error if they disagree) or ``"auto"``
-(exact when msolve is installed and the system is small, else monodromy). The data form with fewer
-data than coefficients (Q = VᵀV singular) or with Q a multiple of the identity (whitened data on a
+``method``: ``"monodromy"`` (:mod:`.ed_monodromy`; complete only by the trace test, a heuristic
+for ED families), ``"exact"`` (the same system over GF(p), saturated and counted by msolve over
+two or more primes: :mod:`.ed_exact`), ``"both"`` (each, and an error if they disagree),
+``"function-space"`` (:mod:`.ed_function_space`) or ``"auto"``. The data form with fewer data
+than coefficients (Q = VᵀV singular) or with Q a multiple of the identity (whitened data on a
 linear network) is not a generic form: its critical correspondence can split into components
 (interpolating networks, and the ramification of the data projection), and a monodromy search
-started on one never leaves it while its trace test passes — a closed subset certified as
-complete. Those forms are counted exactly or refused.
+started on one never leaves it while its trace test passes. Those forms are counted exactly or
+refused. This module picks the method and assembles the :class:`~.ed_result.EDDegreeResult`.
 """
 
 from __future__ import annotations
@@ -34,239 +33,67 @@ from typing import Any
 import numpy as np
 
 from ..architectures.base import Architecture
-from ..errors import BudgetExceededError, NeurovarietyError
-from ..invariants.dimension import dimension
+from ..errors import ArchitectureError, BudgetExceededError, NeurovarietyError, OptionError
+from ..invariants.dimension import DimensionResult, dimension
 from ..invariants.formula_choice import GENERIC_ED_DEGREE, closed_formula
-from ..nag import SearchProgress, monodromy_solve
-from ..nag.numerics import complex_gaussian, matrix_rank, numerical_rank
-from ..nag.result import cluster
-from ..results import Certainty, Graded, Provenance, Result, Verdict, weakest
+from ..nag import SearchProgress
+from ..nag.numerics import matrix_rank
+from ..results import Certainty, weakest
 from . import ed_exact, ed_function_space, ed_real
-from .ed_system import (
-    chart_terms,
-    coefficient_arrays,
-    coefficient_values,
-    ed_chart,
-    ed_system,
-    float_terms,
-)
+from .ed_monodromy import EXTRA_STARTS, float_form, full_rank, non_generic_reason
+from .ed_monodromy import monodromy_count as _monodromy  # a name the tests replace
+from .ed_monodromy import start_pair as _start_pair  # noqa: F401  (ed_real imports it from here)
+from .ed_result import EDDegreeResult, count_certainty
+from .ed_system import chart_terms, ed_chart
 
-
-@dataclasses.dataclass(frozen=True, repr=False)
-class EDDegreeResult(Result, Provenance, Graded):
-    """Number of complex critical points of the loss on the neurovariety, with its ledger.
-
-    ``method`` says which method decided the count and ``certificate`` what it certifies;
-    ``certainty`` grades it (:func:`count_certainty`): ``probable`` for msolve's counts over
-    random primes, ``numerical`` for a monodromy search whose trace test passed, ``bound`` (a
-    lower bound) for one whose did not. ``count`` is None (and ``positive_dimensional`` true)
-    when the critical points of full rank form a positive-dimensional set. ``ledger`` is the
-    monodromy search's (empty when it did not run), ``exact`` the msolve counts' (None when
-    they did not run)."""
-
-    form: str
-    count: int | None
-    formula: int | None
-    formula_source: str | None
-    parameter_solutions: int | None
-    degenerate_removed: int | None
-    fiber_size: float | None
-    trace_test: str
-    ledger: dict[str, Any]
-    method: str = "monodromy"
-    certificate: str = ""
-    exact: dict[str, Any] | None = None
-    positive_dimensional: bool = False
-    real: dict[str, Any] | None = None
-
-    def title(self) -> str:
-        what = "generic ED degree" if self.form == "generic" else "learning degree"
-        return f"EDDegreeResult  {self.architecture}  ({what})"
-
-    def bullets(self) -> list[str]:
-        if self.positive_dimensional:
-            b = ["positive-dimensional: the critical points of full rank are not isolated"]
-        elif self.method == "filling":
-            b = [
-                f"{self.count} critical point (V is its whole coefficient space, where the loss "
-                "is a quadratic with a nonsingular form)"
-                if self.count is not None
-                else "positive-dimensional: the data's form is singular on the filling V"
-            ]
-        elif self.method == "function-space":
-            b = [
-                f"{self.count} critical points on the smooth part of V (the Lagrange system of "
-                "its equation in function space, the singular locus saturated away)"
-            ]
-        else:
-            removed = (
-                f", {self.degenerate_removed} degenerate removed"
-                if self.degenerate_removed is not None
-                else ", degenerate ones saturated away"
-            )
-            b = [
-                f"{self.count} critical functions ({self.parameter_solutions} parameter "
-                f"solutions in the chart{removed}, fiber size {self.fiber_size:g})",
-            ]
-        if self.formula is not None and self.count is not None:
-            led = self.ledger
-            cut = "time budget" in led.get("stop_reason", "") and self.count < self.formula
-            if self.formula == self.count:
-                agree = "agrees with"
-            elif cut and self.method == "monodromy":
-                agree = "incomplete (the search ran out of time) — below"
-            else:
-                agree = "DISAGREES with"
-            b.append(f"{agree} the formula {self.formula} ({self.formula_source})")
-        b.append(f"decided by {self.method} ({self.certainty.value}): {self.certificate}")
-        led = self.ledger
-        if led:
-            pairs = " (real data: conjugate pairs)" if led.get("symmetry") == "conjugation" else ""
-            b.append(
-                f"monodromy{pairs}: {led['loops']} loops, {led['paths_tracked']} paths, "
-                f"{led['paths_failed']} failed; stopped: {led['stop_reason']}; "
-                f"trace test: {self.trace_test}"
-            )
-        if self.real:
-            b.append(_real_bullet(self.real))
-        if self.exact and self.exact.get("fallback"):
-            b.append(f"exact count not used: {self.exact['fallback']}")
-        b.append(self.provenance_bullet())
-        return b
-
-
-def count_certainty(method: str, trace_test: str = "not run") -> Certainty:
-    """How far a count decided by ``method`` can be trusted.
-
-    msolve's counts (``exact``, ``function-space``, and ``both``, which also needs the monodromy
-    to agree) hold over Q but for finitely many bad primes, and the primes are random: probable.
-    A monodromy count is complete only by the trace test, a heuristic for ED families: numerical
-    when it passed, else only a lower bound.
-
-    >>> count_certainty("exact").value, count_certainty("monodromy", "yes").value
-    ('probable', 'numerical')
-    >>> count_certainty("monodromy", "unknown").value
-    'bound'
-    """
-    if method in ("exact", "function-space", "both"):
-        return Certainty.PROBABLE
-    return Certainty.NUMERICAL if trace_test == "yes" else Certainty.BOUND
-
-
-#: Start pairs besides the base point (one search pool's width: see ``monodromy_solve``).
-EXTRA_STARTS = 63
-
-
-def _start_pair(
-    rng: np.random.Generator,
-    E: np.ndarray,
-    A: np.ndarray,
-    Q: np.ndarray,
-    W: np.ndarray,
-    real: bool = False,
-) -> tuple[np.ndarray, np.ndarray]:
-    """A random critical point ``z`` and data ``u`` for which it is critical (both real with
-    ``real``: generic real data, whose critical points come in complex-conjugate pairs)."""
-    n = E.shape[-1]
-
-    def normal(m: int) -> np.ndarray:
-        if real:
-            return rng.standard_normal(m).astype(complex)
-        return complex_gaussian(rng, m)
-
-    z = normal(n)
-    c, J = (v[0] for v in coefficient_values(E, A, z[None, :]))
-    _, s, vh = np.linalg.svd(J.T)
-    kernel = vh[numerical_rank(s, 1e-10)[0] :].conj().T
-    k = kernel @ normal(kernel.shape[1])
-    step = np.linalg.solve(Q, k)
-    # A residual of the coefficients' own size keeps u (and the loops) at scale.
-    k = k * (float(np.linalg.norm(c)) / max(float(np.linalg.norm(step)), 1e-300))
-    u = np.linalg.lstsq(W.astype(complex), Q @ c - k, rcond=None)[0]
-    return z, u
-
-
-def full_rank(J: np.ndarray, rank: int) -> bool:
-    """Has ``J`` (coefficients × chart parameters) numerical rank ``rank``?
-
-    Rank does not depend on the chart's scales, so the columns are equilibrated first: a
-    critical point with ``|z_1| ≈ 20`` has columns 1e6 apart, which a relative threshold on the
-    raw singular values reads as a rank drop. Columns at rounding level stay as they are.
-
-    >>> J = np.array([[1e6, 0.0], [0.0, 1e-3]])
-    >>> full_rank(J, 2), full_rank(np.array([[1.0, 2.0], [2.0, 4.0]]), 2)
-    (True, False)
-    """
-    norms = np.linalg.norm(J, axis=0)
-    scale = np.where(norms > 1e-12 * max(float(norms.max(initial=0.0)), 1e-300), norms, 1.0)
-    r, sv = matrix_rank(J / scale, 1e-8)
-    return bool(np.all(np.isfinite(sv)) and r == rank)
-
-
-def _formula(arch: Architecture, form: str) -> tuple[int | None, str | None]:
-    # only the generic form has a closed count (the data form depends on the data)
-    chosen = closed_formula(arch, GENERIC_ED_DEGREE) if form == "generic" else None
-    return (None, None) if chosen is None else (chosen.value, chosen.source)
-
+__all__ = [
+    "AUTO_EXACT_SECONDS",
+    "EXTRA_STARTS",
+    "METHODS",
+    "EDDegreeResult",
+    "count_certainty",
+    "edd",
+    "float_form",
+    "full_rank",
+    "non_generic_reason",
+]
 
 METHODS = ("auto", "exact", "monodromy", "both", "function-space")
 #: Seconds "auto" gives the exact count of a generic form before it falls back to monodromy.
 AUTO_EXACT_SECONDS = 60.0
 
 
-def float_form(
-    arch: Architecture,
-    keys: list[tuple[int, tuple[int, ...]]],
-    spec: ed_exact.LossSpec,
-    rng: np.random.Generator,
-) -> tuple[np.ndarray, np.ndarray]:
-    """The monodromy's Q and W (floats): see the module docstring."""
-    N = len(keys)
-    n_data, data, whiten = spec.n_data, spec.data, spec.whiten
-    if spec.form == "generic":
-        # A random positive definite Q (random eigenbasis, eigenvalues in [1, 2]) on coefficient
-        # space is generic and well conditioned: Q⁻¹ enters the start pair, and an
-        # ill-conditioned Q flings it (and every loop) far out.
-        O = np.linalg.qr(rng.standard_normal((N, N)))[0]
-        return O.T @ np.diag(rng.uniform(1.0, 2.0, N)) @ O, np.eye(N)
-    if data is not None:
-        X = np.asarray(data, dtype=float)
-    else:
-        X = rng.standard_normal((n_data or 2 * arch.ambient_dim_per_output, arch.n_inputs))
-    if whiten:
-        X = np.linalg.qr(X)[0] if X.shape[0] >= X.shape[1] else X
-    # y = V c: the network at the data points is linear in its coefficients, so the loss
-    # Σ (y − u)² has gradient J_cᵀ (VᵀV c − Vᵀu) in coefficient space.
-    V = np.zeros((X.shape[0] * arch.n_outputs, N))
-    for k, (o, e) in enumerate(keys):
-        V[o :: arch.n_outputs, k] = np.prod(X ** np.asarray(e)[None, :], axis=1)
-    return V.T @ V, V.T
+@dataclasses.dataclass(frozen=True)
+class _Call:
+    """The options of one :func:`edd` call, as its steps need them."""
 
+    arch: Architecture
+    spec: ed_exact.LossSpec
+    method: str
+    primes: int
+    seed: int
+    time_limit: float
+    max_loops: int
+    progress: Callable[[SearchProgress], None] | None
+    real: bool
+    real_method: str
+    t0: float
 
-def non_generic_reason(Q: np.ndarray) -> str | None:
-    """Why the form Q does not suit the monodromy search (None when it does).
+    def seconds(self) -> float:
+        return time.perf_counter() - self.t0
 
-    >>> non_generic_reason(np.diag([1.0, 2.0])) is None, non_generic_reason(2 * np.eye(2))[:22]
-    (True, 'Q is a multiple of the')
-    """
-    N = Q.shape[0]
-    rank = matrix_rank(Q, 0.0, atol=1e-10 * max(float(np.abs(Q).max()), 1e-300))[0]
-    if rank < N:
-        return (
-            f"Q = VᵀV has rank {rank} < {N} (fewer data values than coefficients): the loss sees "
-            "only the projection of the function space onto the data, the critical points split "
-            "into families (interpolating networks, ramification points of the projection) that "
-            "one monodromy search cannot reach from each other, and its trace test passes on "
-            "one of them"
-        )
-    if np.allclose(Q, Q[0, 0] * np.eye(N), rtol=1e-10, atol=1e-12 * abs(Q[0, 0])):
-        return (
-            "Q is a multiple of the identity (e.g. whitened data on a linear network: the "
-            "Frobenius form, not a generic one): critical points escape to the isotropic points "
-            "at infinity (Eckart–Young counts fewer), where the monodromy's paths fail and its "
-            "trace test does not apply"
-        )
-    return None
+    def common(self) -> dict[str, Any]:
+        """The result's fields that every method fills the same way."""
+        chosen = (
+            closed_formula(self.arch, GENERIC_ED_DEGREE) if self.spec.form == "generic" else None
+        )  # only the generic form has a closed count (the data form depends on the data)
+        return {
+            "architecture": self.arch.spec,
+            "form": self.spec.form,
+            "formula": None if chosen is None else chosen.value,
+            "formula_source": None if chosen is None else chosen.source,
+            "seed": self.seed,
+        }
 
 
 def edd(
@@ -311,128 +138,28 @@ def edd(
     (6, 6)
     """
     t0 = time.perf_counter()
-    if form not in ("generic", "data"):
-        raise NeurovarietyError(f"form={form!r}: use 'generic' or 'data'")
-    if method not in METHODS:
-        raise NeurovarietyError(f"method={method!r}: use one of {', '.join(METHODS)}")
-    if not isinstance(primes, int) or primes < 1:
-        raise NeurovarietyError(f"primes={primes!r}: give at least 1 prime (2 or more to agree)")
-    if real_method not in ed_real.REAL_METHODS:
-        raise NeurovarietyError(
-            f"real_method={real_method!r}: use one of {', '.join(ed_real.REAL_METHODS)}"
-        )
-    if real and method in ("monodromy", "function-space"):
-        raise NeurovarietyError(
-            f"real counts (real=True, --real) need the chart system's exact count; method="
-            f"{method!r} does not run it: use method 'exact', 'auto' or 'both'"
-        )
+    _check_options(form, method, primes, real, real_method)
+    call = _Call(
+        arch, ed_exact.LossSpec(form, n_data, data, whiten), method, primes, seed, time_limit,
+        max_loops_without_progress, progress, real, real_method, t0,
+    )  # fmt: skip
     dim = dimension(arch, seed=seed)
     _, _, free = ed_chart(arch)
-    # Function space (ed_function_space): asked for, or the chart fiber is positive-dimensional
-    # (hidden symmetries) and V is a hypersurface with a proven equation.
-    chart_fails = len(free) != dim.dimension
-    if chart_fails and dim.filling and method in ("auto", "exact", "both") and not real:
-        spec = ed_exact.LossSpec(form, n_data, data, whiten)
-        return _filling_result(arch, spec, dim, seed, t0)
-    if method == "function-space" or (
-        chart_fails
-        and (method == "exact" or (method == "auto" and exact_counts_available()))
-        and ed_function_space.hypersurface_equation(arch, seed=seed) is not None
-    ):
-        if real:
-            raise NeurovarietyError(
-                f"{arch.spec}: the chart's fiber is positive-dimensional, so its critical points "
-                "are counted in function space, where real counts are not implemented; drop real"
-            )
-        formula, source = _formula(arch, form)
-        result = ed_function_space.function_space_result(
-            arch,
-            ed_exact.LossSpec(form, n_data, data, whiten),
-            primes=primes,
-            seed=seed,
-            time_limit=time_limit,
-            common={"architecture": arch.spec, "form": form, "formula": formula}
-            | {"formula_source": source, "seed": seed},
-        )
-        return dataclasses.replace(result, seconds=time.perf_counter() - t0)
-    if chart_fails:
-        hint = (
-            "V is not a hypersurface with a proven equation, so the function-space count "
-            "does not apply either"
-            if method in ("auto", "exact")
-            else "method auto, exact or function-space counts in function space where V is a "
-            "hypersurface with a proven equation"
-        )
-        raise NeurovarietyError(
-            f"{arch.spec}: the gauge chart has {len(free)} free parameters but dim M = "
-            f"{dim.dimension}, so the fiber stays positive-dimensional (a defect or hidden "
-            "symmetries); critical points are not isolated in parameter space — the chart "
-            f"counts need a finite generic fiber; {hint}"
-        )
-    rng = np.random.default_rng(seed)
+    if len(free) != dim.dimension or method == "function-space":
+        return _in_function_space(call, dim, len(free))
     exact_terms, keys = chart_terms(arch)
-    spec = ed_exact.LossSpec(form, n_data, data, whiten)
-    Q, W = float_form(arch, keys, spec, rng)
+    rng = np.random.default_rng(seed)  # the form first, then the monodromy's start pairs
+    Q, W = float_form(arch, keys, call.spec, rng)
     reason = non_generic_reason(Q) if form == "data" else None
-    formula, source = _formula(arch, form)
-    common: dict[str, Any] = {"architecture": arch.spec, "form": form, "formula": formula}
-    common |= {"formula_source": source, "seed": seed}
-
-    exact: ed_exact.ExactEDCount | None = None
-    exact_info: dict[str, Any] | None = None
-    if method in ("exact", "both") or real or (method == "auto" and exact_counts_available()):
-        loss = ed_exact.loss_form(arch, keys, spec, seed)
-        size = ed_exact.system_size(exact_terms, loss, seed)
-        exact_info = {"system_terms": size, "loss": loss.description}
-        if method == "auto" and reason is None and not real and size > ed_exact.AUTO_MAX_TERMS:
-            exact_info["fallback"] = (
-                f"{size} terms > {ed_exact.AUTO_MAX_TERMS} (AUTO_MAX_TERMS): monodromy instead"
-            )
-        else:
-            limit = time_limit
-            if method == "auto" and reason is None and not real:
-                limit = min(time_limit, AUTO_EXACT_SECONDS)
-            try:
-                exact = ed_exact.exact_ed_count(
-                    arch, loss, primes=primes, seed=seed, time_limit=limit
-                )
-            except BudgetExceededError as e:
-                if method != "auto" or reason is not None or real:
-                    raise
-                exact_info["fallback"] = f"{e}; monodromy instead"
-    if exact is not None:
-        exact_info = (exact_info or {}) | {
-            "primes": exact.primes,
-            "critical_solutions": [c.solutions for c in exact.critical],
-            "fiber_solutions": [c.solutions for c in exact.fiber],
-            "msolve_seconds": round(sum(c.seconds for c in exact.critical + exact.fiber), 3),
-        }
-        if real and exact.count is not None:
-            common["real"] = _real_count(
-                arch,
-                loss,
-                exact,
-                real_method,
-                seed=seed,
-                time_limit=max(1e-3, time_limit - (time.perf_counter() - t0)),
-                progress=progress,
-            )
-        if method != "both":
-            return EDDegreeResult(
-                **common,
-                count=exact.count,
-                parameter_solutions=exact.parameter_solutions,
-                degenerate_removed=None,
-                fiber_size=exact.fiber_size,
-                trace_test="not run",
-                ledger={},
-                seconds=time.perf_counter() - t0,
-                method="exact",
-                certainty=count_certainty("exact"),
-                certificate=exact.certificate(),
-                exact=exact_info,
-                positive_dimensional=exact.count is None,
-            )
+    exact, loss, info = _exact_count(call, exact_terms, keys, reason)
+    real_counts = None
+    if exact is not None and real and exact.count is not None and loss is not None:
+        real_counts = _real_count(
+            arch, loss, exact, real_method, seed=seed,
+            time_limit=max(1e-3, time_limit - call.seconds()), progress=progress,
+        )  # fmt: skip
+    if exact is not None and method != "both":
+        return _exact_result(call, exact, info, real_counts)
     if reason is not None:
         hint = (
             'the exact count handles it: install msolve (pip install "neurovariety[msolve]")'
@@ -443,18 +170,148 @@ def edd(
             f"{arch.spec}: these data do not give a generic form — {reason}; "
             f"the monodromy count would not be trustworthy: {hint}"
         )
-    mono = _monodromy(
-        arch,
-        exact_terms,
-        rng,
-        Q,
-        W,
-        dim.dimension,
-        seed,
-        time_limit,
-        max_loops_without_progress,
-        progress,
+    return _monodromy_result(
+        call, exact_terms, rng, (Q, W), dim.dimension, exact, info, real_counts
     )
+
+
+def _check_options(form: str, method: str, primes: Any, real: bool, real_method: str) -> None:
+    if form not in ("generic", "data"):
+        raise OptionError(f"form={form!r}: use 'generic' or 'data'")
+    if method not in METHODS:
+        raise OptionError(f"method={method!r}: use one of {', '.join(METHODS)}")
+    if not isinstance(primes, int) or primes < 1:
+        raise OptionError(f"primes={primes!r}: give at least 1 prime (2 or more to agree)")
+    if real_method not in ed_real.REAL_METHODS:
+        raise OptionError(
+            f"real_method={real_method!r}: use one of {', '.join(ed_real.REAL_METHODS)}"
+        )
+    if real and method in ("monodromy", "function-space"):
+        raise OptionError(
+            f"real counts (real=True, --real) need the chart system's exact count; method="
+            f"{method!r} does not run it: use method 'exact', 'auto' or 'both'"
+        )
+
+
+def _in_function_space(call: _Call, dim: DimensionResult, n_free: int) -> EDDegreeResult:
+    """Count in function space — a filling V, or a hypersurface with a proven equation — when
+    asked to, or when the chart's fiber stays positive-dimensional (a defect or hidden
+    symmetries); else refuse."""
+    arch, method = call.arch, call.method
+    chart_fails = n_free != dim.dimension
+    if chart_fails and dim.filling and method in ("auto", "exact", "both") and not call.real:
+        return _filling_result(call, dim)
+    if method == "function-space" or (
+        (method == "exact" or (method == "auto" and exact_counts_available()))
+        and ed_function_space.hypersurface_equation(arch, seed=call.seed) is not None
+    ):
+        if call.real:
+            raise OptionError(
+                f"{arch.spec}: the chart's fiber is positive-dimensional, so its critical points "
+                "are counted in function space, where real counts are not implemented; drop real"
+            )
+        result = ed_function_space.function_space_result(
+            arch,
+            call.spec,
+            primes=call.primes,
+            seed=call.seed,
+            time_limit=call.time_limit,
+            common=call.common(),
+        )
+        return dataclasses.replace(result, seconds=call.seconds())
+    hint = (
+        "V is not a hypersurface with a proven equation, so the function-space count "
+        "does not apply either"
+        if method in ("auto", "exact")
+        else "method auto, exact or function-space counts in function space where V is a "
+        "hypersurface with a proven equation (or fills its space)"
+    )
+    raise ArchitectureError(
+        f"{arch.spec}: the gauge chart has {n_free} free parameters but dim M = "
+        f"{dim.dimension}, so the fiber stays positive-dimensional (a defect or hidden "
+        "symmetries); critical points are not isolated in parameter space — the chart "
+        f"counts need a finite generic fiber; {hint}"
+    )
+
+
+def _exact_count(
+    call: _Call,
+    exact_terms: list[dict[tuple[int, ...], Any]],
+    keys: list[tuple[int, tuple[int, ...]]],
+    reason: str | None,
+) -> tuple[ed_exact.ExactEDCount | None, ed_exact.LossForm | None, dict[str, Any] | None]:
+    """msolve's count where the method asks for it (auto: a small system, in a short time, else
+    the reason it fell back to monodromy in ``info["fallback"]``)."""
+    method, real = call.method, call.real
+    if not (method in ("exact", "both") or real or (method == "auto" and exact_counts_available())):
+        return None, None, None
+    loss = ed_exact.loss_form(call.arch, keys, call.spec, call.seed)
+    size = ed_exact.system_size(exact_terms, loss, call.seed)
+    info: dict[str, Any] = {"system_terms": size, "loss": loss.description}
+    fallback_allowed = method == "auto" and reason is None and not real
+    if fallback_allowed and size > ed_exact.AUTO_MAX_TERMS:
+        info["fallback"] = (
+            f"{size} terms > {ed_exact.AUTO_MAX_TERMS} (AUTO_MAX_TERMS): monodromy instead"
+        )
+        return None, loss, info
+    limit = min(call.time_limit, AUTO_EXACT_SECONDS) if fallback_allowed else call.time_limit
+    try:
+        exact = ed_exact.exact_ed_count(
+            call.arch, loss, primes=call.primes, seed=call.seed, time_limit=limit
+        )
+    except BudgetExceededError as e:
+        if not fallback_allowed:
+            raise
+        info["fallback"] = f"{e}; monodromy instead"
+        return None, loss, info
+    info |= {
+        "primes": exact.primes,
+        "critical_solutions": [c.solutions for c in exact.critical],
+        "fiber_solutions": [c.solutions for c in exact.fiber],
+        "msolve_seconds": round(sum(c.seconds for c in exact.critical + exact.fiber), 3),
+    }
+    return exact, loss, info
+
+
+def _exact_result(
+    call: _Call,
+    exact: ed_exact.ExactEDCount,
+    info: dict[str, Any] | None,
+    real_counts: dict[str, Any] | None,
+) -> EDDegreeResult:
+    return EDDegreeResult(
+        **call.common(),
+        count=exact.count,
+        parameter_solutions=exact.parameter_solutions,
+        degenerate_removed=None,
+        fiber_size=exact.fiber_size,
+        trace_test="not run",
+        ledger={},
+        seconds=call.seconds(),
+        method="exact",
+        certainty=count_certainty("exact"),
+        certificate=exact.certificate(),
+        exact=info,
+        positive_dimensional=exact.count is None,
+        real=real_counts,
+    )
+
+
+def _monodromy_result(
+    call: _Call,
+    exact_terms: list[dict[tuple[int, ...], Any]],
+    rng: np.random.Generator,
+    form: tuple[np.ndarray, np.ndarray],
+    dim: int,
+    exact: ed_exact.ExactEDCount | None,
+    info: dict[str, Any] | None,
+    real_counts: dict[str, Any] | None,
+) -> EDDegreeResult:
+    """The monodromy count; with ``exact`` (method ``both``) an error unless the two agree."""
+    mono = _monodromy(
+        call.arch, exact_terms, rng, *form, dim, call.seed, call.time_limit, call.max_loops,
+        call.progress,
+    )  # fmt: skip
     trace = mono.pop("trace_test")
     certificate = f"monodromy with the trace test {trace}" + (
         " (complete by a heuristic for ED families, not a proof)" if trace == "yes" else ""
@@ -462,47 +319,43 @@ def edd(
     if exact is not None:  # method "both"
         if exact.count != mono["count"]:
             raise NeurovarietyError(
-                f"{arch.spec}: the exact count ({exact.count}, msolve over primes "
+                f"{call.arch.spec}: the exact count ({exact.count}, msolve over primes "
                 f"{exact.primes}) and the monodromy count ({mono['count']}, trace test {trace}) "
                 "disagree; neither is reported — rerun with another seed or a longer time limit"
             )
         certificate = f"{exact.certificate()}; and {certificate}, equal"
+    method = "both" if exact is not None else "monodromy"
     return EDDegreeResult(
-        **common,
+        **call.common(),
         **mono,
         trace_test=trace,
-        seconds=time.perf_counter() - t0,
-        method="both" if exact is not None else "monodromy",
-        certainty=count_certainty("both" if exact is not None else "monodromy", trace),
+        seconds=call.seconds(),
+        method=method,
+        certainty=count_certainty(method, trace),
         certificate=certificate,
-        exact=exact_info,
+        exact=info,
+        real=real_counts,
     )
 
 
-def _filling_result(
-    arch: Architecture, spec: ed_exact.LossSpec, dim: Any, seed: int, t0: float
-) -> EDDegreeResult:
+def _filling_result(call: _Call, dim: DimensionResult) -> EDDegreeResult:
     """A filling V (dim M = its ambient dimension N): the loss is ½cᵀQc − (Wu)ᵀc on all of Cᴺ,
     with one critical point Q⁻¹Wu when Q is nonsingular and an affine space of them otherwise.
 
     Decided without a chart, so it also covers charts whose fiber stays positive-dimensional
     (hidden channel symmetries of multi-channel convolutions)."""
-    _, keys = chart_terms(arch)
-    Q, _ = float_form(arch, keys, spec, np.random.default_rng(seed))
+    _, keys = chart_terms(call.arch)
+    Q, _ = float_form(call.arch, keys, call.spec, np.random.default_rng(call.seed))
     N = Q.shape[0]
-    if spec.form == "generic":  # eigenvalues in [1, 2] by construction: nonsingular, proven
+    if call.spec.form == "generic":  # eigenvalues in [1, 2] by construction: nonsingular
         regular, form_certainty = True, Certainty.PROVEN
     else:
         atol = 1e-10 * max(float(np.abs(Q).max()), 1e-300)
         regular = matrix_rank(Q, 0.0, atol=atol)[0] == N
         form_certainty = Certainty.NUMERICAL
-    formula, source = _formula(arch, spec.form)
     how = f"dim M = {dim.dimension} = N, the ambient dimension ({dim.certainty.value})"
     return EDDegreeResult(
-        architecture=arch.spec,
-        form=spec.form,
-        formula=formula,
-        formula_source=source,
+        **call.common(),
         count=1 if regular else None,
         parameter_solutions=None,
         degenerate_removed=None,
@@ -514,8 +367,7 @@ def _filling_result(
         certificate=f"{how}; the {N}×{N} form Q is "
         + ("nonsingular" if regular else "singular (fewer data values than coefficients)"),
         positive_dimensional=not regular,
-        seed=seed,
-        seconds=time.perf_counter() - t0,
+        seconds=call.seconds(),
     )
 
 
@@ -572,77 +424,3 @@ def exact_counts_available() -> bool:
     from ..invariants.exact_counts import available
 
     return available()
-
-
-def _monodromy(
-    arch: Architecture,
-    exact_terms: list[dict[tuple[int, ...], Any]],
-    rng: np.random.Generator,
-    Q: np.ndarray,
-    W: np.ndarray,
-    dimension: int,
-    seed: int,
-    time_limit: float,
-    max_loops_without_progress: int,
-    progress: Callable[[SearchProgress], None] | None,
-) -> dict[str, Any]:
-    """The monodromy count: the result's fields that depend on it."""
-    terms = float_terms(exact_terms)
-    E, A = coefficient_arrays(terms)
-    n = E.shape[-1]
-    system = ed_system(terms, Q, W, seed=seed)
-
-    def sampler(r: np.random.Generator, k: int) -> tuple[np.ndarray, np.ndarray]:
-        fresh = [_start_pair(r, E, A, Q, W) for _ in range(k)]
-        return np.array([z for z, _ in fresh]), np.array([u for _, u in fresh])
-
-    # Start pairs: any z0, and u0 with Q c0 − W u0 in the kernel of J0ᵀ. One is the base
-    # point; the others are carried to it at once (they fill the search's lanes from the
-    # start), and more come with each new loop of the search's tail.
-    # The base point is real (Q and W are real): conjugation maps its critical points to each
-    # other, so every one found brings its conjugate with it.
-    z0, u0 = _start_pair(rng, E, A, Q, W, real=True)
-    extra = sampler(rng, EXTRA_STARTS)
-
-    def trace_map(z: np.ndarray) -> np.ndarray:
-        # Traces in function space: the chart's symmetries (sign flips, permutations) move z
-        # but not c, so no symmetric subset of critical points can fake an affine trace.
-        return coefficient_values(E, A, np.asarray(z)[None, :])[0][0]
-
-    mono = monodromy_solve(
-        system,
-        (z0, u0),
-        seed=seed,
-        time_limit=time_limit,
-        max_loops_without_progress=max_loops_without_progress,
-        trace_map=trace_map,
-        stop_on_trace=True,
-        progress=progress,
-        starts=extra,
-        sampler=sampler,
-        symmetry="conjugation",
-    )
-    sols = np.asarray(mono.solutions).reshape(-1, n)
-    C, J = coefficient_values(E, A, sols)
-    keep = [full_rank(J[j], dimension) for j in range(sols.shape[0])]
-    n_functions = 0
-    if any(keep):
-        Y = C[np.asarray(keep)]
-        scale = np.maximum(1.0, np.abs(Y).max(axis=1, keepdims=True))
-        n_functions = len(np.unique(cluster(Y / scale, 1e-6)))  # relative dedup
-    trace = mono.complete
-    return {
-        "count": n_functions,
-        "parameter_solutions": len(sols),
-        "degenerate_removed": len(sols) - sum(keep),
-        "fiber_size": sum(keep) / n_functions if n_functions else 0.0,
-        "trace_test": trace.value if isinstance(trace, Verdict) else str(trace),
-        "ledger": {
-            "loops": mono.loops,
-            "paths_tracked": mono.paths_tracked,
-            "paths_failed": mono.paths_failed,
-            "stop_reason": mono.stop_reason,
-            "symmetry": "conjugation",  # real data: each critical point found brings its pair
-            "solutions": mono.nsolutions,
-        },
-    }
