@@ -392,34 +392,6 @@ def _real_count(
     ).as_dict()
 
 
-def _real_bullet(r: dict[str, Any]) -> str:
-    """The result's line on its real count (exact, certified or a certified bound)."""
-    parts = (
-        f"({r['real_parameter_functions']} computed by real parameters, "
-        f"{r['real_chart_points']} real chart points"
-    )
-    if r.get("method") != "certified":
-        return (
-            f"real: {r['real_functions']} of the {r['functions']} critical functions {parts}; "
-            f"msolve over Q, {r['seconds']:.2g} s)"
-        )
-    how = (
-        f"{r['certified']} disjoint Krawczyk boxes, {r['precision']}-bit balls, for the "
-        f"{r['chart_points']} chart points counted mod p for p in {r['primes']}; "
-        f"{r['seconds']:.3g} s"
-    )
-    if r["complete"]:
-        return (
-            f"real: {r['real_functions']} of the {r['functions']} critical functions {parts}; "
-            f"certified: {how})"
-        )
-    return (
-        f"real: at least {r['real_functions']} real of at least {r['functions']} critical "
-        f"functions {parts}) — a bound, not a count: {r['certified']} of {r['chart_points']} "
-        f"chart points certified, {r['undecided']} of unknown reality ({how})"
-    )
-
-
 def exact_counts_available() -> bool:
     from ..invariants.exact_counts import available
 
