@@ -15,7 +15,7 @@ from typer.testing import CliRunner
 from neurovariety import NeurovarietyError, parse_architecture
 from neurovariety.architectures import ConvNet, LinearConvNet, Monomial
 from neurovariety.cli import app
-from neurovariety.invariants import formulas
+from neurovariety.invariants import exact_counts, formulas
 from neurovariety.invariants.dimension import dimension
 from neurovariety.landscape import edd
 from neurovariety.results import Certainty
@@ -92,3 +92,15 @@ def test_edd_refuses_attention_with_what_works() -> None:
     r = CliRunner().invoke(app, ["edd", "attn t=2 d=2 a=1"])
     assert r.exit_code == 2 and "Traceback" not in r.output
     assert "not supported yet for attention" in r.output and "dim, fiber" in r.output
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not exact_counts.available(), reason="msolve is not installed")
+def test_two_dimensional_lcn_by_two_methods() -> None:
+    # Products g·h of two bidegree-(1, 1) forms: factorization in C[x, y] is unique, and the two
+    # filters have the same shape, so each function has exactly the chart points (g, h), (h, g).
+    # No closed formula is known to us (the multiplication map is 2:1, so the Segre's ED degree
+    # does not apply): msolve's count and the monodromy's must agree ("both" raises otherwise).
+    r = edd(parse_architecture("lcn k=2x2,2x2 s=1"), method="both", seed=1)
+    assert r.method == "both" and r.fiber_size == 2
+    assert r.parameter_solutions == 2 * r.count == 244
