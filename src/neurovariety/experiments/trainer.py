@@ -23,7 +23,7 @@ import optax
 
 from ..architectures.base import Architecture
 from ..architectures.mlp import MLP
-from ..landscape.critical import loss_function
+from ..landscape.loss import loss_function
 from ..parametrization.numeric import forward_fn
 from .config import TrainConfig
 from .endpoints import jacobian_sv
@@ -34,6 +34,8 @@ __all__ = ["initial_parameters", "probes", "run_keys", "schedule", "trainer"]
 ARMIJO_C, GROW, SHRINK = 1e-4, 1.25, 0.5
 
 Step = Callable[[Any, Any], Any]
+#: A step rule: ``make(X, Y)`` gives the loop body, ``init(θ₀, X, Y)`` its state.
+Rule = tuple[Callable[[jax.Array, jax.Array], Step], Callable[..., Any]]
 
 
 def probes(arch: Architecture, seed: int) -> np.ndarray:
@@ -89,7 +91,7 @@ def _observer(arch: Architecture, cfg: TrainConfig, mse: Any) -> Callable[..., d
     return observe
 
 
-def _optax_step(cfg: TrainConfig, mse: Any, n_samples: int) -> tuple[Step, Any]:
+def _optax_step(cfg: TrainConfig, mse: Any, n_samples: int) -> Rule:
     """A step of Adam, SGD or fixed-step GD on carry (θ, optimizer state, key, η)."""
     opt = optax.adam(cfg.lr) if cfg.optimizer == "adam" else optax.sgd(cfg.lr)
     grad = jax.grad(mse)
@@ -109,10 +111,10 @@ def _optax_step(cfg: TrainConfig, mse: Any, n_samples: int) -> tuple[Step, Any]:
 
         return step
 
-    return make, opt.init
+    return make, lambda theta0, X, Y: opt.init(theta0)
 
 
-def _armijo_step(cfg: TrainConfig, mse: Any) -> tuple[Step, Any]:
+def _armijo_step(cfg: TrainConfig, mse: Any) -> Rule:
     """A GD step with Armijo control on carry (θ, (L(θ), ∇L(θ)), key, η): one value and
     gradient per step, as plain GD."""
     value_and_grad = jax.value_and_grad(mse)
@@ -132,7 +134,7 @@ def _armijo_step(cfg: TrainConfig, mse: Any) -> tuple[Step, Any]:
 
         return step
 
-    return make, None
+    return make, value_and_grad
 
 
 @lru_cache(maxsize=16)
@@ -155,7 +157,7 @@ def trainer(arch: Architecture, cfg: TrainConfig, n_samples: int, n_probes: int)
 
     def run(theta0: jax.Array, key: jax.Array, X: jax.Array, Y: jax.Array, P: jax.Array) -> Any:
         body = make(X, Y)
-        state = jax.value_and_grad(mse)(theta0, X, Y) if init is None else init(theta0)
+        state = init(theta0, X, Y)
         carry = (theta0, state, key, jnp.asarray(cfg.lr, dtype=theta0.dtype))
 
         def segment(carry: Any, _: Any) -> Any:

@@ -21,7 +21,7 @@ import numpy as np
 
 from ..architectures.base import Architecture
 from ..errors import ExperimentError
-from ..landscape.critical import hessian_signature
+from ..landscape.loss import hessian_signature
 from .config import OPTIMIZERS, STEP_CONTROLS, TrainConfig
 from .data import Dataset
 from .endpoints import (
