@@ -155,7 +155,9 @@ def train_command(
     seed: Annotated[int, seed_option("seed of data, starts and minibatches")] = 0,
     as_json: Json = False,
 ) -> None:
-    """Train many seeds at once; report how many runs end on a subnetwork stratum."""
+    """Train many seeds at once; report how many runs end on a subnetwork stratum (for
+    architectures without strata — attention, multi-channel or 2D convolutions — how many end
+    with a rank drop of dφ)."""
     from ..architectures import parse_architecture
     from ..experiments.data import load_data, random_targets, teacher_data
     from ..experiments.store import RunStore
