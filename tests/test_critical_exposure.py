@@ -258,3 +258,21 @@ def test_non_finite_data_is_refused_with_a_clear_error() -> None:
     X[1, 0] = np.nan
     with pytest.raises(NeurovarietyError, match="NaN or infinite"):
         stratum_critical_point(f, s, X, Y)
+
+
+def test_json_keys_of_earlier_versions_stay() -> None:
+    # The keys a stored ExposureResult / CriticalPointResult had before certainty was graded;
+    # `method` and `proven` are derived now, `certainty` and `certified` are new.
+    f = parse_architecture("mlp 2-1-1 x^2")
+    s = parse_stratum(f, "inactive-out layer 1 neurons 0")
+    e = critical_exposure(f, s, trials=1).to_dict()
+    old = {"architecture", "stratum", "method", "certificate", "trials", "exposed", "undecided"}
+    old |= {"fraction", "ci_low", "ci_high", "samples", "tolerance", "seed", "seconds", "proven"}
+    assert old | {"certainty", "certified"} == set(e)
+    assert (e["method"], e["certainty"], e["certified"]) == ("zero fiber", "proven", True)
+    X, Y = np.ones((4, 2)), np.ones((4, 1))
+    r = stratum_critical_point(f, s, X, Y).to_dict()
+    old = {"architecture", "stratum", "verdict", "loss", "gradient_norm", "normal_gradient_norm"}
+    old |= {"restricted_gradient_norm", "tolerance", "gradient_tolerance", "hessian", "theta"}
+    old |= {"certificate", "note", "seed", "seconds"}
+    assert old | {"certainty", "certified"} == set(r)

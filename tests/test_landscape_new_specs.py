@@ -104,3 +104,12 @@ def test_two_dimensional_lcn_by_two_methods() -> None:
     r = edd(parse_architecture("lcn k=2x2,2x2 s=1"), method="both", seed=1)
     assert r.method == "both" and r.fiber_size == 2
     assert r.parameter_solutions == 2 * r.count == 244
+
+
+def test_ed_degree_json_keys_of_earlier_versions_stay() -> None:
+    d = edd(parse_architecture("lcn k=2,2 c=1,2,1 s=2")).to_dict()
+    old = {"architecture", "form", "count", "formula", "formula_source", "parameter_solutions"}
+    old |= {"degenerate_removed", "fiber_size", "trace_test", "ledger", "seed", "seconds"}
+    old |= {"method", "certificate", "exact", "positive_dimensional", "real"}
+    assert old | {"certainty", "certified"} == set(d)
+    assert (d["certainty"], d["certified"]) == ("proven", True)
