@@ -72,10 +72,12 @@ LINEAR = lambda h: h  # noqa: E731
     [
         ("cnn k=2,2 c=1,2,1 x^2", 3 * 3 - 1 + 3),
         ("cnn k=2,2 c=1,2,1 x^2+1", 3 * 3 - 1 + 2),  # σ(0) = 1: no inactive-in
-        ("lcn k=3,2 c=1,3,2 s=2", 6 * 3 - 1 + 3),
+        # filter 1 with its middle tap zero (dilation 2 divides stride 2) × 3 paddings of filter 2
+        ("lcn k=3,2 c=1,3,2 s=2", 6 * 3 - 1 + 1 * 3 + 3),
         ("cnn k=2,2,2 c=1,2,1,1 x^2", 3**3 - 1 + 3 + 2),  # the second hidden layer has 1 channel
         ("cnn k=2x2,2x1 x^2", (3 * 3) * (3 * 1) - 1 + 2),
         ("cnn k=1,1 c=2,1,1 x^2", 0 + 2),
+        ("cnn k=3,2 c=1,2,1 s=2 x^2", 6 * 3 - 1 + 1 * 3 + 3),  # as above, with σ = x²
     ],
 )
 def test_strata_counted_by_hand(spec: str, expected: int) -> None:
@@ -109,6 +111,13 @@ def test_bad_conv_stratum_names_are_refused() -> None:
         ("cnn k=2,2 c=1,2,1 x^2", "inactive-out layer 1 channels 0", "cnn k=2,2 x^2", [0, 1, 2]),
         ("lcn k=2,2 c=1,3,1 s=2", "redundant layer 1 channels 0,1", "lcn k=2,2 c=1,2,1 s=2",
          [0, 1, 2, 3]),
+        # taps 0 and 2 of filter 1 at stride 2 read x_2t, x_2t+2: stride 1 on the even inputs
+        ("cnn k=3,2 c=1,2,1 s=2 x^2", "interior-zero 0|0:2 0|0", "cnn k=2,2 c=1,2,1 x^2",
+         [0, 2, 4]),
+        # taps 0 and 2 of the last filter read layer 1 at t and t + 2: its stride becomes 4; two
+        # input channels of 7 positions, all read
+        ("lcn k=3,3 c=2,2,1 s=2", "interior-zero 0|0 0|0:2", "lcn k=3,2 c=2,2,1 s=4",
+         list(range(14))),
     ],
 )  # fmt: skip
 def test_stratum_image_is_the_smaller_network(
@@ -146,11 +155,10 @@ def _small_parameters(arch, s, theta: np.ndarray) -> np.ndarray:
     for i, k in enumerate(arch.filters):
         w = theta[at : at + c[i + 1] * c[i] * math.prod(k)].reshape((c[i + 1], c[i], *k))
         at += w.size
-        if s.kind == "padding":
-            D = len(k)
-            box = [
-                slice(a, n - b) for n, (a, b) in zip(k, s.padding[i * D : (i + 1) * D], strict=True)
-            ]
+        if s.kind in ("padding", "interior-zero"):
+            D, d = len(k), (s.dilation[i] if s.dilation else 1)
+            pads = s.padding[i * D : (i + 1) * D]
+            box = [slice(a, n - b, d) for n, (a, b) in zip(k, pads, strict=True)]
             w = w[(slice(None), slice(None), *box)]
         elif i == s.layer - 1:
             w = w[1:]

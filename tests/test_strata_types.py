@@ -263,6 +263,8 @@ def test_lcn_dilations_are_the_chains_of_the_whole_product(spec: str) -> None:
     # scales form a divisibility chain, in the product's order
     import itertools
 
+    from neurovariety.invariants.dilations import dilation_vectors
+
     arch = parse_architecture(spec)
     options = [[1, *range(2, k)] for k in arch.filters]
     spacing = [1, *itertools.accumulate(arch.strides, lambda a, b: a * b)]
@@ -271,4 +273,4 @@ def test_lcn_dilations_are_the_chains_of_the_whole_product(spec: str) -> None:
         t = sorted(d * s for d, s in zip(D, spacing, strict=True))
         if all(b % a == 0 for a, b in zip(t, t[1:], strict=False)):
             expected.append(D)
-    assert list(st._dilations(arch)) == expected
+    assert list(dilation_vectors(arch)) == expected

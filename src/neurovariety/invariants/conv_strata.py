@@ -15,8 +15,9 @@ smaller ConvNet (so its dimension comes from the same machinery as any network's
   has c_i − 1 channels there; with none left it computes the zero function.
 
 A tap zero in some channel pairs only leaves filters of different sizes per pair, which no
-architecture of the spec grammar describes; dilated (interior-zero) patterns are not enumerated
-for ConvNets. Paddings are stored flat, layer by layer and axis by axis: ``padding[i·D + d]``.
+architecture of the spec grammar describes. Interior zeros of 1D filters follow the single-channel
+rule (:mod:`.dilations`, in :mod:`.strata`); those of 2D filters are not enumerated. Paddings are
+stored flat, layer by layer and axis by axis: ``padding[i·D + d]``.
 """
 
 from __future__ import annotations
@@ -52,14 +53,16 @@ def _activation(arch: ConvNet) -> object:
     return None if isinstance(arch, LinearConvNet) else arch.activation
 
 
+def with_filters(arch: ConvNet, shapes: object, strides: object = None) -> Architecture:
+    """``arch`` with other filter shapes (and strides), the same channels and σ (a CNN/LCN when
+    it is single-channel 1D)."""
+    strides = arch.strides if strides is None else strides
+    return conv_network(shapes, arch.channels, strides, _activation(arch))  # type: ignore[arg-type]
+
+
 def padded_network(arch: ConvNet, padding: Padding) -> Architecture:
-    """The smaller network of a padding stratum (a CNN/LCN when it is single-channel 1D)."""
-    return conv_network(
-        reduced_shapes(arch, padding),
-        arch.channels,
-        arch.strides,
-        _activation(arch),  # type: ignore[arg-type]
-    )
+    """The smaller network of a padding stratum."""
+    return with_filters(arch, reduced_shapes(arch, padding))
 
 
 def channel_network(arch: ConvNet, layer: int) -> Architecture | None:
@@ -111,11 +114,13 @@ def embed_channel(
     return theta
 
 
-def padding_support(arch: ConvNet, padding: Padding) -> np.ndarray:
-    """Indices of the parameters a padding leaves free, in the smaller network's order."""
+def padding_support(arch: ConvNet, padding: Padding, dilation: tuple[int, ...] = ()) -> np.ndarray:
+    """Indices of the parameters a padding leaves free, in the smaller network's order; with a
+    ``dilation`` (one per layer, 1D), every d_i-th tap from the start."""
     out = []
     for i, (k, pads) in enumerate(zip(arch.filters, layer_pads(arch, padding), strict=True)):
-        ranges = [np.arange(a, n - b) for n, (a, b) in zip(k, pads, strict=True)]
+        d = dilation[i] if dilation else 1
+        ranges = [np.arange(a, n - b, d) for n, (a, b) in zip(k, pads, strict=True)]
         box = np.meshgrid(*ranges, indexing="ij")
         taps = np.ravel_multi_index(tuple(box), k).reshape(-1)
         out.append(filter_indices(arch, i)[:, :, taps].reshape(-1))

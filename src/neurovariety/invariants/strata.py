@@ -20,7 +20,8 @@ stratum when the scales d_i·s_1⋯s_{i−1}, sorted, divide one another, and th
 the filters in that order (this contains the rule above).
 
 Multi-channel and multi-dimensional convolutions (:class:`ConvNet`): paddings shared by every
-channel pair, and inactive or redundant hidden channels (:mod:`.conv_strata`).
+channel pair, interior zeros of 1D filters by the CNN rule above (never the LCN one: matrix-valued
+factors do not commute), and inactive or redundant hidden channels (:mod:`.conv_strata`).
 """
 
 from __future__ import annotations
@@ -28,7 +29,6 @@ from __future__ import annotations
 import dataclasses
 import itertools
 import math
-import operator
 from collections.abc import Iterator
 from functools import cached_property
 
@@ -52,6 +52,16 @@ from .conv_strata import (
     padding_name,
     padding_support,
     parse_padding,
+    with_filters,
+)
+from .dilations import (
+    cnn_offset,
+    dilation_vectors,
+    lcn_order,
+    n_paddings,
+    paddings,
+    reduced_strides,
+    strided_view,
 )
 
 #: Strata a materialised list may hold; iterate past it. A stratum takes 209 bytes (measured
@@ -83,7 +93,7 @@ class Stratum:
     def name(self) -> str:
         if isinstance(self.arch, ConvNet) and self.kind == "padding":
             return f"padding {padding_name(self.arch, self.padding)}"
-        if isinstance(self.arch, ConvNet):
+        if isinstance(self.arch, ConvNet) and self.kind != "interior-zero":
             return f"{self.kind} layer {self.layer} channels {','.join(map(str, self.neurons))}"
         if self.kind in ("padding", "interior-zero"):
             dil = self.dilation or (1,) * len(self.padding)
@@ -111,8 +121,8 @@ class Stratum:
     def input_step(self) -> int:
         """Spacing of the inputs the reduced network reads (> 1: the first filter is dilated)."""
         if isinstance(self.arch, LCN):
-            return _lcn_order(self.arch, self.dilations)[2]  # type: ignore[index]
-        return _reduced_strides(self.arch, self.dilations)[1]  # type: ignore[arg-type]
+            return lcn_order(self.arch, self.dilations)[2]  # type: ignore[index]
+        return reduced_strides(self.arch, self.dilations)[1]  # type: ignore[arg-type]
 
     @property
     def reduced(self) -> Architecture | None:
@@ -127,12 +137,16 @@ class Stratum:
         if isinstance(a, ConvNet):
             if self.kind == "padding":
                 return padded_network(a, self.padding)
+            if self.kind == "interior-zero":
+                view = dataclasses.replace(self, arch=strided_view(a))
+                strides = reduced_strides(view.arch, self.dilations)[0]  # type: ignore[arg-type]
+                return with_filters(a, [(k,) for k in view.sizes], [(t,) for t in strides])
             return channel_network(a, self.layer)
         assert isinstance(a, CNN)
         if isinstance(a, LCN):
-            order, lcn_strides, _ = _lcn_order(a, self.dilations)  # type: ignore[misc]
+            order, lcn_strides, _ = lcn_order(a, self.dilations)  # type: ignore[misc]
             return LCN(tuple(self.sizes[i] for i in order), lcn_strides)
-        strides, _ = _reduced_strides(a, self.dilations)
+        strides, _ = reduced_strides(a, self.dilations)
         return CNN(self.sizes, strides, a.activation)
 
     @property
@@ -159,8 +173,8 @@ class Stratum:
         a = self.arch
         n = a.n_params
         tie = np.arange(n)  # parameter j takes the value of free parameter tie[j]; −1 means 0
-        if self.kind == "padding" and isinstance(a, ConvNet):
-            tie[np.setdiff1d(tie, padding_support(a, self.padding))] = -1
+        if self.kind in ("padding", "interior-zero") and isinstance(a, ConvNet):
+            tie[np.setdiff1d(tie, padding_support(a, self.padding, self.dilation))] = -1
         elif isinstance(a, (MLP, ConvNet)):
             into, out = unit_filters(a, self.layer, self.neurons[0])
             if self.kind == "inactive-out":
@@ -198,46 +212,6 @@ class Stratum:
 
     def __str__(self) -> str:
         return f"{self.name}  (image: {self.reduced.spec if self.reduced else 'the zero function'})"
-
-
-def _lcn_order(
-    arch: LCN, dilation: tuple[int, ...]
-) -> tuple[list[int], tuple[int, ...], int] | None:
-    """An LCN computes Π_i w_i(x^{S_i}), S_i = s_1⋯s_{i−1}; a filter dilated by d_i is a
-    polynomial in x^{T_i}, T_i = d_i·S_i. The factors commute, so when the sorted T's form a
-    divisibility chain t_1 | t_2 | ⋯ the product is an LCN with the filters in that order, strides
-    t_{j+1}/t_j, in the variable x^{t_1}. Returns (order, strides, t_1), or None."""
-    spacing = [1]
-    for s in arch.strides:  # type: ignore[union-attr]
-        spacing.append(spacing[-1] * s)
-    T = [d * S for d, S in zip(dilation, spacing, strict=True)]
-    order = sorted(range(len(T)), key=lambda i: (T[i], i))
-    t = [T[i] for i in order]
-    if any(b % a for a, b in zip(t, t[1:], strict=False)):
-        return None
-    return order, tuple(b // a for a, b in zip(t, t[1:], strict=False)), t[0]
-
-
-def _reduced_strides(arch: CNN, dilation: tuple[int, ...]) -> tuple[tuple[int, ...], int]:
-    """Strides of the reduced network and its input step, dilations applied last to first."""
-    s = list(arch.strides)  # type: ignore[arg-type]
-    step = 1
-    for i in range(len(dilation) - 1, -1, -1):
-        d = dilation[i]
-        if d == 1:
-            continue
-        if i < len(s):
-            if s[i] % d:
-                raise ArchitectureError(
-                    f"filter {i + 1} of {arch.spec} dilated by {d}: {d} does not divide its "
-                    f"stride {s[i]}, so no strided network computes it; use a divisor of the stride"
-                )
-            s[i] //= d
-        if i > 0:
-            s[i - 1] *= d
-        else:
-            step = d
-    return tuple(s), step
 
 
 def unit_filters(arch: Architecture, layer: int, unit: int) -> tuple[np.ndarray, np.ndarray]:
@@ -290,16 +264,6 @@ def embed_neuron(
     return theta
 
 
-def cnn_offset(arch: CNN, padding: tuple[tuple[int, int], ...]) -> int:
-    """Input offset of a padded CNN's reduced network: Σ_i a_i · s_1⋯s_{i−1}."""
-    offset, prod = 0, 1
-    for i, (a, _) in enumerate(padding):
-        offset += a * prod
-        if i < len(arch.strides):  # type: ignore[arg-type]
-            prod *= arch.strides[i]  # type: ignore[index]
-    return offset
-
-
 def equivalent_paddings(
     arch: CNN | ConvNet, padding: tuple[tuple[int, int], ...]
 ) -> list[tuple[tuple[int, int], ...]]:
@@ -330,7 +294,7 @@ def _support_indices(stratum: Stratum, padding: tuple[tuple[int, int], ...]) -> 
     smaller network's order."""
     arch = stratum.arch
     if isinstance(arch, ConvNet):
-        return padding_support(arch, padding)
+        return padding_support(arch, padding, stratum.dilation)
     moved = dataclasses.replace(stratum, padding=padding)
     kept = zip(arch.layers, moved.support, strict=True)
     return np.concatenate([layer.offset + np.asarray(keep, dtype=np.int64) for layer, keep in kept])
@@ -356,65 +320,14 @@ def image_inputs(stratum: Stratum) -> np.ndarray:
     assert red is not None
     if isinstance(arch, ConvNet) and stratum.kind == "padding":
         return padded_inputs(arch, stratum.padding)
+    if isinstance(arch, ConvNet) and stratum.kind == "interior-zero":
+        view = dataclasses.replace(stratum, arch=strided_view(arch))
+        one = image_inputs(view)  # the positions read, in every input channel alike
+        n0 = arch.n_inputs // arch.channels[0]
+        return np.concatenate([j * n0 + one for j in range(arch.channels[0])])
     if isinstance(arch, CNN):
         return cnn_offset(arch, stratum.padding) + stratum.input_step * np.arange(red.n_inputs)
     return np.arange(red.n_inputs)  # hidden units only: the same inputs
-
-
-def _paddings(k: int, d: int) -> list[tuple[int, int]]:
-    """Paddings (a, b) of a size-k filter: any with a + b ≤ k − 1 when d = 1; with dilation d,
-    those whose remaining span k − 1 − a − b is a positive multiple of d (an interior zero)."""
-    if d == 1:
-        return [(a, b) for a in range(k) for b in range(k - a)]
-    spans = [(a, b, k - 1 - a - b) for a in range(k) for b in range(k - a)]
-    return [(a, b) for a, b, span in spans if span > 0 and span % d == 0]
-
-
-def _n_paddings(k: int, d: int) -> int:
-    """len(_paddings(k, d)) in closed form: k(k+1)/2, or Σ_{t ≥ 1, td ≤ k−1} (k − t·d)."""
-    if d == 1:
-        return k * (k + 1) // 2
-    t = (k - 1) // d
-    return t * k - d * t * (t + 1) // 2
-
-
-def _dilations(arch: CNN) -> Iterator[tuple[int, ...]]:
-    """Dilation vectors that give strata (see the module docstring), all-ones first."""
-    L = len(arch.filters)
-    if isinstance(arch, LCN):
-        # the scales d_i·S_i must form a divisibility chain (:func:`_lcn_order`); so must those
-        # of every prefix, which prunes the product of the options (58⁴ for four filters of 60)
-        spacing = list(itertools.accumulate(arch.strides, operator.mul, initial=1))  # type: ignore[arg-type]
-
-        def chains(i: int, scales: list[int], head: tuple[int, ...]) -> Iterator[tuple[int, ...]]:
-            if i == L:
-                yield head
-                return
-            for d in (1, *range(2, arch.filters[i])):
-                t = sorted([*scales, d * spacing[i]])
-                if not any(b % a for a, b in zip(t, t[1:], strict=False)):
-                    yield from chains(i + 1, t, (*head, d))
-
-        yield from chains(0, [], ())
-        return
-
-    def rec(i: int, s: list[int], tail: tuple[int, ...]) -> Iterator[tuple[int, ...]]:
-        if i < 0:
-            yield tail
-            return
-        yield from rec(i - 1, s, (1,) + tail)
-        k = arch.filters[i]
-        for d in range(2, k):
-            if i < len(s) and s[i] % d:
-                continue
-            t = list(s)
-            if i < len(s):
-                t[i] //= d
-            if i > 0:
-                t[i - 1] *= d
-            yield from rec(i - 1, t, (d,) + tail)
-
-    yield from rec(L - 1, list(arch.strides), ())  # type: ignore[arg-type]
 
 
 def count_strata(arch: Architecture) -> int:
@@ -428,20 +341,33 @@ def count_strata(arch: Architecture) -> int:
     13606
     """
     if isinstance(arch, ConvNet):
-        return count_conv_strata(arch)
+        dilated = _n_dilated(strided_view(arch)) if arch.conv_dim == 1 else 0
+        return count_conv_strata(arch) + dilated
     if isinstance(arch, MLP):
         c0 = arch.activation.coefficients[0]
         inner = arch.widths[1:-1]
         return sum(1 + (c0 == 0 and not arch.bias) + (w >= 2) for w in inner)
     if isinstance(arch, CNN):
-        return (
-            sum(
-                math.prod(_n_paddings(k, d) for k, d in zip(arch.filters, D, strict=True))
-                for D in _dilations(arch)
-            )
-            - 1
-        )
+        return math.prod(n_paddings(k, 1) for k in arch.filters) - 1 + _n_dilated(arch)
     raise ArchitectureError(f"no strata are defined for {type(arch).__name__}")
+
+
+def _n_dilated(view: CNN) -> int:
+    """Interior-zero strata of networks with ``view``'s filter sizes and strides."""
+    return sum(
+        math.prod(n_paddings(k, d) for k, d in zip(view.filters, D, strict=True))
+        for D in dilation_vectors(view)
+        if any(d > 1 for d in D)
+    )
+
+
+def _dilated_strata(arch: Architecture, view: CNN) -> Iterator[Stratum]:
+    """The interior-zero strata of ``arch``, whose filter sizes and strides are ``view``'s."""
+    for D in dilation_vectors(view):
+        if any(d > 1 for d in D):
+            choices = [paddings(k, d) for k, d in zip(view.filters, D, strict=True)]
+            for pad in itertools.product(*choices):
+                yield Stratum(arch, "interior-zero", padding=tuple(pad), dilation=D)
 
 
 def iter_strata(arch: Architecture) -> Iterator[Stratum]:
@@ -450,11 +376,14 @@ def iter_strata(arch: Architecture) -> Iterator[Stratum]:
     MLP: per hidden layer, one inactive-out, one inactive-in (when σ(0) = 0) and one redundant
     pair (width ≥ 2). CNN/LCN: every zero-padding of the filters that leaves each filter non-zero,
     then every interior-zero (dilated) pattern that is a smaller strided network. ConvNet: every
-    padding shared by all channel pairs, then per hidden layer the channel strata (as neurons).
+    padding shared by all channel pairs, the interior-zero patterns of a strided CNN with its
+    filter sizes (1D), then per hidden layer the channel strata (as neurons).
     """
     if isinstance(arch, ConvNet):
         for pad in conv_paddings(arch):
             yield Stratum(arch, "padding", padding=pad)
+        if arch.conv_dim == 1:
+            yield from _dilated_strata(arch, strided_view(arch))
         for kind, layer, channels in channel_strata(arch):
             yield Stratum(arch, kind, layer, channels)
         return
@@ -468,14 +397,10 @@ def iter_strata(arch: Architecture) -> Iterator[Stratum]:
                 yield Stratum(arch, "redundant", i, (0, 1))
         return
     if isinstance(arch, CNN):
-        for D in _dilations(arch):
-            dilated = any(d > 1 for d in D)
-            choices = [_paddings(k, d) for k, d in zip(arch.filters, D, strict=True)]
-            for pad in itertools.product(*choices):
-                if dilated:
-                    yield Stratum(arch, "interior-zero", padding=tuple(pad), dilation=D)
-                elif any(a or b for a, b in pad):
-                    yield Stratum(arch, "padding", padding=tuple(pad))
+        for pad in itertools.product(*[paddings(k, 1) for k in arch.filters]):
+            if any(a or b for a, b in pad):
+                yield Stratum(arch, "padding", padding=tuple(pad))
+        yield from _dilated_strata(arch, arch)
         return
     raise ArchitectureError(f"no strata are defined for {type(arch).__name__}")
 
@@ -524,6 +449,10 @@ def parse_stratum(arch: Architecture, text: str) -> Stratum:
         pad = parse_padding(arch, words[1:])
         if pad is not None:
             return Stratum(arch, "padding", padding=pad)
+    elif isinstance(arch, ConvNet) and words and words[0] == "interior-zero":
+        s = _parse_cnn(strided_view(arch), words) if arch.conv_dim == 1 else None
+        if s is not None:
+            return dataclasses.replace(s, arch=arch)
     elif isinstance(arch, (MLP, ConvNet)):
         for s in iter_strata(arch):
             if s.name == " ".join(words):
@@ -548,12 +477,12 @@ def _parse_cnn(arch: CNN, words: list[str]) -> Stratum | None:
     if any(d < 1 for d in D):
         return None
     if any(d > 1 for d in D):
-        if D not in set(_dilations(arch)):
+        if D not in set(dilation_vectors(arch)):
             return None
         s = Stratum(arch, "interior-zero", padding=tuple(pads), dilation=D)
     else:
         s = Stratum(arch, "padding", padding=tuple(pads))
-    ok = all(p in _paddings(k, d) for k, p, d in zip(arch.filters, pads, D, strict=True)) and any(
+    ok = all(p in paddings(k, d) for k, p, d in zip(arch.filters, pads, D, strict=True)) and any(
         d > 1 or a or b for (a, b), d in zip(pads, D, strict=True)
     )
     return s if ok and s.name == " ".join(words) else None
