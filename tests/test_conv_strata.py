@@ -94,6 +94,8 @@ def test_bad_conv_stratum_names_are_refused() -> None:
     for bad in ("padding 0|1 1|0", "padding 0|2x0|0 0|0x0|0", "padding 0|0x0|0 0|0x0|0"):
         with pytest.raises(ArchitectureError, match="no stratum"):
             parse_stratum(arch, bad)
+    with pytest.raises(ArchitectureError, match="dilated.*2D filters are not implemented"):
+        parse_stratum(arch, "interior-zero 0|0:2x0|0 0|0x0|0")
 
 
 # --- the image of a stratum is the smaller network, on the inputs it reads --------------------

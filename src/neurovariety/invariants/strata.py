@@ -450,7 +450,12 @@ def parse_stratum(arch: Architecture, text: str) -> Stratum:
         if pad is not None:
             return Stratum(arch, "padding", padding=pad)
     elif isinstance(arch, ConvNet) and words and words[0] == "interior-zero":
-        s = _parse_cnn(strided_view(arch), words) if arch.conv_dim == 1 else None
+        if arch.conv_dim > 1:
+            raise ArchitectureError(
+                f"{arch.spec}: interior-zero (dilated) strata of {arch.conv_dim}D filters are not "
+                "implemented; its strata are paddings and hidden channels (`neurovariety strata`)"
+            )
+        s = _parse_cnn(strided_view(arch), words)
         if s is not None:
             return dataclasses.replace(s, arch=arch)
     elif isinstance(arch, (MLP, ConvNet)):
