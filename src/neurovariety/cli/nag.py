@@ -2,20 +2,14 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
 from ..errors import PolynomialSystemError
-from .contract import (
-    add_commands,
-    clean_errors,
-    console,
-    print_json,
-    report_limit,
-    status,
-)
+from .contract import add_commands, clean_errors, console, emit, status
 from .options import SolveMethod, StartSystem, json_option, seed_option, time_limit_option
 
 
@@ -66,26 +60,13 @@ def run_solve(
             start=start,
             method=method,
         )
-    cert = None
     if certify:
         with status(f"solve {file.name}: certifying"):
-            cert = certify_fn(system, result, parameters=values)
+            at = result.parameters or None  # monodromy may have solved at random parameters
+            result = replace(result, certification=certify_fn(system, result, parameters=at))
+    emit(result, as_json)
     if as_json:
-        out = result.to_dict()
-        out["variables"] = list(system.variables)
-        if cert is not None:
-            out["certified"] = cert.n_certified
-            out["certified_real"] = cert.n_certified_real
-            out["certified_distinct"] = cert.n_distinct
-        print_json(out)
         return
-    report_limit(result)
-    console.print(f"[bold]{result.title()}[/bold]  ({system!r})")
-    for b in result.bullets():
-        console.print(f"• {b}")
-    if cert is not None:
-        for b in cert.bullets():
-            console.print(f"• {b}")
     ledger = Table(title="ledger (paths)")
     for key in result.ledger:
         ledger.add_column(key, justify="right")

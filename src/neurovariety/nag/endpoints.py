@@ -340,6 +340,7 @@ def finish(
         system=repr(system),
         overdetermined=system.n_equations > n,
         n_variables=n,
+        variables=tuple(system.variables),
         distinct=tuple(sorted(cls.distinct)),
         components=tuple(components),
     )

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from ..results import Certainty, Graded, Result, plural
+from ..results import Certainty, Graded, Result, Verdict, plural
 from .points import cluster as cluster  # re-exported: callers import it from here
+
+if TYPE_CHECKING:
+    from .certify import CertificationResult
 
 
 class PathStatus(enum.StrEnum):
@@ -161,6 +164,13 @@ class SolveResult(Result):
     start_system: str = "total-degree"
     #: Paths the start system gives: the Bézout number or the mixed volume (0: not recorded).
     root_count: int = 0
+    #: Names of the unknowns, in the order of the solutions' coordinates.
+    variables: tuple[str, ...] = ()
+    #: Values of the system's parameters the solutions are for (random ones for monodromy
+    #: without declared values).
+    parameters: tuple[complex, ...] = ()
+    #: Krawczyk verdicts of :meth:`solutions` (``replace(r, certification=certify(F, r))``).
+    certification: CertificationResult | None = field(default=None, repr=False)
 
     # ---- ledger
     @property
@@ -263,6 +273,8 @@ class SolveResult(Result):
             out.append(
                 f"{certified} of them certified regular (Krawczyk boxes, where endpoints met)"
             )
+        if self.certification is not None:
+            out += self.certification.bullets()
         if self.retried:
             out.append(f"{self.retried} paths re-tracked before being classified")
         out.append(f"{self.method}; dedup tolerance {self.dedup_tol:g} (relative)")
@@ -271,7 +283,8 @@ class SolveResult(Result):
 
     def to_dict(self) -> dict[str, Any]:
         sols = self.solutions()
-        return {
+        cert = self.certification
+        out = {
             "nsolutions": self.nsolutions,
             "nreal": self.nreal,
             "ledger": self.ledger,
@@ -282,15 +295,23 @@ class SolveResult(Result):
             "retried": self.retried,
             "dedup_tol": self.dedup_tol,
             "seconds": self.seconds,
+            "variables": list(self.variables),
+            "parameters": [[float(z.real), float(z.imag)] for z in self.parameters],
             "solutions": [[[float(z.real), float(z.imag)] for z in row] for row in sols],
             "multiplicities": self.multiplicities(),
             "singular": [p.is_singular() for p in self._representatives()],
-            "certified": [p.certified for p in self._representatives()],
+            "certified": [p.certified for p in self._representatives()]
+            if cert is None
+            else [v == Verdict.YES for v in cert.verdicts],
             "components": [
                 {"dimension": c.dimension, "paths": len(c.paths), "points": len(c.points)}
                 for c in self.components
             ],
         }
+        if cert is not None:
+            out["certified_real"] = cert.n_certified_real
+            out["certified_distinct"] = cert.n_distinct
+        return out
 
 
 def _stack(paths: list[PathResult], n: int) -> np.ndarray:

@@ -126,7 +126,7 @@ def solve(
                 f"the polyhedral homotopy needs {poly.mixed_volume} paths, above "
                 f"max_paths={max_paths}. Fix: raise max_paths"
             )
-        return _solve_polyhedral(
+        result = _solve_polyhedral(
             system,
             poly,
             opts,
@@ -138,6 +138,7 @@ def solve(
             t_start=t_start,
             bezout=count,
         )
+        return replace(result, parameters=tuple(complex(z) for z in p))
     if count > max_paths:
         raise BudgetExceededError(
             f"the total-degree homotopy needs {count} paths, above max_paths={max_paths}. Fix: "
@@ -159,7 +160,12 @@ def solve(
         t_start=t_start,
         deadline=deadline,
     )
-    return replace(result, start_system="total-degree", root_count=count)
+    return replace(
+        result,
+        start_system="total-degree",
+        root_count=count,
+        parameters=tuple(complex(z) for z in p),
+    )
 
 
 #: ``start="auto"`` computes a mixed volume only from this Bézout number on (few paths: cheap).
@@ -251,6 +257,7 @@ def _solve_polyhedral(
             seconds=time.monotonic() - t_start,
             system=repr(system),
             n_variables=n,
+            variables=tuple(system.variables),
             start_system="polyhedral",
             root_count=0,
         )
@@ -345,17 +352,17 @@ def solve_many(
     for j in range(n_t):
         sl = np.arange(j * n_s, (j + 1) * n_s)
         sub = take(batch, sl)
-        out.append(
-            finish(
-                system,
-                sub,
-                retracked[sl],
-                T[j],
-                seed=seed,
-                method=f"parameter homotopy ({n_s} paths per target)",
-                dedup_tol=dedup_tol,
-                t_start=t_start,
-                deadline=deadline,
-            )
+        result = finish(
+            system,
+            sub,
+            retracked[sl],
+            T[j],
+            seed=seed,
+            method=f"parameter homotopy ({n_s} paths per target)",
+            dedup_tol=dedup_tol,
+            t_start=t_start,
+            deadline=deadline,
         )
+        parameters = tuple(complex(z) for z in T[j])
+        out.append(replace(result, start_system="parameter", root_count=n_s, parameters=parameters))
     return out

@@ -153,6 +153,8 @@ def solve_monodromy(
         system=repr(system),
         start_system="monodromy",
         root_count=mono.nsolutions,
+        # the coefficients of the family are not the system's parameters (it has none)
+        parameters=result.parameters if family is system else (),
     )
 
 
