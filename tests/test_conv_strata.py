@@ -284,3 +284,13 @@ def test_slice_through_the_vertex_of_the_channel_cone() -> None:
     r = variety_slice(arch, parse_stratum(arch, "inactive-out layer 1 channels 0"), reach=0)
     assert r.multiplicity == 2 and r.local_type.startswith("node")
     assert r.transversal_rank == 3 and r.certainty is Certainty.PROVEN
+
+
+@pytest.mark.parametrize("spec", ["cnn k=2,2 c=1,2,1 x^2", "cnn k=3,2 c=1,2,1 s=2 x^2"])
+def test_every_image_dimension_against_the_hand_jacobian(spec: str) -> None:
+    # each stratum's image is its smaller network's neuromanifold: its exact dimension must be
+    # the generic rank of the larger network's hand forward pass restricted to the stratum
+    arch = parse_architecture(spec)
+    for s in iter_strata(arch):
+        expected = dimension(s.reduced).dimension if s.reduced is not None else 0
+        assert _restricted_rank(spec, s, SQUARE, seed=1) == expected, s.name
