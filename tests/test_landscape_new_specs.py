@@ -9,6 +9,9 @@ path to function spaces that the 1D specs already give.
 
 from __future__ import annotations
 
+from typing import Any
+
+import numpy as np
 import pytest
 from typer.testing import CliRunner
 
@@ -17,25 +20,76 @@ from neurovariety.architectures import ConvNet, LinearConvNet, Monomial
 from neurovariety.cli import app
 from neurovariety.invariants import exact_counts, formulas
 from neurovariety.invariants.dimension import dimension
-from neurovariety.landscape import edd
+from neurovariety.invariants.strata import parse_stratum
+from neurovariety.landscape import edd, stratum_critical_point
+from neurovariety.landscape.loss import loss_function
 from neurovariety.results import Certainty
 
 
-@pytest.mark.parametrize(
-    ("spec", "hint"),
-    [
-        ("attn t=2 d=2 a=1", "dim, fiber and profile"),
-        ("cnn k=2,2 c=1,2,1 x^2", "neurovariety edd"),
-        ("cnn k=2x2,2x2 x^2", "neurovariety edd"),
-        ("lcn k=2x2,2x2 s=1", "neurovariety edd"),
-    ],
-)
 @pytest.mark.parametrize("extra", [[], ["--trials", "2"]], ids=["critical", "exposure"])
-def test_critical_refuses_specs_without_strata(spec: str, hint: str, extra: list[str]) -> None:
-    r = CliRunner().invoke(app, ["critical", spec, *extra])
+def test_critical_refuses_attention_with_what_works(extra: list[str]) -> None:
+    r = CliRunner().invoke(app, ["critical", "attn t=2 d=2 a=1", *extra])
     assert r.exit_code == 2, r.output
     assert "Traceback" not in r.output
-    assert "not supported yet" in r.output and hint in r.output
+    assert "not supported yet for attention" in r.output and "dim, fiber and profile" in r.output
+
+
+def _two_channel_loss(theta: np.ndarray, X: np.ndarray, Y: np.ndarray) -> float:
+    """cnn k=2,2 c=1,2,1 x^2 written out by hand: h_j(t) = w_j0 x_t + w_j1 x_{t+1} (channel j,
+    θ[2j + m] = w_jm), f = Σ_j Σ_m v_jm h_j(m)² (θ[4 + 2j + m] = v_jm)."""
+    w, v = theta[:4].reshape(2, 2), theta[4:].reshape(2, 2)
+    h = np.stack([X[:, t : t + 2] @ w.T for t in range(2)], axis=-1)  # (n, channel, position)
+    f = np.einsum("jm,njm->n", v, h**2)
+    return float(np.sum((f - Y[:, 0]) ** 2))
+
+
+def _central_gradient(fun: Any, theta: np.ndarray, h: float = 1e-6) -> np.ndarray:
+    e = np.eye(len(theta))
+    return np.array([(fun(theta + h * d) - fun(theta - h * d)) / (2 * h) for d in e])
+
+
+@pytest.mark.parametrize(
+    ("name", "lifts"),
+    [
+        ("inactive-in layer 1 channels 0", "in-filters 0, out-filters arbitrary"),
+        ("redundant layer 1 channels 0,1", "both in-filters equal, out-filters t·c and (1 − t)·c"),
+    ],
+)
+def test_hidden_channel_strata_are_exposed_and_critical_by_hand(name: str, lifts: str) -> None:
+    # Razor's lifting argument per channel: σ = x² has σ(0) = σ'(0) = 0, so a channel with zero
+    # in-filters gets zero gradient whatever its out-filters; a duplicated channel splits its
+    # out-filters t·c, (1 − t)·c. The gradient is checked on a hand-written forward pass.
+    f = parse_architecture("cnn k=2,2 c=1,2,1 x^2")
+    rng = np.random.default_rng(4)
+    X, Y = rng.standard_normal((16, 3)), rng.standard_normal((16, 1))
+    theta = rng.standard_normal(f.n_params)
+    assert _two_channel_loss(theta, X, Y) == pytest.approx(float(loss_function(f)(theta, X, Y)))
+    r = stratum_critical_point(f, parse_stratum(f, name), X, Y, seed=2)
+    assert r.certificate.proven and r.certificate.lifts == lifts
+    assert r.verdict.value == "yes"
+    g = _central_gradient(lambda t: _two_channel_loss(t, X, Y), np.asarray(r.theta))
+    assert np.linalg.norm(g) < 1e-5 * float(np.sum(Y**2))
+
+
+def test_padding_strata_of_a_channel_network_are_not_exposed() -> None:
+    # Razor: zero-padded filters carry no critical points away from the zero fiber, so the
+    # gradient off the stratum stays (no lifting argument is claimed).
+    f = parse_architecture("cnn k=2,2 c=1,2,1 x^2")
+    rng = np.random.default_rng(5)
+    X, Y = rng.standard_normal((16, 3)), rng.standard_normal((16, 1))
+    r = stratum_critical_point(f, parse_stratum(f, "padding 0|1 0|0"), X, Y)
+    assert not r.certificate.proven and r.verdict.value == "no"
+    g = _central_gradient(lambda t: _two_channel_loss(t, X, Y), np.asarray(r.theta))
+    assert np.linalg.norm(g) > 1e-3
+
+
+def test_single_channel_2d_channel_strata_compute_zero() -> None:
+    # one hidden channel: switching it off leaves the zero function, decided for every dataset
+    r = CliRunner().invoke(
+        app, ["critical", "lcn k=2x2,2x2 s=1", "--stratum", "inactive-out layer 1 channels 0"]
+    )
+    assert r.exit_code == 0, r.output
+    assert "critical for the full network: no" in r.output and "certainty: proven" in r.output
 
 
 @pytest.mark.parametrize(

@@ -45,20 +45,12 @@ def _require_strata(arch: Any) -> None:
     """``critical`` looks for critical points inside subnetwork strata: refuse, with what works
     instead, the architectures that have none defined yet."""
     from ..architectures.attention import Attention
-    from ..architectures.conv import ConvNet
 
     if isinstance(arch, Attention):
         raise ArchitectureError(
             f"{arch.spec}: critical is not supported yet for attention: it looks for critical "
             "points inside subnetwork strata (dead or duplicated neurons, zero-padded filters), "
             "and none are defined for attention; attention specs support dim, fiber and profile"
-        )
-    if isinstance(arch, ConvNet):
-        raise ArchitectureError(
-            f"{arch.spec}: critical is not supported yet for multi-channel or multi-dimensional "
-            "convolutions: it looks for critical points inside subnetwork strata, not defined "
-            "for them yet; `neurovariety edd` counts this network's critical points (ED degree), "
-            "and critical takes mlp and single-channel 1D cnn/lcn specs"
         )
 
 

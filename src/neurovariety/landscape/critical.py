@@ -1,10 +1,10 @@
 """Critical points of L(θ) = Σ_j ‖f_θ(x_j) − y_j‖² inside subnetwork strata, and exposure.
 
 A critical point of L lying in a stratum is in particular critical for L restricted to the
-stratum. So: find a critical point of the restricted loss, then test the full gradient. MLP
-strata with a lifting certificate (:mod:`.lifting`, Razor arXiv:2505.11846) take a critical
-point of the smaller network and lift it; the certificate proves the lift critical for every
-dataset. CNN strata (zero-padded filters) have no such argument: at a critical point of a padded
+stratum. So: find a critical point of the restricted loss, then test the full gradient. Strata of
+a unit (an MLP neuron, a convolution's hidden channel) with a lifting certificate (:mod:`.lifting`,
+Razor arXiv:2505.11846) take a critical point of the smaller network and lift it; the
+certificate proves the lift critical for every dataset. Zero-padded filters have no such argument: at a critical point of a padded
 filter the gradient in the padded directions is generically non-zero (Razor), so there the
 verdict is an estimate over random datasets, with its Wilson interval.
 
@@ -25,12 +25,11 @@ import jax.numpy as jnp
 import numpy as np
 
 from ..architectures.base import Architecture
-from ..architectures.mlp import MLP
 from ..errors import NeurovarietyError
 from ..invariants.strata import Stratum
 from ..jaxconfig import ensure_x64
 from ..results import Certainty, Graded, Provenance, Result, Verdict
-from .lifting import LiftingCertificate, lift_theta, lifting_certificate, mlp_lifts
+from .lifting import LiftingCertificate, lift_theta, lifting_certificate, unit_lifts
 from .loss import (
     DEFAULT_TOL,
     HessianSignature,
@@ -232,11 +231,10 @@ def _critical_theta(
     red = stratum.reduced
     assert red is not None
     if cert.proven:
-        assert isinstance(arch, MLP)
         u = _minimize(red, np.eye(red.n_params), X, Y, rng, gtol)
         if u is None:
             return None, f"no critical point of the {red.spec} loss away from the zero fiber found"
-        lift = next(lf for lf in mlp_lifts(arch, stratum) if lf.text == cert.lifts)
+        lift = next(lf for lf in unit_lifts(arch, stratum) if lf.text == cert.lifts)
         e = (
             rng.uniform(0.2, 0.8, lift.n_free)
             if lift.family == "split"
@@ -290,7 +288,7 @@ def stratum_critical_point(
 ) -> CriticalPointResult:
     """Find a critical point of the loss restricted to ``stratum`` and test it for ``arch``.
 
-    MLP strata with a lifting certificate: a critical point of the smaller network, lifted
+    Unit strata with a lifting certificate: a critical point of the smaller network, lifted
     (its free weights drawn from ``seed``). Otherwise a critical point of L(B·u). Verdict
     ``yes``: ‖∇L‖ ≤ ``tol``·Σ‖y‖². ``no``: the gradient along the stratum is below that and the
     gradient off it at least 100 times more. Else ``unknown`` (also when no critical point of
@@ -443,8 +441,8 @@ def critical_exposure(
     tol: float = DEFAULT_TOL,
 ) -> ExposureResult:
     """Is ``stratum`` critically exposed? Proven for every dataset where the lifting certificate
-    holds (MLP strata, Razor arXiv:2505.11846); else estimated over ``trials`` random Gaussian
-    datasets (CNN strata: Razor says not exposed away from 0)."""
+    holds (MLP neurons, convolution channels; Razor arXiv:2505.11846); else estimated over
+    ``trials`` random Gaussian datasets (zero-padded filters: Razor says not exposed away from 0)."""
     if trials < 1:
         raise NeurovarietyError(f"trials={trials} must be ≥ 1; e.g. trials=20")
     t0 = time.perf_counter()

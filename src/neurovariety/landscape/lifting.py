@@ -1,4 +1,4 @@
-"""Lifting certificates: when every critical point of a smaller MLP lifts to the full loss.
+"""Lifting certificates: when every critical point of a smaller network lifts to the full loss.
 
 A parameter u of the smaller network is put into the stratum by a lift θ = λ(u, e) (e: the
 lift's free weights). When (Razor, arXiv:2505.11846)
@@ -16,8 +16,10 @@ identity is checked exactly in Q[u, e, x] (:func:`lifting_certificate`); the lif
 - redundant pair: both rows equal the smaller network's row w, the outgoing column c split as
   t·c and (1 − t)·c: the rows' gradients are t and 1 − t times the smaller network's.
 
-CNN strata (zero-padded filters) have no such argument (Razor): :func:`lifting_certificate`
-says so, and :mod:`.critical` estimates their exposure instead.
+The hidden channels of a multi-channel convolution are units like neurons (an inactive channel:
+its in- or out-filters zero; a redundant pair: equal in-filters), and the same lifts are checked
+for them, by the same exact identity. Zero-padded filters have no such argument (Razor):
+:func:`lifting_certificate` says so, and :mod:`.critical` estimates their exposure instead.
 """
 
 from __future__ import annotations
@@ -31,7 +33,7 @@ import numpy as np
 
 from ..architectures.base import Architecture
 from ..architectures.mlp import MLP
-from ..invariants.strata import Stratum, embed_neuron
+from ..invariants.strata import Stratum, embed_unit, unit_filters
 
 MAX_CERTIFICATE_TERMS = 200_000  # polynomial terms of the exact lifting check
 MAX_CERTIFICATE_WORK = 3 * 10**6  # terms σ(z) may have: refuse before expanding, not after
@@ -52,12 +54,13 @@ class Lift:
     jacobian: tuple[_Rule, ...]
 
 
-def mlp_lifts(arch: MLP, stratum: Stratum) -> list[Lift]:
-    """Lifts of the reduced network into ``stratum``, most general first."""
+def unit_lifts(arch: Architecture, stratum: Stratum) -> list[Lift]:
+    """Lifts of the reduced network into ``stratum`` (an MLP neuron or a ConvNet hidden channel),
+    most general first."""
     red = stratum.reduced
-    assert isinstance(red, MLP)
+    assert red is not None
     i = stratum.layer
-    rin, dout = arch.layers[i - 1].pattern.shape[1], arch.layers[i].n_out
+    rin, dout = (len(x) for x in unit_filters(arch, i, 0))
     n = arch.n_params
 
     def mark(kind: str, m: int) -> np.ndarray:
@@ -66,8 +69,10 @@ def mlp_lifts(arch: MLP, stratum: Stratum) -> list[Lift]:
         return out
 
     def embed(row: np.ndarray, col: np.ndarray) -> list[tuple[str, int]]:
-        # embed_neuron copies entries, so it places symbolic markers as well as numbers
-        return list(embed_neuron(arch, i, mark("u", red.n_params), row, col))
+        # embed_unit copies entries, so it places symbolic markers as well as numbers
+        placed = list(embed_unit(arch, i, mark("u", red.n_params), row, col))
+        assert all(isinstance(x, tuple) for x in placed), "a parameter left unplaced"
+        return placed
 
     placed = embed(mark("row", rin), mark("col", dout))
     ones: list[_Rule] = [("u", k, "1") if s == "u" else None for s, k in placed]
@@ -87,16 +92,15 @@ def mlp_lifts(arch: MLP, stratum: Stratum) -> list[Lift]:
         ]
         family = "row" if part == "row" else "column"
         lifts += [Lift(family, text, n_free, tuple(free), tuple(ones)), zero]
-    else:  # redundant: the new neuron 0 copies the reduced neuron 0 (full neuron 1)
-        lin, lout = red.layers[i - 1], red.layers[i]
-        w = [int(lin.offset + k) for k in lin.pattern[0, :]]
-        c = [int(lout.offset + k) for k in lout.pattern[:, 0]]
+    else:  # redundant: the new unit 0 copies the reduced unit 0 (full unit 1)
+        w, c = ([int(k) for k in x] for x in unit_filters(red, i, 0))
+        w_set, c_set = set(w), set(c)
         vals: list[_Rule] = [None] * n
         jac: list[_Rule] = [None] * n
         for j, (s, k) in enumerate(placed):
-            if s == "u" and k in c:
+            if s == "u" and k in c_set:
                 vals[j], jac[j] = ("u", k, "1-t"), ("u", k, "1")
-            elif s == "u" and k in w:
+            elif s == "u" and k in w_set:
                 vals[j], jac[j] = ("u", k, "1"), ("u", k, "1-t")
             elif s == "u":
                 vals[j] = jac[j] = ("u", k, "1")
@@ -113,7 +117,24 @@ def mlp_lifts(arch: MLP, stratum: Stratum) -> list[Lift]:
                 tuple(jac),
             )
         )
-    return lifts
+    return [dataclasses.replace(lf, text=_in_words_of(arch, lf.text)) for lf in lifts]
+
+
+def _in_words_of(arch: Architecture, text: str) -> str:
+    """A lift's description for ``arch``: an MLP neuron's rows and columns, a ConvNet channel's
+    in- and out-filters."""
+    if isinstance(arch, MLP):
+        return text
+    for a, b in (
+        ("the neuron's incoming row and outgoing column", "the channel's in- and out-filters"),
+        ("both rows equal", "both in-filters equal"),
+        ("outgoing columns", "out-filters"),
+        ("incoming row", "in-filters"),
+        ("outgoing column", "out-filters"),
+        ("the neuron's own weights", "the channel's own filters"),
+    ):
+        text = text.replace(a, b)
+    return text
 
 
 def lift_theta(lift: Lift, u: np.ndarray, e: np.ndarray) -> np.ndarray:
@@ -189,7 +210,7 @@ def _poly_jacobian(
     return outputs, jac
 
 
-def _check_lift_exactly(arch: MLP, red: MLP, lift: Lift) -> tuple[bool, int, str]:
+def _check_lift_exactly(arch: Architecture, red: Architecture, lift: Lift) -> tuple[bool, int, str]:
     """Decide f∘λ = f_red and ∂f/∂θ∘λ = A·∂f_red/∂u in Q[u, e, x] (FLINT).
 
     Returns (holds, identities checked, the first failing parameter's role or "")."""
@@ -233,10 +254,10 @@ def _check_lift_exactly(arch: MLP, red: MLP, lift: Lift) -> tuple[bool, int, str
     return True, checked, ""
 
 
-def _role(arch: MLP, lift: Lift, j: int) -> str:
+def _role(arch: Architecture, lift: Lift, j: int) -> str:
     rule = lift.values[j]
     if rule is None or rule[0] == "e":
-        return "the gradient of the neuron's own weights is not identically 0"
+        return _in_words_of(arch, "the gradient of the neuron's own weights is not identically 0")
     return "the gradient of the smaller network's weights changes"
 
 
@@ -274,15 +295,14 @@ def lifting_certificate(arch: Architecture, stratum: Stratum) -> LiftingCertific
     >>> c.proven, c.lifts
     (True, 'incoming row 0, outgoing column arbitrary')
     """
-    if not isinstance(arch, MLP):
-        why = (
+    if stratum.kind in ("padding", "interior-zero"):
+        return LiftingCertificate(
+            False,
+            "",
+            "none",
             "no lifting argument for zero-padded filters (Razor: CNN strata are not critically "
-            "exposed away from the zero fiber)"
-            if stratum.kind in ("padding", "interior-zero")
-            else "no lifting argument for hidden channels of a convolution (Razor's lifts are "
-            "for MLP neurons)"
+            "exposed away from the zero fiber)",
         )
-        return LiftingCertificate(False, "", "none", why)
     red = stratum.reduced
     if red is None:
         return LiftingCertificate(
@@ -292,10 +312,9 @@ def lifting_certificate(arch: Architecture, stratum: Stratum) -> LiftingCertific
             "the stratum computes only the zero function: its critical points lie on the zero "
             "fiber, which Razor's statements exclude",
         )
-    assert isinstance(red, MLP)
     c0, c1 = arch.activation.coefficients[0], arch.activation.coefficients[1:2]
     refuted: list[str] = []
-    for lift in mlp_lifts(arch, stratum):
+    for lift in unit_lifts(arch, stratum):
         try:
             holds, checked, why = _check_lift_exactly(arch, red, lift)
             method = f"exact: {checked} polynomial identities in Q[u, e, x] (FLINT)"
