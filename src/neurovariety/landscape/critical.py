@@ -1,12 +1,13 @@
 """Critical points of L(θ) = Σ_j ‖f_θ(x_j) − y_j‖² inside subnetwork strata, and exposure.
 
 A critical point of L lying in a stratum is in particular critical for L restricted to the
-stratum. So: find a critical point of the restricted loss, then test the full gradient. Strata of
-a unit (an MLP neuron, a convolution's hidden channel) with a lifting certificate (:mod:`.lifting`,
-Razor arXiv:2505.11846) take a critical point of the smaller network and lift it; the
-certificate proves the lift critical for every dataset. Zero-padded filters have no such argument: at a critical point of a padded
-filter the gradient in the padded directions is generically non-zero (Razor), so there the
-verdict is an estimate over random datasets, with its Wilson interval.
+stratum. So: find a critical point of the restricted loss, then test the full gradient. Strata
+of a unit (an MLP neuron, a convolution's hidden channel) with a lifting certificate
+(:mod:`.lifting`, Razor arXiv:2505.11846) take a critical point of the smaller network and lift
+it; the certificate proves the lift critical for every dataset. Zero-padded filters have no such
+argument: at a critical point of a padded filter the gradient in the padded directions is
+generically non-zero (Razor), so there the verdict is an estimate over random datasets, with its
+Wilson interval.
 
 The loss, its residuals and the Hessian signature live in :mod:`.loss`; the names stay
 importable from here.
@@ -442,7 +443,8 @@ def critical_exposure(
 ) -> ExposureResult:
     """Is ``stratum`` critically exposed? Proven for every dataset where the lifting certificate
     holds (MLP neurons, convolution channels; Razor arXiv:2505.11846); else estimated over
-    ``trials`` random Gaussian datasets (zero-padded filters: Razor says not exposed away from 0)."""
+    ``trials`` random Gaussian datasets (zero-padded filters: Razor says not exposed away
+    from 0)."""
     if trials < 1:
         raise NeurovarietyError(f"trials={trials} must be ≥ 1; e.g. trials=20")
     t0 = time.perf_counter()
