@@ -7,7 +7,7 @@ from typing import Annotated, Any
 
 import typer
 
-from ..errors import ArchitectureError, NeurovarietyError
+from ..errors import ArchitectureError, OptionError
 from .contract import (
     add_commands,
     clean_errors,
@@ -82,7 +82,7 @@ def critical_command(
     from ..landscape.plots import exposure_figure
 
     if plot and not trials:
-        raise NeurovarietyError("--plot shows exposure over random datasets; add --trials T")
+        raise OptionError("--plot shows exposure over random datasets; add --trials T")
     results: list[Any] = []
     for spec in specs:
         arch = parse_spec(spec)

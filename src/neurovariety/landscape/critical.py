@@ -26,7 +26,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from ..architectures.base import Architecture
-from ..errors import NeurovarietyError
+from ..errors import OptionError
 from ..invariants.strata import Stratum
 from ..jaxconfig import ensure_x64
 from ..results import Certainty, Graded, Provenance, Result, Verdict
@@ -310,7 +310,7 @@ def stratum_critical_point(
     ensure_x64()
     X, Y = np.asarray(X, dtype=float), np.asarray(Y, dtype=float)
     if not (np.all(np.isfinite(X)) and np.all(np.isfinite(Y))):
-        raise NeurovarietyError("the data contain NaN or infinite values; give finite X and Y")
+        raise OptionError("the data contain NaN or infinite values; give finite X and Y")
     Xj = jnp.asarray(X)
     Yj = jnp.asarray(Y.reshape(Xj.shape[0], arch.n_outputs))
     gtol = gradient_tolerance(Yj, tol)
@@ -446,7 +446,7 @@ def critical_exposure(
     ``trials`` random Gaussian datasets (zero-padded filters: Razor says not exposed away
     from 0)."""
     if trials < 1:
-        raise NeurovarietyError(f"trials={trials} must be ≥ 1; e.g. trials=20")
+        raise OptionError(f"trials={trials} must be ≥ 1; e.g. trials=20")
     t0 = time.perf_counter()
     n = samples or max(2 * arch.n_params, 8)
     exposed = undecided = 0
