@@ -1,5 +1,5 @@
 """Training on architectures outside MLP / single-channel CNN (issue 25): lightning attention
-(HMK arXiv:2408.17221) and multi-channel convolutions.
+(HMK arXiv:2408.17221) and multi-channel convolutions (with channel and padding strata).
 
 The trainer's loss is checked against hand-written numpy forwards of these networks (no code
 shared with the library's JAX forwards), and a student started near a teacher of its own
@@ -17,7 +17,14 @@ from neurovariety.experiments.bias import singularity_bias
 from neurovariety.experiments.data import teacher_data
 from neurovariety.experiments.fisher import fisher_study
 from neurovariety.experiments.trainer import initial_parameters
-from neurovariety.experiments.training import TrainConfig, train
+from neurovariety.experiments.training import (
+    CRITERIA,
+    HEADLINE,
+    TrainConfig,
+    function_distances,
+    stratum_distances,
+    train,
+)
 
 
 def attention_numpy(theta: np.ndarray, x: np.ndarray, t: int, d: int, a: int) -> np.ndarray:
@@ -59,16 +66,15 @@ def _teacher_student(spec: str, seed: int, steps: int):
     return arch, data, result
 
 
-def _check_fit(result, data, forward) -> None:
+def _check_fit(result, data, forward, criteria: tuple[str, ...]) -> None:
     traj = result.trajectories[0]
     # the trainer's recorded losses are the numpy forward's at the recorded parameters
     numpy_losses = [_mse(forward, np.array(th), data.X, data.Y) for th in traj["theta"]]
     np.testing.assert_allclose(traj["loss"], numpy_losses, rtol=1e-9, atol=1e-24)  # below: rounding
     assert traj["loss"][0] > 1e-2 and traj["loss"][-1] < 1e-16  # the teacher is fitted
     assert result.diverged == 0 and result.runs[0]["final_rank"] == result.generic_rank
-    # only the rank criterion applies: no strata are defined for these architectures
-    assert list(result.criteria) == ["rank drop"] and result.on_strata is None
-    assert result.criteria["rank drop"]["count"] == 0
+    assert tuple(result.criteria) == criteria
+    assert result.criteria["rank drop"]["count"] == 0  # a generic teacher: full rank at the end
     fresh = np.random.default_rng(9).standard_normal((20, data.X.shape[1]))
     end = np.array(traj["theta"][-1])
     got = np.array([forward(end, x) for x in fresh])
@@ -79,7 +85,9 @@ def _check_fit(result, data, forward) -> None:
 def test_attention_student_fits_its_teacher_and_the_loss_is_the_numpy_forwards() -> None:
     arch, data, result = _teacher_student("attn t=2 d=2 a=1", seed=0, steps=2000)
     assert arch.n_params == 8 and "no subnetwork strata" in result.summary()
-    _check_fit(result, data, lambda th, x: attention_numpy(th, x, t=2, d=2, a=1))
+    # attention has no strata: only the rank criterion applies
+    _check_fit(result, data, lambda th, x: attention_numpy(th, x, t=2, d=2, a=1), ("rank drop",))
+    assert result.on_strata is None
 
 
 def test_multichannel_conv_student_fits_its_teacher() -> None:
@@ -87,7 +95,8 @@ def test_multichannel_conv_student_fits_its_teacher() -> None:
     # (≈ 70) plain GD creeps along a flat valley and 5000 steps do not reach 10⁻¹⁶
     arch, data, result = _teacher_student("cnn k=2,2 c=1,2,1 x^2", seed=3, steps=5000)
     assert arch.n_params == 8 and data.X.shape[1] == 3
-    _check_fit(result, data, conv_numpy)
+    _check_fit(result, data, conv_numpy, CRITERIA)
+    assert result.criteria[HEADLINE]["count"] == 0
 
 
 def test_attention_teacher_is_normalized_through_its_last_value_map() -> None:
@@ -99,11 +108,36 @@ def test_attention_teacher_is_normalized_through_its_last_value_map() -> None:
     np.testing.assert_allclose(F, data.Y, rtol=1e-10, atol=1e-12)
 
 
-@pytest.mark.parametrize("spec", ["attn t=2 d=2 a=1", "cnn k=2,2 c=1,2,1 x^2", "cnn k=2x2,2x2 x^2"])
-def test_bias_refuses_architectures_without_strata(spec: str) -> None:
+def test_bias_refuses_attention() -> None:
     mlp = parse_architecture("mlp 2-2-1 x^2")
     with pytest.raises(ExperimentError, match="bias needs subnetwork strata.*neurovariety train"):
-        singularity_bias(mlp, parse_architecture(spec), seeds=1)
+        singularity_bias(mlp, parse_architecture("attn t=2 d=2 a=1"), seeds=1)
+
+
+CONV = parse_architecture("cnn k=2,2 c=1,2,1 x^2")
+# in-filters of channels 0, 1: (1, 0), (1, 0.2); out-filters: (3, 0.5), (0, 4) — see conv_numpy
+THETA = np.array([1, 0, 1, 0.2, 3, 0.5, 0, 4.0])
+
+
+def test_conv_distances_to_channel_and_padding_strata_by_hand() -> None:
+    d = stratum_distances(CONV, THETA)
+    assert d["inactive-out layer 1"][0] == pytest.approx(np.sqrt(9.25))  # ‖(3, 0.5)‖ < 4
+    assert d["inactive-in layer 1"][0] == pytest.approx(1.0)
+    assert d["redundant layer 1"][0] == pytest.approx(0.2 / np.sqrt(2))
+    # filter 1's end slabs are the first taps (1, 1) and the last taps (0, 0.2) of both channels
+    assert d["padding filter 1"][0] == pytest.approx(0.2)
+    rms = np.sqrt(np.mean(np.square(THETA[:4])))
+    assert d["padding filter 1"][1] == pytest.approx(0.2 / (rms * np.sqrt(2)))
+    assert d["padding filter 2"][0] == pytest.approx(3.0)  # first (3, 0), last (0.5, 4)
+
+
+def test_conv_function_distance_is_zero_on_a_dead_channel() -> None:
+    theta = THETA.copy()
+    theta[6:] = 0.0  # channel 1's out-filter: f is that of the one-channel network
+    Z = np.random.default_rng(4).standard_normal((40, 3))
+    d = function_distances(CONV, theta, Z)
+    assert d["inactive-out layer 1 channels 1"] == 0.0
+    assert min(function_distances(CONV, THETA, Z).values()) > 1e-3  # off every image
 
 
 def test_fisher_study_of_attention_is_its_regular_point_at_the_hmk_dimension() -> None:

@@ -157,14 +157,14 @@ def test_interruption_message_and_exit_code(
     assert "rerun the same command to resume" in res.output
 
 
-def test_train_a_2d_convolution_and_bias_refuses_it(tmp_path: Path) -> None:
-    spec = "cnn k=2x2,2x2 x^2"  # no strata: judged by the rank of dφ, no distance histogram
+def test_train_a_2d_convolution_and_bias_refuses_attention(tmp_path: Path) -> None:
+    spec = "cnn k=2x2,2x2 x^2"  # paddings along each axis and its hidden channel are strata
     args = ["train", spec, "--seeds", "1", "--steps", "5", "--records", "1", "--samples", "10"]
     res = runner.invoke(app, [*args, "--batch-seeds", "1", "--out", str(tmp_path), "--json"])
     assert res.exit_code == 0, res.output
     data = json.loads(res.stdout)
-    assert list(data["criteria"]) == ["rank drop"] and data["fraction_on_strata"] is None
-    assert (tmp_path / "loss_curves.png").exists()
-    assert not (tmp_path / "distance_histogram.png").exists()
-    res = runner.invoke(app, ["bias", "mlp 2-2-1 x^2", spec, "--out", str(tmp_path)])
+    assert list(data["criteria"])[-1] == "rank drop + function" and data["has_strata"]
+    assert "padding filter 2 axis 1" in data["strata_counts"]
+    assert (tmp_path / "distance_histogram.png").exists()
+    res = runner.invoke(app, ["bias", "mlp 2-2-1 x^2", "attn t=2 d=2 a=1", "--out", str(tmp_path)])
     assert res.exit_code == 2 and "needs subnetwork strata" in res.output

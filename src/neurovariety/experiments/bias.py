@@ -10,7 +10,9 @@ converged runs that end on a singular subnetwork — rank drop of dφ *and* f_θ
 see :mod:`neurovariety.experiments.training` — are compared with Wilson intervals and Fisher's
 exact test, criterion by criterion. Diverged runs are counted apart. Compare size-matched pairs
 (same parameter count or function-space dimension), e.g. ``mlp 2-2-1`` / ``cnn k=3,3`` (6),
-``mlp 2-3-1`` / ``cnn k=3,3,3`` (9), ``mlp 3-3-1`` / ``cnn k=4,4,4`` (12).
+``mlp 2-3-1`` / ``cnn k=3,3,3`` (9), ``mlp 3-3-1`` / ``cnn k=4,4,4`` (12). The CNN may be
+multi-channel or 2D: its hidden channels are strata like an MLP's neurons, besides its
+paddings (whether training ends on them is what such a comparison measures).
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from collections.abc import Callable
 
 from ..architectures.base import Architecture
 from ..architectures.cnn import CNN
+from ..architectures.conv import ConvNet
 from ..architectures.mlp import MLP
 from ..errors import ExperimentError
 from ..results import Certainty, Result
@@ -156,14 +159,15 @@ def singularity_bias(
     for arch in (mlp, cnn):
         if not tracks_strata(arch):
             raise ExperimentError(
-                f"bias needs subnetwork strata, and {arch.spec} has none defined (attention and "
-                "multi-channel or 2D convolutions have none yet); `neurovariety train` trains it "
-                "and judges its end points by the rank of dφ alone"
+                f"bias needs subnetwork strata, and {arch.spec} has none defined (attention has "
+                "none yet); `neurovariety train` trains it and judges its end points by the rank "
+                "of dφ alone"
             )
-    if not isinstance(mlp, MLP) or not isinstance(cnn, CNN):
+    if not isinstance(mlp, MLP) or not isinstance(cnn, (CNN, ConvNet)):
         raise ExperimentError(
             f"bias compares an MLP with a CNN; got {mlp.spec!r} and {cnn.spec!r} "
-            "(e.g. 'mlp 2-2-1 x^3+x^2' 'cnn k=3,3 x^3+x^2')"
+            "(e.g. 'mlp 2-2-1 x^3+x^2' 'cnn k=3,3 x^3+x^2'; multi-channel and 2D cnn specs "
+            "work too)"
         )
     if mlp.n_outputs != cnn.n_outputs:
         raise ExperimentError(

@@ -11,8 +11,8 @@ image of a stratum and dφ drops rank there. At an end point θ:
   stratum ≤ ``fs_threshold`` (a local Levenberg–Marquardt fit inside the stratum: an upper bound);
 - ``rank drop + function`` (the headline): both.
 
-Architectures without strata (attention, multi-channel / 2D convolutions) are judged by
-``rank drop`` alone. docs/design/experiments.md says why these criteria.
+Architectures without strata (attention) are judged by ``rank drop`` alone.
+docs/design/experiments.md says why these criteria.
 """
 
 from __future__ import annotations
@@ -29,13 +29,15 @@ import numpy as np
 
 from ..architectures.base import Architecture
 from ..architectures.cnn import CNN
+from ..architectures.conv import ConvNet
 from ..architectures.mlp import MLP
+from ..invariants.conv_strata import channel_strata
 from ..invariants.strata import Stratum, strata
 from ..jaxconfig import ensure_x64
 from ..nag.numerics import numerical_rank
 from ..parametrization.numeric import forward_fn
 from .config import TrainConfig
-from .strata_distance import tracks_strata
+from .strata_distance import filter_shapes, tracks_strata
 
 __all__ = [
     "CRITERIA",
@@ -65,37 +67,58 @@ def criteria_for(arch: Architecture) -> tuple[str, ...]:
     return CRITERIA if tracks_strata(arch) else ("rank drop",)
 
 
-def maximal_strata(arch: Architecture) -> list[Stratum]:
-    """The strata of ``arch`` not contained in another one, for every choice of neurons (none
-    for architectures without strata).
+def _unit_strata(arch: MLP | ConvNet) -> list[Stratum]:
+    """Inactive-out / inactive-in unit j and redundant pairs j < k of every hidden layer (MLP
+    neurons, ConvNet channels)."""
+    if isinstance(arch, MLP):
+        kinds, widths = [(s.kind, s.layer) for s in strata(arch)], arch.widths
+    else:
+        kinds, widths = [(k, layer) for k, layer, _ in channel_strata(arch)], arch.channels
+    out: list[Stratum] = []
+    for kind, layer in kinds:
+        d = widths[layer]
+        units = (
+            itertools.combinations(range(d), 2) if kind == "redundant" else ((j,) for j in range(d))
+        )
+        out += [Stratum(arch, kind, layer, u) for u in units]
+    return out
 
-    Every stratum lies in one of these, so the union of their images is the union of all the
-    strata images: MLP inactive-out / inactive-in neuron j and redundant pairs j < k; CNN one
-    zero at either end of one filter.
+
+def _end_paddings(arch: CNN | ConvNet) -> list[Stratum]:
+    """One zero slab at either end of one axis of one filter (flat (a, b) per layer and axis)."""
+    flat = [n for shape in filter_shapes(arch) for n in shape]
+    out = []
+    for m, n in enumerate(flat):
+        if n < 2:
+            continue
+        for end in ((1, 0), (0, 1)):
+            pad = tuple(end if j == m else (0, 0) for j in range(len(flat)))
+            out.append(Stratum(arch, "padding", padding=pad))
+    return out
+
+
+def maximal_strata(arch: Architecture) -> list[Stratum]:
+    """The strata of ``arch`` not contained in another one, for every choice of units (none
+    for architectures without strata): inactive-out / inactive-in unit j and redundant pairs
+    j < k (MLP neurons, ConvNet channels), and one zero slab at either end of one filter axis.
+    Every padding and unit stratum lies in one of these, so their images cover those strata's
+    images; dilated (interior-zero) patterns of convolutions are not covered.
 
     >>> from neurovariety import parse_architecture
     >>> [s.name for s in maximal_strata(parse_architecture("cnn k=2,1,2 x^2"))]
     ['padding 1|0 0|0 0|0', 'padding 0|1 0|0 0|0', 'padding 0|0 0|0 1|0', 'padding 0|0 0|0 0|1']
     >>> len(maximal_strata(parse_architecture("mlp 3-3-1 x^3+x^2")))  # 3 + 3 + 3
     9
+    >>> len(maximal_strata(parse_architecture("cnn k=2,2 c=1,2,1 x^2")))  # 2 + 2 + 1 + 2·2
+    9
     """
-    out: list[Stratum] = []
     if isinstance(arch, MLP):
-        for s in strata(arch):
-            d = arch.widths[s.layer]
-            if s.kind == "redundant":
-                pairs = itertools.combinations(range(d), 2)
-                out += [Stratum(arch, s.kind, s.layer, pair) for pair in pairs]
-            else:
-                out += [Stratum(arch, s.kind, s.layer, (j,)) for j in range(d)]
-    elif isinstance(arch, CNN):
-        for i, k in enumerate(arch.filters):
-            if k < 2:
-                continue
-            for end in ((1, 0), (0, 1)):
-                pad = tuple(end if m == i else (0, 0) for m in range(len(arch.filters)))
-                out.append(Stratum(arch, "padding", padding=pad))
-    return out
+        return _unit_strata(arch)
+    if isinstance(arch, ConvNet):
+        return _unit_strata(arch) + _end_paddings(arch)
+    if isinstance(arch, CNN):
+        return _end_paddings(arch)
+    return []
 
 
 def projectors(arch: Architecture) -> np.ndarray:

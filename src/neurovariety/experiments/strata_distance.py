@@ -11,11 +11,13 @@ family        distance                               scale
 inactive-out  min_j ‖outgoing column j‖              RMS of the column norms
 inactive-in   min_j ‖incoming row j‖ (σ(0) = 0)      RMS of the row norms
 redundant     min_{j<k} ‖row_j − row_k‖ / √2         RMS of the row norms
-padding       min(|w_first|, |w_last|) of a filter   RMS entry of the filter
+padding       min(‖first slab‖, ‖last slab‖)         RMS filter entry · √(slab size)
 ============  =====================================  ============================
 
-Architectures without subnetwork strata (attention, multi-channel and 2D convolutions) have no
-families: their distances are empty.
+A unit is an MLP neuron (row and column of the weight matrices) or a hidden channel of a
+multi-channel convolution (its in- and out-filters). A padding slab is one end of one axis of a
+layer's filters, in every channel pair (one entry for a single-channel 1D CNN). Attention has no
+strata, hence no families: its distances are empty.
 """
 
 from __future__ import annotations
@@ -30,7 +32,10 @@ import numpy as np
 
 from ..architectures.base import Architecture
 from ..architectures.cnn import CNN
+from ..architectures.conv import ConvNet
 from ..architectures.mlp import MLP
+from ..invariants.conv_strata import filter_indices
+from ..invariants.strata import unit_filters
 from ..jaxconfig import ensure_x64
 
 __all__ = ["distances_fn", "stratum_distances", "stratum_families", "tracks_strata"]
@@ -39,15 +44,15 @@ Family = tuple[str, Callable[[jax.Array], Any]]
 
 
 def tracks_strata(arch: Architecture) -> bool:
-    """Whether ``arch`` has subnetwork strata (MLPs and single-channel 1D CNN/LCN).
+    """Whether ``arch`` has subnetwork strata (MLPs and convolutions, not attention).
 
     >>> from neurovariety import parse_architecture
-    >>> tracks_strata(parse_architecture("cnn k=2,2 x^2"))
+    >>> tracks_strata(parse_architecture("cnn k=2,2 c=1,2,1 x^2"))
     True
     >>> tracks_strata(parse_architecture("attn t=2 d=2 a=1"))
     False
     """
-    return isinstance(arch, (MLP, CNN))
+    return isinstance(arch, (MLP, CNN, ConvNet))
 
 
 def stratum_families(arch: Architecture) -> list[str]:
@@ -58,8 +63,8 @@ def stratum_families(arch: Architecture) -> list[str]:
     ['inactive-out layer 1', 'inactive-in layer 1', 'redundant layer 1']
     >>> stratum_families(parse_architecture("cnn k=3,1,2 x^2"))
     ['padding filter 1', 'padding filter 3']
-    >>> stratum_families(parse_architecture("cnn k=2,2 c=1,2,1 x^2"))
-    []
+    >>> stratum_families(parse_architecture("cnn k=2x2,2x1 c=1,2,1 x^2"))  # doctest: +ELLIPSIS
+    ['inactive-out layer 1', ..., 'padding filter 1 axis 2', 'padding filter 2 axis 1']
     """
     return [name for name, _ in _family_fns(arch)]
 
@@ -68,54 +73,83 @@ def _rms(v: jax.Array) -> jax.Array:
     return jnp.sqrt(jnp.mean(v * v))
 
 
-def _mlp_families(arch: MLP, i: int) -> list[Family]:
-    """The families of hidden layer ``i``."""
-    lin, lout = arch.layers[i - 1], arch.layers[i]
-    d = arch.widths[i]
-
-    def rows(theta: jax.Array) -> jax.Array:
-        return lin.weights(theta).reshape(lin.pattern.shape)
+def _unit_families(arch: Architecture, layer: int, units: int) -> list[Family]:
+    """The families of hidden ``layer`` (MLP neurons or ConvNet channels): the weights into and
+    out of each unit are rows of index matrices, so the maps are the same for both."""
+    pairs = [unit_filters(arch, layer, j) for j in range(units)]
+    into = np.stack([p[0] for p in pairs])
+    out = np.stack([p[1] for p in pairs])
 
     def out_fn(theta: jax.Array) -> Any:
-        W = lout.weights(theta).reshape(lout.pattern.shape)
-        c = jnp.linalg.norm(W[:, :d], axis=0)
+        c = jnp.linalg.norm(theta[out], axis=1)
         return jnp.min(c), _rms(c)
 
     def in_fn(theta: jax.Array) -> Any:
-        r = jnp.linalg.norm(rows(theta), axis=1)
+        r = jnp.linalg.norm(theta[into], axis=1)
         return jnp.min(r), _rms(r)
 
-    out: list[Family] = [(f"inactive-out layer {i}", out_fn)]
+    fams: list[Family] = [(f"inactive-out layer {layer}", out_fn)]
     if arch.activation.coefficients[0] == 0 and not arch.bias:
-        out.append((f"inactive-in layer {i}", in_fn))
-    if d >= 2:
-        a, b = np.triu_indices(d, 1)
+        fams.append((f"inactive-in layer {layer}", in_fn))
+    if units >= 2:
+        a, b = np.triu_indices(units, 1)
 
         def red_fn(theta: jax.Array) -> Any:
-            R = rows(theta)
+            R = theta[into]
             diff = jnp.linalg.norm(R[a] - R[b], axis=1) / math.sqrt(2.0)
             return jnp.min(diff), _rms(jnp.linalg.norm(R, axis=1))
 
-        out.append((f"redundant layer {i}", red_fn))
-    return out
+        fams.append((f"redundant layer {layer}", red_fn))
+    return fams
+
+
+def filter_shapes(arch: CNN | ConvNet) -> list[tuple[int, ...]]:
+    """Each layer's filter shape (one axis for a single-channel 1D CNN)."""
+    if isinstance(arch, ConvNet):
+        return list(arch.filters)
+    return [(k,) for k in arch.filters]
+
+
+def _padding_families(arch: CNN | ConvNet) -> list[Family]:
+    """Per filter and axis: the smaller norm of the two end slabs (every channel pair's taps at
+    the first or the last index of that axis), scaled by the filter's RMS entry · √(slab size)."""
+    fams: list[Family] = []
+    for i, shape in enumerate(filter_shapes(arch)):
+        idx = filter_indices(arch, i)
+        box = idx.reshape(*idx.shape[:2], *shape)
+        for d, n in enumerate(shape):
+            if n < 2:
+                continue
+            first = np.take(box, 0, axis=2 + d).reshape(-1)
+            last = np.take(box, n - 1, axis=2 + d).reshape(-1)
+            size = math.sqrt(first.size)
+
+            def pad_fn(
+                theta: jax.Array,
+                first: Any = first,
+                last: Any = last,
+                idx: Any = idx,
+                size: float = size,
+            ) -> Any:
+                ends = jnp.minimum(jnp.linalg.norm(theta[first]), jnp.linalg.norm(theta[last]))
+                return ends, _rms(theta[idx.reshape(-1)]) * size
+
+            axis = f" axis {d + 1}" if len(shape) > 1 else ""
+            fams.append((f"padding filter {i + 1}{axis}", pad_fn))
+    return fams
 
 
 def _family_fns(arch: Architecture) -> list[Family]:
     if isinstance(arch, MLP):
-        return [f for i in range(1, len(arch.widths) - 1) for f in _mlp_families(arch, i)]
-    if not isinstance(arch, CNN):
+        hidden = arch.widths[1:-1]
+    elif isinstance(arch, ConvNet):
+        hidden = arch.hidden_channels
+    elif isinstance(arch, CNN):
+        return _padding_families(arch)
+    else:
         return []
-    out: list[Family] = []
-    for i, layer in enumerate(arch.layers):
-        if layer.n_params < 2:
-            continue
-
-        def pad_fn(theta: jax.Array, layer: Any = layer) -> Any:
-            w = layer.weights(theta)
-            return jnp.minimum(jnp.abs(w[0]), jnp.abs(w[-1])), _rms(w)
-
-        out.append((f"padding filter {i + 1}", pad_fn))
-    return out
+    units = [f for i, c in enumerate(hidden, start=1) for f in _unit_families(arch, i, c)]
+    return units + (_padding_families(arch) if isinstance(arch, ConvNet) else [])
 
 
 def distances_fn(arch: Architecture) -> Callable[[jax.Array], tuple[jax.Array, jax.Array]]:
