@@ -97,7 +97,7 @@ def _training_figures(results: list[Any], out: Path, prefix: str) -> list[Path]:
         loss_curves(results, out / f"{prefix}loss_curves.png"),
         trajectory_projection(results, out / f"{prefix}trajectories.png"),
     ]
-    if any(r.has_strata for r in results):  # no strata (attention, 2D conv): no distances
+    if any(r.has_strata for r in results):  # no strata (attention): no distances
         figures.insert(0, distance_histogram(results, out / f"{prefix}distance_histogram.png"))
     return figures
 
@@ -156,8 +156,7 @@ def train_command(
     as_json: Json = False,
 ) -> None:
     """Train many seeds at once; report how many runs end on a subnetwork stratum (for
-    architectures without strata — attention, multi-channel or 2D convolutions — how many end
-    with a rank drop of dφ)."""
+    architectures without strata — attention — how many end with a rank drop of dφ)."""
     from ..architectures import parse_architecture
     from ..experiments.data import load_data, random_targets, teacher_data
     from ..experiments.store import RunStore

@@ -275,8 +275,7 @@ def fisher_study(
 
     Stratum points are ``B·u`` with the stratum's basis B and random non-zero integers u (for
     CNNs, points with more than one padding placement are also covered by their strata).
-    Architectures without strata (attention, multi-channel / 2D convolutions) get the regular
-    point only.
+    Architectures without strata (attention) get the regular point only.
 
     >>> from neurovariety import parse_architecture
     >>> rs = fisher_study(parse_architecture("mlp 2-2-1 x^3+x^2"))

@@ -4,8 +4,8 @@
 distances to the strata (:mod:`.strata_distance`) and the rank of dφ along each trajectory,
 judges every end point once by the criteria of :mod:`.endpoints` and summarizes the runs in a
 :class:`~.training_result.TrainingResult`. Any architecture trains — MLPs, 1D and multi-channel
-or 2D convolutions, attention — through its forward map; the strata criteria apply only where
-subnetwork strata are defined (MLP, single-channel 1D CNN/LCN).
+or 2D convolutions, attention — through its forward map; the strata criteria apply where
+subnetwork strata are defined (MLPs and convolutions; attention has none yet).
 """
 
 from __future__ import annotations
