@@ -15,8 +15,8 @@ from nag_systems import cyclic
 
 from neurovariety.nag import parse_system, solve
 from neurovariety.nag.endgame import EndgameOptions
-from neurovariety.nag.homotopy import total_degree_homotopy
-from neurovariety.nag.paths import Job, _another_gamma, execute
+from neurovariety.nag.homotopy import parameter_homotopy, to_patch, total_degree_homotopy
+from neurovariety.nag.paths import Job, _another_route, _rerouted, execute
 from neurovariety.nag.result import PathStatus
 from neurovariety.nag.tracker import TrackerOptions
 
@@ -33,9 +33,9 @@ def _run_with_failures(failed: list[int]):
     for i in failed:
         batch.status[i] = PathStatus.FAILED
         batch.reason[i] = "marked failed by the test"
-    rng = np.random.default_rng(5)
+    other = replace(job, H=_rerouted(H, np.random.default_rng(5)))
     tight = TrackerOptions.preset("conservative")
-    return _another_gamma(job, X0, batch, np.array(failed), tight, 4, 1e-7, rng)
+    return _another_route(other, X0, batch, np.array(failed), tight, 4, 1e-7)
 
 
 def _affine(batch, i: int) -> np.ndarray:
@@ -48,7 +48,7 @@ def test_another_gamma_recovers_every_root_when_all_paths_failed():
     found = np.array([_affine(batch, i) for i in range(4)])
     for root in ROOTS:  # each root exactly once
         assert np.sum(np.max(np.abs(found - root), axis=1) < 1e-8) == 1
-    assert all("another gamma" in r for r in batch.reason)
+    assert all("another route" in r for r in batch.reason)
 
 
 def test_another_gamma_never_counts_a_root_twice():
@@ -76,6 +76,26 @@ def test_a_new_patch_keeps_each_path_on_its_endpoint():
     second, _ = execute(moved, X0 / (X0 @ a)[:, None], 1e-7, 64)
     for i in range(4):
         assert np.allclose(_affine(first, i), _affine(second, i), atol=1e-9)
+
+
+def test_another_bend_recovers_a_parameter_homotopy():
+    # x^2 + y^2 = a, xy = b from (a, b) = (5i, 2) to (5, 2): the four roots above
+    F = parse_system("parameters: a, b\nx^2 + y^2 - a\nx*y - b")
+    p0, p1 = np.array([5j, 2]), np.array([5.0, 2.0])
+    start = solve(F, parameters=p0, seed=0).solutions()
+    H = parameter_homotopy(F, np.tile(p0, (4, 1)), np.tile(p1, (4, 1)), np.random.default_rng(1))
+    X0 = to_patch(start, np.asarray(H.data["a"]))
+    job = Job(H, F, np.tile(p1, (4, 1)).astype(complex), TrackerOptions(), EndgameOptions(), 1e30)
+    batch, _ = execute(job, X0, 1e-7, 64)
+    for i in range(4):
+        batch.status[i] = PathStatus.FAILED
+    bent = _rerouted(H, np.random.default_rng(2))
+    assert bent is not None and not np.allclose(bent.pdata["c"], H.pdata["c"])
+    batch = _another_route(replace(job, H=bent), X0, batch, np.arange(4), TrackerOptions(), 4, 1e-7)
+    assert all(s == PathStatus.SUCCESS for s in batch.status)
+    found = np.array([_affine(batch, i) for i in range(4)])
+    for root in ROOTS:
+        assert np.sum(np.max(np.abs(found - root), axis=1) < 1e-8) == 1
 
 
 @pytest.mark.slow

@@ -20,6 +20,7 @@ import numpy as np
 
 from .endgame import EndgameOptions, power_series_endgame
 from .homotopy import Homotopy, random_patch
+from .numerics import complex_gaussian
 from .points import cluster, condition_numbers
 from .result import PathStatus
 from .system import System, evaluate_batch
@@ -246,10 +247,11 @@ def execute(
     the step budget); tighter tolerances (steps of at most 0.005, predictor tolerance 1e-9,
     sixteen times the budget); a new random projective patch (the same path in ``P^n``, so the
     same endpoint, in other affine coordinates: a path can fail where the chart is bad); for the
-    total-degree homotopy, another ``gamma`` (:func:`_another_gamma`). Paths still sharing a
-    regular endpoint afterwards are left to :func:`classify`, which tells nearby distinct roots
-    (certified apart) from path jumping. ``check_jumps=False``: paths may legitimately meet
-    (witness points of one component), only failed ones are re-tracked.
+    total-degree homotopy another ``gamma``, for a parameter homotopy another bend
+    (:func:`_another_route`). Paths still sharing a regular endpoint afterwards are left to
+    :func:`classify`, which tells nearby distinct roots (certified apart) from path jumping.
+    ``check_jumps=False``: paths may legitimately meet (witness points of one component), only
+    failed ones are re-tracked, and never on another route (which end is whose matters there).
     """
     parts = []
     for lo in range(0, X0.shape[0], batch_size):
@@ -284,8 +286,9 @@ def execute(
             batch = merge(batch, again, sl)
         retracked[redo] = True
     redo = np.intersect1d(redo, _failed(batch))
-    if redo.size and "gamma" in job.H.data and time.monotonic() < job.deadline:
-        batch = _another_gamma(job, X0, batch, redo, tight, piece, dedup_tol, rng)
+    other = _rerouted(job.H, rng) if check_jumps else None
+    if redo.size and other is not None and time.monotonic() < job.deadline:
+        batch = _another_route(replace(job, H=other), X0, batch, redo, tight, piece, dedup_tol)
     return batch, retracked
 
 
@@ -293,7 +296,21 @@ def _failed(batch: Batch) -> np.ndarray:
     return np.nonzero([s == PathStatus.FAILED for s in batch.status])[0]
 
 
-def _another_gamma(
+def _rerouted(H: Homotopy, rng: np.random.Generator) -> Homotopy | None:
+    """``H`` with another ``gamma`` (total degree) or another random bend (parameter homotopy);
+    ``None`` for other homotopies (the polyhedral cell homotopies have no such freedom)."""
+    if "gamma" in H.data:
+        gamma = np.exp(2j * np.pi * rng.uniform())
+        return replace(H, data={**H.data, "gamma": jnp.asarray(gamma)})
+    if {"p0", "p1", "c"} <= set(H.pdata):
+        p0, p1 = np.asarray(H.pdata["p0"]), np.asarray(H.pdata["p1"])
+        size = np.max(np.abs(p0 - p1), axis=-1, keepdims=True)
+        c = size * complex_gaussian(rng, np.shape(H.pdata["c"]))
+        return replace(H, pdata={**H.pdata, "c": jnp.asarray(c, dtype=complex)})
+    return None
+
+
+def _another_route(
     job: Job,
     X0: np.ndarray,
     batch: Batch,
@@ -301,19 +318,18 @@ def _another_gamma(
     opts: TrackerOptions,
     piece: int,
     dedup_tol: float,
-    rng: np.random.Generator,
 ) -> Batch:
-    """Re-track the failed start points ``redo`` with another ``gamma``; keep the new solutions.
+    """Re-track the failed start points ``redo`` on ``job`` (another route from the same start
+    points: :func:`_rerouted`); keep the new solutions.
 
-    Another ``gamma`` moves the path to another sheet: it may end at another path's endpoint
-    while the solution the failed path was bound for stays unseen. But for a generic ``gamma``
-    every regular solution is the end of exactly one path (Bézout count with multiplicities), so
-    a regular endpoint that no other path reached is one the failed paths were bound for: it is
-    kept (``success``, its reason says how it was found). Anything else stays ``failed``.
+    Another route may take a path to another sheet: it may end at another path's endpoint while
+    the solution the failed path was bound for stays unseen. But for a generic ``gamma``, or a
+    generic bend from a complete generic fiber, every regular solution is the end of exactly one
+    path (Bézout's count, the parameter homotopy's bijection), so a regular endpoint that no
+    other path reached is one the failed paths were bound for: it is kept (``success``, its
+    reason says how it was found). Anything else stays ``failed``. (From an incomplete set of
+    start solutions a kept endpoint is still a regular solution no other path reached.)
     """
-    gamma = np.exp(2j * np.pi * rng.uniform())
-    H = replace(job.H, data={**job.H.data, "gamma": jnp.asarray(gamma)})
-    base = replace(job, H=H)
     # (point, tolerance) of every endpoint found: singular ones are extrapolated, less accurate
     seen = [
         (
@@ -325,15 +341,15 @@ def _another_gamma(
     ]
     for lo in range(0, redo.size, piece):
         sl = redo[lo : lo + piece]
-        again = _run(base.part(sl, opts=opts), X0[sl], size=piece)
+        again = _run(job.part(sl, opts=opts), X0[sl], size=piece)
         keep = []
         for j, i in enumerate(sl):
             with np.errstate(all="ignore"):
                 x = again.X[j, 1:] / again.X[j, 0]
             if again.status[j] != PathStatus.SUCCESS or not np.all(np.isfinite(x)):
-                batch.reason[i] += f"; with another gamma: {again.status[j].value}"
+                batch.reason[i] += f"; on another route: {again.status[j].value}"
             elif any(_near(x, y, tol) for y, tol in seen):
-                batch.reason[i] += "; with another gamma: ended at a solution already found"
+                batch.reason[i] += "; on another route: ended at a solution already found"
             else:
                 seen.append((x, dedup_tol))
                 keep.append(j)
@@ -341,7 +357,7 @@ def _another_gamma(
             pick = np.array(keep)
             found = merge(batch, take(again, pick), sl[pick])
             for i in sl[pick]:
-                found.reason[i] = "found with another gamma (the first path failed)"
+                found.reason[i] = "found on another route (another gamma or bend; the first failed)"
             batch = found
     return batch
 

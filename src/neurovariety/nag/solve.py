@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -20,14 +20,14 @@ from ..errors import BudgetExceededError, PolynomialSystemError
 from .endgame import EndgameOptions
 from .endpoints import finish
 from .homotopy import (
+    Homotopy,
     parameter_homotopy,
     polyhedral_homotopy,
     random_patch,
     to_patch,
     total_degree_homotopy,
 )
-from .paths import Job, _seed, _tracker_options, execute, merge, take
-from .paths import _residuals as _residuals  # noqa: F401 - monodromy_search imports it from here
+from .paths import Batch, Job, _seed, _tracker_options, execute, merge, take
 from .polyhedral import PolyhedralStart, polyhedral_start
 from .result import PathStatus, SolveResult
 from .system import System
@@ -118,54 +118,59 @@ def solve(
     p = system.check_parameters(parameters)
     opts = _tracker_options(tracker)
     eg = endgame or EndgameOptions()
-    count = system.bezout_number
     poly = _polyhedral_choice(system, p, start, seed, t_start, time_limit)
-    if poly is not None:
-        if poly.mixed_volume > max_paths:
-            raise BudgetExceededError(
-                f"the polyhedral homotopy needs {poly.mixed_volume} paths, above "
-                f"max_paths={max_paths}. Fix: raise max_paths"
-            )
-        result = _solve_polyhedral(
-            system,
-            poly,
-            opts,
-            eg,
-            seed=seed,
-            deadline=deadline,
-            dedup_tol=dedup_tol,
-            batch_size=batch_size,
-            t_start=t_start,
-            bezout=count,
-        )
-        return replace(result, parameters=tuple(complex(z) for z in p))
+    count = system.bezout_number if poly is None else poly.mixed_volume
     if count > max_paths:
+        homotopy = "total-degree" if poly is None else "polyhedral"
         raise BudgetExceededError(
-            f"the total-degree homotopy needs {count} paths, above max_paths={max_paths}. Fix: "
-            "raise max_paths, or use monodromy_solve for a parametric formulation"
+            f"the {homotopy} homotopy needs {count} paths, above max_paths={max_paths}. Fix: "
+            "raise max_paths, or use method='monodromy' (one path per solution)"
         )
-    rng = np.random.default_rng(seed)
-    H, X0 = total_degree_homotopy(system, p, rng)
-    P = np.broadcast_to(p, (X0.shape[0], p.size))
-    job = Job(H, system, np.array(P), opts, eg, deadline)
-    batch, retracked = execute(job, X0, dedup_tol, batch_size)
+    run = _Run(opts, eg, seed, deadline, dedup_tol, batch_size, t_start)
+    if poly is not None:
+        result = _solve_polyhedral(system, poly, run, system.bezout_number)
+    else:
+        result = _solve_total_degree(system, p, run)
+    return replace(result, parameters=tuple(complex(z) for z in p))
+
+
+@dataclass(frozen=True)
+class _Run:
+    """The controls every start system's run shares."""
+
+    opts: TrackerOptions
+    eg: EndgameOptions
+    seed: int
+    deadline: float
+    dedup_tol: float
+    batch_size: int
+    t_start: float
+
+    def execute(
+        self, H: Homotopy, system: System, P: np.ndarray, X0: np.ndarray
+    ) -> tuple[Batch, np.ndarray]:
+        """:func:`execute` of the paths from ``X0``, with targets ``P``, under these controls."""
+        job = Job(H, system, np.array(P), self.opts, self.eg, self.deadline)
+        return execute(job, X0, self.dedup_tol, self.batch_size)
+
+
+def _solve_total_degree(system: System, p: np.ndarray, run: _Run) -> SolveResult:
+    """One path per start solution of ``x_i^{d_i} = 1`` (Bézout many), the gamma trick."""
+    count = system.bezout_number
+    H, X0 = total_degree_homotopy(system, p, np.random.default_rng(run.seed))
+    batch, retracked = run.execute(H, system, np.broadcast_to(p, (X0.shape[0], p.size)), X0)
     result = finish(
         system,
         batch,
         retracked,
         p,
-        seed=seed,
+        seed=run.seed,
         method=f"total-degree homotopy ({count} paths, Bézout)",
-        dedup_tol=dedup_tol,
-        t_start=t_start,
-        deadline=deadline,
+        dedup_tol=run.dedup_tol,
+        t_start=run.t_start,
+        deadline=run.deadline,
     )
-    return replace(
-        result,
-        start_system="total-degree",
-        root_count=count,
-        parameters=tuple(complex(z) for z in p),
-    )
+    return replace(result, start_system="total-degree", root_count=count)
 
 
 #: ``start="auto"`` computes a mixed volume only from this Bézout number on (few paths: cheap).
@@ -229,32 +234,20 @@ def _polyhedral_choice(
     return poly if 2 * poly.mixed_volume < count else None
 
 
-def _solve_polyhedral(
-    system: System,
-    poly: PolyhedralStart,
-    opts: TrackerOptions,
-    eg: EndgameOptions,
-    *,
-    seed: int,
-    deadline: float,
-    dedup_tol: float,
-    batch_size: int,
-    t_start: float,
-    bezout: int,
-) -> SolveResult:
+def _solve_polyhedral(system: System, poly: PolyhedralStart, run: _Run, bezout: int) -> SolveResult:
     """Stage 1 (cell homotopies to a random-coefficient system), stage 2 (its coefficients to the
     target's): the paths of both stages are one ledger, stage-1 failures counted as failed."""
-    rng = np.random.default_rng([seed, 2])
+    rng = np.random.default_rng([run.seed, 2])
     family, n = poly.coefficients, system.n_variables
     B = poly.log_y.shape[0]
     if B == 0:  # mixed volume 0: no isolated solution in C^n (Bernstein, Li & Wang)
         return SolveResult(
             paths=(),
-            seed=seed,
+            seed=run.seed,
             method=f"polyhedral homotopy (mixed volume 0: no isolated solutions; Bézout {bezout})",
             start_count=0,
-            dedup_tol=dedup_tol,
-            seconds=time.monotonic() - t_start,
+            dedup_tol=run.dedup_tol,
+            seconds=time.monotonic() - run.t_start,
             system=repr(system),
             n_variables=n,
             variables=tuple(system.variables),
@@ -265,8 +258,8 @@ def _solve_polyhedral(
     H1, X0 = polyhedral_homotopy(
         poly.exponents, poly.equation, poly.start_coefficients, poly.powers, poly.log_y, a
     )
-    P0 = np.array(np.broadcast_to(poly.start_coefficients, (B, family.n_parameters)))
-    batch, retracked = execute(Job(H1, family, P0, opts, eg, deadline), X0, dedup_tol, batch_size)
+    P0 = np.broadcast_to(poly.start_coefficients, (B, family.n_parameters))
+    batch, retracked = run.execute(H1, family, P0, X0)
     ok = np.array([s == PathStatus.SUCCESS for s in batch.status], dtype=bool)
     for i in np.nonzero(~ok)[0]:
         why = batch.reason[i] or f"ended {batch.status[i].value}"
@@ -276,10 +269,8 @@ def _solve_polyhedral(
     target = poly.target_coefficients
     if idx.size:
         H2 = parameter_homotopy(family, poly.start_coefficients, target, rng, a=a)
-        P1 = np.array(np.broadcast_to(target, (idx.size, family.n_parameters)))
-        second, again = execute(
-            Job(H2, family, P1, opts, eg, deadline), batch.X[idx], dedup_tol, batch_size
-        )
+        P1 = np.broadcast_to(target, (idx.size, family.n_parameters))
+        second, again = run.execute(H2, family, P1, batch.X[idx])
         batch = merge(batch, second, idx)
         retracked[idx] |= again
     mv = poly.mixed_volume
@@ -288,15 +279,15 @@ def _solve_polyhedral(
         batch,
         retracked,
         target,
-        seed=seed,
+        seed=run.seed,
         method=(
             f"polyhedral homotopy ({mv} paths, mixed volume with the origin added; Bézout "
             f"{bezout}; {len(poly.subdivision.cells)} mixed cells in "
             f"{poly.subdivision.seconds:.2f} s)"
         ),
-        dedup_tol=dedup_tol,
-        t_start=t_start,
-        deadline=deadline,
+        dedup_tol=run.dedup_tol,
+        t_start=run.t_start,
+        deadline=run.deadline,
     )
     return replace(result, system=repr(system), start_system="polyhedral", root_count=mv)
 
