@@ -198,3 +198,30 @@ def test_coefficient_family_kernel_matches_the_text_kernel() -> None:
         fam.directional(fam.data, X, c, dc), ref.directional(ref.data, X, c, dc), strict=True
     ):
         np.testing.assert_allclose(np.asarray(got), np.asarray(want), atol=1e-12)
+
+
+@pytest.mark.parametrize(
+    ("text", "torus", "expected"),
+    [
+        # {0, 1}^2: only (1, 1) lies in the torus; the supports {x, x^2}, {y, y^2} count 1.
+        ("x^2 - x\ny^2 - y", 1, [[0, 0], [0, 1], [1, 0], [1, 1]]),
+        # x (y - 1) = 0, y (x - 2) = 0: x = 0 forces y = 0, else y = 1 and x = 2.
+        ("x*y - x\nx*y - 2*y", 1, [[0, 0], [2, 1]]),
+        # x (y - 1) = y (z - 1) = z (x - 1) = 0: x = 0 forces z = 0, then y = 0; else all 1.
+        ("x*y - x\ny*z - y\nz*x - z", 1, [[0, 0, 0], [1, 1, 1]]),
+    ],
+)
+def test_solutions_on_coordinate_hyperplanes(text: str, torus: int, expected: list) -> None:
+    # Hand-solved systems whose solutions have zero coordinates: the mixed volume of the
+    # supports themselves (the torus count) misses them; with the origin added to every support
+    # (Li & Wang) the count covers C^n, and result.method says which count was used.
+    from neurovariety.nag.polyhedral import mixed_volume, system_supports
+
+    F = parse_system(text)
+    own = [np.array(sorted({e[: F.n_variables] for e in P})) for P in F.polynomials or ()]
+    assert mixed_volume(own) == torus
+    r = solve(F, seed=4, start="polyhedral")
+    _check_ledger(r)
+    assert r.root_count == mixed_volume(system_supports(F)) >= len(expected)
+    assert "origin added" in r.method and r.ledger["failed"] == 0
+    assert _same_points(r.solutions(), np.array(expected, dtype=complex))

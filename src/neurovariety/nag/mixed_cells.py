@@ -34,6 +34,9 @@ Support = np.ndarray  # (m, n) integer exponent vectors
 Problem = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]
 Edge = tuple[int, int]
 
+#: Liftings are random integers in ``[0, LIFTING)``.
+LIFTING = 2**10
+
 #: Slack below which a normal counts as lying on a constraint (feasibility and genericity).
 TOL = 1e-9
 
@@ -353,7 +356,7 @@ def mixed_cells(
     t0 = time.monotonic()
     rng = np.random.default_rng(seed)
     for _ in range(tries):
-        w = tuple(rng.integers(0, 2**10, size=len(s)).astype(float) for s in A)
+        w = tuple(rng.integers(0, LIFTING, size=len(s)).astype(float) for s in A)
         out = _enumerate(A, w, deadline)
         if out is not None:
             cells, lps = out
