@@ -231,3 +231,17 @@ def test_one_layer_span_numerically() -> None:
     )
     s = np.linalg.svd(F, compute_uv=False)
     assert int(np.sum(s > 1e-9 * s[0])) == arch.ambient_dim == 12
+
+
+def test_sweep_family_ranges_over_attention_sizes() -> None:
+    from neurovariety.errors import FamilyError
+    from neurovariety.sweeps.family import family_from_dict
+
+    block = {"depth": [1, 2], "tokens": 2, "widths": "2..3", "outputs": 1, "attention": [1, 2]}
+    fam = family_from_dict({"attn": [block], "invariants": ["dim"]})
+    # depth 1: 2 widths × 2 attention widths; depth 2: (2 × 2)² choices of (d_i, a_i)
+    assert len(fam.specs) == 2 * 2 + 4 * 4
+    assert fam.specs[:2] == ("attn t=2 d=2,1 a=1", "attn t=2 d=2,1 a=2")
+    assert "attn t=2 d=3,2,1 a=2,1" in fam.specs
+    with pytest.raises(FamilyError, match="missing attention"):
+        family_from_dict({"attn": {"depth": 1, "tokens": 2, "widths": 2}, "invariants": ["dim"]})

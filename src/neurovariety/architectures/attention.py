@@ -25,7 +25,9 @@ point when d_i ≤ d_{i−1} for 1 ≤ i < L (induction from layer 1: λ_1 A_1 =
 then M_1 V_1 = V_1 with V_1 onto R^{d_1} forces M_1 = I, …); otherwise only the L rescalings
 are counted. Hence dim M ≤ n_params − :attr:`Attention.symmetry_dim`.
 
-HMK describe the generic fibers of deep lightning attention (they are these orbits) and derive
+HMK describe the generic fibers of deep lightning attention (these orbits; finitely many more
+where a layer with a_i = 1 can swap query, key and value directions, see
+:mod:`~neurovariety.invariants.attention_geometry`, which counts them) and derive
 dim M = Σ_i [a_i(2d_{i−1} − a_i) + d_i d_{i−1}] − L − Σ_{0<i<L} d_i²; the authors' script for
 their dimension figure plots it for t = 3, d_i = 4, L = 3, a = 1..4. We use the formula
 (:attr:`Attention.hmk_dim`) only where t ≥ 2, a_i ≤ d_{i−1}, d_i ≤ d_{i−1} (0 < i < L) and
@@ -54,7 +56,7 @@ def unsupported(what: str) -> ArchitectureError:
     """The refusal of a command written for the Layer stack (exit code 2 on the CLI)."""
     return ArchitectureError(
         f"not supported yet for attention: {what}; attention specs support dim, fiber, profile, "
-        "and the numeric/exact Jacobians (see docs/attention.md)"
+        "singular (one layer), sweeps and the numeric/exact Jacobians (see docs/attention.md)"
     )
 
 
