@@ -245,6 +245,195 @@ def run_sweep(
             st.close()
 
 
+@dataclasses.dataclass
+class _Tally:
+    """The counts of one sweep as it runs, and the report and progress built from them."""
+
+    family: Family
+    st: Store
+    tasks: list[Task]
+    pending: list[Task]
+    t_start: float
+    progress: Callable[[SweepProgress], None] | None
+    counts: dict[str, int] = dataclasses.field(default_factory=dict)
+    written: int = 0
+    running: int = 0
+    out_of_time: bool = False
+
+    def __post_init__(self) -> None:
+        skipped = len(self.tasks) - len(self.pending)
+        self.counts = {"skipped": skipped, "ok": 0, "failed": 0, "timeout": 0}
+
+    def report(self, where: str, nthreads: int, sweep_id: int | None) -> SweepReport:
+        return SweepReport(
+            family=self.family.name,
+            store=str(self.st.path),
+            tasks=len(self.tasks),
+            skipped=self.counts["skipped"],
+            ok=self.counts["ok"],
+            failed=self.counts["failed"],
+            timeout=self.counts["timeout"],
+            written=self.written,
+            seconds=time.perf_counter() - self.t_start,
+            scheduler=where,
+            workers=nthreads,
+            sweep_id=sweep_id,
+            out_of_time=self.out_of_time,
+        )
+
+    def notify(self) -> None:
+        if self.progress is not None:
+            self.progress(
+                SweepProgress(
+                    total=len(self.tasks),
+                    skipped=self.counts["skipped"],
+                    done=self.counts["ok"],
+                    failed=self.counts["failed"],
+                    timeout=self.counts["timeout"],
+                    running=self.running,
+                    elapsed=time.perf_counter() - self.t_start,
+                )
+            )
+
+
+class _Batches:
+    """The tasks still to submit, the batches in flight on Dask, and the adaptive batch size."""
+
+    def __init__(
+        self,
+        client: Any,
+        tally: _Tally,
+        nthreads: int,
+        batch_size: int | None,
+        retry_failed: bool,
+    ) -> None:
+        import distributed
+
+        self.client, self.tally, self.nthreads = client, tally, nthreads
+        self.batch_size, self.retry_failed = batch_size, retry_failed
+        self.window = 2 * nthreads
+        self.queue = list(reversed(tally.pending))  # pop() from the end = family order
+        self.in_flight: dict[Any, list[Task]] = {}
+        self.completed = distributed.as_completed()
+        self.mean_seconds: float | None = None
+        self.n_measured = 0
+
+    def next_size(self) -> int:
+        if self.batch_size is not None:
+            return self.batch_size
+        if self.mean_seconds is None:
+            size = FIRST_BATCH
+        else:
+            size = int(TARGET_BATCH_SECONDS / max(self.mean_seconds, 1e-4))
+        tail = math.ceil(len(self.queue) / (2 * self.nthreads))  # every thread busy to the end
+        return max(1, min(size, MAX_BATCH, tail))
+
+    def submit(self, batch: list[Task]) -> None:
+        family = self.tally.family
+        fut = self.client.submit(
+            run_batch,
+            [(t.target, t.spec, t.options) for t in batch],
+            family.timeout,
+            family.memory_limit,
+            key=f"neurovariety-batch-{uuid.uuid4().hex}",
+            pure=False,
+        )
+        self.in_flight[fut] = batch
+        self.tally.running += len(batch)
+        self.completed.add(fut)
+
+    def fill(self) -> None:
+        while self.queue and len(self.in_flight) < self.window:
+            size = self.next_size()
+            batch = [self.queue.pop() for _ in range(min(size, len(self.queue)))]
+            # a concurrent sweep may have stored some of these meanwhile
+            already = self.tally.st.done_keys(
+                [t.key for t in batch], retry_failed=self.retry_failed
+            )
+            if already:
+                self.tally.counts["skipped"] += len(already)
+                batch = [t for t in batch if t.key not in already]
+            if batch:
+                self.submit(batch)
+
+    def outcomes(self, fut: Any) -> tuple[list[Task], list[Outcome] | None]:
+        """A finished batch and its outcomes; None when it was resubmitted task by task."""
+        batch = self.in_flight.pop(fut)
+        self.tally.running -= len(batch)
+        try:
+            return batch, fut.result()
+        except Exception as e:  # the worker died (KilledWorker) or the batch was lost
+            if len(batch) > 1:  # isolate the culprit: resubmit one task per batch
+                for t in batch:
+                    self.submit([t])
+                return batch, None
+            lost = f"worker lost running this task: {type(e).__name__}: {e}"
+            return batch, [Outcome("failed", None, lost, 0.0)]
+
+    def measure(self, outcomes: list[Outcome]) -> None:
+        for o in outcomes:
+            self.tally.counts[o.status] += 1
+            self.n_measured += 1
+            s = max(o.seconds, 1e-4)
+            mean = self.mean_seconds
+            self.mean_seconds = s if mean is None else mean + (s - mean) / min(self.n_measured, 50)
+
+    def cancel(self) -> None:
+        # their tasks stay unstored: a rerun computes them
+        self.client.cancel(list(self.in_flight))
+        self.tally.running = 0
+
+
+def _connect(
+    client: Any,
+    scheduler: str | None,
+    workers: int | None,
+    family: Family,
+    dashboard_address: str | None,
+) -> tuple[Any, Any, str]:
+    """``(client, own cluster or None, where)``: the given client, or a new one."""
+    if client is None:
+        return open_client(
+            scheduler, workers, family.memory_limit, dashboard_address=dashboard_address
+        )
+    # A client handed over from another thread may not expose its scheduler comm yet.
+    address = getattr(getattr(client, "scheduler", None), "address", None)
+    return client, None, f"client {address or 'given by the caller'}"
+
+
+def _wait_for_a_worker(client: Any, where: str) -> int:
+    """The number of worker threads, once at least one worker has joined."""
+    try:
+        client.wait_for_workers(1, timeout=120)
+    except TimeoutError:
+        raise BackendUnavailableError(
+            f"no Dask worker joined {where} within 120 s; start workers with `dask worker ADDRESS`"
+        ) from None
+    return max(1, sum(client.nthreads().values()))
+
+
+def _drain(batches: _Batches, sweep_id: int, deadline: float | None, retry_failed: bool) -> None:
+    """Store each batch as it completes and keep the window full, until done or out of time."""
+    tally = batches.tally
+    batches.fill()
+    tally.notify()
+    for fut in batches.completed:
+        batch, outcomes = batches.outcomes(fut)
+        if outcomes is None:
+            continue
+        tally.written += tally.st.add(
+            zip(batch, outcomes, strict=True), sweep=sweep_id, retry_failed=retry_failed
+        )
+        batches.measure(outcomes)
+        if deadline is not None and time.perf_counter() > deadline:
+            tally.out_of_time = True
+            batches.cancel()
+            tally.notify()
+            break
+        batches.fill()
+        tally.notify()
+
+
 def _run(
     family: Family,
     st: Store,
@@ -260,156 +449,21 @@ def _run(
 ) -> SweepReport:
     tasks = family.tasks()
     deadline = None if time_limit is None else t_start + time_limit
-    out_of_time = False
     done = st.done_keys([t.key for t in tasks], retry_failed=retry_failed)
     pending = [t for t in tasks if t.key not in done]
-    counts = {"skipped": len(tasks) - len(pending), "ok": 0, "failed": 0, "timeout": 0}
-    written = 0
-
-    def report(where: str, nthreads: int, sweep_id: int | None) -> SweepReport:
-        return SweepReport(
-            family=family.name,
-            store=str(st.path),
-            tasks=len(tasks),
-            skipped=counts["skipped"],
-            ok=counts["ok"],
-            failed=counts["failed"],
-            timeout=counts["timeout"],
-            written=written,
-            seconds=time.perf_counter() - t_start,
-            scheduler=where,
-            workers=nthreads,
-            sweep_id=sweep_id,
-            out_of_time=out_of_time,
-        )
-
-    running = 0
-
-    def notify() -> None:
-        if progress is not None:
-            progress(
-                SweepProgress(
-                    total=len(tasks),
-                    skipped=counts["skipped"],
-                    done=counts["ok"],
-                    failed=counts["failed"],
-                    timeout=counts["timeout"],
-                    running=running,
-                    elapsed=time.perf_counter() - t_start,
-                )
-            )
-
-    notify()
+    tally = _Tally(family, st, tasks, pending, t_start, progress)
+    tally.notify()
     if not pending:
-        return report("nothing to do", 0, None)
-
-    import distributed
+        return tally.report("nothing to do", 0, None)
 
     own = client is None
-    cluster = None
-    if own:
-        client, cluster, where = open_client(
-            scheduler, workers, family.memory_limit, dashboard_address=dashboard_address
-        )
-    else:
-        # A client handed over from another thread may not expose its scheduler comm yet.
-        address = getattr(getattr(client, "scheduler", None), "address", None)
-        where = f"client {address or 'given by the caller'}"
+    client, cluster, where = _connect(client, scheduler, workers, family, dashboard_address)
     sweep_id = st.begin_sweep(family.name, len(tasks), where)
     try:
-        try:
-            client.wait_for_workers(1, timeout=120)
-        except TimeoutError:
-            raise BackendUnavailableError(
-                f"no Dask worker joined {where} within 120 s; start workers with "
-                "`dask worker ADDRESS`"
-            ) from None
-        nthreads = max(1, sum(client.nthreads().values()))
-        window = 2 * nthreads
-        queue = list(reversed(pending))  # pop() from the end = family order
-        in_flight: dict[Any, list[Task]] = {}
-        ac = distributed.as_completed()
-        mean_seconds: float | None = None
-        n_measured = 0
-
-        def next_size() -> int:
-            if batch_size is not None:
-                return batch_size
-            if mean_seconds is None:
-                size = FIRST_BATCH
-            else:
-                size = int(TARGET_BATCH_SECONDS / max(mean_seconds, 1e-4))
-            tail = math.ceil(len(queue) / (2 * nthreads))  # keep every thread busy to the end
-            return max(1, min(size, MAX_BATCH, tail))
-
-        def submit(batch: list[Task]) -> None:
-            nonlocal running
-            fut = client.submit(
-                run_batch,
-                [(t.target, t.spec, t.options) for t in batch],
-                family.timeout,
-                family.memory_limit,
-                key=f"neurovariety-batch-{uuid.uuid4().hex}",
-                pure=False,
-            )
-            in_flight[fut] = batch
-            running += len(batch)
-            ac.add(fut)
-
-        def fill() -> None:
-            nonlocal running
-            while queue and len(in_flight) < window:
-                size = next_size()
-                batch = [queue.pop() for _ in range(min(size, len(queue)))]
-                # a concurrent sweep may have stored some of these meanwhile
-                already = st.done_keys([t.key for t in batch], retry_failed=retry_failed)
-                if already:
-                    counts["skipped"] += len(already)
-                    batch = [t for t in batch if t.key not in already]
-                if batch:
-                    submit(batch)
-
-        fill()
-        notify()
-        for fut in ac:
-            batch = in_flight.pop(fut)
-            running -= len(batch)
-            try:
-                outcomes = fut.result()
-            except Exception as e:  # the worker died (KilledWorker) or the batch was lost
-                if len(batch) > 1:  # isolate the culprit: resubmit one task per batch
-                    for t in batch:
-                        submit([t])
-                    continue
-                outcomes = [
-                    Outcome(
-                        "failed",
-                        None,
-                        f"worker lost running this task: {type(e).__name__}: {e}",
-                        0.0,
-                    )
-                ]
-            written += st.add(
-                zip(batch, outcomes, strict=True), sweep=sweep_id, retry_failed=retry_failed
-            )
-            for o in outcomes:
-                counts[o.status] += 1
-                n_measured += 1
-                s = max(o.seconds, 1e-4)
-                mean_seconds = (
-                    s
-                    if mean_seconds is None
-                    else mean_seconds + (s - mean_seconds) / min(n_measured, 50)
-                )
-            if deadline is not None and time.perf_counter() > deadline:
-                out_of_time = True
-                client.cancel(list(in_flight))  # their tasks stay unstored: a rerun computes them
-                running = 0
-                notify()
-                break
-            fill()
-            notify()
-        result = report(where, nthreads, sweep_id)
+        nthreads = _wait_for_a_worker(client, where)
+        batches = _Batches(client, tally, nthreads, batch_size, retry_failed)
+        _drain(batches, sweep_id, deadline, retry_failed)
+        result = tally.report(where, nthreads, sweep_id)
         st.end_sweep(sweep_id, dataclasses.asdict(result))
         return result
     finally:
