@@ -130,7 +130,9 @@ def test_attention_profile_computes_what_attention_supports() -> None:
     assert rows["upper bound: hmk"].value == 6
     for name in ("strata", "degree (computed)", "equations"):
         assert rows[name].value == "skipped" and "attention" in rows[name].how
-    assert rows["identifiable up to symmetry"].value == "unknown"
+    # one orbit: a = 1 but d' = 2, so the key and value cannot be swapped (docs/attention.md)
+    assert rows["fiber size (gauge chart)"].value == 1
+    assert rows["identifiable up to symmetry"].value == "yes"
     assert "None" not in p.summary()
 
 
