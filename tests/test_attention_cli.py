@@ -102,6 +102,8 @@ def test_fiber_counts_the_swap_orbits() -> None:
     out = json.loads(r.output)
     # key ↔ value: two orbits of GL(1) × rescaling, counted exactly
     assert out["size"] == 2 and out["identifiable"] == "no" and out["certified"] is True
+    r = CliRunner().invoke(app, ["fiber", "attn t=2 d=2,1 a=1", "--method", "monodromy"])
+    assert r.exit_code == 2 and "--method exact" in r.output
 
 
 @pytest.mark.slow

@@ -22,7 +22,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from ..architectures.activations import Activation
-from ..architectures.attention import Attention
+from ..architectures.attention import Attention, unsupported
 from ..architectures.base import Architecture
 from ..architectures.cnn import CNN
 from ..architectures.conv import ConvNet
@@ -491,6 +491,10 @@ def fiber(
         reason = f"fiber dimension {fdim} exceeds the symmetry dimension {cont}"
         return uncounted(Verdict.NO, dim.certified, {"reason": reason})
     if isinstance(arch, Attention):
+        if method == "monodromy":
+            raise unsupported(
+                "monodromy fiber counts (its orbits are counted exactly: --method exact)"
+            )
         try:
             return _attention_fiber(arch, fdim, (text, order, cont), seed, time_limit, t0)
         except (NeurovarietyError, BudgetExceededError) as e:
