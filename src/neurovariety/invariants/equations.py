@@ -297,69 +297,26 @@ def equations(
                       "nothing to verify (zero ideal)", [], 0, "filling")  # fmt: skip
 
     primes = primes_below(1 << PRIME_BITS, MAX_PRIMES, seed=seed)
-    point_cache: dict[int, np.ndarray] = {}
-
-    def points(p: int, n: int) -> np.ndarray:
-        have = point_cache.get(p)
-        if have is None or have.shape[0] < n:
-            start = 0 if have is None else have.shape[0]
-            new = sample_points_mod_p(arch, n - start, p, seed=seed * 1000 + start)
-            point_cache[p] = new if have is None else np.concatenate([have, new])
-        return point_cache[p][:n]
-
+    points = _SamplePoints(arch, seed)
     mcache: dict[int, dict[tuple[int, ...], list]] = {}
     gens: list[tuple[_Piece, int]] = []  # (piece, free column) of each minimal generator
     gen_vecs: list[tuple[_Piece, np.ndarray]] = []  # over primes[0], for products
     hf: list[int] = []
     complete = 0
     used = [primes[0]]
-    all_pieces: list[_Piece] = []
     for k in range(0, max_degree + 1):
-        try:
-            pieces = _pieces(A, k, W, max_monomials)
-        except BudgetExceededError as e:
-            notes.append(f"stopped before degree {k}: {e}")
+        pieces = _degree_pieces(A, k, W, max_monomials, max_piece, notes)
+        if pieces is None:
             break
-        biggest = max(pc.monomials.shape[0] for pc in pieces)
-        if biggest > max_piece:
-            notes.append(
-                f"stopped before degree {k}: a multigraded piece has {biggest} monomials "
-                f"(limit {max_piece})"
-            )
-            break
+        nonzero = _kernels(pieces, k, used, primes, points, arch.spec)
         p0 = used[0]
-        pts = points(p0, biggest + MARGIN)
-        for pc in pieces:
-            pc.kernels[p0] = _kernel(pc, pts, p0)
-        # confirm non-empty kernels with a second prime (fresh points): nullity only drops
-        nonzero = [pc for pc in pieces if pc.kernels[p0].shape[1]]
-        if nonzero:
-            if len(used) < 2:
-                used.append(primes[len(used)])
-            p1 = used[1]
-            pts1 = points(p1, biggest + MARGIN)
-            for pc in nonzero:
-                pc.kernels[p1] = _kernel(pc, pts1, p1)
-                if pc.kernels[p1].shape[1] < pc.kernels[p0].shape[1]:
-                    raise NeurovarietyError(
-                        f"kernel dimensions disagree across primes in degree {k} of {arch.spec}; "
-                        "rerun with another seed"
-                    )
         hf.append(sum(pc.monomials.shape[0] - pc.kernels[p0].shape[1] for pc in pieces))
-        # minimize: keep the kernel vectors outside the span of products of lower generators
         for pc in nonzero if minimize else []:
-            ker = pc.kernels[p0]
-            base = _product_matrix(pc, [g for g in gen_vecs if g[0].degree < k], W, p0, mcache)
-            stacked = np.concatenate([base.T, ker], axis=1)
-            profile = column_rank_profile_mod_p(stacked, p0)
-            free = _free_columns(ker)
-            for c in profile:
-                if c >= base.shape[0]:
-                    j = c - base.shape[0]
-                    gens.append((pc, free[j]))
-                    gen_vecs.append((pc, ker[:, j]))
+            lower = [g for g in gen_vecs if g[0].degree < k]
+            for free, vec in _new_generators(pc, lower, W, p0, mcache):
+                gens.append((pc, free))
+                gen_vecs.append((pc, vec))
         complete = k
-        all_pieces.extend(nonzero)
         if dim.certified and dim.dimension == A - 1 and gens:
             break  # hypersurface: the first equation generates the ideal
 
@@ -371,9 +328,98 @@ def equations(
     if dim.certified and dim.dimension == A - 1 and len(eqs) == 1 and verified.startswith("exact"):
         generated, reason = True, "a hypersurface: its lowest-degree equation generates I(V)"
         complete = max(complete, max_degree)
-    return result(eqs, hf, complete, generated, reason, verified, used,
-                  max((v.shape[0] for v in point_cache.values()), default=0),
+    return result(eqs, hf, complete, generated, reason, verified, used, points.most(),
                   "interpolation")  # fmt: skip
+
+
+class _SamplePoints:
+    """Sample points of the network mod each prime, extended as larger pieces need more."""
+
+    def __init__(self, arch: Architecture, seed: int) -> None:
+        self.arch, self.seed = arch, seed
+        self.cache: dict[int, np.ndarray] = {}
+
+    def __call__(self, p: int, n: int) -> np.ndarray:
+        have = self.cache.get(p)
+        if have is None or have.shape[0] < n:
+            start = 0 if have is None else have.shape[0]
+            new = sample_points_mod_p(self.arch, n - start, p, seed=self.seed * 1000 + start)
+            self.cache[p] = new if have is None else np.concatenate([have, new])
+        return self.cache[p][:n]
+
+    def most(self) -> int:
+        """The largest number of points drawn mod any prime."""
+        return max((v.shape[0] for v in self.cache.values()), default=0)
+
+
+def _degree_pieces(
+    A: int, k: int, W: np.ndarray, max_monomials: int, max_piece: int, notes: list[str]
+) -> list[_Piece] | None:
+    """The multigraded pieces of degree ``k``; None (with a note) past a budget."""
+    try:
+        pieces = _pieces(A, k, W, max_monomials)
+    except BudgetExceededError as e:
+        notes.append(f"stopped before degree {k}: {e}")
+        return None
+    biggest = max(pc.monomials.shape[0] for pc in pieces)
+    if biggest > max_piece:
+        notes.append(
+            f"stopped before degree {k}: a multigraded piece has {biggest} monomials "
+            f"(limit {max_piece})"
+        )
+        return None
+    return pieces
+
+
+def _kernels(
+    pieces: list[_Piece],
+    k: int,
+    used: list[int],
+    primes: list[int],
+    points: _SamplePoints,
+    spec: str,
+) -> list[_Piece]:
+    """Each piece's kernel mod ``used[0]``; the non-empty ones, confirmed mod a second prime."""
+    biggest = max(pc.monomials.shape[0] for pc in pieces)
+    p0 = used[0]
+    pts = points(p0, biggest + MARGIN)
+    for pc in pieces:
+        pc.kernels[p0] = _kernel(pc, pts, p0)
+    # confirm non-empty kernels with a second prime (fresh points): nullity only drops
+    nonzero = [pc for pc in pieces if pc.kernels[p0].shape[1]]
+    if nonzero:
+        if len(used) < 2:
+            used.append(primes[len(used)])
+        p1 = used[1]
+        pts1 = points(p1, biggest + MARGIN)
+        for pc in nonzero:
+            pc.kernels[p1] = _kernel(pc, pts1, p1)
+            if pc.kernels[p1].shape[1] < pc.kernels[p0].shape[1]:
+                raise NeurovarietyError(
+                    f"kernel dimensions disagree across primes in degree {k} of {spec}; "
+                    "rerun with another seed"
+                )
+    return nonzero
+
+
+def _new_generators(
+    pc: _Piece,
+    lower: list[tuple[_Piece, np.ndarray]],
+    W: np.ndarray,
+    p0: int,
+    mcache: dict[int, dict[tuple[int, ...], list]],
+) -> list[tuple[int, np.ndarray]]:
+    """The kernel vectors of ``pc`` outside the span of products of the ``lower`` generators,
+    as (free column, vector mod p0): the new minimal generators in this piece."""
+    ker = pc.kernels[p0]
+    base = _product_matrix(pc, lower, W, p0, mcache)
+    stacked = np.concatenate([base.T, ker], axis=1)
+    free = _free_columns(ker)
+    return [
+        (free[c - base.shape[0]], ker[:, c - base.shape[0]])
+        for c in column_rank_profile_mod_p(stacked, p0)
+        if c >= base.shape[0]
+    ]
 
 
 def _lift_generators(

@@ -308,8 +308,55 @@ def certified_real_count(
     ...     print(True, 2, 2)
     True 2 2
     """
-    import flint
+    count, target, fiber = _exact_counts(arch, complex_count)
+    t0, cpu0 = time.monotonic(), time.process_time()
+    run = _Search(arch, loss, target, seed, t0 + time_limit, progress)
+    for round_ in range(ROUNDS):
+        if not run.round(round_):
+            break
+    if len(run.kept) > target:
+        raise NeurovarietyError(
+            f"{arch.spec}: {len(run.kept)} distinct certified regular chart points, more than "
+            f"the exact count {target} mod p for p in {complex_count.primes} (a bad prime); "
+            "rerun with another seed"
+        )
+    chosen = [run.points[i] for i in run.kept]
+    real = [p.real for p in chosen]
+    n_real, n_undecided = real.count(True), real.count(None)
+    complete = len(run.kept) == target and n_undecided == 0
+    grouped = _functions(run.C, chosen, real, count, fiber, complete)
+    return CertifiedRealCount(
+        functions=grouped.functions,
+        real_functions=grouped.real_functions,
+        real_parameter_functions=grouped.with_point,
+        real_chart_points=n_real,
+        fiber_size=fiber,
+        complete=grouped.complete,
+        chart_points=target,
+        certified=len(run.kept),
+        nonreal_chart_points=real.count(False),
+        undecided=n_undecided,
+        degenerate=sum(1 for p in run.points if p.box is not None and not p.regular),
+        found=len(run.found),
+        search=run.search,
+        primes=complex_count.primes,
+        precision=max((p.precision for p in chosen), default=PRECISIONS[0]),
+        how=grouped.how,
+        monodromy_seconds=run.mono_seconds,
+        seconds=time.monotonic() - t0,
+        cpu_seconds=time.process_time() - cpu0,
+        # A bound because the time ran out (the CLI's exit code 3), not because points were
+        # missing after a search that ended by itself.
+        out_of_time=not grouped.complete
+        and (
+            time.monotonic() > run.deadline - 0.5
+            or str(run.search.get("stop_reason", "")).startswith("time budget")
+        ),
+    )
 
+
+def _exact_counts(arch: Architecture, complex_count: ed_exact.ExactEDCount) -> tuple[int, int, int]:
+    """``(functions, chart points, fiber size)`` of the exact count; finite ones only."""
     count, target, fiber = (
         complex_count.count,
         complex_count.parameter_solutions,
@@ -320,66 +367,104 @@ def certified_real_count(
             f"{arch.spec}: the critical set is positive-dimensional; there is no number of real "
             "critical points to count"
         )
-    t0, cpu0 = time.monotonic(), time.process_time()
-    deadline = t0 + time_limit
-    G, C = _ball_system(arch, loss)
-    At = flint.acb_mat(ed_exact.saturating_matrix(len(C.polys), G.n, seed)).transpose()
-    found = np.zeros((0, G.n), complex)
-    points: list[_Point] = []
-    kept: list[int] = []
-    mono_seconds = 0.0
-    search: dict[str, Any] = {}
-    for round_ in range(ROUNDS):
-        left = deadline - time.monotonic()
+    return count, target, fiber
+
+
+class _Search:
+    """Monodromy rounds for the chart points, each new one certified as it comes (steps 1-3)."""
+
+    def __init__(
+        self,
+        arch: Architecture,
+        loss: ed_exact.LossForm,
+        target: int,
+        seed: int,
+        deadline: float,
+        progress: Callable[[SearchProgress], None] | None,
+    ) -> None:
+        import flint
+
+        self.arch, self.loss, self.target, self.seed = arch, loss, target, seed
+        self.deadline, self.progress = deadline, progress
+        self.G, self.C = _ball_system(arch, loss)
+        A = ed_exact.saturating_matrix(len(self.C.polys), self.G.n, seed)
+        self.At = flint.acb_mat(A).transpose()
+        self.found = np.zeros((0, self.G.n), complex)
+        self.points: list[_Point] = []
+        self.kept: list[int] = []  # indices of regular points in pairwise disjoint boxes
+        self.mono_seconds = 0.0
+        self.search: dict[str, Any] = {}
+
+    def round(self, round_: int) -> bool:
+        """One monodromy round and the certification of its new points; False: stop."""
+        left = self.deadline - time.monotonic()
         if left <= 0:
-            break
+            return False
         # Degenerate solutions of g the search finds count towards its target, not ours.
-        extra = len(points) - len(kept)
+        extra = len(self.points) - len(self.kept)
         t1 = time.monotonic()
-        Z, search = chart_points(
-            arch,
-            loss,
-            target + extra,
-            known=found if len(found) else None,
-            seed=seed + round_,
+        Z, self.search = chart_points(
+            self.arch,
+            self.loss,
+            self.target + extra,
+            known=self.found if len(self.found) else None,
+            seed=self.seed + round_,
             time_limit=0.7 * left,
-            progress=progress,
+            progress=self.progress,
         )
-        mono_seconds += time.monotonic() - t1
-        new = Z[len(found) :] if len(found) and np.allclose(Z[: len(found)], found) else Z
+        self.mono_seconds += time.monotonic() - t1
+        known = len(self.found)
+        new = Z[known:] if known and np.allclose(Z[:known], self.found) else Z
         if new is Z:
-            points = []
+            self.points = []
+        self._certify(Z, new)
+        self.found = Z[: len(self.points)]
+        good = [i for i, p in enumerate(self.points) if p.box is not None and p.regular]
+        boxes = [self.points[i].box for i in good]
+        self.kept = [good[j] for j in _disjoint(boxes)]  # type: ignore[arg-type]
+        return len(self.kept) < self.target and len(new) > 0
+
+    def _certify(self, Z: np.ndarray, new: np.ndarray) -> None:
         # A non-real point's conjugate gets the conjugate box: g has real coefficients, so that
         # box holds exactly one solution too (half the Krawczyk tests; 372 of the 404 case).
         nonreal: dict[int, int] = {}  # row of Z -> its point, for certified non-real points
+        points = self.points
         for i, z in enumerate(new, start=len(Z) - len(new)):
-            if time.monotonic() > deadline - 0.5:  # room to group and report within the limit
+            if time.monotonic() > self.deadline - 0.5:  # room to group and report in time
                 break
             twin = _twin(Z, nonreal, z)
-            points.append(certify_point(G, C, At, z) if twin is None else _conjugate(points[twin]))
+            if twin is None:
+                points.append(certify_point(self.G, self.C, self.At, z))
+            else:
+                points.append(_conjugate(points[twin]))
             if points[-1].real is False:
                 nonreal[i] = len(points) - 1
-        found = Z[: len(points)]
-        good = [i for i, p in enumerate(points) if p.box is not None and p.regular]
-        kept = [good[j] for j in _disjoint([points[i].box for i in good])]  # type: ignore[misc]
-        if len(kept) >= target or len(new) == 0:
-            break
-    if len(kept) > target:
-        raise NeurovarietyError(
-            f"{arch.spec}: {len(kept)} distinct certified regular chart points, more than the "
-            f"exact count {target} mod p for p in {complex_count.primes} (a bad prime); rerun "
-            "with another seed"
-        )
-    chosen = [points[i] for i in kept]
-    real = [p.real for p in chosen]
-    n_real, n_undecided = real.count(True), real.count(None)
-    complete = len(kept) == target and n_undecided == 0
-    functions, real_functions, with_point = (
-        math.ceil(len(kept) / fiber),
-        math.ceil(n_real / fiber),
-        math.ceil(n_real / fiber),
-    )
-    how = f"Krawczyk boxes of the {len(kept)} chart points (acb balls)"
+
+
+@dataclasses.dataclass(frozen=True)
+class _Grouped:
+    functions: int
+    real_functions: int
+    with_point: int  # real functions with a real parameter point
+    complete: bool
+    how: str
+
+
+def _functions(
+    C: BallPolynomials,
+    chosen: list[_Point],
+    real: list[bool | None],
+    count: int,
+    fiber: int,
+    complete: bool,
+) -> _Grouped:
+    """Chart points grouped into functions c(z) in ball arithmetic (step 5)."""
+    import flint
+
+    n_real = real.count(True)
+    functions, real_functions = math.ceil(len(chosen) / fiber), math.ceil(n_real / fiber)
+    with_point = real_functions
+    how = f"Krawczyk boxes of the {len(chosen)} chart points (acb balls)"
     if complete and fiber == 1:
         how += "; fiber 1: the real critical functions are the real chart points"
     elif complete:
@@ -395,31 +480,4 @@ def certified_real_count(
         else:
             functions, real_functions, with_point = counts[:3]
             how += f"; fiber {fiber}: grouped by function in ball arithmetic"
-    return CertifiedRealCount(
-        functions=functions,
-        real_functions=real_functions,
-        real_parameter_functions=with_point,
-        real_chart_points=n_real,
-        fiber_size=fiber,
-        complete=complete,
-        chart_points=target,
-        certified=len(kept),
-        nonreal_chart_points=real.count(False),
-        undecided=n_undecided,
-        degenerate=sum(1 for p in points if p.box is not None and not p.regular),
-        found=len(found),
-        search=search,
-        primes=complex_count.primes,
-        precision=max((p.precision for p in chosen), default=PRECISIONS[0]),
-        how=how,
-        monodromy_seconds=mono_seconds,
-        seconds=time.monotonic() - t0,
-        cpu_seconds=time.process_time() - cpu0,
-        # A bound because the time ran out (the CLI's exit code 3), not because points were
-        # missing after a search that ended by itself.
-        out_of_time=not complete
-        and (
-            time.monotonic() > deadline - 0.5
-            or str(search.get("stop_reason", "")).startswith("time budget")
-        ),
-    )
+    return _Grouped(functions, real_functions, with_point, complete, how)
