@@ -186,7 +186,7 @@ def symmetry(arch: Architecture) -> tuple[str, int | None, int]:
     The finite groups act freely on generic parameters, so the fiber size is a multiple of the
     order, equal to it exactly when the network is identifiable up to these symmetries.
     """
-    if isinstance(arch, Attention):  # no gauge chart: the orbits are not counted
+    if isinstance(arch, Attention):  # orbits are counted in its own chart (attention_geometry)
         return arch.symmetry_text, None, arch.symmetry_dim
     act = arch.activation
     if isinstance(arch, MLP):
