@@ -243,65 +243,67 @@ def _cnn_formulas(arch: CNN) -> list[ClosedFormula]:
         ("σ = c·x^r", "dim V = |k| − L + 1 for any strides"),
     )
     if isinstance(arch, LCN):
-        strides = tuple(arch.strides) + (1,)  # type: ignore[arg-type]  # the last one is moot
-        filling = formulas.lcn_is_filling(k, strides)
-        lcn = ("σ = identity",) + (
-            ("every junction stride 1: the function space is filling",)
-            if filling
-            else ("a junction stride > 1: stride-one junctions merged into one Segre factor",)
-        )
-        out.append(
-            ClosedFormula(
-                DEGREE,
-                "LCN degree",
-                formulas.lcn_degree(k, strides),
-                "Segre degree (Σ(k_i−1))!/Π(k_i−1)!, LCN arXiv:2401.16613 / KMST",
-                lcn,
-                "stride 1: the function space is filling"
-                if filling
-                else "Segre degree (KMST, strides > 1)",
-            )
-        )
-        if filling:
-            out.append(
-                ClosedFormula(
-                    GENERIC_ED_DEGREE, "filling", 1, "filling: the function space itself", lcn
-                )
-            )
-        else:
-            out.append(
-                ClosedFormula(
-                    GENERIC_ED_DEGREE,
-                    "LCN generic ED degree",
-                    formulas.lcn_ed_degree(k, strides),
-                    "generic ED degree of the Segre variety (KMST)",
-                    (*lcn, "a generic quadratic distance (DHOST Thm 5.8)"),
-                    "generic ED degree of the Segre variety (KMST, DHOST Thm 5.8)",
-                )
-            )
-        return [*out, rescalings]
+        return [*out, *_lcn_formulas(arch), rescalings]
     if act.degree < 2:
         return [*out, rescalings]
-    r = act.degree
+    return [*out, *_pcn_formulas(k, act.degree), rescalings]
+
+
+def _lcn_formulas(arch: LCN) -> list[ClosedFormula]:
+    """The Segre degree and generic ED degree of a linear convolutional network (KMST)."""
+    k = arch.filters
+    strides = tuple(arch.strides) + (1,)  # type: ignore[arg-type]  # the last one is moot
+    filling = formulas.lcn_is_filling(k, strides)
+    lcn = ("σ = identity",) + (
+        ("every junction stride 1: the function space is filling",)
+        if filling
+        else ("a junction stride > 1: stride-one junctions merged into one Segre factor",)
+    )
+    degree = ClosedFormula(
+        DEGREE,
+        "LCN degree",
+        formulas.lcn_degree(k, strides),
+        "Segre degree (Σ(k_i−1))!/Π(k_i−1)!, LCN arXiv:2401.16613 / KMST",
+        lcn,
+        "stride 1: the function space is filling"
+        if filling
+        else "Segre degree (KMST, strides > 1)",
+    )
+    if filling:
+        return [
+            degree,
+            ClosedFormula(
+                GENERIC_ED_DEGREE, "filling", 1, "filling: the function space itself", lcn
+            ),
+        ]
+    ed = ClosedFormula(
+        GENERIC_ED_DEGREE,
+        "LCN generic ED degree",
+        formulas.lcn_ed_degree(k, strides),
+        "generic ED degree of the Segre variety (KMST)",
+        (*lcn, "a generic quadratic distance (DHOST Thm 5.8)"),
+        "generic ED degree of the Segre variety (KMST, DHOST Thm 5.8)",
+    )
+    return [degree, ed]
+
+
+def _pcn_formulas(k: tuple[int, ...], r: int) -> list[ClosedFormula]:
+    """The Segre–Veronese degree and generic ED degree of a polynomial CNN, σ = c·x^r, r ≥ 2."""
     pcn = (f"σ = c·x^{r}, r ≥ 2", "any strides")
-    out.append(
-        ClosedFormula(
-            DEGREE,
-            "PCN degree",
-            formulas.pcn_degree(k, r),
-            "Segre–Veronese degree, PCN arXiv:2410.00722",
-            pcn,
-            "Segre–Veronese degree (PCN, arXiv:2410.00722)",
-        )
+    degree = ClosedFormula(
+        DEGREE,
+        "PCN degree",
+        formulas.pcn_degree(k, r),
+        "Segre–Veronese degree, PCN arXiv:2410.00722",
+        pcn,
+        "Segre–Veronese degree (PCN, arXiv:2410.00722)",
     )
-    out.append(
-        ClosedFormula(
-            GENERIC_ED_DEGREE,
-            "PCN generic ED degree",
-            formulas.pcn_ed_degree(k, r),
-            "generic ED degree of the Segre–Veronese variety (PCN)",
-            (*pcn, "a generic quadratic distance (DHOST Thm 5.8)"),
-            "critical points of the MSE for generic large data (PCN)",
-        )
+    ed = ClosedFormula(
+        GENERIC_ED_DEGREE,
+        "PCN generic ED degree",
+        formulas.pcn_ed_degree(k, r),
+        "generic ED degree of the Segre–Veronese variety (PCN)",
+        (*pcn, "a generic quadratic distance (DHOST Thm 5.8)"),
+        "critical points of the MSE for generic large data (PCN)",
     )
-    return [*out, rescalings]
+    return [degree, ed]

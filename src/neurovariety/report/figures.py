@@ -135,92 +135,117 @@ def neuromanifold_figure(
         (s, v, _stratum_points(arch, s, 300, rng)) for s, v in strata if s.reduced is not None
     ]
     zero = [(s, v) for s, v in strata if s.reduced is None]
-    norm = np.linalg.norm(cloud, axis=1, keepdims=True)
-    keep = norm[:, 0] > 1e-12
-    if A <= 3:
-        radius = rng.uniform(0.0, 1.0, size=(n_points, 1)) ** (1 / 3)
-
-        def place(c: np.ndarray, r: np.ndarray) -> np.ndarray:
-            n = np.linalg.norm(c, axis=1, keepdims=True)
-            return (c / np.where(n > 1e-12, n, 1.0)) * r
-
-        pts = place(cloud[keep], radius[keep])
-        marks = [
-            (s, v, place(m, rng.uniform(0, 1, size=(len(m), 1)) ** (1 / 3))) for s, v, m in marked
-        ]
-        labels = [c.replace("*", "·") for c in _coordinate_names(arch)]
-        how = "points f_θ at Gaussian θ, rescaled into the unit ball (M is a cone)"
-        axes_dim = A
-    else:
-        unit = cloud[keep] / norm[keep]
-        centre = unit.mean(axis=0)
-        _, _, vt = np.linalg.svd(unit - centre, full_matrices=False)
-        P = vt[:3].T
-
-        def project(c: np.ndarray) -> np.ndarray:
-            n = np.linalg.norm(c, axis=1, keepdims=True)
-            return ((c / np.where(n > 1e-12, n, 1.0)) - centre) @ P
-
-        pts = (unit - centre) @ P
-        marks = [(s, v, project(m)) for s, v, m in marked]
-        labels = ["principal direction 1", "principal direction 2", "principal direction 3"]
-        how = (
-            f"the link of the cone (unit vectors of f_θ, Gaussian θ) in R^{A}, projected on its "
-            "3 principal directions"
-        )
-        axes_dim = 3
+    view = _ball_view(arch, cloud, marked, rng) if A <= 3 else _link_view(arch, cloud, marked)
     from matplotlib.figure import Figure as MplFigure
 
     fig = MplFigure(figsize=(10.0, 4.6), layout="constrained")
-    views = [(22, -60), (10, 30)] if axes_dim == 3 else [None]
-    for k, view in enumerate(views):
-        if axes_dim == 3:
-            ax = fig.add_subplot(1, len(views), k + 1, projection="3d")
-            ax.view_init(elev=view[0], azim=view[1])  # type: ignore[index]
+    angles = [(22, -60), (10, 30)] if view.axes_dim == 3 else [None]
+    for k, angle in enumerate(angles):
+        if view.axes_dim == 3:
+            ax = fig.add_subplot(1, len(angles), k + 1, projection="3d")
+            ax.view_init(elev=angle[0], azim=angle[1])  # type: ignore[index]
             ax.computed_zorder = False  # type: ignore[attr-defined]  # singular points on top
         else:
             ax = fig.add_subplot(1, 1, 1)
-        cols = [pts[:, j] for j in range(axes_dim)]
-        ax.scatter(*cols, s=3, alpha=0.3, color="tab:blue", label="neuromanifold M")
-        seen: set[str] = set()
-        order = {"no": 0, "unknown": 1, "yes": 2}  # singular points drawn last, on top
-        for st, v, m in sorted(marks, key=lambda t: order.get(t[1], 1)):
-            label = f"stratum image, singular: {v}"
-            small = st.reduced is not None and st.reduced.n_params <= len(st.reduced.layers)
-            ax.scatter(
-                *[m[:, j] for j in range(axes_dim)],
-                s=70 if v == "yes" else (25 if small else 5),
-                marker="X" if v == "yes" else "o",
-                edgecolors="black" if v == "yes" else "none",
-                linewidths=0.5,
-                alpha=1.0 if v == "yes" else 0.8,
-                color=VERDICT_COLOURS.get(v, "black"),
-                label=None if label in seen else label,
-                zorder=3 + order.get(v, 1),
-            )
-            seen.add(label)
-        if zero and A <= 3:
-            v = zero[0][1]
-            ax.scatter(
-                *([0.0] * axes_dim),
-                s=60,
-                marker="*",
-                color=VERDICT_COLOURS.get(v, "black"),
-                label=f"zero function (strata {', '.join(s.name for s, _ in zero)}), singular: {v}",
-            )
-        ax.set_xlabel(labels[0], fontsize=8)
-        ax.set_ylabel(labels[1], fontsize=8)
-        ax.tick_params(labelsize=7)
-        if axes_dim == 3:
-            ax.set_zlabel(labels[2], fontsize=8)  # type: ignore[attr-defined]
-        if k == 0:
-            ax.legend(fontsize=7, loc="upper left", markerscale=1.5)
+        _draw_view(ax, view, zero if A <= 3 else [], legend=k == 0)
     fig.suptitle(f"Real neuromanifold of {arch.spec} (dim {dimension}, ambient {A})")
     caption = (
-        f"{how}; {len(pts)} points. Subnetwork strata images marked by their singularity "
-        "verdict (red: singular, orange: unknown, grey: smooth)."
+        f"{view.how}; {len(view.points)} points. Subnetwork strata images marked by their "
+        "singularity verdict (red: singular, orange: unknown, grey: smooth)."
     )
     return Figure("neuromanifold", _png(fig), caption)
+
+
+@dataclasses.dataclass(frozen=True)
+class _View:
+    """Plot coordinates of the cloud and of the marked strata, with axis labels."""
+
+    points: np.ndarray
+    marks: list[tuple[Stratum, str, np.ndarray]]
+    labels: list[str]
+    how: str
+    axes_dim: int
+
+
+def _unit_rows(c: np.ndarray) -> np.ndarray:
+    n = np.linalg.norm(c, axis=1, keepdims=True)
+    return c / np.where(n > 1e-12, n, 1.0)
+
+
+def _ball_view(
+    arch: Architecture,
+    cloud: np.ndarray,
+    marked: list[tuple[Stratum, str, np.ndarray]],
+    rng: np.random.Generator,
+) -> _View:
+    """Ambient dimension ≤ 3: each point on its ray, at a uniform radius in the unit ball."""
+    keep = np.linalg.norm(cloud, axis=1) > 1e-12
+    radius = rng.uniform(0.0, 1.0, size=(len(cloud), 1)) ** (1 / 3)
+    pts = _unit_rows(cloud[keep]) * radius[keep]
+    marks = [
+        (s, v, _unit_rows(m) * rng.uniform(0, 1, size=(len(m), 1)) ** (1 / 3)) for s, v, m in marked
+    ]
+    labels = [c.replace("*", "·") for c in _coordinate_names(arch)]
+    how = "points f_θ at Gaussian θ, rescaled into the unit ball (M is a cone)"
+    return _View(pts, marks, labels, how, arch.ambient_dim)
+
+
+def _link_view(
+    arch: Architecture, cloud: np.ndarray, marked: list[tuple[Stratum, str, np.ndarray]]
+) -> _View:
+    """A larger ambient space: unit vectors projected on their 3 principal directions."""
+    norm = np.linalg.norm(cloud, axis=1, keepdims=True)
+    keep = norm[:, 0] > 1e-12
+    unit = cloud[keep] / norm[keep]
+    centre = unit.mean(axis=0)
+    _, _, vt = np.linalg.svd(unit - centre, full_matrices=False)
+    P = vt[:3].T
+    marks = [(s, v, (_unit_rows(m) - centre) @ P) for s, v, m in marked]
+    labels = ["principal direction 1", "principal direction 2", "principal direction 3"]
+    how = (
+        f"the link of the cone (unit vectors of f_θ, Gaussian θ) in R^{arch.ambient_dim}, "
+        "projected on its 3 principal directions"
+    )
+    return _View((unit - centre) @ P, marks, labels, how, 3)
+
+
+def _draw_view(ax: Any, view: _View, zero: list[tuple[Stratum, str]], legend: bool) -> None:
+    """The cloud, the strata images (singular ones on top) and the zero function on ``ax``."""
+    d = view.axes_dim
+    ax.scatter(*view.points.T[:d], s=3, alpha=0.3, color="tab:blue", label="neuromanifold M")
+    seen: set[str] = set()
+    order = {"no": 0, "unknown": 1, "yes": 2}  # singular points drawn last, on top
+    for st, v, m in sorted(view.marks, key=lambda t: order.get(t[1], 1)):
+        label = f"stratum image, singular: {v}"
+        small = st.reduced is not None and st.reduced.n_params <= len(st.reduced.layers)
+        ax.scatter(
+            *m.T[:d],
+            s=70 if v == "yes" else (25 if small else 5),
+            marker="X" if v == "yes" else "o",
+            edgecolors="black" if v == "yes" else "none",
+            linewidths=0.5,
+            alpha=1.0 if v == "yes" else 0.8,
+            color=VERDICT_COLOURS.get(v, "black"),
+            label=None if label in seen else label,
+            zorder=3 + order.get(v, 1),
+        )
+        seen.add(label)
+    if zero:
+        v = zero[0][1]
+        ax.scatter(
+            *([0.0] * d),
+            s=60,
+            marker="*",
+            color=VERDICT_COLOURS.get(v, "black"),
+            label=f"zero function (strata {', '.join(s.name for s, _ in zero)}), singular: {v}",
+        )
+    ax.set_xlabel(view.labels[0], fontsize=8)
+    ax.set_ylabel(view.labels[1], fontsize=8)
+    ax.tick_params(labelsize=7)
+    if d == 3:
+        ax.set_zlabel(view.labels[2], fontsize=8)
+    if legend:
+        ax.legend(fontsize=7, loc="upper left", markerscale=1.5)
 
 
 def _coordinate_names(arch: Architecture) -> list[str]:
