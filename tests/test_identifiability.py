@@ -31,7 +31,7 @@ def test_lcn_stride_two_is_identifiable_and_slice_gives_segre_degree() -> None:
     ("spec", "size", "verdict"),
     [
         ("lcn k=3,2 s=2", 1, Verdict.YES),  # KMST: birational
-        ("lcn k=2,2", 2, Verdict.NO),  # the two linear factors can be swapped
+        ("lcn k=2,2", 2, Verdict.YES),  # the two linear factors swap: a symmetry (order 2)
         ("mlp 2-2-2-1 x^3+x^2", 4, Verdict.YES),  # 2!·2! orders of the hidden neurons
         ("mlp 2-2-1 x^4+x^2+1", 8, Verdict.YES),  # 2!·2² with sign flips (σ even)
     ],
@@ -46,7 +46,7 @@ def test_exact_fiber_counts_certify_both_ways(spec: str, size: int, verdict: Ver
 def test_stride_one_lcn_swaps_equal_factors() -> None:
     # (a0 + a1 x)(b0 + b1 x): swapping the factors is a symmetry beyond rescaling: 2 points.
     r = fiber(parse_architecture("lcn k=2,2"), seed=0, method="monodromy")
-    assert r.size == 2 and r.identifiable is Verdict.NO
+    assert r.size == r.symmetry_order == 2 and r.identifiable is Verdict.YES
 
 
 @pytest.mark.slow
@@ -92,7 +92,8 @@ def test_no_certificate_without_the_true_group() -> None:
         ("cnn k=2,2,2 s=2 x^3+x", 4),  # flip (w_1, w_2) or (w_2, w_3)
         ("cnn k=2,2,2 s=2 x^2+1", 4),  # flip w_1 or w_2
         ("cnn k=2,2,2 s=2 x^3", 1),  # rescalings, fixed by the chart
-        ("lcn k=2,2", 1),
+        ("lcn k=2,2", 2),  # convolution commutes: the two filters swap
+        ("lcn k=2,2 s=2", 1),  # w_1(x) w_2(x²): no swap across a stride
     ],
 )
 def test_symmetry_order_by_hand(spec: str, order: int) -> None:

@@ -273,7 +273,7 @@ def test_fiber_size_matches_the_oracle(spec: str, case: tuple) -> None:
 def test_affine_activation_keeps_the_lcn_factor_swap() -> None:
     # σ = x + 2, k = 2,2, s = 1: f = (w_2 ⋆ w_1)·x + 2(w_20 + w_21). The product of the two
     # linear filter polynomials also factors with the roles swapped, w_1' = w_2/μ, w_2' = μ·w_1,
-    # and μ = S(w_2)/S(w_1) (S: sum of entries) keeps the constant: a second point that no
-    # symmetry reaches (not identifiable, as the stride-1 LCN).
+    # and μ = S(w_2)/S(w_1) (S: sum of entries) keeps the constant: a second point. This swap
+    # is a rational map of θ, not the LCN's plain swap, and symmetry() does not count it.
     assert exact_fiber_size("cnn", (2, 2), (2, 1), strides=(1,)) == 2
     assert symmetry(parse_architecture("cnn k=2,2 x+2"))[1] == 1

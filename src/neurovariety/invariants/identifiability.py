@@ -169,8 +169,10 @@ def symmetry(arch: Architecture) -> tuple[str, int | None, int]:
       the constants go into the next bias); degree-1 σ = az + β: affine maps G of each hidden
       layer (with bias: Aff(d_i); without: those with G·1 = 1, which keep β·1 in place).
     - CNN/LCN, σ = c·z^r: filter rescalings (L − 1 dims), trivial in the chart (w_i0 = 1).
-      Linear σ: equal-shaped filters at stride 1 also commute (:func:`factor_orderings`); the
-      text says so, the order does not count them (as for 1D, ``lcn k=2,2``: verdict no).
+      Linear σ (LCN): the end-to-end filter is a product of the filter polynomials, so
+      equal-shaped filters at stride 1 commute — swapping them keeps f for every θ — and the
+      chart keeps one point per ordering: order :func:`factor_orderings` (``lcn k=2,2``: 2,
+      identifiable up to the swap). Nonlinear σ: σ sits between the filters, no swap.
     - Multi-channel/2D convolutions (:class:`ConvNet`): channel o of hidden layer i with input
       channel j' of layer i + 1 permuted alike leaves f fixed, and per hidden channel the
       rescalings (σ = c·z^r) or the m-th roots of unity of :func:`root_of_unity_order` (no bias:
@@ -224,7 +226,7 @@ def symmetry(arch: Architecture) -> tuple[str, int | None, int]:
         if act.is_linear:
             strides = tuple((s,) for s in arch.strides)  # type: ignore[union-attr]
             orderings = factor_orderings(tuple((k,) for k in arch.filters), strides)
-            return _linear_conv_text(orderings), 1, arch.symmetry_dim
+            return _linear_conv_text(orderings), orderings, arch.symmetry_dim
         if act.is_monomial:
             return "filter rescalings (fixed by the chart)", 1, arch.symmetry_dim
         m = root_of_unity_order(act, bias=False)
@@ -279,9 +281,8 @@ def _linear_conv_text(orderings: int) -> str:
     if orderings == 1:
         return "filter rescalings (fixed by the chart)"
     return (
-        f"filter rescalings (fixed by the chart); beyond them the {orderings} orderings of "
-        "equal-shaped filters at stride 1 (the factors of the end-to-end filter commute), "
-        "not counted in the group: a fiber of that size means identifiable up to these swaps"
+        f"filter rescalings (fixed by the chart) and the {orderings} orderings of equal-shaped "
+        "filters at stride 1 (the factors of the end-to-end filter commute)"
     )
 
 
@@ -291,8 +292,8 @@ def _conv_symmetry(arch: ConvNet) -> tuple[str, int | None, int]:
     perms = math.prod(math.factorial(c) for c in hidden)
     if act.is_linear:
         if all(c == 1 for c in hidden):
-            strides = tuple(arch.strides)  # type: ignore[arg-type]
-            return _linear_conv_text(factor_orderings(arch.filters, strides)), 1, arch.symmetry_dim
+            orderings = factor_orderings(arch.filters, tuple(arch.strides))  # type: ignore[arg-type]
+            return _linear_conv_text(orderings), orderings, arch.symmetry_dim
         return (
             "GL(c_i) mixing the channels of each hidden layer (continuous; the chart fixes "
             "only the rescalings)",
