@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import replace
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
@@ -16,9 +17,9 @@ from nag_systems import cyclic
 from neurovariety.nag import parse_system, solve
 from neurovariety.nag.endgame import EndgameOptions
 from neurovariety.nag.homotopy import parameter_homotopy, to_patch, total_degree_homotopy
-from neurovariety.nag.paths import Job, _another_route, _rerouted, execute
+from neurovariety.nag.paths import Job, _another_route, _rerouted, _valuation_probe, execute, subset
 from neurovariety.nag.result import PathStatus
-from neurovariety.nag.tracker import TrackerOptions
+from neurovariety.nag.tracker import TrackerOptions, track
 
 ROOTS = np.array([[1, 2], [2, 1], [-1, -2], [-2, -1]], complex)
 
@@ -96,6 +97,21 @@ def test_another_bend_recovers_a_parameter_homotopy():
     found = np.array([_affine(batch, i) for i in range(4)])
     for root in ROOTS:
         assert np.sum(np.max(np.abs(found - root), axis=1) < 1e-8) == 1
+
+
+def test_the_valuation_probe_reads_the_rate_of_divergence():
+    # xy = 1, x = 2 by the total-degree homotopy: with s = t·γ/(1 − t), x = 2 − s(y − 1) and
+    # s(x² − 1) + xy − 1 = 0, so u = s·y solves (2 − u)u = s + O(s²): u → 0 (the root (2, 1/2))
+    # or u → 2, y ~ 2/(γt): |x0|/|X| ~ t, valuation 1 (by hand).
+    F = parse_system("variables: x, y\nx*y - 1\nx - 2")
+    H, X0 = total_degree_homotopy(F, np.zeros(0), np.random.default_rng(0))
+    seg = track(H, X0, 1.0, 0.01)
+    job = Job(H, F, np.zeros((2, 0), complex), TrackerOptions(), EndgameOptions(), 1e30)
+    fake = SimpleNamespace(t_last=np.full(2, 0.01), last=seg.X)
+    v = _valuation_probe(job, subset(H, np.arange(2)), fake, np.arange(2), 2)
+    big = int(np.argmax(np.abs(seg.X[:, 2] / seg.X[:, 0])))
+    assert abs(v[big] - 1.0) < 0.05
+    assert not abs(v[1 - big]) > 0.02  # the finite path: |x0|/|X| tends to a constant (or nan)
 
 
 @pytest.mark.slow

@@ -18,7 +18,7 @@ from typing import Any
 import jax.numpy as jnp
 import numpy as np
 
-from .endgame import EndgameOptions, power_series_endgame
+from .endgame import EndgameOptions, EndgameResult, power_series_endgame
 from .homotopy import Homotopy, random_patch
 from .numerics import complex_gaussian
 from .points import cluster, condition_numbers
@@ -154,6 +154,10 @@ def _endgame_piece(job: Job, idx: np.ndarray, size: int, b: Batch) -> None:
     b.winding[idx] = res.winding
     b.accuracy[idx] = res.accuracy
     b.last[idx] = res.last
+    valuation = res.valuation.copy()
+    unsure = np.nonzero(res.failed & ~np.isfinite(valuation))[0]
+    if unsure.size:
+        valuation[unsure] = _valuation_probe(job, subset(sub, unsure), res, unsure, size)
     # Regular endpoints: polish with Newton at t = 0; singular ones keep the extrapolation.
     Xr, polished = newton(sub, res.X, 0.0, options=job.opts, size=size)
     regular = res.converged & (res.winding == 1) & polished
@@ -164,7 +168,7 @@ def _endgame_piece(job: Job, idx: np.ndarray, size: int, b: Batch) -> None:
     for j, i in enumerate(idx):
         x0 = abs(X[i, 0])
         big = np.linalg.norm(X[i, 1:])
-        v = res.valuation[j]
+        v = valuation[j]
         diverging = np.isfinite(v) and v > 0.02 and x0 < 0.1 * big
         if res.failed[j] and diverging:
             b.status[i] = PathStatus.AT_INFINITY  # |x0| ~ t^v, v > 0, until tracking stopped
@@ -184,6 +188,41 @@ def _endgame_piece(job: Job, idx: np.ndarray, size: int, b: Batch) -> None:
             b.status[i] = PathStatus.SINGULAR
         else:
             b.status[i] = PathStatus.SUCCESS
+
+
+#: Steps a valuation probe may take per segment (a stalled path crawls: it stops there).
+PROBE_STEPS = 1000
+
+
+def _valuation_probe(
+    job: Job, H: Homotopy, res: EndgameResult, js: np.ndarray, size: int
+) -> np.ndarray:
+    """The valuation ``v`` of ``|x0| / |X| ~ t^v`` on paths whose endgame tracking failed.
+
+    The endgame reads ``v`` from its samples on ``t_k = 0.1 · 0.3^k`` and needs three of them; a
+    path that stalls between two samples leaves two. Here two short segments from the last sample
+    (each to 0.8 times its start) give three points close together; ``v`` counts only when both
+    segments were completed and the two estimates agree to 5% (the endgame's rule). Cyclic-7's
+    total-degree homotopy has 42 such paths: ``|x0| / |X|`` falls like ``t^3.6`` (1e-7 near
+    ``t = 0.01``) until the terms of low degree in ``x0`` drop below rounding, the equations turn
+    numerically into their leading forms, which meet in a positive-dimensional set at infinity,
+    and the tracker stalls near ``t = 4e-3``.
+    """
+    opts = replace(job.opts, max_steps=PROBE_STEPS)
+    t = [np.asarray(res.t_last[js], float)]
+    X = [res.last[js]]
+    done = np.ones(js.size, bool)
+    for _ in range(2):
+        seg = track(H, X[-1], t[-1], 0.8 * t[-1], options=opts, deadline=job.deadline, size=size)
+        done &= seg.status == TrackStatus.DONE
+        t.append(np.asarray(seg.t, float))
+        X.append(seg.X)
+    h = [np.abs(Y[:, 0]) / np.maximum(np.linalg.norm(Y, axis=1), 1e-300) for Y in X]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        v1 = np.log(h[1] / h[0]) / np.log(t[1] / t[0])
+        v2 = np.log(h[2] / h[1]) / np.log(t[2] / t[1])
+    stable = done & np.isfinite(v1) & np.isfinite(v2) & (np.abs(v1 - v2) <= 0.05 * np.abs(v2))
+    return np.where(stable, v2, np.nan)
 
 
 def _track_reason(code: int, t: float, deadline: float) -> str:
