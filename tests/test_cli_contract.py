@@ -501,6 +501,58 @@ def test_exit_code_3_when_the_time_limit_stops_a_command_without_one() -> None:
     assert "time limit of 1e-06 s was reached" in res.stderr
 
 
+def _zero_seconds_runs(cases: dict[str, list[str]]) -> dict[str, tuple[int, float, str]]:
+    out = {}
+    for name, args in cases.items():
+        t0 = time.perf_counter()
+        res = runner.invoke(app, [*args, "--time-limit", "0", "-q"])
+        out[name] = (res.exit_code, time.perf_counter() - t0, res.output[-1000:])
+    return out
+
+
+def test_time_limit_zero_is_zero_seconds_for_every_command(tmp_path: Path) -> None:
+    # one rule (README, each --time-limit help): 0 stops at the first check with exit code 3,
+    # never "no limit"; the alarm of a command that checks nothing itself rings at once
+    runs = _zero_seconds_runs(_quick_cases(tmp_path))
+    assert {n: r for n, r in runs.items() if r[0] != 3} == {}
+    # stopped at a check, not run to the end: no run takes the alarm's grace (10 s)
+    assert {n: r[1] for n, r in runs.items() if r[1] > 8.0} == {}
+
+
+@pytest.mark.slow
+def test_time_limit_zero_on_the_long_commands(tmp_path: Path) -> None:
+    runs = _zero_seconds_runs(_slow_cases(tmp_path))
+    assert {n: r for n, r in runs.items() if r[0] != 3} == {}
+
+
+def test_time_limit_zero_where_no_check_is_made() -> None:
+    # strata --count is a closed form: it makes no check, so it prints the whole count, exit 0
+    # (exit 3 promises a partial result); the listing stops at its first check
+    res = runner.invoke(app, ["strata", SPEC, "--count", "--time-limit", "0", "--json", "-q"])
+    assert res.exit_code == 0 and json.loads(res.stdout)["count"] > 0
+    res = runner.invoke(app, ["strata", SPEC, "--time-limit", "0", "--json", "-q"])
+    out = json.loads(res.stdout)
+    assert res.exit_code == 3 and out["listed"] == 0 and out["out_of_time"] is True
+
+
+def test_the_singular_locus_keeps_the_time_limit() -> None:
+    # --locus used to ignore --time-limit; it is checked between the steps now
+    for limit, where in (("0", "before the equations of V"), ("1e-9", "of V")):
+        res = runner.invoke(app, ["singular", SPEC, "--locus", "--time-limit", limit])
+        assert res.exit_code == 3, res.output[-2000:]
+        assert res.stdout == ""  # a part of the locus proves nothing: no result
+        assert f"reached the time limit of {float(limit):g} s" in res.stderr
+        assert where in res.stderr
+    from neurovariety import parse_architecture
+    from neurovariety.errors import BudgetExceededError, NeurovarietyError
+    from neurovariety.invariants.singular_locus import singular_locus
+
+    with pytest.raises(BudgetExceededError):
+        singular_locus(parse_architecture(SPEC), seconds=0)
+    with pytest.raises(NeurovarietyError, match="seconds"):
+        singular_locus(parse_architecture(SPEC), seconds=-1.0)
+
+
 def test_exit_code_3_when_a_budget_refuses_the_work() -> None:
     # a witness set given 1 ms: the degree's own deadline refuses to go on (no result)
     res = runner.invoke(app, ["degree", SPEC, "--method", "witness", "--time-limit", "0.001"])

@@ -200,6 +200,13 @@ def _limit_message(seconds: float) -> str:
     )
 
 
+def stop_at_zero_seconds(limit: float | None) -> None:
+    """``--time-limit 0`` is zero seconds: for a computation whose own limit must be positive,
+    the first check comes before it starts (exit code 3, nothing to print)."""
+    if limit is not None and limit <= 0:
+        raise BudgetExceededError(_limit_message(limit))
+
+
 @contextmanager
 def _alarm(seconds: float | None) -> Iterator[None]:
     """Raise :class:`_TimeUp` in the main thread after ``seconds`` (POSIX; else no alarm).
@@ -207,7 +214,7 @@ def _alarm(seconds: float | None) -> Iterator[None]:
     The previous SIGALRM handler and timer (e.g. a test runner's) are restored afterwards.
     """
     usable = hasattr(signal, "setitimer") and threading.current_thread() is threading.main_thread()
-    if not seconds or not usable:
+    if seconds is None or not usable:
         yield
         return
 
@@ -295,7 +302,7 @@ def clean_errors(
             limit = kwargs.get("time_limit") if declares_limit else kwargs.pop("time_limit", None)
             _run = _Run(command=_command_name(ctx), arguments=dict(kwargs), quiet=quiet)
             alarm = None
-            if limit:
+            if limit is not None:  # 0 is zero seconds, never "no limit"
                 alarm = limit + max(_GRACE[0], _GRACE[1] * limit) if declares_limit else limit
             try:
                 with ExitStack() as stack:

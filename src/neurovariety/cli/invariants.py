@@ -32,6 +32,7 @@ from .contract import (
     print_json,
     report_limit,
     status,
+    stop_at_zero_seconds,
 )
 from .options import (
     DegreeMethod,
@@ -79,13 +80,14 @@ def dim_command(
     from ..resources import parse_bytes
 
     arch = parse_spec(spec)
+    stop_at_zero_seconds(time_limit)
     result = dimension(
         arch,
         method=method.value,
         primes=primes,
         seed=seed,
         max_memory=None if max_memory is None else parse_bytes(max_memory),
-        time_limit=time_limit or None,
+        time_limit=time_limit,
     )
     emit(result, as_json)
 
@@ -131,12 +133,15 @@ def profile_command(
         raise NeurovarietyError("--atlas is drawn in the HTML report: add --report DIR")
     if atlas is not None and not atlas.is_file():
         raise NeurovarietyError(f"--atlas {str(atlas)!r}: no such file; give a sweep store")
-    if time_limit:
+    asked = budget
+    if time_limit is not None:
         budget = min(budget, time_limit)
     t0 = time.perf_counter()
     with status(f"profile {arch.spec}"):
         prof = profile(arch, seed=seed, budget=budget / 2 if report is not None else budget)
     seconds = time.perf_counter() - t0
+    if _profile_cut(prof.rows, time_limit, asked, seconds):
+        report_limit({"out_of_time": True})
     written = None
     if report is not None:
         from ..report import build_report
@@ -167,6 +172,15 @@ def profile_command(
     console.print(table)
     if written is not None:
         console.print(f"report written to {written.path}", highlight=False)
+
+
+def _profile_cut(rows: list[Any], time_limit: float | None, budget: float, seconds: float) -> bool:
+    """Whether --time-limit cut the profile short: it ran past the limit, or a row was skipped
+    under a budget that the limit lowered."""
+    if time_limit is None:
+        return False
+    lowered = time_limit < budget and any(r.value == "skipped" for r in rows)
+    return lowered or seconds >= time_limit
 
 
 @clean_errors
@@ -289,7 +303,7 @@ def singular_command(
             raise NeurovarietyError("--locus covers every stratum; drop --stratum")
         from ..invariants.singular_locus import singular_locus
 
-        emit(singular_locus(arch, seed=seed), as_json)
+        emit(singular_locus(arch, seed=seed, seconds=time_limit), as_json)
         return
     if stratum is not None:
         results = [singular(arch, parse_stratum(arch, stratum), seed=seed)]
@@ -400,6 +414,7 @@ def degree_command(
     from ..invariants.degree import degree
 
     arch = parse_spec(spec)
+    stop_at_zero_seconds(time_limit)
     with status(f"degree {arch.spec} ({method.value})"):
         result = degree(
             arch,

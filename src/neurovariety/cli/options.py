@@ -31,9 +31,13 @@ def json_option(help: str = "print the result as JSON") -> Any:
     return typer.Option("--json", help=help)
 
 
+#: What --time-limit 0 does, the same for every command (README's exit codes).
+ZERO_SECONDS_HELP = "; 0 is zero seconds: stop at the first check, print what is there, exit 3"
+
+
 def time_limit_option(help: str) -> Any:
-    """``--time-limit SECONDS``: a finite number ≥ 0."""
-    return typer.Option("--time-limit", callback=check_seconds, help=help)
+    """``--time-limit SECONDS``: a finite number ≥ 0 (0 is zero seconds, never "no limit")."""
+    return typer.Option("--time-limit", callback=check_seconds, help=help + ZERO_SECONDS_HELP)
 
 
 def output_file_option(*names: str, help: str) -> Any:

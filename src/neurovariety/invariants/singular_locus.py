@@ -302,12 +302,17 @@ def _ideal(arch: Architecture, seed: int) -> tuple[EquationsResult, bool, str]:
     return eqs, False, how
 
 
-def singular_locus(arch: Architecture, *, seed: int = 0, primes: int = 2) -> SingularLocusResult:
+def singular_locus(
+    arch: Architecture, *, seed: int = 0, primes: int = 2, seconds: float | None = None
+) -> SingularLocusResult:
     """Sing V by the Jacobian criterion, split into components matched to subnetwork strata.
 
     Exact for hypersurfaces with a proven generator (``equations(arch).generated``) and for
     filling V (then empty); a superset of Sing V for varieties whose equations are complete
     through degree deg V (components certified singular by the tangent-span test say so).
+    ``seconds``: checked between the steps (equations, decomposition, each component); past it
+    a BudgetExceededError says how far it got (a part of the locus proves nothing; 0 stops at
+    the first check).
 
     >>> from neurovariety import parse_architecture
     >>> from neurovariety.invariants.exact_counts import available
@@ -319,6 +324,8 @@ def singular_locus(arch: Architecture, *, seed: int = 0, primes: int = 2) -> Sin
     t0 = time.perf_counter()
     if not isinstance(primes, int) or primes < 1:
         raise NeurovarietyError(f"primes={primes!r}: give at least 1 prime (2 or more to agree)")
+    clock = _Clock(arch.spec, seconds)
+    clock.check("before the equations of V")
     eqs, exact, how = _ideal(arch, seed)
     n = eqs.n_coordinates
     ps = primes_below(1 << PRIME_BITS, primes, seed=seed + 31)
@@ -345,6 +352,7 @@ def singular_locus(arch: Architecture, *, seed: int = 0, primes: int = 2) -> Sin
             "use `neurovariety singular SPEC` (the strata) instead"
         )
     syms = coordinate_symbols(n)
+    clock.check("after the equations of V, before the decomposition")
     jacobian = jacobian_ideal(eqs, syms)
     pieces = decompose(jacobian, syms)
     images = _images(arch, image_prime, seed)
@@ -353,9 +361,10 @@ def singular_locus(arch: Architecture, *, seed: int = 0, primes: int = 2) -> Sin
         for pt in img.points:
             if not _vanishes(on_v, pt, image_prime):
                 raise InternalError(f"a point of {img.reduced.spec} is not on {arch.spec}")
-    components = []
+    components: list[LocusComponent] = []
     stratum_verdicts: dict[str, str] = {}
     for G in pieces:
+        clock.check(f"with {len(components)} of {len(pieces)} components decided")
         component, inside = _component(arch, G, n, images, exact, ps, image_prime, seed)
         components.append(component)
         for img in inside:
@@ -379,6 +388,24 @@ def singular_locus(arch: Architecture, *, seed: int = 0, primes: int = 2) -> Sin
         proven=proven,
         seconds=time.perf_counter() - t0,
     )
+
+
+class _Clock:
+    """The deadline of :func:`singular_locus`, checked between its steps."""
+
+    def __init__(self, spec: str, seconds: float | None) -> None:
+        if seconds is not None and not seconds >= 0:
+            raise NeurovarietyError(f"seconds={seconds!r}: give a number of seconds ≥ 0 (or None)")
+        self.spec, self.seconds = spec, seconds
+        self.deadline = None if seconds is None else time.monotonic() + seconds
+
+    def check(self, where: str) -> None:
+        if self.deadline is not None and time.monotonic() >= self.deadline:
+            raise BudgetExceededError(
+                f"{self.spec}: the singular locus reached the time limit of {self.seconds:g} s "
+                f"{where}; raise --time-limit, or use `neurovariety singular SPEC` (the strata, "
+                "which print what they decide in time)"
+            )
 
 
 def _how_texts(
