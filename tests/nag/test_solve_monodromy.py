@@ -75,6 +75,13 @@ def test_monodromy_refuses_what_it_cannot_do():
         solve(H, method="monodromy")
 
 
+def test_a_search_cut_by_the_time_budget_says_so():
+    # cyclic-5 has 70 solutions: three seconds (compilation included) are far too few
+    r = solve(parse_system(cyclic(5)), method="monodromy", seed=0, time_limit=3)
+    assert r.out_of_time and r.nsolutions < 70 and "partial" in r.summary()
+    assert r.to_dict()["out_of_time"] is True  # the CLI's exit code 3 reads this key
+
+
 @pytest.mark.slow
 def test_cyclic5_with_random_coefficients_has_70_like_the_homotopy():
     F = parse_system(cyclic(5))

@@ -171,6 +171,8 @@ class SolveResult(Result):
     parameters: tuple[complex, ...] = ()
     #: Krawczyk verdicts of :meth:`solutions` (``replace(r, certification=certify(F, r))``).
     certification: CertificationResult | None = field(default=None, repr=False)
+    #: The time budget cut the solve short (a monodromy search stopped by it: solutions missing).
+    out_of_time: bool = False
 
     # ---- ledger
     @property
@@ -273,6 +275,8 @@ class SolveResult(Result):
             out.append(
                 f"{certified} of them certified regular (Krawczyk boxes, where endpoints met)"
             )
+        if self.out_of_time:
+            out.append("partial: the time budget ran out before the search for solutions ended")
         if self.certification is not None:
             out += self.certification.bullets()
         if self.retried:
@@ -308,6 +312,8 @@ class SolveResult(Result):
                 for c in self.components
             ],
         }
+        if self.out_of_time:
+            out["out_of_time"] = True
         if cert is not None:
             out["certified_real"] = cert.n_certified_real
             out["certified_distinct"] = cert.n_distinct

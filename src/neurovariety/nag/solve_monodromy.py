@@ -153,6 +153,7 @@ def solve_monodromy(
         system=repr(system),
         start_system="monodromy",
         root_count=mono.nsolutions,
+        out_of_time=mono.out_of_time,
         # the coefficients of the family are not the system's parameters (it has none)
         parameters=result.parameters if family is system else (),
     )
