@@ -533,6 +533,9 @@ def test_time_limit_zero_where_no_check_is_made() -> None:
     res = runner.invoke(app, ["strata", SPEC, "--time-limit", "0", "--json", "-q"])
     out = json.loads(res.stdout)
     assert res.exit_code == 3 and out["listed"] == 0 and out["out_of_time"] is True
+    # attention's loci check no clock of their own: the check comes before them
+    res = runner.invoke(app, ["singular", "attn t=2 d=2 a=1", "--time-limit", "0", "-q"])
+    assert res.exit_code == 3 and res.stdout == ""
 
 
 def test_the_singular_locus_keeps_the_time_limit() -> None:

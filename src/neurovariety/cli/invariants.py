@@ -296,6 +296,7 @@ def singular_command(
     if arch.kind == "attn" and stratum is None and not locus:  # one layer: HMK's loci
         from ..invariants.attention_geometry import attention_geometry
 
+        stop_at_zero_seconds(time_limit)  # it checks no clock: the first check is before it
         emit(attention_geometry(arch, seed=seed), as_json)
         return
     if locus:
