@@ -223,9 +223,15 @@ def _monomials(E: jax.Array, X: jax.Array, max_degree: int) -> tuple[jax.Array, 
 @functools.cache
 def _polyhedral_fn(n_equations: int, max_degree: int) -> HomotopyFn:
     def fn(data: Any, pdata: Any, X: jax.Array, t: jax.Array):
-        # Stage 1 runs s = 1 - t from 0 (binomial start system) to 1 (random-coefficient system).
-        s = jnp.maximum(1.0 - jnp.real(t), 0.0)
+        # Stage 1 runs s from 0 (binomial start system) to 1 (random-coefficient system) as
+        # s = 1 - t^m, m = 1 + log10(largest power): a term of power e turns on where
+        # e t^m ~ 1, so all have by t = 0.1, where the endgame starts. With s = 1 - t a power
+        # of 3000 (cyclic-7) turned on below t = 1e-3: past the 60 iterations of the direct
+        # finish, and the endgame (64 lanes) ran for a few such paths.
         e = pdata["e"]
+        m = 1.0 + jnp.log10(jnp.maximum(jnp.max(e), 1.0))
+        tr = jnp.clip(jnp.real(t), 0.0, 1.0)
+        s, ds = 1.0 - tr**m, -m * tr ** (m - 1.0)
         w = jnp.where(e > 0, s**e, 1.0)
         dw = jnp.where(e > 0, e * s ** jnp.where(e > 0, e - 1, 0.0), 0.0)
         x, dx = _monomials(data["E"], X, max_degree)
@@ -233,7 +239,7 @@ def _polyhedral_fn(n_equations: int, max_degree: int) -> HomotopyFn:
         M = data["M"]
         H = jnp.concatenate([M @ (mono * w), (data["a"] @ X - 1)[None]])
         Hx = jnp.concatenate([M @ (dmono * w[:, None]), data["a"][None, :]])
-        Ht = jnp.concatenate([-(M @ (mono * dw)), jnp.zeros(1, X.dtype)])
+        Ht = jnp.concatenate([ds * (M @ (mono * dw)), jnp.zeros(1, X.dtype)])
         return H, Hx, Ht
 
     return fn
@@ -287,8 +293,9 @@ def polyhedral_homotopy(
     the lowest power): the cell's two terms per equation have ``e = 0``, so at ``s = 0`` it is the
     cell's binomial system, and at ``s = 1`` it is the random-coefficient system itself (``y = x``).
     ``powers`` holds each path's ``e`` (``(B, terms)``, scaled so the smallest positive is 1);
-    tracker time is ``t = 1 - s``. Terms are homogenized (``exponents`` start with the power of
-    ``x0``) and paths lie on the patch ``a . X = 1``. Returns the homotopy and the start points.
+    tracker time is ``t = (1 - s)^(1/m)`` (see ``_polyhedral_fn``). Terms are homogenized
+    (``exponents`` start with the power of ``x0``) and paths lie on the patch ``a . X = 1``.
+    Returns the homotopy and the start points.
     """
     n = int(equation.max()) + 1
     M = np.zeros((n, len(equation)))

@@ -539,8 +539,11 @@ def track(
             width = bucket(keep.size)  # powers of two: compiled once, reused by later solves
             state = TrackState(*(_take(v, keep, width) for v in state))
             pdata = {k: _take(v, keep, width) if np.ndim(v) >= 2 else v for k, v in pdata.items()}
-            # padded lanes repeat a moving path: mark them done so they cost nothing extra
-            state = state._replace(status=state.status.at[keep.size :].set(TrackStatus.DONE))
+            # padded lanes repeat a moving path: mark them done so they cost nothing extra (in
+            # numpy: a jax .at[k:].set compiles a scatter for every new k, 0.7 s of a warm solve)
+            status = np.array(state.status)
+            status[keep.size :] = TrackStatus.DONE
+            state = state._replace(status=jnp.asarray(status))
             lanes = lanes[keep]
     _write_back(out, state, lanes)
     return Segment(
