@@ -521,8 +521,15 @@ def test_time_limit_zero_is_zero_seconds_for_every_command(tmp_path: Path) -> No
 
 @pytest.mark.slow
 def test_time_limit_zero_on_the_long_commands(tmp_path: Path) -> None:
-    runs = _zero_seconds_runs(_slow_cases(tmp_path))
+    cases = _slow_cases(tmp_path)
+    # a sweep checks its clock as each batch ends: with two tasks, one is left at that check
+    cases["sweep"] += ["--spec", "mlp 2-1-1 x^2"]
+    runs = _zero_seconds_runs(cases)
     assert {n: r for n, r in runs.items() if r[0] != 3} == {}
+    # with one task, the first check finds the sweep done: complete, not partial
+    (tmp_path / "one").mkdir()
+    one = _zero_seconds_runs({"sweep": _slow_cases(tmp_path / "one")["sweep"]})
+    assert one["sweep"][0] == 0, one
 
 
 def test_time_limit_zero_where_no_check_is_made() -> None:

@@ -425,7 +425,8 @@ def _drain(batches: _Batches, sweep_id: int, deadline: float | None, retry_faile
             zip(batch, outcomes, strict=True), sweep=sweep_id, retry_failed=retry_failed
         )
         batches.measure(outcomes)
-        if deadline is not None and time.perf_counter() > deadline:
+        left = batches.queue or batches.in_flight  # a sweep that is done is not partial
+        if left and deadline is not None and time.perf_counter() > deadline:
             tally.out_of_time = True
             batches.cancel()
             tally.notify()
