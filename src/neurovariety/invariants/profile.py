@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..architectures.attention import Attention
 from ..architectures.base import Architecture
@@ -13,10 +13,13 @@ from ..architectures.conv import ConvNet
 from ..architectures.mlp import MLP
 from ..errors import NeurovarietyError
 from ..parametrization.coordinates import coordinates
-from ..results import Result, Verdict
+from ..results import Result, Verdict, plural
 from .dimension import DimensionResult, dimension, upper_bounds
 from .formula_choice import DEGREE, closed_formula, closed_formulas
 from .singularities import SingularityResult
+
+if TYPE_CHECKING:
+    from .attention_geometry import AttentionGeometryResult
 
 MAX_PROFILE_STRATA = 12
 
@@ -43,6 +46,8 @@ class ProfileResult(Result):
     rows: list[ProfileRow]
     dimension: DimensionResult
     strata: list[SingularityResult] = dataclasses.field(default_factory=list)
+    #: one layer of attention: its singular and boundary points (None elsewhere)
+    geometry: AttentionGeometryResult | None = None
 
     def title(self) -> str:
         return f"Profile  {self.architecture}"
@@ -81,11 +86,25 @@ def _shape_how(arch: Architecture) -> str:
 
 
 def _ambient_how(arch: Architecture) -> str:
+    """How the ambient dimension is counted.
+
+    >>> from neurovariety import parse_architecture
+    >>> _ambient_how(parse_architecture("attn t=2 d=2 a=1"))
+    'span of the image: d_1·d_0·d_0(d_0+1)/2 coefficients of cubic forms in X (HMK)'
+    >>> _ambient_how(parse_architecture("attn t=2 d=2 a=1,1"))
+    'd_L forms of degree 9 in the t·d_0 entries of X (a superset of the span of the image)'
+    """
     if isinstance(arch, Attention):
-        # each output entry is a form of degree 3^L in the entries of X
+        # a layer is cubic in its input (X Qᵀ K Xᵀ X Vᵀ), so L layers give forms of degree 3^L;
+        # total_degree counts θ too and is not the degree in X
+        if arch.ambient_is_span and arch.tokens >= 2:
+            return "span of the image: d_1·d_0·d_0(d_0+1)/2 coefficients of cubic forms in X (HMK)"
         if arch.ambient_is_span:
-            return f"span of the image in the forms of degree {arch.total_degree}"
-        return f"forms of degree {arch.total_degree} (a superset of the span of the image)"
+            return "span of the image: d_1 cubic forms in the d_0 entries of the one token"
+        return (
+            f"d_L forms of degree {3**arch.depth} in the t·d_0 entries of X "
+            "(a superset of the span of the image)"
+        )
     return f"reachable monomials of degrees {sorted(arch.output_degrees)}"
 
 
@@ -94,12 +113,13 @@ ATTENTION_SKIPPED = (
     (
         "strata",
         "not available for attention yet: subnetwork strata are defined on a stack of linear "
-        "layers and σ, and attention multiplies its input with itself",
+        "layers and σ, and attention multiplies its input with itself (one layer's singular "
+        "and boundary points are their own rows)",
     ),
     (
         "degree (computed)",
-        "not available for attention yet: no gauge chart or coordinates to interpolate or count "
-        "in (dim, fiber dimension and the bounds above are what attention supports)",
+        "not available for attention yet: the degree interpolates or counts on the coordinates "
+        "of a Layer stack; attention's gauge chart counts only the orbits of the fiber",
     ),
     (
         "equations",
@@ -116,6 +136,12 @@ DEFAULT_BUDGET = 60.0
 # COUNT_SECONDS per solution at n = 5, times COUNT_GROWTH per further variable.
 COUNT_SECONDS = 0.02
 COUNT_GROWTH = 2.2
+# The orbit count of one attention layer grows far slower (its equations are linear in each of
+# Q, K and V): 0.03 s at n = 6, 0.8-1.4 s at n = 27, 2.6 s at n = 40, 14 s at
+# n = 62 (attn t=3 d=6 a=3): about ATTENTION_SECONDS·(n/ATTENTION_SIZE)^4. Deeper stacks follow
+# count_seconds (attn t=2 d=2 a=1,1: 1.3 s, n = 8; attn t=2 d=3,2,2 a=1,1: 18 s, n = 12).
+ATTENTION_SECONDS = 2.6
+ATTENTION_SIZE = 40
 COUNT_START = 0.5  # msolve processes, the dimension and the expansion of the coordinates
 MONODROMY_START = 10.0  # compiling the tracker and finding a start pair, without msolve
 #: A dense elimination on n monomials took 25 s at n = 6000 (``mlp 2-3-2-3-4 x^2``), as n³.
@@ -186,9 +212,12 @@ def profile(arch: Architecture, *, seed: int = 0, budget: float = DEFAULT_BUDGET
         rows.append(ProfileRow(f"upper bound: {b.name}", b.value, b.source))
     rows += _formula_rows(arch)
     verdicts: list[SingularityResult] = []
+    geometry = None
     if isinstance(arch, Attention):
         # its own parametrization, not a Layer stack: these commands are written for the latter
         rows += [ProfileRow(name, "skipped", why) for name, why in ATTENTION_SKIPPED]
+        geometry_rows, geometry = _attention_geometry_rows(arch, seed)
+        rows += geometry_rows
     else:
         strata_rows, verdicts = _strata_rows(arch, dim, seed)
         rows += strata_rows
@@ -196,8 +225,43 @@ def profile(arch: Architecture, *, seed: int = 0, budget: float = DEFAULT_BUDGET
     if not isinstance(arch, Attention):
         rows += _degree_rows(arch, dim, seed, budget)
     return ProfileResult(
-        architecture=arch.spec, rows=_compare(arch, dim, rows), dimension=dim, strata=verdicts
+        architecture=arch.spec,
+        rows=_compare(arch, dim, rows),
+        dimension=dim,
+        strata=verdicts,
+        geometry=geometry,
     )
+
+
+def _attention_geometry_rows(
+    arch: Attention, seed: int
+) -> tuple[list[ProfileRow], AttentionGeometryResult | None]:
+    """One layer's singular and boundary points (:func:`~.attention_geometry.attention_geometry`).
+
+    No budget: its exact ranks are of the size of the dimension's (the Jacobian at as many
+    sequences), a few times over. Deeper stacks and t = 1 are skipped with the reason.
+    """
+    from .attention_geometry import attention_geometry
+
+    names = ("singular points (one layer)", "boundary points (one layer)")
+    if arch.depth > 1 or arch.tokens < 2:
+        why = (
+            f"derived for one layer only, and this stack has {arch.depth} (HMK arXiv:2408.17221 "
+            "characterise one layer; a composition's singular points are not derived)"
+            if arch.depth > 1
+            else "derived for t ≥ 2 tokens (with t = 1 only the symmetric part of A enters)"
+        )
+        return [ProfileRow(name, "skipped", why) for name in names], None
+    r = attention_geometry(arch, seed=seed)
+    smooth = [c.name for c in r.loci if c.verdict == "smooth"]
+    checked = (
+        f"exact ranks mod {r.primes[0]} at integer witness points, {r.certainty.value}; "
+        f"smooth elsewhere (checked at: {', '.join(smooth)})"
+    )
+    return [
+        ProfileRow(names[0], "; ".join(r.singular) or "none", checked),
+        ProfileRow(names[1], "none", f"{r.boundary} (proven)"),
+    ], r
 
 
 def _compare(arch: Architecture, dim: DimensionResult, rows: list[ProfileRow]) -> list[ProfileRow]:
@@ -323,11 +387,32 @@ def fiber_cost(arch: Architecture, dim: DimensionResult) -> tuple[float, str]:
     if dim.fiber_dimension > cont:
         return 0.0, "fiber dimension above the symmetry dimension"
     if isinstance(arch, Attention):
-        return 0.0, "no gauge chart: the orbits are not counted"
+        return _attention_fiber_cost(arch, dim.dimension)
     seconds = count_seconds(dim.dimension, order or 1)
     if available():
         return seconds, f"an exact count of ≥ {order or 1} points in {dim.dimension} variables"
     return MONODROMY_START + seconds, f"monodromy on {dim.dimension} variables"
+
+
+def _attention_fiber_cost(arch: Attention, n: int) -> tuple[float, str]:
+    """The orbit count in attention's gauge chart (n = dim M variables, attention_geometry).
+
+    >>> from neurovariety import parse_architecture
+    >>> s, what = _attention_fiber_cost(parse_architecture("attn t=3 d=6 a=3"), 62)
+    >>> round(s), what                                     # measured 14 s
+    (16, 'an exact count of ≥ 1 orbit in 62 chart variables (msolve)')
+    """
+    from .attention_geometry import expected_orbits
+    from .exact_counts import available
+
+    if not available():
+        return 0.0, "msolve is not installed: the orbits are not counted"
+    orbits = expected_orbits(arch)
+    if arch.depth == 1:
+        seconds = COUNT_START + ATTENTION_SECONDS * (n / ATTENTION_SIZE) ** 4
+    else:
+        seconds = count_seconds(n, orbits)
+    return seconds, f"an exact count of ≥ {plural(orbits, 'orbit')} in {n} chart variables (msolve)"
 
 
 def _fiber_rows(

@@ -216,6 +216,9 @@ def _summary(arch: Architecture, prof: ProfileResult) -> str:
         f"generic fiber dimension {d.fiber_dimension}; symmetry dimension {arch.symmetry_dim}",
         f"{len(prof.strata)} subnetwork strata tested: {verdicts}",
     ]
+    if prof.geometry is not None:
+        singular = "; ".join(prof.geometry.singular) or "none"
+        items[-1] = f"one layer of attention: singular at {singular}; no boundary points"
     return "<ul>" + "".join(f"<li>{H.esc(i)}</li>" for i in items) + "</ul>"
 
 
@@ -229,7 +232,24 @@ def _profile(prof: ProfileResult) -> str:
     )
 
 
+def _attention_loci(prof: ProfileResult) -> str:
+    """One attention layer's loci, each verdict with its exact rank at a witness point."""
+    g = prof.geometry
+    assert g is not None
+    rows: list[list[Any]] = [[c.name, c.verdict, c.reason, c.rank] for c in g.loci]
+    rows.append(["boundary points", "none (M is closed)", g.boundary, "—"])
+    table = H.table(["locus", "verdict", "why", "exact rank mod p"], rows, ["", "", "", "value"])
+    note = (
+        f"dim M = {g.dimension}; ranks mod {g.primes[0]} at integer witness points ("
+        f"{g.certainty}): the span of curve velocities above dim M proves a point singular, "
+        "the Jacobian rank equal to dim M proves it smooth"
+    )
+    return f"<p>{H.esc(note)}</p>{table}"
+
+
 def _strata(prof: ProfileResult) -> str:
+    if prof.geometry is not None:
+        return _attention_loci(prof)
     if not prof.strata:
         return _none("no subnetwork strata were tested (see Skipped)")
     rows = []
