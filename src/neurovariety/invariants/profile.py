@@ -90,7 +90,7 @@ def _ambient_how(arch: Architecture) -> str:
 
     >>> from neurovariety import parse_architecture
     >>> _ambient_how(parse_architecture("attn t=2 d=2 a=1"))
-    'span of the image: d_1·d_0·d_0(d_0+1)/2 coefficients of cubic forms in X (HMK)'
+    'span of the image: d_1·d_0·d_0(d_0+1)/2 coefficients of cubic forms in X'
     >>> _ambient_how(parse_architecture("attn t=2 d=2 a=1,1"))
     'd_L forms of degree 9 in the t·d_0 entries of X (a superset of the span of the image)'
     """
@@ -98,11 +98,11 @@ def _ambient_how(arch: Architecture) -> str:
         # a layer is cubic in its input (X Qᵀ K Xᵀ X Vᵀ), so L layers give forms of degree 3^L;
         # total_degree counts θ too and is not the degree in X
         if arch.ambient_is_span and arch.tokens >= 2:
-            return "span of the image: d_1·d_0·d_0(d_0+1)/2 coefficients of cubic forms in X (HMK)"
+            return "span of the image: d_1·d_0·d_0(d_0+1)/2 coefficients of cubic forms in X"
         if arch.ambient_is_span:
             return "span of the image: d_1 cubic forms in the d_0 entries of the one token"
         return (
-            f"d_L forms of degree {3**arch.depth} in the t·d_0 entries of X "
+            f"d_L forms of degree {max(arch.output_degrees)} in the t·d_0 entries of X "
             "(a superset of the span of the image)"
         )
     return f"reachable monomials of degrees {sorted(arch.output_degrees)}"
