@@ -176,7 +176,7 @@ def test_hermite_is_unimodular_triangular() -> None:
 
 
 @pytest.mark.external
-@pytest.mark.parametrize("text", [noon(3), cyclic(5), katsura(3)])
+@pytest.mark.parametrize("text", [noon(3), noon(4), cyclic(5), cyclic(6), katsura(3), katsura(5)])
 def test_mixed_volume_agrees_with_phcpack(text: str, tmp_path) -> None:
     # PHCpack's blackbox prints the mixed volume of the supports (the torus count) and the stable
     # mixed volume; ours with the origin added is at least the stable one (Li & Wang's bound).

@@ -10,7 +10,7 @@ import json
 
 import numpy as np
 import pytest
-from nag_systems import katsura
+from nag_systems import cyclic, katsura, noon
 from typer.testing import CliRunner
 
 from neurovariety.errors import PolynomialSystemError
@@ -225,3 +225,16 @@ def test_solutions_on_coordinate_hyperplanes(text: str, torus: int, expected: li
     assert r.root_count == mixed_volume(system_supports(F)) >= len(expected)
     assert "origin added" in r.method and r.ledger["failed"] == 0
     assert _same_points(r.solutions(), np.array(expected, dtype=complex))
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("seed", [0, 1, 2])
+@pytest.mark.parametrize(
+    ("text", "count"), [(cyclic(5), 70), (noon(3), 21), (katsura(4), 16)], ids=["c5", "n3", "k4"]
+)
+def test_complete_solution_sets_over_seeds(text: str, count: int, seed: int) -> None:
+    # Published root counts (all isolated, all regular): every seed finds every root.
+    r = solve(parse_system(text), seed=seed, start="polyhedral")
+    _check_ledger(r)
+    assert r.root_count == count and r.ledger["failed"] == 0
+    assert r.nsolutions == len(r.nonsingular()) == count
