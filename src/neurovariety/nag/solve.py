@@ -99,7 +99,7 @@ def solve(
     [-2.0, -1.0, 1.0, 2.0]
     """
     if _method(method, start) == "monodromy":
-        from .solve_monodromy import solve_monodromy  # it imports monodromy, which imports solve
+        from .solve_monodromy import solve_monodromy  # it imports this module
 
         return solve_monodromy(
             system,

@@ -22,20 +22,18 @@ from __future__ import annotations
 import time
 from collections.abc import Sequence
 from dataclasses import replace
-from typing import TYPE_CHECKING
 
 import numpy as np
 
 from ..errors import BudgetExceededError, PolynomialSystemError
 from .endgame import EndgameOptions
+from .monodromy import MonodromyResult, find_start_pair, monodromy_solve
 from .paths import _seed
 from .polyhedral import mixed_cells, system_supports
 from .result import SolveResult
+from .solve import solve_many
 from .system import System, _from_polys
 from .tracker import TrackerOptions
-
-if TYPE_CHECKING:
-    from .monodromy import MonodromyResult
 
 #: Share of ``time_limit`` the mixed cells may take to give the search its target count.
 MV_SHARE = 0.1
@@ -99,9 +97,6 @@ def solve_monodromy(
     the search found at random parameters (the paths of the last stage), and ``result.method``
     says at which parameters, why the search stopped and the trace test's verdict.
     """
-    from .monodromy import find_start_pair, monodromy_solve  # monodromy imports solve
-    from .solve import solve_many
-
     t_start = time.monotonic()
     seed = _seed(seed)
     system.require_square()
@@ -119,7 +114,13 @@ def solve_monodromy(
         family, target = coefficient_family(system, system.check_parameters(parameters))
         where = "random coefficients"
     mv = _mixed_volume(system, int(rng.integers(2**31)), t_start + MV_SHARE * time_limit)
-    x0, p0 = find_start_pair(family, seed=int(rng.integers(2**31)))
+    try:
+        x0, p0 = find_start_pair(family, seed=int(rng.integers(2**31)))
+    except PolynomialSystemError as exc:
+        raise PolynomialSystemError(
+            f"no start pair for monodromy ({str(exc).split('. Fix:')[0]}). Fix: use "
+            "method='homotopy', or monodromy_solve with a start pair (x0, p0) of your own"
+        ) from exc
     left = max(time_limit - (time.monotonic() - t_start), 1.0)
     mono = monodromy_solve(
         family,
