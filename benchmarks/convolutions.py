@@ -15,16 +15,10 @@ Usage::
 from __future__ import annotations
 
 import argparse
-import datetime
-import os
-import time
 
-import numpy as np
-import scipy.linalg
-from _machine import cpu_model  # noqa: E402  (benchmarks/ is on sys.path when run as a script)
+from _machine import dim_vs_lu, machine_line  # noqa: E402  (benchmarks/ is on sys.path as a script)
 
 from neurovariety import parse_architecture
-from neurovariety.invariants.dimension import dimension
 
 SPECS = [
     "lcn k=5,5,5 c=4,16,16,4 s=2",
@@ -36,43 +30,24 @@ SPECS = [
 ]
 
 
-def _lu_seconds(rows: int, cols: int, repeats: int = 2) -> float:
-    rng = np.random.default_rng(0)
-    a = rng.standard_normal((rows, cols))
-    best = float("inf")
-    for _ in range(repeats):
-        t = time.perf_counter()
-        scipy.linalg.lu_factor(a, check_finite=False)
-        best = min(best, time.perf_counter() - t)
-    return best
-
-
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true", help="the first half of the architectures")
     args = ap.parse_args()
     specs = SPECS[: len(SPECS) // 2] if args.quick else SPECS
-    print(
-        f"# {datetime.date.today()} · {cpu_model()} · {os.cpu_count()} CPUs · "
-        f"load {os.getloadavg()[0]:.1f}"
-    )
+    print(machine_line())
     print(
         "| architecture | params | dim (bound) | Jacobian | ours (s) | float LU (s) | "
         "ours / (primes × LU) |"
     )
     print("|---|---|---|---|---|---|---|")
     for spec in specs:
-        arch = parse_architecture(spec)
-        t = time.perf_counter()
-        r = dimension(arch)
-        ours = time.perf_counter() - t
-        rows, cols = r.n_samples * arch.n_outputs, arch.n_params
-        lu = _lu_seconds(rows, cols)
-        ratio = ours / (len(r.primes) * lu)
+        m = dim_vs_lu(parse_architecture(spec))
+        r = m.result
         print(
-            f"| `{spec}` | {cols} | {r.dimension} ({r.upper_bound_source}"
-            f"{', certified' if r.certified else ''}) | {rows} × {cols} | {ours:.2f} | "
-            f"{lu:.3f} | {ratio:.0f} |",
+            f"| `{spec}` | {m.cols} | {r.dimension} ({r.upper_bound_source}"
+            f"{', certified' if r.certified else ''}) | {m.rows} × {m.cols} | {m.seconds:.2f} | "
+            f"{m.lu:.3f} | {m.ratio:.0f} |",
             flush=True,
         )
 
