@@ -95,17 +95,22 @@ class FiberResult(Result, Graded, Provenance):
 def grade(verdict: Verdict, certified: bool, *, method: str) -> Certainty:
     """The certainty of a fiber verdict from ``method`` (``rank``: dimensions by exact ranks;
     ``exact``: msolve counts over primes; ``monodromy``). Certified verdicts rest on exact ranks
-    meeting a proven bound (``PROVEN``) or on counts of true solutions (``CERTIFIED``); others
-    on exact arithmetic at random points (``PROBABLE``) or on a numerical count.
+    meeting a proven bound (``PROVEN``) or on exact counts (``CERTIFIED``); others on exact
+    arithmetic at random points (``PROBABLE``). A monodromy count is ``NUMERICAL`` even when the
+    rule would certify it: its points are floating-point path ends no box certifies.
 
     >>> grade(Verdict.NO, True, method="rank").value, grade(Verdict.YES, False, method="monodromy")
     ('proven', <Certainty.NUMERICAL: 'numerical'>)
+    >>> grade(Verdict.NO, True, method="monodromy").value
+    'numerical'
     """
     if verdict is Verdict.UNKNOWN:
         return Certainty.UNKNOWN
+    if method == "monodromy":
+        return Certainty.NUMERICAL
     if certified:
         return Certainty.PROVEN if method == "rank" else Certainty.CERTIFIED
-    return Certainty.NUMERICAL if method == "monodromy" else Certainty.PROBABLE
+    return Certainty.PROBABLE
 
 
 def root_of_unity_order(act: Activation, *, bias: bool) -> int | None:
