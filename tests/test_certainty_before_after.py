@@ -71,3 +71,22 @@ def test_monodromy_fiber_of_lcn_k32_is_not_identifiable_but_only_numerically() -
     assert (r.size, r.symmetry_order, r.identifiable) == (3, 1, Verdict.NO)
     assert r.certainty is Certainty.NUMERICAL and not r.certified
     assert "(certified)" not in r.summary()
+
+
+def test_a_superset_component_matched_to_a_stratum_is_probable() -> None:
+    # cnn k=2,2 x^2 (PCN): the superset's one component is the line of x1² = c2, singular as
+    # the image of the padding strata (their node). The match of component and image rests on
+    # random image points mod p and msolve degrees over random primes, so the component's
+    # verdict is probable — the locus itself is a superset (bound), as before.
+    from neurovariety.invariants.exact_counts import available
+    from neurovariety.invariants.singular_locus import singular_locus
+
+    if not available():
+        pytest.skip("msolve is not installed")
+    r = singular_locus(parse_architecture("cnn k=2,2 x^2"))
+    (comp,) = r.components
+    assert not r.exact and r.certainty is Certainty.BOUND
+    assert comp.verdict is Verdict.YES and comp.certainty is Certainty.PROBABLE
+    # the vertex of a cone that is not a linear space is singular by a theorem: proven
+    (vertex,) = singular_locus(parse_architecture("cnn k=2,2 s=2 x^2")).components
+    assert vertex.dimension == 0 and vertex.certainty is Certainty.PROVEN

@@ -80,8 +80,9 @@ class LocusComponent:
     ``degree_with_multiplicity`` the slice ideal's degree per prime); ``strata``: strata whose
     image is this component (contained, same dimension and degree); ``contains``: strata whose
     image lies in it with a smaller dimension; ``verdict``: whether its generic point is
-    singular (``certainty`` proven, or unknown with the verdict unknown); ``singular``: why, in
-    words.
+    singular (``certainty`` proven; probable when it rests on the stratum whose image this
+    component is, matched by random points mod p and msolve degrees; unknown with the verdict
+    unknown); ``singular``: why, in words.
     """
 
     equations: list[str]
@@ -454,6 +455,7 @@ def _component(
         same = img.dimension == dim and img.degree == degree
         (equal if same else smaller).append(img)
     local: dict[str, Any] = {}
+    certainty = Certainty.PROVEN
     if exact:
         verdict, why = Verdict.YES, "proven singular (Jacobian criterion, I(V) = (F))"
         local = _component_type(arch, G, n, equal, seed)
@@ -464,7 +466,11 @@ def _component(
         )
     else:
         verdict, why = _certify(arch, equal, seed, smaller)
-    decided = verdict is not Verdict.UNKNOWN
+        # which stratum's image this component is rests on random image points mod p and
+        # msolve degrees over random primes: probable, however proven that stratum's verdict
+        certainty = Certainty.PROBABLE
+    if verdict is Verdict.UNKNOWN:
+        certainty = Certainty.UNKNOWN
     component = LocusComponent(
         equations=[str(e).replace("**", "^") for e in G.exprs],
         dimension=dim,
@@ -479,7 +485,7 @@ def _component(
             for img in smaller
         ],
         verdict=verdict,
-        certainty=Certainty.PROVEN if decided else Certainty.UNKNOWN,
+        certainty=certainty,
         singular=why,
         local_type=local,
     )
