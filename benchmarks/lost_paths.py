@@ -41,7 +41,7 @@ def main(argv: list[str] | None = None) -> int:
 
     print(
         f"{'system':<11} {'seed':>4} {'paths':>6} {'failed':>6} {'retried':>7} "
-        f"{'solutions':>9} {'cpu s':>7}  reasons of the failed"
+        f"{'solutions':>9} {'wall s':>7} {'cpu s':>7}  reasons of the failed"
     )
     total = 0
     for name in args.systems:
