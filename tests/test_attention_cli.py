@@ -101,7 +101,9 @@ def test_fiber_counts_the_swap_orbits() -> None:
     assert r.exit_code == 0, r.output
     out = json.loads(r.output)
     # key ↔ value: two orbits of GL(1) × rescaling, counted exactly
-    assert out["size"] == 2 and out["identifiable"] == "no" and out["certified"] is True
+    assert out["size"] == 2 and out["identifiable"] == "no"
+    # counted by msolve over two random primes: probable, and the JSON key stays (false)
+    assert (out["certainty"], out["certified"]) == ("probable", False)
     r = CliRunner().invoke(app, ["fiber", "attn t=2 d=2,1 a=1", "--method", "monodromy"])
     assert r.exit_code == 2 and "--method exact" in r.output
 

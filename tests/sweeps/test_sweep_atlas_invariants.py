@@ -96,9 +96,11 @@ def test_a_sweep_of_dim_degree_edd_fiber_fills_the_atlas(tmp_path: Path) -> None
         "lcn k=3,2 s=2": formulas.lcn_degree((3, 2)),  # 3!/(2!·1!) = 3
         "cnn k=2,2 s=2 x^2": formulas.pcn_degree((2, 2), 2),  # 4
     }
-    fiber = _query(app, db, "invariant = 'fiber' AND certified = TRUE AND method IS NOT NULL")
+    fiber = _query(app, db, "invariant = 'fiber' AND method = 'exact'")
     assert sorted(r["architecture"] for r in fiber) == sorted(specs)
     assert all(r["value"] == 1 for r in fiber)  # birational
+    # msolve counts over two random primes: probable, so the atlas's certified column is false
+    assert not any(r["certified"] for r in fiber)
     dims = _query(app, db, "invariant = 'dim'")
     assert {r["architecture"]: r["dimension"] for r in dims} == {
         "lcn k=2,2 s=2": formulas.lcn_dim((2, 2)),

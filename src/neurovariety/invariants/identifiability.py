@@ -7,7 +7,9 @@ matrix, w generic) are the preimages of the points of V ∩ {R·v = w}, a generi
 complementary dimension. Monodromy over w finds them all (the incidence variety is irreducible;
 loops over a base point z′ would not: the symmetric copies of the trivial solution are separate
 components), the trace test checks completeness, and grouping solutions by the function y(z)
-gives deg V distinct functions with |fiber| parameters each.
+gives deg V distinct functions with |fiber| parameters each. msolve counts the same points
+exactly over GF(p) for two random primes. A verdict on dimensions alone is proven (with the
+dimension), one on an exact count probable (bad primes), one on a monodromy count numerical.
 """
 
 from __future__ import annotations
@@ -84,33 +86,45 @@ class FiberResult(Result, Graded, Provenance):
                 "directions (docs/attention.md)"
             )
         b.append(f"known symmetries: {self.symmetry} ({order_text(self.symmetry_order)})")
-        b.append(
-            f"identifiable up to symmetry: {self.identifiable.value}"
-            + (" (certified)" if self.certified else "")
-        )
+        b.append(f"identifiable up to symmetry: {self.identifiable.value}{self.grounds()}")
         b.append(self.provenance_bullet())
         return b
+
+    def grounds(self) -> str:
+        """The verdict's certainty and what it rests on, e.g. `` (probable: exact counts over 2
+        primes)``; empty for an unknown verdict."""
+        level = Certainty(self.certainty)
+        if level is Certainty.UNKNOWN:
+            return ""
+        if self.evidence.get("method") == "exact":
+            why = f"exact counts over {plural(len(self.evidence.get('primes') or []), 'prime')}"
+        elif self.size is not None:
+            why = "a count of floating-point monodromy path ends"
+        else:
+            why = "the fiber's dimension against the symmetry group's"
+        return f" ({level.value}: {why})"
 
 
 def grade(verdict: Verdict, certified: bool, *, method: str) -> Certainty:
     """The certainty of a fiber verdict from ``method`` (``rank``: dimensions by exact ranks;
-    ``exact``: msolve counts over primes; ``monodromy``). Certified verdicts rest on exact ranks
-    meeting a proven bound (``PROVEN``) or on exact counts (``CERTIFIED``); others on exact
-    arithmetic at random points (``PROBABLE``). A monodromy count is ``NUMERICAL`` even when the
-    rule would certify it: its points are floating-point path ends no box certifies.
+    ``exact``: msolve counts over primes; ``monodromy``). A verdict on dimensions alone is
+    ``PROVEN`` when the exact rank meets a proven bound (``certified``), else ``PROBABLE``. An
+    exact count is ``PROBABLE`` whatever the rule says: msolve counts over GF(p) for random
+    primes at a random function, equal to the count over Q except at bad primes. A monodromy
+    count is ``NUMERICAL``: its points are floating-point path ends no box certifies.
 
     >>> grade(Verdict.NO, True, method="rank").value, grade(Verdict.YES, False, method="monodromy")
     ('proven', <Certainty.NUMERICAL: 'numerical'>)
-    >>> grade(Verdict.NO, True, method="monodromy").value
-    'numerical'
+    >>> grade(Verdict.NO, True, method="monodromy").value, grade(Verdict.YES, True, method="exact")
+    ('numerical', <Certainty.PROBABLE: 'probable'>)
     """
     if verdict is Verdict.UNKNOWN:
         return Certainty.UNKNOWN
     if method == "monodromy":
         return Certainty.NUMERICAL
-    if certified:
-        return Certainty.PROVEN if method == "rank" else Certainty.CERTIFIED
-    return Certainty.PROBABLE
+    if method == "exact":
+        return Certainty.PROBABLE
+    return Certainty.PROVEN if certified else Certainty.PROBABLE
 
 
 def root_of_unity_order(act: Activation, *, bias: bool) -> int | None:
@@ -333,11 +347,12 @@ def _gl_orbit_dimension_unknown(arch: Architecture) -> bool:
 
 
 def fiber_verdict(size: int, order: int | None, *, uniform: bool) -> tuple[Verdict, bool]:
-    """(identifiable up to symmetry, certified) from the largest count over one slice point.
+    """(identifiable up to symmetry, decisive) from the largest count over one slice point.
 
-    Found points are true solutions, so size > order proves more than one orbit — provided the
-    order is the true group's. The group acts freely, so a complete count is a multiple of it:
-    one that is not (paths lost, or a wrong group) certifies nothing, nor does an unknown group.
+    size > order means more than one orbit, provided the points are true solutions and the order
+    is the true group's. The group acts freely, so a complete count is a multiple of it: one that
+    is not (paths lost, a bad prime, a wrong group) decides nothing, nor does an unknown group.
+    What a verdict is worth depends on how the points were counted: :func:`grade`.
 
     >>> [fiber_verdict(n, 2, uniform=True)[0].value for n in (1, 2, 3, 4)]
     ['unknown', 'yes', 'no', 'no']
@@ -375,9 +390,6 @@ def _exact_fiber(
         except BudgetExceededError:
             pass
     verdict, certified = fiber_verdict(fib.value, order, uniform=True)
-    if verdict is Verdict.YES:
-        # an exact count equal to the group's order: the fiber is exactly one orbit
-        certified = True
     return FiberResult(
         architecture=arch.spec,
         dimension=fdim,
@@ -416,7 +428,6 @@ def _attention_fiber(
         raise NeurovarietyError("msolve is not installed (it counts the chart points)")
     count = orbit_count(arch, seed=seed, time_limit=time_limit)
     verdict, certified = fiber_verdict(count.value, 1, uniform=True)
-    certified = True  # an exact count against the trivial group: one orbit or several
     return FiberResult(
         architecture=arch.spec,
         dimension=fdim,
@@ -451,7 +462,8 @@ def fiber(
     ``method="exact"`` counts the chart points over a random function (and over a random slice
     of V, for the degree) with msolve over two random primes
     (:mod:`~neurovariety.invariants.exact_counts`); an exact count equal to the symmetry group's
-    order certifies identifiability, a larger multiple certifies the opposite.
+    order says identifiable, a larger one not, both probable (bad primes aside, the counts over
+    GF(p) are those over Q).
     ``"monodromy"`` fills a slice of V by monodromy; ``"auto"`` uses ``exact`` when msolve is
     installed and the expanded system is small enough, else monodromy.
 
