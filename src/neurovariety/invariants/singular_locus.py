@@ -15,7 +15,7 @@ generates it), so there the locus is exact. Otherwise, with equations J ⊆ I(V)
 degree ≥ deg V, Z(J) = V as sets (a variety of degree d is cut out by equations of degree d) and
 every differential of J at a point of V lies in the span of those of I(V), so
 Sing V ⊆ Z := V ∩ {rank ∂J/∂c < r}: a superset, whose components are singular where the
-tangent-span test certifies it.
+tangent-span test certifies the stratum whose image they are (probable: the match is made mod p).
 
 Decomposition. Z is split by a factorizing Gröbner basis over Q (sympy): whenever a reduced
 basis element factors, the ideal branches into one ideal per irreducible factor, until no basis
@@ -310,7 +310,8 @@ def singular_locus(
 
     Exact for hypersurfaces with a proven generator (``equations(arch).generated``) and for
     filling V (then empty); a superset of Sing V for varieties whose equations are complete
-    through degree deg V (components certified singular by the tangent-span test say so).
+    through degree deg V (a component whose stratum the tangent-span test certifies singular
+    says so, probable: the component is matched to the stratum's image mod p).
     ``seconds``: checked between the steps (equations, decomposition, each component); past it
     a BudgetExceededError says how far it got (a part of the locus proves nothing; 0 stops at
     the first check).
@@ -457,12 +458,12 @@ def _component(
     local: dict[str, Any] = {}
     certainty = Certainty.PROVEN
     if exact:
-        verdict, why = Verdict.YES, "proven singular (Jacobian criterion, I(V) = (F))"
+        verdict, why = Verdict.YES, "singular (proven: Jacobian criterion, I(V) = (F))"
         local = _component_type(arch, G, n, equal, seed)
     elif dim == 0:
         verdict, why = (
             Verdict.YES,
-            ("proven singular (a cone smooth at its vertex is its tangent space, a linear space)"),
+            "singular (proven: a cone smooth at its vertex is its tangent space, a linear space)",
         )
     else:
         verdict, why = _certify(arch, equal, seed, smaller)
@@ -506,6 +507,10 @@ def _image_invariants(img: _Image, seed: int) -> None:
         img.degree = None
 
 
+# why matching a component to a stratum's image is probable, not proven
+_MATCH = "by random image points mod p and msolve degrees over random primes"
+
+
 def _certify(
     arch: Architecture, equal: list[_Image], seed: int, smaller: list[_Image] | None = None
 ) -> tuple[Verdict, str]:
@@ -517,13 +522,15 @@ def _certify(
         r = singular(arch, img.stratum, seed=seed)
         if r.verdict is Verdict.YES and r.certified:
             return Verdict.YES, (
-                f"proven singular (the tangent-span test certifies the generic point of "
-                f"{img.stratum.name} singular: {r.kind}; Sing V is closed)"
+                f"singular (probable: the tangent-span test certifies the generic point of "
+                f"{img.stratum.name} singular: {r.kind}, Sing V is closed, and this component "
+                f"is that stratum's image {_MATCH})"
             )
         if r.verdict is Verdict.NO and r.certified:
             return Verdict.NO, (
-                f"not singular (proven: the generic point of {img.stratum.name}, this "
-                f"component's image, is smooth: {r.reason}); an artefact of the superset"
+                f"not singular (probable: the tangent-span test certifies the generic point of "
+                f"{img.stratum.name} smooth: {r.reason}, and this component is that stratum's "
+                f"image {_MATCH}); an artefact of the superset"
             )
     why = (
         "the tangent-span test does not certify its strata singular"
