@@ -22,6 +22,15 @@ def test_positive_dimensional_fiber_beyond_symmetries() -> None:
     assert "identifiable up to symmetry: no (proven: the fiber's dimension" in r.summary()
 
 
+def test_a_verdict_on_a_probable_dimension_is_probable() -> None:
+    # attn t=2 d=3,2,2 a=1,2: 24 parameters, a group of dimension 11, exact rank 12 below the
+    # symmetry bound 13, so fiber dimension 12 > 11 says `no` only as far as the rank is dim M
+    r = fiber(parse_architecture("attn t=2 d=3,2,2 a=1,2"))
+    assert r.identifiable is Verdict.NO and r.size is None
+    assert r.certainty is Certainty.PROBABLE and not r.certified
+    assert "no (probable: the fiber's dimension against the symmetry group's, with dim M" in str(r)
+
+
 def test_lcn_stride_two_is_identifiable_and_slice_gives_segre_degree() -> None:
     r = fiber(parse_architecture("lcn k=3,2 s=2"), seed=0, method="monodromy")
     assert r.dimension == 1 and r.size == 1 and r.identifiable is Verdict.YES

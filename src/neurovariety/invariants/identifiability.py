@@ -101,7 +101,9 @@ class FiberResult(Result, Graded, Provenance):
         elif self.size is not None:
             why = "a count of floating-point monodromy path ends"
         else:
-            why = "the fiber's dimension against the symmetry group's"
+            why = "the fiber's dimension against the symmetry group's" + (
+                "" if level is Certainty.PROVEN else ", with dim M probable"
+            )
         return f" ({level.value}: {why})"
 
 
