@@ -40,6 +40,7 @@ def test_json_comes_from_the_result_with_its_certification(tmp_path):
     out = json.loads(runner.invoke(app, ["solve", str(f), "--json", "--certify"]).stdout)
     assert out["certified"] == [True, True]
     assert out["certified_real"] == 2 and out["certified_distinct"] == 2
+    assert out["n_certified"] == 2
 
 
 def test_monodromy_at_random_parameters_certifies_there(tmp_path):

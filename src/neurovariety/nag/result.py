@@ -314,7 +314,8 @@ class SolveResult(Result):
         }
         if self.out_of_time:
             out["out_of_time"] = True
-        if cert is not None:
+        if cert is not None:  # `certified` is a list per solution with or without --certify
+            out["n_certified"] = cert.n_certified
             out["certified_real"] = cert.n_certified_real
             out["certified_distinct"] = cert.n_distinct
         return out
