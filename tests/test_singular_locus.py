@@ -95,6 +95,8 @@ def test_pcn_node_at_x1_squared() -> None:
     # the component is the strata's image by random points mod p: probable (8758a1a)
     assert comp.singular.startswith("singular (probable:") and "node" in comp.singular
     assert comp.verdict is Verdict.YES and comp.certainty is Certainty.PROBABLE
+    # msolve degrees and image membership mod p are listed as probable, not as proven
+    assert "; probable: degrees (slice counts" in r.proven
 
 
 def test_determinantal_hypersurface_and_filling() -> None:

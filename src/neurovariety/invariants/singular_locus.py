@@ -127,8 +127,8 @@ class SingularLocusResult(Result, Graded, Provenance):
     """Sing V or a superset of it, decomposed, with a verdict per stratum.
 
     ``certainty`` is about the locus as a set: ``proven`` when it is Sing V (``exact``: I(V) =
-    (F) proven, or V filling), ``bound`` when it is only a superset. Degrees of components are
-    slice counts mod primes that agree (``proven`` says so).
+    (F) proven, or V filling), ``bound`` when it is only a superset. ``proven`` says what is
+    proven and what probable: degrees of components are slice counts mod primes that agree.
     """
 
     dimension: int
@@ -423,10 +423,11 @@ def _how_texts(
         else f"{how}, with the minors of size {eqs.n_coordinates - eqs.dimension}"
     )
     proven = (
-        ("Sing V = V ∩ {∇F = 0} as I(V) = (F); " if exact else "Sing V ⊆ the locus; ")
+        ("Sing V = V ∩ {∇F = 0} as I(V) = (F), " if exact else "Sing V ⊆ the locus, ")
         + "the decomposition over Q (factorizing Gröbner bases, sympy) and the dimensions "
-        f"(leading monomials); degrees: slice counts agreeing mod p for p in {ps} (msolve); "
-        f"image membership: random image points mod {image_prime}, image degrees by msolve"
+        f"(leading monomials); probable: degrees (slice counts agreeing mod p for p in {ps}, "
+        f"msolve) and image membership (random image points mod {image_prime}, image degrees by "
+        "msolve)"
     )
     return ideal, proven
 
