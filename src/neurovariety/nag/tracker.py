@@ -33,12 +33,11 @@ the pace of their calls, are :mod:`.workers`'.
 from __future__ import annotations
 
 import dataclasses
-import enum
 import functools
 import threading
 import time
 from dataclasses import dataclass
-from typing import Any, NamedTuple
+from typing import Any
 
 import jax
 import jax.numpy as jnp
@@ -47,22 +46,17 @@ import numpy as np
 from ..errors import BudgetExceededError, OptionError, PathTrackingError
 from .device import codegen_options, on_host
 from .homotopy import Homotopy, HomotopyFn
+from .step import PREDICTOR_POINTS as PREDICTOR_POINTS
+from .step import TrackState as TrackState
+from .step import TrackStatus as TrackStatus
+from .step import _hermite as _hermite
+from .step import _predict as _predict
+from .step import _step
 from .workers import _SPLITTING, _WORKERS, _acquire, _Pace, solve_may_split, wait_all
 from .workers import cores as cores  # re-exported: the command line and older callers
 from .workers import in_background as in_background
 from .workers import set_exit_code as set_exit_code
 from .workers import wait_event as wait_event
-
-
-class TrackStatus(enum.IntEnum):
-    """Low-level status of a tracked segment."""
-
-    TRACKING = 0
-    DONE = 1
-    STEP_TOO_SMALL = 2
-    MAX_STEPS = 3
-    NONFINITE = 4
-
 
 PREDICTORS = ("rk4", "hermite")
 
@@ -122,204 +116,6 @@ class TrackerOptions:
     def program(self) -> tuple[int, str]:
         """What shapes the compiled step (the other controls are traced, one value per lane)."""
         return self.newton_iters, self.predictor
-
-
-#: Accepted points (with their tangents) that the predictor extrapolates from, the current one
-#: included: 3 gives a quintic (local error O(h^6)).
-PREDICTOR_POINTS = 3
-
-
-class TrackState(NamedTuple):
-    """The tracker's state, one row per lane (a pytree: ``jit``, ``vmap`` and ``tree_map`` see
-    its fields as leaves).
-
-    ``Xp``, ``kp``, ``tp``: the last ``PREDICTOR_POINTS - 1`` accepted points, their tangents and
-    ``t`` values, oldest first (``tp = t`` marks none: the next step is Euler's); only the
-    Hermite predictor uses them.
-    """
-
-    X: Any  #: point, (lanes, n)
-    k: Any  #: tangent dX/dt at X (a path's first step computes its own)
-    t: Any
-    Xp: Any
-    kp: Any
-    tp: Any
-    h: Any  #: step size
-    t1: Any  #: where the path ends
-    status: Any  #: TrackStatus, int32
-    steps: Any  #: steps tried, int32
-    rejected: Any  #: steps rejected, int32
-
-    @staticmethod
-    def blank(size: int, n: int, t: Any = 0.0, h: float = 0.05) -> TrackState:
-        """``size`` ended lanes (status ``DONE``) at ``X = 1``, ``t``, no previous points."""
-        m = PREDICTOR_POINTS - 1
-        ta = np.broadcast_to(np.asarray(t, dtype=float), (size,)).copy()
-        return TrackState(
-            X=np.ones((size, n), complex),
-            k=np.zeros((size, n), complex),
-            t=ta,
-            Xp=np.zeros((size, m, n), complex),
-            kp=np.zeros((size, m, n), complex),
-            tp=np.repeat(ta[:, None], m, axis=1),
-            h=np.full(size, h),
-            t1=np.zeros(size),
-            status=np.full(size, TrackStatus.DONE, np.int32),
-            steps=np.zeros(size, np.int32),
-            rejected=np.zeros(size, np.int32),
-        )
-
-
-def _hermite(ts: list[Any], Xs: list[Any], ks: list[Any], tq: Any) -> Any:
-    """The polynomial through points ``Xs`` with derivatives ``ks`` at distinct ``ts``, at ``tq``
-    (Newton's divided differences with every node doubled)."""
-    z = [x for x in ts for _ in range(2)]
-    col = [Xs[i // 2] for i in range(len(z))]
-    table = [col[0]]
-    for j in range(1, len(z)):
-        col = [
-            ks[(i + j) // 2] if j == 1 and i % 2 == 0 else (col[i + 1] - col[i]) / (z[i + j] - z[i])
-            for i in range(len(col) - 1)
-        ]
-        table.append(col[0])
-    out = table[-1]
-    for i in range(len(z) - 2, -1, -1):
-        out = table[i] + (tq - z[i]) * out
-    return out
-
-
-def _usable(s: TrackState) -> jax.Array:
-    """How many previous points the predictor can use: those with a larger ``t`` than the
-    current one, each older one further back (``tp = t`` marks none)."""
-    m = PREDICTOR_POINTS - 1
-    tp, ok = s.tp, s.tp[m - 1] > s.t
-    used = ok.astype(jnp.int32)
-    for j in range(m - 2, -1, -1):
-        ok &= tp[j] > tp[j + 1]
-        used += ok
-    return used
-
-
-def _predict(s: TrackState, k: jax.Array, tn: jax.Array, used: jax.Array) -> jax.Array:
-    """The prediction at ``tn``: Hermite extrapolation through the last ``used`` accepted points,
-    the current one and their tangents (local error ``O(h^(2 used + 2))``); Euler's step when
-    ``used = 0`` (a path's first step). No evaluation, nothing off the path (module docstring).
-    """
-    X, t, m = s.X, s.t, PREDICTOR_POINTS - 1
-    out = X + (tn - t) * k
-    for n in range(1, m + 1):
-        ok = used >= n
-        # Stand-in nodes for missing points keep the divisions finite; the result is unused.
-        ts = [jnp.where(ok, s.tp[j], t + (m - j)) for j in range(m - n, m)] + [t]
-        Xs = [s.Xp[j] for j in range(m - n, m)] + [X]
-        ks = [s.kp[j] for j in range(m - n, m)] + [k]
-        out = jnp.where(ok, _hermite(ts, Xs, ks, tn), out)
-    return out
-
-
-_RK4_NODES = (0.0, 0.5, 0.5, 1.0)
-
-
-def _step(
-    fn: HomotopyFn, iters: int, predictor: str, ctl: Any, data: Any, pdata: Any, s: TrackState
-):
-    """One predictor-corrector step of one path (vmapped over paths).
-
-    The predictor's stages (RK4: four; Hermite: the tangent at a path's start) and the Newton
-    iterations share one loop body, so the homotopy (often a large unrolled polynomial kernel) is
-    traced and compiled once, not once per evaluation.
-    """
-    X, t, h, t1 = s.X, s.t, s.h, s.t1
-    active = s.status == TrackStatus.TRACKING
-    dt = jnp.minimum(h, t - t1)
-    ds = (-dt) + 0j
-    tn = t - dt
-    stages = 4 if predictor == "rk4" else 1
-    nodes = jnp.asarray(_RK4_NODES[:stages])
-    used = _usable(s) if predictor == "hermite" else None
-
-    def predict(ks: jax.Array) -> jax.Array:
-        if used is None:  # RK4
-            return X + ds / 6 * (ks[0] + 2 * ks[1] + 2 * ks[2] + ks[3])
-        return _predict(s, ks[0], tn, used)
-
-    def body(i: Any, c: tuple[Any, Any, Any]) -> tuple[Any, Any, Any]:
-        # i < stages: the predictor's stages (stage 0, the tangent at X, only on a path's first
-        # step; later it is stored); then Newton at tn from the prediction.
-        ks, Y, norms = c
-        rk = i < stages
-        stage = jnp.minimum(i, stages - 1)
-        Y = jnp.where(i == stages, predict(ks), Y)
-        node = nodes[stage]
-        Z = jnp.where(rk, X + node * ds * ks[jnp.maximum(stage - 1, 0)], Y)
-        tz = jnp.where(rk, t - node * dt, tn)
-        H, Hx, Ht = fn(data, pdata, Z, tz + 0j)
-        sol = jnp.linalg.solve(Hx, jnp.stack([Ht, H], axis=1))
-        # Newton's iterations leave the tangent at their point in ks[stages]: the last one's is
-        # the tangent the next step starts from.
-        ks = ks.at[jnp.where(rk, stage, stages)].set(-sol[:, 0])
-        d = sol[:, 1]
-        k = jnp.maximum(i - stages, 0)
-        norms = norms.at[k].set(jnp.where(rk, norms[k], jnp.linalg.norm(d)))
-        return ks, jnp.where(rk, Y, Y - d), norms
-
-    ks0 = jnp.zeros((stages + 1,) + X.shape, X.dtype).at[0].set(s.k)
-    # A traced trip count keeps XLA from unrolling the loop (compile time grows with copies).
-    trips = stages + iters + 0 * s.steps
-    first = jnp.where(s.steps == 0, 0, 1)
-    ks, Y, norms = jax.lax.fori_loop(first, trips, body, (ks0, X, jnp.zeros(iters)))
-    k, kn = ks[0], ks[stages]
-    scale = 1.0 + jnp.linalg.norm(Y)
-    err = norms[0] / scale
-    finite = jnp.all(jnp.isfinite(Y)) & jnp.all(jnp.isfinite(norms))
-    last = norms[-1]
-    if predictor == "hermite" and iters > 1:
-        # Inside the path the point only feeds the next prediction: the error the last
-        # correction leaves, |d_k|^2 / |d_(k-1)| under Newton's quadratic convergence, is what
-        # must be small. The path's end must have converged outright.
-        last = jnp.where(tn <= t1, last, last * last / jnp.maximum(norms[-2], 1e-300))
-    converged = last <= ctl["newton_tol"] * scale
-    if iters > 1:
-        # Newton must contract (quadratically near a regular path): guards against path jumping.
-        converged &= (norms[1] <= 0.25 * norms[0]) | (norms[0] <= ctl["newton_tol"] * scale)
-    ok = finite & converged & (err <= ctl["max_correction"])
-    # The predictor's local error is O(h^order).
-    order = 5 if used is None else 2 * used + 2
-    factor = jnp.clip(
-        0.9 * (ctl["predictor_tol"] / jnp.maximum(err, 1e-300)) ** (1.0 / order), 0.5, 2.0
-    )
-    h_new = jnp.where(ok, jnp.minimum(h * factor, ctl["max_step"]), 0.5 * h)
-    done = ok & (tn <= t1)
-    too_small = h_new < ctl["min_step"]
-    status = jnp.where(
-        done,
-        TrackStatus.DONE,
-        jnp.where(
-            too_small,
-            jnp.where(finite, TrackStatus.STEP_TOO_SMALL, TrackStatus.NONFINITE),
-            TrackStatus.TRACKING,
-        ),
-    )
-    previous = []
-    for old, now in ((s.Xp, X), (s.kp, k), (s.tp, t)):
-        # Hermite: the accepted point joins the previous ones, the oldest leaves (RK4 keeps none).
-        grown = jnp.concatenate([old[1:], now[None]])
-        previous.append(jnp.where(ok, grown, old) if used is not None else old)
-    Xp, kp, tp = previous
-    new = TrackState(
-        X=jnp.where(ok, Y, X),
-        k=jnp.where(ok, kn, k),  # a rejected step keeps the tangent at X
-        t=jnp.where(ok, tn, t),
-        Xp=Xp,
-        kp=kp,
-        tp=tp,
-        h=h_new,
-        t1=t1,
-        status=status.astype(jnp.int32),
-        steps=s.steps + 1,
-        rejected=s.rejected + jnp.where(ok, 0, 1),
-    )
-    return jax.tree_util.tree_map(lambda a, b: jnp.where(active, a, b), new, s)
 
 
 def _advance_impl(
