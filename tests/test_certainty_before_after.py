@@ -57,7 +57,7 @@ def test_a_monodromy_fiber_verdict_is_never_certified() -> None:
     for verdict in (Verdict.YES, Verdict.NO):
         assert grade(verdict, True, method="monodromy") is Certainty.NUMERICAL
     assert grade(Verdict.UNKNOWN, False, method="monodromy") is Certainty.UNKNOWN
-    # the other methods are unchanged: rank (proven with the dimension), exact counts
+    # rank: proven with a proven dimension, probable with a probable one
     assert grade(Verdict.NO, True, method="rank") is Certainty.PROVEN
     assert grade(Verdict.NO, False, method="rank") is Certainty.PROBABLE
 
