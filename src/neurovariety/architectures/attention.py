@@ -49,7 +49,7 @@ from ..errors import ArchitectureError
 from .base import MAX_DEPTH, MAX_PARAMS, MAX_WIDTH, Architecture, Layer
 
 MAX_TOKENS = 10_000
-INT64_PRIME_LIMIT = 1 << 24  # residues below 2^24: products < 2^48, sums of 2^14 exact in int64
+BLAS_PRIME_LIMIT = 1 << 26  # centered residues below 2^25: products exact in float64
 
 
 def unsupported(what: str) -> ArchitectureError:
@@ -327,41 +327,69 @@ class Attention(Architecture):
         return f
 
     def _mod_p(self, theta: np.ndarray, x: np.ndarray, p: int, tangents: bool) -> np.ndarray:
-        """Forward pass over GF(p) with the tangent (∂/∂θ) carried along when asked."""
-        dtype: Any = np.int64 if p < INT64_PRIME_LIMIT else object
-        theta = np.array([int(v) % p for v in theta], dtype=dtype)
-        S = x.shape[0]
-        X = np.array([[int(v) % p for v in row] for row in x], dtype=dtype)
+        """Forward pass over GF(p) with the tangent (∂/∂θ) carried along when asked.
+
+        Every step is a (batched) matrix product, on float64 BLAS for p < 2^26 (:class:`_Field`).
+        Tangents are stored (sample, token, parameter, coordinate), so the products with Q, K, V
+        are one tall GEMM and those with the attention weights one GEMM per sample.
+        """
+        F = _Field(p)
         t, w, n = self.tokens, self.widths, self.n_params
-        X = X.reshape(S, t, w[0])
-        dX = np.zeros((S, t, w[0], n if tangents else 0), dtype=dtype)
-
-        def ein(spec: str, *ops: np.ndarray) -> np.ndarray:
-            return np.einsum(spec, *ops) % p
-
+        theta = F.residues(theta)
+        S = x.shape[0]
+        X = F.residues(x).reshape(S, t, w[0])
+        dX: np.ndarray | None = None  # the input does not depend on θ
         for i, (q, k, v, end) in enumerate(self.layer_offsets()):
-            a, d_in, d_out = self.attention_widths[i], w[i], w[i + 1]
+            a, d_in = self.attention_widths[i], w[i]
             mats, jets = [], []
-            for lo, hi, rows in ((q, k, a), (k, v, a), (v, end, d_out)):
+            for lo, hi, rows in ((q, k, a), (k, v, a), (v, end, w[i + 1])):
                 M = theta[lo:hi].reshape(rows, d_in)
-                U = ein("sib,rb->sir", X, M)  # X Mᵀ
-                dU = ein("sibn,rb->sirn", dX, M)
+                mats.append(F.combine([(X, M.T, None)]))  # X Mᵀ
                 if tangents:
-                    # ∂(X Mᵀ)[s,i,r]/∂M[r,b] = X[s,i,b]
-                    block = dU[..., lo:hi].reshape(S, t, rows, rows, d_in)
-                    for r in range(rows):
-                        block[:, :, r, r, :] = (block[:, :, r, r, :] + X) % p
-                mats.append(U)
-                jets.append(dU)
-            (U, W, Z), (dU, dW, dZ) = mats, jets
-            att = ein("sia,sja->sij", U, W)  # ⟨Q x_i, K x_j⟩
-            datt = (ein("sian,sja->sijn", dU, W) + ein("sia,sjan->sijn", U, dW)) % p
-            X_new = ein("sij,sjc->sic", att, Z)
-            dX = (ein("sijn,sjc->sicn", datt, Z) + ein("sij,sjcn->sicn", att, dZ)) % p
+                    jets.append(self._linear_jet(F, X, dX, M, lo, n))
+            U, W, Z = mats
+            att = F.combine([(U, W.transpose(0, 2, 1), None)])  # ⟨Q x_i, K x_j⟩
+            X_new = F.combine([(att, Z, None)])
+            if tangents:
+                dU, dW, dZ = jets
+                # datt[s,i,n,j] = Σ_a dU[s,i,n,a] W[s,j,a] + U[s,i,a] dW[s,j,n,a]
+                datt = F.combine(
+                    [
+                        (dU.reshape(S, t * n, a), W.transpose(0, 2, 1), None),
+                        (dW.reshape(S, t * n, a), U.transpose(0, 2, 1), (0, 3, 2, 1)),
+                    ],
+                    (S, t, n, t),
+                )
+                # dX[s,i,n,c] = Σ_j datt[s,i,n,j] Z[s,j,c] + att[s,i,j] dZ[s,j,n,c]
+                c = w[i + 1]
+                dX = F.combine(
+                    [(datt.reshape(S, t * n, t), Z, None), (att, dZ.reshape(S, t, n * c), None)],
+                    (S, t, n, c),
+                )
             X = X_new
-        if tangents:
-            return dX.reshape(S * t * w[-1], n)
-        return X.reshape(S, t * w[-1])
+        if dX is not None:
+            J = np.ascontiguousarray(dX.transpose(0, 1, 3, 2)).reshape(S * t * w[-1], n)
+            return F.canonical(J)
+        return F.canonical(X.reshape(S, t * w[-1]))
+
+    @staticmethod
+    def _linear_jet(
+        F: _Field, X: np.ndarray, dX: np.ndarray | None, M: np.ndarray, lo: int, n: int
+    ) -> np.ndarray:
+        """Tangent of X Mᵀ, shape (S, t, n, rows): dX Mᵀ plus X in M's own columns."""
+        S, t, d_in = X.shape
+        rows = M.shape[0]
+        if dX is None:
+            out, bound = np.zeros((S, t, n, rows), dtype=X.dtype), 0.0
+        else:
+            out, bound = F.sum([(dX.reshape(S * t * n, d_in), M.T, None)])
+            out = out.reshape(S, t, n, rows)
+        # ∂(X Mᵀ)[s,i,r]/∂M[r,b] = X[s,i,b]
+        block = out[:, :, lo : lo + rows * d_in, :].reshape(S, t, rows, d_in, rows)
+        for r in range(rows):
+            block[:, :, r, :, r] += X
+        F.reduce(out, bound + F.h)
+        return out
 
     def forward_mod_p(self, theta: np.ndarray, x: np.ndarray, p: int) -> np.ndarray:
         """Outputs mod p for a batch of flat inputs, shape (S, t·d_L), entries in [0, p)."""
@@ -370,6 +398,94 @@ class Attention(Architecture):
     def jacobian_mod_p(self, theta: np.ndarray, x: np.ndarray, p: int) -> np.ndarray:
         """Jacobian mod p by exact forward-mode differentiation, rows (sample, token, coord)."""
         return self._mod_p(theta, x, p, tangents=True)
+
+
+_Product = tuple[np.ndarray, np.ndarray, tuple[int, ...] | None]
+
+
+def _matmul(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """``a @ b`` on BLAS, contiguous: numpy leaves BLAS for some strided operands, and a tall
+    ``a`` times a narrow ``b`` ran ~10× faster as ``(bᵀ aᵀ)ᵀ`` (OpenBLAS, 737280×16 by 16×4)."""
+    b = np.ascontiguousarray(b)
+    if a.ndim == 2 and a.shape[0] > 4 * b.shape[1]:
+        return np.ascontiguousarray(np.matmul(np.ascontiguousarray(b.T), a.T).T)
+    return np.matmul(np.ascontiguousarray(a), b)
+
+
+class _Field:
+    """GF(p) for the attention pass: sums of (batched) matrix products, reduced once per sum.
+
+    For p < 2^26 residues are centered float64 (|x| ≤ h = p//2 + 4) and products run on BLAS:
+    a product with inner dimension k is bounded by k·h², exact while the running bound stays
+    below 2^53 − 2^30 (:mod:`neurovariety.exact.blas_field`); longer sums are reduced between
+    chunks. Larger primes use Python integers (object arrays), reduced after each product.
+    """
+
+    def __init__(self, p: int) -> None:
+        from ..exact.blas_field import LIMIT, Field, reduce_inplace
+
+        self.p = p
+        self.blas = p < BLAS_PRIME_LIMIT
+        f = Field.of(p) if self.blas else None
+        self.h = f.h if f is not None else float(p)
+        self.h2 = f.h2 if f is not None else 0.0
+        self.kmax = f.kmax if f is not None else 1 << 62
+        self.limit = LIMIT
+        self._field, self._reduce_inplace = f, reduce_inplace
+
+    def residues(self, a: np.ndarray) -> np.ndarray:
+        r = [int(v) % self.p for v in np.ravel(a)]
+        if not self.blas:
+            return np.array(r, dtype=object).reshape(np.shape(a))
+        out = np.array(r, dtype=np.float64).reshape(np.shape(a))
+        out -= self.p * (out > self.p // 2)
+        return out
+
+    def reduce(self, x: np.ndarray, bound: float) -> None:
+        """Reduce contiguous ``x`` (|x| ≤ bound) in place to |x| ≤ h."""
+        if self._field is None:
+            np.mod(x, self.p, out=x)
+        elif bound > self.h:
+            self._reduce_inplace(x.reshape(-1, x.shape[-1]), self._field)
+
+    def sum(
+        self, products: list[_Product], shape: tuple[int, ...] | None = None
+    ) -> tuple[np.ndarray, float]:
+        """Σ a @ b, each reshaped to ``shape`` and transposed by its axes when given, unreduced,
+        with a bound on the entries."""
+        out: np.ndarray | None = None
+        bound = 0.0
+        for a, b, axes in products:
+            k = a.shape[-1]
+            for s in range(0, k, self.kmax):
+                e = min(k, s + self.kmax)
+                step = self.h2 * (e - s)
+                if out is not None and bound + step > self.limit:
+                    self.reduce(out, bound)
+                    bound = self.h
+                y = _matmul(a[..., s:e], b[..., s:e, :])
+                y = y if shape is None else y.reshape(shape)
+                y = y if axes is None else y.transpose(axes)
+                if out is None:
+                    out = np.ascontiguousarray(y)
+                else:
+                    out += y
+                bound += step
+        assert out is not None
+        return out, bound
+
+    def combine(self, products: list[_Product], shape: tuple[int, ...] | None = None) -> np.ndarray:
+        """Σ a @ b as in :meth:`sum`, reduced."""
+        out, bound = self.sum(products, shape)
+        self.reduce(out, bound)
+        return out
+
+    def canonical(self, x: np.ndarray) -> np.ndarray:
+        """Residues in [0, p)."""
+        if self._field is None:
+            return x % self.p
+        x += self.p * (x < 0)  # from |x| ≤ p//2 + 4
+        return x
 
 
 def parse_attention(fields: list[str], text: str) -> Attention:
