@@ -111,3 +111,28 @@ def test_float_inputs_and_the_forward_pass_agree() -> None:
     f = arch.forward_mod_p(theta, x, p).reshape(-1).astype(object)
     euler = (J[:, v0:].astype(np.int64).astype(object) @ theta[v0:].astype(object)) % p
     assert euler.tolist() == f.tolist()
+
+
+@pytest.mark.parametrize(
+    ("spec", "n_samples"),
+    [("attn t=2 d=24,24 a=6", 18), ("attn t=4 d=8,8,8 a=4,4", 10), ("attn t=8 d=4,4 a=4", 20)],
+)
+def test_the_memory_plan_bounds_the_measured_peak(spec: str, n_samples: int) -> None:
+    # dim refuses a plan over --max-memory before allocating: the plan must cover what the
+    # Jacobian and its rank really allocate, measured here by tracemalloc (numpy reports to it)
+    import tracemalloc
+
+    from neurovariety.exact import rank_mod
+    from neurovariety.invariants.dimension import plan
+    from neurovariety.parametrization.exact import random_point_mod_p
+
+    arch = parse_architecture(spec)
+    p = 8_388_593
+    theta, x = random_point_mod_p(arch, n_samples, p, seed=1)
+    tracemalloc.start()
+    try:
+        rank_mod(jacobian_mod_p(arch, theta, x, p, canonical=False), p)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak <= plan(arch, n_samples).bytes
