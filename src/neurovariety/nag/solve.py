@@ -176,10 +176,11 @@ def _solve_total_degree(system: System, p: np.ndarray, run: _Run) -> SolveResult
 #: ``start="auto"`` computes a mixed volume only from this Bézout number on (few paths: cheap).
 AUTO_MIN_BEZOUT = 64
 #: ``start="auto"`` lets the mixed-cell enumeration take at most this share of ``time_limit``
-#: and at most this many seconds per total-degree path (about what tracking one costs on a CPU
-#: core): when the cells take longer, tracking the Bézout number of paths is the cheaper bet.
+#: and at most this many seconds per total-degree path (what tracking one costs warm on a CPU
+#: core, ~2.5 ms on katsura-10): when the cells take longer, tracking the Bézout number of paths
+#: is the cheaper bet (katsura-n, whose mixed volume is 2^n anyway, has slow cells).
 AUTO_CELL_SHARE = 0.25
-AUTO_SECONDS_PER_PATH = 0.01
+AUTO_SECONDS_PER_PATH = 0.003
 START_SYSTEMS = ("auto", "total-degree", "polyhedral")
 METHODS = ("homotopy", "monodromy")
 
