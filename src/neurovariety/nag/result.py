@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+from collections import Counter
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -244,21 +245,24 @@ class SolveResult(Result):
         nons = self.nonsingular()
         sing = self.singular()
         out = [
-            f"{len(nons)} non-singular solutions "
+            f"{plural(len(nons), 'non-singular solution')} "
             f"({sum(p.is_real(self.real_tol) for p in nons)} real)",
         ]
         if sing:
             mult = sum(p.multiplicity for p in sing)
             out.append(
-                f"{len(sing)} singular solutions "
-                f"({sum(p.is_real(self.real_tol) for p in sing)} real; {mult} paths, "
+                f"{plural(len(sing), 'singular solution')} "
+                f"({sum(p.is_real(self.real_tol) for p in sing)} real; {plural(mult, 'path')}, "
                 "multiplicities counted)"
             )
         if self.components:
-            dims = ", ".join(str(c.dimension) for c in self.components)
+            by_dim = Counter(c.dimension for c in self.components)
+            dims = ", ".join(f"{d} ({k})" if k > 1 else str(d) for d, k in sorted(by_dim.items()))
+            # groups that no monodromy loop joined (or the deadline left apart) are listed apart
             out.append(
-                f"{len(self.components)} positive-dimensional components (local dimensions "
-                f"{dims}; {sum(len(c.paths) for c in self.components)} paths; not solutions)"
+                f"at most {plural(len(self.components), 'positive-dimensional component')} "
+                f"(local dimensions {dims}; "
+                f"{plural(sum(len(c.paths) for c in self.components), 'path')}; not solutions)"
             )
         out.append(
             f"{L['tracked']} paths tracked: {L['success']} success, {L['singular']} singular, "
