@@ -1,4 +1,4 @@
-"""Failed paths of ``solve`` over seeds: the "no lost paths" check (issue 24, item 3).
+"""Failed paths of ``solve`` over seeds: the "no lost paths" check.
 
 For each system and seed, one total-degree solve; prints paths, failed paths (with their reasons),
 re-tracked paths, distinct solutions and CPU seconds. Cyclic-7 (5,040 paths) takes minutes per seed

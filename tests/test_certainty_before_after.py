@@ -1,4 +1,4 @@
-"""Issue 23 moved every result to one ``Certainty`` field; no result may claim more than its
+"""Every result has one ``Certainty`` field; no result may claim more than its
 evidence allows, and the JSON keys ``certified``/``status`` keep their values.
 
 Expected values: the JSON of the code before the change (commit d5aecf2, run with the same seeds)
@@ -66,7 +66,7 @@ def test_a_monodromy_fiber_verdict_is_never_certified() -> None:
 def test_monodromy_fiber_of_lcn_k32_is_not_identifiable_but_only_numerically() -> None:
     # (a0 + a1 x + a2 x²)(b0 + b1 x): a generic cubic has 3 roots, any one the linear factor's,
     # so 3 points over f (up to rescaling) and no swap (different sizes): identifiable no.
-    # Before issue 23 this said certified true; docs/fibers.md says a monodromy count never is.
+    # This once said certified true; docs/fibers.md says a monodromy count never is.
     r = fiber(parse_architecture("lcn k=3,2"), seed=0, method="monodromy")
     assert (r.size, r.symmetry_order, r.identifiable) == (3, 1, Verdict.NO)
     assert r.certainty is Certainty.NUMERICAL and not r.certified

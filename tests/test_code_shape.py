@@ -1,4 +1,4 @@
-"""The package's code stays in readable pieces (issue 23): short modules and short functions.
+"""The package's code stays in readable pieces: short modules and short functions.
 
 Read from the source (the AST), not by importing. A module has at most ``MODULE_LINES`` lines
 unless its docstring holds a sentence beginning "Why one long module" that says why; a function

@@ -16,7 +16,7 @@ import neurovariety
 from neurovariety.results import Certainty, Graded, Provenance, Result, weakest
 
 #: Result classes that still keep ``certified: bool`` as a field, being converted in parallel to
-#: ``certainty`` (issue 23). Only ever shrinks: the test fails once a listed class is converted.
+#: ``certainty``. Only ever shrinks: the test fails once a listed class is converted.
 #: FiberResult, the last one, was converted; the list stays for results added ungraded.
 NOT_YET_GRADED: set[str] = set()
 

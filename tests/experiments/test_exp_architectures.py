@@ -1,4 +1,4 @@
-"""Training on architectures outside MLP / single-channel CNN (issue 25): lightning attention
+"""Training on architectures outside MLP / single-channel CNN: lightning attention
 (HMK arXiv:2408.17221) and multi-channel convolutions (with channel and padding strata).
 
 The trainer's loss is checked against hand-written numpy forwards of these networks (no code

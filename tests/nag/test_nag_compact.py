@@ -1,4 +1,4 @@
-"""Compaction widths of the lockstep tracker: a fixed family per starting width (issue 24)."""
+"""Compaction widths of the lockstep tracker: a fixed family per starting width."""
 
 from __future__ import annotations
 

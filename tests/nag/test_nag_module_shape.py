@@ -1,4 +1,4 @@
-"""Size limits of the monodromy and result modules (issue 23): modules of at most 600 lines,
+"""Size limits of the monodromy and result modules: modules of at most 600 lines,
 functions of at most 80 lines of code (docstrings aside)."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""No lost paths: the retries of failed paths (issue 24, item 3).
+"""No lost paths: the retries of failed paths.
 
 The roots of ``x^2 + y^2 = 5, xy = 2`` are ``±(1, 2), ±(2, 1)`` (closed form); the tests mark paths
 failed by hand and check what the retry with another ``gamma`` keeps.
