@@ -70,7 +70,7 @@ def test_cli_human_output_and_certify(app, tmp_path):
     f.write_text("x^2 - 4x + 4\n")
     res = CliRunner().invoke(app, ["solve", str(f), "--seed", "1", "--certify"])
     assert res.exit_code == 0, res.output
-    assert "1 singular solutions" in res.output and "random seed: 1" in res.output
+    assert "1 singular solution (" in res.output and "random seed: 1" in res.output
     assert "ledger" in res.output
 
 
