@@ -119,6 +119,39 @@ class PolyhedralStart:
         return self.subdivision.mixed_volume
 
 
+def support_family(
+    system: System, supports: tuple[Support, ...], p: np.ndarray
+) -> tuple[System, np.ndarray]:
+    """The family of all systems with these supports, and ``system``'s point in it at ``p``.
+
+    One parameter per term: equation ``i`` is ``sum_k c_k x^{a_k}`` over the terms of
+    ``supports[i]`` (in order, so the parameters are the supports concatenated); the point is the
+    system's own coefficients at parameters ``p``, each equation scaled to unit largest
+    coefficient (scale-free tolerances).
+    """
+    n = system.n_variables
+    assert system.polynomials is not None  # system_supports refused callables
+    terms = [(i, tuple(int(v) for v in a)) for i, A in enumerate(supports) for a in A]
+    index = {term: k for k, term in enumerate(terms)}
+    target = np.zeros(len(terms), complex)
+    for i, poly in enumerate(system.polynomials):
+        for e, c in poly.items():
+            target[index[(i, e[:n])]] += c * np.prod(p ** np.asarray(e[n:]))
+    equation = np.array([i for i, _ in terms])
+    for i in range(n):
+        top = np.max(np.abs(target[equation == i]))
+        if top == 0:
+            raise PolynomialSystemError(
+                f"equation {i + 1} vanishes at these parameter values. Fix: check the parameters"
+            )
+        target[equation == i] /= top
+    polys: list[dict[tuple[int, ...], complex]] = [{} for _ in range(n)]
+    for k, (i, a) in enumerate(terms):
+        polys[i][a + tuple(int(k == j) for j in range(len(terms)))] = 1.0 + 0j
+    names = tuple(f"c{k}" for k in range(len(terms)))
+    return _from_polys(system.variables, names, polys, list(range(1, n + 1))), target
+
+
 def polyhedral_start(
     system: System, p: np.ndarray, rng: np.random.Generator, *, deadline: float | None = None
 ) -> PolyhedralStart:
@@ -129,31 +162,12 @@ def polyhedral_start(
     """
     S = mixed_cells(system_supports(system), seed=int(rng.integers(2**31)), deadline=deadline)
     n = system.n_variables
-    assert system.polynomials is not None
-    terms = [(i, tuple(int(v) for v in a)) for i, A in enumerate(S.supports) for a in A]
-    T = len(terms)
-    target = np.zeros(T, complex)
-    index = {term: k for k, term in enumerate(terms)}
-    for i, poly in enumerate(system.polynomials):
-        for e, c in poly.items():
-            target[index[(i, e[:n])]] += c * np.prod(p ** np.asarray(e[n:]))
-    equation = np.array([i for i, _ in terms])
-    for i in range(n):  # unit max coefficient per equation: scale-free tolerances
-        top = np.max(np.abs(target[equation == i]))
-        if top == 0:
-            raise PolynomialSystemError(
-                f"equation {i + 1} vanishes at these parameter values. Fix: check the parameters"
-            )
-        target[equation == i] /= top
+    family, target = support_family(system, S.supports, p)
+    E = np.concatenate(S.supports).astype(np.int64)
+    equation = np.repeat(np.arange(n), [len(A) for A in S.supports])
+    T = len(E)
     start = np.exp(2j * np.pi * rng.uniform(size=T))
-    names = tuple(f"c{k}" for k in range(T))
-    # equation i of the family: sum over its terms k of c_k x^a_k
-    polys: list[dict[tuple[int, ...], complex]] = [{} for _ in range(n)]
-    for k, (i, a) in enumerate(terms):
-        polys[i][a + tuple(int(k == j) for j in range(T))] = 1.0 + 0j
-    family = _from_polys(system.variables, names, polys, list(range(1, n + 1)))
     degrees = np.array(family.degrees)
-    E = np.array([a for _, a in terms], dtype=np.int64)
     homog = np.concatenate([(degrees[equation] - E.sum(axis=1))[:, None], E], axis=1)
     family = coefficient_family(family, homog, equation)
     offsets = np.cumsum([0] + [len(A) for A in S.supports])

@@ -29,10 +29,10 @@ from ..errors import BudgetExceededError, PolynomialSystemError
 from .endgame import EndgameOptions
 from .monodromy import MonodromyResult, find_start_pair, monodromy_solve
 from .paths import _seed
-from .polyhedral import mixed_cells, system_supports
+from .polyhedral import mixed_cells, support_family, system_supports
 from .result import SolveResult
 from .solve import solve_many
-from .system import System, _from_polys
+from .system import System
 from .tracker import TrackerOptions
 
 #: Share of ``time_limit`` the mixed cells may take to give the search its target count.
@@ -40,34 +40,8 @@ MV_SHARE = 0.1
 
 
 def coefficient_family(system: System, p: np.ndarray) -> tuple[System, np.ndarray]:
-    """The family of all systems with ``system``'s supports (origin added), and ``system``'s point.
-
-    Equation ``i`` of the family is ``sum_k c_k x^{a_k}`` over the terms of equation ``i`` and the
-    constant term; the point is the system's own coefficients at parameters ``p``, each equation
-    scaled to unit largest coefficient (scale-free tolerances).
-    """
-    n = system.n_variables
-    supports = system_supports(system)
-    assert system.polynomials is not None  # system_supports refused callables
-    terms = [(i, tuple(int(v) for v in a)) for i, A in enumerate(supports) for a in A]
-    index = {term: k for k, term in enumerate(terms)}
-    target = np.zeros(len(terms), complex)
-    for i, poly in enumerate(system.polynomials):
-        for e, c in poly.items():
-            target[index[(i, e[:n])]] += c * np.prod(p ** np.asarray(e[n:]))
-    equation = np.array([i for i, _ in terms])
-    for i in range(n):
-        top = np.max(np.abs(target[equation == i]))
-        if top == 0:
-            raise PolynomialSystemError(
-                f"equation {i + 1} vanishes at these parameter values. Fix: check the parameters"
-            )
-        target[equation == i] /= top
-    polys: list[dict[tuple[int, ...], complex]] = [{} for _ in range(n)]
-    for k, (i, a) in enumerate(terms):
-        polys[i][a + tuple(int(k == j) for j in range(len(terms)))] = 1.0 + 0j
-    names = tuple(f"c{k}" for k in range(len(terms)))
-    return _from_polys(system.variables, names, polys, list(range(1, n + 1))), target
+    """All systems with ``system``'s supports (origin added), and ``system``'s point at ``p``."""
+    return support_family(system, system_supports(system), p)
 
 
 def _mixed_volume(system: System, seed: int, deadline: float) -> int | None:
