@@ -140,14 +140,14 @@ def _moved(spec: str, seed: int) -> tuple[int, int, int, int]:
     """Monodromy at random complex data (complete by the trace test), then every solution
     carried to the exact count's data by a parameter homotopy, classified. (The total-degree
     homotopy cannot be used where degenerate parameters form positive-dimensional families.)"""
-    from neurovariety.landscape.edd import _start_pair
+    from neurovariety.landscape.ed_monodromy import start_pair
     from neurovariety.nag import monodromy_solve
     from neurovariety.nag.monodromy import move
 
     system, ft, Q, b = _float_problem(spec, seed)
     E, A = coefficient_arrays(ft)
     rng = np.random.default_rng(seed)
-    z0, u0 = _start_pair(rng, E, A, Q, np.eye(len(ft)))
+    z0, u0 = start_pair(rng, E, A, Q, np.eye(len(ft)))
     mono = monodromy_solve(
         system,
         (z0, u0),

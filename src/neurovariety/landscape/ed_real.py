@@ -141,7 +141,7 @@ def chart_points(
     ``known`` solutions at b are given to restart from."""
     from ..nag import monodromy_solve
     from ..nag.monodromy import move
-    from .edd import EXTRA_STARTS, _start_pair
+    from .ed_monodromy import EXTRA_STARTS, start_pair
 
     t0 = time.monotonic()
     terms = float_terms(chart_terms(arch)[0])
@@ -154,7 +154,7 @@ def chart_points(
     rng = np.random.default_rng(seed)
 
     def pair(r: np.random.Generator, real: bool = False) -> tuple[np.ndarray, np.ndarray]:
-        z, u = _start_pair(r, E, A, Q, W, real=real)
+        z, u = start_pair(r, E, A, Q, W, real=real)
         # A residual of a random fraction of c's size: with Q = I (Eckart–Young) one of exactly
         # c's size makes the two singular values of a rank-one 2×2 point equal, a focal point
         # where the start is singular.

@@ -42,7 +42,6 @@ from ..results import Certainty, weakest
 from . import ed_exact, ed_function_space, ed_real
 from .ed_monodromy import EXTRA_STARTS, float_form, full_rank, non_generic_reason
 from .ed_monodromy import monodromy_count as _monodromy  # a name the tests replace
-from .ed_monodromy import start_pair as _start_pair  # noqa: F401  (ed_real imports it from here)
 from .ed_result import EDDegreeResult, count_certainty
 from .ed_system import chart_terms, ed_chart
 
