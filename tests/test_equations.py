@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from fractions import Fraction
-from math import comb
+from math import comb, isqrt
 
 import pytest
 import typer
@@ -166,7 +166,13 @@ def test_rational_reconstruction() -> None:
     for q in [Fraction(-3, 7), Fraction(12345, 678), Fraction(0), Fraction(1, 999)]:
         a = q.numerator * pow(q.denominator, -1, m) % m
         assert rational_reconstruction(a, m) == q
-    assert rational_reconstruction(123456789, 1_000_003) is None or True  # any answer is bounded
+    # an answer for a residue with no small preimage must still be one: bounded and congruent
+    a, m = 123456789 % 1_000_003, 1_000_003
+    q = rational_reconstruction(a, m)
+    if q is not None:
+        bound = isqrt(m // 2)
+        assert abs(q.numerator) <= bound and 0 < q.denominator <= bound
+        assert (q.numerator - a * q.denominator) % m == 0
 
 
 def test_output_formats() -> None:
