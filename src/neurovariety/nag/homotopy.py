@@ -21,6 +21,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from . import sparse
 from .numerics import complex_gaussian
 from .system import DirectionalKernel, Kernel, System
 
@@ -220,26 +221,52 @@ def _monomials(E: jax.Array, X: jax.Array, max_degree: int) -> tuple[jax.Array, 
     return prefix[:, -1] * P[:, -1], E * lower * prefix * suffix
 
 
+def _cell_weights(pdata: Any, t: jax.Array) -> tuple[jax.Array, jax.Array, jax.Array]:
+    """``(s^e, d s^e / ds, ds / dt)`` of the cell homotopy at tracker time ``t``.
+
+    Stage 1 runs s from 0 (binomial start system) to 1 (random-coefficient system) as
+    s = 1 - t^m, m = 1 + log10(largest power): a term of power e turns on where e t^m ~ 1, so
+    all have by t = 0.1, where the endgame starts. With s = 1 - t a power of 3000 (cyclic-7)
+    turned on below t = 1e-3: past the 60 iterations of the direct finish, and the endgame (64
+    lanes) ran for a few such paths.
+    """
+    e = pdata["e"]
+    m = 1.0 + jnp.log10(jnp.maximum(jnp.max(e), 1.0))
+    tr = jnp.clip(jnp.real(t), 0.0, 1.0)
+    s, ds = 1.0 - tr**m, -m * tr ** (m - 1.0)
+    w = jnp.where(e > 0, s**e, 1.0)
+    dw = jnp.where(e > 0, e * s ** jnp.where(e > 0, e - 1, 0.0), 0.0)
+    return w, dw, ds
+
+
 @functools.cache
 def _polyhedral_fn(n_equations: int, max_degree: int) -> HomotopyFn:
+    """The cell homotopies by monomial tables (supports too large to unroll)."""
+
     def fn(data: Any, pdata: Any, X: jax.Array, t: jax.Array):
-        # Stage 1 runs s from 0 (binomial start system) to 1 (random-coefficient system) as
-        # s = 1 - t^m, m = 1 + log10(largest power): a term of power e turns on where
-        # e t^m ~ 1, so all have by t = 0.1, where the endgame starts. With s = 1 - t a power
-        # of 3000 (cyclic-7) turned on below t = 1e-3: past the 60 iterations of the direct
-        # finish, and the endgame (64 lanes) ran for a few such paths.
-        e = pdata["e"]
-        m = 1.0 + jnp.log10(jnp.maximum(jnp.max(e), 1.0))
-        tr = jnp.clip(jnp.real(t), 0.0, 1.0)
-        s, ds = 1.0 - tr**m, -m * tr ** (m - 1.0)
-        w = jnp.where(e > 0, s**e, 1.0)
-        dw = jnp.where(e > 0, e * s ** jnp.where(e > 0, e - 1, 0.0), 0.0)
+        w, dw, ds = _cell_weights(pdata, t)
         x, dx = _monomials(data["E"], X, max_degree)
         mono, dmono = data["c"] * x, data["c"][:, None] * dx
         M = data["M"]
         H = jnp.concatenate([M @ (mono * w), (data["a"] @ X - 1)[None]])
         Hx = jnp.concatenate([M @ (dmono * w[:, None]), data["a"][None, :]])
         Ht = jnp.concatenate([ds * (M @ (mono * dw)), jnp.zeros(1, X.dtype)])
+        return H, Hx, Ht
+
+    return fn
+
+
+@functools.cache
+def _polyhedral_unrolled(E: sparse.Support, equation: tuple[int, ...]) -> HomotopyFn:
+    """The cell homotopies unrolled over the support (see :mod:`.sparse`)."""
+
+    def fn(data: Any, pdata: Any, X: jax.Array, t: jax.Array):
+        w, dw, ds = _cell_weights(pdata, t)
+        c = data["c"]
+        F, J, G = sparse.weighted_sums(E, equation, X, c * w, c * dw)
+        H = jnp.concatenate([F, (data["a"] @ X - 1)[None]])
+        Hx = jnp.concatenate([J, data["a"][None, :]])
+        Ht = jnp.concatenate([ds * G, jnp.zeros(1, X.dtype)])
         return H, Hx, Ht
 
     return fn
@@ -273,7 +300,10 @@ def coefficient_family(family: System, exponents: np.ndarray, equation: np.ndarr
     n = int(equation.max()) + 1
     M = np.zeros((n, len(equation)), complex)
     M[equation, np.arange(len(equation))] = 1.0
-    kernel, directional = _family_kernels(int(exponents.max()))
+    if sparse.small(exponents):
+        kernel, directional = sparse.family_kernels(*sparse.support_key(exponents, equation))
+    else:
+        kernel, directional = _family_kernels(int(exponents.max()))
     data = {"E": jnp.asarray(exponents), "M": jnp.asarray(M), "scale": np.ones(n)}
     return replace(family, kernel=kernel, data=data, directional_kernel=directional)
 
@@ -306,6 +336,9 @@ def polyhedral_homotopy(
         "M": jnp.asarray(M, dtype=complex),
         "a": jnp.asarray(a),
     }
-    fn = _polyhedral_fn(n, int(exponents.max()))
+    if sparse.small(exponents):
+        fn = _polyhedral_unrolled(*sparse.support_key(exponents, equation))
+    else:
+        fn = _polyhedral_fn(n, int(exponents.max()))
     X0 = to_patch(np.exp(log_y), a)
     return Homotopy(fn, data, {"e": jnp.asarray(powers)}, n + 1), X0
