@@ -140,6 +140,26 @@ def test_cells_are_lowest_for_their_normal() -> None:
         assert cell.volume == round(abs(np.linalg.det(E))) > 0
 
 
+@settings(max_examples=40, deadline=None)
+@given(st.integers(2, 5).flatmap(small_supports), st.integers(0, 2**31))
+def test_cells_have_inner_normals(A: list[np.ndarray], seed: int) -> None:
+    # Each cell's normal (alpha, 1) makes its two lifted points the lowest of their support,
+    # strictly below the others, and the edge directions are independent: a check sharing no code
+    # with the enumeration (plain dot products of the lifted points).
+    S = mixed_cells(A, seed=seed)
+    seen = set()
+    for cell in S.cells:
+        assert cell.edges not in seen
+        seen.add(cell.edges)
+        for P, w, (a, b) in zip(S.supports, S.lifting, cell.edges, strict=True):
+            lifted = np.hstack([P, w[:, None]]).astype(float)
+            v = lifted @ np.append(cell.normal, 1.0)
+            assert abs(v[a] - v[b]) < 1e-9 * (1 + abs(v[a]))
+            assert np.all(np.delete(v, [a, b]) > v[a] + 1e-9)
+        V = np.array([P[b] - P[a] for P, (a, b) in zip(S.supports, cell.edges, strict=True)])
+        assert cell.volume == round(abs(np.linalg.det(V.astype(float)))) > 0
+
+
 def test_mixed_volume_does_not_depend_on_the_lifting() -> None:
     A = supports(noon(3))
     assert {mixed_cells(A, seed=s).mixed_volume for s in range(4)} == {21}

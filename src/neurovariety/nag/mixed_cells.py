@@ -9,9 +9,9 @@ The cells are enumerated as a tree of partial cells (one edge of some supports),
 with the dynamic enumeration of DEMiCs (Mizutani, Takeda & Kojima 2007): each node branches on
 the support with the fewest edges compatible with its chosen ones (a table of edge pairs with a
 common normal, one linear program per pair), not on a fixed order. A node is kept when its
-normals form a non-empty polyhedron: a linear program (HiGHS, batched) while it has dimension at
-least 2, a closed form on the line (dimension 1) and at the cells themselves (dimension 0), both
-vectorized over the level.
+normals form a non-empty polyhedron: phase one of the simplex method on dense tableaux, all the
+level's programs at once, while it has dimension at least 2, a closed form on the line
+(dimension 1) and at the cells themselves (dimension 0).
 """
 
 from __future__ import annotations
@@ -21,11 +21,9 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from itertools import combinations
-from typing import Any
 
 import numpy as np
 from scipy.optimize import linprog
-from scipy.sparse import coo_matrix
 
 from ..errors import BudgetExceededError, PolynomialSystemError
 
@@ -89,90 +87,128 @@ def _check(supports: Sequence[np.ndarray]) -> tuple[Support, ...]:
     return A
 
 
-#: Problems per batched linear program (bounds the size of one HiGHS call, and so how far a
-#: deadline can be overrun: 3000 took 2.5 s in one call). HiGHS grows faster than linearly in
-#: the blocks: the cells of four dense cubics (4 unknowns) took 11-15 s at 300 a call, 19 s at
-#: 3000.
-LP_BATCH = 300
+#: Problems per chunk of a stacked feasibility test (bounds memory, and how far a deadline can
+#: be overrun).
+CHUNK = 4096
+
+#: Slack (in units of the lifting) within which a point counts as feasible.
+FEAS = 1e-7
+
+#: Smallest pivot of the simplex method, and the iterations after which it switches from
+#: Dantzig's rule to Bland's (which cannot cycle).
+PIVOT = 1e-9
+BLAND = 30
+MAX_PIVOTS = 500
 
 
-def _feasible_batch(problems: list[Problem], deadline: float | None = None) -> np.ndarray:
-    """Which ``{alpha : R alpha <= h, E alpha = r}`` are non-empty, for ``(R, h, E, r)`` each.
+def _reduce(R: np.ndarray, h: np.ndarray, E: np.ndarray, r: np.ndarray) -> tuple[np.ndarray, ...]:
+    """Eliminate ``E alpha = r`` (stacked): ``alpha = alpha0 + N z`` turns ``R alpha <= h`` into
+    ``G z <= b``. Returns ``full`` (``E`` has full row rank), ``G``, ``b``, ``alpha0``."""
+    U, S, Vh = np.linalg.svd(E)
+    q = E.shape[1]
+    full = S[:, -1] > 1e-9 * S[:, 0]
+    Sinv = np.where(full[:, None], 1.0 / np.where(S > 0, S, 1.0), 0.0)
+    alpha0 = np.einsum("bkn,bk->bn", Vh[:, :q, :], np.einsum("bqk,bq->bk", U, r) * Sinv)
+    G = R @ np.swapaxes(Vh[:, q:, :], 1, 2)
+    b = h - np.einsum("bmn,bn->bm", R, alpha0)
+    return full, G, b, alpha0
 
-    All problems go into one block-diagonal linear program (HiGHS) with an elastic variable
-    ``s_k >= 0`` per block, ``R alpha_k - s_k <= h``, minimizing ``sum s_k``: the optimum splits
-    into the blocks, and block ``k`` is feasible iff its ``s_k`` is 0. One call per batch instead
-    of one per problem: the per-call overhead dominates problems this small.
-    """
-    out = np.zeros(len(problems), bool)
-    for lo in range(0, len(problems), LP_BATCH):
+
+def _nonempty(problems: Problem, deadline: float | None) -> np.ndarray:
+    """Which ``{alpha : R alpha <= h, E alpha = r}`` (stacked ``(R, h, E, r)``) are non-empty
+    with ``E`` of full row rank: a closed form on points and lines, the simplex method above."""
+    out = np.zeros(len(problems[0]), bool)
+    for lo in range(0, len(out), CHUNK):
         _check_deadline(deadline)
-        out[lo : lo + LP_BATCH] = _solve_batch(problems[lo : lo + LP_BATCH])
+        full, G, b, _ = _reduce(*(p[lo : lo + CHUNK] for p in problems))
+        if G.shape[2] == 0:
+            ok = b.min(axis=1, initial=np.inf) >= -FEAS
+        elif G.shape[2] == 1:
+            ok = _on_a_line(G[:, :, 0], b)
+        else:
+            ok = np.zeros(len(full), bool)
+            ok[full] = _simplex(G[full], b[full])
+        out[lo : lo + CHUNK] = full & ok
     return out
 
 
-def _solve_batch(problems: list[Problem]) -> np.ndarray:
-    n = problems[0][0].shape[1] if problems[0][0].size else problems[0][2].shape[1]
-    width = n + 1
-    ub_r, ub_c, ub_v, ub_b = [], [], [], []
-    eq_r, eq_c, eq_v, eq_b = [], [], [], []
-    rows_ub = rows_eq = 0
-    for k, (R, h, E, r) in enumerate(problems):
-        base = k * width
-        m = R.shape[0]
-        if m:
-            ii, jj = np.nonzero(np.ones((m, n), bool))
-            ub_r += [rows_ub + ii, rows_ub + np.arange(m)]
-            ub_c += [base + jj, np.full(m, base + n)]
-            ub_v += [R[ii, jj], -np.ones(m)]
-            ub_b.append(h)
-            rows_ub += m
-        q = E.shape[0]
-        if q:
-            ii, jj = np.nonzero(np.ones((q, n), bool))
-            eq_r.append(rows_eq + ii)
-            eq_c.append(base + jj)
-            eq_v.append(E[ii, jj])
-            eq_b.append(r)
-            rows_eq += q
-    nvar = len(problems) * width
-
-    def sparse(r: list, c: list, v: list, rows: int) -> Any:
-        if not rows:
-            return None
-        return coo_matrix(
-            (np.concatenate(v), (np.concatenate(r), np.concatenate(c))), shape=(rows, nvar)
-        ).tocsr()
-
-    cost = np.zeros(nvar)
-    cost[n::width] = 1.0
-    bounds = np.full((nvar, 2), np.nan)
-    bounds[:, 0], bounds[:, 1] = -np.inf, np.inf
-    bounds[n::width, 0] = 0.0
-    res = linprog(
-        cost,
-        A_ub=sparse(ub_r, ub_c, ub_v, rows_ub),
-        b_ub=np.concatenate(ub_b) if ub_b else None,
-        A_eq=sparse(eq_r, eq_c, eq_v, rows_eq),
-        b_eq=np.concatenate(eq_b) if eq_b else None,
-        bounds=bounds,
-        method="highs",
-    )
-    if res.status != 0:  # pragma: no cover - the elastic program is always feasible and bounded
-        raise PolynomialSystemError(f"linear program failed: {res.message}")
-    return res.x[n::width] <= 1e-7
+def _on_a_line(g: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Which ``{z in R : g z <= b}`` (stacked) are non-empty: ``z`` lies in an interval."""
+    scale = np.maximum(np.abs(g), 1e-300)
+    up = np.where(g > 1e-12, b / scale, np.inf).min(axis=1, initial=np.inf)
+    low = np.where(g < -1e-12, -b / scale, -np.inf).max(axis=1, initial=-np.inf)
+    flat = np.where(np.abs(g) <= 1e-12, b, np.inf).min(axis=1, initial=np.inf)
+    return (low <= up + FEAS) & (flat >= -FEAS)
 
 
-def _constraints(A: Support, w: np.ndarray, a: int, b: int) -> Problem:
-    """Edge ``{a, b}`` of ``A`` lowest for ``(alpha, 1)``: ``R alpha <= h``, ``e alpha = r``."""
-    rest = np.array([c for c in range(len(A)) if c not in (a, b)], dtype=int)
-    R = (A[a][None, :] - A[rest]).astype(float).reshape(len(rest), A.shape[1])
-    h = w[rest] - w[a]
-    return R, h, (A[b] - A[a]).astype(float)[None, :], np.array([w[a] - w[b]])
+def _pivot(T: np.ndarray, basis: np.ndarray, row: np.ndarray, col: np.ndarray) -> None:
+    ar = np.arange(len(T))
+    prow = T[ar, row, :] / T[ar, row, col][:, None]
+    T -= T[ar, :, col][:, :, None] * prow[:, None, :]
+    T[ar, row, :] = prow
+    basis[ar, row] = col
 
 
-def _join(*parts: Problem) -> Problem:
-    return tuple(np.concatenate([p[k] for p in parts]) for k in range(4))  # type: ignore[return-value]
+def _simplex(G: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Which ``{z : G z <= b}`` (stacked, ``z`` free) are non-empty.
+
+    Phase one of the simplex method, all problems at once on dense tableaux: minimize ``s >= 0``
+    subject to ``G (u - v) - s <= b``, ``u, v >= 0``; pivoting ``s`` in at the most violated row
+    makes the slack basis feasible. A problem stops as soon as ``s`` reaches 0. The programs have
+    a dozen rows: a dense tableau in numpy beats a solver's set-up per program.
+    """
+    out = b.min(axis=1, initial=np.inf) >= -FEAS  # z = 0 is feasible
+    ids = np.nonzero(~out)[0]
+    if not ids.size:
+        return out
+    B, m, d = len(ids), G.shape[1], G.shape[2]
+    s = 2 * d
+    T = np.zeros((B, m + 1, s + m + 2))
+    T[:, :m, :d], T[:, :m, d:s], T[:, :m, s] = G[ids], -G[ids], -1.0
+    T[:, :m, s + 1 : s + 1 + m] = np.eye(m)
+    T[:, :m, -1], T[:, m, s] = b[ids], 1.0
+    basis = np.tile(np.arange(s + 1, s + 1 + m), (B, 1))
+    _pivot(T, basis, b[ids].argmin(axis=1), np.full(B, s))
+    for it in range(MAX_PIVOTS):
+        rhs = np.maximum(T[:, :m, -1], 0.0)
+        T[:, :m, -1] = rhs
+        done_yes = np.where(basis == s, rhs, 0.0).sum(axis=1) <= FEAS
+        cost = T[:, m, :-1]
+        enter = cost < -PIVOT
+        done_no = ~enter.any(axis=1) & ~done_yes
+        col = np.argmin(cost, axis=1) if it < BLAND else np.argmax(enter, axis=1)
+        a = T[np.arange(len(T)), :m, col]
+        ratio = np.where(a > PIVOT, rhs / np.where(a > PIVOT, a, 1.0), np.inf)
+        low = ratio.min(axis=1)
+        stuck = ~np.isfinite(low) & ~done_yes & ~done_no
+        out[ids[done_yes]] = True
+        go = ~(done_yes | done_no | stuck)
+        if stuck.any():  # pragma: no cover - s >= 0 bounds the program below
+            out[ids[stuck]] = _linprog(G[ids[stuck]], b[ids[stuck]])
+        if not go.any():
+            return out
+        tie = ratio <= low[:, None] * (1 + 1e-12) + 1e-15
+        row = np.argmin(np.where(tie, basis, basis.shape[1] + s + 2), axis=1)
+        T, basis, ids = T[go], basis[go], ids[go]
+        _pivot(T, basis, row[go], col[go])
+    out[ids] = _linprog(G[ids], b[ids])  # pragma: no cover - Bland's rule terminates
+    return out
+
+
+def _linprog(G: np.ndarray, b: np.ndarray) -> np.ndarray:  # pragma: no cover - fallback
+    """One HiGHS program per problem: ``min s``, ``G z - s <= b``, ``s >= 0``."""
+    out = np.zeros(len(G), bool)
+    for k in range(len(G)):
+        m, d = G[k].shape
+        res = linprog(
+            np.r_[np.zeros(d), 1.0],
+            A_ub=np.hstack([G[k], -np.ones((m, 1))]),
+            b_ub=b[k],
+            bounds=[(None, None)] * d + [(0, None)],
+            method="highs",
+        )
+        out[k] = res.status == 0 and res.x[-1] <= FEAS
+    return out
 
 
 def _check_deadline(deadline: float | None) -> None:
@@ -183,100 +219,90 @@ def _check_deadline(deadline: float | None) -> None:
         )
 
 
+def _edge_constraints(A: Support, w: np.ndarray, pairs: np.ndarray) -> Problem:
+    """Edges ``{a, b}`` of ``A`` lowest for ``(alpha, 1)``, stacked over ``pairs``: for the
+    other points ``c``, ``<a - c, alpha> <= w(c) - w(a)``; ``<b - a, alpha> = w(a) - w(b)``."""
+    k, m = len(pairs), len(A)
+    other = np.ones((k, m), bool)
+    other[np.arange(k), pairs[:, 0]] = other[np.arange(k), pairs[:, 1]] = False
+    rest = np.nonzero(other)[1].reshape(k, m - 2)
+    a, b = pairs[:, 0], pairs[:, 1]
+    R = (A[a][:, None, :] - A[rest]).astype(float)
+    h = w[rest] - w[a][:, None]
+    return R, h, (A[b] - A[a]).astype(float)[:, None, :], (w[a] - w[b])[:, None]
+
+
+Pattern = tuple[int, ...]
+
+
 class _Tree:
     """The supports' lower edges, their constraints and the table of compatible edge pairs."""
 
     def __init__(self, A: tuple[Support, ...], w: tuple[np.ndarray, ...], deadline: float | None):
-        n = self.n = len(A)
-        self.deadline = deadline
-        cand = [(i, e) for i in range(n) for e in combinations(range(len(A[i])), 2)]
-        cons = {(i, e): _constraints(A[i], w[i], *e) for i, e in cand}
-        ok = _feasible_batch([cons[c] for c in cand], deadline)
-        self.lps = len(cand)
+        self.n, self.deadline, self.lps = len(A), deadline, 0
         # Lower edges of each lifted support on its own: only these can be part of a mixed cell.
-        self.edges: list[list[Edge]] = [[] for _ in range(n)]
-        for (i, e), good in zip(cand, ok, strict=True):
-            if good:
-                self.edges[i].append(e)
-        self.cons = [[cons[(i, e)] for e in self.edges[i]] for i in range(n)]
+        self.edges: list[np.ndarray] = []
+        self.cons: list[Problem] = []
+        for Ai, wi in zip(A, w, strict=True):
+            pairs = np.array(list(combinations(range(len(Ai)), 2)), dtype=np.int64).reshape(-1, 2)
+            cons = _edge_constraints(Ai, wi, pairs)
+            ok = _nonempty(cons, deadline) if len(pairs) else np.zeros(0, bool)
+            self.lps += len(pairs)
+            self.edges.append(pairs[ok])
+            self.cons.append(tuple(c[ok] for c in cons))  # type: ignore[arg-type]
         self.compat: dict[tuple[int, int], np.ndarray] = {}
 
     def pair_table(self) -> None:
         """``compat[i, j][e, f]``: edge ``e`` of ``A_i`` and ``f`` of ``A_j`` share a normal."""
-        n, keys = self.n, []
+        n = self.n
         for i, j in combinations(range(n), 2):
-            self.compat[i, j] = np.zeros((len(self.edges[i]), len(self.edges[j])), bool)
-            for e, ce in enumerate(self.cons[i]):
-                for f, cf in enumerate(self.cons[j]):
-                    if np.linalg.matrix_rank(np.vstack([ce[2], cf[2]])) == 2:
-                        keys.append((i, j, e, f))
-        good = _feasible_batch(
-            [_join(self.cons[i][e], self.cons[j][f]) for i, j, e, f in keys], self.deadline
-        )
-        self.lps += len(keys)
-        for (i, j, e, f), g in zip(keys, good, strict=True):
-            self.compat[i, j][e, f] = g
-        for i, j in list(self.compat):
-            self.compat[j, i] = self.compat[i, j].T
+            ki, kj = len(self.edges[i]), len(self.edges[j])
+            e, f = np.divmod(np.arange(ki * kj), kj)
+            u, v = self.cons[i][2][e, 0], self.cons[j][2][f, 0]
+            # parallel edges span no 2-dimensional cell (Cauchy-Schwarz, exact in integers)
+            indep = (u * v).sum(1) ** 2 != (u * u).sum(1) * (v * v).sum(1)
+            nodes = np.full((int(indep.sum()), n), -1, dtype=np.int64)
+            nodes[:, i], nodes[:, j] = e[indep], f[indep]
+            table = np.zeros((ki, kj), bool)
+            table[e[indep], f[indep]] = _nonempty(self.stacked(nodes, (i, j)), self.deadline)
+            self.lps += len(nodes)
+            self.compat[i, j], self.compat[j, i] = table, table.T
 
-    def extend(self, nodes: np.ndarray) -> np.ndarray:
-        """Children of ``nodes`` (rows: an edge index per support, -1 where none is chosen).
+    def extend(self, nodes: np.ndarray, P: Pattern) -> list[tuple[np.ndarray, Pattern]]:
+        """Children of ``nodes`` (rows: an edge index per support, -1 where none is chosen), all
+        choosing the supports ``P``, grouped by the supports their children choose.
 
         Each node branches on the unchosen support with the fewest edges compatible with all of
         its chosen ones (dynamic enumeration): every cell below the node uses one of them.
         """
-        n, out = self.n, []
-        for node in nodes:
-            chosen = np.nonzero(node >= 0)[0]
-            best: np.ndarray | None = None
-            j_best = -1
-            for j in range(n):
-                if node[j] >= 0:
-                    continue
-                mask = np.ones(len(self.edges[j]), bool)
-                for i in chosen:
-                    mask &= self.compat[int(i), j][node[i]]
-                if best is None or mask.sum() < best.sum():
-                    best, j_best = mask, j
-                if not mask.any():
-                    break
-            assert best is not None
-            for f in np.nonzero(best)[0]:
-                child = node.copy()
-                child[j_best] = f
-                out.append(child)
-        return np.array(out, dtype=np.int64).reshape(-1, n)
+        free = [j for j in range(self.n) if j not in P]
+        masks = []
+        for j in free:
+            mask = np.ones((len(nodes), len(self.edges[j])), bool)
+            for i in P:
+                mask &= self.compat[i, j][nodes[:, i]]
+            masks.append(mask)
+        best = np.argmin([mask.sum(axis=1) for mask in masks], axis=0)
+        out = []
+        for t, j in enumerate(free):
+            parent, f = np.nonzero(masks[t] & (best == t)[:, None])
+            if len(parent):
+                child = nodes[parent]
+                child[:, j] = f
+                out.append((child, tuple(sorted((*P, j)))))
+        return out
 
-    def problem(self, node: np.ndarray) -> Problem:
-        return _join(*(self.cons[i][e] for i, e in enumerate(node) if e >= 0))
-
-    def stacked(self, nodes: np.ndarray) -> Problem:
-        """The problems of ``nodes`` that choose the same supports, as stacked arrays."""
-        parts = [self.problem(node) for node in nodes]
-        return tuple(np.stack([p[k] for p in parts]) for k in range(4))  # type: ignore[return-value]
+    def stacked(self, nodes: np.ndarray, P: Pattern) -> Problem:
+        """The problems of ``nodes`` that choose the supports ``P``, as stacked arrays."""
+        parts = [[c[nodes[:, i]] for c in self.cons[i]] for i in P]
+        return tuple(np.concatenate([p[k] for p in parts], axis=1) for k in range(4))  # type: ignore[return-value]
 
 
-def _by_pattern(nodes: np.ndarray) -> list[np.ndarray]:
-    """Indices of ``nodes`` grouped by the set of supports they choose (one shape per group)."""
-    groups: dict[bytes, list[int]] = defaultdict(list)
-    for k, node in enumerate(nodes):
-        groups[(node >= 0).tobytes()].append(k)
-    return [np.array(g) for g in groups.values()]
-
-
-def _on_a_line(R: np.ndarray, h: np.ndarray, E: np.ndarray, r: np.ndarray) -> np.ndarray:
-    """Feasibility of ``{alpha : R alpha <= h, E alpha = r}`` with ``E`` of rank ``n - 1``
-    (stacked): on the line ``alpha_0 + z v`` the constraints bound ``z`` to an interval."""
-    _, _, Vh = np.linalg.svd(E)
-    v = Vh[:, -1, :]
-    alpha0 = (np.linalg.pinv(E) @ r[..., None])[..., 0]
-    g = np.einsum("bmn,bn->bm", R, v)
-    b = h - np.einsum("bmn,bn->bm", R, alpha0)
-    scale = np.maximum(np.abs(g), 1e-300)
-    up = np.where(g > 1e-12, b / scale, np.inf).min(axis=1, initial=np.inf)
-    low = np.where(g < -1e-12, -b / scale, -np.inf).max(axis=1, initial=-np.inf)
-    flat = np.where(np.abs(g) <= 1e-12, b, np.inf).min(axis=1, initial=np.inf)
-    return (low <= up + 1e-7) & (flat >= -1e-7)
+def _grouped(children: list[tuple[np.ndarray, Pattern]]) -> dict[Pattern, np.ndarray]:
+    groups: dict[Pattern, list[np.ndarray]] = defaultdict(list)
+    for nodes, P in children:
+        groups[P].append(nodes)
+    return {P: np.concatenate(g) for P, g in groups.items()}
 
 
 def _enumerate(
@@ -284,53 +310,42 @@ def _enumerate(
 ) -> tuple[list[MixedCell], int] | None:
     """Mixed cells by the dynamic enumeration tree, level by level (batched tests per level)."""
     n = len(A)
+    if any(len(Ai) < 2 for Ai in A):
+        return [], 0  # a support of one point: no mixed cell, mixed volume 0
     tree = _Tree(A, w, deadline)
-    if any(not E for E in tree.edges):
-        return [], tree.lps  # a support of one point: no mixed cell, mixed volume 0
-    if n == 1:
-        return [_cell(tree, np.array([e]), A) for e in range(len(tree.edges[0]))], tree.lps
     _check_deadline(deadline)
     tree.pair_table()
     first = int(np.argmin([len(E) for E in tree.edges]))
     nodes = np.full((len(tree.edges[first]), n), -1, dtype=np.int64)
     nodes[:, first] = np.arange(len(tree.edges[first]))
-    for level in range(1, n):
+    level: dict[Pattern, np.ndarray] = {(first,): nodes}
+    for depth in range(1, n):
         _check_deadline(deadline)
-        nodes = tree.extend(nodes)  # level + 1 edges each; pairs are compatible by the table
-        if not len(nodes):
-            return [], tree.lps
-        keep = np.zeros(len(nodes), bool)
-        for idx in _by_pattern(nodes):
-            R, h, E, r = tree.stacked(nodes[idx])
-            # dependent edge directions span a lower-dimensional cell: not mixed
-            full = np.linalg.matrix_rank(E) == level + 1
-            idx, R, h, E, r = idx[full], R[full], h[full], E[full], r[full]
-            if not idx.size:
+        children = [c for P, g in level.items() for c in tree.extend(g, P)]
+        level = {}
+        for P, g in _grouped(children).items():
+            if depth == 1 and depth < n - 1:
+                level[P] = g  # the pair table tested these
                 continue
-            d = n - level - 1  # dimension of the polyhedron of normals
-            if d == 0:
-                alpha = np.linalg.solve(E, r[..., None])[..., 0]
-                low = (h - np.einsum("bmn,bn->bm", R, alpha)).min(axis=1, initial=1.0)
-                if np.any((low >= -TOL) & (low < TOL)):
-                    return None  # a third point on a cell's face: the lifting is not generic
-                keep[idx] = low >= TOL
-            elif d == 1:
-                keep[idx] = _on_a_line(R, h, E, r)
-            elif level == 1:
-                keep[idx] = True  # the pair table tested these
-            else:
-                problems = [(R[k], h[k], E[k], r[k]) for k in range(len(idx))]
-                keep[idx] = _feasible_batch(problems, deadline)
-                tree.lps += len(idx)
-        nodes = nodes[keep]
-    return [_cell(tree, node, A) for node in nodes], tree.lps
+            if depth < n - 1:  # dependent directions (not a mixed cell) fail the test too
+                level[P] = g[_nonempty(tree.stacked(g, P), deadline)]
+                tree.lps += len(g) if depth < n - 2 else 0
+                continue
+            full, _, b, _ = _reduce(*tree.stacked(g, P))
+            g, b = g[full], b[full]
+            low = b.min(axis=1, initial=1.0)
+            if np.any(np.abs(low) < TOL):
+                return None  # a third point on a cell's face: the lifting is not generic
+            level[P] = g[low >= TOL]
+    cells = next(iter(level.values()), np.zeros((0, n), dtype=np.int64))
+    return [_cell(tree, node) for node in cells], tree.lps
 
 
-def _cell(tree: _Tree, node: np.ndarray, A: tuple[Support, ...]) -> MixedCell:
-    _, _, E, r = tree.problem(node)
-    alpha = np.linalg.solve(E, r)
-    edges = tuple(tree.edges[i][int(e)] for i, e in enumerate(node))
-    return MixedCell(edges, alpha, round(abs(float(np.linalg.det(E)))))
+def _cell(tree: _Tree, node: np.ndarray) -> MixedCell:
+    _, _, E, r = tree.stacked(node[None, :], tuple(range(tree.n)))
+    alpha = np.linalg.solve(E[0], r[0])
+    edges = tuple((int(tree.edges[i][e][0]), int(tree.edges[i][e][1])) for i, e in enumerate(node))
+    return MixedCell(edges, alpha, round(abs(float(np.linalg.det(E[0])))))
 
 
 def mixed_cells(
