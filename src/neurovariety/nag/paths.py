@@ -85,15 +85,17 @@ def _residuals(system: System, X: np.ndarray, p: np.ndarray) -> np.ndarray:
     return np.max(np.abs(F), axis=1)
 
 
-def _run(job: Job, X0: np.ndarray, size: int | None = None) -> Batch:
+def _run(job: Job, X0: np.ndarray, size: int | None = None, chord: bool = True) -> Batch:
     """Track, finish (directly or by the endgame), polish and classify a batch of paths.
 
-    ``size``: lanes of the compiled batch (default: the next power of two).
+    ``size``: lanes of the compiled batch (default: the next power of two). ``chord``: chord
+    Newton on the way to the endgame's start (:func:`~.tracker.track`); re-tracked paths, the
+    hard ones, factor at every Newton iteration, as the finish and the endgame always do.
     """
     H, system, opts, eg, deadline = job.H, job.system, job.opts, job.eg, job.deadline
     B = X0.shape[0]
     size = bucket(B) if size is None or size < B else size
-    seg = track(H, X0, 1.0, eg.start, options=opts, deadline=deadline, size=size)
+    seg = track(H, X0, 1.0, eg.start, options=opts, deadline=deadline, size=size, chord=chord)
     b = Batch(
         X=seg.X.copy(),
         status=[PathStatus.FAILED] * B,
@@ -321,7 +323,7 @@ def execute(
         starts = starts / (starts @ np.asarray(base.H.data["a"]))[:, None]  # onto the patch
         for lo in range(0, redo.size, piece):
             sl = redo[lo : lo + piece]
-            again = _run(base.part(sl, opts=opts), starts[sl], size=piece)
+            again = _run(base.part(sl, opts=opts), starts[sl], size=piece, chord=False)
             batch = merge(batch, again, sl)
         retracked[redo] = True
     redo = np.intersect1d(redo, _failed(batch))
@@ -380,7 +382,7 @@ def _another_route(
     ]
     for lo in range(0, redo.size, piece):
         sl = redo[lo : lo + piece]
-        again = _run(job.part(sl, opts=opts), X0[sl], size=piece)
+        again = _run(job.part(sl, opts=opts), X0[sl], size=piece, chord=False)
         keep = []
         for j, i in enumerate(sl):
             with np.errstate(all="ignore"):

@@ -124,8 +124,45 @@ def _predict(s: TrackState, k: jax.Array, tn: jax.Array, used: jax.Array) -> jax
 _RK4_NODES = (0.0, 0.5, 0.5, 1.0)
 
 
+def _linear(refactor: Any, lu: Any, Hx: Any, rhs: Any) -> tuple[Any, Any]:
+    """``(factorization, Hx^{-1} rhs)``: ``Hx`` factored afresh when ``refactor``, else the
+    factorization of an earlier point of the step reused (chord Newton). ``refactor``: a
+    Python ``True``, or one traced value for all lanes (then only the branch taken runs).
+
+    With a reused factorization the tangent column (``rhs[:, 0] = H_t``) gets one step of
+    iterative refinement with this ``Hx``: the reused Jacobian is that of the prediction, a
+    relative distance ``e`` (the predictor's error, ~1e-5) from here, so the refined tangent is
+    off by ``O(e^2)``. The Newton column is the chord correction; its convergence is linear with
+    ratio ``O(e)``. A factorization costs ~2.5 µs a lane at n = 12, a pair of triangular solves
+    ~0.35 µs: a step factors four times instead of six.
+    """
+
+    def fresh(lu: Any) -> tuple[Any, Any]:
+        lu = jax.scipy.linalg.lu_factor(Hx)
+        return lu, jax.scipy.linalg.lu_solve(lu, rhs)
+
+    if refactor is True:
+        return fresh(lu)
+
+    def reuse(lu: Any) -> tuple[Any, Any]:
+        sol = jax.scipy.linalg.lu_solve(lu, rhs)
+        k = sol[:, 0]
+        k = k - jax.scipy.linalg.lu_solve(lu, Hx @ k - rhs[:, 0])
+        return lu, sol.at[:, 0].set(k)
+
+    return jax.lax.cond(refactor, fresh, reuse, lu)
+
+
 def _corrector(
-    fn: HomotopyFn, iters: int, predictor: str, data: Any, pdata: Any, s: TrackState, dt: Any
+    fn: HomotopyFn,
+    iters: int,
+    predictor: str,
+    data: Any,
+    pdata: Any,
+    s: TrackState,
+    dt: Any,
+    first: Any,
+    chord: Any = False,
 ) -> tuple[Any, Any, Any, Any]:
     """The predictor's stages and Newton's iterations from the prediction at ``t - dt``:
     ``(ks, Y, norms, used)``.
@@ -134,7 +171,13 @@ def _corrector(
     iterations share one loop body, so the homotopy (often a large unrolled polynomial kernel) is
     traced and compiled once, not once per evaluation. ``ks[0]`` is the tangent at ``X``,
     ``ks[-1]`` the one at the last Newton point; ``norms`` the Newton corrections' sizes;
-    ``used`` the previous points the Hermite predictor used (``None``: RK4).
+    ``used`` the previous points the Hermite predictor used (``None``: RK4). ``first``: the
+    first iteration, 0 when some lane of the batch starts its path (stage 0 computes the
+    tangent at ``X``; the other lanes recompute theirs), else 1 — one value for all lanes, so
+    the choice between a fresh and a reused factorization (:func:`_linear`) is a real branch.
+    With ``chord`` (one traced value for all lanes, or ``False``) Newton's first iteration
+    factors the Jacobian at the prediction and the later ones reuse it; else each factors its
+    own.
     """
     X, t = s.X, s.t
     ds = (-dt) + 0j
@@ -148,10 +191,10 @@ def _corrector(
             return X + ds / 6 * (ks[0] + 2 * ks[1] + 2 * ks[2] + ks[3])
         return _predict(s, ks[0], tn, used)
 
-    def body(i: Any, c: tuple[Any, Any, Any]) -> tuple[Any, Any, Any]:
-        # i < stages: the predictor's stages (stage 0, the tangent at X, only on a path's first
-        # step; later it is stored); then Newton at tn from the prediction.
-        ks, Y, norms = c
+    def body(i: Any, c: tuple[Any, Any, Any, Any]) -> tuple[Any, Any, Any, Any]:
+        # i < stages: the predictor's stages (stage 0, the tangent at X, only when ``first`` is
+        # 0; otherwise it is stored); then Newton at tn from the prediction.
+        ks, Y, norms, lu = c
         rk = i < stages
         stage = jnp.minimum(i, stages - 1)
         Y = jnp.where(i == stages, predict(ks), Y)
@@ -159,25 +202,34 @@ def _corrector(
         Z = jnp.where(rk, X + node * ds * ks[jnp.maximum(stage - 1, 0)], Y)
         tz = jnp.where(rk, t - node * dt, tn)
         H, Hx, Ht = fn(data, pdata, Z, tz + 0j)
-        sol = jnp.linalg.solve(Hx, jnp.stack([Ht, H], axis=1))
+        refactor = True if chord is False else (i <= stages) | ~chord
+        lu, sol = _linear(refactor, lu, Hx, jnp.stack([Ht, H], axis=1))
         # Newton's iterations leave the tangent at their point in ks[stages]: the last one's is
         # the tangent the next step starts from.
         ks = ks.at[jnp.where(rk, stage, stages)].set(-sol[:, 0])
         d = sol[:, 1]
         k = jnp.maximum(i - stages, 0)
         norms = norms.at[k].set(jnp.where(rk, norms[k], jnp.linalg.norm(d)))
-        return ks, jnp.where(rk, Y, Y - d), norms
+        return ks, jnp.where(rk, Y, Y - d), norms, lu
 
+    n = X.shape[0]
+    lu0 = (jnp.zeros((n, n), X.dtype), jnp.zeros(n, jnp.int32))
     ks0 = jnp.zeros((stages + 1,) + X.shape, X.dtype).at[0].set(s.k)
-    # A traced trip count keeps XLA from unrolling the loop (compile time grows with copies).
-    trips = stages + iters + 0 * s.steps
-    first = jnp.where(s.steps == 0, 0, 1)
-    ks, Y, norms = jax.lax.fori_loop(first, trips, body, (ks0, X, jnp.zeros(iters)))
+    c = jax.lax.fori_loop(first, stages + iters, body, (ks0, X, jnp.zeros(iters), lu0))
+    ks, Y, norms, _ = c
     return ks, Y, norms, used
 
 
 def _accept(
-    ctl: Any, iters: int, predictor: str, Y: Any, norms: Any, used: Any, tn: Any, t1: Any
+    ctl: Any,
+    iters: int,
+    predictor: str,
+    Y: Any,
+    norms: Any,
+    used: Any,
+    tn: Any,
+    t1: Any,
+    chord: Any = False,
 ) -> tuple[Any, Any, Any]:
     """Whether the step is accepted, whether it stayed finite, and the factor the step size is
     multiplied by (0.5 on rejection).
@@ -189,11 +241,13 @@ def _accept(
     err = norms[0] / scale
     finite = jnp.all(jnp.isfinite(Y)) & jnp.all(jnp.isfinite(norms))
     last = norms[-1]
-    if predictor == "hermite" and iters > 1:
+    if iters > 1 and (predictor == "hermite" or chord is not False):
         # Inside the path the point only feeds the next prediction: the error the last
-        # correction leaves, |d_k|^2 / |d_(k-1)| under Newton's quadratic convergence, is what
-        # must be small. The path's end must have converged outright.
-        last = jnp.where(tn <= t1, last, last * last / jnp.maximum(norms[-2], 1e-300))
+        # correction leaves, |d_k|^2 / |d_(k-1)| under linear convergence (the chord iterations
+        # of _linear; an upper estimate under Newton's quadratic one), is what must be small.
+        # The path's end must have converged outright.
+        inside = tn > t1 if predictor == "hermite" else (tn > t1) & chord
+        last = jnp.where(inside, last * last / jnp.maximum(norms[-2], 1e-300), last)
     converged = last <= ctl["newton_tol"] * scale
     if iters > 1:
         # Newton must contract (quadratically near a regular path): guards against path jumping.
@@ -208,16 +262,25 @@ def _accept(
 
 
 def _step(
-    fn: HomotopyFn, iters: int, predictor: str, ctl: Any, data: Any, pdata: Any, s: TrackState
+    fn: HomotopyFn,
+    iters: int,
+    predictor: str,
+    ctl: Any,
+    data: Any,
+    pdata: Any,
+    s: TrackState,
+    first: Any,
+    chord: Any = False,
 ):
-    """One predictor-corrector step of one path (vmapped over paths)."""
+    """One predictor-corrector step of one path (vmapped over paths; ``first`` and ``chord``
+    are shared by all lanes, see :func:`_corrector`)."""
     X, t, h, t1 = s.X, s.t, s.h, s.t1
     active = s.status == TrackStatus.TRACKING
     dt = jnp.minimum(h, t - t1)
     tn = t - dt
-    ks, Y, norms, used = _corrector(fn, iters, predictor, data, pdata, s, dt)
+    ks, Y, norms, used = _corrector(fn, iters, predictor, data, pdata, s, dt, first, chord)
     k, kn = ks[0], ks[-1]
-    ok, finite, factor = _accept(ctl, iters, predictor, Y, norms, used, tn, t1)
+    ok, finite, factor = _accept(ctl, iters, predictor, Y, norms, used, tn, t1, chord)
     h_new = jnp.where(ok, jnp.minimum(h * factor, ctl["max_step"]), h * factor)
     done = ok & (tn <= t1)
     too_small = h_new < ctl["min_step"]
