@@ -106,17 +106,39 @@ MAX_PIVOTS = 500
 
 
 def _reduce(R: np.ndarray, h: np.ndarray, E: np.ndarray, r: np.ndarray) -> tuple[np.ndarray, ...]:
-    """Eliminate ``E alpha = r`` (stacked): ``alpha = alpha0 + N z`` turns ``R alpha <= h`` into
-    ``G z <= b``. Returns ``full`` (``E`` has full row rank), ``G``, ``b``, ``alpha0``."""
-    q = E.shape[1]
-    Q, U = np.linalg.qr(np.swapaxes(E, 1, 2), mode="complete")  # E^T = Q U
-    diag = np.abs(np.diagonal(U[:, :q, :], axis1=1, axis2=2))
-    full = diag.min(axis=1, initial=np.inf) > 1e-9 * diag.max(axis=1, initial=0.0)
-    L = np.where(full[:, None, None], np.swapaxes(U[:, :q, :], 1, 2), np.eye(q))
-    alpha0 = np.einsum("bnq,bq->bn", Q[:, :, :q], np.linalg.solve(L, r[..., None])[..., 0])
-    G = R @ Q[:, :, q:]
-    b = h - np.einsum("bmn,bn->bm", R, alpha0)
-    return full, G, b, alpha0
+    """Eliminate ``E alpha = r`` (stacked): ``G z <= b`` in the free coordinates ``z`` of
+    ``alpha``. Returns ``full`` (``E`` has full row rank), ``G`` and ``b``.
+
+    Gauss-Jordan elimination, one pivot column per row (the largest entry), vectorized over the
+    problems: a LAPACK call per matrix costs more than these few-by-eleven matrices.
+    """
+    B, q, n = E.shape
+    M = np.concatenate([E, r[..., None]], axis=2)
+    piv = np.zeros((B, q), dtype=np.int64)
+    full = np.ones(B, bool)
+    ar = np.arange(B)
+    for k in range(q):
+        col = np.abs(M[:, k, :n]).argmax(axis=1)
+        p = M[ar, k, col]
+        full &= np.abs(p) > 1e-9
+        M[:, k, :] /= np.where(full, p, 1.0)[:, None]
+        factor = M[ar, :, col]
+        factor[:, k] = 0.0
+        M -= factor[:, :, None] * M[:, k, None, :]
+        piv[:, k] = col
+    piv[~full] = np.arange(q)  # garbage where dependent, but distinct columns
+    free = np.ones((B, n), bool)
+    free[ar[:, None], piv] = False
+    fcol = np.nonzero(free)[1].reshape(B, n - q)
+    # alpha = alpha0 + N z: z the free coordinates, the pivot ones solved for
+    N = np.zeros((B, n, n - q))
+    N[ar[:, None], fcol, np.arange(n - q)] = 1.0
+    N[ar[:, None], piv, :] = -M[ar[:, None, None], np.arange(q)[:, None], fcol[:, None, :]]
+    alpha0 = np.zeros((B, n))
+    alpha0[ar[:, None], piv] = M[:, :, n]
+    G = R @ N
+    b = h - (R @ alpha0[..., None])[..., 0]
+    return full, G, b
 
 
 def _nonempty(problems: Problem, deadline: float | None) -> np.ndarray:
@@ -125,7 +147,7 @@ def _nonempty(problems: Problem, deadline: float | None) -> np.ndarray:
     out = np.zeros(len(problems[0]), bool)
     for lo in range(0, len(out), CHUNK):
         _check_deadline(deadline)
-        full, G, b, _ = _reduce(*(p[lo : lo + CHUNK] for p in problems))
+        full, G, b = _reduce(*(p[lo : lo + CHUNK] for p in problems))
         if G.shape[2] == 0:
             ok = b.min(axis=1, initial=np.inf) >= -FEAS
         elif G.shape[2] == 1:
@@ -337,7 +359,7 @@ def _enumerate(
                 level[P] = g[_nonempty(tree.stacked(g, P), deadline)]
                 tree.lps += len(g) if depth < n - 2 else 0
                 continue
-            full, _, b, _ = _reduce(*tree.stacked(g, P))
+            full, _, b = _reduce(*tree.stacked(g, P))
             g, b = g[full], b[full]
             low = b.min(axis=1, initial=1.0)
             if np.any((low > -TOL) & (low < GAP)):
