@@ -141,22 +141,17 @@ def _reduce(R: np.ndarray, h: np.ndarray, E: np.ndarray, r: np.ndarray) -> tuple
     return full, G, b
 
 
-def _nonempty(problems: Problem, deadline: float | None) -> np.ndarray:
+def _nonempty(problems: Problem) -> np.ndarray:
     """Which ``{alpha : R alpha <= h, E alpha = r}`` (stacked ``(R, h, E, r)``) are non-empty
     with ``E`` of full row rank: a closed form on points and lines, the simplex method above."""
-    out = np.zeros(len(problems[0]), bool)
-    for lo in range(0, len(out), CHUNK):
-        _check_deadline(deadline)
-        full, G, b = _reduce(*(p[lo : lo + CHUNK] for p in problems))
-        if G.shape[2] == 0:
-            ok = b.min(axis=1, initial=np.inf) >= -FEAS
-        elif G.shape[2] == 1:
-            ok = _on_a_line(G[:, :, 0], b)
-        else:
-            ok = np.zeros(len(full), bool)
-            ok[full] = _simplex(G[full], b[full])
-        out[lo : lo + CHUNK] = full & ok
-    return out
+    full, G, b = _reduce(*problems)
+    if G.shape[2] == 0:
+        return full & (b.min(axis=1, initial=np.inf) >= -FEAS)
+    if G.shape[2] == 1:
+        return full & _on_a_line(G[:, :, 0], b)
+    ok = np.zeros(len(full), bool)
+    ok[full] = _simplex(G[full], b[full])
+    return ok
 
 
 def _on_a_line(g: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -196,30 +191,35 @@ def _simplex(G: np.ndarray, b: np.ndarray) -> np.ndarray:
     basis[:, d] = m
     for k in range(d):  # a basis of G^T y = 0, all at y = 0: feasible
         col = np.abs(T[:, k, :m]).argmax(axis=1)
-        sub = np.nonzero(np.abs(T[np.arange(B), k, col]) > PIVOT)[0]
-        Ts, bs = T[sub], basis[sub]
-        _pivot(Ts, bs, np.full(len(sub), k), col[sub])
-        T[sub], basis[sub] = Ts, bs
+        skip = np.abs(T[np.arange(B), k, col]) <= PIVOT
+        _pivot(T, basis, np.where(skip, d, k), np.where(skip, basis[:, d], col))
+    active = np.ones(B, bool)
     for it in range(MAX_PIVOTS):
+        if active.mean() < 0.5:  # drop the finished problems (else they pivot in place)
+            T, basis, ids, active = T[active], basis[active], ids[active], active[active]
         cost = T[:, d + 1, : m + 1]
         enter = cost < -PIVOT
         no = T[:, d + 1, -1] > FEAS  # b^T y < 0 at the current vertex: a Farkas certificate
         yes = ~enter.any(axis=1) & ~no
-        out[ids[yes]] = True
-        go = ~(yes | no)
-        if not go.any():
-            return out
-        T, basis, ids, cost, enter = T[go], basis[go], ids[go], cost[go], enter[go]
+        out[ids[yes & active]] = True
+        active &= ~(yes | no)
         col = np.argmin(cost, axis=1) if it < BLAND else np.argmax(enter, axis=1)
         a = T[np.arange(len(T)), : d + 1, col]
         rhs = np.maximum(T[:, : d + 1, -1], 0.0)
         ok = a > PIVOT
         ratio = np.where(ok, rhs / np.where(ok, a, 1.0), np.inf)
         low = ratio.min(axis=1)  # finite: 1^T y <= 1 bounds every direction
+        stuck = active & ~np.isfinite(low)
+        if stuck.any():  # pragma: no cover - rounding only
+            out[ids[stuck]] = _linprog(G[ids[stuck]], b[ids[stuck]])
+            active &= ~stuck
+        if not active.any():
+            return out
         tie = ratio <= low[:, None] * (1 + 1e-12) + 1e-15
         row = np.argmin(np.where(tie, basis, m + 2), axis=1)
-        _pivot(T, basis, row, col)
-    out[ids] = _linprog(G[ids], b[ids])  # pragma: no cover - Bland's rule terminates
+        # a finished problem pivots on the basic variable of its last row: a no-op
+        _pivot(T, basis, np.where(active, row, d), np.where(active, col, basis[:, d]))
+    out[ids[active]] = _linprog(G[ids[active]], b[ids[active]])  # pragma: no cover
     return out
 
 
@@ -270,14 +270,18 @@ class _Tree:
         self.n, self.deadline, self.lps = len(A), deadline, 0
         # Lower edges of each lifted support on its own: only these can be part of a mixed cell.
         self.edges: list[np.ndarray] = []
-        self.cons: list[Problem] = []
+        # per support, over its lower edges: [R | h] and [E | r], one gather each per node
+        self.cons: list[tuple[np.ndarray, np.ndarray]] = []
         for Ai, wi in zip(A, w, strict=True):
             pairs = np.array(list(combinations(range(len(Ai)), 2)), dtype=np.int64).reshape(-1, 2)
             cons = _edge_constraints(Ai, wi, pairs)
-            ok = _nonempty(cons, deadline) if len(pairs) else np.zeros(0, bool)
+            ok = _nonempty(cons) if len(pairs) else np.zeros(0, bool)
             self.lps += len(pairs)
             self.edges.append(pairs[ok])
-            self.cons.append(tuple(c[ok] for c in cons))  # type: ignore[arg-type]
+            R, h, E, r = (c[ok] for c in cons)
+            self.cons.append(
+                (np.concatenate([R, h[..., None]], 2), np.concatenate([E, r[..., None]], 2))
+            )
         self.compat: dict[tuple[int, int], np.ndarray] = {}
 
     def pair_table(self) -> None:
@@ -286,13 +290,13 @@ class _Tree:
         for i, j in combinations(range(n), 2):
             ki, kj = len(self.edges[i]), len(self.edges[j])
             e, f = np.divmod(np.arange(ki * kj), kj)
-            u, v = self.cons[i][2][e, 0], self.cons[j][2][f, 0]
+            u, v = self.cons[i][1][e, 0, :n], self.cons[j][1][f, 0, :n]
             # parallel edges span no 2-dimensional cell (Cauchy-Schwarz, exact in integers)
             indep = (u * v).sum(1) ** 2 != (u * u).sum(1) * (v * v).sum(1)
             nodes = np.full((int(indep.sum()), n), -1, dtype=np.int64)
             nodes[:, i], nodes[:, j] = e[indep], f[indep]
             table = np.zeros((ki, kj), bool)
-            table[e[indep], f[indep]] = _nonempty(self.stacked(nodes, (i, j)), self.deadline)
+            table[e[indep], f[indep]] = self.feasible(nodes, (i, j))
             self.lps += len(nodes)
             self.compat[i, j], self.compat[j, i] = table, table.T
 
@@ -320,10 +324,29 @@ class _Tree:
                 out.append((child, tuple(sorted((*P, j)))))
         return out
 
+    def feasible(self, nodes: np.ndarray, P: Pattern) -> np.ndarray:
+        """Which ``nodes`` (choosing the supports ``P``) have a common normal, in chunks."""
+        out = np.zeros(len(nodes), bool)
+        for lo in range(0, len(nodes), CHUNK):
+            _check_deadline(self.deadline)
+            out[lo : lo + CHUNK] = _nonempty(self.stacked(nodes[lo : lo + CHUNK], P))
+        return out
+
+    def lowest(self, nodes: np.ndarray) -> np.ndarray:
+        """For full ``nodes`` (an edge of every support), how far above its cell's edge the next
+        point of a support is, at the cell's normal (negative: not a cell; -inf: no normal)."""
+        out = np.full(len(nodes), -np.inf)
+        for lo in range(0, len(nodes), CHUNK):
+            full, _, b = _reduce(*self.stacked(nodes[lo : lo + CHUNK], tuple(range(self.n))))
+            out[lo : lo + CHUNK] = np.where(full, b.min(axis=1, initial=np.inf), -np.inf)
+        return out
+
     def stacked(self, nodes: np.ndarray, P: Pattern) -> Problem:
         """The problems of ``nodes`` that choose the supports ``P``, as stacked arrays."""
-        parts = [[c[nodes[:, i]] for c in self.cons[i]] for i in P]
-        return tuple(np.concatenate([p[k] for p in parts], axis=1) for k in range(4))  # type: ignore[return-value]
+        n = self.n
+        Rh = np.concatenate([self.cons[i][0][nodes[:, i]] for i in P], axis=1)
+        Er = np.concatenate([self.cons[i][1][nodes[:, i]] for i in P], axis=1)
+        return Rh[..., :n], Rh[..., n], Er[..., :n], Er[..., n]
 
 
 def _grouped(children: list[tuple[np.ndarray, Pattern]]) -> dict[Pattern, np.ndarray]:
@@ -356,12 +379,10 @@ def _enumerate(
                 level[P] = g  # the pair table tested these
                 continue
             if depth < n - 1:  # dependent directions (not a mixed cell) fail the test too
-                level[P] = g[_nonempty(tree.stacked(g, P), deadline)]
+                level[P] = g[tree.feasible(g, P)]
                 tree.lps += len(g) if depth < n - 2 else 0
                 continue
-            full, _, b = _reduce(*tree.stacked(g, P))
-            g, b = g[full], b[full]
-            low = b.min(axis=1, initial=1.0)
+            low = tree.lowest(g)
             if np.any((low > -TOL) & (low < GAP)):
                 return None  # a third point on a cell's face: the lifting is not generic
             level[P] = g[low >= GAP]
