@@ -123,7 +123,7 @@ def _advance_impl(
     # ctl holds one value per lane: paths tracked with different presets share one batch.
     step = jax.vmap(functools.partial(_step, fn, *program), in_axes=(0, None, 0, 0, None, None))
     # chord Newton (see step._linear) only where every lane asked for it: one branch for all
-    chord = jnp.all(ctl["chord"] > 0) if "chord" in ctl else False
+    chord = jnp.all(ctl["chord"] > 0)
 
     def cond(c: tuple[Any, Any]) -> Any:
         i, s = c
@@ -164,9 +164,16 @@ def _program(optimize: bool) -> Any:
 OPTIMIZE_FROM = 256
 
 
-def controls(opts: TrackerOptions) -> dict[str, float]:
-    """The traced step controls of ``opts`` (everything but the number of Newton iterations)."""
+def controls(opts: TrackerOptions, chord: bool = False) -> dict[str, float]:
+    """The traced step controls of ``opts`` (everything but the number of Newton iterations and
+    the predictor), and whether Newton may reuse a factorization (``chord``, see ``track``).
+
+    Every caller passes them as float arrays, one value per lane: one structure and one dtype,
+    so a program traced for one call is reused by the others (a ``jnp.full`` of an integer, or
+    a missing key, retraced the same width: ~0.6 s each in a cold solve).
+    """
     return {
+        "chord": float(chord),
         "max_step": opts.max_step,
         "min_step": opts.min_step,
         "predictor_tol": opts.predictor_tol,
@@ -202,7 +209,7 @@ def _advance(
     ctl: dict[str, Any]
     if isinstance(opts, TrackerOptions):
         program = opts.program
-        ctl = {k: jnp.full(size, v) for k, v in controls(opts).items()}
+        ctl = {k: np.full(size, v, dtype=float) for k, v in controls(opts).items()}
     else:
         program, ctl = opts
     with on_host() as host:
@@ -319,7 +326,7 @@ def track(
 #: Paths beyond this many run through this many lanes, refilled as paths end: a lockstep batch
 #: of 1,024 katsura-10 paths ran ~38 % idle lanes (most paths end in a few dozen steps, a few
 #: need hundreds), and a lane-iteration costs no less at 1,024 lanes than at 256.
-POOL_WIDTH = 512
+POOL_WIDTH = 256
 #: Iterations between refills while paths wait (a lane idles half of it on average).
 REFILL_CHUNK = 5
 
@@ -362,14 +369,12 @@ class _Lanes:
         self.shared = {k: v for k, v in H.pdata.items() if np.ndim(v) < 1}
         self.state = TrackState(*(np.array(v) for v in TrackState.blank(width, n)))
         self.pdata = {k: np.zeros((width,) + v.shape[1:], v.dtype) for k, v in self.rows.items()}
-        ctl = controls(opts)
+        ctl = controls(opts, chord)
         # a cap of this call's steps per path: max_iterations, below the preset's own budget
         self.cap = max_iterations is not None and max_iterations < opts.max_steps
         if self.cap:
             ctl["max_steps"] = max_iterations  # type: ignore[assignment]
         self.ctl = {k: np.full(width, v, dtype=float) for k, v in ctl.items()}
-        if chord:
-            self.ctl["chord"] = np.ones(width)
         self.path = np.full(width, -1, np.int64)
 
     @property
