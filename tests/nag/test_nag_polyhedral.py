@@ -160,6 +160,39 @@ def test_cells_have_inner_normals(A: list[np.ndarray], seed: int) -> None:
         assert cell.volume == round(abs(np.linalg.det(V.astype(float)))) > 0
 
 
+@settings(max_examples=30, deadline=None)
+@given(st.integers(1, 5), st.integers(0, 3), st.integers(0, 2**31))
+def test_feasibility_agrees_with_highs(n: int, q: int, seed: int) -> None:
+    # The enumeration's own feasibility test (elimination, then a closed form or the simplex
+    # method on the Farkas dual) against HiGHS on {R a <= h, E a = r}, small integer data.
+    from scipy.optimize import linprog
+
+    from neurovariety.nag.mixed_cells import _nonempty
+
+    q = min(q, n)
+    rng = np.random.default_rng(seed)
+    B, m = 40, int(rng.integers(1, 3 * n + 3))
+    R = rng.integers(-3, 4, (B, m, n)).astype(float)
+    h = rng.integers(-6, 7, (B, m)).astype(float)
+    E = rng.integers(-2, 3, (B, q, n)).astype(float)
+    r = rng.integers(-3, 4, (B, q)).astype(float)
+    got = _nonempty((R, h, E, r))
+    for k in range(B):
+        if np.linalg.matrix_rank(E[k]) < q:
+            assert not got[k]  # dependent equalities are refused, as the enumeration needs
+            continue
+        res = linprog(
+            np.zeros(n),
+            A_ub=R[k],
+            b_ub=h[k],
+            A_eq=E[k] if q else None,
+            b_eq=r[k] if q else None,
+            bounds=[(None, None)] * n,
+            method="highs",
+        )
+        assert got[k] == (res.status == 0), (k, res.status)
+
+
 def test_mixed_volume_does_not_depend_on_the_lifting() -> None:
     A = supports(noon(3))
     assert {mixed_cells(A, seed=s).mixed_volume for s in range(4)} == {21}
