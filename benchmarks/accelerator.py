@@ -33,7 +33,8 @@ def iteration_times(spec: str, widths: list[int], iterations: int) -> list[dict[
     from neurovariety.nag.homotopy import parameter_homotopy
     from neurovariety.nag.lanes import LanePool
     from neurovariety.nag.monodromy import _affine_patch
-    from neurovariety.nag.tracker import TrackerOptions, _program
+    from neurovariety.nag.programs import _program
+    from neurovariety.nag.tracker import TrackerOptions
 
     terms, _ = chart_coefficients(parse_architecture(spec))
     N = len(terms)

@@ -296,7 +296,7 @@ def test_a_large_search_compiles_one_program_run_in_parts(monkeypatch):
 
     import neurovariety.nag.monodromy_options as mo
     import neurovariety.nag.parameter_paths as m
-    from neurovariety.nag.tracker import _program
+    from neurovariety.nag.programs import compiled_programs
 
     monkeypatch.setattr(mo, "TUNING", dataclasses.replace(mo.TUNING, large_from_bezout=1))
     monkeypatch.setattr(m, "cores", lambda: 2)
@@ -305,7 +305,7 @@ def test_a_large_search_compiles_one_program_run_in_parts(monkeypatch):
     x0, p0 = find_start_pair(F, seed=2)
     shape = m._pool_shape(F)
     assert shape["parts"] == 2 and shape["max_width"] == 2 * mo.TUNING.part_width
-    before = _program(True)._cache_size()
+    before = compiled_programs(True)
     r = monodromy_solve(F, (x0, p0), seed=2)
     assert r.nsolutions == 4 and r.complete == Verdict.YES
-    assert _program(True)._cache_size() == before + 1
+    assert compiled_programs(True) == before + 1

@@ -32,7 +32,6 @@ the pace of their calls, are :mod:`.workers`'.
 
 from __future__ import annotations
 
-import functools
 import threading
 import time
 from dataclasses import dataclass
@@ -43,14 +42,14 @@ import jax.numpy as jnp
 import numpy as np
 
 from ..errors import BudgetExceededError, OptionError, PathTrackingError
-from .device import codegen_options, on_host
+from .device import on_host
 from .homotopy import Homotopy, HomotopyFn
+from .programs import arguments, loop
 from .step import PREDICTOR_POINTS as PREDICTOR_POINTS
 from .step import TrackState as TrackState
 from .step import TrackStatus as TrackStatus
 from .step import _hermite as _hermite
 from .step import _predict as _predict
-from .step import _step
 from .workers import _SPLITTING, _WORKERS, _acquire, _Pace, solve_may_split, wait_all
 from .workers import cores as cores  # re-exported: the command line and older callers
 from .workers import in_background as in_background
@@ -117,49 +116,6 @@ class TrackerOptions:
         return self.newton_iters, self.predictor
 
 
-def _advance_impl(
-    fn: HomotopyFn, program: tuple[int, str], ctl: Any, data: Any, pdata: Any, state: Any, n: Any
-):
-    # ctl holds one value per lane: paths tracked with different presets share one batch.
-    step = jax.vmap(functools.partial(_step, fn, *program), in_axes=(0, None, 0, 0, None, None))
-    # chord Newton (see step._linear) only where every lane asked for it: one branch for all
-    chord = jnp.all(ctl["chord"] > 0)
-
-    def cond(c: tuple[Any, Any]) -> Any:
-        i, s = c
-        return (i < n) & jnp.any(s.status == TrackStatus.TRACKING)
-
-    def body(c: tuple[Any, Any]) -> tuple[Any, Any]:
-        i, s = c
-        # stage 0 (the tangent at X) runs when some lane starts its path (no stored tangent)
-        fresh = (s.status == TrackStatus.TRACKING) & (s.steps == 0)
-        s = step(ctl, data, pdata, s, jnp.where(jnp.any(fresh), 0, 1), chord)
-        status = jnp.where(
-            (s.status == TrackStatus.TRACKING) & (s.steps >= ctl["max_steps"]),
-            TrackStatus.MAX_STEPS,
-            s.status,
-        )
-        s = s._replace(status=status.astype(jnp.int32))
-        return i + 1, s
-
-    _, state = jax.lax.while_loop(cond, body, (jnp.asarray(0), state))
-    return state
-
-
-@functools.cache
-def _program(optimize: bool) -> Any:
-    """The jitted tracker loop, fully optimized or fast to compile.
-
-    Small batches are compile-bound (tests, monodromy loops): XLA's backend optimization level 0
-    compiles about 3x faster for ~1.5x slower steps. Large batches are run-bound: full
-    optimization.
-    """
-    options = dict(codegen_options())
-    if not optimize:
-        options["xla_backend_optimization_level"] = 0
-    return jax.jit(_advance_impl, static_argnums=(0, 1), compiler_options=options)
-
-
 #: Batches of at least this many paths use the fully optimized program.
 OPTIMIZE_FROM = 256
 
@@ -202,7 +158,6 @@ def _advance(
     size = state.X.shape[0]
     if optimize is None:
         optimize = size >= OPTIMIZE_FROM
-    run = _program(optimize)
     # Only the number of Newton iterations and the predictor shape the program; the other
     # controls are traced, so presets that share those (e.g. the conservative re-tracking) reuse
     # one compiled program.
@@ -213,18 +168,20 @@ def _advance(
     else:
         program, ctl = opts
     with on_host() as host:
+        args = arguments(ctl, data, pdata, state, n)
         if host is not None:
-            ctl, data, pdata, state = jax.device_put((ctl, data, pdata, state), host)
+            args = jax.device_put(args, host)
+        run = loop(fn, program, optimize, args)  # exports the loop on a homotopy's first call
         if traced is not None:
             try:  # jit keeps the trace and the lowering: the call below only compiles
-                run.trace(fn, program, ctl, data, pdata, state, n).lower()
+                run.trace(*args).lower()
             finally:
                 traced.set()
         if (isinstance(n, int) and n == 0) or not solve_may_split(size, state.X.shape[1]):
-            return run(fn, program, ctl, data, pdata, state, n)
+            return run(*args)
         _acquire(_SPLITTING)  # see _SPLITTING; held until the program's results are ready
         try:
-            return jax.block_until_ready(run(fn, program, ctl, data, pdata, state, n))
+            return jax.block_until_ready(run(*args))
         finally:
             _SPLITTING.release()
 
