@@ -39,8 +39,9 @@ LIFTING = 2**10
 TOL = 1e-9
 #: A cell whose normal puts another point of a support less than this above the cell's edge
 #: (in units of the lifting) makes the draw be redrawn: the polyhedral homotopy divides the powers
-#: of ``t`` by the smallest, so a near tie would make the others huge.
-GAP = 0.1
+#: of ``t`` by the smallest, so a near tie would make the others huge. An integer lifting's gaps
+#: are multiples of 1/volume of the cell, 1/20 for a cell of volume 20.
+GAP = 0.05
 
 
 @dataclass(frozen=True)
