@@ -195,6 +195,15 @@ def test_feasibility_agrees_with_highs(n: int, q: int, seed: int) -> None:
         assert got[k] == (res.status == 0), (k, res.status)
 
 
+def test_deadline_stops_the_enumeration() -> None:
+    import time
+
+    from neurovariety.errors import BudgetExceededError
+
+    with pytest.raises(BudgetExceededError, match="time budget"):
+        mixed_cells(supports(cyclic(5)), deadline=time.monotonic() - 1.0)
+
+
 def test_mixed_volume_does_not_depend_on_the_lifting() -> None:
     A = supports(noon(3))
     assert {mixed_cells(A, seed=s).mixed_volume for s in range(4)} == {21}

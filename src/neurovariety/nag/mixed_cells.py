@@ -1,6 +1,6 @@
 """Mixed cells and mixed volume of ``n`` supports in ``Z^n`` (Huber & Sturmfels 1995).
 
-Lift every point ``a`` of ``A_i`` to ``(a, w(a))`` with a random integer ``w``; a *mixed cell* is
+Lift every point ``a`` of ``A_i`` to ``(a, w(a))`` with a random real ``w``; a *mixed cell* is
 one edge ``{a_i, b_i}`` of each ``A_i`` with a common inner normal ``(alpha, 1)``: for every ``i``,
 ``<a_i, alpha> + w(a_i) = <b_i, alpha> + w(b_i) <= <c, alpha> + w(c)`` for all ``c`` in ``A_i``.
 Then ``MV = sum over mixed cells |det(b_i - a_i)|``.
@@ -9,9 +9,9 @@ The cells are enumerated as a tree of partial cells (one edge of some supports),
 with the dynamic enumeration of DEMiCs (Mizutani, Takeda & Kojima 2007): each node branches on
 the support with the fewest edges compatible with its chosen ones (a table of edge pairs with a
 common normal, one linear program per pair), not on a fixed order. A node is kept when its
-normals form a non-empty polyhedron: phase one of the simplex method on dense tableaux, all the
-level's programs at once, while it has dimension at least 2, a closed form on the line
-(dimension 1) and at the cells themselves (dimension 0).
+normals form a non-empty polyhedron: the simplex method on its Farkas dual, all of a level's
+programs at once on dense numpy tableaux, while it has dimension at least 2, a closed form on the
+line (dimension 1) and at the cells themselves (dimension 0).
 """
 
 from __future__ import annotations
