@@ -168,7 +168,7 @@ def _on_a_line(g: np.ndarray, b: np.ndarray) -> np.ndarray:
 def _pivot(T: np.ndarray, basis: np.ndarray, row: np.ndarray, col: np.ndarray) -> None:
     ar = np.arange(len(T))
     prow = T[ar, row, :] / T[ar, row, col][:, None]
-    T -= T[ar, :, col][:, :, None] * prow[:, None, :]
+    np.subtract(T, np.einsum("bk,bj->bkj", T[ar, :, col], prow), out=T)
     T[ar, row, :] = prow
     basis[ar, row] = col
 
