@@ -230,7 +230,9 @@ def test_solutions_on_coordinate_hyperplanes(text: str, torus: int, expected: li
 @pytest.mark.slow
 @pytest.mark.parametrize("seed", [0, 1, 2])
 @pytest.mark.parametrize(
-    ("text", "count"), [(cyclic(5), 70), (noon(3), 21), (katsura(4), 16)], ids=["c5", "n3", "k4"]
+    ("text", "count"),
+    [(cyclic(5), 70), (cyclic(6), 156), (noon(3), 21), (noon(4), 73), (katsura(4), 16)],
+    ids=["c5", "c6", "n3", "n4", "k4"],
 )
 def test_complete_solution_sets_over_seeds(text: str, count: int, seed: int) -> None:
     # Published root counts (all isolated, all regular): every seed finds every root.
