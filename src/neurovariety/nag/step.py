@@ -215,6 +215,7 @@ def _corrector(
     n = X.shape[0]
     lu0 = (jnp.zeros((n, n), X.dtype), jnp.zeros(n, jnp.int32))
     ks0 = jnp.zeros((stages + 1,) + X.shape, X.dtype).at[0].set(s.k)
+    # ``first`` is traced, so XLA does not unroll the loop (compile time grows with copies).
     c = jax.lax.fori_loop(first, stages + iters, body, (ks0, X, jnp.zeros(iters), lu0))
     ks, Y, norms, _ = c
     return ks, Y, norms, used

@@ -25,6 +25,11 @@ field turns fast) its error was that of a path turning fifty times faster than t
 and a fifth to a third of a search's steps were spent there at step sizes near 1e-6. Monodromy
 searches use ``"hermite"`` (``benchmarks/RESULTS.md``).
 
+On the way to the endgame's start (``track(..., chord=True)``) Newton's second and third
+iterations reuse the first one's factorization (``step._linear``). More than ``POOL_WIDTH``
+paths run through that many lanes, refilled from a queue as paths end (:class:`_Lanes`); the
+compiled loop is :mod:`.programs`'.
+
 A path's state is a :class:`TrackState`. Batches whose paths enter and leave between chunks
 are :mod:`.lanes`' :class:`~.lanes.LanePool`; the threads that run the compiled programs, and
 the pace of their calls, are :mod:`.workers`'.
