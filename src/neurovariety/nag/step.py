@@ -131,7 +131,7 @@ def _linear(refactor: Any, lu: Any, Hx: Any, rhs: Any) -> tuple[Any, Any]:
 
     With a reused factorization the tangent column (``rhs[:, 0] = H_t``) gets one step of
     iterative refinement with this ``Hx``: the reused Jacobian is that of the prediction, a
-    relative distance ``e`` (the predictor's error, ~1e-5) from here, so the refined tangent is
+    relative distance ``e`` (the predictor's error, ~1e-4) from here, so the refined tangent is
     off by ``O(e^2)``. The Newton column is the chord correction; its convergence is linear with
     ratio ``O(e)``. A factorization costs ~2.5 µs a lane at n = 12, a pair of triangular solves
     ~0.35 µs: a step factors four times instead of six.

@@ -83,7 +83,7 @@ class TrackerOptions:
     max_step: float = 0.1
     min_step: float = 1e-14
     max_steps: int = 3000
-    predictor_tol: float = 1e-5
+    predictor_tol: float = 1e-4
     max_correction: float = 1e-2
     newton_tol: float = 1e-9
     newton_iters: int = 3
