@@ -176,11 +176,13 @@ def _solve_total_degree(system: System, p: np.ndarray, run: _Run) -> SolveResult
 #: ``start="auto"`` computes a mixed volume only from this Bézout number on (few paths: cheap).
 AUTO_MIN_BEZOUT = 64
 #: ``start="auto"`` lets the mixed-cell enumeration take at most this share of ``time_limit``
-#: and at most this many seconds per total-degree path (what tracking one costs warm on a CPU
-#: core, ~2.5 ms on katsura-10): when the cells take longer, tracking the Bézout number of paths
-#: is the cheaper bet (katsura-n, whose mixed volume is 2^n anyway, has slow cells).
+#: and at most this many seconds per total-degree path (about half of what tracking one costs
+#: warm on a CPU core, ~1.7 ms on katsura-10): when the cells take longer, tracking the Bézout
+#: number of paths is the cheaper bet (katsura-n, whose mixed volume is 2^n anyway, has slow
+#: cells: 72 s on katsura-10). Where the polyhedral start pays the cells are fast: cyclic-7
+#: 0.1-0.2 s against a budget of 5 s, cyclic-8 0.4-0.8 s against 40 s.
 AUTO_CELL_SHARE = 0.25
-AUTO_SECONDS_PER_PATH = 0.003
+AUTO_SECONDS_PER_PATH = 0.001
 START_SYSTEMS = ("auto", "total-degree", "polyhedral")
 METHODS = ("homotopy", "monodromy")
 
