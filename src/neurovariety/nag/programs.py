@@ -13,6 +13,7 @@ shape-dependent Python) fall back to ``jax.jit``.
 from __future__ import annotations
 
 import functools
+import threading
 from typing import Any
 
 import jax
@@ -140,9 +141,15 @@ def compiled_programs(optimize: bool) -> int:
     return _program(optimize)._cache_size() + sum(c._cache_size() for c in callers)
 
 
+#: Pools call from several threads (parts, a tail compiled in the background): one export and
+#: one caller per key, not one per thread that missed the cache at the same moment.
+_LOCK = threading.Lock()
+
+
 def loop(fn: HomotopyFn, program: tuple[int, str], optimize: bool, args: tuple[Any, ...]) -> Any:
     """A compiled callable of ``args`` (from :func:`arguments`) running the loop."""
-    exported = _exported(fn, program, _signature(args))
-    if exported is None:
-        return _Bound(fn, program, optimize)
-    return _caller(exported, optimize)
+    with _LOCK:
+        exported = _exported(fn, program, _signature(args))
+        if exported is None:
+            return _Bound(fn, program, optimize)
+        return _caller(exported, optimize)
