@@ -21,6 +21,7 @@ import jax.numpy as jnp
 import numpy as np
 from jax import export
 
+from . import stored
 from .device import codegen_options
 from .homotopy import HomotopyFn
 from .step import TrackStatus, _step
@@ -105,24 +106,35 @@ def _signature(args: tuple[Any, ...]) -> tuple[Any, ...]:
     return lanes, leaves((ctl, pdata, state), 1), shared, leaves(data, 0)
 
 
+def _specs(tree: Any, leaves: tuple[Any, ...], lead: tuple[Any, ...]) -> Any:
+    structs = [jax.ShapeDtypeStruct(lead + tuple(s), np.dtype(d)) for s, d in leaves]
+    return jax.tree_util.tree_unflatten(tree, structs)
+
+
 @functools.cache
 def _exported(fn: HomotopyFn, program: tuple[int, str], signature: tuple[Any, ...]) -> Any:
-    """The loop exported with a symbolic number of lanes ``b``; ``None`` if it does not export."""
+    """The loop exported with a symbolic number of lanes ``b``; ``None`` if it does not export.
+
+    Kept on disk beside JAX's persistent compilation cache when that is on (:mod:`.stored`):
+    a later process then traces only the homotopy's own function (to find the entry), not the
+    loop around it.
+    """
     lanes, lane_leaves, shared, data_leaves = signature
     (b,) = export.symbolic_shape("b")
-
-    def specs(tree: Any, leaves: tuple[Any, ...], lead: tuple[Any, ...]) -> Any:
-        structs = [jax.ShapeDtypeStruct(lead + tuple(s), np.dtype(d)) for s, d in leaves]
-        return jax.tree_util.tree_unflatten(tree, structs)
-
-    ctl, pdata, state = specs(lanes, lane_leaves, (b,))
-    data = specs(shared, data_leaves, ())
+    ctl, pdata, state = _specs(lanes, lane_leaves, (b,))
+    data = _specs(shared, data_leaves, ())
+    key = stored.key(fn, program, signature, data, _specs(lanes, lane_leaves, ()))
+    found = stored.load(key)
+    if found is not None:
+        return found
     run = jax.jit(functools.partial(_advance_impl, fn, program))
     n = jax.ShapeDtypeStruct((), np.int32)
     try:
-        return export.export(run)(ctl, data, pdata, state, n)
+        exported = export.export(run)(ctl, data, pdata, state, n)
     except Exception:  # not exportable with a symbolic width: jit per width instead
         return None
+    stored.save(key, exported)
+    return exported
 
 
 _CALLERS: dict[tuple[Any, bool], Any] = {}
