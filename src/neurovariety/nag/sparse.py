@@ -67,8 +67,18 @@ def weighted_sums(
 
     ``equation[j]`` is the equation of term ``j``; ``w`` and ``v`` are ``(terms,)`` arrays.
     """
+    return _sums(equation, *monomials(E, X), X, w, v)
+
+
+def _sums(
+    equation: tuple[int, ...],
+    values: list[Any],
+    partials: list[list[tuple[int, Any]]],
+    X: jax.Array,
+    w: jax.Array,
+    v: jax.Array,
+) -> tuple[jax.Array, jax.Array, jax.Array]:
     n, n1 = max(equation) + 1, X.shape[0]
-    values, partials = monomials(E, X)
     zero = jnp.zeros((), X.dtype)
     F: list[Any] = [zero] * n
     G: list[Any] = [zero] * n
@@ -96,8 +106,8 @@ def family_kernels(E: Support, equation: tuple[int, ...]) -> tuple[Any, Any]:
     """Kernel and directional kernel of ``F_i(X; c) = sum_{j in i} c_j X^E_j`` (unrolled)."""
 
     def kernel(data: Any, X: jax.Array, c: jax.Array) -> tuple[jax.Array, jax.Array]:
-        F, JX, _ = weighted_sums(E, equation, X, c, c)
-        values, _ = monomials(E, X)
+        values, partials = monomials(E, X)  # once: the parameter columns are the monomials
+        F, JX, _ = _sums(equation, values, partials, X, c, c)
         zero = jnp.zeros((), X.dtype)
         n = JX.shape[0]
         Jc = [[zero] * len(E) for _ in range(n)]

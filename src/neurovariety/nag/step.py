@@ -126,8 +126,8 @@ _RK4_NODES = (0.0, 0.5, 0.5, 1.0)
 
 def _linear(refactor: Any, lu: Any, Hx: Any, rhs: Any) -> tuple[Any, Any]:
     """``(factorization, Hx^{-1} rhs)``: ``Hx`` factored afresh when ``refactor``, else the
-    factorization of an earlier point of the step reused (chord Newton). ``refactor``: a
-    Python ``True``, or one traced value for all lanes (then only the branch taken runs).
+    factorization of an earlier point of the step reused (chord Newton). ``refactor`` is one
+    traced value for all lanes, so only the branch taken runs.
 
     With a reused factorization the tangent column (``rhs[:, 0] = H_t``) gets one step of
     iterative refinement with this ``Hx``: the reused Jacobian is that of the prediction, a
@@ -140,9 +140,6 @@ def _linear(refactor: Any, lu: Any, Hx: Any, rhs: Any) -> tuple[Any, Any]:
     def fresh(lu: Any) -> tuple[Any, Any]:
         lu = jax.scipy.linalg.lu_factor(Hx)
         return lu, jax.scipy.linalg.lu_solve(lu, rhs)
-
-    if refactor is True:
-        return fresh(lu)
 
     def reuse(lu: Any) -> tuple[Any, Any]:
         sol = jax.scipy.linalg.lu_solve(lu, rhs)
@@ -162,7 +159,7 @@ def _corrector(
     s: TrackState,
     dt: Any,
     first: Any,
-    chord: Any = False,
+    chord: Any,
 ) -> tuple[Any, Any, Any, Any]:
     """The predictor's stages and Newton's iterations from the prediction at ``t - dt``:
     ``(ks, Y, norms, used)``.
@@ -175,7 +172,7 @@ def _corrector(
     first iteration, 0 when some lane of the batch starts its path (stage 0 computes the
     tangent at ``X``; the other lanes recompute theirs), else 1 — one value for all lanes, so
     the choice between a fresh and a reused factorization (:func:`_linear`) is a real branch.
-    With ``chord`` (one traced value for all lanes, or ``False``) Newton's first iteration
+    With ``chord`` (one traced value for all lanes) Newton's first iteration
     factors the Jacobian at the prediction and the later ones reuse it; else each factors its
     own.
     """
@@ -202,8 +199,7 @@ def _corrector(
         Z = jnp.where(rk, X + node * ds * ks[jnp.maximum(stage - 1, 0)], Y)
         tz = jnp.where(rk, t - node * dt, tn)
         H, Hx, Ht = fn(data, pdata, Z, tz + 0j)
-        refactor = True if chord is False else (i <= stages) | ~chord
-        lu, sol = _linear(refactor, lu, Hx, jnp.stack([Ht, H], axis=1))
+        lu, sol = _linear((i <= stages) | ~chord, lu, Hx, jnp.stack([Ht, H], axis=1))
         # Newton's iterations leave the tangent at their point in ks[stages]: the last one's is
         # the tangent the next step starts from.
         ks = ks.at[jnp.where(rk, stage, stages)].set(-sol[:, 0])
@@ -230,7 +226,7 @@ def _accept(
     used: Any,
     tn: Any,
     t1: Any,
-    chord: Any = False,
+    chord: Any,
 ) -> tuple[Any, Any, Any]:
     """Whether the step is accepted, whether it stayed finite, and the factor the step size is
     multiplied by (0.5 on rejection).
@@ -242,12 +238,12 @@ def _accept(
     err = norms[0] / scale
     finite = jnp.all(jnp.isfinite(Y)) & jnp.all(jnp.isfinite(norms))
     last = norms[-1]
-    if iters > 1 and (predictor == "hermite" or chord is not False):
+    if iters > 1:
         # Inside the path the point only feeds the next prediction: the error the last
         # correction leaves, |d_k|^2 / |d_(k-1)| under linear convergence (the chord iterations
         # of _linear; an upper estimate under Newton's quadratic one), is what must be small.
-        # The path's end must have converged outright.
-        inside = tn > t1 if predictor == "hermite" else (tn > t1) & chord
+        # The path's end must have converged outright. RK4 with full Newton keeps the plain test.
+        inside = (tn > t1) & (chord | (predictor == "hermite"))
         last = jnp.where(inside, last * last / jnp.maximum(norms[-2], 1e-300), last)
     converged = last <= ctl["newton_tol"] * scale
     if iters > 1:
@@ -271,7 +267,7 @@ def _step(
     pdata: Any,
     s: TrackState,
     first: Any,
-    chord: Any = False,
+    chord: Any,
 ):
     """One predictor-corrector step of one path (vmapped over paths; ``first`` and ``chord``
     are shared by all lanes, see :func:`_corrector`)."""

@@ -370,8 +370,9 @@ class _Lanes:
         out = _advance(self.H.fn, (self.opts.program, self.ctl), self.H.data, pdata, self.state, n)
         self.state = TrackState(*(np.array(v) for v in out))
 
-    def release(self) -> None:
-        """Record the paths whose lanes ended; those lanes become idle."""
+    def release(self, deadline: bool = False) -> None:
+        """Record the paths whose lanes ended; those lanes become idle. ``deadline``: they were
+        stopped by it, so no ``MAX_STEPS`` is this call's cap."""
         st = self.state
         ended = np.nonzero((self.path >= 0) & (st.status != TrackStatus.TRACKING))[0]
         if not ended.size:
@@ -379,7 +380,7 @@ class _Lanes:
         p = self.path[ended]
         for k in self.out:
             self.out[k][p] = getattr(st, k)[ended]
-        if self.cap:  # stopped by this call's cap, not by the budget: still moving
+        if self.cap and not deadline:  # stopped by this call's cap, not the budget: moving
             capped = (st.status[ended] == TrackStatus.MAX_STEPS) & (
                 st.steps[ended] < self.opts.max_steps
             )
@@ -404,9 +405,7 @@ class _Lanes:
         """The deadline passed: paths still moving end ``MAX_STEPS`` where they are."""
         moving = (self.path >= 0) & (self.state.status == TrackStatus.TRACKING)
         self.state.status[moving] = TrackStatus.MAX_STEPS
-        cap, self.cap = self.cap, False
-        self.release()
-        self.cap = cap
+        self.release(deadline=True)
         self.queue.clear()  # not started: MAX_STEPS at their start (set in __init__)
 
     def segment(self) -> Segment:
