@@ -15,6 +15,7 @@ import numpy as np
 import pytest
 from nag_systems import cyclic
 
+from neurovariety.errors import OptionError
 from neurovariety.nag import parse_system, programs
 from neurovariety.nag import tracker as T
 from neurovariety.nag.homotopy import total_degree_homotopy
@@ -98,3 +99,20 @@ def test_the_exported_loop_runs_what_jit_runs(cyclic5):
     for x, y in zip(a, b, strict=True):
         assert np.allclose(np.asarray(x), np.asarray(y), rtol=1e-12, atol=1e-14)
     assert np.all(np.asarray(a.steps) == 7)
+
+
+def test_a_looser_tolerance_inside_the_path_keeps_the_paths_and_their_ends(cyclic5):
+    H, X0 = cyclic5
+    strict = track(H, X0, 1.0, 0.1, options=TrackerOptions(path_tol=1e-9))
+    loose = track(H, X0, 1.0, 0.1, options=TrackerOptions(path_tol=1e-7))
+    assert np.all(strict.status == TrackStatus.DONE) and np.all(loose.status == TrackStatus.DONE)
+    # the end still meets newton_tol: the same endpoints as the strict run, to its accuracy
+    gap = np.max(np.abs(_affine(loose.X) - _affine(strict.X)), axis=1)
+    assert np.all(gap < 1e-6 * (1 + np.max(np.abs(_affine(strict.X)), axis=1)))
+    # and the looser test inside the path is what the tracker applies: fewer rejected steps
+    assert loose.rejected.sum() < strict.rejected.sum()
+
+
+def test_tolerances_must_be_positive():
+    with pytest.raises(OptionError, match="path_tol"):
+        TrackerOptions(path_tol=0.0)

@@ -218,15 +218,7 @@ def _corrector(
 
 
 def _accept(
-    ctl: Any,
-    iters: int,
-    predictor: str,
-    Y: Any,
-    norms: Any,
-    used: Any,
-    tn: Any,
-    t1: Any,
-    chord: Any,
+    ctl: Any, iters: int, Y: Any, norms: Any, used: Any, tn: Any, t1: Any
 ) -> tuple[Any, Any, Any]:
     """Whether the step is accepted, whether it stayed finite, and the factor the step size is
     multiplied by (0.5 on rejection).
@@ -237,15 +229,16 @@ def _accept(
     scale = 1.0 + jnp.linalg.norm(Y)
     err = norms[0] / scale
     finite = jnp.all(jnp.isfinite(Y)) & jnp.all(jnp.isfinite(norms))
-    last = norms[-1]
+    last, tol = norms[-1], ctl["newton_tol"]
     if iters > 1:
-        # Inside the path the point only feeds the next prediction: the error the last
-        # correction leaves, |d_k|^2 / |d_(k-1)| under linear convergence (the chord iterations
-        # of _linear; an upper estimate under Newton's quadratic one), is what must be small.
-        # The path's end must have converged outright. RK4 with full Newton keeps the plain test.
-        inside = (tn > t1) & (chord | (predictor == "hermite"))
+        # Inside the path the point only feeds the next prediction (its error ~predictor_tol):
+        # the error the last correction leaves, |d_k|^2 / |d_(k-1)| under linear convergence
+        # (the chord iterations of _linear; an upper estimate under Newton's quadratic one),
+        # must be below path_tol. The path's end must have converged outright to newton_tol.
+        inside = tn > t1
         last = jnp.where(inside, last * last / jnp.maximum(norms[-2], 1e-300), last)
-    converged = last <= ctl["newton_tol"] * scale
+        tol = jnp.where(inside, jnp.maximum(ctl["path_tol"], tol), tol)
+    converged = last <= tol * scale
     if iters > 1:
         # Newton must contract (quadratically near a regular path): guards against path jumping.
         converged &= (norms[1] <= 0.25 * norms[0]) | (norms[0] <= ctl["newton_tol"] * scale)
@@ -277,7 +270,7 @@ def _step(
     tn = t - dt
     ks, Y, norms, used = _corrector(fn, iters, predictor, data, pdata, s, dt, first, chord)
     k, kn = ks[0], ks[-1]
-    ok, finite, factor = _accept(ctl, iters, predictor, Y, norms, used, tn, t1, chord)
+    ok, finite, factor = _accept(ctl, iters, Y, norms, used, tn, t1)
     h_new = jnp.where(ok, jnp.minimum(h * factor, ctl["max_step"]), h * factor)
     done = ok & (tn <= t1)
     too_small = h_new < ctl["min_step"]

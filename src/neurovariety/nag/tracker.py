@@ -83,9 +83,13 @@ class TrackerOptions:
     max_step: float = 0.1
     min_step: float = 1e-14
     max_steps: int = 3000
-    predictor_tol: float = 1e-4
+    predictor_tol: float = 3e-4
     max_correction: float = 1e-2
     newton_tol: float = 1e-9
+    #: Newton's tolerance inside a path (on the error its last correction leaves, see
+    #: ``step._accept``): such a point only seeds the next prediction, whose own error is
+    #: ``predictor_tol``. A path's end meets ``newton_tol`` (and no point a tighter one).
+    path_tol: float = 1e-7
     newton_iters: int = 3
     #: ``"rk4"``: classical Runge-Kutta stages (three more evaluations a step; larger steps on
     #: smooth paths). ``"hermite"``: extrapolation through the last accepted points (no
@@ -96,9 +100,13 @@ class TrackerOptions:
     def preset(name: str) -> TrackerOptions:
         presets = {
             "default": TrackerOptions(),
-            "fast": TrackerOptions(max_step=0.2, predictor_tol=1e-4, newton_iters=2),
+            "fast": TrackerOptions(max_step=0.2, newton_iters=2),
             "conservative": TrackerOptions(
-                max_step=0.02, predictor_tol=1e-7, max_correction=1e-3, max_steps=20000
+                max_step=0.02,
+                predictor_tol=1e-7,
+                max_correction=1e-3,
+                max_steps=20000,
+                path_tol=1e-9,
             ),
         }
         if name not in presets:
@@ -108,6 +116,8 @@ class TrackerOptions:
     def __post_init__(self) -> None:
         if not (0 < self.min_step < self.max_step <= 1):
             raise OptionError("need 0 < min_step < max_step <= 1")
+        if not (self.newton_tol > 0 and self.path_tol > 0):
+            raise OptionError("newton_tol and path_tol must be positive")
         if self.max_steps < 1 or self.newton_iters < 1:
             raise OptionError("max_steps and newton_iters must be positive")
         if self.predictor not in PREDICTORS:
@@ -140,6 +150,7 @@ def controls(opts: TrackerOptions, chord: bool = False) -> dict[str, float]:
         "predictor_tol": opts.predictor_tol,
         "max_correction": opts.max_correction,
         "newton_tol": opts.newton_tol,
+        "path_tol": opts.path_tol,
         "max_steps": opts.max_steps,
     }
 
