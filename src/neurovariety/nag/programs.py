@@ -24,7 +24,10 @@ from jax import export
 from . import stored
 from .device import codegen_options
 from .homotopy import HomotopyFn
-from .step import TrackStatus, _step
+from .step import TrackState, TrackStatus, _step
+
+# the loop's state is a named tuple: its tree is part of the exported module's signature
+export.register_namedtuple_serialization(TrackState, serialized_name="neurovariety.nag.TrackState")
 
 
 def _advance_impl(
@@ -112,21 +115,28 @@ def _specs(tree: Any, leaves: tuple[Any, ...], lead: tuple[Any, ...]) -> Any:
 
 
 @functools.cache
+def _key(fn: HomotopyFn, program: tuple[int, str], signature: tuple[Any, ...]) -> str | None:
+    """The loop's entry on disk (:func:`.stored.key`), or ``None``."""
+    lanes, lane_leaves, shared, data_leaves = signature
+    data = _specs(shared, data_leaves, ())
+    return stored.key(fn, program, signature, data, _specs(lanes, lane_leaves, ()))
+
+
+@functools.cache
 def _exported(fn: HomotopyFn, program: tuple[int, str], signature: tuple[Any, ...]) -> Any:
     """The loop exported with a symbolic number of lanes ``b``; ``None`` if it does not export.
 
-    Kept on disk beside JAX's persistent compilation cache when that is on (:mod:`.stored`):
-    a later process then traces only the homotopy's own function (to find the entry), not the
-    loop around it.
+    Kept on disk beside JAX's persistent compilation cache when that is on (:mod:`.stored`): a
+    later process that needs a width with no stored executable lowers it without tracing.
     """
     lanes, lane_leaves, shared, data_leaves = signature
-    (b,) = export.symbolic_shape("b")
-    ctl, pdata, state = _specs(lanes, lane_leaves, (b,))
-    data = _specs(shared, data_leaves, ())
-    key = stored.key(fn, program, signature, data, _specs(lanes, lane_leaves, ()))
+    key = _key(fn, program, signature)
     found = stored.load(key)
     if found is not None:
         return found
+    (b,) = export.symbolic_shape("b")
+    ctl, pdata, state = _specs(lanes, lane_leaves, (b,))
+    data = _specs(shared, data_leaves, ())
     run = jax.jit(functools.partial(_advance_impl, fn, program))
     n = jax.ShapeDtypeStruct((), np.int32)
     try:
@@ -137,31 +147,92 @@ def _exported(fn: HomotopyFn, program: tuple[int, str], signature: tuple[Any, ..
     return exported
 
 
-_CALLERS: dict[tuple[Any, bool], Any] = {}
+class _Loop:
+    """The loop at one width: an executable kept on disk, else the exported module lowered and
+    compiled (and then kept), else ``_Bound`` (a homotopy that does not export)."""
+
+    def __init__(self, fn: HomotopyFn, program: tuple[int, str], signature: Any, optimize: bool):
+        self.head = (fn, program, signature)
+        self.optimize = optimize
+        self.run: Any = None
+        self.lowered: Any = None
+        self.name: str | None = None
+        self.lock = threading.Lock()
+
+    def __call__(self, *args: Any) -> Any:
+        run = self.run
+        if run is None:
+            run = self._compile(args)
+        return run(*args)
+
+    def trace(self, *args: Any) -> Any:
+        """Like ``jax.jit``'s: ``trace(*args).lower()`` does the Python part, not XLA's."""
+        return _Traced(self, args)
+
+    def prepare(self, args: tuple[Any, ...]) -> None:
+        """Load this width's executable, or lower the exported loop for it."""
+        with self.lock:
+            if self.run is not None or self.lowered is not None:
+                return
+            fn, program, signature = self.head
+            options = _options(self.optimize)
+            with _LOCK:  # one key and one export per homotopy, whichever width asks first
+                key = _key(fn, program, signature)
+            self.name = None if key is None else stored.executable_name(key, args, options)
+            self.run = stored.load_executable(self.name, args, args[3], options)
+            if self.run is not None:
+                return
+            with _LOCK:
+                exported = _exported(fn, program, signature)
+            if exported is None:
+                self.run = _Bound(fn, program, self.optimize)
+                self.lowered = self.run.trace(*args).lower()
+                return
+
+            def stored_loop(*args: Any) -> Any:  # a name of its own: see stored.compile_and_keep
+                return exported.call(*args)
+
+            self.lowered = jax.jit(stored_loop, compiler_options=options).lower(*args)
+
+    def _compile(self, args: tuple[Any, ...]) -> Any:
+        self.prepare(args)
+        with self.lock:
+            if self.run is None:
+                self.run = stored.compile_and_keep(self.name, self.lowered)
+            return self.run
 
 
-def _caller(exported: Any, optimize: bool) -> Any:
-    key = (exported, optimize)
-    if key not in _CALLERS:
-        _CALLERS[key] = jax.jit(exported.call, compiler_options=_options(optimize))
-    return _CALLERS[key]
+class _Traced:
+    def __init__(self, loop: _Loop, args: tuple[Any, ...]) -> None:
+        self.loop, self.args = loop, args
+
+    def lower(self) -> None:
+        self.loop.prepare(self.args)
+
+
+_LOOPS: dict[tuple[Any, ...], _Loop] = {}
 
 
 def compiled_programs(optimize: bool) -> int:
-    """How many programs of the loop this process has compiled at this optimization level."""
-    callers = [c for (_, o), c in list(_CALLERS.items()) if o == optimize]
-    return _program(optimize)._cache_size() + sum(c._cache_size() for c in callers)
+    """How many programs of the loop this process has compiled (or loaded) at this level."""
+    loops = [v for v in list(_LOOPS.values()) if v.optimize == optimize]
+    ours = sum(v.run is not None and not isinstance(v.run, _Bound) for v in loops)
+    return ours + _program(optimize)._cache_size()  # _Bound's programs are jit's
 
 
 #: Pools call from several threads (parts, a tail compiled in the background): one export and
-#: one caller per key, not one per thread that missed the cache at the same moment.
+#: one program per key, not one per thread that missed the cache at the same moment.
 _LOCK = threading.Lock()
 
 
 def loop(fn: HomotopyFn, program: tuple[int, str], optimize: bool, args: tuple[Any, ...]) -> Any:
     """A compiled callable of ``args`` (from :func:`arguments`) running the loop."""
+    signature = _signature(args)
+    width = np.shape(args[3].X)[0]
     with _LOCK:
-        exported = _exported(fn, program, _signature(args))
-        if exported is None:
-            return _Bound(fn, program, optimize)
-        return _caller(exported, optimize)
+        found = _LOOPS.get((fn, program, signature, width, optimize))
+        if found is None:
+            found = _LOOPS[fn, program, signature, width, optimize] = _Loop(
+                fn, program, signature, optimize
+            )
+    return found
