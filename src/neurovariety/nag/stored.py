@@ -9,12 +9,14 @@ that cache is on (the command line turns it on), its ``neurovariety-exports`` fo
 - ``<key>.bin``: the tracker loop exported with a symbolic number of lanes (:mod:`.programs`),
   for widths that have no executable yet;
 - ``<name>.exe``: an executable per batch width and program (the tracker loop's, the
-  evaluation's), which a later process loads (~0.15-0.3 s) without tracing or lowering.
+  evaluation's), which a later process loads (0.3-0.45 s for the quadrics' loop) without tracing
+  or lowering.
 
 The key must change whenever the program would. Where a function was built by this package
 from plain data (:func:`fingerprint`: its code, its closures' values, the source of the modules
-that define it and of the functions it reaches), that data is the key: a new coefficient, a
-new support, an edited module changes it. Other functions (a user's callable) are traced alone
+that define it and of the functions it reaches), that data is the key: a new support, other
+values of a captured array, an edited module change it (coefficients are the program's
+arguments, not part of it). Other functions (a user's callable) are traced alone
 and their jaxpr and constants hashed. Either way the key also holds the arguments' shapes and
 dtypes, the tracker program, the versions of JAX, jaxlib, numpy and this package, and the
 source of the loop's modules; an executable's name adds the width, the compiler options and
