@@ -283,6 +283,8 @@ def track(
         else:
             lanes.compact()
             step_chunk = chunk if lanes.width < COMPACT_FROM else min(chunk, COMPACT_CHUNK)
+            if compact_width(lanes.width, lanes.busy) < lanes.width:
+                step_chunk = 1  # the next rung holds them too: one iteration on this one
         n = pace.iterations(step_chunk, deadline)
         call = _WORKERS.submit(lanes.advance, n)
         if n == 0 or not wait_all([call], deadline):
@@ -434,23 +436,32 @@ COMPACT_CHUNK = 20
 
 
 def compact_width(width: int, moving: int) -> int:
-    """The batch width for ``moving`` paths left in a batch of ``width``: the smallest of
-    ``width / 4^k`` (at least 8) that holds them, ``width`` itself below ``COMPACT_FROM``.
+    """The batch width for ``moving`` paths left in a batch of ``width``: ``width / 4`` when
+    that holds them and is at least ``LADDER_END``, else ``width`` (below ``COMPACT_FROM``:
+    ``width``).
 
-    Each width is one compiled program. The widths a batch can reach are the same whatever its
-    paths do, so a second solve reuses the first's programs: with the next power of two, a
-    katsura-10 solve reached 512 or 128 on one seed and not another and compiled them (5 s) in
-    a warm run. Quarters cost about the lane-iterations of halves (+1 % there).
+    Each width is one compiled program. One rung at a time, so every batch visits a prefix of
+    the same ladder (256 → 64 → 16 from the pool) whatever its paths do, and a second solve
+    reuses the first's programs: jumping to the smallest rung that held the paths, a seed that
+    went 256 → 16 and the next that stopped at 64 compiled a program (~3 s on ten dense
+    quadrics) in a warm run, and a cold process loads one program a width (~0.35 s). A step
+    down waits at most ``COMPACT_CHUNK`` iterations; quarters cost about the lane-iterations of
+    halves (+1 %), and 16 lanes cost little more than 8 for the last few paths (a call's cost is
+    mostly per iteration there).
 
     >>> [compact_width(1024, m) for m in (600, 256, 200, 17, 5)]
-    [1024, 256, 256, 64, 16]
+    [1024, 256, 256, 256, 256]
+    >>> [compact_width(64, m) for m in (17, 16, 1)], compact_width(16, 1)
+    ([64, 16, 16], 16)
     """
-    if width < COMPACT_FROM:
+    rung = width // 4
+    if width < COMPACT_FROM or rung < LADDER_END or rung < moving:
         return width
-    rung = width
-    while rung // 4 >= max(moving, 1) and rung > 8:
-        rung = max(8, rung // 4)
     return rung
+
+
+#: The smallest rung of the compaction ladder.
+LADDER_END = 16
 
 
 def newton(
