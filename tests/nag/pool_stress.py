@@ -60,7 +60,13 @@ def parts(rounds: int, ungated: bool) -> None:
 
 
 def search() -> None:
+    import faulthandler
+    import signal
+
     import typer
+
+    # the test sends SIGUSR1 when SIGINT did not end the process: where every thread is
+    faulthandler.register(signal.SIGUSR1, all_threads=True)
 
     from neurovariety.cli.contract import clean_errors
     from neurovariety.nag import monodromy_solve, parse_system

@@ -78,7 +78,15 @@ def test_ctrl_c_ends_a_monodromy_search_at_once_without_a_traceback() -> None:
         time.sleep(0.5)  # crossings in flight
         sent = time.monotonic()
         p.send_signal(signal.SIGINT)
-        out, err = p.communicate(timeout=30)
+        try:
+            out, err = p.communicate(timeout=30)
+        except subprocess.TimeoutExpired:
+            # still running: every thread's stack (faulthandler, see pool_stress) says where
+            p.send_signal(signal.SIGUSR1)
+            time.sleep(1.0)
+            p.kill()
+            out, err = p.communicate()
+            raise AssertionError(f"no exit 30 s after SIGINT; threads:\n{err}") from None
         took = time.monotonic() - sent
     finally:
         p.kill()
