@@ -67,6 +67,9 @@ def search() -> None:
 
     # the test sends SIGUSR1 when SIGINT did not end the process: where every thread is
     faulthandler.register(signal.SIGUSR1, all_threads=True)
+    # Ctrl-C as in a terminal: a shell's background job inherits SIGINT ignored, and Python
+    # then installs no handler (the test ran in such a job hung on the ignored signal)
+    signal.signal(signal.SIGINT, signal.default_int_handler)
 
     from neurovariety.cli.contract import clean_errors
     from neurovariety.nag import monodromy_solve, parse_system
