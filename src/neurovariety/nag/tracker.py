@@ -281,9 +281,9 @@ def track(
         if lanes.queued:
             step_chunk = REFILL_CHUNK
         else:
-            lanes.compact()
+            lower = lanes.compact()
             step_chunk = chunk if lanes.width < COMPACT_FROM else min(chunk, COMPACT_CHUNK)
-            if compact_width(lanes.width, lanes.busy) < lanes.width:
+            if lower:
                 step_chunk = 1  # the next rung holds them too: one iteration on this one
         n = pace.iterations(step_chunk, deadline)
         call = _WORKERS.submit(lanes.advance, n)
@@ -401,18 +401,19 @@ class _Lanes:
         self.path[ended] = -1
         st.status[ended] = TrackStatus.DONE
 
-    def compact(self) -> None:
-        """Move the busy lanes into a smaller width of the ladder (:func:`compact_width`):
-        lockstep cost is per lane."""
+    def compact(self) -> bool:
+        """Move the busy lanes into the next width of the ladder (:func:`compact_width`) if it
+        holds them (lockstep cost is per lane); whether the rung after holds them too."""
         rung = compact_width(self.width, self.busy)
         if rung >= self.width:
-            return
+            return False
         order = np.argsort(self.path < 0, kind="stable")[:rung]  # busy lanes first
         self.state = TrackState(*(v[order].copy() for v in self.state))
         self.pdata = {k: v[order].copy() for k, v in self.pdata.items()}
         self.ctl = {k: v[order].copy() for k, v in self.ctl.items()}
         self.path = self.path[order].copy()
         self.width = rung
+        return compact_width(rung, self.busy) < rung
 
     def stop(self) -> None:
         """The deadline passed: paths still moving end ``MAX_STEPS`` where they are."""
@@ -437,8 +438,7 @@ COMPACT_CHUNK = 20
 
 def compact_width(width: int, moving: int) -> int:
     """The batch width for ``moving`` paths left in a batch of ``width``: ``width / 4`` when
-    that holds them and is at least ``LADDER_END``, else ``width`` (below ``COMPACT_FROM``:
-    ``width``).
+    that holds them and is at least ``LADDER_END``, else ``width``.
 
     Each width is one compiled program. One rung at a time, so every batch visits a prefix of
     the same ladder (256 → 64 → 16 from the pool) whatever its paths do, and a second solve
@@ -455,7 +455,7 @@ def compact_width(width: int, moving: int) -> int:
     ([64, 16, 16], 16)
     """
     rung = width // 4
-    if width < COMPACT_FROM or rung < LADDER_END or rung < moving:
+    if rung < LADDER_END or rung < moving:
         return width
     return rung
 
